@@ -1,0 +1,149 @@
+"""Public JSON endpoints for listings, described in the OpenAPI document."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.images import image_url_path
+from sellers.models import Shop
+
+from . import services
+from .models import Category, Listing
+
+api_bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 100
+
+
+def _image(key: str, variant: str) -> str:
+    return url_for("shell.media", filename=image_url_path(key, variant), _external=True)
+
+
+def listing_json(listing: Listing, *, full: bool = False) -> dict:
+    today = date.today()
+    data = {
+        "id": listing.id,
+        "slug": listing.slug,
+        "title": listing.title,
+        "price_vnd": listing.price_vnd,
+        "unit": listing.unit,
+        "in_stock": listing.in_stock,
+        "stock": listing.stock,
+        "min_order_qty": listing.min_order_qty,
+        "category": {"id": listing.category.id, "slug": listing.category.slug, "name": listing.category.name},
+        "shop": {"id": listing.shop.id, "slug": listing.shop.slug, "name": listing.shop.name},
+        "origin": listing.origin,
+        "ocop_stars": listing.ocop_badge(today),
+        "certifications": listing.certifications or [],
+        "url": url_for("catalog.show_listing", slug=listing.slug, _external=True),
+        "image": _image(listing.cover.key, "320.jpg") if listing.cover else None,
+        "updated_at": listing.updated_at.isoformat() + "Z",
+    }
+    if full:
+        data.update({
+            "description_html": listing.description,
+            "sku": listing.sku,
+            "weight_grams": listing.weight_grams,
+            "harvest_season": listing.harvest_season,
+            "batch_code": listing.batch_code,
+            "ocop": ({"stars": listing.ocop_stars, "certificate_no": listing.ocop_certificate_no,
+                      "level": listing.ocop_level, "issued_on": listing.ocop_issued_on.isoformat(),
+                      "expires_on": listing.ocop_expires_on.isoformat(),
+                      "active": listing.ocop_badge(today) is not None}
+                     if listing.ocop_stars and listing.ocop_issued_on else None),
+            "images": [{"w320": _image(img.key, "320.jpg"), "w1200": _image(img.key, "1200.jpg"),
+                        "w320_webp": _image(img.key, "320.webp"), "w1200_webp": _image(img.key, "1200.webp"),
+                        "width": img.width, "height": img.height} for img in listing.images],
+            "trace_url": url_for("catalog.trace_listing", slug=listing.slug, _external=True),
+        })
+    return data
+
+
+def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DomainError(_("Tham số %(name)s phải là số nguyên.", name=name), field_errors={name: ["integer"]})
+    if not minimum <= value <= maximum:
+        raise DomainError(_("Tham số %(name)s phải từ %(lo)d đến %(hi)d.", name=name, lo=minimum, hi=maximum),
+                          field_errors={name: [f"{minimum}..{maximum}"]})
+    return value
+
+
+@api_bp.get("/listings")
+def list_listings():
+    page = _int_arg("page", 1, 1, 100000)
+    per_page = _int_arg("per_page", 24, 1, MAX_PER_PAGE)
+    sort = request.args.get("sort", "newest")
+    if sort not in services.SORTS:
+        raise DomainError(_("Cách sắp xếp không hợp lệ."), field_errors={"sort": list(services.SORTS)})
+    query = services.public_listings_query()
+    if request.args.get("category"):
+        category = db.session.scalar(select(Category).where(Category.slug == request.args["category"]))
+        if category is None:
+            raise NotFound(_("Không tìm thấy danh mục."))
+        query = query.where(Listing.category_id.in_(services.category_ids_below(category)))
+    if request.args.get("shop"):
+        query = query.where(Shop.slug == request.args["shop"])
+    items, total = services.paginate(query.order_by(*services.SORTS[sort]), page, per_page)
+    return jsonify({"total": total, "page": page, "per_page": per_page,
+                    "items": [listing_json(item) for item in items]})
+
+
+@api_bp.get("/listings/<int:listing_id>")
+def get_listing(listing_id: int):
+    listing = db.session.scalar(services.public_listings_query().where(Listing.id == listing_id))
+    if listing is None:
+        raise NotFound(_("Sản phẩm không tồn tại hoặc đã ngừng bán."))
+    return jsonify(listing_json(listing, full=True))
+
+
+_PROBLEM = {"description": "Problem details", "content": {"application/problem+json": {
+    "schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+OPENAPI_SCHEMAS = {
+    "ListingSummary": {"type": "object", "required": ["id", "title", "price_vnd", "unit", "url"], "properties": {
+        "id": {"type": "integer"}, "slug": {"type": "string"}, "title": {"type": "string"},
+        "price_vnd": {"type": "integer", "description": "Integer đồng (VND has no minor unit)"},
+        "unit": {"type": "string"}, "in_stock": {"type": "boolean"}, "stock": {"type": "integer"},
+        "min_order_qty": {"type": "integer"},
+        "category": {"type": "object"}, "shop": {"type": "object"}, "origin": {"type": "string", "nullable": True},
+        "ocop_stars": {"type": "integer", "nullable": True, "description": "Only while the rating is valid"},
+        "certifications": {"type": "array", "items": {"type": "string"}},
+        "url": {"type": "string", "format": "uri"}, "image": {"type": "string", "nullable": True},
+        "updated_at": {"type": "string", "format": "date-time"}}},
+    "Listing": {"allOf": [{"$ref": "#/components/schemas/ListingSummary"}, {"type": "object", "properties": {
+        "description_html": {"type": "string"}, "sku": {"type": "string", "nullable": True},
+        "weight_grams": {"type": "integer", "nullable": True}, "harvest_season": {"type": "string", "nullable": True},
+        "batch_code": {"type": "string", "nullable": True}, "ocop": {"type": "object", "nullable": True},
+        "images": {"type": "array", "items": {"type": "object"}}, "trace_url": {"type": "string"}}}]},
+}
+
+OPENAPI_PATHS = {
+    "/listings": {"get": {
+        "summary": "Public listings, newest first", "operationId": "listListings",
+        "parameters": [
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}},
+            {"name": "category", "in": "query", "description": "category slug (includes sub-categories)", "schema": {"type": "string"}},
+            {"name": "shop", "in": "query", "description": "shop slug", "schema": {"type": "string"}},
+            {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(services.SORTS)}},
+        ],
+        "responses": {"200": {"description": "A page of listings", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"total": {"type": "integer"}, "page": {"type": "integer"},
+                                             "per_page": {"type": "integer"},
+                                             "items": {"type": "array", "items": {"$ref": "#/components/schemas/ListingSummary"}}}}}}},
+                      "400": _PROBLEM, "404": _PROBLEM}}},
+    "/listings/{id}": {"get": {
+        "summary": "One public listing", "operationId": "getListing",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The listing", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Listing"}}}}, "404": _PROBLEM}}},
+}

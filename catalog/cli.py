@@ -1,0 +1,4 @@
+"""`flask catalog …` commands."""
+from flask.cli import AppGroup
+
+catalog_cli = AppGroup("catalog", help="Catalog tools.")

@@ -1,0 +1,61 @@
+"""Listing and category forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+STATUS_CHOICES = [("draft", _l("Nháp")), ("active", _l("Đang bán")), ("archived", _l("Ngừng bán"))]
+OCOP_STAR_CHOICES = [("", _l("Không có"))] + [(str(n), f"{n} ★") for n in range(1, 6)]
+OCOP_LEVEL_CHOICES = [("", "—"), ("province", _l("Cấp tỉnh")), ("national", _l("Cấp trung ương"))]
+
+
+class ListingForm(FlaskForm):
+    title = StringField(_l("Tên sản phẩm"), validators=[DataRequired(_l("Vui lòng nhập tên sản phẩm.")), Length(max=160)])
+    category_id = SelectField(_l("Danh mục"), coerce=int)
+    description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=20000)])
+    unit = StringField(_l("Đơn vị bán"), validators=[DataRequired(_l("Vui lòng nhập đơn vị bán.")), Length(max=30)])
+    price_vnd = IntegerField(_l("Giá (đồng)"), validators=[DataRequired(_l("Vui lòng nhập giá.")),
+                                                           NumberRange(min=0, message=_l("Giá không được âm."))])
+    stock = IntegerField(_l("Tồn kho"), default=0,
+                         validators=[Optional(), NumberRange(min=0, message=_l("Tồn kho không được âm."))])
+    min_order_qty = IntegerField(_l("Mua tối thiểu"), default=1,
+                                 validators=[Optional(), NumberRange(min=1, message=_l("Tối thiểu là 1."))])
+    weight_grams = IntegerField(_l("Khối lượng đóng gói (gam)"), validators=[Optional(), NumberRange(min=1)])
+    sku = StringField(_l("Mã SKU"), validators=[Optional(), Length(max=60)])
+    origin = StringField(_l("Vùng nguyên liệu / xuất xứ"), validators=[Optional(), Length(max=120)],
+                         description=_l("Ví dụ: Hương Sơn, Phúc Trạch, Hương Khê"))
+    harvest_season = StringField(_l("Mùa vụ thu hoạch"), validators=[Optional(), Length(max=120)])
+    batch_code = StringField(_l("Mã lô / ngày thu hoạch"), validators=[Optional(), Length(max=60)])
+    ocop_stars = SelectField(_l("Hạng OCOP"), choices=OCOP_STAR_CHOICES, validate_choice=False)
+    ocop_certificate_no = StringField(_l("Số giấy chứng nhận OCOP"), validators=[Optional(), Length(max=60)])
+    ocop_level = SelectField(_l("Cấp công nhận"), choices=OCOP_LEVEL_CHOICES, validate_choice=False)
+    ocop_issued_on = DateField(_l("Ngày công nhận"), validators=[Optional()])
+    certifications = StringField(_l("Chứng nhận khác"), validators=[Optional(), Length(max=500)],
+                                 description=_l("Cách nhau bằng dấu chấm phẩy, ví dụ: VietGAP; Hữu cơ"))
+    status = SelectField(_l("Trạng thái"), choices=STATUS_CHOICES)
+    images = MultipleFileField(_l("Ảnh sản phẩm (tối đa 8)"))
+
+
+class ImagesForm(FlaskForm):
+    images = MultipleFileField(_l("Thêm ảnh"))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Tên danh mục"), validators=[DataRequired(_l("Vui lòng nhập tên danh mục.")), Length(max=120)])
+    name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), Length(max=120)])
+    parent_id = SelectField(_l("Danh mục cha"), coerce=int)
+    position = IntegerField(_l("Thứ tự"), default=0, validators=[Optional()])
+    description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=2000)])
+
+
+class HideForm(FlaskForm):
+    reason = TextAreaField(_l("Lý do ẩn (người bán sẽ thấy)"), validators=[Optional(), Length(max=2000)])
+
+
+class CsvUploadForm(FlaskForm):
+    file = FileField(_l("Tệp CSV (UTF-8)"))
+
+
+class FeatureForm(FlaskForm):
+    featured = BooleanField(_l("Sản phẩm chủ lực nổi bật"))

@@ -1,0 +1,334 @@
+"""Public catalog pages, the seller's listing pages and the operator's catalog moderation."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import segno
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.extensions import db
+from marketplace.forms import apply_errors
+from marketplace.permissions import operator_required
+from sellers.models import Shop, ShopStatus
+from sellers.views import shop_for_member
+
+from . import services
+from .forms import CategoryForm, HideForm, ImagesForm, ListingForm
+from .models import COMMON_CERTIFICATIONS, COMMON_UNITS, Category, Listing, ListingStatus
+
+bp = Blueprint("catalog", __name__)
+seller_bp = Blueprint("catalog_seller", __name__, url_prefix="/kenh-ban/<shop_slug>/san-pham")
+operator_bp = Blueprint("catalog_admin", __name__, url_prefix="/quan-tri")
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _sort() -> str:
+    sort = request.args.get("sort", "newest")
+    return sort if sort in services.SORTS else "newest"
+
+
+# --- public -----------------------------------------------------------------------------------
+
+@bp.route("/")
+def home():
+    today = date.today()
+    base = services.public_listings_query()
+    ocop = [item for item in db.session.scalars(
+        base.where(Listing.ocop_stars >= 3).order_by(Listing.ocop_stars.desc(), Listing.published_at.desc()).limit(24)
+    ).unique() if item.ocop_badge(today)][:8]
+    featured = db.session.scalars(base.where(Listing.featured.is_(True))
+                                  .order_by(Listing.published_at.desc()).limit(8)).unique().all()
+    newest = db.session.scalars(base.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(8)).unique().all()
+    return render_template("catalog/home.html", ocop=ocop, featured=featured, newest=newest,
+                           categories=services.category_tree())
+
+
+@bp.route("/danh-muc/<slug>")
+def show_category(slug: str):
+    category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
+    sort, page = _sort(), _page()
+    per_page = current_app.config["PER_PAGE"]
+    query = services.public_listings_query().where(
+        Listing.category_id.in_(services.category_ids_below(category))).order_by(*services.SORTS[sort])
+    items, total = services.paginate(query, page, per_page)
+    return render_template("catalog/category.html", category=category, listings=items, total=total,
+                           page=page, pages=max((total + per_page - 1) // per_page, 1), sort=sort,
+                           categories=services.category_tree())
+
+
+@bp.route("/san-pham/<slug>")
+def show_listing(slug: str):
+    listing = services.get_public_listing(slug)
+    more = db.session.scalars(services.public_listings_query().where(
+        Listing.shop_id == listing.shop_id, Listing.id != listing.id).limit(4)).unique().all()
+    return render_template("catalog/listing.html", listing=listing, more=more, today=date.today())
+
+
+@bp.route("/cua-hang/<slug>")
+def show_shop(slug: str):
+    shop = db.session.scalar(select(Shop).where(Shop.slug == slug))
+    if shop is None or shop.status != ShopStatus.APPROVED.value:
+        abort(404)
+    sort, page = _sort(), _page()
+    per_page = current_app.config["PER_PAGE"]
+    query = services.public_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
+    items, total = services.paginate(query, page, per_page)
+    return render_template("catalog/shop.html", shop=shop, listings=items, total=total, page=page,
+                           pages=max((total + per_page - 1) // per_page, 1), sort=sort)
+
+
+@bp.route("/truy-xuat/<slug>")
+def trace_listing(slug: str):
+    """The page a traceability QR code points to: producer, origin, batch, certificates."""
+    listing = services.get_public_listing(slug)
+    return render_template("catalog/trace.html", listing=listing, today=date.today())
+
+
+@bp.route("/truy-xuat/<slug>/qr.svg")
+def trace_qr(slug: str):
+    listing = services.get_public_listing(slug)
+    qr = segno.make(url_for("catalog.trace_listing", slug=listing.slug, _external=True), error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=6, border=2)
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    listings = db.session.execute(
+        services.public_listings_query().with_only_columns(Listing.slug, Listing.updated_at)).all()
+    categories = db.session.scalars(select(Category.slug)).all()
+    shops = db.session.scalars(select(Shop.slug).where(Shop.status == ShopStatus.APPROVED.value)).all()
+    xml = render_template("catalog/sitemap.xml", listings=listings, categories=categories, shops=shops)
+    return Response(xml, mimetype="application/xml")
+
+
+# --- seller -----------------------------------------------------------------------------------
+
+def _listing_of(shop: Shop, listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or listing.shop_id != shop.id:
+        abort(404)
+    return listing
+
+
+def _uploads(field) -> list[bytes]:
+    return [f.read() for f in (field.data or []) if getattr(f, "filename", "")]
+
+
+def _listing_form(**kwargs) -> ListingForm:
+    form = ListingForm(**kwargs)
+    form.category_id.choices = [(0, _("— Chọn danh mục —"))] + services.category_choices()
+    return form
+
+
+@seller_bp.route("/")
+@login_required
+def list_listings(shop_slug: str):
+    shop = shop_for_member(shop_slug)
+    status = request.args.get("status")
+    query = select(Listing).where(Listing.shop_id == shop.id).order_by(Listing.updated_at.desc())
+    if status in services.STATUSES:
+        query = query.where(Listing.status == status)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        query = query.where(or_(Listing.title.ilike(f"%{q}%"), Listing.sku.ilike(f"%{q}%")))
+    return render_template("catalog/seller_listings.html", shop=shop, listings=db.session.scalars(query).unique().all(),
+                           status=status, q=q)
+
+
+@seller_bp.route("/moi", methods=["GET", "POST"])
+@login_required
+def new_listing(shop_slug: str):
+    shop = shop_for_member(shop_slug)
+    form = _listing_form()
+    if not form.is_submitted() and shop.status != ShopStatus.APPROVED.value:
+        form.status.data = ListingStatus.DRAFT.value
+    if form.validate_on_submit():
+        try:
+            listing = services.create_listing(shop, form.data, actor=current_user, images=_uploads(form.images))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu sản phẩm %(title)s.", title=listing.title), "success")
+            return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
+    return render_template("catalog/listing_form.html", shop=shop, form=form, listing=None,
+                           units=COMMON_UNITS, certs=COMMON_CERTIFICATIONS)
+
+
+@seller_bp.route("/<int:listing_id>", methods=["GET", "POST"])
+@login_required
+def edit_listing(shop_slug: str, listing_id: int):
+    shop = shop_for_member(shop_slug)
+    listing = _listing_of(shop, listing_id)
+    form = _listing_form(obj=listing)
+    if not form.is_submitted():
+        form.ocop_stars.data = str(listing.ocop_stars or "")
+        form.ocop_level.data = listing.ocop_level or ""
+        form.certifications.data = "; ".join(listing.certifications or [])
+    if form.validate_on_submit():
+        try:
+            services.update_listing(listing, form.data, actor=current_user)
+            new_images = _uploads(form.images)
+            if new_images:
+                services.add_images(listing, new_images, actor=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu thay đổi."), "success")
+            return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
+    return render_template("catalog/listing_form.html", shop=shop, form=form, listing=listing,
+                           units=COMMON_UNITS, certs=COMMON_CERTIFICATIONS, images_form=ImagesForm())
+
+
+@seller_bp.post("/<int:listing_id>/anh/<int:image_id>/<action>")
+@login_required
+def image_action(shop_slug: str, listing_id: int, image_id: int, action: str):
+    shop = shop_for_member(shop_slug)
+    listing = _listing_of(shop, listing_id)
+    if not ImagesForm().validate_on_submit():
+        abort(400)
+    if action == "xoa":
+        services.remove_image(listing, image_id, actor=current_user)
+    elif action == "anh-bia":
+        services.make_cover(listing, image_id, actor=current_user)
+    else:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
+
+
+@seller_bp.post("/<int:listing_id>/trang-thai/<status>")
+@login_required
+def change_status(shop_slug: str, listing_id: int, status: str):
+    shop = shop_for_member(shop_slug)
+    listing = _listing_of(shop, listing_id)
+    if not ImagesForm().validate_on_submit():
+        abort(400)
+    try:
+        services.set_listing_status(listing, status, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.field_errors.get("status", [exc.message])[0], "error")
+    else:
+        db.session.commit()
+        flash(_("Đã cập nhật trạng thái."), "success")
+    return redirect(url_for("catalog_seller.list_listings", shop_slug=shop.slug))
+
+
+# --- operator ---------------------------------------------------------------------------------
+
+@operator_bp.route("/san-pham")
+@operator_required
+def moderate_listings():
+    q = (request.args.get("q") or "").strip()
+    only_hidden = request.args.get("hidden") == "1"
+    query = select(Listing).order_by(Listing.updated_at.desc()).limit(200)
+    if q:
+        query = query.where(Listing.title.ilike(f"%{q}%"))
+    if only_hidden:
+        query = query.where(Listing.hidden_at.is_not(None))
+    return render_template("catalog/operator_listings.html", listings=db.session.scalars(query).unique().all(),
+                           q=q, only_hidden=only_hidden, form=HideForm())
+
+
+@operator_bp.post("/san-pham/<int:listing_id>/an")
+@operator_required
+def hide_listing(listing_id: int):
+    listing = db.session.get(Listing, listing_id) or abort(404)
+    form = HideForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.hide_listing(listing, form.reason.data, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã ẩn sản phẩm %(title)s.", title=listing.title), "success")
+    return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
+
+
+@operator_bp.post("/san-pham/<int:listing_id>/hien")
+@operator_required
+def unhide_listing(listing_id: int):
+    listing = db.session.get(Listing, listing_id) or abort(404)
+    if not HideForm().validate_on_submit():
+        abort(400)
+    services.unhide_listing(listing, actor=current_user)
+    db.session.commit()
+    flash(_("Đã hiện lại sản phẩm %(title)s.", title=listing.title), "success")
+    return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
+
+
+@operator_bp.route("/danh-muc", methods=["GET", "POST"])
+@operator_bp.route("/danh-muc/<int:category_id>", methods=["GET", "POST"])
+@operator_required
+def categories(category_id: int | None = None):
+    category = db.session.get(Category, category_id) if category_id else None
+    if category_id and category is None:
+        abort(404)
+    form = CategoryForm(obj=category)
+    form.parent_id.choices = [(0, _("— Không có (cấp cao nhất) —"))] + [
+        (cid, label) for cid, label in services.category_choices() if cid != category_id]
+    if not form.is_submitted() and category is not None:
+        form.parent_id.data = category.parent_id or 0
+    if form.validate_on_submit():
+        try:
+            services.save_category(form.data, actor=current_user, category=category)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu danh mục."), "success")
+            return redirect(url_for("catalog_admin.categories"))
+    return render_template("catalog/operator_categories.html", form=form, category=category,
+                           tree=services.category_tree(), delete_form=HideForm())
+
+
+@operator_bp.post("/danh-muc/<int:category_id>/xoa")
+@operator_required
+def delete_category(category_id: int):
+    category = db.session.get(Category, category_id) or abort(404)
+    if not HideForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_category(category, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã xoá danh mục."), "success")
+    return redirect(url_for("catalog_admin.categories"))
+
+
+@operator_bp.post("/san-pham/<int:listing_id>/noi-bat")
+@operator_required
+def toggle_featured(listing_id: int):
+    listing = db.session.get(Listing, listing_id) or abort(404)
+    if not HideForm().validate_on_submit():
+        abort(400)
+    listing.featured = not listing.featured
+    services.listing_event(listing)
+    db.session.commit()
+    return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))

@@ -1,0 +1,1 @@
+"""govqa: see README (not built yet)."""

@@ -1,0 +1,1 @@
+"""logistics: see README (not built yet)."""

@@ -1,0 +1,115 @@
+"""The application shell: create_app() reads like a table of contents."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from .config import load_config
+
+    app.config.update(load_config(app.instance_path))
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_outbox_handlers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from PIL import Image
+    from sqlalchemy import event
+
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .i18n import register_filters, select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    register_filters(app)
+    # Pillow's own bomb guard at the configured limit (our check runs first with a clear message).
+    Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from .models import User
+
+        return db.session.get(User, int(user_id))
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=10000")
+                # WAL lets the web server read while the worker writes.
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    import catalog
+    import sellers
+
+    from . import accounts, api, shell
+
+    app.register_blueprint(shell.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(api.bp)
+    # Each domain package registers its blueprints, API paths and hooks, in dependency order.
+    sellers.init_app(app)
+    catalog.init_app(app)
+    app.context_processor(shell.template_globals)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    import catalog.cli
+    import demo
+
+    from . import cli
+
+    app.cli.add_command(cli.users_cli)
+    app.cli.add_command(cli.worker_command)
+    app.cli.add_command(cli.communes_cli)
+    app.cli.add_command(catalog.cli.catalog_cli)
+    app.cli.add_command(demo.demo_cli)
+
+
+def register_outbox_handlers(app: Flask) -> None:
+    from .mail import send_mail_handler
+    from .outbox import register_handler
+
+    register_handler(app, "mail.send", send_mail_handler)
+    # Until the search package listens, listing/shop/category events are acknowledged here so
+    # they do not pile up; search registers its real handlers over these.
+    for topic in ("listing.changed", "shop.changed", "category.changed"):
+        app.extensions.setdefault("outbox_handlers", {}).setdefault(topic, lambda payload, event: None)

@@ -1,0 +1,30 @@
+"""Account forms (Flask-WTF: CSRF on every one)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+
+class SignUpForm(FlaskForm):
+    full_name = StringField(_l("Họ và tên"), validators=[DataRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Vui lòng nhập email."))])
+    phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=20)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    confirm = PasswordField(_l("Nhập lại mật khẩu"),
+                            validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))])
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Vui lòng nhập email."))])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    remember = BooleanField(_l("Ghi nhớ đăng nhập"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Vui lòng nhập email."))])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    confirm = PasswordField(_l("Nhập lại mật khẩu"),
+                            validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))])

@@ -1,0 +1,130 @@
+"""Domain errors with user-facing messages, and handlers that answer HTML or JSON problems."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; `message` is fit to show the user."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+class ValidationFailed(DomainError):
+    """Every field problem at once, so the view can map them back onto the form."""
+
+    status = 422
+    title = "Validation failed"
+
+    def __init__(self, field_errors: dict[str, list[str]], message: str | None = None):
+        super().__init__(message or _("Vui lòng sửa các lỗi bên dưới."), field_errors=field_errors)
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class Errors:
+    """Collects field problems; raise once at the end (flaskbb's accumulate_errors habit)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(self.fields)
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def problem(status: int, title: str, detail: str, **extra):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+_HTTP_MESSAGES = {
+    400: _l("Yêu cầu không hợp lệ."),
+    403: _l("Bạn không có quyền truy cập trang này."),
+    404: _l("Không tìm thấy trang bạn yêu cầu."),
+    405: _l("Phương thức không được hỗ trợ."),
+    413: _l("Tệp tải lên quá lớn."),
+    429: _l("Bạn thao tác quá nhanh, vui lòng thử lại sau."),
+    500: _l("Đã có lỗi xảy ra. Vui lòng thử lại sau."),
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .extensions import db
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        if wants_json():
+            extra = {"errors": exc.field_errors} if exc.field_errors else {}
+            return problem(exc.status, exc.title, exc.message, **extra)
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        db.session.rollback()
+        message = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
+        if wants_json():
+            return problem(400, "CSRF token missing or invalid", message)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        code = exc.code or 500
+        message = str(_HTTP_MESSAGES.get(code, exc.description or ""))
+        if wants_json():
+            return problem(code, exc.name, message)
+        response = exc.get_response()
+        html = render_template("errors/error.html", status=code, message=message)
+        response.set_data(html)
+        response.mimetype = "text/html"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        message = str(_HTTP_MESSAGES[500])
+        if wants_json():
+            return problem(500, "Internal Server Error", message)
+        return render_template("errors/error.html", status=500, message=message), 500

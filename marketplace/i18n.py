@@ -1,0 +1,53 @@
+"""Language choice and Babel formatting of money (integer VND) and dates (dd/mm/yyyy)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, worker: Vietnamese unless a caller forces otherwise
+        return "vi"
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    # Vietnamese first: only a browser that prefers English over Vietnamese gets English.
+    best = request.accept_languages.best_match(languages)
+    return best if best == "en" and "vi" not in request.accept_languages.values() else "vi"
+
+
+def money(amount: int | None) -> str:
+    """150000 -> '150.000 ₫' (Vietnamese grouping in both languages: the currency is đồng)."""
+    if amount is None:
+        return ""
+    return format_currency(int(amount), "VND", locale="vi_VN")
+
+
+def number(value: int | float) -> str:
+    return format_decimal(value, locale=str(get_locale() or "vi"))
+
+
+def short_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "dd/MM/yyyy")
+
+
+def short_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "dd/MM/yyyy HH:mm")
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["date"] = short_date
+    app.jinja_env.filters["datetime"] = short_datetime

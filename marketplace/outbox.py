@@ -1,0 +1,164 @@
+"""The transactional outbox: record side effects with the change, drain them in `flask worker`.
+
+`record()` adds a row to the current session, so it commits or rolls back with the change that
+caused it. `drain()` claims due rows, runs the registered handler and marks the row done only
+after the handler returned. Failures retry with exponential backoff; after MAX_ATTEMPTS the row
+is marked dead and stays visible in /healthz. On PostgreSQL several workers share the table
+through FOR UPDATE SKIP LOCKED; on SQLite one worker runs."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from .extensions import db
+from .models import OutboxEvent
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], OutboxEvent], None]
+MAX_ATTEMPTS = 12
+LOCK_SECONDS = 300
+
+
+class RetryLater(Exception):
+    """A handler may raise this to ask for a retry after `seconds` (e.g. a Retry-After header)."""
+
+    def __init__(self, message: str, seconds: float | None = None):
+        super().__init__(message)
+        self.seconds = seconds
+
+
+class PermanentFailure(Exception):
+    """The side effect can never succeed (e.g. the receiver answered 410): mark the row dead."""
+
+
+def _handlers() -> dict[str, Handler]:
+    return current_app.extensions.setdefault("outbox_handlers", {})
+
+
+def register_handler(app, topic: str, handler: Handler) -> None:
+    app.extensions.setdefault("outbox_handlers", {})[topic] = handler
+
+
+def record(topic: str, payload: dict[str, Any], *, key: str | None = None) -> OutboxEvent:
+    """Add an outbox row to the current transaction. `key` makes the event unique: recording the
+    same key twice in one transaction returns the first row instead of a duplicate."""
+    key = key or f"{topic}:{uuid.uuid4().hex}"
+    for obj in db.session.new:
+        if isinstance(obj, OutboxEvent) and obj.idempotency_key == key:
+            return obj
+    event = OutboxEvent(topic=topic, payload=payload, idempotency_key=key, next_attempt_at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def backoff_seconds(attempts: int) -> float:
+    # 5 s, 10 s, 20 s … capped at 6 hours.
+    return min(5 * 2 ** max(attempts - 1, 0), 6 * 3600)
+
+
+def _claim(batch: int) -> list[int]:
+    now = utcnow()
+    query = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= now)
+        .where((OutboxEvent.locked_until.is_(None)) | (OutboxEvent.locked_until < now))
+        .order_by(OutboxEvent.id)
+        .limit(batch)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids))
+            .values(locked_until=now + timedelta(seconds=LOCK_SECONDS))
+        )
+    db.session.commit()
+    return ids
+
+
+def process_one(event_id: int) -> bool:
+    """Run one event's handler. Returns True when the event is done."""
+    event = db.session.get(OutboxEvent, event_id)
+    if event is None or event.status != "pending":
+        db.session.rollback()
+        return False
+    handler = _handlers().get(event.topic)
+    event_topic, payload = event.topic, dict(event.payload)
+    try:
+        if handler is None:
+            raise PermanentFailure(f"no handler for topic {event_topic!r}")
+        handler(payload, event)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        db.session.rollback()
+        event = db.session.get(OutboxEvent, event_id)
+        event.attempts += 1
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        event.locked_until = None
+        if isinstance(exc, PermanentFailure) or event.attempts >= MAX_ATTEMPTS:
+            event.status = "dead"
+            log.error("outbox event %s (%s) is dead: %s", event_id, event_topic, exc)
+        else:
+            delay = exc.seconds if isinstance(exc, RetryLater) and exc.seconds else backoff_seconds(event.attempts)
+            event.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            log.warning("outbox event %s (%s) failed, retry in %ss: %s", event_id, event_topic, delay, exc)
+        db.session.commit()
+        return False
+    event.status = "done"
+    event.attempts += 1
+    event.processed_at = utcnow()
+    event.locked_until = None
+    event.last_error = None
+    db.session.commit()
+    return True
+
+
+def drain(batch: int = 50, max_batches: int | None = None) -> int:
+    """Process due events until none are left (or max_batches). Returns how many succeeded."""
+    done = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        ids = _claim(batch)
+        if not ids:
+            break
+        batches += 1
+        for event_id in ids:
+            done += process_one(event_id)
+    return done
+
+
+def run_worker(poll_seconds: float, stop: Callable[[], bool] = lambda: False) -> None:
+    log.info("worker started")
+    while not stop():
+        try:
+            processed = drain()
+        except Exception:  # noqa: BLE001 - e.g. database restarting: keep the worker alive
+            log.exception("worker loop error")
+            db.session.rollback()
+            processed = 0
+        if not processed:
+            time.sleep(poll_seconds)
+        db.session.remove()
+
+
+def stats() -> dict[str, Any]:
+    rows = db.session.execute(
+        select(OutboxEvent.status, func.count(), func.min(OutboxEvent.created_at)).group_by(OutboxEvent.status)
+    ).all()
+    out: dict[str, Any] = {"pending": 0, "dead": 0, "oldest_pending_age_s": None}
+    for status, count, oldest in rows:
+        if status in ("pending", "dead"):
+            out[status] = count
+        if status == "pending" and oldest is not None:
+            out["oldest_pending_age_s"] = round((utcnow() - oldest).total_seconds(), 1)
+    return out

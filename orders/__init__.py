@@ -1,0 +1,1 @@
+"""orders: see README (not built yet)."""

@@ -1,0 +1,45 @@
+"""Shop forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+KIND_CHOICES = [
+    ("household", _l("Hộ sản xuất, kinh doanh")),
+    ("cooperative", _l("Hợp tác xã (HTX)")),
+    ("enterprise", _l("Doanh nghiệp")),
+]
+
+
+class ShopForm(FlaskForm):
+    kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES)
+    name = StringField(_l("Tên cửa hàng"), validators=[DataRequired(_l("Vui lòng nhập tên cửa hàng.")), Length(max=120)])
+    slug = StringField(_l("Đường dẫn (không dấu)"), validators=[Optional(), Length(max=80)],
+                       description=_l("Để trống để tạo tự động từ tên cửa hàng."))
+    phone = TelField(_l("Số điện thoại liên hệ"), validators=[DataRequired(_l("Vui lòng nhập số điện thoại."))])
+    email = EmailField(_l("Email liên hệ"), validators=[Optional()])
+    address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[DataRequired(_l("Vui lòng nhập địa chỉ."))])
+    commune_id = SelectField(_l("Xã/phường"), coerce=int)
+    registration_number = StringField(_l("Số ĐKKD hoặc mã số thuế"), validators=[Optional(), Length(max=40)],
+                                      description=_l("Không bắt buộc với hộ sản xuất."))
+    story = TextAreaField(_l("Câu chuyện sản phẩm"), validators=[Optional(), Length(max=5000)])
+    logo = FileField(_l("Logo"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Lý do"), validators=[Optional(), Length(max=2000)])
+
+
+class ActionForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email nhân viên"), validators=[DataRequired(_l("Vui lòng nhập email."))])
+
+
+class CommuneForm(FlaskForm):
+    name = StringField(_l("Tên xã/phường"), validators=[DataRequired(_l("Vui lòng nhập tên.")), Length(max=120)])
+    kind = SelectField(_l("Loại"), choices=[("xa", _l("Xã")), ("phuong", _l("Phường")), ("dac_khu", _l("Đặc khu"))])
+    code = StringField(_l("Mã đơn vị"), validators=[Optional(), Length(max=20)])

@@ -1,0 +1,260 @@
+"""Shop operations: registration, operator decisions, profile edits, staff invitations."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from slugify import slugify
+from sqlalchemy import select
+
+from marketplace import outbox
+from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
+from marketplace.errors import DomainError, Errors, Forbidden
+from marketplace.extensions import db
+from marketplace.images import process_image
+from marketplace.mail import queue_mail
+from marketplace.models import Commune, Role, User
+from marketplace.timeutil import utcnow
+
+from .models import Shop, ShopInvitation, ShopKind, ShopMember, ShopStatus
+from .permissions import can_manage_staff, is_operator
+
+SHOP_KINDS = [k.value for k in ShopKind]
+
+
+def unique_slug(model, wanted: str, *, exclude_id: int | None = None, max_len: int = 80) -> str:
+    """A free slug for `model`, adding -2, -3… when taken."""
+    base = slugify(wanted, max_length=max_len - 4) or "muc"
+    slug, n = base, 1
+    while True:
+        query = select(model.id).where(model.slug == slug)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        if db.session.scalar(query) is None:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = None) -> dict:
+    clean: dict = {}
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors.add("name", _("Vui lòng nhập tên cửa hàng."))
+    elif len(name) > 120:
+        errors.add("name", _("Tên cửa hàng tối đa 120 ký tự."))
+    clean["name"] = name
+    kind = data.get("kind")
+    if kind not in SHOP_KINDS:
+        errors.add("kind", _("Vui lòng chọn loại hình cơ sở."))
+    clean["kind"] = kind
+    phone = normalize_phone(data.get("phone"))
+    if not valid_phone(phone):
+        errors.add("phone", _("Số điện thoại di động không hợp lệ (ví dụ 0912345678)."))
+    clean["phone"] = phone
+    address_line = (data.get("address_line") or "").strip()
+    if not address_line:
+        errors.add("address_line", _("Vui lòng nhập thôn/xóm, số nhà hoặc đường."))
+    clean["address_line"] = address_line
+    commune = db.session.get(Commune, data.get("commune_id")) if data.get("commune_id") else None
+    if commune is None or not commune.active:
+        errors.add("commune_id", _("Vui lòng chọn xã/phường."))
+    clean["commune"] = commune
+    registration = (data.get("registration_number") or "").strip() or None
+    if kind in (ShopKind.COOPERATIVE.value, ShopKind.ENTERPRISE.value) and not registration:
+        errors.add("registration_number", _("Hợp tác xã và doanh nghiệp cần số đăng ký kinh doanh hoặc mã số thuế."))
+    clean["registration_number"] = registration
+    clean["story"] = (data.get("story") or "").strip()
+    clean["email"] = normalize_email(data.get("email")) or None
+    wanted_slug = (data.get("slug") or "").strip()
+    if wanted_slug:
+        slug = slugify(wanted_slug, max_length=80)
+        taken = db.session.scalar(select(Shop.id).where(Shop.slug == slug, Shop.id != (shop.id if shop else -1)))
+        if not slug:
+            errors.add("slug", _("Đường dẫn chỉ gồm chữ không dấu, số và dấu gạch ngang."))
+        elif taken:
+            errors.add("slug", _("Đường dẫn này đã có cửa hàng khác dùng."))
+        clean["slug"] = slug
+    return clean
+
+
+def shop_event(shop: Shop, action: str) -> None:
+    """Announce a shop change: the search index (and later syndication) listen to it."""
+    outbox.record("shop.changed", {"shop_id": shop.id, "action": action})
+
+
+def register_shop(data: dict, *, actor: User, logo_data: bytes | None = None) -> Shop:
+    if actor is None:
+        raise Forbidden(_("Vui lòng đăng nhập để đăng ký cửa hàng."))
+    errors = Errors()
+    clean = _validate_shop_fields(data, errors)
+    logo_key = None
+    if logo_data and not errors:
+        try:
+            logo_key = process_image(logo_data, field="logo").key
+        except DomainError as exc:
+            for field, messages in exc.field_errors.items():
+                for message in messages:
+                    errors.add(field, message)
+    errors.raise_if_any()
+    commune = clean.pop("commune")
+    slug = clean.pop("slug", None) or unique_slug(Shop, clean["name"])
+    shop = Shop(slug=slug, commune_id=commune.id, province=commune.province, logo_key=logo_key,
+                status=ShopStatus.PENDING.value, **clean)
+    db.session.add(shop)
+    db.session.flush()
+    db.session.add(ShopMember(shop_id=shop.id, user_id=actor.id, role="owner"))
+    if actor.role == Role.BUYER.value:
+        actor.role = Role.PRODUCER.value
+    db.session.flush()
+    db.session.refresh(shop)
+    return shop
+
+
+def update_shop(shop: Shop, data: dict, *, actor: User, logo_data: bytes | None = None) -> Shop:
+    from .permissions import can_edit_shop_profile
+
+    if not (can_edit_shop_profile(actor, shop) or is_operator(actor)):
+        raise Forbidden(_("Bạn không có quyền sửa cửa hàng này."))
+    errors = Errors()
+    data = {"kind": shop.kind, **data}
+    clean = _validate_shop_fields(data, errors, shop=shop)
+    if logo_data and not errors:
+        try:
+            shop.logo_key = process_image(logo_data, field="logo").key
+        except DomainError as exc:
+            for field, messages in exc.field_errors.items():
+                for message in messages:
+                    errors.add(field, message)
+    errors.raise_if_any()
+    commune = clean.pop("commune")
+    clean.pop("slug", None)  # the slug is the shop's address: it does not change after registration
+    for key, value in clean.items():
+        setattr(shop, key, value)
+    shop.commune_id, shop.province = commune.id, commune.province
+    db.session.flush()
+    shop_event(shop, "updated")
+    return shop
+
+
+def _notify_owners(shop: Shop, subject: str, template: str, **context) -> None:
+    for member in shop.members:
+        if member.role == "owner":
+            queue_mail(member.user.email, subject, template, shop=shop, user=member.user,
+                       link=url_for("sellers.dashboard", shop_slug=shop.slug, _external=True), **context)
+
+
+def _require_operator(actor: User) -> None:
+    if not is_operator(actor):
+        raise Forbidden(_("Chỉ ban quản lý sàn mới thực hiện được thao tác này."))
+
+
+def _set_status(shop: Shop, status: ShopStatus, reason: str | None) -> None:
+    shop.status = status.value
+    shop.status_reason = reason
+    shop.status_changed_at = utcnow()
+
+
+def approve_shop(shop: Shop, *, actor: User) -> Shop:
+    _require_operator(actor)
+    if shop.status == ShopStatus.APPROVED.value:
+        raise DomainError(_("Cửa hàng đã được duyệt."))
+    _set_status(shop, ShopStatus.APPROVED, None)
+    db.session.flush()
+    shop_event(shop, "approved")
+    _notify_owners(shop, _("Cửa hàng %(name)s đã được duyệt", name=shop.name), "shop_approved")
+    return shop
+
+
+def reject_shop(shop: Shop, reason: str, *, actor: User) -> Shop:
+    _require_operator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Vui lòng nêu lý do từ chối."), field_errors={"reason": [_("Vui lòng nêu lý do.")]})
+    if shop.status not in (ShopStatus.PENDING.value,):
+        raise DomainError(_("Chỉ từ chối được cửa hàng đang chờ duyệt."))
+    _set_status(shop, ShopStatus.REJECTED, reason)
+    db.session.flush()
+    _notify_owners(shop, _("Cửa hàng %(name)s chưa được duyệt", name=shop.name), "shop_rejected", reason=reason)
+    return shop
+
+
+def suspend_shop(shop: Shop, reason: str, *, actor: User) -> Shop:
+    """Suspending hides every listing of the shop at once: visibility is computed from the
+    shop's status, and the search index is told through the outbox."""
+    _require_operator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Vui lòng nêu lý do tạm ngưng."), field_errors={"reason": [_("Vui lòng nêu lý do.")]})
+    if shop.status != ShopStatus.APPROVED.value:
+        raise DomainError(_("Chỉ tạm ngưng được cửa hàng đang hoạt động."))
+    _set_status(shop, ShopStatus.SUSPENDED, reason)
+    db.session.flush()
+    shop_event(shop, "suspended")
+    _notify_owners(shop, _("Cửa hàng %(name)s bị tạm ngưng", name=shop.name), "shop_suspended", reason=reason)
+    return shop
+
+
+def reinstate_shop(shop: Shop, *, actor: User) -> Shop:
+    _require_operator(actor)
+    if shop.status not in (ShopStatus.SUSPENDED.value, ShopStatus.REJECTED.value):
+        raise DomainError(_("Cửa hàng không ở trạng thái tạm ngưng hoặc bị từ chối."))
+    _set_status(shop, ShopStatus.APPROVED, None)
+    db.session.flush()
+    shop_event(shop, "reinstated")
+    _notify_owners(shop, _("Cửa hàng %(name)s đã được duyệt", name=shop.name), "shop_approved")
+    return shop
+
+
+def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
+    if not can_manage_staff(actor, shop):
+        raise Forbidden(_("Chỉ chủ cửa hàng mới mời được nhân viên."))
+    email = normalize_email(email)
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise DomainError(_("Địa chỉ email không hợp lệ."), field_errors={"email": [_("Địa chỉ email không hợp lệ.")]})
+    if any(m.user.email == email for m in shop.members):
+        raise DomainError(_("Người này đã là thành viên của cửa hàng."))
+    invitation = db.session.scalar(select(ShopInvitation).where(
+        ShopInvitation.shop_id == shop.id, ShopInvitation.email == email))
+    if invitation is None:
+        invitation = ShopInvitation(shop_id=shop.id, email=email, invited_by_id=actor.id)
+        db.session.add(invitation)
+    invitation.accepted_at = None
+    invitation.created_at = utcnow()
+    db.session.flush()
+    link = url_for("sellers.accept_invitation", invitation_id=invitation.id, _external=True)
+    queue_mail(email, _("Lời mời tham gia cửa hàng %(name)s", name=shop.name), "staff_invitation",
+               shop=shop, inviter=actor, link=link)
+    return invitation
+
+
+def accept_invitation(invitation: ShopInvitation, *, actor: User) -> ShopMember:
+    """The signed-in user accepts: only the invited e-mail address can."""
+    if invitation.accepted_at is not None:
+        raise DomainError(_("Lời mời này đã được sử dụng."))
+    if actor.email != invitation.email:
+        raise Forbidden(_("Lời mời này dành cho một địa chỉ email khác."))
+    member = ShopMember(shop_id=invitation.shop_id, user_id=actor.id, role="staff")
+    db.session.add(member)
+    invitation.accepted_at = utcnow()
+    if actor.role == Role.BUYER.value:
+        actor.role = Role.PRODUCER.value
+    db.session.flush()
+    return member
+
+
+def remove_staff(shop: Shop, member: ShopMember, *, actor: User) -> None:
+    if not can_manage_staff(actor, shop) or member.shop_id != shop.id:
+        raise Forbidden(_("Bạn không có quyền thực hiện thao tác này."))
+    if member.role == "owner":
+        raise DomainError(_("Không thể xoá chủ cửa hàng."))
+    db.session.delete(member)
+    db.session.flush()
+
+
+def shops_of(user: User) -> list[Shop]:
+    return list(db.session.scalars(
+        select(Shop).join(ShopMember).where(ShopMember.user_id == user.id).order_by(Shop.name)))

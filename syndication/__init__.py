@@ -1,0 +1,1 @@
+"""syndication: see README (not built yet)."""
