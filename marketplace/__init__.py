@@ -72,6 +72,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import catalog
+    import orders
+    import search
     import sellers
 
     from . import accounts, api, shell
@@ -82,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     # Each domain package registers its blueprints, API paths and hooks, in dependency order.
     sellers.init_app(app)
     catalog.init_app(app)
+    search.init_app(app)
+    orders.init_app(app)
     app.context_processor(shell.template_globals)
 
 

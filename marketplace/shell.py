@@ -70,5 +70,6 @@ def template_globals() -> dict:
         "site_name": current_app.config.get("SITE_NAME") or f"Sàn TMĐT {province}",
         "current_locale": str(get_locale() or "vi"),
         "has_endpoint": lambda name: name in current_app.view_functions,
+        "operator_links": lambda: current_app.extensions.get("operator_links", []),
         "image_url": lambda key, variant="320.webp": url_for("shell.media", filename=image_url_path(key, variant)),
     }
