@@ -1,9 +1,14 @@
-"""The producer's CSV upload page."""
-from flask import render_template
-from flask_login import login_required
+"""The producer's CSV upload page and its sample file."""
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
+from marketplace.extensions import db
 from sellers.views import shop_for_member
 
+from .csv_import import COLUMNS, MAX_BYTES, MAX_ROWS, REQUIRED_COLUMNS, SAMPLE_ROWS, ImportFailed, import_listings
+from .csv_import import sample_csv
+from .forms import CsvUploadForm
 from .views import seller_bp
 
 
@@ -11,4 +16,28 @@ from .views import seller_bp
 @login_required
 def import_csv(shop_slug: str):
     shop = shop_for_member(shop_slug)
-    return render_template("catalog/import_csv.html", shop=shop)
+    form = CsvUploadForm()
+    errors = []
+    if form.validate_on_submit():
+        try:
+            # No base_dir: a web upload has no folder of pictures, so any image_path is a row error.
+            result = import_listings(form.file.data.stream, actor=current_user, shop=shop)
+        except ImportFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Đã nhập %(n)d sản phẩm.", n=result.count), "success")
+            return redirect(url_for("catalog_seller.list_listings", shop_slug=shop.slug))
+    return render_template("catalog/import_csv.html", shop=shop, form=form, errors=errors, columns=COLUMNS,
+                           required=REQUIRED_COLUMNS, sample=SAMPLE_ROWS, max_mb=MAX_BYTES // (1024 * 1024),
+                           max_rows=MAX_ROWS)
+
+
+@seller_bp.route("/nhap-csv/mau.csv")
+@login_required
+def csv_template(shop_slug: str):
+    shop = shop_for_member(shop_slug)
+    return Response(sample_csv(shop.slug), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="mau-san-pham-{shop.slug}.csv"'})

@@ -1,9 +1,9 @@
 """Listing and category forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 STATUS_CHOICES = [("draft", _l("Nháp")), ("active", _l("Đang bán")), ("archived", _l("Ngừng bán"))]
 OCOP_STAR_CHOICES = [("", _l("Không có"))] + [(str(n), f"{n} ★") for n in range(1, 6)]
@@ -11,17 +11,16 @@ OCOP_LEVEL_CHOICES = [("", "—"), ("province", _l("Cấp tỉnh")), ("national"
 
 
 class ListingForm(FlaskForm):
-    title = StringField(_l("Tên sản phẩm"), validators=[DataRequired(_l("Vui lòng nhập tên sản phẩm.")), Length(max=160)])
-    category_id = SelectField(_l("Danh mục"), coerce=int)
+    # Required fields and numbers are checked by catalog.services.validate_listing_data, which
+    # reports every problem at once and accepts "45.000" the way people type prices.
+    title = StringField(_l("Tên sản phẩm"), validators=[Length(max=160)])
+    category_id = SelectField(_l("Danh mục"), coerce=int, validate_choice=False)
     description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=20000)])
-    unit = StringField(_l("Đơn vị bán"), validators=[DataRequired(_l("Vui lòng nhập đơn vị bán.")), Length(max=30)])
-    price_vnd = IntegerField(_l("Giá (đồng)"), validators=[DataRequired(_l("Vui lòng nhập giá.")),
-                                                           NumberRange(min=0, message=_l("Giá không được âm."))])
-    stock = IntegerField(_l("Tồn kho"), default=0,
-                         validators=[Optional(), NumberRange(min=0, message=_l("Tồn kho không được âm."))])
-    min_order_qty = IntegerField(_l("Mua tối thiểu"), default=1,
-                                 validators=[Optional(), NumberRange(min=1, message=_l("Tối thiểu là 1."))])
-    weight_grams = IntegerField(_l("Khối lượng đóng gói (gam)"), validators=[Optional(), NumberRange(min=1)])
+    unit = StringField(_l("Đơn vị bán"), validators=[Length(max=30)])
+    price_vnd = StringField(_l("Giá (đồng)"), render_kw={"inputmode": "numeric"})
+    stock = StringField(_l("Tồn kho"), default="0", render_kw={"inputmode": "numeric"})
+    min_order_qty = StringField(_l("Mua tối thiểu"), default="1", render_kw={"inputmode": "numeric"})
+    weight_grams = StringField(_l("Khối lượng đóng gói (gam)"), render_kw={"inputmode": "numeric"})
     sku = StringField(_l("Mã SKU"), validators=[Optional(), Length(max=60)])
     origin = StringField(_l("Vùng nguyên liệu / xuất xứ"), validators=[Optional(), Length(max=120)],
                          description=_l("Ví dụ: Hương Sơn, Phúc Trạch, Hương Khê"))
@@ -30,7 +29,7 @@ class ListingForm(FlaskForm):
     ocop_stars = SelectField(_l("Hạng OCOP"), choices=OCOP_STAR_CHOICES, validate_choice=False)
     ocop_certificate_no = StringField(_l("Số giấy chứng nhận OCOP"), validators=[Optional(), Length(max=60)])
     ocop_level = SelectField(_l("Cấp công nhận"), choices=OCOP_LEVEL_CHOICES, validate_choice=False)
-    ocop_issued_on = DateField(_l("Ngày công nhận"), validators=[Optional()])
+    ocop_issued_on = StringField(_l("Ngày công nhận (dd/mm/yyyy)"), render_kw={"placeholder": "dd/mm/yyyy"})
     certifications = StringField(_l("Chứng nhận khác"), validators=[Optional(), Length(max=500)],
                                  description=_l("Cách nhau bằng dấu chấm phẩy, ví dụ: VietGAP; Hữu cơ"))
     status = SelectField(_l("Trạng thái"), choices=STATUS_CHOICES)
@@ -54,7 +53,9 @@ class HideForm(FlaskForm):
 
 
 class CsvUploadForm(FlaskForm):
-    file = FileField(_l("Tệp CSV (UTF-8)"))
+    file = FileField(_l("Tệp CSV (UTF-8)"), validators=[
+        FileRequired(_l("Vui lòng chọn tệp CSV.")),
+        FileAllowed(["csv", "txt"], _l("Chỉ nhận tệp .csv (lưu từ Excel bằng “CSV UTF-8”)."))])
 
 
 class FeatureForm(FlaskForm):

@@ -1,6 +1,7 @@
 """Catalog operations: categories, listings, images, moderation, and the public queries."""
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import nh3
@@ -31,7 +32,7 @@ def sanitize_description(text: str) -> str:
     text = (text or "").strip()
     if "<" not in text:
         paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-        text = "".join("<p>" + nh3.clean_text(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+        text = "".join("<p>" + html.escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs)
         return nh3.clean(text, tags=ALLOWED_TAGS, attributes={})
     return nh3.clean(text, tags=ALLOWED_TAGS, attributes={})
 

@@ -178,6 +178,7 @@ def edit_listing(shop_slug: str, listing_id: int):
         form.ocop_stars.data = str(listing.ocop_stars or "")
         form.ocop_level.data = listing.ocop_level or ""
         form.certifications.data = "; ".join(listing.certifications or [])
+        form.ocop_issued_on.data = listing.ocop_issued_on.strftime("%d/%m/%Y") if listing.ocop_issued_on else ""
     if form.validate_on_submit():
         try:
             services.update_listing(listing, form.data, actor=current_user)

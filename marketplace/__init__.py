@@ -86,7 +86,7 @@ def register_blueprints(app: Flask) -> None:
     catalog.init_app(app)
     search.init_app(app)
     orders.init_app(app)
-    app.context_processor(shell.template_globals)
+    shell.register_template_globals(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -61,15 +61,26 @@ def robots():
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
-def template_globals() -> dict:
+def image_url(key: str, variant: str = "320.webp") -> str:
     from .images import image_url_path
 
+    return url_for("shell.media", filename=image_url_path(key, variant))
+
+
+def register_template_globals(app) -> None:
+    # Jinja globals (not context-processor values) so that imported macros see them too.
+    app.jinja_env.globals.update(
+        image_url=image_url,
+        has_endpoint=lambda name: name in current_app.view_functions,
+        operator_links=lambda: current_app.extensions.get("operator_links", []),
+    )
+    app.context_processor(template_globals)
+
+
+def template_globals() -> dict:
     province = current_app.config["PROVINCE_NAME"]
     return {
         "province_name": province,
         "site_name": current_app.config.get("SITE_NAME") or f"Sàn TMĐT {province}",
         "current_locale": str(get_locale() or "vi"),
-        "has_endpoint": lambda name: name in current_app.view_functions,
-        "operator_links": lambda: current_app.extensions.get("operator_links", []),
-        "image_url": lambda key, variant="320.webp": url_for("shell.media", filename=image_url_path(key, variant)),
     }

@@ -14,13 +14,14 @@ KIND_CHOICES = [
 
 class ShopForm(FlaskForm):
     kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES)
-    name = StringField(_l("Tên cửa hàng"), validators=[DataRequired(_l("Vui lòng nhập tên cửa hàng.")), Length(max=120)])
+    # Required fields are checked by sellers.services, which reports every problem at once.
+    name = StringField(_l("Tên cửa hàng"), validators=[Length(max=120)])
     slug = StringField(_l("Đường dẫn (không dấu)"), validators=[Optional(), Length(max=80)],
                        description=_l("Để trống để tạo tự động từ tên cửa hàng."))
-    phone = TelField(_l("Số điện thoại liên hệ"), validators=[DataRequired(_l("Vui lòng nhập số điện thoại."))])
+    phone = TelField(_l("Số điện thoại liên hệ"))
     email = EmailField(_l("Email liên hệ"), validators=[Optional()])
-    address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[DataRequired(_l("Vui lòng nhập địa chỉ."))])
-    commune_id = SelectField(_l("Xã/phường"), coerce=int)
+    address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[Length(max=200)])
+    commune_id = SelectField(_l("Xã/phường"), coerce=int, validate_choice=False)
     registration_number = StringField(_l("Số ĐKKD hoặc mã số thuế"), validators=[Optional(), Length(max=40)],
                                       description=_l("Không bắt buộc với hộ sản xuất."))
     story = TextAreaField(_l("Câu chuyện sản phẩm"), validators=[Optional(), Length(max=5000)])

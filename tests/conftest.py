@@ -71,6 +71,14 @@ def app(tmp_path):
         "ELASTICSEARCH_URL": None,
         "OPENSEARCH_URL": None,
     })
+    @app.teardown_request
+    def _forget_request_user(_exc):
+        # Tests keep one app context open around requests, so flask.g outlives a request here,
+        # unlike in a server: forget the signed-in user like a new request would.
+        from flask import g
+
+        g.pop("_login_user", None)
+
     with app.app_context():
         upgrade()
         yield app
@@ -197,3 +205,26 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+def read_mail(path: Path) -> dict:
+    from email import message_from_bytes
+    from email.policy import default
+
+    msg = message_from_bytes(path.read_bytes(), policy=default)
+    return {"to": msg["To"], "subject": str(msg["Subject"]), "body": msg.get_content()}
+
+
+@pytest.fixture
+def mailbox(app):
+    """Drains the outbox, then returns every mail written so far (oldest first)."""
+
+    def read() -> list[dict]:
+        from marketplace import outbox
+
+        outbox.drain()
+        folder = Path(app.config["MAIL_DIR"])
+        files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+        return [read_mail(p) for p in files]
+
+    return read

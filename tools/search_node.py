@@ -68,6 +68,7 @@ class Engine:
     main_class: str
     java_min: int
     java_max: int  # newest major version known to work
+    core_artifact: str  # path under the Maven repo; present => try an offline build first
 
     @property
     def project_dir(self) -> Path:
@@ -80,9 +81,11 @@ class Engine:
 
 ENGINES = {
     # OpenSearch 2.19 supports Java 11..21 officially; 17 and 25 were both seen to start here.
-    "opensearch": Engine("opensearch", "searchnode.OpenSearchTestNode", 11, 25),
+    "opensearch": Engine("opensearch", "searchnode.OpenSearchTestNode", 11, 25,
+                         "org/opensearch/opensearch"),
     # Elasticsearch 7.10.2 shipped with JDK 15; verified here on 17 (and starts on 25).
-    "elasticsearch": Engine("elasticsearch", "searchnode.ElasticsearchTestNode", 11, 25),
+    "elasticsearch": Engine("elasticsearch", "searchnode.ElasticsearchTestNode", 11, 25,
+                            "org/elasticsearch/elasticsearch"),
 }
 
 
@@ -222,7 +225,8 @@ def build(engine_name: str, *, java: str | None = None, verbose: bool = False) -
             "compile", "dependency:build-classpath",
         ]
         # Offline first when something is cached (fast, no network); online as the fallback.
-        attempts = ([base[:1] + ["-o"] + base[1:]] if any(M2_REPO.iterdir()) else []) + [base]
+        warm = stamp.is_file() or (M2_REPO / engine.core_artifact).is_dir()
+        attempts = ([base[:1] + ["-o"] + base[1:]] if warm else []) + [base]
         rc = None
         log.write_text("")
         for cmd in attempts:

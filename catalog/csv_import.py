@@ -1,0 +1,555 @@
+"""CSV import of listings: read the whole file, check every row, then write all of it or nothing.
+
+Two phases. The first reads and checks every row with the listing form's own rules
+(`validate_listing_data`) plus the CSV's own (columns, shops, numbers, image paths) and writes
+nothing at all. Only when no row has a problem does the second phase create the missing
+communes/shops/categories, store the images and insert the listings, with the same slugs and
+outbox events as `create_listing`. The caller owns the transaction: on `ImportFailed` it rolls
+back, on success it commits once."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PureWindowsPath
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+from slugify import slugify
+from sqlalchemy import select
+
+from marketplace import outbox
+from marketplace.errors import DomainError, Errors, Forbidden, ValidationFailed
+from marketplace.extensions import db
+from marketplace.images import ALLOWED_FORMATS, StoredImage, image_dir, process_image
+from marketplace.models import Commune, User
+from marketplace.timeutil import utcnow
+from sellers.models import Shop, ShopKind, ShopStatus
+from sellers.permissions import can_manage_shop, is_operator
+from sellers.services import shop_event, unique_slug
+
+from . import services
+from .models import Category, Listing, ListingImage, ListingStatus
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+
+REQUIRED_COLUMNS = ("shop", "title", "category", "unit", "price_vnd", "stock", "description")
+OPTIONAL_COLUMNS = ("sku", "origin", "ocop_stars", "ocop_certificate_no", "ocop_level", "ocop_issued_on",
+                    "certifications", "image_path")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+# Shops made by --create-missing. They are created directly (not through sellers.register_shop):
+# the system has no owner account to register them with, and the placeholder phone below is
+# deliberately not a valid phone number, so the operator sees at once what to complete.
+PLACEHOLDER_COMMUNE = "Chưa xác định"
+PLACEHOLDER_PHONE = "0000000000"
+PLACEHOLDER_ADDRESS = "Chưa cập nhật"
+
+# validate_listing_data's field names that are not CSV column names.
+_FIELD_TO_COLUMN = {"category_id": "category"}
+
+_PLAIN_INT = re.compile(r"\d+")
+_GROUPED_INT = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")  # 45.000 / 1,250,000: one separator kind
+_CURRENCY = re.compile(r"\s*(₫|đ|đồng|vnd|vnđ)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem. `line` counts like a spreadsheet: the header is line 1 (0 = the file itself)."""
+
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.column + ': ' if self.column else ''}{self.message}"
+
+
+class ImportFailed(DomainError):
+    """The file has problems; nothing was written. `errors` lists every one, in line order."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = sorted(errors, key=lambda e: e.line)
+        super().__init__(_("Tệp CSV có %(n)d lỗi nên chưa nhập sản phẩm nào. Vui lòng sửa rồi tải lên lại.",
+                           n=len(self.errors)))
+
+
+@dataclass
+class ImportResult:
+    listings: list[Listing] = field(default_factory=list)
+    shops: list[Shop] = field(default_factory=list)
+    created_shops: list[Shop] = field(default_factory=list)
+    created_categories: list[Category] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.listings)
+
+    def summary(self) -> str:
+        return f"imported {self.count} listings into {len(self.shops)} shops"
+
+
+@dataclass
+class _NewShop:
+    slug: str
+    shop: Shop | None = None
+
+
+@dataclass
+class _NewCategory:
+    name: str
+    category: Category | None = None
+
+
+@dataclass
+class _Row:
+    line: int
+    shop: Shop | _NewShop
+    clean: dict
+    images: list[Path]
+
+
+def import_listings(rows_source: bytes | BinaryIO | str | os.PathLike, *, actor: User | None,
+                    shop: Shop | None = None, base_dir: str | os.PathLike | None = None,
+                    create_missing: bool = False) -> ImportResult:
+    """Import listings from a CSV (bytes, a binary file object, or a path).
+
+    `actor=None` is the system (the CLI). With `shop`, every row goes into that shop: a row's
+    `shop` cell must be blank or that shop's slug, and the column may be left out. `base_dir` is
+    the folder image paths are relative to (default: the CSV's folder when given a path; none
+    for bytes, so any image_path is an error). `create_missing` creates unknown shops and
+    top-level categories; only the system or an operator may ask for it.
+    Raises ImportFailed (nothing written) or Forbidden; the caller commits or rolls back."""
+    if shop is not None and actor is not None and not (can_manage_shop(actor, shop) or is_operator(actor)):
+        raise Forbidden(_("Bạn không có quyền thêm sản phẩm cho cửa hàng này."))
+    if create_missing and actor is not None and not is_operator(actor):
+        raise Forbidden(_("Chỉ ban quản lý sàn mới tạo được cửa hàng và danh mục mới khi nhập CSV."))
+    data, default_dir = _read_source(rows_source)
+    folder = Path(base_dir) if base_dir is not None else default_dir
+    rows = _Checker(actor=actor, shop=shop, base_dir=folder, create_missing=create_missing).check(data)
+    return _write(rows)
+
+
+# --- phase 1: read and check, write nothing -------------------------------------------------------
+
+def _read_source(rows_source) -> tuple[bytes, Path | None]:
+    too_big = ImportFailed([RowError(0, None, _("Tệp CSV quá lớn (tối đa %(mb)d MB). Hãy chia thành nhiều tệp.",
+                                                mb=MAX_BYTES // (1024 * 1024)))])
+    if isinstance(rows_source, (str, os.PathLike)):
+        path = Path(rows_source)
+        if path.stat().st_size > MAX_BYTES:
+            raise too_big
+        return path.read_bytes(), path.resolve().parent
+    data = rows_source if isinstance(rows_source, bytes) else rows_source.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise too_big
+    return data, None
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFailed([RowError(0, None, _(
+            "Tệp đang ở dạng UTF-16 (“Unicode Text”). Hãy lưu lại với định dạng “CSV UTF-8 (Comma delimited)”."))])
+    try:
+        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte order mark
+    except UnicodeDecodeError:
+        raise ImportFailed([RowError(0, None, _(
+            "Tệp không phải mã UTF-8. Trong Excel hãy chọn “Lưu thành” → “CSV UTF-8 (Comma delimited)”."))]) from None
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet line, cells): a quoted cell spanning several physical lines is still one line."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 0
+    try:
+        for line, cells in enumerate(reader, start=1):
+            yield line, cells
+    except csv.Error as exc:
+        raise ImportFailed([RowError(line + 1, None, _("Không đọc được dòng này (%(detail)s). Kiểm tra dấu ngoặc kép.",
+                                                       detail=str(exc)))]) from None
+
+
+def _parse_count(raw: str, *, required: bool) -> tuple[int | None, str | None]:
+    """'45000', '45.000', '45,000', '45.000 ₫' -> 45000. Returns (value, problem)."""
+    value = _CURRENCY.sub("", raw.replace("\u00a0", " ")).replace(" ", "")
+    if not value:
+        return (None, _("Ô này không được để trống.")) if required else (None, None)
+    if value.startswith("-"):
+        return None, _("Không được là số âm.")
+    if _PLAIN_INT.fullmatch(value) or _GROUPED_INT.fullmatch(value):
+        return int(value.replace(".", "").replace(",", "")), None
+    return None, _("Phải là số nguyên, không có phần thập phân (ví dụ 45000 hoặc 45.000).")
+
+
+class _Checker:
+    def __init__(self, *, actor: User | None, shop: Shop | None, base_dir: Path | None, create_missing: bool):
+        self.actor, self.shop, self.create_missing = actor, shop, create_missing
+        self.base_dir = base_dir.resolve() if base_dir is not None else None
+        self.errors: list[RowError] = []
+        self._shops: dict[str, Shop | _NewShop | None] = {}
+        self._categories: dict[str, Category | _NewCategory | None] = {}
+        self._images: dict[Path, str | None] = {}  # resolved path -> problem or None
+
+    def fail(self, line: int, column: str | None, message: str) -> None:
+        self.errors.append(RowError(line, column, message))
+
+    def check(self, data: bytes) -> list[_Row]:
+        records = _records(_decode(data))
+        first = next(records, None)
+        if first is None or not any(c.strip() for c in first[1]):
+            raise ImportFailed([RowError(1, None, _("Tệp trống: dòng đầu tiên phải là dòng tiêu đề cột."))])
+        header = self._header(first[1])
+        rows: list[_Row] = []
+        count = 0
+        for line, cells in records:
+            if not any(c.strip() for c in cells):
+                continue  # blank spreadsheet rows are harmless
+            count += 1
+            if count > MAX_ROWS:
+                raise ImportFailed([RowError(line, None, _(
+                    "Tệp có quá %(n)d dòng sản phẩm. Hãy chia thành nhiều tệp.", n=MAX_ROWS))])
+            row = self._row(line, header, cells)
+            if row is not None:
+                rows.append(row)
+        if count == 0:
+            self.fail(2, None, _("Tệp không có dòng sản phẩm nào dưới dòng tiêu đề."))
+        if self.errors:
+            raise ImportFailed(self.errors)
+        return rows
+
+    def _header(self, cells: list[str]) -> list[str | None]:
+        names = [c.strip().lower() for c in cells]
+        if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+            raise ImportFailed([RowError(1, None, _(
+                "Các cột phải ngăn cách bằng dấu phẩy (,). Tệp này có vẻ dùng dấu chấm phẩy hoặc tab: "
+                "hãy lưu lại với định dạng “CSV UTF-8 (Comma delimited)”."))])
+        problems: list[RowError] = []
+        seen: set[str] = set()
+        header: list[str | None] = []
+        for position, name in enumerate(names, start=1):
+            if not name:
+                header.append(None)  # a nameless column must stay empty (checked per row)
+                continue
+            if name not in COLUMNS:
+                problems.append(RowError(1, name, _(
+                    "Cột “%(name)s” không được hỗ trợ. Các cột hợp lệ: %(columns)s.",
+                    name=cells[position - 1].strip(), columns=", ".join(COLUMNS))))
+            elif name in seen:
+                problems.append(RowError(1, name, _("Cột “%(name)s” xuất hiện hai lần.", name=name)))
+            seen.add(name)
+            header.append(name)
+        required = [c for c in REQUIRED_COLUMNS if not (c == "shop" and self.shop is not None)]
+        missing = [c for c in required if c not in seen]
+        if missing:
+            problems.append(RowError(1, None, _("Thiếu cột bắt buộc: %(columns)s.", columns=", ".join(missing))))
+        if problems:
+            raise ImportFailed(problems)
+        return header
+
+    def _row(self, line: int, header: list[str | None], cells: list[str]) -> _Row | None:
+        before = len(self.errors)
+        values = {name: "" for name in COLUMNS}
+        for position, cell in enumerate(cells):
+            name = header[position] if position < len(header) else None
+            if name is None:
+                if cell.strip():
+                    self.fail(line, None, _(
+                        "Ô thứ %(n)d không thuộc cột nào (dòng tiêu đề không có tên cột ở vị trí này). "
+                        "Có dấu phẩy nào chưa đặt trong ngoặc kép không?", n=position + 1))
+                continue
+            values[name] = cell.strip()
+        shop = self._shop_of(line, values["shop"])
+        status = ListingStatus.ACTIVE.value if (isinstance(shop, _NewShop) or (
+            shop is not None and shop.status == ShopStatus.APPROVED.value)) else ListingStatus.DRAFT.value
+        data = {key: values[key] for key in ("title", "unit", "description", "sku", "origin", "ocop_certificate_no",
+                                             "ocop_level", "ocop_issued_on", "certifications")}
+        data["status"] = status
+        data["category"] = self._category_of(line, values["category"])
+        for column, required in (("price_vnd", True), ("stock", False)):
+            value, problem = _parse_count(values[column], required=required)
+            if problem:
+                self.fail(line, column, problem)
+                value = 0  # the problem is reported; keep validate_listing_data from repeating it
+            data[column] = value
+        data["ocop_stars"] = self._stars(line, values["ocop_stars"])
+        errors = Errors()
+        clean = services.validate_listing_data(data, errors)
+        for name, messages in errors.fields.items():
+            column = _FIELD_TO_COLUMN.get(name, name)
+            if column == "category" and data["category"] is None:
+                continue  # already explained by _category_of
+            for message in messages:
+                if name == "ocop_certificate_no" and data["ocop_stars"]:
+                    message = _("Có hạng OCOP thì cần cả số giấy chứng nhận (cột ocop_certificate_no) và ngày công "
+                                "nhận (cột ocop_issued_on, dd/mm/yyyy). Nếu chưa có, để trống ocop_stars và nhập "
+                                "chứng nhận sau trong trang sửa sản phẩm.")
+                self.fail(line, column, message)
+        images = self._images_of(line, values["image_path"])
+        if len(self.errors) > before or shop is None:
+            return None
+        return _Row(line=line, shop=shop, clean=clean, images=images)
+
+    def _shop_of(self, line: int, slug: str) -> Shop | _NewShop | None:
+        if self.shop is not None:
+            if slug and slug != self.shop.slug:
+                self.fail(line, "shop", _("Dòng này ghi cửa hàng “%(other)s”, nhưng bạn đang nhập vào cửa hàng "
+                                          "“%(slug)s”. Để trống cột shop hoặc ghi đúng “%(slug)s”.",
+                                          other=slug, slug=self.shop.slug))
+                return None
+            return self.shop
+        if not slug:
+            self.fail(line, "shop", _("Vui lòng ghi đường dẫn (slug) của cửa hàng."))
+            return None
+        if slug not in self._shops:
+            found = db.session.scalar(select(Shop).where(Shop.slug == slug))
+            if found is None and self.create_missing and slugify(slug, max_length=80) == slug:
+                found = _NewShop(slug)
+            self._shops[slug] = found
+        found = self._shops[slug]
+        if found is None:
+            if self.create_missing:
+                self.fail(line, "shop", _("“%(slug)s” không dùng được làm đường dẫn cửa hàng: chỉ gồm chữ thường "
+                                          "không dấu, số và dấu gạch ngang (tối đa 80 ký tự).", slug=slug))
+            else:
+                self.fail(line, "shop", _("Không có cửa hàng nào có đường dẫn “%(slug)s”. Kiểm tra lại, hoặc chạy "
+                                          "lệnh với --create-missing để tạo cửa hàng mới.", slug=slug))
+            return None
+        if (self.actor is not None and isinstance(found, Shop)
+                and not (can_manage_shop(self.actor, found) or is_operator(self.actor))):
+            self.fail(line, "shop", _("Bạn không có quyền thêm sản phẩm cho cửa hàng “%(slug)s”.", slug=slug))
+            return None
+        return found
+
+    def _category_of(self, line: int, value: str) -> Category | _NewCategory | None:
+        if not value:
+            self.fail(line, "category", _("Vui lòng ghi danh mục (tên hoặc đường dẫn)."))
+            return None
+        key = " ".join(value.split()).casefold()
+        if key not in self._categories:
+            found = services.find_category(value)
+            if found is None and self.create_missing:
+                if len(value) > 120:
+                    self.fail(line, "category", _("Tên danh mục tối đa 120 ký tự."))
+                    return None
+                found = _NewCategory(" ".join(value.split()))
+            self._categories[key] = found
+        found = self._categories[key]
+        if found is None:
+            self.fail(line, "category", _("Không có danh mục “%(name)s”. Ghi đúng tên hoặc đường dẫn của một danh mục "
+                                          "trên sàn.", name=value))
+        return found
+
+    def _stars(self, line: int, raw: str) -> int | None:
+        if raw in ("", "0"):
+            return None
+        if re.fullmatch(r"[1-5]", raw):
+            return int(raw)
+        self.fail(line, "ocop_stars", _("Hạng OCOP là một số từ 1 đến 5 (để trống nếu không có)."))
+        return None
+
+    def _images_of(self, line: int, raw: str) -> list[Path]:
+        paths = [p.strip() for p in raw.split(";") if p.strip()]
+        if not paths:
+            return []
+        if self.base_dir is None:
+            self.fail(line, "image_path", _("Khi tải tệp lên trang web không kèm được ảnh: hãy để trống cột "
+                                            "image_path, rồi thêm ảnh trong trang sửa sản phẩm."))
+            return []
+        if len(paths) > services.MAX_IMAGES:
+            self.fail(line, "image_path", _("Tối đa %(n)d ảnh cho mỗi sản phẩm.", n=services.MAX_IMAGES))
+            return []
+        found: list[Path] = []
+        for raw_path in paths:
+            path = self._image_path(line, raw_path)
+            if path is not None:
+                found.append(path)
+        return found
+
+    def _image_path(self, line: int, raw: str) -> Path | None:
+        if "://" in raw:
+            self.fail(line, "image_path", _("“%(path)s”: chỉ nhận tệp ảnh nằm cạnh tệp CSV; sàn không tải ảnh "
+                                            "từ mạng.", path=raw))
+            return None
+        relative = raw.replace("\\", "/")
+        if relative.startswith("/") or PureWindowsPath(raw).drive or Path(relative).is_absolute():
+            self.fail(line, "image_path", _("“%(path)s”: đường dẫn ảnh phải tính từ thư mục chứa tệp CSV, "
+                                            "không phải đường dẫn tuyệt đối.", path=raw))
+            return None
+        path = (self.base_dir / relative).resolve()
+        if not path.is_relative_to(self.base_dir):  # "../x.jpg", or a symlink leading out
+            self.fail(line, "image_path", _("“%(path)s”: ảnh phải nằm trong thư mục chứa tệp CSV.", path=raw))
+            return None
+        if path not in self._images:
+            self._images[path] = _check_image(path)
+        problem = self._images[path]
+        if problem:
+            self.fail(line, "image_path", f"“{raw}”: {problem}")
+            return None
+        return path
+
+
+def _check_image(path: Path) -> str | None:
+    """The cheap checks of the image pipeline (size, format, declared pixels, structure), so a bad
+    picture is reported in phase 1 before any picture is stored."""
+    if not path.is_file():
+        return _("Không tìm thấy tệp ảnh.")
+    cfg = current_app.config
+    size = path.stat().st_size
+    if size == 0:
+        return _("Tệp ảnh trống.")
+    if size > cfg["MAX_IMAGE_BYTES"]:
+        return _("Ảnh quá lớn (tối đa %(mb)d MB).", mb=cfg["MAX_IMAGE_BYTES"] // (1024 * 1024))
+    try:
+        with Image.open(path) as probe:
+            width, height = probe.size
+            if width * height > cfg["MAX_IMAGE_PIXELS"]:
+                return _("Ảnh có kích thước quá lớn (%(w)d×%(h)d điểm ảnh).", w=width, h=height)
+            if probe.format not in ALLOWED_FORMATS:
+                return _("Chỉ nhận ảnh JPEG, PNG, WebP hoặc GIF.")
+            probe.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        return _("Tệp không phải là ảnh hợp lệ.")
+    return None
+
+
+# --- phase 2: every row is good, write them all ------------------------------------------------------
+
+def _placeholder_commune() -> Commune:
+    province = current_app.config["PROVINCE_NAME"]
+    commune = db.session.scalar(select(Commune).where(Commune.province == province,
+                                                      Commune.name == PLACEHOLDER_COMMUNE))
+    if commune is None:
+        # Inactive: it must not be offered in the registration form's commune list.
+        commune = Commune(name=PLACEHOLDER_COMMUNE, kind="xa", province=province, active=False)
+        db.session.add(commune)
+        db.session.flush()
+    return commune
+
+
+def _create_shop(slug: str, commune: Commune) -> Shop:
+    shop = Shop(slug=slug, name=slug.replace("-", " ").title()[:120], kind=ShopKind.HOUSEHOLD.value,
+                phone=PLACEHOLDER_PHONE, address_line=PLACEHOLDER_ADDRESS, commune_id=commune.id,
+                province=commune.province, story="", status=ShopStatus.APPROVED.value,
+                status_changed_at=utcnow())
+    db.session.add(shop)
+    db.session.flush()
+    shop_event(shop, "created")
+    return shop
+
+
+def _create_category(name: str) -> Category:
+    category = Category(name=name, slug=unique_slug(Category, name, max_len=120), parent_id=None, description="")
+    db.session.add(category)
+    db.session.flush()
+    outbox.record("category.changed", {"category_id": category.id})
+    return category
+
+
+def _store_images(rows: list[_Row], new_folders: list[Path]) -> dict[Path, StoredImage]:
+    stored: dict[Path, StoredImage] = {}
+    for row in rows:
+        for path in row.images:
+            if path in stored:
+                continue
+            blob = path.read_bytes()
+            folder = image_dir(hashlib.sha256(blob).hexdigest()[:40])
+            existed = folder.exists()
+            try:
+                stored[path] = process_image(blob, field="image_path")
+            except ValidationFailed as exc:
+                raise ImportFailed([RowError(row.line, "image_path", f"“{path.name}”: {exc.message}")]) from None
+            if not existed and image_dir(stored[path].key) == folder:
+                new_folders.append(folder)
+    return stored
+
+
+def _write(rows: list[_Row]) -> ImportResult:
+    result = ImportResult()
+    new_folders: list[Path] = []
+    try:
+        images = _store_images(rows, new_folders)
+        commune = None
+        shops: dict[int, Shop] = {}
+        for row in rows:
+            if isinstance(row.shop, _NewShop):
+                if row.shop.shop is None:
+                    commune = commune or _placeholder_commune()
+                    row.shop.shop = _create_shop(row.shop.slug, commune)
+                    result.created_shops.append(row.shop.shop)
+                shop = row.shop.shop
+            else:
+                shop = row.shop
+            shops.setdefault(shop.id, shop)
+            clean = dict(row.clean)
+            category = clean.pop("category")
+            if isinstance(category, _NewCategory):
+                if category.category is None:
+                    category.category = _create_category(category.name)
+                    result.created_categories.append(category.category)
+                category = category.category
+            result.listings.append(_insert_listing(shop, category, clean, [images[p] for p in row.images]))
+        result.shops = list(shops.values())
+    except BaseException:
+        # Nothing of a failed import may stay behind: the caller rolls the rows back, and the
+        # picture folders this import created (content-addressed, so not shared yet) go too.
+        for folder in new_folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return result
+
+
+def _insert_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage]) -> Listing:
+    """What `services.create_listing` does after its checks, which the import has already made
+    (create_listing itself needs a user who may manage the shop; the CLI runs as the system)."""
+    listing = Listing(shop_id=shop.id, category_id=category.id,
+                      slug=unique_slug(Listing, clean["title"], max_len=160), **clean)
+    if listing.status == ListingStatus.ACTIVE.value:
+        listing.published_at = utcnow()
+    db.session.add(listing)
+    db.session.flush()
+    for position, image in enumerate(stored):
+        db.session.add(ListingImage(listing_id=listing.id, key=image.key, position=position,
+                                    width=image.width, height=image.height, alt=listing.title))
+    db.session.flush()
+    db.session.refresh(listing)
+    services.listing_event(listing, "created")
+    return listing
+
+
+# --- the sample file ---------------------------------------------------------------------------
+
+SAMPLE_ROWS = [
+    {"title": "Cam bù Hương Sơn", "category": "Trái cây", "unit": "kg", "price_vnd": "45000", "stock": "200",
+     "description": "Cam bù trồng trên đồi Hương Sơn, vỏ mỏng, múi mọng, vị ngọt thanh. Thu hoạch tháng 10 đến tháng 1.",
+     "sku": "CAM-BU-01", "origin": "Hương Sơn", "ocop_stars": "4", "ocop_certificate_no": "1234/QĐ-UBND",
+     "ocop_level": "province", "ocop_issued_on": "15/03/2024", "certifications": "VietGAP; Chỉ dẫn địa lý",
+     "image_path": ""},
+    {"title": "Mật ong rừng Hương Sơn", "category": "Đặc sản", "unit": "chai", "price_vnd": "250.000", "stock": "40",
+     "description": "Mật ong hoa rừng khai thác tự nhiên, chai 500 ml.", "sku": "MAT-ONG-500", "origin": "Hương Sơn",
+     "ocop_stars": "", "ocop_certificate_no": "", "ocop_level": "", "ocop_issued_on": "", "certifications": "",
+     "image_path": ""},
+]
+
+
+def sample_csv(shop_slug: str) -> str:
+    """The header and two example rows, with a BOM so Excel opens the Vietnamese text correctly.
+    Example categories are swapped for the floor's own when those names do not exist."""
+    existing = [c.name for c in services.category_tree()]
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\r\n")
+    writer.writeheader()
+    for index, row in enumerate(SAMPLE_ROWS):
+        row = {**row, "shop": shop_slug}
+        if existing and services.find_category(row["category"]) is None:
+            row["category"] = existing[index % len(existing)]
+        writer.writerow(row)
+    return "\ufeff" + buffer.getvalue()

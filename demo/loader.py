@@ -1,0 +1,157 @@
+"""Load the demo province through the real services, so outbox events are recorded as in real use.
+
+Idempotent: every record has a natural key (commune name, category slug, e-mail, shop slug,
+listing SKU within its shop) and is created only when missing; nothing existing is changed, so a
+second run adds nothing. Shop states (approved, pending, suspended) are applied only when the
+shop is first created. Everything happens in the caller's transaction; the caller commits."""
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from catalog.models import Category, Listing, add_months
+from catalog.seed import seed_categories
+from catalog.services import create_listing
+from marketplace.accounts.services import create_user, get_user_by_email
+from marketplace.extensions import db
+from marketplace.models import Commune, User
+from sellers.models import Shop, ShopMember, ShopStatus
+from sellers.services import accept_invitation, approve_shop, invite_staff, register_shop, suspend_shop
+
+from .pictures import product_picture, shop_logo
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def read_json(name: str) -> Any:
+    with open(DATA / name, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def demo_password() -> str:
+    return read_json("accounts.json")["password"]
+
+
+def demo_accounts() -> list[dict]:
+    """Every demo account in the order the table shows them: operator, producers, the rest."""
+    accounts = read_json("accounts.json")["accounts"]
+    rows = [a for a in accounts if a["role"] == "operator"]
+    for shop in read_json("shops.json"):
+        state = {"pending": "chờ duyệt", "suspended": "tạm ngưng"}.get(shop.get("status", "approved"), "")
+        rows.append({**shop["owner"], "role": "producer",
+                     "note": f"Chủ cửa hàng {shop['name']}" + (f" ({state})" if state else "")})
+    rows.extend(a for a in accounts if a["role"] != "operator")
+    return rows
+
+
+def _ensure_user(spec: dict, password: str, counts: Counter) -> User:
+    user = get_user_by_email(spec["email"])
+    if user is None:
+        user = create_user(email=spec["email"], password=password, full_name=spec["full_name"],
+                           phone=spec.get("phone"), role=spec.get("role", "buyer"))
+        counts["users"] += 1
+    return user
+
+
+def _load_communes(counts: Counter) -> dict[str, Commune]:
+    by_name: dict[str, Commune] = {}
+    with open(DATA / "communes.csv", newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            name, province = row["name"].strip(), row["province"].strip()
+            commune = db.session.scalar(select(Commune).where(Commune.province == province, Commune.name == name))
+            if commune is None:
+                code = (row.get("code") or "").strip() or None
+                if code and db.session.scalar(select(Commune.id).where(Commune.code == code)):
+                    code = None  # the operator's own list already uses this code
+                commune = Commune(name=name, province=province, kind=row["kind"].strip(), code=code)
+                db.session.add(commune)
+                counts["communes"] += 1
+            by_name[name] = commune
+    db.session.flush()
+    return by_name
+
+
+def _listing_data(spec: dict, categories: dict[str, Category], today: date, shop: Shop) -> dict:
+    data = {key: spec[key] for key in ("title", "unit", "price_vnd", "stock", "min_order_qty", "weight_grams",
+                                       "sku", "origin", "harvest_season", "batch_code", "description",
+                                       "certifications") if key in spec}
+    data["category"] = categories[spec["category"]]
+    status = spec.get("status", "active")
+    # Only an approved shop can publish; a pending shop's products wait as drafts.
+    data["status"] = status if shop.status == ShopStatus.APPROVED.value else "draft"
+    ocop = spec.get("ocop")
+    if ocop:
+        issued = add_months(today, -int(ocop["issued_months_ago"]))
+        data.update(ocop_stars=ocop["stars"], ocop_level=ocop["level"], ocop_issued_on=issued,
+                    ocop_certificate_no=ocop["certificate_no"].format(year=issued.year))
+    return data
+
+
+def load_demo(today: date | None = None) -> Counter:
+    """Create whatever of the demo province is missing. Returns counts of what was created."""
+    today = today or date.today()
+    counts: Counter = Counter()
+    password = demo_password()
+    families = {k: v for k, v in read_json("images.json").items() if not k.startswith("_")}
+    province = None
+    pictures: dict[str, bytes] = {}
+
+    counts["categories"] += seed_categories()
+    categories = {c.slug: c for c in db.session.scalars(select(Category))}
+    communes = _load_communes(counts)
+    accounts = read_json("accounts.json")["accounts"]
+    operator = _ensure_user(next(a for a in accounts if a["role"] == "operator"), password, counts)
+
+    listings_by_shop = read_json("listings.json")
+    shops: dict[str, Shop] = {}
+    for spec in read_json("shops.json"):
+        owner = _ensure_user(spec["owner"], password, counts)
+        shop = db.session.scalar(select(Shop).where(Shop.slug == spec["slug"]))
+        created = shop is None
+        target = spec.get("status", ShopStatus.APPROVED.value)
+        if created:
+            commune = communes[spec["commune"]]
+            fields = {key: spec.get(key) for key in ("name", "kind", "phone", "address_line",
+                                                      "registration_number", "story", "slug")}
+            shop = register_shop({**fields, "commune_id": commune.id, "email": spec["owner"]["email"]},
+                                 actor=owner, logo_data=shop_logo(spec["name"], spec["color"]))
+            counts["shops"] += 1
+            if target in (ShopStatus.APPROVED.value, ShopStatus.SUSPENDED.value):
+                approve_shop(shop, actor=operator)
+        shops[spec["slug"]] = shop
+        province = province or shop.province
+        existing = set(db.session.scalars(select(Listing.sku).where(Listing.shop_id == shop.id)))
+        for item in listings_by_shop.get(spec["slug"], []):
+            if item["sku"] in existing:
+                continue
+            family = item["image"]
+            if family not in pictures:  # one picture per family: content-addressed, stored once
+                pictures[family] = product_picture(families[family], caption=province)
+            listing = create_listing(shop, _listing_data(item, categories, today, shop), actor=owner,
+                                     images=[pictures[family]])
+            if item.get("featured"):
+                listing.featured = True  # an operator's choice; the "created" event covers it
+            counts["listings"] += 1
+        if created and target == ShopStatus.SUSPENDED.value:
+            suspend_shop(shop, spec["status_reason"], actor=operator)
+
+    for spec in accounts:
+        if spec["role"] == "operator":
+            continue
+        user = _ensure_user(spec, password, counts)
+        if spec.get("staff_of"):
+            shop = shops[spec["staff_of"]]
+            member = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == shop.id,
+                                                                ShopMember.user_id == user.id))
+            if member is None:
+                owner = next(m.user for m in shop.members if m.role == "owner")
+                accept_invitation(invite_staff(shop, user.email, actor=owner), actor=user)
+                counts["staff"] += 1
+    db.session.flush()
+    return counts

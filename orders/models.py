@@ -1,0 +1,302 @@
+"""Carts, shipping rules, payments, orders with their history, inbound payment events, the
+settlement ledger and product reviews. Money is integer VND (đồng) in every column."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import db
+from marketplace.models import Commune, User
+from marketplace.timeutil import utcnow
+from sellers.models import Shop
+
+
+class OrderStatus(str, enum.Enum):
+    PENDING_PAYMENT = "pending_payment"
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class PaymentMethod(str, enum.Enum):
+    COD = "cod"
+    BANK_TRANSFER = "bank_transfer"
+    CARD = "card"
+
+
+class PaymentStatus(str, enum.Enum):
+    PENDING = "pending"      # card or transfer not received yet (COD: until delivery)
+    PAID = "paid"
+    EXPIRED = "expired"      # not paid in time; orders cancelled, stock released
+    CANCELLED = "cancelled"  # the buyer cancelled before paying
+
+
+def _in(values) -> str:
+    return ",".join(f"'{v.value}'" for v in values)
+
+
+class CartItem(db.Model):
+    """A signed-in buyer's cart line. Visitors keep theirs in the session until they sign in."""
+
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        UniqueConstraint("user_id", "listing_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    quantity: Mapped[int]
+    price_seen_vnd: Mapped[int]  # the price when the buyer added it: changes are shown before paying
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ShippingRule(db.Model):
+    """A shop's own shipping fee: a flat fee, plus the surcharge of the heaviest weight tier
+    reached, free when the shop subtotal reaches `free_over_vnd` (if set)."""
+
+    __tablename__ = "shipping_rules"
+    __table_args__ = (
+        CheckConstraint("flat_fee_vnd >= 0", name="flat_fee_nonnegative"),
+        CheckConstraint("free_over_vnd IS NULL OR free_over_vnd >= 0", name="free_over_nonnegative"),
+    )
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    flat_fee_vnd: Mapped[int]
+    # [[from_grams, surcharge_vnd], …] ascending by weight
+    tiers: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    free_over_vnd: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Payment(db.Model):
+    """One checkout's money: one payment for all of its orders (one order per shop).
+
+    `code` is what the buyer writes in a bank transfer; order codes are `code-1`, `code-2`…"""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(f"method IN ({_in(PaymentMethod)})", name="method"),
+        CheckConstraint(f"status IN ({_in(PaymentStatus)})", name="status"),
+        CheckConstraint("amount_vnd >= 0", name="amount_nonnegative"),
+        CheckConstraint("refunded_vnd >= 0", name="refunded_nonnegative"),
+        Index("ix_payments_status_method", "status", "method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    method: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.PENDING.value)
+    amount_vnd: Mapped[int]
+    refunded_vnd: Mapped[int] = mapped_column(default=0)
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(20))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    expires_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    paid_reference: Mapped[str | None] = mapped_column(String(120))  # bank txn id, Stripe charge…
+    problem: Mapped[str | None] = mapped_column(Text)  # e.g. a Stripe amount mismatch, for the operator
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    buyer: Mapped[User | None] = relationship()
+    orders: Mapped[list[Order]] = relationship(back_populates="payment", order_by="Order.code")
+
+    def __repr__(self) -> str:
+        return f"<Payment {self.code} {self.method} {self.status}>"
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(OrderStatus)})", name="status"),
+        CheckConstraint(f"payment_method IN ({_in(PaymentMethod)})", name="payment_method"),
+        CheckConstraint("subtotal_vnd >= 0 AND shipping_vnd >= 0", name="amounts_nonnegative"),
+        CheckConstraint("total_vnd = subtotal_vnd + shipping_vnd", name="total_is_sum"),
+        Index("ix_orders_shop_status", "shop_id", "status"),
+        Index("ix_orders_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="RESTRICT"))
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    payment_method: Mapped[str] = mapped_column(String(20))
+    paid: Mapped[bool] = mapped_column(default=False)
+    subtotal_vnd: Mapped[int]
+    shipping_vnd: Mapped[int]
+    total_vnd: Mapped[int]
+    weight_grams: Mapped[int] = mapped_column(default=0)
+    email: Mapped[str] = mapped_column(String(254))
+    receiver_name: Mapped[str] = mapped_column(String(120))
+    receiver_phone: Mapped[str] = mapped_column(String(20))
+    address_line: Mapped[str] = mapped_column(String(200))  # số nhà, thôn/xóm, đường
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="RESTRICT"))
+    province: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    parcel_weight_grams: Mapped[int | None]
+    parcel_size: Mapped[str | None] = mapped_column(String(60))
+    carrier: Mapped[str | None] = mapped_column(String(60))
+    tracking_number: Mapped[str | None] = mapped_column(String(80))
+    refund_reference: Mapped[str | None] = mapped_column(String(120))
+    shop_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="orders")
+    shop: Mapped[Shop] = relationship()
+    buyer: Mapped[User | None] = relationship()
+    commune: Mapped[Commune] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                  cascade="all, delete-orphan")
+    events: Mapped[list[OrderEvent]] = relationship(back_populates="order", order_by="OrderEvent.id",
+                                                    cascade="all, delete-orphan")
+
+    @property
+    def address(self) -> str:
+        return f"{self.address_line}, {self.commune.name}, {self.province}"
+
+    def __repr__(self) -> str:
+        return f"<Order {self.code} {self.status}>"
+
+
+class OrderLine(db.Model):
+    """A product as bought: title, unit and price are copied, so later edits do not rewrite history."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_vnd >= 0", name="price_nonnegative"),
+        CheckConstraint("line_total_vnd = unit_price_vnd * quantity", name="line_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(160))
+    unit: Mapped[str] = mapped_column(String(30))
+    sku: Mapped[str | None] = mapped_column(String(60))
+    unit_price_vnd: Mapped[int]
+    quantity: Mapped[int]
+    line_total_vnd: Mapped[int]
+    weight_grams: Mapped[int] = mapped_column(default=0)  # per unit, as used for the shipping fee
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(db.Model):
+    """Every status change with who did it and when: the order's history."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(20))  # buyer, shop, operator, system, stripe, bank
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class StripeEvent(db.Model):
+    """Inbound Stripe webhook events, stored by Stripe's id before acting: a replay does nothing."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(80), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(40), default="received")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankTransaction(db.Model):
+    """A credit line of an imported bank statement, by the bank's transaction id (re-imports skip it)."""
+
+    __tablename__ = "bank_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_txn_id: Mapped[str] = mapped_column(String(80), unique=True)
+    amount_vnd: Mapped[int]
+    description: Mapped[str] = mapped_column(Text, default="")
+    booked_on: Mapped[str | None] = mapped_column(String(40))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(40))  # matched, no_code, amount_mismatch, not_pending
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerKind(str, enum.Enum):
+    COLLECTED = "collected"  # the floor received the buyer's money for this order (+)
+    REFUNDED = "refunded"    # the floor returned it (−)
+    PAYOUT = "payout"        # the floor paid the producer (−)
+
+
+class LedgerEntry(db.Model):
+    """What the floor holds for each producer: the sum of a shop's entries is what it is owed.
+
+    COD money never passes through the floor, so COD orders have no entries here."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(LedgerKind)})", name="kind"),
+        # An order is collected once and refunded once; payouts have no order (NULLs are distinct).
+        UniqueConstraint("order_id", "kind"),
+        Index("ix_ledger_entries_shop_created", "shop_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="RESTRICT"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_vnd: Mapped[int]
+    reference: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    shop: Mapped[Shop] = relationship()
+    order: Mapped[Order | None] = relationship()
+
+
+class Review(db.Model):
+    """A verified buyer's rating of a product they received: once per order line, and a signed-in
+    buyer once per product."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("order_line_id"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        Index("ix_reviews_listing_created", "listing_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(120))
+    stars: Mapped[int]
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+

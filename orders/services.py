@@ -1,0 +1,456 @@
+"""Order operations: shipping rules, checkout with stock reservation, the shop's and the buyer's
+actions on an order, reviews. Services validate, change rows, flush and record outbox events;
+the caller commits (views once per request, the worker once per event)."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select, update
+
+from catalog.models import Listing
+from catalog.services import listing_event
+from marketplace import outbox
+from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
+from marketplace.errors import Conflict, DomainError, Errors, Forbidden
+from marketplace.extensions import db
+from marketplace.models import Commune, User
+from marketplace.permissions import is_operator
+from marketplace.timeutil import utcnow
+from sellers.models import Shop
+from sellers.permissions import can_manage_shop
+
+from . import notify, pricing, states
+from .cart import check_quantity, weight_of
+from .models import (Order, OrderEvent, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus,
+                     Review, ShippingRule)
+
+S = OrderStatus
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: people read these aloud
+CODE_PREFIX = "DH"
+
+
+class SoldOut(Conflict):
+    """The conditional stock UPDATE found too few units: nothing of the checkout is kept."""
+
+
+class QuoteChanged(DomainError):
+    """Prices, quantities or shipping changed since the buyer looked: show them again."""
+
+    status = 409
+
+
+# --- shipping rules ---------------------------------------------------------------------------
+
+def _rule_of(row: ShippingRule | None) -> pricing.Rule:
+    if row is None:
+        return pricing.Rule()
+    return pricing.Rule(row.flat_fee_vnd, tuple((int(a), int(b)) for a, b in row.tiers or []), row.free_over_vnd)
+
+
+def rules_for(shop_ids: Iterable[int]) -> dict[int, pricing.Rule]:
+    ids = list(shop_ids)
+    rows = db.session.scalars(select(ShippingRule).where(ShippingRule.shop_id.in_(ids))) if ids else []
+    found = {row.shop_id: _rule_of(row) for row in rows}
+    return {shop_id: found.get(shop_id, pricing.Rule()) for shop_id in ids}
+
+
+def rule_for(shop: Shop) -> pricing.Rule:
+    return rules_for([shop.id])[shop.id]
+
+
+def _parse_int(errors: Errors, field: str, raw, *, required: bool, maximum: int = 100_000_000) -> int | None:
+    text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "").replace(" ", "")
+    if not text:
+        if required:
+            errors.add(field, _("Vui lòng nhập số."))
+        return None
+    if not text.isdigit() or int(text) > maximum:
+        errors.add(field, _("Vui lòng nhập số nguyên không âm."))
+        return None
+    return int(text)
+
+
+def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
+    """data: flat_fee_vnd, free_over_vnd (blank: never free), tier_grams_N / tier_fee_N pairs."""
+    if not (can_manage_shop(actor, shop) or is_operator(actor)):
+        raise Forbidden(_("Bạn không có quyền sửa phí vận chuyển của cửa hàng này."))
+    errors = Errors()
+    flat = _parse_int(errors, "flat_fee_vnd", data.get("flat_fee_vnd"), required=True, maximum=10_000_000)
+    free_over = _parse_int(errors, "free_over_vnd", data.get("free_over_vnd"), required=False)
+    tiers: list[list[int]] = []
+    for i in range(5):
+        grams = _parse_int(errors, f"tier_grams_{i}", data.get(f"tier_grams_{i}"), required=False, maximum=1_000_000)
+        fee = _parse_int(errors, f"tier_fee_{i}", data.get(f"tier_fee_{i}"), required=False, maximum=10_000_000)
+        if grams is None and fee is None:
+            continue
+        if grams is None or fee is None:
+            errors.add(f"tier_grams_{i}", _("Nhập cả khối lượng và phụ phí, hoặc để trống cả hai."))
+            continue
+        tiers.append([grams, fee])
+    if len({g for g, _fee in tiers}) != len(tiers):
+        errors.add("tier_grams_0", _("Mỗi mốc khối lượng chỉ được nhập một lần."))
+    errors.raise_if_any()
+    row = db.session.get(ShippingRule, shop.id)
+    if row is None:
+        row = ShippingRule(shop_id=shop.id)
+        db.session.add(row)
+    row.flat_fee_vnd, row.free_over_vnd, row.tiers = flat, free_over, sorted(tiers)
+    row.updated_by_id = actor.id
+    db.session.flush()
+    return row
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+def new_code() -> str:
+    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def card_enabled() -> bool:
+    cfg = current_app.config
+    return bool(cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_PUBLISHABLE_KEY"))
+
+
+def available_methods() -> list[str]:
+    methods = [PaymentMethod.COD.value, PaymentMethod.BANK_TRANSFER.value]
+    if card_enabled():
+        methods.append(PaymentMethod.CARD.value)
+    return methods
+
+
+def validate_address(data: dict, errors: Errors, *, guest: bool) -> dict:
+    out = {
+        "receiver_name": (data.get("receiver_name") or "").strip(),
+        "receiver_phone": normalize_phone((data.get("receiver_phone") or "").strip()) or "",
+        "address_line": (data.get("address_line") or "").strip(),
+        "note": (data.get("note") or "").strip()[:1000],
+        "email": normalize_email(data.get("email") or ""),
+    }
+    if not out["receiver_name"]:
+        errors.add("receiver_name", _("Vui lòng nhập tên người nhận."))
+    elif len(out["receiver_name"]) > 120:
+        errors.add("receiver_name", _("Tên người nhận quá dài."))
+    if not valid_phone(out["receiver_phone"]):
+        errors.add("receiver_phone", _("Số điện thoại di động không hợp lệ."))
+    if not out["address_line"]:
+        errors.add("address_line", _("Vui lòng nhập số nhà, thôn/xóm, đường."))
+    elif len(out["address_line"]) > 200:
+        errors.add("address_line", _("Địa chỉ quá dài."))
+    commune = None
+    try:
+        commune = db.session.get(Commune, int(data.get("commune_id") or 0))
+    except (TypeError, ValueError):
+        commune = None
+    if commune is None or not commune.active:
+        errors.add("commune_id", _("Vui lòng chọn xã/phường."))
+    out["commune"] = commune
+    if guest:
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            out["email"] = validate_email(out["email"], check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors.add("email", _("Vui lòng nhập email để nhận thông tin đơn hàng."))
+    return out
+
+
+def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, Listing]]:
+    """Load listings and price (listing id, quantity) pairs; raise if any is not buyable."""
+    ids = sorted({listing_id for listing_id, _q in items})
+    listings = {ln.id: ln for ln in db.session.scalars(select(Listing).where(Listing.id.in_(ids)))} if ids else {}
+    lines = []
+    for listing_id, quantity in items:
+        listing = listings.get(listing_id)
+        if listing is None:
+            raise DomainError(_("Một sản phẩm trong giỏ không còn tồn tại. Vui lòng xem lại giỏ hàng."))
+        check_quantity(listing, quantity)
+        lines.append(pricing.Line(listing.id, listing.shop_id, listing.price_vnd, quantity, weight_of(listing)))
+    return pricing.quote(lines, rules_for({ln.shop_id for ln in lines})), listings
+
+
+def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> None:
+    """One conditional UPDATE per listing, in listing id order (two checkouts never wait on each
+    other in opposite orders). Too few units: SoldOut, and the caller rolls everything back."""
+    for listing_id in sorted(quantities):
+        n = quantities[listing_id]
+        result = db.session.execute(
+            update(Listing).where(Listing.id == listing_id, Listing.stock >= n)
+            .values(stock=Listing.stock - n, sales_count=Listing.sales_count + n)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            listing = listings[listing_id]
+            left = db.session.scalar(select(Listing.stock).where(Listing.id == listing_id)) or 0
+            if left < max(listing.min_order_qty, 1):
+                raise SoldOut(_("Sản phẩm “%(title)s” đã hết hàng.", title=listing.title))
+            raise SoldOut(_("Sản phẩm “%(title)s” chỉ còn %(n)d %(unit)s, không đủ số lượng bạn đặt.",
+                            title=listing.title, n=left, unit=listing.unit))
+
+
+def release_stock(order: Order) -> None:
+    """Give a cancelled order's units back (a plain increment cannot break the CHECK)."""
+    for line in sorted(order.lines, key=lambda ln: ln.listing_id or 0):
+        if line.listing_id is None:
+            continue
+        db.session.execute(
+            update(Listing).where(Listing.id == line.listing_id)
+            .values(stock=Listing.stock + line.quantity,
+                    sales_count=case((Listing.sales_count >= line.quantity, Listing.sales_count - line.quantity),
+                                     else_=0))
+            .execution_options(synchronize_session=False))
+        listing_event(_ListingRef(line.listing_id), "stock")
+
+
+class _ListingRef:
+    """listing_event() only needs the id; no need to load the row."""
+
+    def __init__(self, listing_id: int):
+        self.id = listing_id
+
+
+def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | None) -> Payment:
+    """One checkout: one payment, one order per shop, stock reserved, all or nothing.
+
+    `items` are (listing id, quantity); `data` carries the address, the payment method and the
+    `quote` fingerprint the buyer saw (a mismatch raises QuoteChanged)."""
+    guest = buyer is None or not getattr(buyer, "is_authenticated", False)
+    errors = Errors()
+    address = validate_address(data, errors, guest=guest)
+    method = data.get("payment_method") or ""
+    if method not in available_methods():
+        errors.add("payment_method", _("Vui lòng chọn phương thức thanh toán."))
+    if not items:
+        errors.add("items", _("Giỏ hàng đang trống."))
+    errors.raise_if_any()
+
+    merged: dict[int, int] = {}
+    for listing_id, quantity in items:
+        merged[listing_id] = merged.get(listing_id, 0) + quantity
+    quote, listings = quote_items(sorted(merged.items()))
+    if data.get("quote") != quote.fingerprint():
+        raise QuoteChanged(_("Giá, số lượng hoặc phí vận chuyển vừa thay đổi. Vui lòng xem lại đơn hàng trước khi đặt."))
+
+    now = utcnow()
+    email = address["email"] if guest else buyer.email
+    payment = Payment(code=new_code(), method=method, amount_vnd=quote.total_vnd,
+                      buyer_id=None if guest else buyer.id, email=email, phone=address["receiver_phone"],
+                      status=PaymentStatus.PENDING.value)
+    if method != PaymentMethod.COD.value:
+        minutes = current_app.config["ORDER_PAYMENT_TIMEOUT_MIN" if method == "card" else "ORDER_TRANSFER_TIMEOUT_MIN"]
+        payment.expires_at = now + timedelta(minutes=int(minutes))
+    db.session.add(payment)
+    initial = S.PLACED.value if method == PaymentMethod.COD.value else S.PENDING_PAYMENT.value
+    commune = address["commune"]
+    orders = []
+    for n, shop_quote in enumerate(quote.shops, start=1):
+        order = Order(code=f"{payment.code}-{n}", payment=payment, shop_id=shop_quote.shop_id,
+                      buyer_id=payment.buyer_id, status=initial, payment_method=method,
+                      subtotal_vnd=shop_quote.subtotal_vnd, shipping_vnd=shop_quote.shipping_vnd,
+                      total_vnd=shop_quote.total_vnd, weight_grams=shop_quote.weight_grams, email=email,
+                      receiver_name=address["receiver_name"], receiver_phone=address["receiver_phone"],
+                      address_line=address["address_line"], commune_id=commune.id, province=commune.province,
+                      note=address["note"])
+        for line in shop_quote.lines:
+            listing = listings[line.listing_id]
+            order.lines.append(OrderLine(listing_id=listing.id, title=listing.title, unit=listing.unit,
+                                         sku=listing.sku, unit_price_vnd=line.unit_price_vnd,
+                                         quantity=line.quantity, line_total_vnd=line.total_vnd,
+                                         weight_grams=line.weight_grams))
+        order.events.append(OrderEvent(from_status=None, to_status=initial, actor_id=payment.buyer_id,
+                                       actor_role="buyer", note=None))
+        orders.append(order)
+        db.session.add(order)
+    db.session.flush()
+
+    for listing_id in sorted(merged):
+        listing_event(listings[listing_id], "stock")
+    notify.checkout_received(payment)
+    if initial == S.PLACED.value:
+        for order in orders:
+            notify.shop_new_order(order)
+    else:
+        # The worker releases the stock if nobody pays in time (the handler is idempotent).
+        event = outbox.record("order.expire", {"payment_id": payment.id}, key=f"order.expire:{payment.code}")
+        event.next_attempt_at = payment.expires_at
+    # Last, so the rows stay locked (PostgreSQL) for as short a time as possible.
+    reserve_stock(listings, merged)
+    db.session.flush()
+    return payment
+
+
+# --- the shop's actions -----------------------------------------------------------------------
+
+def _require_shop(order: Order, actor: User) -> None:
+    if not (can_manage_shop(actor, order.shop) or is_operator(actor)):
+        raise Forbidden(_("Bạn không có quyền xử lý đơn hàng này."))
+
+
+def _role(order: Order, actor: User) -> str:
+    return "shop" if can_manage_shop(actor, order.shop) else "operator"
+
+
+def confirm_order(order: Order, *, actor: User) -> Order:
+    _require_shop(order, actor)
+    states.transition(order, S.CONFIRMED.value, actor=actor, actor_role=_role(order, actor))
+    notify.status_changed(order)
+    return order
+
+
+def reject_order(order: Order, reason: str, *, actor: User) -> Order:
+    _require_shop(order, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Vui lòng cho biết lý do từ chối để báo cho người mua."),
+                          field_errors={"reason": [_("Vui lòng nhập lý do.")]})
+    return cancel_order(order, reason=reason, actor=actor, actor_role=_role(order, actor))
+
+
+def pack_order(order: Order, data: dict, *, actor: User) -> Order:
+    _require_shop(order, actor)
+    errors = Errors()
+    weight = _parse_int(errors, "parcel_weight_grams", data.get("parcel_weight_grams"), required=True, maximum=1_000_000)
+    if weight == 0:
+        errors.add("parcel_weight_grams", _("Khối lượng phải lớn hơn 0."))
+    size = (data.get("parcel_size") or "").strip()[:60] or None
+    errors.raise_if_any()
+    states.transition(order, S.PACKED.value, actor=actor, actor_role=_role(order, actor),
+                      parcel_weight_grams=weight, parcel_size=size)
+    return order
+
+
+def ship_order(order: Order, data: dict, *, actor: User) -> Order:
+    _require_shop(order, actor)
+    errors = Errors()
+    carrier = (data.get("carrier") or "").strip()[:60]
+    tracking = (data.get("tracking_number") or "").strip()[:80]
+    if not carrier:
+        errors.add("carrier", _("Vui lòng nhập đơn vị vận chuyển."))
+    if not tracking:
+        errors.add("tracking_number", _("Vui lòng nhập mã vận đơn."))
+    errors.raise_if_any()
+    states.transition(order, S.SHIPPED.value, actor=actor, actor_role=_role(order, actor),
+                      note=f"{carrier} · {tracking}", carrier=carrier, tracking_number=tracking)
+    notify.status_changed(order)
+    return order
+
+
+def deliver_order(order: Order, *, actor: User | None, actor_role: str | None = None) -> Order:
+    """Delivered: by the shop (COD without a carrier integration), the operator, or a carrier later."""
+    if actor is not None:
+        _require_shop(order, actor)
+    states.transition(order, S.DELIVERED.value, actor=actor,
+                      actor_role=actor_role or (_role(order, actor) if actor else "system"))
+    if order.payment_method == PaymentMethod.COD.value:
+        order.paid = True  # the cash was collected at the door
+    notify.status_changed(order)
+    days = int(current_app.config["ORDER_COMPLETE_AFTER_DAYS"])
+    event = outbox.record("order.complete", {"order_id": order.id}, key=f"order.complete:{order.code}")
+    event.next_attempt_at = utcnow() + timedelta(days=days)
+    db.session.flush()
+    return order
+
+
+def complete_order(order: Order, *, actor: User | None, actor_role: str) -> Order:
+    states.transition(order, S.COMPLETED.value, actor=actor, actor_role=actor_role)
+    return order
+
+
+def mark_seen(order: Order) -> None:
+    if order.shop_seen_at is None:
+        order.shop_seen_at = utcnow()
+
+
+# --- the buyer's actions ----------------------------------------------------------------------
+
+def cancel_order(order: Order, *, reason: str | None, actor: User | None, actor_role: str) -> Order:
+    """Cancel before the parcel leaves. An unpaid checkout is cancelled as a whole (its one
+    payment covers every shop's order); a paid order gets its money back."""
+    from . import payments
+
+    if order.status == S.PENDING_PAYMENT.value:
+        payments.cancel_payment(order.payment, reason=reason, actor=actor, actor_role=actor_role)
+        return order
+    if order.status not in states.HOLDS_STOCK:
+        raise Conflict(_("Không thể hủy đơn %(code)s khi đơn đang ở trạng thái “%(s)s”.",
+                         code=order.code, s=states.label(order.status)))
+    states.transition(order, S.CANCELLED.value, actor=actor, actor_role=actor_role, note=reason,
+                      cancel_reason=reason)
+    release_stock(order)
+    notify.status_changed(order, reason=reason)
+    if order.paid and order.payment_method == PaymentMethod.CARD.value:
+        # Card money goes back by itself; a bank transfer is refunded by the operator by hand.
+        payments.refund_order(order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hủy đơn."))
+    return order
+
+
+def buyer_cancel(order: Order, *, actor: User | None, reason: str | None = None) -> Order:
+    if order.status not in states.BUYER_CANCELLABLE:
+        raise Conflict(_("Cửa hàng đã xác nhận đơn %(code)s nên không thể hủy. Vui lòng liên hệ cửa hàng.",
+                         code=order.code))
+    return cancel_order(order, reason=reason or _("Người mua hủy đơn."), actor=actor, actor_role="buyer")
+
+
+def buyer_received(order: Order, *, actor: User | None) -> Order:
+    return complete_order(order, actor=actor, actor_role="buyer")
+
+
+def reorder_items(order: Order) -> list[tuple[int, int]]:
+    return [(line.listing_id, line.quantity) for line in order.lines if line.listing_id is not None]
+
+
+# --- reviews ----------------------------------------------------------------------------------
+
+REVIEWABLE = frozenset({S.DELIVERED.value, S.COMPLETED.value})
+
+
+def review_line(line: OrderLine, data: dict, *, author: User | None) -> Review:
+    order = line.order
+    if order.status not in REVIEWABLE:
+        raise Conflict(_("Bạn có thể đánh giá sau khi đã nhận hàng."))
+    if line.listing_id is None:
+        raise Conflict(_("Sản phẩm này không còn trên sàn."))
+    if db.session.scalar(select(Review.id).where(Review.order_line_id == line.id)):
+        raise Conflict(_("Bạn đã đánh giá sản phẩm này."))
+    if author is not None and getattr(author, "is_authenticated", False) and db.session.scalar(
+            select(Review.id).where(Review.author_id == author.id, Review.listing_id == line.listing_id)):
+        raise Conflict(_("Bạn đã đánh giá sản phẩm này."))
+    errors = Errors()
+    try:
+        stars = int(data.get("stars") or 0)
+    except (TypeError, ValueError):
+        stars = 0
+    if not 1 <= stars <= 5:
+        errors.add("stars", _("Vui lòng chọn từ 1 đến 5 sao."))
+    body = (data.get("body") or "").strip()
+    if len(body) > 3000:
+        errors.add("body", _("Nội dung đánh giá tối đa 3000 ký tự."))
+    errors.raise_if_any()
+    signed_in = author is not None and getattr(author, "is_authenticated", False)
+    review = Review(order_line_id=line.id, listing_id=line.listing_id, shop_id=order.shop_id,
+                    author_id=author.id if signed_in else None,
+                    author_name=(author.full_name if signed_in else order.receiver_name)[:120],
+                    stars=stars, body=body)
+    db.session.add(review)
+    db.session.flush()
+    listing_event(_ListingRef(line.listing_id), "rating")
+    return review
+
+
+def rating_of_listing(listing_id: int) -> tuple[float | None, int]:
+    avg, count = db.session.execute(select(func.avg(Review.stars), func.count(Review.id))
+                                    .where(Review.listing_id == listing_id)).one()
+    return (round(float(avg), 1) if avg is not None else None), int(count or 0)
+
+
+def rating_of_shop(shop_id: int) -> tuple[float | None, int]:
+    avg, count = db.session.execute(select(func.avg(Review.stars), func.count(Review.id))
+                                    .where(Review.shop_id == shop_id)).one()
+    return (round(float(avg), 1) if avg is not None else None), int(count or 0)
+
+
+def recent_reviews(listing_id: int, limit: int = 10) -> list[Review]:
+    return list(db.session.scalars(select(Review).where(Review.listing_id == listing_id)
+                                   .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))

@@ -1,0 +1,188 @@
+"""What a search asks and what it answers, independent of the backend; request parsing and cursors."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from marketplace.errors import DomainError
+from marketplace.timeutil import utcnow
+
+from . import text as vi
+
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
+# Price facet buckets in đồng: [from, to) — the last one open-ended.
+PRICE_BUCKETS: list[tuple[int, int | None]] = [
+    (0, 50_000), (50_000, 100_000), (100_000, 200_000), (200_000, 500_000), (500_000, None)]
+MAX_PER_PAGE = 100
+MAX_WINDOW = 10_000  # page * per_page beyond this needs the cursor (search_after / keyset)
+MAX_QUERY_CHARS = 200
+MAX_PRICE = 10**12
+
+# Relevance boosts, the same on every backend: score x (1 + IN_STOCK + OCOP x stars + SALES x ln(1 + sales)).
+BOOST_IN_STOCK = 0.3
+BOOST_OCOP_PER_STAR = 0.06
+BOOST_SALES = 0.1
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    category_id: int | None = None
+    origin: str | None = None
+    shop_id: int | None = None
+    ocop_min: int | None = None
+    cert: str | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    in_stock: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
+    cursor: list | None = None
+    facets: bool = True
+    highlight: bool = True
+    match_any: bool = False  # any word instead of every word: the "nearest" results after zero hits
+    synonyms: list[list[tuple[str, ...]]] = field(default_factory=list)  # folded groups, filled by the service
+    today: date = field(default_factory=lambda: utcnow().date())
+
+    @property
+    def folded(self) -> str:
+        return " ".join(vi.folded_tokens(self.text))
+
+    @property
+    def origin_key(self) -> str | None:
+        return " ".join(vi.folded_tokens(self.origin)) or None if self.origin else None
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def highlight_terms(self) -> tuple[set[str], str | None]:
+        """Folded words to mark (synonym alternatives included) and the last word as a prefix."""
+        words = vi.folded_tokens(self.text)
+        terms = set(words)
+        for span in vi.expand_synonyms(words, self.synonyms):
+            for alternative in span:
+                terms.update(alternative)
+        return terms, (words[-1] if words else None)
+
+
+@dataclass
+class Hit:
+    id: int
+    title: str
+    slug: str
+    price_vnd: int
+    unit: str
+    shop_id: int
+    shop_slug: str
+    shop_name: str
+    origin: str | None
+    in_stock: bool
+    ocop_stars: int | None  # only while the rating is valid
+    image_key: str | None
+    image_w: int | None
+    image_h: int | None
+    title_html: Markup
+    snippet_html: Markup | None = None
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    backend: str
+    facets: dict[str, Any] = field(default_factory=dict)
+    next_cursor: str | None = None
+    fallback: bool = False
+    did_you_mean: str | None = None
+    nearest: list[Hit] = field(default_factory=list)
+
+
+def valid_stars(stars: int | None, expires_on: str | None, today: date) -> int | None:
+    if not stars or not expires_on:
+        return None
+    return stars if today.isoformat() < expires_on[:10] else None
+
+
+def encode_cursor(backend: str, sort: str, values: list) -> str:
+    raw = json.dumps({"b": backend, "s": sort, "v": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, backend: str, sort: str) -> list | None:
+    """The sort values of the last hit seen, or None when the cursor came from another backend
+    or sort (the page number is used instead). Garbage is a 400."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = data["v"]
+        if not isinstance(values, list) or len(values) != 2:
+            raise ValueError
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise DomainError(_("Tham số cursor không hợp lệ."), field_errors={"cursor": ["invalid"]}) from None
+    if data.get("b") != backend or data.get("s") != sort:
+        return None
+    return values
+
+
+# --- request parsing -------------------------------------------------------------------------
+
+def _int(args, name: str, lo: int, hi: int, errors: dict) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw.replace(".", "").replace(",", "").replace(" ", ""))
+    except ValueError:
+        errors[name] = [_("Tham số %(name)s phải là số nguyên.", name=name)]
+        return None
+    if not lo <= value <= hi:
+        errors[name] = [_("Tham số %(name)s phải từ %(lo)s đến %(hi)s.", name=name, lo=lo, hi=hi)]
+        return None
+    return value
+
+
+def parse_args(args, *, default_per_page: int = 24) -> tuple[SearchQuery, dict[str, str]]:
+    """Validate the public parameters. Returns the query and the slugs still to resolve
+    (category, shop). Every problem is reported at once as a 400 with field errors."""
+    errors: dict[str, list[str]] = {}
+    text = (args.get("q") or "").strip()
+    if len(text) > MAX_QUERY_CHARS:
+        errors["q"] = [_("Từ khoá tối đa %(n)d ký tự.", n=MAX_QUERY_CHARS)]
+    sort = (args.get("sort") or "relevance").strip()
+    if sort not in SORTS:
+        errors["sort"] = [_("Cách sắp xếp không hợp lệ; chọn một trong: %(s)s.", s=", ".join(SORTS))]
+    page = _int(args, "page", 1, MAX_WINDOW, errors) or 1
+    per_page = _int(args, "per_page", 1, MAX_PER_PAGE, errors) or default_per_page
+    ocop_min = _int(args, "ocop_min", 1, 5, errors)
+    price_min = _int(args, "price_min", 0, MAX_PRICE, errors)
+    price_max = _int(args, "price_max", 0, MAX_PRICE, errors)
+    if price_min is not None and price_max is not None and price_min > price_max:
+        errors["price_max"] = [_("Giá tối đa phải lớn hơn hoặc bằng giá tối thiểu.")]
+    in_stock_raw = (args.get("in_stock") or "").strip().lower()
+    if in_stock_raw not in ("", "0", "1", "true", "false", "on", "off", "yes", "no"):
+        errors["in_stock"] = [_("Tham số in_stock phải là 1 hoặc 0.")]
+    cursor_raw = (args.get("cursor") or "").strip()
+    if not cursor_raw and page * per_page > MAX_WINDOW:
+        errors["page"] = [_("Trang quá sâu: hãy dùng tham số cursor (next_cursor của trang trước).")]
+    for name in ("origin", "cert", "category", "shop"):
+        if len(args.get(name) or "") > 200:
+            errors[name] = [_("Giá trị quá dài.")]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(first, field_errors=errors)
+    query = SearchQuery(
+        text=text, origin=(args.get("origin") or "").strip() or None, cert=(args.get("cert") or "").strip() or None,
+        ocop_min=ocop_min, price_min=price_min, price_max=price_max,
+        in_stock=in_stock_raw in ("1", "true", "on", "yes"), sort=sort, page=page, per_page=per_page)
+    slugs = {"category": (args.get("category") or "").strip(), "shop": (args.get("shop") or "").strip(),
+             "cursor": cursor_raw}
+    return query, slugs

@@ -1,0 +1,225 @@
+"""Vietnamese text normalisation shared by every backend: folding, tokens, synonyms, highlights.
+
+Two forms of every text are indexed: the *exact* form (NFC, lower case, diacritics kept) and the
+*folded* form (diacritics stripped, đ→d), so that "cam bu huong son" finds "Cam bù Hương Sơn"
+while a query typed with the right marks still ranks exact matches first. The engine's
+analysers (lowercase + asciifolding) produce the same tokens as fold() + tokens() here."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from markupsafe import Markup, escape
+
+_TOKEN = re.compile(r"[^\W_]+")
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+# Private-use characters the engine wraps highlighted words in; escaped text can never contain them.
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+
+
+def nfc(text: str | None) -> str:
+    return unicodedata.normalize("NFC", text or "")
+
+
+def exact(text: str | None) -> str:
+    """Lower case, composed (NFC) form: a word typed with marks matches only the same marks."""
+    return unicodedata.normalize("NFC", text or "").lower()
+
+
+def fold(text: str | None) -> str:
+    """Lower case without diacritics; đ/Đ become d. "Đặc sản Hương Sơn" -> "dac san huong son"."""
+    decomposed = unicodedata.normalize("NFD", text or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D")).lower()
+
+
+def tokens(text: str | None) -> list[str]:
+    """Words of an already normalised text (letters and digits; everything else separates)."""
+    return _TOKEN.findall(text or "")
+
+
+def folded_tokens(text: str | None) -> list[str]:
+    return tokens(fold(text))
+
+
+def exact_tokens(text: str | None) -> list[str]:
+    return tokens(exact(text))
+
+
+def plain_text(html: str | None, limit: int = 4000) -> str:
+    """Listing descriptions are sanitised HTML; the index wants their words only."""
+    text = _TAGS.sub(" ", html or "")
+    for entity, char in (("&nbsp;", " "), ("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'")):
+        text = text.replace(entity, char)
+    return _SPACES.sub(" ", text).strip()[:limit]
+
+
+# --- synonyms --------------------------------------------------------------------------------
+
+def parse_synonym_group(terms: str) -> list[str]:
+    """"quả, trái" -> ["quả", "trái"]: comma (or semicolon/newline) separated, blanks dropped,
+    duplicates (after folding) removed, original spelling kept."""
+    seen, out = set(), []
+    for raw in re.split(r"[,;\n]", terms or ""):
+        term = _SPACES.sub(" ", exact(raw)).strip()
+        key = " ".join(folded_tokens(term))
+        if key and key not in seen:
+            seen.add(key)
+            out.append(term)
+    return out
+
+
+def folded_synonym_groups(groups: Iterable[Sequence[str]]) -> list[list[tuple[str, ...]]]:
+    """Each group as a list of folded token tuples; groups with fewer than two distinct terms vanish."""
+    out = []
+    for group in groups:
+        terms = list(dict.fromkeys(tuple(folded_tokens(term)) for term in group))
+        terms = [t for t in terms if t]
+        if len(terms) > 1:
+            out.append(terms)
+    return out
+
+
+def engine_synonym_rules(groups: Iterable[Sequence[str]]) -> list[str]:
+    """Solr-style equivalence rules for the engine's synonym_graph filter, in folded form."""
+    return [", ".join(" ".join(t) for t in group) for group in folded_synonym_groups(groups)]
+
+
+def expand_synonyms(query_tokens: Sequence[str], groups: list[list[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
+    """Split folded query tokens into spans; each span is a list of alternatives (token tuples).
+    The longest synonym term matching at a position wins; other tokens stand alone.
+    ["trai", "buoi"] with group [("qua",), ("trai",)] -> [[("trai",), ("qua",)], [("buoi",)]]"""
+    spans: list[list[tuple[str, ...]]] = []
+    i, n = 0, len(query_tokens)
+    while i < n:
+        best: tuple[int, list[tuple[str, ...]]] | None = None
+        for group in groups:
+            for term in group:
+                size = len(term)
+                if size and tuple(query_tokens[i:i + size]) == term and (best is None or size > best[0]):
+                    best = (size, [term] + [t for t in group if t != term])
+        if best is None:
+            spans.append([(query_tokens[i],)])
+            i += 1
+        else:
+            spans.append(best[1])
+            i += best[0]
+    return spans
+
+
+# --- highlighting ----------------------------------------------------------------------------
+
+def _render(text: str, ranges: list[tuple[int, int]]) -> Markup:
+    """Escape `text` and wrap the character ranges in <mark>; nothing else becomes markup."""
+    out, pos = [], 0
+    for start, end in sorted(_merge(ranges)):
+        out.append(str(escape(text[pos:start])))
+        out.append("<mark>" + str(escape(text[start:end])) + "</mark>")
+        pos = end
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Words of the original text with their offsets and folded form (NFC input keeps offsets)."""
+    return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
+
+
+def match_ranges(text: str, terms: set[str], prefix: str | None = None) -> list[tuple[int, int]]:
+    out = []
+    for start, end, folded in _word_spans(text):
+        if folded in terms or (prefix and folded.startswith(prefix)):
+            out.append((start, end))
+    return out
+
+
+def highlight(text: str | None, terms: set[str], prefix: str | None = None) -> Markup:
+    """Mark the words of `text` whose folded form is a query term (or starts with `prefix`)."""
+    text = unicodedata.normalize("NFC", text or "")
+    return _render(text, match_ranges(text, terms, prefix))
+
+
+def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: int = 160) -> Markup | None:
+    """A window of `text` around the first matching word, highlighted; None when nothing matches."""
+    text = unicodedata.normalize("NFC", text or "")
+    ranges = match_ranges(text, terms, prefix)
+    if not ranges:
+        return None
+    first = ranges[0][0]
+    start = max(0, first - size // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > first else end
+    window = [(max(s, start) - start, min(e, end) - start) for s, e in ranges if s < end and e > start]
+    body = _render(text[start:end], window)
+    return Markup(("…" if start else "") + body + ("…" if end < len(text) else ""))
+
+
+def from_engine_highlight(fragments: Iterable[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Turn engine fragments tagged with MARK_OPEN/MARK_CLOSE into plain text plus ranges.
+    Whole-field fragments (number_of_fragments=0) of several sub-fields are merged when their
+    text agrees; a fragment with different text is ignored."""
+    text: str | None = None
+    ranges: list[tuple[int, int]] = []
+    for fragment in fragments:
+        plain, found, pos, start = [], [], 0, None
+        for ch in fragment:
+            if ch == MARK_OPEN:
+                start = pos
+            elif ch == MARK_CLOSE:
+                if start is not None:
+                    found.append((start, pos))
+                start = None
+            else:
+                plain.append(ch)
+                pos += 1
+        joined = "".join(plain)
+        if text is None:
+            text = joined
+        if joined == text:
+            ranges.extend(found)
+    return text or "", ranges
+
+
+def render_engine_highlight(fragments: list[str] | None, fallback: str) -> Markup:
+    if not fragments:
+        return _render(fallback, [])
+    text, ranges = from_engine_highlight(fragments)
+    return _render(text, ranges)
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Levenshtein distance, giving up (returning limit) once it cannot stay below `limit`."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) >= limit:
+            return limit
+        previous = current
+    return min(previous[-1], limit)
+
+
+def max_edits(word: str) -> int:
+    """The engine's fuzziness AUTO: exact up to 2 letters, one edit up to 5, two beyond."""
+    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2

@@ -1,0 +1,113 @@
+"""Real-browser fixtures: the app served over HTTP on 127.0.0.1, and Debian's Chromium driven by Playwright.
+
+`live_server` runs its own app (temp SQLite migrated by Alembic, CSRF on, plain-http cookies) in a
+background thread; `browser` is one headless Chromium per session; `new_page()` opens a page in a
+fresh context (separate cookies), so one test can play producer, operator and visitor at once.
+Playwright's bundled node driver is used, never its downloaded browsers (no `playwright install`).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from marketplace import create_app
+from marketplace.extensions import db
+
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+ON_CI = os.environ.get("CI") == "true"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not e2e"` deselects
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    media_root: Path
+    mail_dir: Path
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    media, mail = tmp_path / "media", tmp_path / "mail"
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "e2e-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
+        "MEDIA_ROOT": str(media),
+        "MAIL_DIR": str(mail),
+        "MAIL_SERVER": None,
+        "WTF_CSRF_ENABLED": True,  # a real browser posts real forms, tokens and all
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "ELASTICSEARCH_URL": None,
+        "OPENSEARCH_URL": None,
+    })
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}", media_root=media, mail_dir=mail)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
+        if ON_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """new_page() -> a Page in its own context (own cookies), based at the live server's URL."""
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(base_url=live_server.url, locale="vi-VN", **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -1,0 +1,103 @@
+"""The transactional outbox and the worker: at least once, retried, never lost, never doubled."""
+from datetime import timedelta
+
+from marketplace import outbox
+from marketplace.extensions import db
+from marketplace.models import OutboxEvent
+from marketplace.timeutil import utcnow
+
+
+def test_event_rolls_back_with_its_transaction(app):
+    outbox.record("test.topic", {"n": 1})
+    db.session.rollback()
+    assert OutboxEvent.query.count() == 0
+
+
+def test_success_marks_done_once(app):
+    calls = []
+    outbox.register_handler(app, "test.ok", lambda payload, event: calls.append((payload["n"], event.idempotency_key)))
+    outbox.record("test.ok", {"n": 7}, key="k-7")
+    db.session.commit()
+    assert outbox.drain() == 1
+    assert outbox.drain() == 0  # nothing processed twice
+    assert calls == [(7, "k-7")]
+    event = OutboxEvent.query.one()
+    assert event.status == "done" and event.attempts == 1 and event.processed_at
+
+
+def test_same_key_twice_in_a_transaction_is_one_event(app):
+    outbox.record("test.ok", {"n": 1}, key="dup")
+    outbox.record("test.ok", {"n": 1}, key="dup")
+    db.session.commit()
+    assert OutboxEvent.query.count() == 1
+
+
+def test_failure_retries_with_backoff_and_same_key(app):
+    seen = []
+
+    def flaky(payload, event):
+        seen.append(event.idempotency_key)
+        if len(seen) < 3:
+            raise ConnectionError("receiver down")
+
+    outbox.register_handler(app, "test.flaky", flaky)
+    outbox.record("test.flaky", {}, key="flaky-1")
+    db.session.commit()
+    assert outbox.drain() == 0
+    event = OutboxEvent.query.one()
+    assert event.status == "pending" and event.attempts == 1 and "receiver down" in event.last_error
+    assert event.next_attempt_at > utcnow() + timedelta(seconds=3)
+    assert outbox.drain() == 0  # not due yet: no hammering
+    for _ in range(2):
+        event.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        outbox.drain()
+    event = db.session.get(OutboxEvent, event.id)
+    assert event.status == "done" and event.attempts == 3
+    assert seen == ["flaky-1"] * 3
+
+
+def test_retry_later_honours_requested_delay(app):
+    def busy(payload, event):
+        raise outbox.RetryLater("429", seconds=120)
+
+    outbox.register_handler(app, "test.busy", busy)
+    outbox.record("test.busy", {})
+    db.session.commit()
+    outbox.drain()
+    event = OutboxEvent.query.one()
+    assert timedelta(seconds=110) < event.next_attempt_at - utcnow() <= timedelta(seconds=121)
+
+
+def test_permanent_failure_and_exhausted_retries_go_dead(app):
+    def gone(payload, event):
+        raise outbox.PermanentFailure("410 Gone")
+
+    outbox.register_handler(app, "test.gone", gone)
+    outbox.record("test.gone", {})
+    outbox.record("test.unknown-topic", {})
+    db.session.commit()
+    outbox.drain()
+    assert {e.status for e in OutboxEvent.query.all()} == {"dead"}
+    assert outbox.stats()["dead"] == 2
+
+
+def test_backoff_grows_and_is_capped():
+    assert [outbox.backoff_seconds(n) for n in (1, 2, 3)] == [5, 10, 20]
+    assert outbox.backoff_seconds(40) == 6 * 3600
+
+
+def test_worker_command_once(runner, app):
+    outbox.register_handler(app, "test.ok", lambda payload, event: None)
+    outbox.record("test.ok", {})
+    db.session.commit()
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "processed 1" in result.output
+
+
+def test_healthz_reports_database_and_worker(client, app):
+    outbox.record("test.pending", {})
+    db.session.commit()
+    body = client.get("/healthz").json
+    assert body["status"] == "ok" and body["database"]["status"] == "ok"
+    assert body["worker"]["pending"] == 1 and body["worker"]["oldest_pending_age_s"] is not None
