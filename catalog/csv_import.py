@@ -472,6 +472,9 @@ def _store_images(rows: list[_Row], new_folders: list[Path]) -> dict[Path, Store
     return stored
 
 
+FLUSH_EVERY = 250
+
+
 def _write(rows: list[_Row]) -> ImportResult:
     result = ImportResult()
     new_folders: list[Path] = []
@@ -479,24 +482,32 @@ def _write(rows: list[_Row]) -> ImportResult:
         images = _store_images(rows, new_folders)
         commune = None
         shops: dict[int, Shop] = {}
-        for row in rows:
-            if isinstance(row.shop, _NewShop):
-                if row.shop.shop is None:
-                    commune = commune or _placeholder_commune()
-                    row.shop.shop = _create_shop(row.shop.slug, commune)
-                    result.created_shops.append(row.shop.shop)
-                shop = row.shop.shop
-            else:
-                shop = row.shop
-            shops.setdefault(shop.id, shop)
-            clean = dict(row.clean)
-            category = clean.pop("category")
-            if isinstance(category, _NewCategory):
-                if category.category is None:
-                    category.category = _create_category(category.name)
-                    result.created_categories.append(category.category)
-                category = category.category
-            result.listings.append(_insert_listing(shop, category, clean, [images[p] for p in row.images]))
+        taken: set[str] = set()
+        pending: list[Listing] = []
+        # No autoflush: 5000 rows would otherwise flush the whole session before every slug query.
+        with db.session.no_autoflush:
+            for row in rows:
+                if isinstance(row.shop, _NewShop):
+                    if row.shop.shop is None:
+                        commune = commune or _placeholder_commune()
+                        row.shop.shop = _create_shop(row.shop.slug, commune)
+                        result.created_shops.append(row.shop.shop)
+                    shop = row.shop.shop
+                else:
+                    shop = row.shop
+                shops.setdefault(shop.id, shop)
+                clean = dict(row.clean)
+                category = clean.pop("category")
+                if isinstance(category, _NewCategory):
+                    if category.category is None:
+                        category.category = _create_category(category.name)
+                        result.created_categories.append(category.category)
+                    category = category.category
+                pending.append(_new_listing(shop, category, clean, [images[p] for p in row.images], taken))
+                if len(pending) >= FLUSH_EVERY:
+                    result.listings.extend(_flush_listings(pending))
+                    pending = []
+            result.listings.extend(_flush_listings(pending))
         result.shops = list(shops.values())
     except BaseException:
         # Nothing of a failed import may stay behind: the caller rolls the rows back, and the
@@ -507,22 +518,35 @@ def _write(rows: list[_Row]) -> ImportResult:
     return result
 
 
-def _insert_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage]) -> Listing:
+def _free_slug(title: str, taken: set[str]) -> str:
+    """sellers.services.unique_slug's rule (-2, -3… when taken), also avoiding the slugs of this
+    import's rows that are not flushed yet."""
+    base = slugify(title, max_length=160 - 4) or "muc"
+    slug, n = base, 1
+    while slug in taken or db.session.scalar(select(Listing.id).where(Listing.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    taken.add(slug)
+    return slug
+
+
+def _new_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage], taken: set[str]) -> Listing:
     """What `services.create_listing` does after its checks, which the import has already made
     (create_listing itself needs a user who may manage the shop; the CLI runs as the system)."""
-    listing = Listing(shop_id=shop.id, category_id=category.id,
-                      slug=unique_slug(Listing, clean["title"], max_len=160), **clean)
+    listing = Listing(shop_id=shop.id, category_id=category.id, slug=_free_slug(clean["title"], taken), **clean)
     if listing.status == ListingStatus.ACTIVE.value:
         listing.published_at = utcnow()
+    listing.images = [ListingImage(key=image.key, position=position, width=image.width, height=image.height,
+                                   alt=listing.title) for position, image in enumerate(stored)]
     db.session.add(listing)
-    db.session.flush()
-    for position, image in enumerate(stored):
-        db.session.add(ListingImage(listing_id=listing.id, key=image.key, position=position,
-                                    width=image.width, height=image.height, alt=listing.title))
-    db.session.flush()
-    db.session.refresh(listing)
-    services.listing_event(listing, "created")
     return listing
+
+
+def _flush_listings(listings: list[Listing]) -> list[Listing]:
+    db.session.flush()
+    for listing in listings:
+        services.listing_event(listing, "created")  # needs the id: after the flush
+    return listings
 
 
 # --- the sample file ---------------------------------------------------------------------------

@@ -97,9 +97,10 @@ def expire_payment(payment_id: int) -> bool:
 
 
 def refund_order(order: Order, *, actor: User | None, actor_role: str, reference: str | None = None,
-                 note: str | None = None) -> Order:
+                 note: str | None = None, via_api: bool = True) -> Order:
     """Give the buyer's money back. Card: through Stripe by the worker (idempotency key per order).
-    Bank transfer and COD: the operator has paid it back by hand; `reference` records how."""
+    Bank transfer and COD: the operator has paid it back by hand; `reference` records how.
+    `via_api=False` when Stripe already refunded it (a charge.refunded webhook)."""
     from .services import release_stock
 
     if actor is not None and not is_operator(actor):
@@ -112,14 +113,14 @@ def refund_order(order: Order, *, actor: User | None, actor_role: str, reference
                           field_errors={"reference": [_("Vui lòng nhập mã giao dịch hoàn tiền.")]})
     states.transition(order, S.REFUNDED.value, actor=actor, actor_role=actor_role, note=note,
                       refund_reference=(reference or "").strip() or None)
-    if was in states.HOLDS_STOCK and was != S.CANCELLED.value:
+    if was in states.HOLDS_STOCK:
         release_stock(order)
     if order.payment_method != PaymentMethod.COD.value:
         _ledger(order, LedgerKind.REFUNDED, -order.total_vnd, reference=reference, actor=actor)
         db.session.execute(update(Payment).where(Payment.id == order.payment_id)
                            .values(refunded_vnd=Payment.refunded_vnd + order.total_vnd)
                            .execution_options(synchronize_session=False))
-    if order.payment_method == PaymentMethod.CARD.value:
+    if order.payment_method == PaymentMethod.CARD.value and via_api:
         outbox.record("payment.stripe_refund", {"payment_id": order.payment_id, "order_id": order.id,
                                                 "amount": order.total_vnd},
                       key=f"stripe-refund:order:{order.id}")

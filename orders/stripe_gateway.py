@@ -194,12 +194,14 @@ def handle_webhook(payload: bytes, signature: str | None) -> tuple[int, str]:
     event_id, kind = event.get("id"), event.get("type", "")
     if not event_id:
         return 400, "no event id"
+    if db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event_id)):
+        return 200, "duplicate"
     row = StripeEvent(event_id=event_id, type=kind[:80])
+    db.session.add(row)
     try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
+        db.session.flush()  # the first write of the transaction: losing the race loses nothing else
     except IntegrityError:
+        db.session.rollback()
         return 200, "duplicate"
     obj = (event.get("data") or {}).get("object") or {}
     if kind == "payment_intent.succeeded":

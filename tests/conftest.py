@@ -76,8 +76,10 @@ def app(tmp_path):
         # Tests keep one app context open around requests, so flask.g outlives a request here,
         # unlike in a server: forget the signed-in user like a new request would.
         from flask import g
+        from flask_babel import refresh
 
         g.pop("_login_user", None)
+        refresh()  # Flask-Babel caches the locale on the app context too
 
     with app.app_context():
         upgrade()
