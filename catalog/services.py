@@ -28,12 +28,11 @@ STATUSES = [s.value for s in ListingStatus]
 
 def sanitize_description(text: str) -> str:
     """Producers may use simple formatting; everything else (scripts, links, styles) is removed.
-    Plain text keeps its line breaks."""
+    Plain text keeps its paragraphs and line breaks."""
     text = (text or "").strip()
     if "<" not in text:
         paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
         text = "".join("<p>" + html.escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs)
-        return nh3.clean(text, tags=ALLOWED_TAGS, attributes={})
     return nh3.clean(text, tags=ALLOWED_TAGS, attributes={})
 
 

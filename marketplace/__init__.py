@@ -47,7 +47,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
+    login_manager.session_protection = "basic"  # "strong" logs phones out on every network change
     register_filters(app)
     # Pillow's own bomb guard at the configured limit (our check runs first with a clear message).
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]

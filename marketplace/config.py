@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -34,7 +35,12 @@ def _secret_key(instance: Path) -> str:
 def load_config(instance_path: str) -> dict:
     instance = Path(instance_path)
     local = os.environ.get("MARKETPLACE_ENV", "production") in {"local", "development"}
+    # Links in mails and feeds are built outside requests too (worker, CLI): they need the
+    # public address. Flask 3.1 still serves requests for other hosts when SERVER_NAME is set.
+    base_url = urlsplit(os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}")
     return {
+        "SERVER_NAME": base_url.netloc,
+        "PREFERRED_URL_SCHEME": base_url.scheme or "https",
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance / 'marketplace.db'}",

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..errors import DomainError, Errors
 from ..extensions import db
@@ -114,6 +114,9 @@ def authenticate(email: str, password: str, *, ip: str | None) -> AuthResult:
     if not ok:
         return AuthResult(None, _("Email hoặc mật khẩu không đúng."))
     user.last_login_at = utcnow()
+    # Keep the attempts table small: this address's old rows no longer matter.
+    db.session.execute(delete(LoginAttempt).where(
+        LoginAttempt.email == email, LoginAttempt.created_at < utcnow() - timedelta(days=1)))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return AuthResult(user)
