@@ -14,6 +14,7 @@ import io
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -116,6 +117,7 @@ class _Row:
     shop: Shop | _NewShop
     clean: dict
     images: list[Path]
+    slug_base: str = ""
 
 
 def import_listings(rows_source: bytes | BinaryIO | str | os.PathLike, *, actor: User | None,
@@ -482,9 +484,9 @@ def _write(rows: list[_Row]) -> ImportResult:
         images = _store_images(rows, new_folders)
         commune = None
         shops: dict[int, Shop] = {}
-        taken: set[str] = set()
+        taken = _taken_slugs(rows)
         pending: list[Listing] = []
-        # No autoflush: 5000 rows would otherwise flush the whole session before every slug query.
+        # Listings are flushed in batches (their outbox events need ids); no autoflush in between.
         with db.session.no_autoflush:
             for row in rows:
                 if isinstance(row.shop, _NewShop):
@@ -503,7 +505,8 @@ def _write(rows: list[_Row]) -> ImportResult:
                         category.category = _create_category(category.name)
                         result.created_categories.append(category.category)
                     category = category.category
-                pending.append(_new_listing(shop, category, clean, [images[p] for p in row.images], taken))
+                pending.append(_new_listing(shop, category, clean, [images[p] for p in row.images],
+                                            _free_slug(row.slug_base, taken)))
                 if len(pending) >= FLUSH_EVERY:
                     result.listings.extend(_flush_listings(pending))
                     pending = []
@@ -518,22 +521,54 @@ def _write(rows: list[_Row]) -> ImportResult:
     return result
 
 
-def _free_slug(title: str, taken: set[str]) -> str:
-    """sellers.services.unique_slug's rule (-2, -3… when taken), also avoiding the slugs of this
-    import's rows that are not flushed yet."""
-    base = slugify(title, max_length=160 - 4) or "muc"
+def _slug_base(title: str) -> str:
+    return slugify(title, max_length=160 - 4) or "muc"
+
+
+def _existing_slugs(candidates: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(candidates), 500):
+        found.update(db.session.scalars(select(Listing.slug).where(Listing.slug.in_(candidates[start:start + 500]))))
+    return found
+
+
+def _taken_slugs(rows: list[_Row]) -> set[str]:
+    """The existing slugs `_free_slug` must avoid, found with a few equality queries on the unique
+    index instead of one query per candidate: first every row's base slug, then, for bases that
+    are taken or repeated in the file, windows of -2…-21, -22…-41… until each base has a free slug
+    for each of its rows."""
+    for row in rows:
+        row.slug_base = _slug_base(row.clean["title"])  # slugify is slow: once per row
+    wanted = Counter(row.slug_base for row in rows)
+    taken = _existing_slugs(sorted(wanted))
+    short = {base: n - (base not in taken) for base, n in wanted.items()}  # rows still without a free slug
+    short = {base: n for base, n in short.items() if n > 0}
+    suffix = 2
+    while short:
+        window = range(suffix, suffix + 20)
+        found = _existing_slugs([f"{base}-{i}" for base in sorted(short) for i in window])
+        taken |= found
+        short = {base: n - sum(f"{base}-{i}" not in found for i in window) for base, n in short.items()}
+        short = {base: n for base, n in short.items() if n > 0}
+        suffix += 20
+    return taken
+
+
+def _free_slug(base: str, taken: set[str]) -> str:
+    """sellers.services.unique_slug's rule (-2, -3… when taken), against `_taken_slugs` and the
+    slugs this import has given out already."""
     slug, n = base, 1
-    while slug in taken or db.session.scalar(select(Listing.id).where(Listing.slug == slug)) is not None:
+    while slug in taken:
         n += 1
         slug = f"{base}-{n}"
     taken.add(slug)
     return slug
 
 
-def _new_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage], taken: set[str]) -> Listing:
+def _new_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage], slug: str) -> Listing:
     """What `services.create_listing` does after its checks, which the import has already made
     (create_listing itself needs a user who may manage the shop; the CLI runs as the system)."""
-    listing = Listing(shop_id=shop.id, category_id=category.id, slug=_free_slug(clean["title"], taken), **clean)
+    listing = Listing(shop_id=shop.id, category_id=category.id, slug=slug, **clean)
     if listing.status == ListingStatus.ACTIVE.value:
         listing.published_at = utcnow()
     listing.images = [ListingImage(key=image.key, position=position, width=image.width, height=image.height,
@@ -553,7 +588,8 @@ def _flush_listings(listings: list[Listing]) -> list[Listing]:
 
 SAMPLE_ROWS = [
     {"title": "Cam bù Hương Sơn", "category": "Trái cây", "unit": "kg", "price_vnd": "45000", "stock": "200",
-     "description": "Cam bù trồng trên đồi Hương Sơn, vỏ mỏng, múi mọng, vị ngọt thanh. Thu hoạch tháng 10 đến tháng 1.",
+     "description": "Cam bù trồng trên đồi Hương Sơn, vỏ mỏng, múi mọng, vị ngọt thanh. "
+                    "Thu hoạch tháng 10 đến tháng 1.",
      "sku": "CAM-BU-01", "origin": "Hương Sơn", "ocop_stars": "4", "ocop_certificate_no": "1234/QĐ-UBND",
      "ocop_level": "province", "ocop_issued_on": "15/03/2024", "certifications": "VietGAP; Chỉ dẫn địa lý",
      "image_path": ""},

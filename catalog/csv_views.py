@@ -6,8 +6,8 @@ from flask_login import current_user, login_required
 from marketplace.extensions import db
 from sellers.views import shop_for_member
 
-from .csv_import import COLUMNS, MAX_BYTES, MAX_ROWS, REQUIRED_COLUMNS, SAMPLE_ROWS, ImportFailed, import_listings
-from .csv_import import sample_csv
+from .csv_import import (COLUMNS, MAX_BYTES, MAX_ROWS, REQUIRED_COLUMNS, SAMPLE_ROWS, ImportFailed, import_listings,
+                         sample_csv)
 from .forms import CsvUploadForm
 from .views import seller_bp
 

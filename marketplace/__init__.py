@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     register_extensions(app)
     register_blueprints(app)
