@@ -39,3 +39,6 @@ def import_csv(path: Path, create_missing: bool) -> None:
     for category in result.created_categories:
         click.echo(f"created category {category.name} ({category.slug})")
     click.echo(result.summary())
+
+
+from . import seed  # noqa: E402,F401 - registers `flask catalog seed-categories`

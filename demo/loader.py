@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from catalog.models import Category, Listing, add_months
@@ -24,7 +25,7 @@ from marketplace.models import Commune, User
 from sellers.models import Shop, ShopMember, ShopStatus
 from sellers.services import accept_invitation, approve_shop, invite_staff, register_shop, suspend_shop
 
-from .pictures import product_picture, shop_logo
+from .pictures import cached_product_picture, shop_logo
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -46,7 +47,8 @@ def demo_accounts() -> list[dict]:
         state = {"pending": "chờ duyệt", "suspended": "tạm ngưng"}.get(shop.get("status", "approved"), "")
         rows.append({**shop["owner"], "role": "producer",
                      "note": f"Chủ cửa hàng {shop['name']}" + (f" ({state})" if state else "")})
-    rows.extend(a for a in accounts if a["role"] != "operator")
+    # Staff accounts sign up as buyers and become producers by accepting the shop's invitation.
+    rows.extend({**a, "role": "staff"} if a.get("staff_of") else a for a in accounts if a["role"] != "operator")
     return rows
 
 
@@ -99,8 +101,7 @@ def load_demo(today: date | None = None) -> Counter:
     counts: Counter = Counter()
     password = demo_password()
     families = {k: v for k, v in read_json("images.json").items() if not k.startswith("_")}
-    province = None
-    pictures: dict[str, bytes] = {}
+    caption = current_app.config["PROVINCE_NAME"]
 
     counts["categories"] += seed_categories()
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
@@ -125,16 +126,14 @@ def load_demo(today: date | None = None) -> Counter:
             if target in (ShopStatus.APPROVED.value, ShopStatus.SUSPENDED.value):
                 approve_shop(shop, actor=operator)
         shops[spec["slug"]] = shop
-        province = province or shop.province
         existing = set(db.session.scalars(select(Listing.sku).where(Listing.shop_id == shop.id)))
         for item in listings_by_shop.get(spec["slug"], []):
             if item["sku"] in existing:
                 continue
-            family = item["image"]
-            if family not in pictures:  # one picture per family: content-addressed, stored once
-                pictures[family] = product_picture(families[family], caption=province)
+            # One picture per product family: the image store is content-addressed, so it is kept once.
+            picture = cached_product_picture(json.dumps(families[item["image"]], sort_keys=True), caption)
             listing = create_listing(shop, _listing_data(item, categories, today, shop), actor=owner,
-                                     images=[pictures[family]])
+                                     images=[picture])
             if item.get("featured"):
                 listing.featured = True  # an operator's choice; the "created" event covers it
             counts["listings"] += 1

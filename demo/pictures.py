@@ -7,6 +7,7 @@ one the pictures carry shapes only."""
 from __future__ import annotations
 
 import io
+import json
 import math
 from functools import lru_cache
 
@@ -335,6 +336,12 @@ def product_picture(family: dict, *, caption: str | None = None) -> bytes:
         if caption and caption_font is not None:
             _centered_text(draw, 550, caption, caption_font, _shade(ink, 1.3))
     return _png(canvas.reduce(SCALE))
+
+
+@lru_cache(maxsize=64)
+def cached_product_picture(family_json: str, caption: str | None) -> bytes:
+    """product_picture() memoised by value (a pure function: same input, same bytes)."""
+    return product_picture(json.loads(family_json), caption=caption)
 
 
 SHOP_WORDS_SKIPPED = {"htx", "công", "ty", "tnhh", "cp", "hộ", "cơ", "sở", "cửa", "hàng", "vườn"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import uuid
 from pathlib import Path
@@ -36,13 +37,6 @@ def _no_network(monkeypatch, request):
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
-def _database_url(tmp_path: Path) -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    return base
-
-
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
 
@@ -53,12 +47,8 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def app(tmp_path):
-    url = _database_url(tmp_path)
-    if url.startswith("postgresql"):
-        _reset_postgres(url)
-    app = create_app({
+def _config(url: str, tmp_path: Path) -> dict:
+    return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -68,9 +58,45 @@ def app(tmp_path):
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "SERVER_NAME": "localhost",
+        "PREFERRED_URL_SCHEME": "http",
         "ELASTICSEARCH_URL": None,
         "OPENSEARCH_URL": None,
-    })
+        # Argon2 at production cost is ~0.3 s a hash: far too slow for hundreds of test users.
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """Run the migrations once per session: a template SQLite file copied for each test, or the
+    PostgreSQL schema that each test then empties (TRUNCATE is far faster than migrating)."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    folder = tmp_path_factory.mktemp("template")
+    url = base or f"sqlite:///{folder / 'template.db'}"
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    template_app = create_app(_config(url, folder))
+    with template_app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url, (None if base else folder / "template.db")
+
+
+def _empty_postgres_tables() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if tables:
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture
+def app(tmp_path, migrated_database):
+    url, template = migrated_database
+    if template is not None:
+        shutil.copyfile(template, tmp_path / "test.db")
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app(_config(url, tmp_path))
+
     @app.teardown_request
     def _forget_request_user(_exc):
         # Tests keep one app context open around requests, so flask.g outlives a request here,
@@ -82,7 +108,8 @@ def app(tmp_path):
         refresh()  # Flask-Babel caches the locale on the app context too
 
     with app.app_context():
-        upgrade()
+        if template is None:
+            _empty_postgres_tables()
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -18,7 +18,12 @@ from ..extensions import db
 from ..models import LoginAttempt, Role, User
 from ..timeutil import utcnow
 
-_hasher = PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the configured cost (tests use a cheap one). Verification reads the cost
+    from each hash, and a sign-in rehashes a hash made with other parameters."""
+    return PasswordHasher(**current_app.config.get("PASSWORD_HASH_PARAMS", {}))
 RESET_MAX_AGE_S = 2 * 3600
 PHONE_RE = re.compile(r"^(0|\+84)(3|5|7|8|9)\d{8}$")
 
@@ -39,12 +44,12 @@ def valid_phone(phone: str | None) -> bool:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(user: User, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
 
@@ -117,7 +122,7 @@ def authenticate(email: str, password: str, *, ip: str | None) -> AuthResult:
     # Keep the attempts table small: this address's old rows no longer matter.
     db.session.execute(delete(LoginAttempt).where(
         LoginAttempt.email == email, LoginAttempt.created_at < utcnow() - timedelta(days=1)))
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return AuthResult(user)
 
