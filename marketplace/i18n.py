@@ -4,23 +4,23 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 
 def select_locale() -> str:
+    """Vietnamese by default, whatever the browser says (many Vietnamese phones are set to
+    English); English only when the person chose it with the switch or in their account."""
     languages = current_app.config["LANGUAGES"]
-    if not has_request_context():  # CLI, worker: Vietnamese unless a caller forces otherwise
-        return "vi"
+    if not has_request_context():  # CLI, worker: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
-    # Vietnamese first: only a browser that prefers English over Vietnamese gets English.
-    best = request.accept_languages.best_match(languages)
-    return best if best == "en" and "vi" not in request.accept_languages.values() else "vi"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def money(amount: int | None) -> str:
