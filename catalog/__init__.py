@@ -22,10 +22,13 @@ def _dashboard_panel(shop) -> dict:
     return {"title": _l("Sản phẩm"), "items": [
         (_l("Đang bán"), counts.get("active", 0), link + "?status=active"),
         (_l("Nháp"), counts.get("draft", 0), link + "?status=draft"),
-        (_l("Ngừng bán"), counts.get("archived", 0), link + "?status=archived"),
+        (_l("Đã ngừng bán"), counts.get("archived", 0), link + "?status=archived"),
         (_l("Bị ẩn bởi ban quản lý"), hidden, link),
     ], "actions": [(_l("Thêm sản phẩm"), url_for("catalog_seller.new_listing", shop_slug=shop.slug)),
                    (_l("Nhập từ CSV"), url_for("catalog_seller.import_csv", shop_slug=shop.slug))]}
+
+
+LISTING_STATUS_LABELS = {"draft": _l("Nháp"), "active": _l("Đang bán"), "archived": _l("Đã ngừng bán")}
 
 
 def init_app(app: Flask) -> None:
@@ -35,3 +38,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
+    app.jinja_env.globals["listing_status_label"] = lambda code: LISTING_STATUS_LABELS.get(code, code)

@@ -1,6 +1,7 @@
 """The producer's CSV upload page and its sample file."""
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from marketplace.extensions import db
@@ -28,7 +29,7 @@ def import_csv(shop_slug: str):
             form.form_errors.append(exc.message)
         else:
             db.session.commit()
-            flash(_("Đã nhập %(n)d sản phẩm.", n=result.count), "success")
+            flash(ngettext("Đã nhập %(num)d sản phẩm.", "Đã nhập %(num)d sản phẩm.", result.count), "success")
             return redirect(url_for("catalog_seller.list_listings", shop_slug=shop.slug))
     return render_template("catalog/import_csv.html", shop=shop, form=form, errors=errors, columns=COLUMNS,
                            required=REQUIRED_COLUMNS, sample=SAMPLE_ROWS, max_mb=MAX_BYTES // (1024 * 1024),

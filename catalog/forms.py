@@ -5,7 +5,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileFie
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-STATUS_CHOICES = [("draft", _l("Nháp")), ("active", _l("Đang bán")), ("archived", _l("Ngừng bán"))]
+STATUS_CHOICES = [("draft", _l("Nháp")), ("active", _l("Đang bán")), ("archived", _l("Đã ngừng bán"))]
 OCOP_STAR_CHOICES = [("", _l("Không có"))] + [(str(n), f"{n} ★") for n in range(1, 6)]
 OCOP_LEVEL_CHOICES = [("", "—"), ("province", _l("Cấp tỉnh")), ("national", _l("Cấp trung ương"))]
 

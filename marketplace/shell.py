@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import (Blueprint, Response, current_app, jsonify, redirect, request, send_from_directory,
                    session, url_for)
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -81,6 +82,6 @@ def template_globals() -> dict:
     province = current_app.config["PROVINCE_NAME"]
     return {
         "province_name": province,
-        "site_name": current_app.config.get("SITE_NAME") or f"Sàn TMĐT {province}",
+        "site_name": current_app.config.get("SITE_NAME") or _("Sàn TMĐT %(province)s", province=province),
         "current_locale": str(get_locale() or "vi"),
     }
