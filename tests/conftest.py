@@ -5,7 +5,6 @@ The database is SQLite in a temporary folder unless TEST_DATABASE_URL points at 
 same way production builds it."""
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket
@@ -14,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from PIL import Image
 from sqlalchemy import text
 
 from marketplace import create_app
+from tests.support import image_bytes, read_mail  # noqa: F401 - re-exported for older imports
 from marketplace.extensions import db
 
 ON_CI = os.environ.get("CI") == "true"
@@ -133,14 +132,6 @@ def csrf_off(app):
     app.config["WTF_CSRF_ENABLED"] = True
 
 
-def image_bytes(fmt: str = "JPEG", size=(640, 480), color=(200, 120, 30), exif: bytes | None = None) -> bytes:
-    buffer = io.BytesIO()
-    img = Image.new("RGB", size, color)
-    options = {"exif": exif} if exif else {}
-    img.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
 class Factory:
     """Builds users, communes, categories, shops and listings through the real services."""
 
@@ -234,14 +225,6 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
-
-
-def read_mail(path: Path) -> dict:
-    from email import message_from_bytes
-    from email.policy import default
-
-    msg = message_from_bytes(path.read_bytes(), policy=default)
-    return {"to": msg["To"], "subject": str(msg["Subject"]), "body": msg.get_content()}
 
 
 @pytest.fixture

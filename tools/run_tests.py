@@ -14,6 +14,7 @@ Usage
     PYTEST_ARGS="-k listing" python tools/run_tests.py
     python tools/run_tests.py --only sqlite         # one database only
     python tools/run_tests.py --no-engines          # do not start search engine nodes
+    python tools/run_tests.py --parallel            # both databases at once (or TEST_PARALLEL=1)
 
 Environment for the tests: TEST_DATABASE_URL (PostgreSQL pass only), STRIPE_API_BASE,
 STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, OPENSEARCH_TEST_URL, ELASTICSEARCH_TEST_URL; CI passes
@@ -32,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -95,6 +97,12 @@ def ensure_system_packages(run_dir: Path) -> str:
         missing.append("postgresql")
     if not os.access(CHROMIUM, os.X_OK):
         missing.append("chromium")
+    # The search-engine node is built with Maven and runs on Java (both come with this machine
+    # kind, but a fresh Debian may lack them).
+    if shutil.which("java") is None:
+        missing.append("default-jdk-headless")
+    if shutil.which("mvn") is None:
+        missing.append("maven")
     if not missing:
         return "present"
     if not FONT.exists():
@@ -223,10 +231,10 @@ def search_engines(module) -> list[str]:
     return list(getattr(module, "ENGINES", {"opensearch": None}))
 
 
-def start_search_nodes(services: Services, run_dir: Path, pool) -> dict[str, concurrent.futures.Future]:
-    """Start the nodes in the background (they take a while); {engine: future of (url, seconds)}."""
+def start_search_nodes(services: Services, run_dir: Path, pool) -> tuple[str, dict[str, concurrent.futures.Future]]:
+    """Start the nodes in the background (they take a while): (description, {engine: future of (url, seconds)})."""
     if not (TOOLS / "search_node.py").exists():
-        return {}
+        return "no tools/search_node.py", {}
     import search_node  # tools/search_node.py
 
     futures = {}
@@ -237,7 +245,7 @@ def start_search_nodes(services: Services, run_dir: Path, pool) -> dict[str, con
             services.add(engine, lambda: search_node.stop_node(proc))
             return url, time.monotonic() - t0
         futures[engine] = pool.submit(start)
-    return futures
+    return ", ".join(futures) or "none", futures
 
 
 # ------------------------------------------------------------------------------ pytest
@@ -270,32 +278,64 @@ def read_counts(junit: Path) -> dict:
             "tests": total["tests"]}
 
 
-def run_pytest(run: Run, args: list[str], env: dict, run_dir: Path) -> None:
-    junit = run_dir / f"junit-{run.name}.xml"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-           f"--basetemp={run_dir / ('pytest-' + run.name)}", f"--junitxml={junit}", *args]
-    say(f"{run.name}: {shlex.join(cmd[1:])}")
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env)
-    try:
-        run.exit_code = proc.wait()
-    except KeyboardInterrupt:
-        # pytest got the same Ctrl+C: let it tear its fixtures down before we stop the services.
+class PytestProcess:
+    """One pytest run: output to our terminal, or to a log file printed when it ends (--parallel)."""
+
+    def __init__(self, run: Run, args: list[str], env: dict, run_dir: Path, *, to_log: bool = False):
+        self.run = run
+        self.junit = run_dir / f"junit-{run.name}.xml"
+        self.log = run_dir / f"pytest-{run.name}.log" if to_log else None
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               f"--basetemp={run_dir / ('pytest-' + run.name)}", f"--junitxml={self.junit}", *args]
+        say(f"{run.name}: {shlex.join(cmd[1:])}" + (f"  (output: {self.log})" if self.log else ""))
+        self.t0 = time.monotonic()
+        out = open(self.log, "wb") if self.log else None
         try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        raise
-    finally:
-        run.seconds = time.monotonic() - t0
-    run.counts = read_counts(junit)
-    if run.exit_code == 0:
-        run.status = "PASS"
-    elif run.exit_code == 5:
-        run.status = "EMPTY"  # judged below: an empty run fails unless the caller filtered it
-    else:
-        run.status = "FAIL"
+            self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+        finally:
+            if out:
+                out.close()
+        self.ended: float | None = None
+        # Notes when pytest ends even while we wait on the other run (--parallel timings).
+        self._watch = threading.Thread(target=self._note_end, name=f"pytest-{run.name}", daemon=True)
+        self._watch.start()
+
+    def _note_end(self) -> None:
+        self.proc.wait()
+        self.ended = time.monotonic()
+
+    @staticmethod
+    def interrupt_all(processes: list["PytestProcess"], timeout: float = 30.0) -> None:
+        """Ctrl+C or SIGTERM: let pytest tear its fixtures down before we stop the services."""
+        for process in processes:
+            if process.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.proc.send_signal(signal.SIGINT)  # a terminal Ctrl+C already did; SIGTERM did not
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            try:
+                process.proc.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.proc.kill()
+                process.proc.wait()
+
+    def wait(self) -> None:
+        run = self.run
+        while self._watch.is_alive():
+            self._watch.join(0.5)
+        run.exit_code = self.proc.returncode
+        run.seconds = (self.ended or time.monotonic()) - self.t0
+        if self.log:
+            print(f"\n----- {run.name} run output ({self.log}) -----", flush=True)
+            sys.stdout.write(self.log.read_text(errors="replace"))
+            sys.stdout.flush()
+        run.counts = read_counts(self.junit)
+        if run.exit_code == 0:
+            run.status = "PASS"
+        elif run.exit_code == 5:
+            run.status = "EMPTY"  # judged in finish(): an empty run fails unless the caller filtered it
+        else:
+            run.status = "FAIL"
 
 
 # ------------------------------------------------------------------------------ main
@@ -310,6 +350,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="run on one database only")
     parser.add_argument("--no-engines", action="store_true", help="do not start search engine nodes")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs, pytest tmp dirs)")
+    parser.add_argument("--parallel", action="store_true", default=os.environ.get("TEST_PARALLEL") == "1",
+                        help="run the SQLite and PostgreSQL passes at the same time (TEST_PARALLEL=1); "
+                             "the PostgreSQL output is printed when it ends")
     args, unknown = parser.parse_known_args(ours)
     extra = shlex.split(os.environ.get("PYTEST_ARGS", "")) + unknown + extra
     return args, extra
@@ -347,22 +390,26 @@ def main(argv: list[str] | None = None) -> int:
     services = Services()
     atexit.register(services.stop_all)
     # SIGTERM (CI cancelling, `kill`) unwinds like Ctrl+C so the finally below stops everything.
+    # SIGINT too, even when a shell started us in the background with SIGINT ignored: our children
+    # then get the default disposition back, so pytest can be interrupted and tear down.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     report = Report()
     runs = [Run(name) for name in ("sqlite", "postgres") if args.only in (None, name)]
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-node")
     env = dict(os.environ)
     env.pop("TEST_DATABASE_URL", None)
     code, keep = 1, True
+    running: list[PytestProcess] = []
     try:
         report.phase("system packages", lambda: ensure_system_packages(run_dir))
         if report.problems:
             return finish(runs, report, started, run_dir)
         futures = {}
         if not args.no_engines:
-            futures = report.phase("search nodes (launch)", lambda: start_search_nodes(services, run_dir, pool),
-                                   required=False) or {}
-            report.phases[-1] = (report.phases[-1][0], ", ".join(futures) or "none", report.phases[-1][2])
+            launched = report.phase("search nodes (launch)", lambda: start_search_nodes(services, run_dir, pool),
+                                    required=False)
+            futures = launched[1] if launched else {}
         pg_url = None
         if any(r.name == "postgres" for r in runs):
             started_pg = report.phase("postgresql", lambda: start_postgres(services))
@@ -389,12 +436,19 @@ def main(argv: list[str] | None = None) -> int:
                 run_env["TEST_DATABASE_URL"] = pg_url
                 # The browser test drives the same views on SQLite; once is enough.
                 run_args = with_marker(run_args, "not e2e")
-            run_pytest(run, run_args, run_env, run_dir)
+            to_log = args.parallel and run is not runs[0]
+            running.append(PytestProcess(run, run_args, run_env, run_dir, to_log=to_log))
+            if not args.parallel:
+                running[-1].wait()
+        if args.parallel:
+            for process in running:
+                process.wait()
         code = finish(runs, report, started, run_dir, filtered=bool(extra))
         keep = code != 0 or args.keep
         return code
     except KeyboardInterrupt:
         say("interrupted")
+        PytestProcess.interrupt_all(running)
         return 130
     finally:
         t0 = time.monotonic()

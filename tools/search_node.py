@@ -88,6 +88,12 @@ ENGINES = {
                             "org/elasticsearch/elasticsearch"),
 }
 
+# Engines the test suite runs against. Elasticsearch 7.10.2 (the newest that Maven Central
+# carries in runnable form, via org.codelibs) builds and starts, but it predates the
+# X-Elastic-Product header (7.14), so the official elasticsearch-py 8/9 refuses to talk to it.
+# We never fake that header: the node stays buildable for manual checks only.
+SUPPORTED_ENGINES = ("opensearch",)
+
 
 def _engine(name: str) -> Engine:
     try:

@@ -6,7 +6,7 @@ import pytest
 
 from catalog import services
 from catalog.models import Listing, add_months
-from conftest import image_bytes
+from tests.support import image_bytes
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent

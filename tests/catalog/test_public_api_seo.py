@@ -1,5 +1,5 @@
 """Public JSON API, OpenAPI document, OpenGraph, sitemap/robots, language and money formatting."""
-from conftest import image_bytes
+from tests.support import image_bytes
 
 
 def test_listings_api_paginates(client, factory):

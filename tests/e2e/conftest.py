@@ -57,15 +57,21 @@ def live_server(tmp_path):
         "REMEMBER_COOKIE_SECURE": False,
         "ELASTICSEARCH_URL": None,
         "OPENSEARCH_URL": None,
+        "PREFERRED_URL_SCHEME": "http",
+        # Hashing cost is not what these tests are about (tests/conftest.py does the same).
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
     with app.app_context():
         upgrade()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    # Links built outside a request (worker, mails) must point at this server, as BASE_URL would.
+    app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}", media_root=media, mail_dir=mail)
+        yield LiveServer(app=app, url=url, media_root=media, mail_dir=mail)
     finally:
         server.shutdown()
         server.server_close()

@@ -114,7 +114,7 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     mail = to_producer[0]
     assert SHOP_NAME in mail["Subject"] and "đã được duyệt" in mail["Subject"]
     body = mail.get_content()
-    assert "đã được duyệt" in body and f"/kenh-ban/{shop_slug}/" in body
+    assert "đã được duyệt" in body and f"{live_server.url}/kenh-ban/{shop_slug}/" in body
 
     # The producer sees the approval and lists a product with a photo.
     producer.reload()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import image_bytes
+from tests.support import image_bytes
 from marketplace.errors import ValidationFailed
 from marketplace.images import image_dir, process_image
 
