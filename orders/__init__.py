@@ -1,6 +1,158 @@
-"""orders package: wired into the app by init_app()."""
-from flask import Flask
+"""orders package: cart, checkout, order state machine, payments (COD, VietQR transfer, Stripe),
+shop order inbox, operator pages and settlement ledger, reviews. Wired in by init_app()."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, current_app, has_request_context, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import user_logged_in
+
+log = logging.getLogger(__name__)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _configure(app: Flask) -> None:
+    """Settings of this package, from the environment, with defaults that work untouched
+    (overrides given to create_app() win: they are already in app.config)."""
+    defaults = {
+        # Unpaid card checkouts expire after 30 minutes, bank transfers after 24 hours.
+        "ORDER_PAYMENT_TIMEOUT_MIN": _env_int("ORDER_PAYMENT_TIMEOUT_MIN", 30),
+        "ORDER_TRANSFER_TIMEOUT_MIN": _env_int("ORDER_TRANSFER_TIMEOUT_MIN", 24 * 60),
+        "ORDER_COMPLETE_AFTER_DAYS": _env_int("ORDER_COMPLETE_AFTER_DAYS", 7),
+        "ORDER_LINK_MAX_AGE_DAYS": _env_int("ORDER_LINK_MAX_AGE_DAYS", 180),
+        "DEFAULT_ITEM_WEIGHT_GRAMS": _env_int("DEFAULT_ITEM_WEIGHT_GRAMS", 500),
+        # The floor's collection account for VietQR transfers (demo values until configured).
+        "BANK_BIN": os.environ.get("BANK_BIN") or "970415",
+        "BANK_ACCOUNT": os.environ.get("BANK_ACCOUNT") or "113366668888",
+        "BANK_ACCOUNT_NAME": os.environ.get("BANK_ACCOUNT_NAME") or "SAN TMDT HA TINH (DEMO)",
+        "BANK_NAME": os.environ.get("BANK_NAME") or "VietinBank",
+        # Unset: Stripe's own, or the stand-in served by the STRIPE_API_BASE server (localstripe).
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or None,
+    }
+    for key, value in defaults.items():
+        app.config.setdefault(key, value)
+
+
+def _template_helpers() -> dict:
+    from . import cart, services, states
+
+    class CartCount:
+        """The header's cart badge, counted only if a template shows it (mails never do)."""
+
+        _value: int | None = None
+
+        def _get(self) -> int:
+            if self._value is None:
+                from flask_login import current_user
+
+                self._value = 0
+                if has_request_context():
+                    try:
+                        user = current_user if current_user.is_authenticated else None
+                        self._value = cart.cart_for(user, session).count()
+                    except Exception:  # noqa: BLE001 - a header badge must never break a page
+                        log.exception("cart count failed")
+            return self._value
+
+        def __bool__(self) -> bool:
+            return self._get() > 0
+
+        def __str__(self) -> str:
+            return str(self._get())
+
+        def __int__(self) -> int:
+            return self._get()
+
+    return {
+        "cart_count": CartCount(),
+        "listing_rating": services.rating_of_listing,
+        "shop_rating": services.rating_of_shop,
+        "listing_reviews": services.recent_reviews,
+        "order_status_label": states.label,
+        "order_short_label": lambda s: str(states.SHORT_LABELS.get(s, s)),
+        "order_next_step": states.next_step,
+        "payment_method_label": lambda m: str(states.METHOD_LABELS.get(m, m)),
+    }
+
+
+def _dashboard_panel(shop) -> dict:
+    from .seller_views import TAB_LABELS, tab_counts
+
+    counts = tab_counts(shop)
+    link = url_for("orders_seller.inbox", shop_slug=shop.slug)
+    return {"title": _l("Đơn hàng"), "items": [
+        (TAB_LABELS[tab], counts[tab], f"{link}?tab={tab}")
+        for tab in ("new", "to_confirm", "to_pack", "to_ship", "shipping", "problems")
+    ], "actions": [(_l("Xem tất cả đơn"), f"{link}?tab=all"),
+                   (_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug))]}
+
+
+def _on_login(sender, user, **extra) -> None:
+    """Sign-in merges the visitor's cart into the stored one. The sign-in view has already
+    committed; the merge is its own small transaction and never blocks signing in."""
+    from marketplace.extensions import db
+
+    from . import cart
+
+    try:
+        if cart.merge_into_user(session, user):
+            db.session.commit()
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        current_app.logger.exception("cart merge failed for user %s", user.id)
+
+
+def _register_handlers(app: Flask) -> None:
+    from marketplace.extensions import db
+    from marketplace.outbox import register_handler
+
+    from . import payments, services, stripe_gateway
+    from .models import Order, OrderStatus
+
+    def expire(payload, event):
+        payments.expire_payment(int(payload["payment_id"]))
+
+    def complete(payload, event):
+        order = db.session.get(Order, int(payload["order_id"]))
+        if order is not None and order.status == OrderStatus.DELIVERED.value:
+            services.complete_order(order, actor=None, actor_role="system")
+
+    register_handler(app, "order.expire", expire)
+    register_handler(app, "order.complete", complete)
+    register_handler(app, "payment.stripe_refund", stripe_gateway.refund_handler)
+    register_handler(app, "payment.stripe_cancel", stripe_gateway.cancel_handler)
 
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
+    from . import models  # noqa: F401 - the tables belong to the metadata
+    from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
+    from .operator_views import bp as operator_bp
+    from .seller_views import bp as seller_bp
+    from .views import bp
+    from .webhooks import bp as webhooks_bp
+    from marketplace.api import add_openapi
+
+    _configure(app)
+    app.register_blueprint(bp)
+    app.register_blueprint(seller_bp)
+    app.register_blueprint(operator_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(api_bp)
+    add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
+    app.context_processor(_template_helpers)
+    app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
+    app.extensions.setdefault("operator_links", []).extend([
+        (_l("Đơn hàng"), "orders_admin.list_orders"),
+        (_l("Thanh toán chuyển khoản"), "orders_admin.list_payments"),
+        (_l("Nhập sao kê ngân hàng"), "orders_admin.import_statement"),
+        (_l("Đối soát với cửa hàng"), "orders_admin.ledger"),
+    ])
+    user_logged_in.connect(_on_login, app)
+    _register_handlers(app)

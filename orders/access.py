@@ -49,10 +49,11 @@ def can_view_order(user: User | None, order: Order) -> bool:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL, also from the worker (no request): PUBLIC_URL says where the site lives."""
-    if has_request_context():
+    """An absolute URL, also from the worker (no request): SERVER_NAME (from BASE_URL) says where
+    the site lives."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
         return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+    with current_app.test_request_context():
         return url_for(endpoint, _external=True, **values)
 
 

@@ -29,6 +29,7 @@ class CheckoutForm(FlaskForm):
     note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
     payment_method = RadioField(_l("Phương thức thanh toán"), validate_choice=False)
     quote = HiddenField()
+    token = HiddenField()
 
 
 class ReasonForm(FlaskForm):

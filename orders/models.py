@@ -103,6 +103,9 @@ class Payment(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(20))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # The checkout form's one-time token: a double-submitted form finds this payment instead of
+    # placing a second one (UNIQUE, so even two requests at the same instant cannot both insert).
+    checkout_token: Mapped[str | None] = mapped_column(String(40), unique=True)
     expires_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     paid_reference: Mapped[str | None] = mapped_column(String(120))  # bank txn id, Stripe charge…

@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from catalog.models import Listing
 from catalog.services import listing_event
@@ -161,7 +162,11 @@ def validate_address(data: dict, errors: Errors, *, guest: bool) -> dict:
 def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, Listing]]:
     """Load listings and price (listing id, quantity) pairs; raise if any is not buyable."""
     ids = sorted({listing_id for listing_id, _q in items})
-    listings = {ln.id: ln for ln in db.session.scalars(select(Listing).where(Listing.id.in_(ids)))} if ids else {}
+    # The shop (for is_public and the order) comes in the same query; the category and the
+    # shop's commune are not needed here.
+    query = select(Listing).where(Listing.id.in_(ids)).options(
+        lazyload(Listing.category), joinedload(Listing.shop).lazyload(Shop.commune))
+    listings = {ln.id: ln for ln in db.session.scalars(query)} if ids else {}
     lines = []
     for listing_id, quantity in items:
         listing = listings.get(listing_id)
@@ -211,11 +216,16 @@ class _ListingRef:
         self.id = listing_id
 
 
+def payment_for_token(token: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.checkout_token == token))
+
+
 def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | None) -> Payment:
     """One checkout: one payment, one order per shop, stock reserved, all or nothing.
 
-    `items` are (listing id, quantity); `data` carries the address, the payment method and the
-    `quote` fingerprint the buyer saw (a mismatch raises QuoteChanged)."""
+    `items` are (listing id, quantity); `data` carries the address, the payment method, the
+    `quote` fingerprint the buyer saw (a mismatch raises QuoteChanged) and the form's one-time
+    `token` (a second submission returns the first checkout's payment)."""
     guest = buyer is None or not getattr(buyer, "is_authenticated", False)
     errors = Errors()
     address = validate_address(data, errors, guest=guest)
@@ -226,6 +236,11 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         errors.add("items", _("Giỏ hàng đang trống."))
     errors.raise_if_any()
 
+    token = (data.get("token") or "").strip()[:40] or None
+    if token:
+        existing = payment_for_token(token)
+        if existing is not None:
+            return existing  # the same form submitted twice: the first checkout stands
     merged: dict[int, int] = {}
     for listing_id, quantity in items:
         merged[listing_id] = merged.get(listing_id, 0) + quantity
@@ -237,7 +252,7 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     email = address["email"] if guest else buyer.email
     payment = Payment(code=new_code(), method=method, amount_vnd=quote.total_vnd,
                       buyer_id=None if guest else buyer.id, email=email, phone=address["receiver_phone"],
-                      status=PaymentStatus.PENDING.value)
+                      status=PaymentStatus.PENDING.value, created_at=now, checkout_token=token)
     if method != PaymentMethod.COD.value:
         minutes = current_app.config["ORDER_PAYMENT_TIMEOUT_MIN" if method == "card" else "ORDER_TRANSFER_TIMEOUT_MIN"]
         payment.expires_at = now + timedelta(minutes=int(minutes))
@@ -246,13 +261,14 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     commune = address["commune"]
     orders = []
     for n, shop_quote in enumerate(quote.shops, start=1):
-        order = Order(code=f"{payment.code}-{n}", payment=payment, shop_id=shop_quote.shop_id,
+        shop = listings[shop_quote.lines[0].listing_id].shop  # loaded with the listing: no extra query
+        order = Order(code=f"{payment.code}-{n}", payment=payment, shop=shop, commune=commune,
                       buyer_id=payment.buyer_id, status=initial, payment_method=method,
                       subtotal_vnd=shop_quote.subtotal_vnd, shipping_vnd=shop_quote.shipping_vnd,
                       total_vnd=shop_quote.total_vnd, weight_grams=shop_quote.weight_grams, email=email,
                       receiver_name=address["receiver_name"], receiver_phone=address["receiver_phone"],
                       address_line=address["address_line"], commune_id=commune.id, province=commune.province,
-                      note=address["note"])
+                      note=address["note"], created_at=now)
         for line in shop_quote.lines:
             listing = listings[line.listing_id]
             order.lines.append(OrderLine(listing_id=listing.id, title=listing.title, unit=listing.unit,

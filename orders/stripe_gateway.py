@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import outbox
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import db
+from marketplace.models import OutboxEvent
 
 from . import payments
 from .models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, StripeEvent
@@ -29,6 +30,16 @@ CURRENCY = "vnd"
 def enabled() -> bool:
     cfg = current_app.config
     return bool(cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_PUBLISHABLE_KEY"))
+
+
+def js_url() -> str:
+    """Stripe.js: STRIPE_JS_URL, else the stand-in of the STRIPE_API_BASE server, else Stripe's."""
+    cfg = current_app.config
+    if cfg.get("STRIPE_JS_URL"):
+        return cfg["STRIPE_JS_URL"]
+    if cfg.get("STRIPE_API_BASE"):
+        return cfg["STRIPE_API_BASE"].rstrip("/") + "/js.stripe.com/v3/"
+    return "https://js.stripe.com/v3/"
 
 
 def client() -> stripe.StripeClient:
@@ -144,6 +155,8 @@ def apply_succeeded(pi: dict, *, actor_role: str) -> str:
 
 def schedule_late_refund(payment: Payment) -> None:
     key = f"stripe-refund:late:{payment.code}"
+    if db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.idempotency_key == key)):
+        return  # already asked for (the webhook and the expiry job may both notice)
     outbox.record("payment.stripe_refund", {"payment_id": payment.id, "order_id": None,
                                             "amount": payment.amount_vnd}, key=key)
     payment.problem = _("Thanh toán thẻ đến sau khi đơn đã hết hạn hoặc bị hủy: đã tự động hoàn tiền.")
@@ -234,7 +247,7 @@ def refund_handler(payload: dict, event) -> None:
         order = db.session.get(Order, payload["order_id"])
         if order is not None:
             order.refund_reference = refund.id
-    db.session.commit()
+    # No commit here: the outbox commits these changes together with marking the event done.
 
 
 def cancel_handler(payload: dict, event) -> None:
@@ -247,7 +260,6 @@ def cancel_handler(payload: dict, event) -> None:
     pi = api.retrieve(payment.stripe_payment_intent_id)
     if pi.status == "succeeded":
         apply_succeeded(pi.to_dict(), actor_role="stripe")
-        db.session.commit()
         return
     if pi.status in ("requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"):
         api.cancel(pi.id, options={"idempotency_key": f"pi-cancel:{payment.code}"})

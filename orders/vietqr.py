@@ -75,6 +75,6 @@ def verify(data: str) -> bool:
         f"{crc16_ccitt_false(data[:-4].encode('ascii')):04X}" == data[-4:]
 
 
-def svg(data: str, *, scale: int = 5) -> str:
+def svg(data: str, *, scale: int = 5, title: str = "VietQR") -> str:
     """The QR as inline SVG (no file, no external image)."""
-    return segno.make(data, error="m", micro=False).svg_inline(scale=scale, title="VietQR")
+    return segno.make(data, error="m", micro=False).svg_inline(scale=scale, title=title)

@@ -81,7 +81,10 @@ def sign_in(page, email):
 
 def add_to_cart(page, listing_slug):
     page.goto(f"/san-pham/{listing_slug}")
-    page.get_by_role("button", name="Thêm vào giỏ hàng").click()
+    button = page.get_by_role("button", name="Thêm vào giỏ hàng")
+    assert button.count() == 1, ("no add-to-cart form on the listing page: templates/catalog/listing.html "
+                                 f"needs {LISTING_INCLUDES[0]} in its buy box")
+    button.click()
     expect(page.get_by_text("vào giỏ hàng.")).to_be_visible()
 
 

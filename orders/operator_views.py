@@ -1,0 +1,310 @@
+"""The operator's pages (/quan-tri/…): all orders with filters and CSV export, cancellations
+and refunds, bank-transfer payments and statement import, the settlement ledger per shop."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.extensions import db
+from marketplace.i18n import short_datetime
+from marketplace.permissions import operator_required
+from sellers.models import Shop
+
+from . import bank, payments, services, states
+from .forms import ActionForm, PayoutForm, ReasonForm, RefundForm, StatementForm
+from .models import LedgerEntry, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
+
+bp = Blueprint("orders_admin", __name__, url_prefix="/quan-tri")
+PER_PAGE = 50
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    """Dates in filters are the operator's local dates; the database stores naive UTC."""
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    return datetime.combine(day, time.min, tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _parse_day(raw: str | None) -> date | None:
+    raw = (raw or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _filters() -> dict:
+    args = request.args
+    shop_id = args.get("shop", type=int)
+    return {"status": args.get("status") if args.get("status") in states.LABELS else "",
+            "shop": shop_id or "", "method": args.get("method") if args.get("method") in states.METHOD_LABELS else "",
+            "date_from": _parse_day(args.get("date_from")), "date_to": _parse_day(args.get("date_to")),
+            "q": (args.get("q") or "").strip()}
+
+
+def _orders_query(f: dict):
+    query = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
+    if f["status"]:
+        query = query.where(Order.status == f["status"])
+    if f["shop"]:
+        query = query.where(Order.shop_id == f["shop"])
+    if f["method"]:
+        query = query.where(Order.payment_method == f["method"])
+    if f["date_from"]:
+        query = query.where(Order.created_at >= _local_midnight_utc(f["date_from"]))
+    if f["date_to"]:
+        query = query.where(Order.created_at < _local_midnight_utc(f["date_to"] + timedelta(days=1)))
+    if f["q"]:
+        like = f"%{f['q']}%"
+        query = query.where(or_(Order.code.ilike(like), Order.receiver_phone.ilike(like), Order.email.ilike(like),
+                                Order.receiver_name.ilike(like)))
+    return query
+
+
+def _shops() -> list[Shop]:
+    return db.session.scalars(select(Shop).order_by(Shop.name)).all()
+
+
+@bp.get("/don-hang")
+@operator_required
+def list_orders():
+    f = _filters()
+    page = max(request.args.get("page", 1, type=int), 1)
+    from catalog.services import paginate
+
+    orders, total = paginate(_orders_query(f), page, PER_PAGE)
+    args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in f.items() if v}
+    return render_template("orders/operator_orders.html", orders=orders, total=total, page=page,
+                           pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), f=f, args=args, shops=_shops())
+
+
+CSV_COLUMNS = ["code", "created_at", "shop", "status", "payment_method", "paid", "subtotal_vnd", "shipping_vnd",
+               "total_vnd", "receiver_name", "receiver_phone", "address", "commune", "province", "carrier",
+               "tracking_number", "payment_code"]
+
+
+def _csv_response(header: list[str], rows, filename: str) -> Response:
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # Excel opens UTF-8 Vietnamese correctly with a BOM
+        writer.writerow(header)
+        for row in rows():
+            writer.writerow(row)
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.get("/don-hang.csv")
+@operator_required
+def export_orders():
+    f = _filters()
+
+    def rows():
+        for order in db.session.scalars(_orders_query(f).execution_options(yield_per=500)):
+            yield [order.code, short_datetime(order.created_at), order.shop.name, order.status, order.payment_method,
+                   "1" if order.paid else "0", order.subtotal_vnd, order.shipping_vnd, order.total_vnd,
+                   order.receiver_name, order.receiver_phone, order.address_line, order.commune.name,
+                   order.province, order.carrier or "", order.tracking_number or "", order.payment.code]
+
+    return _csv_response(CSV_COLUMNS, rows, "don-hang.csv")
+
+
+def _order(code: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.code == code))
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/don-hang/<code>")
+@operator_required
+def show_order(code: str):
+    order = _order(code)
+    return render_template("orders/operator_order.html", order=order, reason_form=ReasonForm(),
+                           refund_form=RefundForm(), form=ActionForm(),
+                           can_refund=order.paid and states.can_transition(order.status, OrderStatus.REFUNDED.value),
+                           can_cancel=order.status in states.HOLDS_STOCK)
+
+
+@bp.post("/don-hang/<code>/huy")
+@operator_required
+def cancel_order(code: str):
+    order = _order(code)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    reason = (form.reason.data or "").strip()
+    try:
+        if not reason:
+            raise DomainError(_("Vui lòng nhập lý do hủy đơn."))
+        services.cancel_order(order, reason=reason, actor=current_user, actor_role="operator")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã hủy đơn %(code)s.", code=order.code), "success")
+    return redirect(url_for("orders_admin.show_order", code=code))
+
+
+@bp.post("/don-hang/<code>/hoan-tien")
+@operator_required
+def refund_order(code: str):
+    order = _order(code)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        payments.operator_refund(order, actor=current_user, reference=form.reference.data,
+                                 note=(form.note.data or "").strip() or None)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã ghi nhận hoàn tiền đơn %(code)s.", code=order.code), "success")
+    return redirect(url_for("orders_admin.show_order", code=code))
+
+
+# --- payments and bank statements -------------------------------------------------------------
+
+@bp.get("/thanh-toan")
+@operator_required
+def list_payments():
+    view = request.args.get("view", "transfers")
+    query = select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc()).limit(300)
+    if view == "problems":
+        query = query.where(Payment.problem.is_not(None))
+    elif view == "refund_due":
+        # Paid by transfer, then cancelled: the operator owes the buyer a transfer back.
+        query = query.join(Order, Order.payment_id == Payment.id).where(
+            Order.status == OrderStatus.CANCELLED.value, Order.paid.is_(True),
+            Order.payment_method == PaymentMethod.BANK_TRANSFER.value).distinct()
+    elif view == "all":
+        pass
+    else:
+        view = "transfers"
+        query = query.where(Payment.method == PaymentMethod.BANK_TRANSFER.value,
+                            Payment.status == PaymentStatus.PENDING.value)
+    return render_template("orders/operator_payments.html", payments=db.session.scalars(query).unique().all(),
+                           view=view, form=ActionForm())
+
+
+@bp.post("/thanh-toan/<code>/xac-nhan")
+@operator_required
+def confirm_transfer(code: str):
+    payment = db.session.scalar(select(Payment).where(Payment.code == code))
+    if payment is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        payments.confirm_transfer(payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code), "success")
+    return redirect(url_for("orders_admin.list_payments"))
+
+
+@bp.route("/sao-ke", methods=["GET", "POST"])
+@operator_required
+def import_statement():
+    form = StatementForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.statement.data
+        raw = upload.read() if upload and getattr(upload, "filename", "") else b""
+        try:
+            if not raw:
+                raise DomainError(_("Vui lòng chọn tệp sao kê CSV."))
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1258", errors="replace")
+            report = bank.import_statement(text, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Đã nhập sao kê: %(m)d khớp, %(u)d không khớp, %(d)d đã nhập trước đó.",
+                    m=len(report.matched), u=len(report.unmatched), d=report.duplicates), "success")
+    return render_template("orders/operator_statement.html", form=form, report=report,
+                           outcome_labels=bank.OUTCOME_LABELS)
+
+
+# --- the settlement ledger --------------------------------------------------------------------
+
+@bp.get("/doi-soat")
+@operator_required
+def ledger():
+    shop_id = request.args.get("shop", type=int)
+    query = select(LedgerEntry).order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(300)
+    if shop_id:
+        query = query.where(LedgerEntry.shop_id == shop_id)
+    return render_template("orders/operator_ledger.html", balances=payments.balances(),
+                           entries=db.session.scalars(query).all(), shop_id=shop_id, shops=_shops(),
+                           payout_form=PayoutForm())
+
+
+@bp.post("/doi-soat/chi-tra")
+@operator_required
+def record_payout():
+    form = PayoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    shop = db.session.get(Shop, request.form.get("shop_id", type=int) or 0)
+    if shop is None:
+        abort(404)
+    try:
+        payments.record_payout(shop, {"amount_vnd": form.amount_vnd.data, "reference": form.reference.data,
+                                      "note": form.note.data}, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for messages in exc.field_errors.values():
+            for message in messages:
+                flash(message, "error")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã ghi nhận chi trả cho %(name)s.", name=shop.name), "success")
+    return redirect(url_for("orders_admin.ledger", shop=shop.id))
+
+
+@bp.get("/doi-soat.csv")
+@operator_required
+def export_ledger():
+    shop_id = request.args.get("shop", type=int)
+    query = select(LedgerEntry).order_by(LedgerEntry.id)
+    if shop_id:
+        query = query.where(LedgerEntry.shop_id == shop_id)
+
+    def rows():
+        for entry in db.session.scalars(query.execution_options(yield_per=500)):
+            yield [entry.id, short_datetime(entry.created_at), entry.shop.name, entry.kind, entry.amount_vnd,
+                   entry.order.code if entry.order else "", entry.reference or "", entry.note or ""]
+
+    return _csv_response(["id", "created_at", "shop", "kind", "amount_vnd", "order", "reference", "note"],
+                         rows, "doi-soat.csv")

@@ -1,0 +1,189 @@
+"""The shop's order inbox (/kenh-ban/<shop>/don-hang), its actions, packing slips, and the
+shop's shipping fee rule (/kenh-ban/<shop>/van-chuyen)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import and_, func, or_, select
+
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.extensions import db
+from marketplace.forms import apply_errors
+from marketplace.timeutil import utcnow
+from sellers.models import Shop
+from sellers.views import shop_for_member
+
+from . import pricing, services, vietqr
+from .forms import ActionForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
+from .models import Order, OrderStatus, ShippingRule
+
+S = OrderStatus
+bp = Blueprint("orders_seller", __name__, url_prefix="/kenh-ban")
+
+LATE_CONFIRM = timedelta(hours=48)
+LATE_DELIVERY = timedelta(days=7)
+RECENT = timedelta(days=30)  # cancellations and refunds stay under "needs attention" this long
+
+
+def tab_filters() -> dict:
+    now = utcnow()
+    return {
+        "new": and_(Order.status == S.PLACED.value, Order.shop_seen_at.is_(None)),
+        "to_confirm": Order.status == S.PLACED.value,
+        "to_pack": Order.status == S.CONFIRMED.value,
+        "to_ship": Order.status == S.PACKED.value,
+        "shipping": Order.status == S.SHIPPED.value,
+        "delivered": Order.status.in_([S.DELIVERED.value, S.COMPLETED.value]),
+        "problems": or_(and_(Order.status.in_([S.CANCELLED.value, S.REFUNDED.value]),
+                             Order.updated_at > now - RECENT),
+                        and_(Order.status == S.PLACED.value, Order.created_at < now - LATE_CONFIRM),
+                        and_(Order.status == S.SHIPPED.value, Order.updated_at < now - LATE_DELIVERY)),
+        "all": None,
+    }
+
+
+TAB_LABELS = {
+    "new": _l("Mới"), "to_confirm": _l("Chờ xác nhận"), "to_pack": _l("Chờ đóng gói"),
+    "to_ship": _l("Chờ giao vận chuyển"), "shipping": _l("Đang giao"), "delivered": _l("Đã giao"),
+    "problems": _l("Cần xử lý"), "all": _l("Tất cả"),
+}
+
+
+def tab_counts(shop: Shop) -> dict[str, int]:
+    counts = {}
+    for name, condition in tab_filters().items():
+        query = select(func.count()).select_from(Order).where(Order.shop_id == shop.id)
+        if condition is not None:
+            query = query.where(condition)
+        counts[name] = db.session.scalar(query) or 0
+    return counts
+
+
+@bp.get("/<shop_slug>/don-hang")
+@login_required
+def inbox(shop_slug: str):
+    shop = shop_for_member(shop_slug)
+    tab = request.args.get("tab", "to_confirm")
+    filters = tab_filters()
+    if tab not in filters:
+        tab = "to_confirm"
+    query = select(Order).where(Order.shop_id == shop.id).order_by(Order.created_at.desc(), Order.id.desc())
+    if filters[tab] is not None:
+        query = query.where(filters[tab])
+    q = (request.args.get("q") or "").strip()
+    if q:
+        query = query.where(or_(Order.code.ilike(f"%{q}%"), Order.receiver_phone.ilike(f"%{q}%"),
+                                Order.receiver_name.ilike(f"%{q}%")))
+    orders = db.session.scalars(query.limit(300)).all()
+    return render_template("orders/seller_inbox.html", shop=shop, orders=orders, tab=tab, q=q,
+                           counts=tab_counts(shop), labels=TAB_LABELS)
+
+
+def _shop_order(shop_slug: str, code: str) -> tuple[Shop, Order]:
+    shop = shop_for_member(shop_slug)
+    order = db.session.scalar(select(Order).where(Order.code == code, Order.shop_id == shop.id))
+    if order is None:
+        abort(404)
+    return shop, order
+
+
+@bp.get("/<shop_slug>/don-hang/<code>")
+@login_required
+def show_order(shop_slug: str, code: str):
+    shop, order = _shop_order(shop_slug, code)
+    if order.shop_seen_at is None and order.status == S.PLACED.value:
+        services.mark_seen(order)
+        db.session.commit()
+    pack = PackForm(parcel_weight_grams=order.parcel_weight_grams or order.weight_grams or None,
+                    parcel_size=order.parcel_size)
+    return render_template("orders/seller_order.html", shop=shop, order=order, form=ActionForm(),
+                           reason_form=ReasonForm(), pack_form=pack, ship_form=ShipForm())
+
+
+@bp.post("/<shop_slug>/don-hang/<code>/<action>")
+@login_required
+def act(shop_slug: str, code: str, action: str):
+    shop, order = _shop_order(shop_slug, code)
+    forms = {"confirm": ActionForm, "reject": ReasonForm, "pack": PackForm, "ship": ShipForm, "deliver": ActionForm}
+    if action not in forms:
+        abort(404)
+    form = forms[action]()
+    if not form.validate_on_submit():
+        abort(400)
+    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    done = {
+        "confirm": _("Đã xác nhận đơn %(code)s."),
+        "reject": _("Đã từ chối đơn %(code)s. Hàng đã được trả lại kho."),
+        "pack": _("Đã ghi nhận đóng gói đơn %(code)s."),
+        "ship": _("Đã ghi nhận giao đơn %(code)s cho đơn vị vận chuyển."),
+        "deliver": _("Đã ghi nhận giao thành công đơn %(code)s."),
+    }
+    try:
+        if action == "confirm":
+            services.confirm_order(order, actor=current_user)
+        elif action == "reject":
+            services.reject_order(order, data.get("reason", ""), actor=current_user)
+        elif action == "pack":
+            services.pack_order(order, data, actor=current_user)
+        elif action == "ship":
+            services.ship_order(order, data, actor=current_user)
+        else:
+            services.deliver_order(order, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for messages in exc.field_errors.values():
+            for message in messages:
+                flash(message, "error")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done[action] % {"code": order.code}, "success")
+    return redirect(url_for("orders_seller.show_order", shop_slug=shop.slug, code=order.code))
+
+
+@bp.get("/<shop_slug>/don-hang/<code>/phieu-dong-goi")
+@login_required
+def packing_slip(shop_slug: str, code: str):
+    shop, order = _shop_order(shop_slug, code)
+    qr = vietqr.svg(order.code, scale=3, title=order.code)  # the carrier can scan the order code
+    return render_template("orders/packing_slip.html", shop=shop, order=order, qr=qr)
+
+
+@bp.route("/<shop_slug>/van-chuyen", methods=["GET", "POST"])
+@login_required
+def shipping(shop_slug: str):
+    shop = shop_for_member(shop_slug)
+    row = db.session.get(ShippingRule, shop.id)
+    rule = services.rule_for(shop)
+    form = ShippingRuleForm()
+    if request.method == "GET":
+        form.flat_fee_vnd.data = str(rule.flat_fee_vnd)
+        form.free_over_vnd.data = "" if rule.free_over_vnd is None else str(rule.free_over_vnd)
+    tiers = [list(t) for t in sorted(rule.tiers)] + [["", ""]] * (5 - len(rule.tiers))
+    errors: dict = {}
+    if form.validate_on_submit():
+        data = {k: v for k, v in request.form.items()}
+        try:
+            services.save_shipping_rule(shop, data, actor=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+            errors = exc.field_errors
+            tiers = [[data.get(f"tier_grams_{i}", ""), data.get(f"tier_fee_{i}", "")] for i in range(5)]
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Đã lưu phí vận chuyển."), "success")
+            return redirect(url_for("orders_seller.shipping", shop_slug=shop.slug))
+    examples = [(w, s, pricing.shipping_fee(rule, s, w)[0]) for w, s in
+                ((500, 100_000), (3_000, 200_000), (12_000, 400_000), (1_000, 600_000))]
+    return render_template("orders/seller_shipping.html", shop=shop, form=form, tiers=tiers, errors=errors,
+                           custom=row is not None, examples=examples)

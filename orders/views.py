@@ -1,0 +1,412 @@
+"""Buyer pages: cart, checkout, payment (COD, VietQR transfer, card), orders, reviews."""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from catalog.models import Listing
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.extensions import db
+from marketplace.forms import apply_errors
+from marketplace.models import Commune
+from marketplace.permissions import is_operator
+
+from . import access, cart, services, states, stripe_gateway, vietqr
+from .forms import ActionForm, AddToCartForm, CheckoutForm, ReasonForm, ReviewForm
+from .models import Order, OrderLine, Payment, PaymentStatus, Review
+
+bp = Blueprint("orders", __name__)
+
+
+def _user():
+    return current_user if current_user.is_authenticated else None
+
+
+def _store():
+    return cart.cart_for(_user(), session)
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default
+
+
+# --- cart -------------------------------------------------------------------------------------
+
+@bp.get("/gio-hang")
+def view_cart():
+    view = cart.view(_store().entries())
+    return render_template("orders/cart.html", view=view, form=ActionForm())
+
+
+@bp.post("/gio-hang/them")
+def add_to_cart():
+    form = AddToCartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        listing = db.session.get(Listing, int(form.listing_id.data or 0))
+    except ValueError:
+        listing = None
+    if listing is None:
+        abort(404)
+    back = _safe_next(url_for("catalog.show_listing", slug=listing.slug))
+    try:
+        cart.add(_store(), listing, int(form.quantity.data or listing.min_order_qty))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("Đã thêm “%(title)s” vào giỏ hàng.", title=listing.title), "success")
+    return redirect(url_for("orders.view_cart") if request.form.get("buy_now") else back)
+
+
+@bp.post("/gio-hang/cap-nhat")
+def update_cart():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    store = _store()
+    problems = []
+    for entry in store.entries():
+        raw = request.form.get(f"qty_{entry.listing_id}")
+        if raw is None:
+            continue
+        try:
+            cart.set_quantity(store, entry.listing_id, int(raw))
+        except ValueError:
+            problems.append(_("Số lượng không hợp lệ."))
+        except DomainError as exc:
+            problems.append(exc.message)
+    db.session.commit()
+    for message in problems:
+        flash(message, "error")
+    if not problems:
+        flash(_("Đã cập nhật giỏ hàng."), "success")
+    return redirect(url_for("orders.view_cart"))
+
+
+@bp.post("/gio-hang/xoa/<int:listing_id>")
+def remove_from_cart(listing_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _store().remove([listing_id])
+    db.session.commit()
+    return redirect(url_for("orders.view_cart"))
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+def _commune_choices() -> list[tuple[int, str]]:
+    communes = db.session.scalars(select(Commune).where(Commune.active.is_(True))
+                                  .order_by(Commune.province, Commune.name))
+    return [(0, _("— Chọn xã/phường —"))] + [(c.id, c.label) for c in communes]
+
+
+def _prefill(form: CheckoutForm) -> None:
+    user = _user()
+    if user is None:
+        return
+    form.receiver_name.data = form.receiver_name.data or user.full_name
+    form.receiver_phone.data = form.receiver_phone.data or user.phone
+    last = db.session.scalar(select(Order).where(Order.buyer_id == user.id).order_by(Order.id.desc()).limit(1))
+    if last is not None:
+        form.address_line.data = form.address_line.data or last.address_line
+        form.commune_id.data = form.commune_id.data or last.commune_id
+        form.receiver_phone.data = form.receiver_phone.data or last.receiver_phone
+
+
+def _render_checkout(form: CheckoutForm, view: cart.View, status: int = 200):
+    form.commune_id.choices = _commune_choices()  # only when showing the form: a successful POST skips it
+    methods = services.available_methods()
+    form.payment_method.choices = [(m, str(states.METHOD_LABELS[m])) for m in methods]
+    form.quote.data = view.quote.fingerprint()
+    return render_template("orders/checkout.html", form=form, view=view, methods=methods,
+                           guest=_user() is None), status
+
+
+@bp.route("/thanh-toan", methods=["GET", "POST"])
+def checkout():
+    store = _store()
+    entries = store.entries()
+    if not entries:
+        flash(_("Giỏ hàng đang trống."), "info")
+        return redirect(url_for("orders.view_cart"))
+    form = CheckoutForm()
+    if request.method == "GET":
+        _prefill(form)
+        if not form.payment_method.data:
+            form.payment_method.data = "cod"
+        form.token.data = secrets.token_urlsafe(24)
+        return _render_checkout(form, cart.view(entries))
+    if not form.validate_on_submit():
+        return _render_checkout(form, cart.view(entries), 400)
+    items = [(e.listing_id, e.quantity) for e in entries]
+    data = {name: request.form.get(name) for name in (
+        "email", "receiver_name", "receiver_phone", "address_line", "commune_id", "note", "payment_method", "quote",
+        "token")}
+    try:
+        try:
+            payment = services.place_checkout(items, data, buyer=_user())
+        except IntegrityError:
+            # The same form posted twice at the same instant: the other request placed it.
+            db.session.rollback()
+            payment = services.payment_for_token(data["token"] or "")
+            if payment is None:
+                raise
+            access.remember(payment)
+            return redirect(url_for("orders.show_payment", code=payment.code))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return _render_checkout(form, cart.view(entries), 422)
+    except services.QuoteChanged as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        view = cart.view(entries)
+        cart.acknowledge_prices(store)
+        db.session.commit()
+        return _render_checkout(form, view, 409)
+    except DomainError as exc:  # sold out, gone, too few: nothing was kept
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _render_checkout(form, cart.view(entries), 409)
+    store.remove([listing_id for listing_id, _q in items])
+    db.session.commit()
+    access.remember(payment)
+    return redirect(url_for("orders.show_payment", code=payment.code))
+
+
+# --- payment ----------------------------------------------------------------------------------
+
+def _payment_or_404(code: str) -> Payment:
+    payment = db.session.scalar(select(Payment).where(Payment.code == code))
+    if payment is None:
+        abort(404)
+    if not (access.can_view_payment(_user(), payment) or is_operator(_user())):
+        if _user() is None:
+            return None
+        abort(404)
+    return payment
+
+
+def _login_redirect():
+    return redirect(url_for("accounts.sign_in", next=request.full_path if request.query_string else request.path))
+
+
+@bp.get("/thanh-toan/<code>")
+def show_payment(code: str):
+    payment = _payment_or_404(code)
+    if payment is None:
+        return _login_redirect()
+    context = {"payment": payment, "form": ActionForm()}
+    if payment.status == PaymentStatus.PENDING.value and payment.method == "bank_transfer":
+        cfg = current_app.config
+        qr = vietqr.payload(bin_code=cfg["BANK_BIN"], account=cfg["BANK_ACCOUNT"], amount_vnd=payment.amount_vnd,
+                            note=payment.code)
+        context.update(qr_payload=qr, qr_svg=vietqr.svg(qr))
+    if payment.status == PaymentStatus.PENDING.value and payment.method == "card":
+        if not stripe_gateway.enabled():
+            context["card_error"] = _("Thanh toán thẻ tạm thời không khả dụng.")
+        else:
+            try:
+                _pi, secret = stripe_gateway.ensure_intent(payment)
+            except Exception:  # noqa: BLE001 - Stripe unreachable: say so, let the buyer retry
+                db.session.rollback()
+                current_app.logger.exception("could not prepare PaymentIntent for %s", payment.code)
+                context["card_error"] = _("Chưa kết nối được cổng thanh toán thẻ. Vui lòng tải lại trang sau ít phút.")
+            else:
+                db.session.commit()
+                context.update(client_secret=secret, publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+                               stripe_js_url=stripe_gateway.js_url())
+    return render_template("orders/payment.html", **context)
+
+
+@bp.post("/thanh-toan/<code>/the")
+def confirm_card(code: str):
+    """JSON: confirm the PaymentIntent on the server with the page's payment method."""
+    payment = _payment_or_404(code)
+    if payment is None:
+        abort(404)
+    body = request.get_json(silent=True) or {}
+    try:
+        result = stripe_gateway.confirm_with_method(payment, body.get("payment_method"))
+        if result.get("status") == "succeeded":
+            stripe_gateway.sync_intent(payment)
+    except DomainError as exc:
+        db.session.rollback()
+        return jsonify({"error": exc.message}), exc.status
+    db.session.commit()
+    return jsonify(result)
+
+
+@bp.get("/thanh-toan/<code>/ket-qua")
+def card_return(code: str):
+    """Where the card form lands: ask Stripe (the webhook may not have arrived yet)."""
+    payment = _payment_or_404(code)
+    if payment is None:
+        return _login_redirect()
+    outcome = None
+    if payment.method == "card" and payment.status == PaymentStatus.PENDING.value and stripe_gateway.enabled():
+        try:
+            outcome = stripe_gateway.sync_intent(payment)
+        except Exception:  # noqa: BLE001 - the webhook will still tell us
+            db.session.rollback()
+            current_app.logger.exception("could not sync PaymentIntent for %s", payment.code)
+        else:
+            db.session.commit()
+    if payment.status == PaymentStatus.PAID.value:
+        flash(_("Thanh toán thành công. Đơn hàng đã được gửi tới cửa hàng."), "success")
+    elif outcome in ("requires_payment_method", "canceled"):
+        flash(_("Thanh toán chưa thành công. Vui lòng thử lại với thẻ khác."), "error")
+    elif payment.status == PaymentStatus.PENDING.value:
+        flash(_("Đang chờ xác nhận thanh toán từ ngân hàng."), "info")
+    return redirect(url_for("orders.show_payment", code=payment.code))
+
+
+@bp.get("/thanh-toan/<code>/trang-thai")
+def payment_status(code: str):
+    payment = _payment_or_404(code)
+    if payment is None:
+        abort(404)
+    return jsonify({"code": payment.code, "status": payment.status})
+
+
+@bp.get("/don-hang/lien-ket/<token>")
+def open_link(token: str):
+    """The signed link from the order mail: opens the checkout (or one order) for a guest."""
+    code = access.code_from_token(token)
+    payment = db.session.scalar(select(Payment).where(Payment.code == code)) if code else None
+    if payment is None:
+        flash(_("Liên kết xem đơn hàng không hợp lệ hoặc đã hết hạn."), "error")
+        return redirect(url_for("catalog.home"))
+    access.remember(payment)
+    wanted = request.args.get("next")
+    order = next((o for o in payment.orders if o.code == wanted), None)
+    if order is not None:
+        return redirect(url_for("orders.show_order", code=order.code))
+    return redirect(url_for("orders.show_payment", code=payment.code))
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+@bp.get("/don-hang")
+@login_required
+def my_orders():
+    orders = db.session.scalars(select(Order).where(Order.buyer_id == current_user.id)
+                                .order_by(Order.created_at.desc(), Order.id.desc()).limit(200)).all()
+    return render_template("orders/my_orders.html", orders=orders)
+
+
+def _order_or_404(code: str) -> Order | None:
+    order = db.session.scalar(select(Order).where(Order.code == code))
+    if order is None:
+        abort(404)
+    if not (access.can_view_order(_user(), order) or is_operator(_user())):
+        if _user() is None:
+            return None
+        abort(404)
+    return order
+
+
+@bp.get("/don-hang/<code>")
+def show_order(code: str):
+    order = _order_or_404(code)
+    if order is None:
+        return _login_redirect()
+    reviewed = {line_id for (line_id,) in db.session.execute(
+        select(Review.order_line_id).where(Review.order_line_id.in_([ln.id for ln in order.lines])))}
+    return render_template("orders/order.html", order=order, form=ActionForm(), reason_form=ReasonForm(),
+                           review_form=ReviewForm(), reviewed=reviewed,
+                           can_review=order.status in services.REVIEWABLE,
+                           can_cancel=order.status in states.BUYER_CANCELLABLE)
+
+
+@bp.post("/don-hang/<code>/huy")
+def cancel(code: str):
+    order = _order_or_404(code)
+    form = ReasonForm()
+    if order is None or not form.validate_on_submit():
+        abort(400 if order is not None else 404)
+    try:
+        services.buyer_cancel(order, actor=_user(), reason=(form.reason.data or "").strip() or None)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã hủy đơn hàng %(code)s.", code=order.code), "success")
+    return redirect(url_for("orders.show_order", code=code))
+
+
+@bp.post("/don-hang/<code>/mua-lai")
+def reorder(code: str):
+    order = _order_or_404(code)
+    if order is None or not ActionForm().validate_on_submit():
+        abort(400 if order is not None else 404)
+    store, added, skipped = _store(), 0, []
+    for listing_id, quantity in services.reorder_items(order):
+        listing = db.session.get(Listing, listing_id)
+        if listing is None:
+            continue
+        try:
+            cart.add(store, listing, max(quantity, listing.min_order_qty))
+            added += 1
+        except DomainError as exc:
+            skipped.append(exc.message)
+    db.session.commit()
+    for message in skipped:
+        flash(message, "error")
+    if added:
+        flash(_("Đã thêm %(n)d sản phẩm của đơn %(code)s vào giỏ hàng.", n=added, code=order.code), "success")
+    return redirect(url_for("orders.view_cart"))
+
+
+@bp.post("/don-hang/<code>/da-nhan")
+def received(code: str):
+    order = _order_or_404(code)
+    if order is None or not ActionForm().validate_on_submit():
+        abort(400 if order is not None else 404)
+    try:
+        services.buyer_received(order, actor=_user())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Cảm ơn bạn! Đơn hàng đã hoàn tất."), "success")
+    return redirect(url_for("orders.show_order", code=code))
+
+
+@bp.post("/don-hang/<code>/danh-gia/<int:line_id>")
+def review(code: str, line_id: int):
+    order = _order_or_404(code)
+    form = ReviewForm()
+    if order is None or not form.validate_on_submit():
+        abort(400 if order is not None else 404)
+    line = db.session.get(OrderLine, line_id)
+    if line is None or line.order_id != order.id:
+        abort(404)
+    try:
+        services.review_line(line, {"stars": form.stars.data, "body": form.body.data}, author=_user())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for messages in exc.field_errors.values():
+            for message in messages:
+                flash(message, "error")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Cảm ơn bạn đã đánh giá “%(title)s”.", title=line.title), "success")
+    return redirect(url_for("orders.show_order", code=code) + "#danh-gia")

@@ -1,0 +1,158 @@
+"""Helpers for the orders tests (imported as `orders_testlib`; conftest holds the fixtures)."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from marketplace import outbox
+from marketplace.extensions import db
+
+ON_CI = os.environ.get("CI") == "true"
+WEBHOOK_SECRET = "whsec_orders_test_secret"
+PUBLISHABLE_KEY = "pk_test_orders"
+
+
+class Shopper:
+    """A buyer using the pages: add to cart, open checkout (reading the quote the page shows),
+    confirm. Needs the csrf_off fixture (CSRF has its own test)."""
+
+    def __init__(self, client, commune_id: int):
+        self.client = client
+        self.commune_id = commune_id
+
+    def add(self, listing, quantity: int = 1, **extra):
+        return self.client.post("/gio-hang/them", data={"listing_id": listing.id, "quantity": quantity, **extra})
+
+    def form(self) -> dict:
+        """The hidden fields the checkout page carries: the quote fingerprint and the one-time token."""
+        html = self.client.get("/thanh-toan").get_data(as_text=True)
+        out = {}
+        for name in ("quote", "token"):
+            match = re.search(rf'name="{name}"[^>]*value="([^"]+)"', html) or \
+                re.search(rf'value="([^"]+)"[^>]*name="{name}"', html)
+            assert match, html[:2000]
+            out[name] = match.group(1)
+        return out
+
+    def quote(self) -> str:
+        return self.form()["quote"]
+
+    def checkout_data(self, method: str = "cod", **overrides) -> dict:
+        data = {"email": "khach@example.vn", "receiver_name": "Trần Thị Bình", "receiver_phone": "0912345678",
+                "address_line": "Thôn 2", "commune_id": self.commune_id, "note": "Giao giờ hành chính",
+                "payment_method": method}
+        data.update(overrides)
+        if "quote" not in data:
+            data.update({k: v for k, v in self.form().items() if k not in data})
+        return data
+
+    def checkout(self, method: str = "cod", **overrides):
+        return self.client.post("/thanh-toan", data=self.checkout_data(method, **overrides))
+
+
+def payment_code(response) -> str:
+    """The payment code from the redirect after a successful checkout."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    match = re.search(r"/thanh-toan/(DH[0-9A-Z]{8})$", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return match.group(1)
+
+
+def read_mails(app) -> list[dict]:
+    folder = Path(app.config["MAIL_DIR"])
+    out = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        msg = message_from_bytes(path.read_bytes(), policy=default_policy)
+        out.append({"to": msg["To"], "subject": msg["Subject"], "body": msg.get_content(), "file": path.name})
+    return out
+
+
+def drain():
+    outbox.drain()
+    db.session.expire_all()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _unavailable(reason: str):
+    if ON_CI:
+        pytest.fail(f"localstripe is required on CI: {reason}")
+    pytest.skip(f"localstripe not available: {reason}")
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+def register_webhook(api_base: str, url: str, secret: str = WEBHOOK_SECRET) -> None:
+    import requests
+
+    response = requests.post(f"{api_base}/_config/webhooks/orders-tests", data={"url": url, "secret": secret},
+                             timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def wait_until(predicate, seconds: float = 30, interval: float = 0.2):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        db.session.expire_all()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+
+def login(client, user, password: str = "matkhau123"):
+    """Sign `user` in on `client` (CSRF must be off: use the csrf_off fixture)."""
+    response = client.post("/dang-nhap", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+def place_cod_order(shopper, listing, quantity: int = 1):
+    """A guest's COD checkout of one listing; returns the Order."""
+    from sqlalchemy import select
+
+    from orders.models import Order
+
+    assert shopper.add(listing, quantity).status_code == 302
+    code = payment_code(shopper.checkout("cod"))
+    return db.session.scalar(select(Order).where(Order.code == f"{code}-1"))
