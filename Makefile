@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 5000
 export MARKETPLACE_ENV ?= local
 
-.PHONY: run test venv translations migrate demo worker clean
+.PHONY: run test venv translations migrate demo worker clean bench-search bench-checkout
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: demo
 
 test: venv translations
 	$(PY) tools/run_tests.py
+
+bench-search: venv
+	$(PY) bench/search_bench.py
+
+bench-checkout: venv
+	$(PY) bench/checkout_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

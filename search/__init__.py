@@ -1,6 +1,32 @@
-"""search package: wired into the app by init_app()."""
+"""Search: one interface, two backends (Elasticsearch/OpenSearch, or embedded SQLite FTS5)."""
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from marketplace.api import add_openapi
+from marketplace.outbox import register_handler
+
+from . import models  # noqa: F401 - registers the tables with the metadata
+from .service import get_backend  # noqa: F401 - the one entry point other packages need
 
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
+    from . import service
+    from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
+    from .cli import search_cli
+    from .views import admin_bp, bp
+
+    service.configure(app)
+    service.reset_state(app)
+    app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
+    # These replace the shell's no-op placeholders (it only sets them when absent).
+    register_handler(app, "listing.changed", service.on_listing_changed)
+    register_handler(app, "shop.changed", service.on_shop_changed)
+    register_handler(app, "category.changed", service.on_category_changed)
+    register_handler(app, service.SYNONYMS_TOPIC, service.on_synonyms_changed)
+    app.extensions.setdefault("health_checks", {})["search"] = service.health
+    app.extensions.setdefault("operator_links", []).append((_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms"))
+    app.cli.add_command(search_cli)

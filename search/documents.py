@@ -1,20 +1,34 @@
 """The listing document: what the index holds for each public listing, read from the database.
 
-Only rows of catalog.services.public_listings_query() become documents; any other listing id
-is deleted from the index. Backends receive plain dicts and know nothing of the ORM."""
+Only rows of catalog.services.public_listings_query() become documents (its joins and WHERE
+clause, projected onto the columns the index needs, so a full reindex streams plain rows instead
+of ORM objects); any other listing id is deleted from the index. Backends receive plain dicts and
+know nothing of the ORM."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from catalog.models import OCOP_VALID_MONTHS, Category, Listing, add_months
+from catalog.models import OCOP_VALID_MONTHS, Category, Listing, ListingImage, add_months
 from catalog.services import category_ids_below, public_listings_query
 from marketplace.extensions import db
+from sellers.models import Shop
 
 from . import text as vi
+
+COLUMNS = (Listing.id, Listing.title, Listing.slug, Listing.description, Listing.price_vnd, Listing.unit,
+           Listing.stock, Listing.min_order_qty, Listing.shop_id, Shop.slug.label("shop_slug"),
+           Shop.name.label("shop_name"), Listing.category_id, Listing.origin, Listing.ocop_stars,
+           Listing.ocop_issued_on, Listing.certifications, Listing.sales_count, Listing.published_at,
+           Listing.created_at)
+
+
+def public_rows() -> Select:
+    """The public listings query, projected onto the indexed columns (same joins, same filter)."""
+    return public_listings_query().with_only_columns(*COLUMNS)
 
 
 def category_paths(session=None) -> dict[int, tuple[list[int], list[str]]]:
@@ -34,30 +48,43 @@ def category_paths(session=None) -> dict[int, tuple[list[int], list[str]]]:
     return paths
 
 
+def covers(session, listing_ids: list[int]) -> dict[int, tuple[str, int, int]]:
+    """The first image (key, width, height) of each listing that has one."""
+    out: dict[int, tuple[str, int, int]] = {}
+    if not listing_ids:
+        return out
+    rows = session.execute(
+        select(ListingImage.listing_id, ListingImage.key, ListingImage.width, ListingImage.height)
+        .where(ListingImage.listing_id.in_(listing_ids))
+        .order_by(ListingImage.listing_id, ListingImage.position.desc(), ListingImage.id.desc()))
+    for listing_id, key, width, height in rows:
+        out[listing_id] = (key, width, height)  # the last row written per listing is position 0
+    return out
+
+
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def build_document(listing: Listing, paths: dict[int, tuple[list[int], list[str]]]) -> dict:
-    ids, names = paths.get(listing.category_id, ([listing.category_id], [listing.category.name]))
-    cover = listing.images[0] if listing.images else None
-    stars = listing.ocop_stars if listing.ocop_stars and listing.ocop_issued_on else None
-    expires = add_months(listing.ocop_issued_on, OCOP_VALID_MONTHS) if stars else None
-    title = vi.nfc(listing.title).strip()
-    published = listing.published_at or listing.created_at
-    origin = (listing.origin or "").strip() or None
+def build_document(row, paths: dict[int, tuple[list[int], list[str]]],
+                   cover: tuple[str, int, int] | None) -> dict:
+    ids, names = paths.get(row.category_id, ([row.category_id], []))
+    stars = row.ocop_stars if row.ocop_stars and row.ocop_issued_on else None
+    expires = add_months(row.ocop_issued_on, OCOP_VALID_MONTHS) if stars else None
+    published = row.published_at or row.created_at
+    origin = (row.origin or "").strip() or None
     return {
-        "id": listing.id,
-        "title": title,
-        "slug": listing.slug,
-        "description": vi.plain_text(listing.description),
-        "price_vnd": int(listing.price_vnd),
-        "unit": listing.unit,
-        "in_stock": bool(listing.stock >= listing.min_order_qty),
-        "shop_id": listing.shop_id,
-        "shop_slug": listing.shop.slug,
-        "shop_name": listing.shop.name,
-        "category_id": listing.category_id,
+        "id": row.id,
+        "title": vi.nfc(row.title).strip(),
+        "slug": row.slug,
+        "description": vi.plain_text(row.description),
+        "price_vnd": int(row.price_vnd),
+        "unit": row.unit,
+        "in_stock": bool(row.stock >= row.min_order_qty),
+        "shop_id": row.shop_id,
+        "shop_slug": row.shop_slug,
+        "shop_name": row.shop_name,
+        "category_id": row.category_id,
         "category_ids": ids,
         "category_names": " / ".join(names),
         "origin": origin,
@@ -65,12 +92,12 @@ def build_document(listing: Listing, paths: dict[int, tuple[list[int], list[str]
         "ocop_stars": stars,
         # The badge expires 36 months after issue: stored as a date and compared at query time.
         "ocop_expires_on": _iso(expires),
-        "certifications": [c for c in (listing.certifications or []) if c],
-        "sales_count": int(listing.sales_count or 0),
+        "certifications": [c for c in (row.certifications or []) if c],
+        "sales_count": int(row.sales_count or 0),
         "published_at": published.replace(microsecond=0).isoformat(),
-        "image_key": cover.key if cover else None,
-        "image_w": cover.width if cover else None,
-        "image_h": cover.height if cover else None,
+        "image_key": cover[0] if cover else None,
+        "image_w": cover[1] if cover else None,
+        "image_h": cover[2] if cover else None,
     }
 
 
@@ -83,28 +110,22 @@ def load_documents(listing_ids: Iterable[int]) -> tuple[list[dict], list[int]]:
     docs: list[dict] = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = db.session.scalars(public_listings_query().where(Listing.id.in_(chunk))).unique().all()
-        docs.extend(build_document(row, paths) for row in rows)
+        rows = db.session.execute(public_rows().where(Listing.id.in_(chunk))).all()
+        images = covers(db.session, [row.id for row in rows])
+        docs.extend(build_document(row, paths, images.get(row.id)) for row in rows)
     found = {d["id"] for d in docs}
     return docs, [i for i in wanted if i not in found]
 
 
 def iter_all_documents(batch: int = 1000) -> Iterator[list[dict]]:
-    """Every public listing, in id order, `batch` documents at a time. Rows are streamed with
-    yield_per in a session of their own (the caller's session and its objects are untouched)
-    and dropped after each batch, so memory stays bounded."""
+    """Every public listing, in id order, `batch` documents at a time, streamed (yield_per) in a
+    session of its own so memory stays bounded and the caller's session is untouched."""
     with Session(db.engine) as session:
         paths = category_paths(session)
-        query = public_listings_query().order_by(Listing.id).execution_options(yield_per=batch)
-        chunk: list[dict] = []
-        for listing in session.scalars(query):
-            chunk.append(build_document(listing, paths))
-            if len(chunk) >= batch:
-                yield chunk
-                chunk = []
-                session.expunge_all()
-        if chunk:
-            yield chunk
+        result = session.execute(public_rows().order_by(Listing.id).execution_options(yield_per=batch))
+        for partition in result.partitions():
+            images = covers(session, [row.id for row in partition])
+            yield [build_document(row, paths, images.get(row.id)) for row in partition]
 
 
 def listing_ids_of_shop(shop_id: int) -> list[int]:

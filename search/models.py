@@ -10,6 +10,11 @@ from marketplace.extensions import db
 from marketplace.timeutil import utcnow
 
 
+# The starting list, seeded by migration 0002 (which keeps its own copy, as migrations must).
+DEFAULT_SYNONYMS = ["quả, trái", "heo, lợn", "bắp, ngô", "cam bù, cam bu", "vừng, mè", "dứa, thơm, khóm",
+                    "lạc, đậu phộng", "chè, trà", "mì, mỳ", "bánh tráng, bánh đa"]
+
+
 class SearchSynonym(db.Model):
     """One group of equivalent words, comma separated: "quả, trái" or "cam bù, cam bu"."""
 

@@ -47,6 +47,7 @@ class SearchQuery:
     per_page: int = 24
     cursor: list | None = None
     facets: bool = True
+    count_total: bool = True  # suggestions need no total
     highlight: bool = True
     match_any: bool = False  # any word instead of every word: the "nearest" results after zero hits
     synonyms: list[list[tuple[str, ...]]] = field(default_factory=list)  # folded groups, filled by the service

@@ -16,9 +16,6 @@ _TOKEN = re.compile(r"[^\W_]+")
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 
-# Private-use characters the engine wraps highlighted words in; escaped text can never contain them.
-MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
-
 
 def nfc(text: str | None) -> str:
     return unicodedata.normalize("NFC", text or "")
@@ -29,11 +26,21 @@ def exact(text: str | None) -> str:
     return unicodedata.normalize("NFC", text or "").lower()
 
 
+def _slow_fold(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFD", ch)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d").replace("Đ", "D")
+
+
+# A constant table for str.translate (fast, in C): every Latin letter with marks (Vietnamese uses
+# Latin-1, Extended-A/B and Extended Additional) to its base letter, combining marks removed.
+_FOLD_TABLE = {cp: _slow_fold(chr(cp)) for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+               if _slow_fold(chr(cp)) != chr(cp)}
+_FOLD_TABLE.update({cp: None for cp in range(0x300, 0x370)})
+
+
 def fold(text: str | None) -> str:
     """Lower case without diacritics; đ/Đ become d. "Đặc sản Hương Sơn" -> "dac san huong son"."""
-    decomposed = unicodedata.normalize("NFD", text or "")
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D")).lower()
+    return unicodedata.normalize("NFC", text or "").translate(_FOLD_TABLE).lower()
 
 
 def tokens(text: str | None) -> list[str]:
@@ -138,24 +145,32 @@ def _word_spans(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
 
 
-def match_ranges(text: str, terms: set[str], prefix: str | None = None) -> list[tuple[int, int]]:
+def _close(word: str, terms: set[str]) -> bool:
+    edits = max_edits(word)
+    return bool(edits) and any(abs(len(t) - len(word)) <= edits and edit_distance(word, t, edits + 1) <= edits
+                               for t in terms if max_edits(t))
+
+
+def match_ranges(text: str, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> list[tuple[int, int]]:
     out = []
     for start, end, folded in _word_spans(text):
-        if folded in terms or (prefix and folded.startswith(prefix)):
+        if folded in terms or (prefix and folded.startswith(prefix)) or (fuzzy and _close(folded, terms)):
             out.append((start, end))
     return out
 
 
-def highlight(text: str | None, terms: set[str], prefix: str | None = None) -> Markup:
-    """Mark the words of `text` whose folded form is a query term (or starts with `prefix`)."""
+def highlight(text: str | None, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> Markup:
+    """Mark the words of `text` whose folded form is a query term (or starts with `prefix`, or,
+    with `fuzzy`, is within the engine's typo tolerance of a term)."""
     text = unicodedata.normalize("NFC", text or "")
-    return _render(text, match_ranges(text, terms, prefix))
+    return _render(text, match_ranges(text, terms, prefix, fuzzy))
 
 
-def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: int = 160) -> Markup | None:
+def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: int = 160,
+            fuzzy: bool = False) -> Markup | None:
     """A window of `text` around the first matching word, highlighted; None when nothing matches."""
     text = unicodedata.normalize("NFC", text or "")
-    ranges = match_ranges(text, terms, prefix)
+    ranges = match_ranges(text, terms, prefix, fuzzy)
     if not ranges:
         return None
     first = ranges[0][0]
@@ -170,39 +185,6 @@ def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: 
     window = [(max(s, start) - start, min(e, end) - start) for s, e in ranges if s < end and e > start]
     body = _render(text[start:end], window)
     return Markup(("…" if start else "") + body + ("…" if end < len(text) else ""))
-
-
-def from_engine_highlight(fragments: Iterable[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Turn engine fragments tagged with MARK_OPEN/MARK_CLOSE into plain text plus ranges.
-    Whole-field fragments (number_of_fragments=0) of several sub-fields are merged when their
-    text agrees; a fragment with different text is ignored."""
-    text: str | None = None
-    ranges: list[tuple[int, int]] = []
-    for fragment in fragments:
-        plain, found, pos, start = [], [], 0, None
-        for ch in fragment:
-            if ch == MARK_OPEN:
-                start = pos
-            elif ch == MARK_CLOSE:
-                if start is not None:
-                    found.append((start, pos))
-                start = None
-            else:
-                plain.append(ch)
-                pos += 1
-        joined = "".join(plain)
-        if text is None:
-            text = joined
-        if joined == text:
-            ranges.extend(found)
-    return text or "", ranges
-
-
-def render_engine_highlight(fragments: list[str] | None, fallback: str) -> Markup:
-    if not fragments:
-        return _render(fallback, [])
-    text, ranges = from_engine_highlight(fragments)
-    return _render(text, ranges)
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -221,5 +203,6 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
 
 
 def max_edits(word: str) -> int:
-    """The engine's fuzziness AUTO: exact up to 2 letters, one edit up to 5, two beyond."""
-    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+    """Typo tolerance by word length, as the engine's fuzziness AUTO:4,7 (Vietnamese words are
+    short, so three-letter words must be exact): one edit from 4 letters, two from 7."""
+    return 0 if len(word) <= 3 else 1 if len(word) <= 6 else 2

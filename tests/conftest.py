@@ -54,6 +54,7 @@ def _config(url: str, tmp_path: Path) -> dict:
         "MEDIA_ROOT": str(tmp_path / "media"),
         "MAIL_DIR": str(tmp_path / "mail"),
         "MAIL_SERVER": None,
+        "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite"),
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "SERVER_NAME": "localhost",

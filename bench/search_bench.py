@@ -1,0 +1,296 @@
+"""Search benchmark: 100 000 generated listings, both backends, a table of figures against targets.
+
+    .venv/bin/python bench/search_bench.py [--listings 100000] [--rounds 5] [--no-engine] [--keep]
+
+Generates a catalogue straight into a temporary SQLite database (SQLAlchemy core, bulk inserts),
+starts its own OpenSearch node through tools/search_node.py, rebuilds both indexes with the real
+`reindex` code (peak RSS delta measured around each), then times 20 realistic queries with facets
+and the suggestions, end to end through the JSON API (Flask test client, no network hop).
+Not part of `make test`: run it by hand (`make bench-search`)."""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUERIES = [
+    {"q": "cam bù hương sơn"},
+    {"q": "cam bu"},
+    {"q": "mật ong"},
+    {"q": "mat ong rung"},
+    {"q": "bưởi phúc trạch"},
+    {"q": "nuoc mam"},
+    {"q": "kẹo cu đơ"},
+    {"q": "chè xanh hương sơn"},
+    {"q": "gạo", "sort": "price_asc"},
+    {"q": "mực khô", "in_stock": "1"},
+    {"q": "dac san", "ocop_min": "3"},
+    {"category": "trai-cay"},
+    {"q": "trái cây"},
+    {"q": "thịt heo"},
+    {"q": "cam", "price_min": "30000", "price_max": "100000"},
+    {"q": "nhung huou"},
+    {"q": "mat"},
+    {"q": "rau hữu cơ", "cert": "Hữu cơ"},
+    {"q": "tôm khô cẩm nhượng", "sort": "price_desc"},
+    {"sort": "newest", "origin": "Hương Khê"},
+]
+SUGGEST = ["ca", "cam", "cam b", "cam bu", "cam bù h", "mat o", "mật ong r", "buoi p", "bưởi phúc",
+           "nuoc m", "keo c", "che x", "gao t", "muc k", "nhung", "tom kh", "dac s", "thit h", "huong s", "gao"]
+
+PRODUCTS = [  # (title stem, category slug, typical price)
+    ("Cam bù", "cam-quyt", 45000), ("Cam Khe Mây", "cam-quyt", 40000), ("Cam chanh", "cam-quyt", 35000),
+    ("Bưởi Phúc Trạch", "buoi", 60000), ("Bưởi da xanh", "buoi", 55000), ("Quýt hồng", "cam-quyt", 50000),
+    ("Mật ong rừng", "mat-ong", 250000), ("Mật ong hoa nhãn", "mat-ong", 180000), ("Sáp ong", "mat-ong", 90000),
+    ("Nhung hươu", "duoc-lieu", 1500000), ("Cao hươu", "duoc-lieu", 900000), ("Tinh dầu bưởi", "duoc-lieu", 120000),
+    ("Kẹo cu đơ", "banh-keo", 50000), ("Kẹo lạc", "banh-keo", 30000), ("Bánh đa vừng", "banh-keo", 25000),
+    ("Nước mắm", "nuoc-mam", 70000), ("Nước mắm nhĩ", "nuoc-mam", 150000), ("Ruốc", "nuoc-mam", 60000),
+    ("Chè xanh", "che", 80000), ("Trà thảo mộc", "che", 95000), ("Chè búp khô", "che", 200000),
+    ("Gạo tám thơm", "gao", 25000), ("Gạo nếp cái hoa vàng", "gao", 35000), ("Gạo lứt", "gao", 40000),
+    ("Mực khô", "hai-san-kho", 900000), ("Tôm khô", "hai-san-kho", 600000), ("Cá thu một nắng", "hai-san-kho", 350000),
+    ("Thịt lợn đen", "thit", 180000), ("Thịt bò gác bếp", "thit", 700000), ("Gà đồi", "thit", 150000),
+    ("Rau cải", "rau", 20000), ("Rau muống", "rau", 15000), ("Ngô nếp", "rau", 20000), ("Khoai lang", "rau", 25000),
+    ("Dưa hấu", "trai-cay", 20000), ("Thanh long ruột đỏ", "trai-cay", 35000), ("Chuối tiêu", "trai-cay", 30000),
+]
+CATEGORIES = [  # (slug, name, parent slug)
+    ("trai-cay", "Trái cây", None), ("cam-quyt", "Cam quýt", "trai-cay"), ("buoi", "Bưởi", "trai-cay"),
+    ("dac-san", "Đặc sản", None), ("mat-ong", "Mật ong", "dac-san"), ("banh-keo", "Bánh kẹo", "dac-san"),
+    ("nuoc-mam", "Nước mắm", "dac-san"), ("duoc-lieu", "Dược liệu", None), ("che", "Chè và trà", None),
+    ("thuc-pham", "Thực phẩm", None), ("gao", "Gạo", "thuc-pham"), ("hai-san-kho", "Hải sản khô", "thuc-pham"),
+    ("thit", "Thịt", "thuc-pham"), ("rau", "Rau củ", "thuc-pham"),
+]
+ORIGINS = ["Hương Sơn", "Hương Khê", "Vũ Quang", "Nghi Xuân", "Can Lộc", "Thạch Hà", "Kỳ Anh", "Cẩm Xuyên",
+           "Đức Thọ", "Lộc Hà", "Thạch Kim", "Cẩm Nhượng", "Huong Son", None, None]
+QUALIFIERS = ["loại 1", "loại đặc biệt", "hữu cơ", "sạch", "đóng hộp", "quà biếu", "tươi", "nhà làm", "thủ công",
+              "chính gốc", "vụ mới", "túi 1kg", "hộp 500g", "chai 500ml", "", "", ""]
+WORDS = ("sản phẩm được trồng và chế biến tại vùng nguyên liệu của tỉnh theo quy trình an toàn thơm ngon "
+         "đậm đà giao hàng tận nơi bảo quản nơi khô ráo thoáng mát hợp tác xã nông dân địa phương mùa vụ").split()
+CERTS = ["VietGAP", "Hữu cơ", "HACCP", "Chỉ dẫn địa lý", "GlobalGAP"]
+
+
+def rss_kb(field: str = "VmRSS") -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pass
+
+
+def generate(app, n_listings: int, seed: int = 7) -> None:
+    """Users, communes, categories, shops and listings by bulk inserts (SQLAlchemy core)."""
+    from sqlalchemy import insert
+
+    from catalog.models import Category, Listing, ListingImage
+    from marketplace.extensions import db
+    from marketplace.models import Commune, User
+    from marketplace.timeutil import utcnow
+    from sellers.models import Shop
+
+    rnd = random.Random(seed)
+    now = utcnow().replace(microsecond=0)
+    with db.engine.begin() as conn:
+        conn.execute(insert(User.__table__), [{"email": "bench@example.vn", "password_hash": "x", "full_name": "Bench",
+                                               "role": "producer", "active": True, "created_at": now}])
+        conn.execute(insert(Commune.__table__), [{"name": f"Xã {i}", "kind": "xa", "province": "Hà Tĩnh",
+                                                  "active": True} for i in range(1, 51)])
+        slug_ids: dict[str, int] = {}
+        for position, (slug, name, parent) in enumerate(CATEGORIES):
+            result = conn.execute(insert(Category.__table__).values(
+                name=name, slug=slug, parent_id=slug_ids.get(parent), position=position, description=""))
+            slug_ids[slug] = result.inserted_primary_key[0]
+        n_shops = max(20, n_listings // 50)
+        conn.execute(insert(Shop.__table__), [{
+            "slug": f"cua-hang-{i}", "name": f"{rnd.choice(['HTX', 'Cơ sở', 'Hộ kinh doanh', 'Công ty'])} "
+                                             f"{rnd.choice(ORIGINS[:12])} {i}",
+            "kind": "cooperative", "phone": "0912345678", "address_line": "Thôn 1", "commune_id": rnd.randint(1, 50),
+            "province": "Hà Tĩnh", "story": "", "status": "suspended" if i % 97 == 0 else "approved",
+            "created_at": now, "updated_at": now} for i in range(1, n_shops + 1)])
+        batch, images = [], []
+        for i in range(1, n_listings + 1):
+            stem, category, price = rnd.choice(PRODUCTS)
+            origin = rnd.choice(ORIGINS)
+            title = " ".join(x for x in (stem, rnd.choice(QUALIFIERS), origin or "") if x)
+            stars = rnd.choice([3, 4, 4, 5]) if rnd.random() < 0.12 else None
+            issued = (date.today() - timedelta(days=rnd.randint(10, 1600))) if stars else None
+            published = now - timedelta(minutes=rnd.randint(0, 600000))
+            status = "active" if rnd.random() < 0.94 else rnd.choice(["draft", "archived"])
+            batch.append({
+                "shop_id": rnd.randint(1, n_shops), "category_id": slug_ids[category], "slug": f"sp-{i}",
+                "title": title[:160], "description": "<p>" + " ".join(rnd.choices(WORDS, k=rnd.randint(15, 45))) + "</p>",
+                "unit": rnd.choice(["kg", "hộp", "chai", "túi"]), "price_vnd": int(price * rnd.uniform(0.6, 1.8)) // 1000 * 1000,
+                "stock": rnd.choice([0, 3, 10, 50, 200]), "min_order_qty": 1, "origin": origin,
+                "ocop_stars": stars, "ocop_certificate_no": f"OCOP-{i}" if stars else None,
+                "ocop_level": "province" if stars else None, "ocop_issued_on": issued,
+                "certifications": rnd.sample(CERTS, rnd.choice([0, 0, 1, 2])), "status": status,
+                "hidden_at": now if rnd.random() < 0.01 else None, "featured": False,
+                "sales_count": int(rnd.paretovariate(1.5)) - 1, "created_at": published, "updated_at": published,
+                "published_at": published if status == "active" else None})
+            if rnd.random() < 0.5:
+                images.append({"listing_id": i, "key": f"{i:064x}", "position": 0, "width": 1200, "height": 900,
+                               "alt": title[:160]})
+            if len(batch) == 5000:
+                conn.execute(insert(Listing.__table__), batch)
+                batch = []
+        if batch:
+            conn.execute(insert(Listing.__table__), batch)
+        for start in range(0, len(images), 5000):
+            conn.execute(insert(ListingImage.__table__), images[start:start + 5000])
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def time_requests(client, path: str, params_list: list[dict], rounds: int, totals: dict | None = None) -> list[float]:
+    for params in params_list:  # warm up caches once
+        response = client.get(path, query_string=params)
+        assert response.status_code == 200
+        if totals is not None:
+            totals[str(params)] = response.json["total"]
+    samples = []
+    for _ in range(rounds):
+        for params in params_list:
+            started = time.perf_counter()
+            response = client.get(path, query_string=params)
+            elapsed = (time.perf_counter() - started) * 1000
+            samples.append(elapsed)
+            if totals is not None:
+                totals.setdefault("_samples", []).append((str(params), elapsed))
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return samples
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--listings", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-engine", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the generated data and node files")
+    args = ap.parse_args()
+
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+    from marketplace.extensions import db
+
+    workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    node, proc, url = None, None, None
+    if not args.no_engine:
+        spec = importlib.util.spec_from_file_location("search_node", ROOT / "tools" / "search_node.py")
+        node = importlib.util.module_from_spec(spec)
+        sys.modules["search_node"] = node
+        spec.loader.exec_module(node)
+        os.environ.setdefault("SEARCH_NODE_HEAP", "1g")
+        started = time.monotonic()
+        url, proc = node.start_node("opensearch", workdir / "node")
+        print(f"OpenSearch node at {url} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    rows: list[tuple[str, str, str, bool | None]] = []
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SERVER_NAME": "localhost",
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
+                          "MEDIA_ROOT": str(workdir / "media"), "MAIL_DIR": str(workdir / "mail"),
+                          "SEARCH_EMBEDDED_PATH": str(workdir / "search.sqlite"), "SEARCH_INDEX_PREFIX": "bench-",
+                          "OPENSEARCH_URL": url, "ELASTICSEARCH_URL": None})
+        import logging
+
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger("search").setLevel(logging.WARNING)
+        with app.app_context():
+            upgrade()
+            started = time.monotonic()
+            generate(app, args.listings)
+            print(f"generated {args.listings} listings in {time.monotonic() - started:.1f} s", file=sys.stderr)
+            from sqlalchemy import func, select
+
+            from catalog.services import public_listings_query
+            from search import service
+
+            public = db.session.scalar(select(func.count()).select_from(public_listings_query().subquery()))
+            rows.append(("listings generated / public", f"{args.listings} / {public}", "", None))
+
+            for label, job, target in (("embedded", service.reindex_embedded, None),
+                                       ("engine", service.reindex_engine, 60.0)):
+                if label == "engine" and url is None:
+                    continue
+                reset_peak()
+                base = rss_kb()
+                result = job()
+                delta_mb = (rss_kb("VmHWM") - base) / 1024
+                rows.append((f"full reindex, {label} ({result['docs']} docs)", f"{result['seconds']:.1f} s",
+                             f"< {target:.0f} s" if target else "", result["seconds"] < target if target else None))
+                rows.append((f"  peak RSS delta during it", f"{delta_mb:.0f} MB", "bounded (streamed)", None))
+
+            client = app.test_client()
+            state = service.state()
+            backends = [("embedded", 50.0)] + ([("engine", 30.0)] if url else [])
+            for label, target in backends:
+                if label == "embedded":
+                    app.config["OPENSEARCH_URL"] = None
+                else:
+                    app.config["OPENSEARCH_URL"] = url
+                state = service.reset_state(app)
+                totals: dict = {}
+                samples = time_requests(client, "/api/v1/search", QUERIES, args.rounds, totals)
+                body = client.get("/api/v1/search", query_string=QUERIES[0]).json
+                assert body["backend"] == ("embedded" if label == "embedded" else "opensearch"), body["backend"]
+                p50, p95 = percentile(samples, 50), percentile(samples, 95)
+                rows.append((f"search p95, {label} (20 queries with facets x {args.rounds})", f"{p95:.1f} ms",
+                             f"< {target:.0f} ms", p95 < target))
+                rows.append((f"  p50 / max", f"{p50:.1f} / {max(samples):.1f} ms", "", None))
+                selective = [ms for key, ms in totals["_samples"] if totals[key] < 10_000]
+                broad = sorted({(totals[key], key) for key, _ in totals["_samples"] if totals[key] >= 10_000})
+                rows.append((f"  p95 of the {len(selective) // args.rounds} queries matching < 10 000",
+                             f"{percentile(selective, 95):.1f} ms", "", None))
+                rows.append((f"  broad ones: " + ", ".join(f"{n}" for n, _ in broad) + " matches", "", "", None))
+                samples = time_requests(client, "/api/v1/search/suggest", [{"q": s} for s in SUGGEST], args.rounds)
+                p95 = percentile(samples, 95)
+                rows.append((f"suggest p95, {label} ({len(SUGGEST)} prefixes x {args.rounds})", f"{p95:.1f} ms",
+                             "< 15 ms", p95 < 15.0))
+                deep = client.get("/api/v1/search", query_string={"q": "cam", "per_page": 50}).json
+                cursor, pages, started = deep["next_cursor"], 1, time.perf_counter()
+                while cursor and pages < 40:
+                    deep = client.get("/api/v1/search", query_string={"q": "cam", "per_page": 50, "cursor": cursor,
+                                                                      "page": pages + 1}).json
+                    cursor, pages = deep["next_cursor"], pages + 1
+                rows.append((f"  deep paging, {label}: {pages} pages of 50 by cursor",
+                             f"{(time.perf_counter() - started) * 1000 / max(pages - 1, 1):.1f} ms/page", "", None))
+            state.embedded.close()
+    finally:
+        if proc is not None:
+            node.stop_node(proc)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    width = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'figure'.ljust(width)}  {'measured':>18}  {'target':>20}  ok")
+    print("-" * (width + 48))
+    for name, value, target, ok in rows:
+        mark = "" if ok is None else ("yes" if ok else "NO")
+        print(f"{name.ljust(width)}  {value:>18}  {target:>20}  {mark}")
+    print(f"\nmachine: {os.cpu_count()} cores, load average {load_before} before, "
+          f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} after (shared with other work); "
+          f"data and node {'kept under ' + str(workdir) if args.keep else 'removed'}")
+    return 0 if all(ok is not False for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

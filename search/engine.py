@@ -1,0 +1,564 @@
+"""The engine backend: Elasticsearch 8/9 or OpenSearch 2/3, one code path.
+
+Every request body is a plain query-DSL dict and every path is the same on both engines; only the
+transport differs (the official `elasticsearch` client for ELASTICSEARCH_URL, `opensearch-py` for
+OPENSEARCH_URL). Searches and writes go through the alias `<prefix>listings`; a reindex builds
+`<prefix>listings-v<MAPPING_VERSION>-<stamp>` and swaps the alias atomically.
+
+Analysers (all in code, versioned by MAPPING_VERSION; synonyms come from the database):
+  vi_folded         standard tokenizer, lowercase, asciifolding (ư->u, đ->d…)   index side
+  vi_folded_search  the same plus the operator's synonym_graph                   query side
+  vi_exact          standard tokenizer, lowercase (diacritics kept)              scoring only
+  vi_prefix         vi_folded plus edge_ngram 1..20                              as-you-type
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from . import text as vi
+from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
+                    SearchResult, encode_cursor, valid_stars)
+
+MAPPING_VERSION = 4  # bump with any change to ANALYSIS/MAPPINGS: the next write triggers a reindex
+FACET_SIZE = 20
+CATEGORY_FACET_SIZE = 500
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine did not answer (connection refused, timeout, 429/5xx): fall back, retry later."""
+
+
+class EngineError(RuntimeError):
+    """The engine answered with an error that retrying will not fix by itself."""
+
+    def __init__(self, status: int | None, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+# --- transports: the only place the two clients differ ---------------------------------------------
+
+def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), (parts.username, parts.password or "")
+
+
+class ElasticsearchTransport:
+    kind = "elasticsearch"
+
+    def __init__(self, url: str, timeout: float, ca_certs: str | None = None):
+        from elasticsearch import Elasticsearch
+
+        url, auth = _split_credentials(url)
+        options: dict[str, Any] = {"request_timeout": timeout, "max_retries": 0, "retry_on_timeout": False}
+        if auth:
+            options["basic_auth"] = auth
+        if ca_certs:
+            options["ca_certs"] = ca_certs
+        self.client = Elasticsearch(url, **options)
+        self.url = url
+
+    def request(self, method: str, path: str, body: Any = None, params: dict | None = None,
+                timeout: float | None = None, ndjson: bool = False) -> Any:
+        import elastic_transport
+        from elasticsearch import ApiError, UnsupportedProductError
+
+        headers = {"accept": "application/json",
+                   "content-type": "application/x-ndjson" if ndjson else "application/json"}
+        if ndjson and isinstance(body, str):
+            body = body.encode("utf-8")
+        client = self.client.options(request_timeout=timeout) if timeout else self.client
+        try:
+            return client.perform_request(method, path, params=params, headers=headers, body=body).body
+        except UnsupportedProductError as exc:
+            raise EngineError(None, f"not an Elasticsearch server: {exc}") from exc
+        except ApiError as exc:
+            status = exc.meta.status
+            if status == 429 or status >= 500:
+                raise EngineUnavailable(f"{status}: {exc.message}") from exc
+            raise EngineError(status, str(exc.body)[:500]) from exc
+        except elastic_transport.TransportError as exc:  # connection refused, timeout, TLS…
+            raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+class OpenSearchTransport:
+    kind = "opensearch"
+
+    def __init__(self, url: str, timeout: float, ca_certs: str | None = None):
+        from opensearchpy import OpenSearch
+
+        url, auth = _split_credentials(url)
+        options: dict[str, Any] = {"timeout": timeout, "max_retries": 0, "retry_on_timeout": False}
+        if auth:
+            options["http_auth"] = auth
+        if ca_certs:
+            options["ca_certs"] = ca_certs
+        self.client = OpenSearch(hosts=[url], **options)
+        self.url = url
+
+    def request(self, method: str, path: str, body: Any = None, params: dict | None = None,
+                timeout: float | None = None, ndjson: bool = False) -> Any:
+        from opensearchpy.exceptions import ConnectionError as OSConnectionError
+        from opensearchpy.exceptions import TransportError
+
+        headers = {"content-type": "application/x-ndjson"} if ndjson else None
+        try:
+            return self.client.transport.perform_request(method, path, params=params, body=body,
+                                                         timeout=timeout, headers=headers)
+        except OSConnectionError as exc:
+            raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except TransportError as exc:
+            status = exc.status_code if isinstance(exc.status_code, int) else None
+            if status is None or status == 429 or status >= 500:
+                raise EngineUnavailable(f"{status}: {exc.error}") from exc
+            raise EngineError(status, json.dumps(exc.info, ensure_ascii=False)[:500] if exc.info else str(exc)) from exc
+
+
+def make_transport(config) -> ElasticsearchTransport | OpenSearchTransport | None:
+    timeout = float(config["SEARCH_ENGINE_TIMEOUT"])
+    ca_certs = config.get("SEARCH_ENGINE_CA_CERTS")
+    if config.get("ELASTICSEARCH_URL"):
+        return ElasticsearchTransport(config["ELASTICSEARCH_URL"], timeout, ca_certs)
+    if config.get("OPENSEARCH_URL"):
+        return OpenSearchTransport(config["OPENSEARCH_URL"], timeout, ca_certs)
+    return None
+
+
+# --- index definition ------------------------------------------------------------------------------
+
+def _text(copy: bool = False, exact: bool = False, prefix: bool = False, raw: bool = False) -> dict:
+    field: dict[str, Any] = {"type": "text", "analyzer": "vi_folded", "search_analyzer": "vi_folded_search",
+                             "copy_to": ["all_text"]}
+    subfields: dict[str, Any] = {}
+    if exact:
+        subfields["exact"] = {"type": "text", "analyzer": "vi_exact"}
+    if prefix:
+        subfields["prefix"] = {"type": "text", "analyzer": "vi_prefix", "search_analyzer": "vi_folded"}
+    if raw:
+        subfields["raw"] = {"type": "keyword", "ignore_above": 200, "eager_global_ordinals": True}
+    if subfields:
+        field["fields"] = subfields
+    if copy:
+        field["copy_to"].append("all_prefix")
+    return field
+
+
+def index_definition(synonym_rules: list[str], *, shards: int, replicas: int) -> dict:
+    search_filters = ["lowercase", "asciifolding"] + (["vi_synonyms"] if synonym_rules else [])
+    filters: dict[str, Any] = {"vi_edge": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20}}
+    if synonym_rules:
+        filters["vi_synonyms"] = {"type": "synonym_graph", "synonyms": synonym_rules, "lenient": True}
+    keyword_off = {"type": "keyword", "index": False, "doc_values": False}
+    return {
+        "settings": {
+            "number_of_shards": shards, "number_of_replicas": replicas,
+            "analysis": {
+                "filter": filters,
+                "analyzer": {
+                    "vi_folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]},
+                    "vi_folded_search": {"type": "custom", "tokenizer": "standard", "filter": search_filters},
+                    "vi_exact": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]},
+                    "vi_prefix": {"type": "custom", "tokenizer": "standard",
+                                  "filter": ["lowercase", "asciifolding", "vi_edge"]},
+                },
+            },
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"mapping_version": MAPPING_VERSION,
+                      "synonyms": hashlib.sha1("\n".join(synonym_rules).encode()).hexdigest()},
+            "properties": {
+                "id": {"type": "long"},
+                "title": _text(copy=True, exact=True),
+                "slug": keyword_off,
+                "description": _text(),
+                "price_vnd": {"type": "long"},
+                "unit": keyword_off,
+                "in_stock": {"type": "boolean"},
+                "shop_id": {"type": "integer"},
+                "shop_slug": {"type": "keyword"},
+                "shop_name": _text(copy=True, prefix=True),
+                "category_id": {"type": "integer"},
+                "category_ids": {"type": "integer"},
+                "category_names": _text(copy=True, exact=True),
+                "origin": _text(copy=True, exact=True, raw=True),
+                "origin_key": {"type": "keyword", "eager_global_ordinals": True},
+                "ocop_stars": {"type": "integer"},
+                "ocop_expires_on": {"type": "date", "format": "strict_date"},
+                "certifications": {"type": "keyword", "eager_global_ordinals": True},
+                "sales_count": {"type": "integer"},
+                "published_at": {"type": "date", "format": "strict_date_optional_time"},
+                "image_key": keyword_off,
+                "image_w": {"type": "integer", "index": False},
+                "image_h": {"type": "integer", "index": False},
+                # Every text field, folded (as-you-type words before the last one, synonyms not applied).
+                "all_text": {"type": "text", "analyzer": "vi_folded", "search_analyzer": "vi_folded"},
+                # Title, origin, category and shop as word beginnings (the word being typed).
+                "all_prefix": {"type": "text", "analyzer": "vi_prefix", "search_analyzer": "vi_folded"},
+            },
+        },
+    }
+
+
+# --- queries -----------------------------------------------------------------------------------------
+
+def _filters(q: SearchQuery) -> list[dict]:
+    today = q.today.isoformat()
+    out: list[dict] = []
+    if q.category_id is not None:
+        out.append({"term": {"category_ids": q.category_id}})
+    if q.origin_key:
+        out.append({"term": {"origin_key": q.origin_key}})
+    if q.shop_id is not None:
+        out.append({"term": {"shop_id": q.shop_id}})
+    if q.ocop_min:
+        out.append({"range": {"ocop_stars": {"gte": q.ocop_min}}})
+        out.append({"range": {"ocop_expires_on": {"gt": today}}})
+    if q.cert:
+        out.append({"term": {"certifications": q.cert}})
+    price: dict[str, int] = {}
+    if q.price_min is not None:
+        price["gte"] = q.price_min
+    if q.price_max is not None:
+        price["lte"] = q.price_max
+    if price:
+        out.append({"range": {"price_vnd": price}})
+    if q.in_stock:
+        out.append({"term": {"in_stock": True}})
+    return out
+
+
+FOLDED_FIELDS = ["title^3", "origin^1.5", "category_names^1.5", "shop_name", "description^0.3"]
+FUZZINESS = "AUTO:4,7"  # Vietnamese words are short: exact up to 3 letters, one edit up to 6, two beyond
+
+
+def _split_last(text: str) -> tuple[str, str]:
+    """("cam bu huong", "so") from "cam bu huong so": the last word is being typed."""
+    matches = list(vi._TOKEN.finditer(text))
+    last = matches[-1]
+    return text[:last.start()], last.group()
+
+
+def text_query(q: SearchQuery, typed_only: bool = False) -> dict | None:
+    """A document matches when
+      - every word appears folded in some field, synonyms applied (cross_fields), or
+      - every word but the last appears folded anywhere and the last is a whole word anywhere or
+        the beginning of a word in the title/origin/category/shop (as you type), or
+      - every word is within one or two edits of a word of one field (typos).
+    The exact-diacritic fields and the phrase only add score."""
+    text = vi.nfc(q.text).strip()
+    if not vi.folded_tokens(text):
+        return None
+    if q.match_any:
+        must: dict = {"multi_match": {"query": text, "type": "cross_fields", "operator": "or", "fields": FOLDED_FIELDS}}
+    else:
+        head, last = _split_last(text)
+        typed = [{"bool": {"minimum_should_match": 1, "should": [
+            {"match": {"all_prefix": {"query": last, "analyzer": "vi_folded"}}},
+            {"match": {"all_text": {"query": last, "analyzer": "vi_folded"}}}]}}]
+        if vi.folded_tokens(head):
+            typed.insert(0, {"match": {"all_text": {"query": head, "operator": "and", "analyzer": "vi_folded"}}})
+        if typed_only:  # suggestions: what is being typed, nothing fancier
+            return {"bool": {"must": typed, "should": [
+                {"match": {"title.exact": {"query": text, "boost": 2}}}, {"match": {"title": {"query": text}}}]}}
+        must = {"bool": {"minimum_should_match": 1, "should": [
+            {"multi_match": {"query": text, "type": "cross_fields", "operator": "and", "fields": FOLDED_FIELDS}},
+            {"bool": {"must": typed, "boost": 0.5}},
+            {"multi_match": {"query": text, "type": "best_fields", "operator": "and", "analyzer": "vi_folded",
+                             "fields": ["title", "origin", "category_names", "shop_name"],
+                             "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}},
+        ]}}
+    return {"bool": {
+        "must": [must],
+        "should": [
+            {"multi_match": {"query": text, "type": "best_fields", "operator": "or", "boost": 2,
+                             "fields": ["title.exact^3", "origin.exact", "category_names.exact"]}},
+            {"match_phrase": {"title": {"query": text, "slop": 2}}},
+        ],
+    }}
+
+
+def scored_query(q: SearchQuery, typed_only: bool = False) -> dict:
+    base = text_query(q, typed_only)
+    query = {"bool": {"filter": _filters(q), **({"must": [base]} if base else {})}}
+    today = q.today.isoformat()
+    functions: list[dict] = [
+        {"weight": 1},
+        {"filter": {"term": {"in_stock": True}}, "weight": BOOST_IN_STOCK},
+        {"field_value_factor": {"field": "sales_count", "modifier": "ln1p", "missing": 0}, "weight": BOOST_SALES},
+        # Valid OCOP ratings only: the expiry date is compared with today, at query time.
+        {"filter": {"range": {"ocop_expires_on": {"gt": today}}},
+         "field_value_factor": {"field": "ocop_stars", "factor": BOOST_OCOP_PER_STAR, "missing": 0}},
+    ]
+    return {"function_score": {"query": query, "functions": functions, "score_mode": "sum", "boost_mode": "multiply"}}
+
+
+SORTS = {
+    "relevance": [{"_score": "desc"}, {"id": "desc"}],
+    "price_asc": [{"price_vnd": "asc"}, {"id": "asc"}],
+    "price_desc": [{"price_vnd": "desc"}, {"id": "desc"}],
+    "newest": [{"published_at": "desc"}, {"id": "desc"}],
+}
+
+
+def aggregations(q: SearchQuery) -> dict:
+    ranges = [{"from": lo, **({"to": hi} if hi is not None else {})} for lo, hi in PRICE_BUCKETS]
+    return {
+        "category": {"terms": {"field": "category_ids", "size": CATEGORY_FACET_SIZE}},
+        "origin": {"terms": {"field": "origin_key", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]},
+                   # The most frequent spelling of the folded key (ties: the one with more marks).
+                   "aggs": {"label": {"terms": {"field": "origin.raw", "size": 1,
+                                                "order": [{"_count": "desc"}, {"_key": "desc"}]}}}},
+        "shop": {"terms": {"field": "shop_id", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+        "ocop": {"filter": {"range": {"ocop_expires_on": {"gt": q.today.isoformat()}}},
+                 "aggs": {"stars": {"terms": {"field": "ocop_stars", "size": 5}}}},
+        "cert": {"terms": {"field": "certifications", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+        "price": {"range": {"field": "price_vnd", "ranges": ranges}},
+        "in_stock": {"filter": {"term": {"in_stock": True}}},
+    }
+
+
+def search_body(q: SearchQuery) -> dict:
+    body: dict[str, Any] = {
+        "query": scored_query(q),
+        "sort": SORTS[q.sort],
+        "size": q.per_page + 1,  # one more tells whether a next page exists
+        "track_total_hits": True,
+        "_source": {"excludes": ["description"]} if not (q.highlight and q.text) else True,
+    }
+    # Highlighting happens in Python (search/text.py), the same way as on the embedded backend:
+    # cheaper than the engine's highlighter, and the marks look the same on every backend.
+    if q.cursor is not None:
+        body["search_after"] = q.cursor
+    else:
+        body["from"] = q.offset
+    if q.facets:
+        body["aggs"] = aggregations(q)
+    return body
+
+
+def _hit(raw: dict, q: SearchQuery, terms: set[str], prefix: str | None) -> Hit:
+    d = raw["_source"]
+    marks = q.highlight and bool(terms)
+    return Hit(
+        id=d["id"], title=d["title"], slug=d["slug"], price_vnd=d["price_vnd"], unit=d["unit"],
+        shop_id=d["shop_id"], shop_slug=d["shop_slug"], shop_name=d["shop_name"], origin=d.get("origin"),
+        in_stock=bool(d["in_stock"]), ocop_stars=valid_stars(d.get("ocop_stars"), d.get("ocop_expires_on"), q.today),
+        image_key=d.get("image_key"), image_w=d.get("image_w"), image_h=d.get("image_h"),
+        # fuzzy: the engine forgives typos, so words one or two edits away are marked too
+        title_html=vi.highlight(d["title"], terms if marks else set(), prefix if marks else None, fuzzy=True),
+        snippet_html=vi.snippet(d.get("description"), terms, prefix, fuzzy=True) if marks else None)
+
+
+def _facets(aggs: dict) -> dict:
+    buckets = lambda name: aggs[name]["buckets"]  # noqa: E731
+    return {
+        "category": {int(b["key"]): b["doc_count"] for b in buckets("category")},
+        "origin": [(b["key"], (b["label"]["buckets"][0]["key"] if b["label"]["buckets"] else b["key"]), b["doc_count"])
+                   for b in buckets("origin")],
+        "shop": {int(b["key"]): b["doc_count"] for b in buckets("shop")},
+        "ocop": {int(b["key"]): b["doc_count"] for b in aggs["ocop"]["stars"]["buckets"]},
+        "cert": [(b["key"], b["doc_count"]) for b in buckets("cert")],
+        "price": [b["doc_count"] for b in buckets("price")],
+        "in_stock": aggs["in_stock"]["doc_count"],
+    }
+
+
+class EngineBackend:
+    def __init__(self, transport, prefix: str, *, bulk_timeout: float = 60.0, shards: int = 1, replicas: int = 0,
+                 refresh_on_write: bool = True):
+        self.transport = transport
+        self.kind = transport.kind
+        self.prefix = prefix
+        self.alias = f"{prefix}listings"
+        self.bulk_timeout = bulk_timeout
+        self.shards, self.replicas = shards, replicas
+        self.refresh_on_write = refresh_on_write
+
+    @property
+    def url(self) -> str:
+        return self.transport.url
+
+    def request(self, method: str, path: str, body: Any = None, **kw) -> Any:
+        return self.transport.request(method, path, body, **kw)
+
+    # --- state ------------------------------------------------------------------------------------
+
+    def probe(self, timeout: float | None = None) -> str:
+        """"ok", "unreachable", "index_missing" or "outdated" (mapping version behind the code)."""
+        try:
+            health = self.request("GET", "/_cluster/health", timeout=timeout)
+            if health.get("status") not in ("green", "yellow"):
+                return "unreachable"
+            current = self.current_index()
+        except EngineUnavailable:
+            return "unreachable"
+        except EngineError:
+            return "unreachable"
+        if current is None:
+            return "index_missing"
+        return "ok" if current[1] == MAPPING_VERSION else "outdated"
+
+    def current_index(self) -> tuple[str, int | None] | None:
+        """(index name behind the alias, its mapping version), or None when the alias is missing."""
+        try:
+            mapping = self.request("GET", f"/{self.alias}/_mapping")
+        except EngineError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if not mapping:
+            return None
+        name, body = next(iter(mapping.items()))
+        if name == self.alias:  # a concrete index squatting on the alias name
+            return name, None
+        return name, (body.get("mappings", {}).get("_meta") or {}).get("mapping_version")
+
+    def indices(self) -> list[str]:
+        rows = self.request("GET", f"/_cat/indices/{self.alias}-v*", params={"format": "json", "h": "index"})
+        return sorted(row["index"] for row in rows)
+
+    def count(self) -> int:
+        return self.request("GET", f"/{self.alias}/_count")["count"]
+
+    def doc_ids(self) -> set[int]:
+        ids: set[int] = set()
+        after = None
+        while True:
+            body = {"size": 1000, "sort": [{"id": "asc"}], "_source": False, "query": {"match_all": {}},
+                    "docvalue_fields": ["id"]}
+            if after is not None:
+                body["search_after"] = after
+            hits = self.request("POST", f"/{self.alias}/_search", body)["hits"]["hits"]
+            if not hits:
+                return ids
+            ids.update(int(h["_id"]) for h in hits)
+            after = hits[-1]["sort"]
+
+    # --- rebuild -----------------------------------------------------------------------------------
+
+    def create_index(self, synonym_rules: list[str]) -> str:
+        name = (f"{self.alias}-v{MAPPING_VERSION}-" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+                + secrets.token_hex(2))
+        body = index_definition(synonym_rules, shards=self.shards, replicas=0)
+        body["settings"]["refresh_interval"] = "-1"  # bulk load first, refresh once at the end
+        self.request("PUT", f"/{name}", body, timeout=self.bulk_timeout)
+        return name
+
+    def finish_index(self, name: str) -> None:
+        self.request("PUT", f"/{name}/_settings",
+                     {"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}},
+                     timeout=self.bulk_timeout)
+        self.request("POST", f"/{name}/_refresh", timeout=self.bulk_timeout)
+        self.request("GET", "/_cluster/health", params={"index": name, "wait_for_status": "yellow", "timeout": "30s"},
+                     timeout=self.bulk_timeout)
+
+    def swap(self, name: str) -> list[str]:
+        """Point the alias at `name` in one atomic request; returns the indices it left."""
+        try:
+            current = self.request("GET", f"/_alias/{self.alias}")
+            old = sorted(current)
+        except EngineError as exc:
+            if exc.status != 404:
+                raise
+            old = []
+        actions = [{"remove": {"index": index, "alias": self.alias}} for index in old if index != name]
+        actions.append({"add": {"index": name, "alias": self.alias, "is_write_index": True}})
+        self.request("POST", "/_aliases", {"actions": actions}, timeout=self.bulk_timeout)
+        return [index for index in old if index != name]
+
+    def delete_index(self, name: str) -> None:
+        try:
+            self.request("DELETE", f"/{name}", timeout=self.bulk_timeout)
+        except EngineError as exc:
+            if exc.status != 404:
+                raise
+
+    # --- writes --------------------------------------------------------------------------------------
+
+    def apply(self, docs: list[dict], delete_ids: list[int], *, index: str | None = None,
+              refresh: bool | None = None) -> None:
+        """Upsert and delete in one bulk request, through the alias unless `index` is given.
+        require_alias stops a write from auto-creating a mapping-less index named like the alias."""
+        if not docs and not delete_ids:
+            return
+        target = index or self.alias
+        lines: list[str] = []
+        for doc in docs:
+            lines.append(json.dumps({"index": {"_index": target, "_id": str(doc["id"])}}))
+            lines.append(json.dumps(doc, ensure_ascii=False))
+        for doc_id in delete_ids:
+            lines.append(json.dumps({"delete": {"_index": target, "_id": str(doc_id)}}))
+        params = {}
+        if index is None:
+            params["require_alias"] = "true"
+        if refresh if refresh is not None else (self.refresh_on_write and index is None):
+            params["refresh"] = "true"
+        result = self.request("POST", "/_bulk", "\n".join(lines) + "\n", params=params, ndjson=True,
+                              timeout=self.bulk_timeout)
+        if result.get("errors"):
+            for item in result["items"]:
+                outcome = next(iter(item.values()))
+                error = outcome.get("error")
+                if not error:
+                    continue
+                status = outcome.get("status", 0)
+                if status == 429 or status >= 500:
+                    raise EngineUnavailable(f"bulk item {status}: {error}")
+                raise EngineError(status, json.dumps(error, ensure_ascii=False)[:500])
+
+    # --- reads ---------------------------------------------------------------------------------------
+
+    def search(self, q: SearchQuery) -> SearchResult:
+        response = self.request("POST", f"/{self.alias}/_search", search_body(q))
+        raw_hits = response["hits"]["hits"]
+        more = len(raw_hits) > q.per_page
+        raw_hits = raw_hits[:q.per_page]
+        next_cursor = encode_cursor(self.kind, q.sort, raw_hits[-1]["sort"]) if more and raw_hits else None
+        return SearchResult(
+            total=response["hits"]["total"]["value"], hits=[_hit(h, q, *q.highlight_terms()) for h in raw_hits],
+            backend=self.kind,
+            facets=_facets(response["aggregations"]) if q.facets else {}, next_cursor=next_cursor)
+
+    def suggest(self, q: SearchQuery, shops: int = 3) -> tuple[list[Hit], list[int]]:
+        """Products for the box (what is being typed, boosts applied) and the shops whose name
+        starts with it — one light request: no totals, no facets, no typo tolerance."""
+        body = {
+            "query": scored_query(q, typed_only=True), "size": q.per_page, "track_total_hits": False,
+            "_source": {"excludes": ["description"]},
+            "aggs": {"shops": {"filter": {"match": {"shop_name.prefix": {"query": vi.nfc(q.text), "operator": "and"}}},
+                               "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}}}},
+        }
+        response = self.request("POST", f"/{self.alias}/_search", body)
+        terms, prefix = q.highlight_terms()
+        hits = [_hit(h, replace(q, highlight=True), terms, prefix) for h in response["hits"]["hits"][:q.per_page]]
+        return hits, [int(b["key"]) for b in response["aggregations"]["shops"]["ids"]["buckets"]]
+
+    def did_you_mean(self, q: SearchQuery) -> str | None:
+        words = vi.folded_tokens(q.text)
+        if not words:
+            return None
+        body = {"size": 0, "suggest": {"text": " ".join(words), "words": {"term": {
+            "field": "title", "analyzer": "vi_folded", "suggest_mode": "missing", "max_edits": 2,
+            "prefix_length": 1, "min_word_length": 4, "sort": "score"}}}}
+        response = self.request("POST", f"/{self.alias}/_search", body)
+        out, changed = [], False
+        for entry in response.get("suggest", {}).get("words", []):
+            word = entry["text"]
+            options = [o for o in entry.get("options", [])
+                       if vi.edit_distance(word, o["text"], vi.max_edits(word) + 1) <= vi.max_edits(word)]
+            if options:
+                out.append(options[0]["text"])
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None

@@ -1,0 +1,592 @@
+"""The one search interface: pick a backend, search, suggest, keep the indexes true, reindex.
+
+get_backend() answers the engine when one is configured and healthy, else the embedded index
+(indico's fallback-provider habit). The health verdict is cached briefly in this app's extension
+state (a timestamp, nothing that other processes must agree with). The embedded index is ALWAYS
+maintained by the worker, so the fallback is complete whenever the engine is down."""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from catalog.models import Category
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.models import OutboxEvent
+from marketplace.outbox import RetryLater
+from marketplace.timeutil import utcnow
+from sellers.models import Shop, ShopStatus
+
+from . import documents
+from . import text as vi
+from .embedded import EmbeddedBackend
+from .engine import EngineBackend, EngineError, EngineUnavailable, make_transport
+from .models import SearchIndexState, SearchSynonym
+from .query import PRICE_BUCKETS, SearchQuery, SearchResult, decode_cursor
+
+log = logging.getLogger(__name__)
+
+TOPICS = ("listing.changed", "shop.changed", "category.changed")
+SYNONYMS_TOPIC = "search.synonyms.changed"
+LEASE = timedelta(hours=2)
+CATCH_UP_MARGIN = timedelta(minutes=2)  # transactions still open when a reindex starts
+
+
+# --- configuration and per-app state ---------------------------------------------------------------
+
+def configure(app: Flask) -> None:
+    # The clients log every request at INFO and every failure at WARNING; this module logs what matters.
+    for name in ("opensearch", "elastic_transport.transport"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    env = os.environ.get
+    app.config.setdefault("SEARCH_INDEX_PREFIX", env("SEARCH_INDEX_PREFIX") or "marketplace-")
+    app.config.setdefault("SEARCH_ENGINE_TIMEOUT", float(env("SEARCH_ENGINE_TIMEOUT") or 2.0))
+    app.config.setdefault("SEARCH_ENGINE_BULK_TIMEOUT", float(env("SEARCH_ENGINE_BULK_TIMEOUT") or 60.0))
+    app.config.setdefault("SEARCH_ENGINE_SHARDS", int(env("SEARCH_ENGINE_SHARDS") or 1))
+    app.config.setdefault("SEARCH_ENGINE_REPLICAS", int(env("SEARCH_ENGINE_REPLICAS") or 0))
+    app.config.setdefault("SEARCH_ENGINE_CA_CERTS", env("SEARCH_ENGINE_CA_CERTS") or None)
+    app.config.setdefault("SEARCH_HEALTH_TTL", float(env("SEARCH_HEALTH_TTL") or 5.0))
+    app.config.setdefault("SEARCH_RETRY_SECONDS", float(env("SEARCH_RETRY_SECONDS") or 5.0))
+    app.config.setdefault("SEARCH_REFRESH_ON_WRITE", True)
+    app.config.setdefault("SEARCH_EMBEDDED_BM25_LIMIT", int(env("SEARCH_EMBEDDED_BM25_LIMIT") or 5000))
+    app.config.setdefault("SEARCH_EMBEDDED_PATH", env("SEARCH_EMBEDDED_PATH") or _default_embedded_path(app))
+
+
+def _default_embedded_path(app: Flask) -> str:
+    """Next to the SQLite database (instance/search.sqlite for `make run`, the test's temporary
+    folder in tests); a temporary folder for tests on PostgreSQL; else instance/."""
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        return str(Path(uri[len("sqlite:///"):]).parent / "search.sqlite")
+    if app.config.get("TESTING"):  # the folder is made on first use only
+        return str(Path(tempfile.gettempdir()) / f"search-{uuid.uuid4().hex[:12]}" / "search.sqlite")
+    return str(Path(app.instance_path) / "search.sqlite")
+
+
+class SearchState:
+    """Backends of one app, and the engine's health verdict with the time it was taken."""
+
+    def __init__(self, app: Flask):
+        cfg = app.config
+        self.embedded = EmbeddedBackend(cfg["SEARCH_EMBEDDED_PATH"], bm25_limit=int(cfg["SEARCH_EMBEDDED_BM25_LIMIT"]))
+        transport = make_transport(cfg)
+        self.engine = EngineBackend(
+            transport, cfg["SEARCH_INDEX_PREFIX"], bulk_timeout=float(cfg["SEARCH_ENGINE_BULK_TIMEOUT"]),
+            shards=int(cfg["SEARCH_ENGINE_SHARDS"]), replicas=int(cfg["SEARCH_ENGINE_REPLICAS"]),
+            refresh_on_write=bool(cfg["SEARCH_REFRESH_ON_WRITE"])) if transport else None
+        self.ttl = float(cfg["SEARCH_HEALTH_TTL"])
+        self._verdict: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def engine_status(self, *, fresh: bool = False) -> str | None:
+        """None without an engine; else "ok", "unreachable", "index_missing" or "outdated"."""
+        if self.engine is None:
+            return None
+        with self._lock:
+            verdict = self._verdict
+        if not fresh and verdict is not None and time.monotonic() - verdict[1] < self.ttl:
+            return verdict[0]
+        status = self.engine.probe()
+        with self._lock:
+            self._verdict = (status, time.monotonic())
+        return status
+
+    def mark(self, status: str) -> None:
+        with self._lock:
+            self._verdict = (status, time.monotonic())
+
+
+def reset_state(app: Flask) -> SearchState:
+    old = app.extensions.get("search")
+    if old is not None:
+        old.embedded.close()
+    app.extensions["search"] = SearchState(app)
+    return app.extensions["search"]
+
+
+def state() -> SearchState:
+    return current_app.extensions["search"]
+
+
+def get_backend():
+    """The engine when configured and healthy, else the embedded index."""
+    s = state()
+    return s.engine if s.engine_status() == "ok" else s.embedded
+
+
+# --- synonyms ------------------------------------------------------------------------------------------
+
+def synonym_groups() -> list[list[str]]:
+    rows = db.session.scalars(select(SearchSynonym.terms).where(SearchSynonym.active.is_(True))
+                              .order_by(SearchSynonym.id))
+    return [vi.parse_synonym_group(terms) for terms in rows]
+
+
+def _synonyms_changed() -> None:
+    from marketplace import outbox
+
+    outbox.record(SYNONYMS_TOPIC, {"at": utcnow().isoformat()})
+
+
+def add_synonym_group(terms: str, *, actor) -> SearchSynonym:
+    from flask_babel import gettext as _
+
+    from marketplace.errors import Errors, Forbidden
+    from marketplace.permissions import is_operator
+
+    if not is_operator(actor):
+        raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
+    errors = Errors()
+    group = vi.parse_synonym_group(terms)
+    if len(group) < 2:
+        errors.add("terms", _("Nhập ít nhất hai từ khác nhau, cách nhau bằng dấu phẩy (ví dụ: quả, trái)."))
+    elif any(len(term) > 60 for term in group) or len(group) > 20:
+        errors.add("terms", _("Mỗi từ tối đa 60 ký tự, mỗi nhóm tối đa 20 từ."))
+    errors.raise_if_any()
+    row = SearchSynonym(terms=", ".join(group), active=True)
+    db.session.add(row)
+    db.session.flush()
+    _synonyms_changed()
+    return row
+
+
+def set_synonym_active(row: SearchSynonym, active: bool, *, actor) -> SearchSynonym:
+    from flask_babel import gettext as _
+
+    from marketplace.errors import Forbidden
+    from marketplace.permissions import is_operator
+
+    if not is_operator(actor):
+        raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
+    row.active = active
+    db.session.flush()
+    _synonyms_changed()
+    return row
+
+
+def remove_synonym_group(row: SearchSynonym, *, actor) -> None:
+    from flask_babel import gettext as _
+
+    from marketplace.errors import Forbidden
+    from marketplace.permissions import is_operator
+
+    if not is_operator(actor):
+        raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
+    db.session.delete(row)
+    db.session.flush()
+    _synonyms_changed()
+
+
+# --- searching -----------------------------------------------------------------------------------------
+
+def resolve_filters(query: SearchQuery, slugs: dict[str, str]) -> SearchQuery:
+    """Turn category/shop slugs into ids; an unknown slug is a 400 with a clear message."""
+    from flask_babel import gettext as _
+
+    errors: dict[str, list[str]] = {}
+    if slugs.get("category"):
+        category = db.session.scalar(select(Category).where(Category.slug == slugs["category"]))
+        if category is None:
+            errors["category"] = [_("Không có danh mục «%(slug)s».", slug=slugs["category"])]
+        else:
+            query.category_id = category.id
+    if slugs.get("shop"):
+        shop = db.session.scalar(select(Shop).where(Shop.slug == slugs["shop"]))
+        if shop is None:
+            errors["shop"] = [_("Không có cửa hàng «%(slug)s».", slug=slugs["shop"])]
+        else:
+            query.shop_id = shop.id
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], field_errors=errors)
+    return query
+
+
+def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) -> SearchResult:
+    """Search the current backend; on an engine failure answer from the embedded index.
+    Zero hits for some words: a "did you mean" and the nearest listings (any word)."""
+    s = state()
+    query.synonyms = vi.folded_synonym_groups(synonym_groups())
+    backend = get_backend()
+    fallback = s.engine is not None and backend is s.embedded
+
+    def attempt(fn, q):
+        nonlocal backend, fallback
+        if backend is not s.embedded:
+            try:
+                return fn(backend, q)
+            except EngineUnavailable as exc:
+                log.warning("search engine unavailable, answering from the embedded index: %s", exc)
+                s.mark("unreachable")
+            except EngineError as exc:
+                log.error("search engine error, answering from the embedded index: %s", exc)
+                s.mark("unreachable")
+            backend, fallback = s.embedded, True
+            q = replace(q, cursor=None)
+        return fn(backend, q)
+
+    if cursor:
+        query.cursor = decode_cursor(cursor, backend.kind, query.sort)
+    result = attempt(lambda b, q: b.search(q), query)
+    result.fallback = fallback
+    if nearest and result.total == 0 and query.folded and query.page == 1 and query.cursor is None:
+        result.did_you_mean = attempt(lambda b, q: b.did_you_mean(q), query)
+        relaxed = replace(query, text=result.did_you_mean or query.text, match_any=True, facets=False,
+                          per_page=4, page=1, cursor=None, category_id=None, origin=None, shop_id=None,
+                          ocop_min=None, cert=None, price_min=None, price_max=None, in_stock=False)
+        result.nearest = attempt(lambda b, q: b.search(q), relaxed).hits
+        result.fallback = fallback
+    return result
+
+
+def suggest(text: str, limit: int = 5) -> dict:
+    """Products, categories and shops for the search box as the user types."""
+    text = (text or "").strip()[:100]
+    words = vi.folded_tokens(text)
+    if not words:
+        return {"query": text, "products": [], "categories": [], "shops": []}
+    categories = [{"slug": c.slug, "name": c.name, "url": url_for("catalog.show_category", slug=c.slug)}
+                  for c in _matching_categories(words)[:3]]
+    if len("".join(words)) < 2:  # one letter says too little about products (the box asks from two)
+        return {"query": text, "products": [], "categories": categories, "shops": []}
+    s = state()
+    query = SearchQuery(text=text, per_page=limit, facets=False, count_total=False, sort="relevance",
+                        synonyms=vi.folded_synonym_groups(synonym_groups()))
+    backend = get_backend()
+    try:
+        hits, shop_ids = _suggest(backend, query)
+    except (EngineUnavailable, EngineError) as exc:
+        log.warning("search engine unavailable for suggestions: %s", exc)
+        s.mark("unreachable")
+        hits, shop_ids = _suggest(s.embedded, query)
+    shops = {shop.id: shop for shop in db.session.scalars(
+        select(Shop).where(Shop.id.in_(shop_ids), Shop.status == ShopStatus.APPROVED.value))} if shop_ids else {}
+    return {
+        "query": text,
+        "products": [{"id": h.id, "title": h.title, "html": str(h.title_html), "price_vnd": h.price_vnd,
+                      "unit": h.unit, "url": url_for("catalog.show_listing", slug=h.slug)} for h in hits],
+        "categories": categories,
+        "shops": [{"slug": shops[i].slug, "name": shops[i].name, "url": url_for("catalog.show_shop", slug=shops[i].slug)}
+                  for i in shop_ids if i in shops],
+    }
+
+
+def _suggest(backend, query: SearchQuery):
+    return backend.suggest(query)
+
+
+def _matching_categories(words: list[str]) -> list[Category]:
+    """Categories are few (a province's tree): fold their names here, every word a prefix."""
+    out = []
+    for category in db.session.scalars(select(Category).order_by(Category.position, Category.name)):
+        name_words = vi.folded_tokens(category.name)
+        if all(any(w.startswith(word) for w in name_words) for word in words):
+            out.append(category)
+    return out
+
+
+def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
+    """Raw facet counts with slugs and names, in the shape of the API."""
+    raw = result.facets
+    if not raw:
+        return {}
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    rolled = raw.get("category")
+    if rolled is None:  # leaf counts (embedded): a parent counts its children's listings too
+        rolled = {}
+        for cid, count in raw["category_leaf"].items():
+            node, seen = categories.get(cid), set()
+            while node is not None and node.id not in seen:
+                seen.add(node.id)
+                rolled[node.id] = rolled.get(node.id, 0) + count
+                node = categories.get(node.parent_id) if node.parent_id else None
+    category_items = []
+    for cid, count in rolled.items():
+        category = categories.get(cid)
+        if category is None:
+            continue
+        parent = categories.get(category.parent_id) if category.parent_id else None
+        category_items.append({"value": category.slug, "label": category.name, "count": count,
+                               "parent": parent.slug if parent else None,
+                               "selected": query.category_id == cid, "_order": (category.position, category.name)})
+    category_items.sort(key=lambda item: item.pop("_order"))
+    shop_rows = {shop.id: shop for shop in db.session.scalars(select(Shop).where(Shop.id.in_(list(raw["shop"]))))} \
+        if raw["shop"] else {}
+    shops = [{"value": shop_rows[sid].slug, "label": shop_rows[sid].name, "count": count,
+              "selected": query.shop_id == sid}
+             for sid, count in sorted(raw["shop"].items(), key=lambda kv: (-kv[1], kv[0])) if sid in shop_rows]
+    ocop, running = [], 0
+    for stars in range(5, 0, -1):
+        running += raw["ocop"].get(stars, 0)
+        if running:
+            ocop.append({"value": stars, "count": running, "selected": query.ocop_min == stars})
+    ocop.reverse()
+    prices = []
+    for (lo, hi), count in zip(PRICE_BUCKETS, raw["price"]):
+        top = hi - 1 if hi is not None else None
+        prices.append({"value": f"{lo}-{top if top is not None else ''}", "min": lo, "max": top, "count": count,
+                       "selected": query.price_min == lo and query.price_max == top})
+    return {
+        "category": category_items,
+        "origin": [{"value": label, "label": label, "count": count,
+                    "selected": query.origin_key == key} for key, label, count in raw["origin"]],
+        "shop": shops,
+        "ocop": ocop,
+        "cert": [{"value": cert, "label": cert, "count": count, "selected": query.cert == cert}
+                 for cert, count in raw["cert"]],
+        "price": prices,
+        "in_stock": {"count": raw["in_stock"], "selected": query.in_stock},
+    }
+
+
+# --- keeping the index true ----------------------------------------------------------------------------
+
+def _engine_write(fn) -> None:
+    """Run an engine write; an unavailable engine becomes a quick RetryLater, not a long backoff."""
+    s = state()
+    delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
+    status = s.engine_status()
+    if status == "unreachable":
+        raise RetryLater("search engine unavailable", seconds=delay)
+    try:
+        if status in ("index_missing", "outdated"):
+            # First write after a deploy (or a mapping change): build the index from the database.
+            reindex_engine(reason=status)
+            s.mark(s.engine.probe())
+        fn(s.engine)
+    except EngineUnavailable as exc:
+        s.mark("unreachable")
+        raise RetryLater(f"search engine unavailable: {exc}", seconds=delay) from exc
+    except ReindexBusy as exc:
+        raise RetryLater(str(exc), seconds=delay * 2) from exc
+
+
+def sync_listings(listing_ids) -> None:
+    """Write the current database truth for these listings to every index (idempotent)."""
+    docs, gone = documents.load_documents(listing_ids)
+    s = state()
+    if not s.embedded.ready():
+        try:
+            reindex_embedded(reason="missing")
+        except ReindexBusy as exc:
+            raise RetryLater(str(exc), seconds=float(current_app.config["SEARCH_RETRY_SECONDS"])) from exc
+    s.embedded.apply(docs, gone)
+    if s.engine is not None:
+        _engine_write(lambda engine: engine.apply(docs, gone))
+
+
+def _in_batches(ids: list[int], size: int = 500):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def on_listing_changed(payload: dict, event) -> None:
+    sync_listings([payload["listing_id"]])
+
+
+def on_shop_changed(payload: dict, event) -> None:
+    for chunk in _in_batches(documents.listing_ids_of_shop(payload["shop_id"])):
+        sync_listings(chunk)
+
+
+def on_category_changed(payload: dict, event) -> None:
+    for chunk in _in_batches(documents.listing_ids_of_category(payload["category_id"])):
+        sync_listings(chunk)
+
+
+def on_synonyms_changed(payload: dict, event) -> None:
+    """The embedded backend reads synonyms at query time; the engine has them in its analyser,
+    so it gets a new index (zero downtime, like any reindex)."""
+    s = state()
+    if s.engine is None:
+        return
+    delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
+    try:
+        reindex_engine(reason="synonyms")
+    except EngineUnavailable as exc:
+        s.mark("unreachable")
+        raise RetryLater(f"search engine unavailable: {exc}", seconds=delay) from exc
+    except ReindexBusy as exc:
+        raise RetryLater(str(exc), seconds=delay * 2) from exc
+
+
+# --- reindex --------------------------------------------------------------------------------------------
+
+class ReindexBusy(RuntimeError):
+    pass
+
+
+def _lease(key: str, name: str) -> None:
+    """Take the reindex lease of `key` with one conditional UPDATE (works across machines)."""
+    now = utcnow()
+    if db.session.get(SearchIndexState, key) is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(SearchIndexState(backend=key))
+        except IntegrityError:
+            pass
+    taken = db.session.execute(
+        update(SearchIndexState).where(SearchIndexState.backend == key)
+        .where(or_(SearchIndexState.lease_until.is_(None), SearchIndexState.lease_until < now))
+        .values(building=name, lease_until=now + LEASE)).rowcount
+    db.session.commit()
+    if not taken:
+        row = db.session.get(SearchIndexState, key)
+        raise ReindexBusy(f"a reindex of {key} is already running ({row.building}, lease until {row.lease_until})")
+
+
+def _release(key: str, *, current: str | None, docs: int | None, seconds: float | None, error: str | None) -> None:
+    values = {"building": None, "lease_until": None, "last_error": error}
+    if current is not None:
+        values.update(current_index=current, last_reindex_at=utcnow(), last_docs=docs, last_seconds=seconds)
+    db.session.execute(update(SearchIndexState).where(SearchIndexState.backend == key).values(**values))
+    db.session.commit()
+
+
+def _outbox_mark() -> tuple[int, object]:
+    return (db.session.scalar(select(func.max(OutboxEvent.id))) or 0), utcnow()
+
+
+def _changed_since(mark: tuple[int, object]) -> list[int]:
+    """Listing ids touched by events recorded since the rebuild started (with a margin for
+    transactions that were still open), whatever their status: replaying is idempotent."""
+    max_id, started = mark
+    rows = db.session.execute(
+        select(OutboxEvent.topic, OutboxEvent.payload).where(OutboxEvent.topic.in_(TOPICS))
+        .where(or_(OutboxEvent.id > max_id, OutboxEvent.created_at >= started - CATCH_UP_MARGIN)))
+    ids: set[int] = set()
+    for topic, payload in rows:
+        if topic == "listing.changed":
+            ids.add(int(payload["listing_id"]))
+        elif topic == "shop.changed":
+            ids.update(documents.listing_ids_of_shop(int(payload["shop_id"])))
+        elif topic == "category.changed":
+            ids.update(documents.listing_ids_of_category(int(payload["category_id"])))
+    return sorted(ids)
+
+
+def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None, reason: str = "") -> dict:
+    started = time.monotonic()
+    _lease(key, "starting")
+    name, swapped, docs, error = None, False, 0, None
+    try:
+        mark = _outbox_mark()
+        name = create()
+        db.session.execute(update(SearchIndexState).where(SearchIndexState.backend == key).values(building=name))
+        db.session.commit()  # end the read transaction: the stream below runs in a session of its own
+        for batch in documents.iter_all_documents():
+            add(name, batch)
+            docs += len(batch)
+            if progress:
+                progress(docs)
+        finish(name)
+        old = swap(name)
+        swapped = True
+        changed = _chunks_applied(catch_up, _changed_since(mark))
+        for index in old:
+            drop(index)
+        log.info("reindexed %s into %s: %d documents, %d caught up (%s)", key, name, docs, changed, reason)
+        return {"index": name, "docs": docs, "caught_up": changed, "seconds": round(time.monotonic() - started, 2)}
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.rollback()
+        if name is not None and not swapped:
+            try:
+                drop(name)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                log.exception("could not drop the partial index %s", name)
+        raise
+    finally:
+        _release(key, current=name if swapped else None, docs=docs,
+                 seconds=round(time.monotonic() - started, 2), error=error)
+
+
+def _chunks_applied(catch_up, ids: list[int]) -> int:
+    for chunk in _in_batches(ids):
+        docs, gone = documents.load_documents(chunk)
+        catch_up(docs, gone)
+    return len(ids)
+
+
+def reindex_engine(progress=None, reason: str = "manual") -> dict:
+    """New versioned index, bulk load streamed from the database, atomic alias swap, catch up
+    the changes recorded meanwhile, drop the old index. Searches keep answering throughout."""
+    engine = state().engine
+    if engine is None:
+        raise RuntimeError("no search engine configured (ELASTICSEARCH_URL / OPENSEARCH_URL)")
+    rules = vi.engine_synonym_rules(synonym_groups())
+
+    def drop(index):
+        if index != engine.alias:
+            engine.delete_index(index)
+
+    # Bulk requests go out from a second thread while the next batch is read and built here:
+    # the database, Python and the engine work at the same time (at most two requests queued).
+    sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bulk")
+    pending: deque = deque()
+
+    def add(name, batch):
+        pending.append(sender.submit(engine.apply, batch, [], index=name, refresh=False))
+        while len(pending) > 2:
+            pending.popleft().result()
+
+    def finish(name):
+        while pending:
+            pending.popleft().result()
+        engine.finish_index(name)
+
+    try:
+        result = _rebuild(
+            f"engine:{engine.alias}", lambda: engine.create_index(rules), add, finish, engine.swap, drop,
+            lambda docs, gone: engine.apply(docs, gone, refresh=True), progress=progress, reason=reason)
+    finally:
+        sender.shutdown(wait=True, cancel_futures=True)
+    state().mark("ok")
+    return result
+
+
+def reindex_embedded(progress=None, reason: str = "manual") -> dict:
+    embedded = state().embedded
+
+    def swap(name):
+        embedded.swap(name)
+        return [g for g in embedded.generations() if g != name]  # the previous one, and any crashed build
+
+    return _rebuild(
+        f"embedded:{Path(embedded.path).resolve()}"[:200], embedded.create_generation,
+        lambda name, batch: embedded.apply(batch, [], generation=name),
+        embedded.finish_generation, swap, embedded.drop_generation,
+        lambda docs, gone: embedded.apply(docs, gone), progress=progress, reason=reason)
+
+
+# --- health -----------------------------------------------------------------------------------------------
+
+def health() -> dict:
+    """For /healthz: which backend answers searches right now, and why."""
+    s = state()
+    try:
+        embedded = {"status": "ok" if s.embedded.ready() else "empty", "path": s.embedded.path}
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it does not crash
+        embedded = {"status": "error", "error": type(exc).__name__}
+    if s.engine is None:
+        return {"backend": "embedded", "status": embedded["status"], "embedded": embedded}
+    engine_status = s.engine_status(fresh=True)
+    ok = engine_status == "ok"
+    return {
+        "backend": s.engine.kind if ok else "embedded",
+        "status": "ok" if ok else "fallback",
+        "engine": {"kind": s.engine.kind, "status": engine_status, "alias": s.engine.alias},
+        "embedded": embedded,
+    }

@@ -1,0 +1,113 @@
+"""The JSON API contract, the OpenAPI document, text normalisation and the operator's synonym page."""
+from __future__ import annotations
+
+import pytest
+from search_testlib import People, drain
+
+from marketplace.extensions import db
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"sort": "cheapest"}, "sort"),
+    ({"ocop_min": "9"}, "ocop_min"),
+    ({"ocop_min": "nhiều"}, "ocop_min"),
+    ({"price_min": "-5"}, "price_min"),
+    ({"price_min": "90000", "price_max": "10000"}, "price_max"),
+    ({"per_page": "500"}, "per_page"),
+    ({"page": "9000", "per_page": "100"}, "page"),
+    ({"in_stock": "maybe"}, "in_stock"),
+    ({"category": "khong-co-danh-muc-nay"}, "category"),
+    ({"shop": "khong-co-cua-hang"}, "shop"),
+    ({"cursor": "%%%not-a-cursor"}, "cursor"),
+    ({"q": "x" * 201}, "q"),
+])
+def test_bad_parameters_are_400_problems(client, params, field):
+    response = client.get("/api/v1/search", query_string=params)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert field in body["errors"] and body["detail"]
+    assert client.get("/tim-kiem", query_string=params).status_code == 400  # the page says so too
+
+
+def test_response_shape(client, factory):
+    people = People(factory)
+    listing = factory.listing(shop=people.shop("HTX Vũ Quang"), title="Nhung hươu Hương Sơn", price=1200000,
+                              category=factory.category("Dược liệu"))
+    drain()
+    body = client.get("/api/v1/search?q=nhung+huou").json
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    assert set(hit) >= {"id", "title", "price_vnd", "unit", "shop", "url", "image", "highlight"}
+    assert hit["id"] == listing.id and hit["price_vnd"] == 1200000 and hit["unit"] == "kg"
+    assert hit["shop"]["name"] == "HTX Vũ Quang"
+    assert hit["url"].endswith(f"/san-pham/{listing.slug}")
+    assert set(body["facets"]) == {"category", "origin", "shop", "ocop", "cert", "price", "in_stock"}
+    assert body["backend"] == "embedded" and body["fallback"] is False
+
+
+def test_openapi_documents_both_endpoints(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert "/search" in doc["paths"] and "/search/suggest" in doc["paths"]
+    names = {p["name"] for p in doc["paths"]["/search"]["get"]["parameters"]}
+    assert {"q", "category", "origin", "shop", "ocop_min", "cert", "price_min", "price_max", "in_stock", "sort",
+            "page", "per_page"} <= names
+    assert "SearchResults" in doc["components"]["schemas"]
+
+
+def test_suggest_rejects_long_input(client):
+    response = client.get("/api/v1/search/suggest", query_string={"q": "a" * 101})
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_text_folding():
+    from search import text as vi
+
+    assert vi.fold("Cam bù Hương Sơn") == "cam bu huong son"
+    assert vi.fold("ĐẶC SẢN đường") == "dac san duong"
+    # Decomposed input (NFD, as some keyboards send it) folds and matches the same way.
+    import unicodedata
+
+    assert vi.fold(unicodedata.normalize("NFD", "Bưởi Phúc Trạch")) == "buoi phuc trach"
+    assert vi.exact_tokens(unicodedata.normalize("NFD", "Mật ong")) == ["mật", "ong"]
+    assert vi.parse_synonym_group(" Quả ,trái; QUẢ ") == ["quả", "trái"]
+    assert vi.engine_synonym_rules([["cam bù", "cam bu"], ["heo", "lợn"]]) == ["heo, lon"]
+    groups = vi.folded_synonym_groups([["quả", "trái"], ["mướp đắng", "khổ qua"]])
+    assert vi.expand_synonyms(["qua", "muop", "dang"], groups) == [
+        [("qua",), ("trai",)], [("muop", "dang"), ("kho", "qua")]]
+    assert str(vi.highlight("Mứt <b>gừng</b>", {"gung"})) == "Mứt &lt;b&gt;<mark>gừng</mark>&lt;/b&gt;"
+
+
+def test_operator_synonym_page(client, auth, factory, csrf_off):
+    from search.models import SearchSynonym
+
+    people = People(factory)
+    auth.login(people.owner)
+    assert client.get("/quan-tri/tu-dong-nghia").status_code == 403
+    auth.logout()
+    auth.login(people.operator)
+    page = client.get("/quan-tri/tu-dong-nghia").get_data(as_text=True)
+    assert "heo, lợn" in page  # seeded by the migration
+    assert 'href="/quan-tri/tu-dong-nghia"' in client.get("/quan-tri/").get_data(as_text=True)
+    response = client.post("/quan-tri/tu-dong-nghia", data={"terms": "mướp đắng, khổ qua"})
+    assert response.status_code == 302
+    row = db.session.query(SearchSynonym).filter_by(terms="mướp đắng, khổ qua").one()
+    response = client.post("/quan-tri/tu-dong-nghia", data={"terms": "chỉ một từ"})
+    assert response.status_code == 200 and "ít nhất hai từ" in response.get_data(as_text=True)
+    client.post(f"/quan-tri/tu-dong-nghia/{row.id}/bat-tat")
+    db.session.refresh(row)
+    assert row.active is False
+    client.post(f"/quan-tri/tu-dong-nghia/{row.id}/xoa")
+    assert db.session.get(SearchSynonym, row.id) is None
+    from marketplace.models import OutboxEvent
+
+    assert db.session.query(OutboxEvent).filter_by(topic="search.synonyms.changed").count() == 3
+
+
+def test_synonym_pages_need_csrf(client, auth, factory):
+    people = People(factory)
+    auth.login(people.operator)
+    assert client.post("/quan-tri/tu-dong-nghia", data={"terms": "a, b"}).status_code in (200, 400)
+    from search.models import SearchSynonym
+
+    assert db.session.query(SearchSynonym).filter_by(terms="a, b").count() == 0
