@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 translations: venv
-	$(VENV)/bin/pybabel compile -q -d translations -f || true
+	$(VENV)/bin/pybabel compile -d translations --statistics
 
 migrate: venv translations
 	$(VENV)/bin/flask --app wsgi db upgrade
