@@ -1,6 +1,5 @@
 """The producer's CSV upload page and its sample file."""
 from flask import Response, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 

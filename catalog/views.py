@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
+from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
@@ -257,14 +258,8 @@ def hide_listing(listing_id: int):
     form = HideForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.hide_listing(listing, form.reason.data, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã ẩn sản phẩm %(title)s.", title=listing.title), "success")
+    run_action(lambda: services.hide_listing(listing, form.reason.data, actor=current_user),
+               _("Đã ẩn sản phẩm %(title)s.", title=listing.title))
     return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
 
 
@@ -312,14 +307,7 @@ def delete_category(category_id: int):
     category = db.session.get(Category, category_id) or abort(404)
     if not HideForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_category(category, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã xoá danh mục."), "success")
+    run_action(lambda: services.delete_category(category, actor=current_user), _("Đã xoá danh mục."))
     return redirect(url_for("catalog_admin.categories"))
 
 

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.actions import run_action
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import short_datetime
 from marketplace.permissions import operator_required
@@ -151,16 +152,13 @@ def cancel_order(code: str):
     if not form.validate_on_submit():
         abort(400)
     reason = (form.reason.data or "").strip()
-    try:
+
+    def action():
         if not reason:
             raise DomainError(_("Vui lòng nhập lý do hủy đơn."))
         services.cancel_order(order, reason=reason, actor=current_user, actor_role="operator")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã hủy đơn %(code)s.", code=order.code), "success")
+
+    run_action(action, _("Đã hủy đơn %(code)s.", code=order.code))
     return redirect(url_for("orders_admin.show_order", code=code))
 
 
@@ -171,15 +169,12 @@ def refund_order(code: str):
     form = RefundForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+
+    def action():
         payments.operator_refund(order, actor=current_user, reference=form.reference.data,
                                  note=(form.note.data or "").strip() or None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã ghi nhận hoàn tiền đơn %(code)s.", code=order.code), "success")
+
+    run_action(action, _("Đã ghi nhận hoàn tiền đơn %(code)s.", code=order.code))
     return redirect(url_for("orders_admin.show_order", code=code))
 
 
@@ -215,14 +210,8 @@ def confirm_transfer(code: str):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        payments.confirm_transfer(payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code), "success")
+    run_action(lambda: payments.confirm_transfer(payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None),
+               _("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code))
     return redirect(url_for("orders_admin.list_payments"))
 
 
@@ -276,20 +265,12 @@ def record_payout():
     shop = db.session.get(Shop, request.form.get("shop_id", type=int) or 0)
     if shop is None:
         abort(404)
-    try:
+
+    def action():
         payments.record_payout(shop, {"amount_vnd": form.amount_vnd.data, "reference": form.reference.data,
                                       "note": form.note.data}, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        for messages in exc.field_errors.values():
-            for message in messages:
-                flash(message, "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã ghi nhận chi trả cho %(name)s.", name=shop.name), "success")
+
+    run_action(action, _("Đã ghi nhận chi trả cho %(name)s.", name=shop.name))
     return redirect(url_for("orders_admin.ledger", shop=shop.id))
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import and_, func, or_, select
 
+from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
@@ -122,28 +123,15 @@ def act(shop_slug: str, code: str, action: str):
         "ship": _("Đã ghi nhận giao đơn %(code)s cho đơn vị vận chuyển."),
         "deliver": _("Đã ghi nhận giao thành công đơn %(code)s."),
     }
-    try:
-        if action == "confirm":
-            services.confirm_order(order, actor=current_user)
-        elif action == "reject":
-            services.reject_order(order, data.get("reason", ""), actor=current_user)
-        elif action == "pack":
-            services.pack_order(order, data, actor=current_user)
-        elif action == "ship":
-            services.ship_order(order, data, actor=current_user)
-        else:
-            services.deliver_order(order, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        for messages in exc.field_errors.values():
-            for message in messages:
-                flash(message, "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(done[action] % {"code": order.code}, "success")
+
+    steps = {
+        "confirm": lambda: services.confirm_order(order, actor=current_user),
+        "reject": lambda: services.reject_order(order, data.get("reason", ""), actor=current_user),
+        "pack": lambda: services.pack_order(order, data, actor=current_user),
+        "ship": lambda: services.ship_order(order, data, actor=current_user),
+        "deliver": lambda: services.deliver_order(order, actor=current_user),
+    }
+    run_action(steps[action], done[action] % {"code": order.code})
     return redirect(url_for("orders_seller.show_order", shop_slug=shop.slug, code=order.code))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from catalog.models import Listing
+from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
@@ -337,14 +338,8 @@ def cancel(code: str):
     form = ReasonForm()
     if order is None or not form.validate_on_submit():
         abort(400 if order is not None else 404)
-    try:
-        services.buyer_cancel(order, actor=_user(), reason=(form.reason.data or "").strip() or None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã hủy đơn hàng %(code)s.", code=order.code), "success")
+    run_action(lambda: services.buyer_cancel(order, actor=_user(), reason=(form.reason.data or "").strip() or None),
+               _("Đã hủy đơn hàng %(code)s.", code=order.code))
     return redirect(url_for("orders.show_order", code=code))
 
 
@@ -376,14 +371,7 @@ def received(code: str):
     order = _order_or_404(code)
     if order is None or not ActionForm().validate_on_submit():
         abort(400 if order is not None else 404)
-    try:
-        services.buyer_received(order, actor=_user())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Cảm ơn bạn! Đơn hàng đã hoàn tất."), "success")
+    run_action(lambda: services.buyer_received(order, actor=_user()), _("Cảm ơn bạn! Đơn hàng đã hoàn tất."))
     return redirect(url_for("orders.show_order", code=code))
 
 
@@ -396,17 +384,6 @@ def review(code: str, line_id: int):
     line = db.session.get(OrderLine, line_id)
     if line is None or line.order_id != order.id:
         abort(404)
-    try:
-        services.review_line(line, {"stars": form.stars.data, "body": form.body.data}, author=_user())
-    except ValidationFailed as exc:
-        db.session.rollback()
-        for messages in exc.field_errors.values():
-            for message in messages:
-                flash(message, "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Cảm ơn bạn đã đánh giá “%(title)s”.", title=line.title), "success")
+    run_action(lambda: services.review_line(line, {"stars": form.stars.data, "body": form.body.data}, author=_user()),
+               _("Cảm ơn bạn đã đánh giá “%(title)s”.", title=line.title))
     return redirect(url_for("orders.show_order", code=code) + "#danh-gia")

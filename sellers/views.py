@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
@@ -186,14 +187,7 @@ def review_shop(shop_id: int):
         }
         if action not in actions:
             abort(400)
-        try:
-            actions[action]()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Đã cập nhật trạng thái cửa hàng %(name)s.", name=shop.name), "success")
+        if run_action(actions[action], _("Đã cập nhật trạng thái cửa hàng %(name)s.", name=shop.name)):
             return redirect(url_for("sellers_admin.shops", status=shop.status))
     return render_template("sellers/operator_review.html", shop=shop, form=form)
 
