@@ -26,7 +26,6 @@ def init_app(app: Flask) -> None:
     register_handler(app, "listing.changed", service.on_listing_changed)
     register_handler(app, "shop.changed", service.on_shop_changed)
     register_handler(app, "category.changed", service.on_category_changed)
-    register_handler(app, service.SYNONYMS_TOPIC, service.on_synonyms_changed)
     app.extensions.setdefault("health_checks", {})["search"] = service.health
     app.extensions.setdefault("operator_links", []).append((_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms"))
     app.cli.add_command(search_cli)

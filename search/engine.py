@@ -5,15 +5,22 @@ transport differs (the official `elasticsearch` client for ELASTICSEARCH_URL, `o
 OPENSEARCH_URL). Searches and writes go through the alias `<prefix>listings`; a reindex builds
 `<prefix>listings-v<MAPPING_VERSION>-<stamp>` and swaps the alias atomically.
 
-Analysers (all in code, versioned by MAPPING_VERSION; synonyms come from the database):
-  vi_folded         standard tokenizer, lowercase, asciifolding (ư->u, đ->d…)   index side
-  vi_folded_search  the same plus the operator's synonym_graph                   query side
-  vi_exact          standard tokenizer, lowercase (diacritics kept)              scoring only
-  vi_prefix         vi_folded plus edge_ngram 1..20                              as-you-type
+Analysis (in code, versioned by MAPPING_VERSION) uses only what every engine has built in: the
+`standard` analyser (Unicode word breaks, lower case). Vietnamese folding happens here in Python
+with search/text.py, the very function the embedded backend uses, so both backends see the same
+words (no asciifolding / edge_ngram / synonym filters from the analysis-common module, which
+Elasticsearch does not publish to Maven Central and some managed clusters restrict):
+  title, origin, category_names    the text as written: the exact-diacritic fields (scoring only)
+  f_title, f_origin, f_category,   the same folded ("Mật ong" -> "mat ong"), what matching uses
+  f_shop, f_description
+  all_text                         every folded field (copy_to)
+  all_prefix                       folded title/origin/category/shop, with index_prefixes 1..19 so
+                                   the word being typed matches as a prefix in one term lookup
+Synonyms are expanded into the query at search time from the database (as on the embedded
+backend), so an operator's edit applies to the next search, without a reindex.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import replace
@@ -25,9 +32,10 @@ from . import text as vi
 from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
                     SearchResult, encode_cursor, valid_stars)
 
-MAPPING_VERSION = 4  # bump with any change to ANALYSIS/MAPPINGS: the next write triggers a reindex
+MAPPING_VERSION = 5  # bump with any change to the mapping or to folded(): the next write triggers a reindex
 FACET_SIZE = 20
 CATEGORY_FACET_SIZE = 500
+ORIGIN_SPELLINGS = 2000  # distinct spellings counted per search; a province has a few hundred places
 
 
 class EngineUnavailable(RuntimeError):
@@ -135,63 +143,54 @@ def make_transport(config) -> ElasticsearchTransport | OpenSearchTransport | Non
 
 # --- index definition ------------------------------------------------------------------------------
 
-def _text(copy: bool = False, exact: bool = False, prefix: bool = False, raw: bool = False) -> dict:
-    field: dict[str, Any] = {"type": "text", "analyzer": "vi_folded", "search_analyzer": "vi_folded_search",
-                             "copy_to": ["all_text"]}
-    subfields: dict[str, Any] = {}
-    if exact:
-        subfields["exact"] = {"type": "text", "analyzer": "vi_exact"}
-    if prefix:
-        subfields["prefix"] = {"type": "text", "analyzer": "vi_prefix", "search_analyzer": "vi_folded"}
-    if raw:
-        subfields["raw"] = {"type": "keyword", "ignore_above": 200, "eager_global_ordinals": True}
-    if subfields:
-        field["fields"] = subfields
-    if copy:
-        field["copy_to"].append("all_prefix")
-    return field
+PREFIX_CHARS = 19  # index_prefixes allows at most 20; longer words typed in full still match as words
 
 
-def index_definition(synonym_rules: list[str], *, shards: int, replicas: int) -> dict:
-    search_filters = ["lowercase", "asciifolding"] + (["vi_synonyms"] if synonym_rules else [])
-    filters: dict[str, Any] = {"vi_edge": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20}}
-    if synonym_rules:
-        filters["vi_synonyms"] = {"type": "synonym_graph", "synonyms": synonym_rules, "lenient": True}
+def folded(text: str | None) -> str:
+    """Folded words joined by single spaces: the standard tokenizer then splits exactly where
+    search/text.py does, so the engine's tokens are the embedded backend's tokens."""
+    return " ".join(vi.folded_tokens(text))
+
+
+def engine_document(doc: dict) -> dict:
+    """The listing document (search/documents.py) plus the folded fields matching runs on."""
+    return {**doc, "f_title": folded(doc["title"]), "f_origin": folded(doc.get("origin")),
+            "f_category": folded(doc.get("category_names")), "f_shop": folded(doc.get("shop_name")),
+            "f_description": folded(doc.get("description"))}
+
+
+def index_definition(*, shards: int, replicas: int) -> dict:
+    exact = {"type": "text", "analyzer": "standard"}
     keyword_off = {"type": "keyword", "index": False, "doc_values": False}
+
+    def folded_field(prefix: bool) -> dict:
+        return {"type": "text", "analyzer": "standard",
+                "copy_to": ["all_text", "all_prefix"] if prefix else ["all_text"]}
+
     return {
-        "settings": {
-            "number_of_shards": shards, "number_of_replicas": replicas,
-            "analysis": {
-                "filter": filters,
-                "analyzer": {
-                    "vi_folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]},
-                    "vi_folded_search": {"type": "custom", "tokenizer": "standard", "filter": search_filters},
-                    "vi_exact": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]},
-                    "vi_prefix": {"type": "custom", "tokenizer": "standard",
-                                  "filter": ["lowercase", "asciifolding", "vi_edge"]},
-                },
-            },
-        },
+        "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
         "mappings": {
             "dynamic": "strict",
-            "_meta": {"mapping_version": MAPPING_VERSION,
-                      "synonyms": hashlib.sha1("\n".join(synonym_rules).encode()).hexdigest()},
+            "_meta": {"mapping_version": MAPPING_VERSION},
             "properties": {
                 "id": {"type": "long"},
-                "title": _text(copy=True, exact=True),
+                "title": exact,
                 "slug": keyword_off,
-                "description": _text(),
+                "description": {"type": "text", "index": False},
                 "price_vnd": {"type": "long"},
                 "unit": keyword_off,
                 "in_stock": {"type": "boolean"},
-                "shop_id": {"type": "integer"},
+                # Facet fields are keywords: terms aggregations count them by global ordinals (an
+                # array increment per hit) instead of hashing numbers; term filters work the same.
+                "shop_id": {"type": "keyword", "eager_global_ordinals": True},
                 "shop_slug": {"type": "keyword"},
-                "shop_name": _text(copy=True, prefix=True),
+                "shop_name": keyword_off,
                 "category_id": {"type": "integer"},
-                "category_ids": {"type": "integer"},
-                "category_names": _text(copy=True, exact=True),
-                "origin": _text(copy=True, exact=True, raw=True),
-                "origin_key": {"type": "keyword", "eager_global_ordinals": True},
+                "category_ids": {"type": "keyword", "eager_global_ordinals": True},
+                "category_names": exact,
+                "origin": {**exact, "fields": {"raw": {"type": "keyword", "ignore_above": 200,
+                                                       "eager_global_ordinals": True}}},
+                "origin_key": {"type": "keyword"},
                 "ocop_stars": {"type": "integer"},
                 "ocop_expires_on": {"type": "date", "format": "strict_date"},
                 "certifications": {"type": "keyword", "eager_global_ordinals": True},
@@ -200,13 +199,21 @@ def index_definition(synonym_rules: list[str], *, shards: int, replicas: int) ->
                 "image_key": keyword_off,
                 "image_w": {"type": "integer", "index": False},
                 "image_h": {"type": "integer", "index": False},
-                # Every text field, folded (as-you-type words before the last one, synonyms not applied).
-                "all_text": {"type": "text", "analyzer": "vi_folded", "search_analyzer": "vi_folded"},
-                # Title, origin, category and shop as word beginnings (the word being typed).
-                "all_prefix": {"type": "text", "analyzer": "vi_prefix", "search_analyzer": "vi_folded"},
+                "f_title": folded_field(prefix=True),
+                "f_origin": folded_field(prefix=True),
+                "f_category": folded_field(prefix=True),
+                "f_shop": folded_field(prefix=True),
+                "f_description": folded_field(prefix=False),
+                "all_text": {"type": "text", "analyzer": "standard"},
+                "all_prefix": {"type": "text", "analyzer": "standard",
+                               "index_prefixes": {"min_chars": 1, "max_chars": PREFIX_CHARS}},
             },
         },
     }
+
+
+# The folded fields are never read back: searches leave them (and the long description) out.
+SOURCE_EXCLUDES = ["description", "f_*"]
 
 
 # --- queries -----------------------------------------------------------------------------------------
@@ -237,52 +244,69 @@ def _filters(q: SearchQuery) -> list[dict]:
     return out
 
 
-FOLDED_FIELDS = ["title^3", "origin^1.5", "category_names^1.5", "shop_name", "description^0.3"]
+FOLDED_FIELDS = ["f_title^3", "f_origin^1.5", "f_category^1.5", "f_shop", "f_description^0.3"]
 FUZZINESS = "AUTO:4,7"  # Vietnamese words are short: exact up to 3 letters, one edit up to 6, two beyond
 
 
-def _split_last(text: str) -> tuple[str, str]:
-    """("cam bu huong", "so") from "cam bu huong so": the last word is being typed."""
-    matches = list(vi._TOKEN.finditer(text))
-    last = matches[-1]
-    return text[:last.start()], last.group()
+def _alternative(words: tuple[str, ...]) -> dict:
+    """One way of saying a span, anywhere in the folded fields ("cam bu" as a phrase)."""
+    kind = "phrase" if len(words) > 1 else "best_fields"
+    return {"multi_match": {"query": " ".join(words), "type": kind, "fields": FOLDED_FIELDS}}
+
+
+def _typed_word(word: str) -> dict:
+    """The word being typed: a whole word anywhere, or the start of a word of the title, origin,
+    category or shop (one term lookup in the index_prefixes field up to PREFIX_CHARS letters)."""
+    whole = {"term": {"all_text": word}}
+    if len(word) > PREFIX_CHARS:
+        return whole
+    return {"bool": {"minimum_should_match": 1, "should": [{"prefix": {"all_prefix": word}}, whole]}}
 
 
 def text_query(q: SearchQuery, typed_only: bool = False) -> dict | None:
     """A document matches when
-      - every word appears folded in some field, synonyms applied (cross_fields), or
+      - every word, or one of its synonyms, appears folded in some field, or
       - every word but the last appears folded anywhere and the last is a whole word anywhere or
         the beginning of a word in the title/origin/category/shop (as you type), or
       - every word is within one or two edits of a word of one field (typos).
     The exact-diacritic fields and the phrase only add score."""
     text = vi.nfc(q.text).strip()
-    if not vi.folded_tokens(text):
+    words = vi.folded_tokens(text)
+    if not words:
         return None
+    joined = " ".join(words)
     if q.match_any:
-        must: dict = {"multi_match": {"query": text, "type": "cross_fields", "operator": "or", "fields": FOLDED_FIELDS}}
+        must: dict = {"multi_match": {"query": joined, "type": "cross_fields", "operator": "or",
+                                      "fields": FOLDED_FIELDS}}
     else:
-        head, last = _split_last(text)
-        typed = [{"bool": {"minimum_should_match": 1, "should": [
-            {"match": {"all_prefix": {"query": last, "analyzer": "vi_folded"}}},
-            {"match": {"all_text": {"query": last, "analyzer": "vi_folded"}}}]}}]
-        if vi.folded_tokens(head):
-            typed.insert(0, {"match": {"all_text": {"query": head, "operator": "and", "analyzer": "vi_folded"}}})
+        typed = [_typed_word(words[-1])]
+        if len(words) > 1:
+            typed.insert(0, {"match": {"all_text": {"query": " ".join(words[:-1]), "operator": "and"}}})
         if typed_only:  # suggestions: what is being typed, nothing fancier
             return {"bool": {"must": typed, "should": [
-                {"match": {"title.exact": {"query": text, "boost": 2}}}, {"match": {"title": {"query": text}}}]}}
+                {"match": {"title": {"query": text, "boost": 2}}}, {"match": {"f_title": {"query": joined}}}]}}
+        spans = vi.expand_synonyms(words, q.synonyms)
+        if all(len(span) == 1 for span in spans):
+            every_word = {"multi_match": {"query": joined, "type": "cross_fields", "operator": "and",
+                                          "fields": FOLDED_FIELDS}}
+        else:
+            every_word = {"bool": {"must": [
+                _alternative(span[0]) if len(span) == 1 else
+                {"bool": {"minimum_should_match": 1, "should": [_alternative(alt) for alt in span]}}
+                for span in spans]}}
         must = {"bool": {"minimum_should_match": 1, "should": [
-            {"multi_match": {"query": text, "type": "cross_fields", "operator": "and", "fields": FOLDED_FIELDS}},
+            every_word,
             {"bool": {"must": typed, "boost": 0.5}},
-            {"multi_match": {"query": text, "type": "best_fields", "operator": "and", "analyzer": "vi_folded",
-                             "fields": ["title", "origin", "category_names", "shop_name"],
+            {"multi_match": {"query": joined, "type": "best_fields", "operator": "and",
+                             "fields": ["f_title", "f_origin", "f_category", "f_shop"],
                              "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}},
         ]}}
     return {"bool": {
         "must": [must],
         "should": [
             {"multi_match": {"query": text, "type": "best_fields", "operator": "or", "boost": 2,
-                             "fields": ["title.exact^3", "origin.exact", "category_names.exact"]}},
-            {"match_phrase": {"title": {"query": text, "slop": 2}}},
+                             "fields": ["title^3", "origin", "category_names"]}},
+            {"match_phrase": {"f_title": {"query": joined, "slop": 2}}},
         ],
     }}
 
@@ -314,10 +338,9 @@ def aggregations(q: SearchQuery) -> dict:
     ranges = [{"from": lo, **({"to": hi} if hi is not None else {})} for lo, hi in PRICE_BUCKETS]
     return {
         "category": {"terms": {"field": "category_ids", "size": CATEGORY_FACET_SIZE}},
-        "origin": {"terms": {"field": "origin_key", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]},
-                   # The most frequent spelling of the folded key (ties: the one with more marks).
-                   "aggs": {"label": {"terms": {"field": "origin.raw", "size": 1,
-                                                "order": [{"_count": "desc"}, {"_key": "desc"}]}}}},
+        # Spellings, merged by their folded key in Python (_origin_facet), as the embedded backend
+        # does: one flat count instead of a sub-aggregation per folded key.
+        "origin": {"terms": {"field": "origin.raw", "size": ORIGIN_SPELLINGS}},
         "shop": {"terms": {"field": "shop_id", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
         "ocop": {"filter": {"range": {"ocop_expires_on": {"gt": q.today.isoformat()}}},
                  "aggs": {"stars": {"terms": {"field": "ocop_stars", "size": 5}}}},
@@ -333,7 +356,7 @@ def search_body(q: SearchQuery) -> dict:
         "sort": SORTS[q.sort],
         "size": q.per_page + 1,  # one more tells whether a next page exists
         "track_total_hits": True,
-        "_source": {"excludes": ["description"]} if not (q.highlight and q.text) else True,
+        "_source": {"excludes": SOURCE_EXCLUDES if not (q.highlight and q.text) else ["f_*"]},
     }
     # Highlighting happens in Python (search/text.py), the same way as on the embedded backend:
     # cheaper than the engine's highlighter, and the marks look the same on every backend.
@@ -359,12 +382,28 @@ def _hit(raw: dict, q: SearchQuery, terms: set[str], prefix: str | None) -> Hit:
         snippet_html=vi.snippet(d.get("description"), terms, prefix, fuzzy=True) if marks else None)
 
 
+def _origin_facet(buckets: list[dict]) -> list[tuple[str, str, int]]:
+    """(folded key, label, count) of the FACET_SIZE most frequent places: spellings that fold
+    alike ("Hương Khê", "Huong Khe") count together under the most frequent one (ties: the one
+    with more marks, which sorts last)."""
+    groups: dict[str, list] = {}
+    for b in buckets:
+        key = folded(b["key"])
+        if not key:
+            continue
+        group = groups.setdefault(key, [0, None, -1])
+        group[0] += b["doc_count"]
+        if (b["doc_count"], b["key"]) > (group[2], group[1] or ""):
+            group[1], group[2] = b["key"], b["doc_count"]
+    ranked = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))[:FACET_SIZE]
+    return [(key, label, count) for key, (count, label, _) in ranked]
+
+
 def _facets(aggs: dict) -> dict:
     buckets = lambda name: aggs[name]["buckets"]  # noqa: E731
     return {
         "category": {int(b["key"]): b["doc_count"] for b in buckets("category")},
-        "origin": [(b["key"], (b["label"]["buckets"][0]["key"] if b["label"]["buckets"] else b["key"]), b["doc_count"])
-                   for b in buckets("origin")],
+        "origin": _origin_facet(buckets("origin")),
         "shop": {int(b["key"]): b["doc_count"] for b in buckets("shop")},
         "ocop": {int(b["key"]): b["doc_count"] for b in aggs["ocop"]["stars"]["buckets"]},
         "cert": [(b["key"], b["doc_count"]) for b in buckets("cert")],
@@ -446,10 +485,10 @@ class EngineBackend:
 
     # --- rebuild -----------------------------------------------------------------------------------
 
-    def create_index(self, synonym_rules: list[str]) -> str:
+    def create_index(self) -> str:
         name = (f"{self.alias}-v{MAPPING_VERSION}-" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
                 + secrets.token_hex(2))
-        body = index_definition(synonym_rules, shards=self.shards, replicas=0)
+        body = index_definition(shards=self.shards, replicas=0)
         body["settings"]["refresh_interval"] = "-1"  # bulk load first, refresh once at the end
         self.request("PUT", f"/{name}", body, timeout=self.bulk_timeout)
         return name
@@ -495,7 +534,7 @@ class EngineBackend:
         lines: list[str] = []
         for doc in docs:
             lines.append(json.dumps({"index": {"_index": target, "_id": str(doc["id"])}}))
-            lines.append(json.dumps(doc, ensure_ascii=False))
+            lines.append(json.dumps(engine_document(doc), ensure_ascii=False))
         for doc_id in delete_ids:
             lines.append(json.dumps({"delete": {"_index": target, "_id": str(doc_id)}}))
         params = {}
@@ -534,8 +573,10 @@ class EngineBackend:
         starts with it — one light request: no totals, no facets, no typo tolerance."""
         body = {
             "query": scored_query(q, typed_only=True), "size": q.per_page, "track_total_hits": False,
-            "_source": {"excludes": ["description"]},
-            "aggs": {"shops": {"filter": {"match": {"shop_name.prefix": {"query": vi.nfc(q.text), "operator": "and"}}},
+            "_source": {"excludes": SOURCE_EXCLUDES},
+            # Shops with a word beginning with each word typed ("htx bu" finds "HTX Bưởi …").
+            "aggs": {"shops": {"filter": {"bool": {"must": [
+                {"prefix": {"f_shop": word}} for word in vi.folded_tokens(q.text)] or [{"match_none": {}}]}},
                                "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}}}},
         }
         response = self.request("POST", f"/{self.alias}/_search", body)
@@ -548,7 +589,7 @@ class EngineBackend:
         if not words:
             return None
         body = {"size": 0, "suggest": {"text": " ".join(words), "words": {"term": {
-            "field": "title", "analyzer": "vi_folded", "suggest_mode": "missing", "max_edits": 2,
+            "field": "f_title", "analyzer": "standard", "suggest_mode": "missing", "max_edits": 2,
             "prefix_length": 1, "min_word_length": 4, "sort": "score"}}}}
         response = self.request("POST", f"/{self.alias}/_search", body)
         out, changed = [], False

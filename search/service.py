@@ -40,7 +40,6 @@ from .query import PRICE_BUCKETS, SearchQuery, SearchResult, decode_cursor
 log = logging.getLogger(__name__)
 
 TOPICS = ("listing.changed", "shop.changed", "category.changed")
-SYNONYMS_TOPIC = "search.synonyms.changed"
 LEASE = timedelta(hours=2)
 CATCH_UP_MARGIN = timedelta(minutes=2)  # transactions still open when a reindex starts
 
@@ -135,12 +134,6 @@ def synonym_groups() -> list[list[str]]:
     return [vi.parse_synonym_group(terms) for terms in rows]
 
 
-def _synonyms_changed() -> None:
-    from marketplace import outbox
-
-    outbox.record(SYNONYMS_TOPIC, {"at": utcnow().isoformat()})
-
-
 def add_synonym_group(terms: str, *, actor) -> SearchSynonym:
     from flask_babel import gettext as _
 
@@ -159,7 +152,6 @@ def add_synonym_group(terms: str, *, actor) -> SearchSynonym:
     row = SearchSynonym(terms=", ".join(group), active=True)
     db.session.add(row)
     db.session.flush()
-    _synonyms_changed()
     return row
 
 
@@ -173,7 +165,6 @@ def set_synonym_active(row: SearchSynonym, active: bool, *, actor) -> SearchSyno
         raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
     row.active = active
     db.session.flush()
-    _synonyms_changed()
     return row
 
 
@@ -187,7 +178,6 @@ def remove_synonym_group(row: SearchSynonym, *, actor) -> None:
         raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
     db.session.delete(row)
     db.session.flush()
-    _synonyms_changed()
 
 
 # --- searching -----------------------------------------------------------------------------------------
@@ -287,10 +277,12 @@ def _suggest(backend, query: SearchQuery):
     return backend.suggest(query)
 
 
-def _matching_categories(words: list[str]) -> list[Category]:
-    """Categories are few (a province's tree): fold their names here, every word a prefix."""
+def _matching_categories(words: list[str]) -> list:
+    """Categories are few (a province's tree): fold their names here, every word a prefix.
+    Rows with slug and name, not ORM objects (this runs on every keystroke)."""
     out = []
-    for category in db.session.scalars(select(Category).order_by(Category.position, Category.name)):
+    for category in db.session.execute(select(Category.slug, Category.name)
+                                       .order_by(Category.position, Category.name)):
         name_words = vi.folded_tokens(category.name)
         if all(any(w.startswith(word) for w in name_words) for word in words):
             out.append(category)
@@ -302,7 +294,10 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
     raw = result.facets
     if not raw:
         return {}
-    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    # Plain rows, not ORM objects: this runs on every search and the objects' loaders cost more
+    # than the query.
+    categories = {c.id: c for c in db.session.execute(
+        select(Category.id, Category.parent_id, Category.slug, Category.name, Category.position))}
     rolled = raw.get("category")
     if rolled is None:  # leaf counts (embedded): a parent counts its children's listings too
         rolled = {}
@@ -322,7 +317,8 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
                                "parent": parent.slug if parent else None,
                                "selected": query.category_id == cid, "_order": (category.position, category.name)})
     category_items.sort(key=lambda item: item.pop("_order"))
-    shop_rows = {shop.id: shop for shop in db.session.scalars(select(Shop).where(Shop.id.in_(list(raw["shop"]))))} \
+    shop_rows = {shop.id: shop for shop in db.session.execute(
+        select(Shop.id, Shop.slug, Shop.name).where(Shop.id.in_(list(raw["shop"]))))} \
         if raw["shop"] else {}
     shops = [{"value": shop_rows[sid].slug, "label": shop_rows[sid].name, "count": count,
               "selected": query.shop_id == sid}
@@ -404,22 +400,6 @@ def on_shop_changed(payload: dict, event) -> None:
 def on_category_changed(payload: dict, event) -> None:
     for chunk in _in_batches(documents.listing_ids_of_category(payload["category_id"])):
         sync_listings(chunk)
-
-
-def on_synonyms_changed(payload: dict, event) -> None:
-    """The embedded backend reads synonyms at query time; the engine has them in its analyser,
-    so it gets a new index (zero downtime, like any reindex)."""
-    s = state()
-    if s.engine is None:
-        return
-    delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
-    try:
-        reindex_engine(reason="synonyms")
-    except EngineUnavailable as exc:
-        s.mark("unreachable")
-        raise RetryLater(f"search engine unavailable: {exc}", seconds=delay) from exc
-    except ReindexBusy as exc:
-        raise RetryLater(str(exc), seconds=delay * 2) from exc
 
 
 # --- reindex --------------------------------------------------------------------------------------------
@@ -526,7 +506,6 @@ def reindex_engine(progress=None, reason: str = "manual") -> dict:
     engine = state().engine
     if engine is None:
         raise RuntimeError("no search engine configured (ELASTICSEARCH_URL / OPENSEARCH_URL)")
-    rules = vi.engine_synonym_rules(synonym_groups())
 
     def drop(index):
         if index != engine.alias:
@@ -549,7 +528,7 @@ def reindex_engine(progress=None, reason: str = "manual") -> dict:
 
     try:
         result = _rebuild(
-            f"engine:{engine.alias}", lambda: engine.create_index(rules), add, finish, engine.swap, drop,
+            f"engine:{engine.alias}", engine.create_index, add, finish, engine.swap, drop,
             lambda docs, gone: engine.apply(docs, gone, refresh=True), progress=progress, reason=reason)
     finally:
         sender.shutdown(wait=True, cancel_futures=True)

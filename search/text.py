@@ -2,12 +2,14 @@
 
 Two forms of every text are indexed: the *exact* form (NFC, lower case, diacritics kept) and the
 *folded* form (diacritics stripped, đ→d), so that "cam bu huong son" finds "Cam bù Hương Sơn"
-while a query typed with the right marks still ranks exact matches first. The engine's
-analysers (lowercase + asciifolding) produce the same tokens as fold() + tokens() here."""
+while a query typed with the right marks still ranks exact matches first. Both backends fold
+with fold() here: the engine indexes folded copies of the text fields (search/engine.py), so
+there is one definition of a Vietnamese word."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup, escape
@@ -90,11 +92,6 @@ def folded_synonym_groups(groups: Iterable[Sequence[str]]) -> list[list[tuple[st
     return out
 
 
-def engine_synonym_rules(groups: Iterable[Sequence[str]]) -> list[str]:
-    """Solr-style equivalence rules for the engine's synonym_graph filter, in folded form."""
-    return [", ".join(" ".join(t) for t in group) for group in folded_synonym_groups(groups)]
-
-
 def expand_synonyms(query_tokens: Sequence[str], groups: list[list[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
     """Split folded query tokens into spans; each span is a list of alternatives (token tuples).
     The longest synonym term matching at a position wins; other tokens stand alone.
@@ -140,12 +137,20 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+# Highlighting runs on every hit of every page (titles and description snippets) and the same
+# words recur across listings, so a word's folded form and its typo match are computed once.
+@lru_cache(maxsize=50_000)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
 def _word_spans(text: str) -> list[tuple[int, int, str]]:
     """Words of the original text with their offsets and folded form (NFC input keeps offsets)."""
-    return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
+    return [(m.start(), m.end(), _fold_word(m.group())) for m in _TOKEN.finditer(text)]
 
 
-def _close(word: str, terms: set[str]) -> bool:
+@lru_cache(maxsize=50_000)
+def _close(word: str, terms: frozenset[str]) -> bool:
     edits = max_edits(word)
     return bool(edits) and any(abs(len(t) - len(word)) <= edits and edit_distance(word, t, edits + 1) <= edits
                                for t in terms if max_edits(t))
@@ -153,6 +158,7 @@ def _close(word: str, terms: set[str]) -> bool:
 
 def match_ranges(text: str, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> list[tuple[int, int]]:
     out = []
+    terms = frozenset(terms)
     for start, end, folded in _word_spans(text):
         if folded in terms or (prefix and folded.startswith(prefix)) or (fuzzy and _close(folded, terms)):
             out.append((start, end))

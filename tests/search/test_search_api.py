@@ -71,7 +71,6 @@ def test_text_folding():
     assert vi.fold(unicodedata.normalize("NFD", "Bưởi Phúc Trạch")) == "buoi phuc trach"
     assert vi.exact_tokens(unicodedata.normalize("NFD", "Mật ong")) == ["mật", "ong"]
     assert vi.parse_synonym_group(" Quả ,trái; QUẢ ") == ["quả", "trái"]
-    assert vi.engine_synonym_rules([["cam bù", "cam bu"], ["heo", "lợn"]]) == ["heo, lon"]
     groups = vi.folded_synonym_groups([["quả", "trái"], ["mướp đắng", "khổ qua"]])
     assert vi.expand_synonyms(["qua", "muop", "dang"], groups) == [
         [("qua",), ("trai",)], [("muop", "dang"), ("kho", "qua")]]
@@ -99,9 +98,6 @@ def test_operator_synonym_page(client, auth, factory, csrf_off):
     assert row.active is False
     client.post(f"/quan-tri/tu-dong-nghia/{row.id}/xoa")
     assert db.session.get(SearchSynonym, row.id) is None
-    from marketplace.models import OutboxEvent
-
-    assert db.session.query(OutboxEvent).filter_by(topic="search.synonyms.changed").count() == 3
 
 
 def test_synonym_pages_need_csrf(client, auth, factory):
