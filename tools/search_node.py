@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Start a real, single-node search engine on 127.0.0.1 for tests (stdlib only).
 
-The node is an embedded OpenSearch 2.19.x (default) or Elasticsearch 7.10.2 built purely
-from Maven Central jars (see tools/search-node/<engine>/pom.xml): no Docker, no tarball
-download, plain HTTP, single-node discovery, small heap, analysis-common loaded.
+The node is an embedded OpenSearch 2.19.x (default; analysis-common loaded) or Elasticsearch 9.5.x
+(only the analysis built into the server: Elastic does not publish analysis-common to Maven Central),
+built purely from Maven Central jars (see tools/search-node/<engine>/pom.xml): no Docker, no tarball
+download, plain HTTP, single-node discovery, small heap.
 
 CLI
     python tools/search_node.py build --engine opensearch
@@ -11,6 +12,7 @@ CLI
         -> prints http://127.0.0.1:PORT on stdout once the node answers and is green/yellow
     python tools/search_node.py stop --pidfile FILE
     python tools/search_node.py check --engine opensearch   # start, smoke-test analyzers, stop
+    python tools/search_node.py check --engine elasticsearch
 
 Python
     from search_node import start_node, stop_node
@@ -23,8 +25,9 @@ under <repo>/.cache/search-node/<engine>/, so only the first build needs the net
 cache is complete a start runs no Maven at all.
 
 Environment overrides:
-    SEARCH_NODE_JAVA   path to the java executable (else $JAVA_HOME/bin/java, else /usr/bin/java,
-                       else any JDK under /usr/lib/jvm in the engine's supported range)
+    SEARCH_NODE_JAVA   path to the java executable (else the first of $JAVA_HOME/bin/java, /usr/bin/java,
+                       the JDKs under /usr/lib/jvm whose version is in the engine's range:
+                       OpenSearch 11..25, Elasticsearch 9 21..25)
     SEARCH_NODE_HEAP   max heap, default 512m (min heap is half of it, at most 256m)
     SEARCH_NODE_MVN    path to mvn (else `mvn` on PATH)
 """
@@ -69,6 +72,7 @@ class Engine:
     java_min: int
     java_max: int  # newest major version known to work
     core_artifact: str  # path under the Maven repo; present => try an offline build first
+    jvm_extra: tuple[str, ...] = ()  # engine-specific JVM flags, after the common ones
 
     @property
     def project_dir(self) -> Path:
@@ -83,16 +87,22 @@ ENGINES = {
     # OpenSearch 2.19 supports Java 11..21 officially; 17 and 25 were both seen to start here.
     "opensearch": Engine("opensearch", "searchnode.OpenSearchTestNode", 11, 25,
                          "org/opensearch/opensearch"),
-    # Elasticsearch 7.10.2 shipped with JDK 15; verified here on 17 (and starts on 25).
-    "elasticsearch": Engine("elasticsearch", "searchnode.ElasticsearchTestNode", 11, 25,
-                            "org/elasticsearch/elasticsearch"),
+    # Elasticsearch 9 is compiled for Java 21 (verified here on Temurin 25). Native access and CLDR
+    # are what its own launcher passes (SystemJvmOptions), with ALL-UNNAMED because the jars are on
+    # the classpath, not the module path: Lucene and ES call restricted foreign-function methods, and
+    # ES formats dates with the CLDR locale data. The incubator module turns on Lucene's SIMD code
+    # (postings decoding, vectors); Lucene logs a warning asking for it otherwise.
+    "elasticsearch": Engine("elasticsearch", "searchnode.ElasticsearchTestNode", 21, 25,
+                            "org/elasticsearch/elasticsearch",
+                            ("--enable-native-access=ALL-UNNAMED",
+                             "--add-modules=jdk.incubator.vector",
+                             "-Djava.locale.providers=CLDR")),
 }
 
-# Engines the test suite runs against. Elasticsearch 7.10.2 (the newest that Maven Central
-# carries in runnable form, via org.codelibs) builds and starts, but it predates the
-# X-Elastic-Product header (7.14), so the official elasticsearch-py 8/9 refuses to talk to it.
-# We never fake that header: the node stays buildable for manual checks only.
-SUPPORTED_ENGINES = ("opensearch",)
+# Engines the test suite runs against (tools/run_tests.py starts each and exports
+# <ENGINE>_TEST_URL). Elasticsearch is the real 9.5.x server, which sends X-Elastic-Product
+# itself, so the official elasticsearch-py 9 talks to it as to any other Elasticsearch.
+SUPPORTED_ENGINES = ("opensearch", "elasticsearch")
 
 
 def _engine(name: str) -> Engine:
@@ -292,7 +302,7 @@ def start_node(
     """Start a node whose files all live under data_dir; return (url, proc).
 
     port=0 lets the JVM bind an ephemeral port itself (no pick-then-bind race); the bound
-    port is reported back through a port file. Returns once GET / answers and cluster health
+    port is reported back through a port file. Returns once GET /_cluster/health answers
     is at least yellow. proc is a subprocess.Popen leading its own process group, with extra
     attributes: url, data_dir, log_path. Raises SearchNodeError (with the node log tail).
     """
@@ -305,7 +315,7 @@ def start_node(
     with contextlib.suppress(FileNotFoundError):
         port_file.unlink()
     log_path = home / "node.log"
-    cmd = [java, *_jvm_options(home), "-cp", os.pathsep.join(classpath), eng.main_class,
+    cmd = [java, *_jvm_options(home), *eng.jvm_extra, "-cp", os.pathsep.join(classpath), eng.main_class,
            "--home", str(home), "--http-port", str(int(port)), "--port-file", str(port_file)]
     for k, v in (settings or {}).items():
         cmd.append(f"-E{k}={v}")
@@ -333,15 +343,15 @@ def start_node(
                 if text.isdigit():
                     url = f"http://127.0.0.1:{int(text)}"
             if url is not None:
+                # Not GET /: on Elasticsearch 8+ that route belongs to the rest-root module, which
+                # is not on Maven Central; cluster health is the server's own on every engine.
                 try:
-                    status, _, _ = _http_json(url + "/", timeout=5)
-                    if status == 200:
-                        status, _, health = _http_json(
-                            url + "/_cluster/health?wait_for_status=yellow&timeout=30s", timeout=35)
-                        if status == 200 and health.get("status") in ("green", "yellow"):
-                            proc.url = url
-                            return url, proc
-                        last_err = f"cluster health: {health}"
+                    status, _, health = _http_json(
+                        url + "/_cluster/health?wait_for_status=yellow&timeout=30s", timeout=35)
+                    if status == 200 and health.get("status") in ("green", "yellow"):
+                        proc.url = url
+                        return url, proc
+                    last_err = f"cluster health: {health}"
                 except (urllib.error.URLError, OSError, ValueError) as e:
                     last_err = repr(e)
             time.sleep(0.25)
@@ -407,7 +417,14 @@ def stop_pid(pid: int, timeout: float = 30.0) -> bool:
 
 # ------------------------------------------------------------------------------- smoke check
 
-def smoke_check(url: str) -> dict:
+def smoke_check(url: str, engine: str = "opensearch") -> dict:
+    """The engine's smoke test; the result's "ok" says whether every required check passed."""
+    if engine == "elasticsearch":
+        return _smoke_elasticsearch(url)
+    return _smoke_opensearch(url)
+
+
+def _smoke_opensearch(url: str) -> dict:
     """Custom analyzer with asciifolding + lowercase + edge_ngram + synonym_graph, one doc, search."""
     def req(method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -458,6 +475,160 @@ def smoke_check(url: str) -> dict:
         "x_elastic_product": {k.lower(): v for k, v in headers.items()}.get("x-elastic-product"),
         "hits": hits,
         "ok": all(v == 1 for v in hits.values()),
+    }
+
+
+def _pom_version(engine: Engine) -> str | None:
+    """The engine version the pom pins (<elasticsearch.version>), i.e. what the node must report."""
+    m = re.search(rf"<{engine.name}\.version>([^<]+)</{engine.name}\.version>",
+                  (engine.project_dir / "pom.xml").read_text())
+    return m.group(1).strip() if m else None
+
+
+def _client_python() -> str:
+    venv = REPO_ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.is_file() else sys.executable
+
+
+# Run in the project's venv: the official client must accept the node on its own (product check).
+_CLIENT_INFO = """
+import json, sys
+import elasticsearch
+es = elasticsearch.Elasticsearch(sys.argv[1], request_timeout=30)
+health = es.cluster.health()
+nodes = es.nodes.info(node_id="_local", metric="_none")["nodes"]
+print(json.dumps({"client": elasticsearch.__versionstr__, "version": next(iter(nodes.values()))["version"],
+                  "health": health["status"]}))
+"""
+
+
+def _smoke_elasticsearch(url: str) -> dict:
+    """Elasticsearch 9 without analysis-common: what the app's mapping relies on, and what is missing.
+
+    Required (decide "ok"): the node reports the pom's version and the server itself sends
+    X-Elastic-Product: Elasticsearch; the official elasticsearch-py client (run by the project's
+    venv python) accepts the node (its product check) for cluster health and node info; a text field with the standard analyzer
+    and index_prefixes takes two documents that a prefix query (rewritten to the prefix field), a
+    fuzzy match and a terms aggregation all see; _analyze with standard + lowercase keeps Vietnamese
+    diacritics. Informational ("capabilities"): which custom analysis definitions the server accepts.
+    """
+    def req(method, path, body=None):
+        """(status, headers, json); HTTP errors are returned, not raised."""
+        data = json.dumps(body).encode() if body is not None else None
+        r = urllib.request.Request(url + path, data=data, method=method,
+                                   headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(r, timeout=30) as resp:
+                return resp.status, dict(resp.headers), json.loads(resp.read().decode() or "null")
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), json.loads(e.read().decode() or "null")
+
+    def error_reason(res) -> str:
+        err = (res or {}).get("error") if isinstance(res, dict) else None
+        if isinstance(err, dict):
+            root = (err.get("root_cause") or [err])[0]
+            return f"{root.get('type')}: {root.get('reason')}"
+        return str(res)[:300]
+
+    checks: dict[str, dict] = {}
+
+    def check(name: str, passed: bool, detail) -> None:
+        checks[name] = {"ok": bool(passed), "detail": detail}
+
+    expected = _pom_version(ENGINES["elasticsearch"])
+    # GET / belongs to the rest-root module, which is not on Maven Central (the node answers 405
+    # there); nothing of ours needs it. The version comes from the node info instead.
+    _, headers, info = req("GET", "/_nodes/_local?filter_path=nodes.*.version")
+    version = next(iter(info["nodes"].values()))["version"]
+    product = {k.lower(): v for k, v in headers.items()}.get("x-elastic-product")
+    check("version", version == expected, f"{version} (pom: {expected})")
+    check("x_elastic_product", product == "Elasticsearch", product)
+
+    try:
+        out = subprocess.run([_client_python(), "-c", _CLIENT_INFO, url], capture_output=True,
+                             text=True, timeout=120, stdin=subprocess.DEVNULL)
+        if out.returncode == 0:
+            client = json.loads(out.stdout.strip().splitlines()[-1])
+            check("official_client", client["version"] == version and client["health"] in ("green", "yellow"),
+                  client)
+        else:
+            check("official_client", False, (out.stderr.strip().splitlines() or ["no output"])[-1])
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        check("official_client", False, repr(e))
+
+    index = "search_node_smoke"
+    req("DELETE", f"/{index}")
+    status, _, res = req("PUT", f"/{index}", {
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+        "mappings": {"properties": {
+            "name": {"type": "text", "analyzer": "standard",
+                     "index_prefixes": {"min_chars": 1, "max_chars": 19}},
+            "category": {"type": "keyword"},
+        }},
+    })
+    check("create_index", status == 200, res if status == 200 else error_reason(res))
+    if status == 200:
+        for doc_id, name in (("1", "Mật ong rừng U Minh"), ("2", "Mật ong hoa cà phê")):
+            req("PUT", f"/{index}/_doc/{doc_id}", {"name": name, "category": "mat-ong"})
+        req("POST", f"/{index}/_refresh")
+
+        def hit_ids(query):
+            _, _, r = req("POST", f"/{index}/_search", {"query": query})
+            return sorted(h["_id"] for h in r.get("hits", {}).get("hits", [])) if "hits" in r else error_reason(r)
+
+        prefix = {"prefix": {"name": {"value": "mậ"}}}
+        found = hit_ids(prefix)
+        _, _, explained = req("POST", f"/{index}/_validate/query?explain=true", {"query": prefix})
+        rewritten = " ".join(e.get("explanation", "") for e in explained.get("explanations", []))
+        check("prefix_query", found == ["1", "2"] and "name._index_prefix" in rewritten,
+              {"hits": found, "rewritten": rewritten})
+        found = hit_ids({"match": {"name": {"query": "ongg", "fuzziness": "AUTO"}}})
+        check("fuzzy_match", found == ["1", "2"], {"hits": found})
+        _, _, r = req("POST", f"/{index}/_search",
+                      {"size": 0, "aggs": {"cat": {"terms": {"field": "category"}}}})
+        buckets = [(b["key"], b["doc_count"]) for b in r.get("aggregations", {}).get("cat", {}).get("buckets", [])]
+        check("terms_aggregation", buckets == [("mat-ong", 2)], buckets)
+    req("DELETE", f"/{index}")
+
+    _, _, r = req("POST", "/_analyze", {"tokenizer": "standard", "filter": ["lowercase"], "text": "Mật Ong"})
+    tokens = [t["token"] for t in r.get("tokens", [])] if "tokens" in r else error_reason(r)
+    check("analyze_lowercase", tokens == ["mật", "ong"], tokens)
+
+    # Informational: what the lead may and may not put in the app's mapping on this node.
+    capabilities: dict[str, str] = {}
+    probe = "search_node_probe"
+    for name, analysis, mapping in (
+        ("custom_analyzer_standard_lowercase",
+         {"analyzer": {"folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]}}},
+         {"properties": {"t": {"type": "text", "analyzer": "folded"}}}),
+        ("keyword_normalizer_lowercase",
+         {"normalizer": {"lc": {"type": "custom", "filter": ["lowercase"]}}},
+         {"properties": {"k": {"type": "keyword", "normalizer": "lc"}}}),
+    ):
+        req("DELETE", f"/{probe}")
+        status, _, r = req("PUT", f"/{probe}", {"settings": {"number_of_shards": 1, "number_of_replicas": 0,
+                                                            "analysis": analysis}, "mappings": mapping})
+        capabilities[name] = "accepted" if status == 200 else f"rejected: {error_reason(r)}"
+    req("DELETE", f"/{probe}")
+    for name, definition in (
+        ("asciifolding", "asciifolding"),
+        ("edge_ngram", {"type": "edge_ngram", "min_gram": 1, "max_gram": 5}),
+        ("ngram", {"type": "ngram", "min_gram": 2, "max_gram": 3}),
+        ("synonym_graph", {"type": "synonym_graph", "synonyms": ["sofa, couch"]}),
+        ("synonym", {"type": "synonym", "synonyms": ["sofa, couch"]}),
+        ("word_delimiter_graph", "word_delimiter_graph"),
+        ("stop", {"type": "stop", "stopwords": ["và"]}),
+        ("shingle", {"type": "shingle"}),
+    ):
+        status, _, r = req("POST", "/_analyze", {"tokenizer": "standard", "filter": [definition], "text": "Crème sofa và"})
+        capabilities[f"filter:{name}"] = "available" if status == 200 else f"missing: {error_reason(r)}"
+
+    return {
+        "version": version,
+        "x_elastic_product": product,
+        "checks": checks,
+        "capabilities": capabilities,
+        "ok": all(c["ok"] for c in checks.values()),
     }
 
 
@@ -513,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
                 url, proc = start_node(args.engine, d)
                 started = time.monotonic() - t0
                 try:
-                    result = smoke_check(url)
+                    result = smoke_check(url, args.engine)
                     rss_kb = None
                     with contextlib.suppress(OSError):
                         m = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{proc.pid}/status").read_text())
@@ -522,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
                     stop_node(proc)
                 result.update(url=url, start_seconds=round(started, 1),
                               rss_mb=round(rss_kb / 1024) if rss_kb else None)
-                print(json.dumps(result, indent=2))
+                print(json.dumps(result, indent=2, ensure_ascii=False))
                 return 0 if result["ok"] else 1
     except SearchNodeError as e:
         print(f"search_node: {e}", file=sys.stderr)

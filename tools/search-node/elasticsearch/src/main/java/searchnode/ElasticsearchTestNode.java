@@ -1,13 +1,11 @@
 package searchnode;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,18 +13,18 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.elasticsearch.cluster.service.ClusterService;
 import org.elasticsearch.common.logging.LogConfigurator;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.env.Environment;
 import org.elasticsearch.http.HttpServerTransport;
+import org.elasticsearch.node.ClasspathPluginsNode;
 import org.elasticsearch.node.InternalSettingsPreparer;
 import org.elasticsearch.node.Node;
 import org.elasticsearch.plugins.Plugin;
 
 /**
- * A single embedded Elasticsearch node for tests: plain HTTP on 127.0.0.1, single-node discovery,
- * modules loaded as classpath plugins (no distribution tarball, no security plugin).
+ * A single embedded Elasticsearch 9 node for tests: plain HTTP on 127.0.0.1, single-node discovery,
+ * the netty4 module loaded as a classpath plugin (no distribution tarball, no x-pack/security).
  *
  * <pre>
  * java -cp CLASSPATH searchnode.ElasticsearchTestNode --home DIR [--http-port N] [--port-file FILE]
@@ -35,18 +33,21 @@ import org.elasticsearch.plugins.Plugin;
  *
  * --http-port 0 (the default) binds an ephemeral port; the port actually bound is written to
  * --port-file (atomically) once the node has started, and printed on stdout.
+ *
+ * <p>Like a node in Elasticsearch's own in-process tests (ESSingleNodeTestCase / InternalTestCluster),
+ * no entitlement agent is installed: the test framework only installs it when
+ * {@code es.entitlement.enableForTests=true}, which it is not by default. Bootstrap checks are not
+ * run either (they are production-mode checks; the node binds loopback only).
  */
 public final class ElasticsearchTestNode {
 
     /** Module plugins loaded from the classpath; a class that is missing is skipped with a warning. */
     static final String[] PLUGINS = {
-        "org.elasticsearch.transport.Netty4Plugin", // HTTP + transport
-        "org.elasticsearch.analysis.common.CommonAnalysisPlugin", // asciifolding, edge_ngram, synonym_graph, ...
-        "org.elasticsearch.index.mapper.MapperExtrasPlugin", // search_as_you_type, scaled_float, rank_feature
-        "org.elasticsearch.index.reindex.ReindexPlugin", // _reindex, _update_by_query, _delete_by_query
+        "org.elasticsearch.transport.netty4.Netty4Plugin", // HTTP + transport
     };
 
     static final String NODE_NAME = "search-test-node";
+    static final String CLUSTER_NAME = "search-test";
 
     private static final String LOG4J2 = String.join("\n",
         "status = error",
@@ -56,21 +57,23 @@ public final class ElasticsearchTestNode {
         "appender.console.layout.pattern = [%d{ISO8601}][%-5p][%-25c{1.}] %m%n",
         "rootLogger.level = info",
         "rootLogger.appenderRef.console.ref = console",
+        // deprecation warnings still reach the client as HTTP Warning headers; keep node.log short
         "logger.deprecation.name = org.elasticsearch.deprecation",
         "logger.deprecation.level = error",
+        // see NATIVE_LIBS_NOTE: the missing native libraries are expected, not worth a stack trace per start
+        "logger.nativeaccess.name = org.elasticsearch.nativeaccess.NativeAccess",
+        "logger.nativeaccess.level = error",
         "");
 
-    /** Node subclass only to reach the protected constructor that takes classpath plugins. */
-    static final class TestNode extends Node {
-        TestNode(Environment env, Collection<Class<? extends Plugin>> plugins) {
-            super(env, plugins, true);
-        }
-
-        @Override
-        protected void configureNodeAndClusterIdStateListener(ClusterService clusterService) {
-            // log4j node/cluster id pattern converters are not used
-        }
-    }
+    /**
+     * Elasticsearch's native libraries (libzstd, libvec) ship only inside the distribution tarball, not
+     * on Maven Central, and its native layer loads all of them or none. Without them the server falls back
+     * to pure Java (as it does on unsupported platforms): only index.codec=best_compression (zstd) and
+     * memory locking are unavailable, and vector similarity runs in Java instead of SIMD C code.
+     */
+    static final String NATIVE_LIBS_NOTE =
+        "search-node: no Elasticsearch native libraries (libzstd/libvec are not on Maven Central): native methods "
+            + "disabled, index.codec=best_compression unavailable";
 
     public static void main(String[] args) throws Exception {
         Path home = null;
@@ -98,6 +101,12 @@ public final class ElasticsearchTestNode {
             System.exit(2);
         }
 
+        // A thread dying silently would leave a half-working node behind; make it visible in node.log.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            System.err.println("search-node: uncaught exception in thread " + thread.getName());
+            e.printStackTrace();
+        });
+
         try {
             final Node node = startNode(home, httpPort, extra);
             HttpServerTransport http = node.injector().getInstance(HttpServerTransport.class);
@@ -112,7 +121,9 @@ public final class ElasticsearchTestNode {
 
             final CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                // the same order as Elasticsearch's own shutdown hook: drain, close, wait
                 try {
+                    node.prepareForClose();
                     node.close();
                     node.awaitClose(20, TimeUnit.SECONDS);
                 } catch (Exception e) {
@@ -137,6 +148,14 @@ public final class ElasticsearchTestNode {
         for (Path p : new Path[] {config, data, logs, home.resolve("modules"), home.resolve("plugins")}) {
             Files.createDirectories(p);
         }
+        // Without es.nativelibs.path the native loader looks under ${es.path.home}, a property only the
+        // distribution's launcher sets, and fails with a NullPointerException; point it at an empty dir.
+        if (System.getProperty("es.nativelibs.path") == null) {
+            Path nativeDir = home.resolve("native");
+            Files.createDirectories(nativeDir);
+            System.setProperty("es.nativelibs.path", nativeDir.toString());
+            System.out.println(NATIVE_LIBS_NOTE);
+        }
         Path log4j = config.resolve("log4j2.properties");
         if (!Files.exists(log4j)) {
             Files.write(log4j, LOG4J2.getBytes(StandardCharsets.UTF_8));
@@ -146,7 +165,7 @@ public final class ElasticsearchTestNode {
             .put("path.home", home.toString())
             .put("path.data", data.toString())
             .put("path.logs", logs.toString())
-            .put("cluster.name", "search-test")
+            .put("cluster.name", CLUSTER_NAME)
             .put("node.name", NODE_NAME)
             .put("discovery.type", "single-node")
             .put("network.host", "127.0.0.1")
@@ -154,6 +173,7 @@ public final class ElasticsearchTestNode {
             .put("transport.port", "0")
             // tests run on small/full disks: never flip indices read-only
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
+            // the heap is small and the GC serial: count what requests reserve, not the whole heap
             .put("indices.breaker.total.use_real_memory", false);
         for (Map.Entry<String, String> e : extra.entrySet()) {
             b.put(e.getKey(), e.getValue());
@@ -162,7 +182,10 @@ public final class ElasticsearchTestNode {
         Environment env = InternalSettingsPreparer.prepareEnvironment(
             b.build(), Collections.emptyMap(), config, () -> NODE_NAME);
         LogConfigurator.registerErrorListener();
-        LogConfigurator.configure(env);
+        // an -Ecluster.name=/-Enode.name= given on the command line wins, in the log too
+        LogConfigurator.setClusterName(env.settings().get("cluster.name", CLUSTER_NAME));
+        LogConfigurator.setNodeName(env.settings().get("node.name", NODE_NAME));
+        LogConfigurator.configure(env, true);
 
         List<Class<? extends Plugin>> plugins = new ArrayList<>();
         for (String name : PLUGINS) {
@@ -172,7 +195,7 @@ public final class ElasticsearchTestNode {
                 System.err.println("search-node: plugin class not on classpath, skipped: " + name);
             }
         }
-        Node node = new TestNode(env, plugins);
+        Node node = new ClasspathPluginsNode(env, plugins);
         node.start();
         return node;
     }
