@@ -1,7 +1,8 @@
 """The embedded backend: SQLite FTS5 in files of its own (next to SEARCH_EMBEDDED_PATH), no server.
 
 The file at SEARCH_EMBEDDED_PATH holds a `meta` table naming the current *generation*; each
-generation is a file of its own (`search-<g>.sqlite`: tables docs, fts, cats, certs, vocab). A
+generation is a file of its own (`search-<g>.sqlite`: tables docs, fts, facts, cats, certs, vocab,
+changes). A
 rebuild fills a new generation file (journaling off: nobody reads it yet) while searches keep
 reading the current one, then swaps the pointer in one transaction (the embedded twin of the
 engine's alias swap) and deletes the old file. Every search reads the pointer, then runs in one
@@ -10,16 +11,27 @@ read transaction on that generation.
 Matching: every folded query word must appear in the folded columns (title, origin, category,
 shop, description), the last word as a prefix; synonyms become OR groups at query time. The same
 words in their exact (diacritic) form, in title/origin/category, add to the score, so "mật ong"
-ranks "Mật ong" above "mát". Facets are counted by SQL over the match set."""
+ranks "Mật ong" above "mát".
+
+SQLite finds the matching ids (FTS5 and the filters); ranking, paging and facets are done in Python
+over columns kept in memory per generation (`_Columns`: sort keys, boosts, and one bitmap per facet
+value), because counting facets row by row in SQL costs about a microsecond per row and facet, and
+broad queries match tens of thousands of rows. Every write logs the ids it touched in `changes`
+with a sequence number; a search reads the sequence in its own read transaction and uses (or
+patches) the columns of exactly that state, so counts and pages stay exact."""
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import math
 import os
+import re
 import secrets
 import sqlite3
 import threading
+from collections import Counter
+from itertools import compress, filterfalse
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +41,7 @@ from . import text as vi
 from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
                     SearchResult, encode_cursor, valid_stars)
 
-SCHEMA_VERSION = 4  # bump when the tables or the FTS columns change: a rebuild follows
+SCHEMA_VERSION = 5  # bump when the tables or the FTS columns change: a rebuild follows
 KIND = "embedded"
 # bm25 weights of the FTS columns, in order.
 COLUMNS = ("t_exact", "t_fold", "o_exact", "o_fold", "s_fold", "d_fold")
@@ -38,7 +50,6 @@ FOLDED_COLUMNS = "{t_fold o_fold s_fold d_fold}"
 EXACT_COLUMNS = "{t_exact o_exact}"
 PREFIX_COLUMNS = "{t_fold o_fold s_fold}"
 FACET_SIZE = 20
-CERT_BITS = 62  # certifications beyond the 62nd distinct one are counted by a join instead
 
 DOC_COLUMNS = ("id", "title", "slug", "description", "price_vnd", "unit", "in_stock", "shop_id", "shop_slug",
                "shop_name", "category_id", "origin", "origin_key", "ocop_stars", "ocop_expires_on",
@@ -62,7 +73,8 @@ def fts_expressions(query: SearchQuery) -> dict[str, str] | None:
     branch only adds score: every document it matches is also matched by the folded branch (same
     words, prefix only where the folded branch allows it), so the match set is the folded one's.
     "title" (every word in the title) and "exact" (every word with its marks) rank very broad
-    queries without bm25."""
+    queries without bm25. "folded" is "match" without its exact branch: searches that need the
+    exact matches anyway take the union of the two, which costs FTS5 less than the OR."""
     words = vi.folded_tokens(query.text)
     if not words:
         return None
@@ -86,6 +98,8 @@ def fts_expressions(query: SearchQuery) -> dict[str, str] | None:
         if last_prefix:
             exact_parts[-1] += "*"
         out["exact"] = f"{EXACT_COLUMNS} : ({joiner.join(exact_parts)})"
+    out["folded"] = out["match"]
+    if "exact" in out:
         out["match"] += " OR " + out["exact"]
     return out
 
@@ -102,6 +116,11 @@ class EmbeddedBackend:
         self.path = str(path)
         self.bm25_limit = bm25_limit  # above this many text matches, rank without bm25 (see _Search)
         self._local = threading.local()
+        # In-memory columns of the generations searched lately, shared by the threads of a process:
+        # {generation: [_Columns of recent change sequences, oldest first]}.
+        self._columns: dict[str, list[_Columns]] = {}
+        self._columns_lock = threading.Lock()
+        self._columns_pid = os.getpid()
 
     # --- connections ------------------------------------------------------------------------------
     # The meta file (SEARCH_EMBEDDED_PATH) names the current generation; each generation is a file
@@ -151,6 +170,8 @@ class EmbeddedBackend:
     def close(self) -> None:
         local = self._state()
         self._forget(set())
+        with self._columns_lock:
+            self._columns = {}
         if local.meta is not None:
             local.meta.close()
             local.meta = None
@@ -218,15 +239,16 @@ class EmbeddedBackend:
                 ocop_expires_on TEXT, certifications TEXT NOT NULL, sales_count INTEGER NOT NULL,
                 sales_boost REAL NOT NULL, published_at TEXT NOT NULL, image_key TEXT, image_w INTEGER,
                 image_h INTEGER)""")
-            # The narrow table every search joins its matches with: filters, sorts, facets, boosts.
+            # The narrow table filters join the matches with, and what the in-memory columns are read from.
             c.execute("""CREATE TABLE facts (
                 id INTEGER PRIMARY KEY, price INTEGER NOT NULL, published TEXT NOT NULL, shop_id INTEGER NOT NULL,
                 category_id INTEGER NOT NULL, origin_key TEXT, origin_id INTEGER, in_stock INTEGER NOT NULL,
-                stars INTEGER, expires TEXT, certbits INTEGER NOT NULL, boost REAL NOT NULL)""")
-            # Small dictionaries so that facets group integers: spellings of origins, certifications as bits.
+                stars INTEGER, expires TEXT, boost REAL NOT NULL)""")
+            # Spellings of origins, so that the origin facet counts integers.
             c.execute("CREATE TABLE origins (id INTEGER PRIMARY KEY, key TEXT NOT NULL, label TEXT NOT NULL, "
                       "UNIQUE (key, label))")
-            c.execute("CREATE TABLE cert_bits (id INTEGER PRIMARY KEY, cert TEXT NOT NULL UNIQUE)")
+            # The ids every write touched, with its sequence number: how searches keep their columns current.
+            c.execute("CREATE TABLE changes (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
             c.execute("CREATE TABLE cats (category_id INTEGER NOT NULL, doc_id INTEGER NOT NULL, "
                       "PRIMARY KEY (category_id, doc_id)) WITHOUT ROWID")
             c.execute("CREATE TABLE certs (cert TEXT NOT NULL, doc_id INTEGER NOT NULL, "
@@ -246,6 +268,7 @@ class EmbeddedBackend:
             c.execute("CREATE INDEX facts_origin ON facts (origin_key)")
             c.execute("CREATE INDEX cats_doc ON cats (doc_id, category_id)")
             c.execute("CREATE INDEX certs_doc ON certs (doc_id, cert)")
+            c.execute("CREATE INDEX changes_seq ON changes (seq)")
             c.execute("INSERT INTO fts (fts) VALUES ('optimize')")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA journal_mode=WAL")
@@ -300,8 +323,40 @@ class EmbeddedBackend:
         opened = self._open_current("BEGIN")
         if opened is None:
             return SearchResult(total=0, hits=[], backend=KIND, facets=_empty_facets() if query.facets else {})
-        with opened[1] as conn:
-            return _Search(conn, query, self.bm25_limit).run()
+        g, transaction = opened
+        with transaction as conn:
+            return _Search(conn, query, self.bm25_limit, self._columns_of(conn, g)).run()
+
+    def _columns_of(self, conn: sqlite3.Connection, g: str) -> _Columns:
+        """The in-memory columns of generation g as this read transaction sees it.
+
+        The change sequence is read inside the transaction, so the columns match its snapshot
+        exactly: the version with that sequence if one is kept, else the newest older one patched
+        with the ids changed since (or, after many changes, a fresh load). A few versions are kept
+        because a transaction that began just before a write still needs the older one."""
+        seq = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        if self._columns_pid != os.getpid():  # forked: the lock may have been held by a thread that is gone
+            self._columns, self._columns_lock, self._columns_pid = {}, threading.Lock(), os.getpid()
+        with self._columns_lock:
+            versions = self._columns.get(g, [])
+            for version in versions:
+                if version.seq == seq:
+                    return version
+            older = [v for v in versions if v.seq < seq]
+        columns = None
+        if older:
+            base = older[-1]
+            changed = [row[0] for row in conn.execute("SELECT id FROM changes WHERE seq > ?", (base.seq,))]
+            if len(changed) <= max(1000, base.docs // 4):
+                columns = base.patched(conn, seq, changed)
+        if columns is None:
+            columns = _Columns.load(conn, seq)
+        with self._columns_lock:
+            versions = sorted([v for v in self._columns.get(g, []) if v.seq != seq] + [columns], key=lambda v: v.seq)
+            # Only the generation searched now (and the one before, while a swap settles) is kept.
+            others = [(k, v) for k, v in self._columns.items() if k != g][-1:]
+            self._columns = dict(others + [(g, versions[-3:])])
+        return columns
 
     def suggest(self, query: SearchQuery, shops: int = 3, sample: int = 300) -> tuple[list[Hit], list[int]]:
         """Products and shops for the box, cheaply: the newest `sample` listings whose title matches
@@ -377,6 +432,9 @@ class EmbeddedBackend:
 
 def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) -> None:
     ids = [d["id"] for d in docs] + list(delete_ids)
+    # Searches see the new sequence and patch their in-memory columns with these ids (see _Columns).
+    seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM changes").fetchone()[0]
+    conn.executemany("INSERT OR REPLACE INTO changes (id, seq) VALUES (?, ?)", [(i, seq) for i in ids])
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
@@ -389,17 +447,13 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
         return
     origins = {(d["origin_key"], d["origin"]) for d in docs if d["origin_key"]}
     conn.executemany("INSERT OR IGNORE INTO origins (key, label) VALUES (?, ?)", sorted(origins))
-    certs = {c for d in docs for c in d["certifications"]}
-    conn.executemany("INSERT OR IGNORE INTO cert_bits (cert) VALUES (?)", [(c,) for c in sorted(certs)])
     origin_ids = {(key, label): oid for oid, key, label in conn.execute("SELECT id, key, label FROM origins")} \
         if origins else {}
-    bits = {cert: 1 << (cid - 1) for cid, cert in conn.execute("SELECT id, cert FROM cert_bits") if cid <= CERT_BITS} \
-        if certs else {}
     conn.executemany(f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})",
                      [_doc_row(d) for d in docs])
     conn.executemany("INSERT INTO facts (id, price, published, shop_id, category_id, origin_key, origin_id, in_stock, "
-                     "stars, expires, certbits, boost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     [_facts_row(d, origin_ids, bits) for d in docs])
+                     "stars, expires, boost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     [_facts_row(d, origin_ids) for d in docs])
     conn.executemany(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [_fts_row(d) for d in docs])
     conn.executemany("INSERT OR IGNORE INTO cats (category_id, doc_id) VALUES (?, ?)",
@@ -429,15 +483,12 @@ def _doc_row(d: dict) -> tuple:
     return tuple(values.get(column) for column in DOC_COLUMNS)
 
 
-def _facts_row(d: dict, origin_ids: dict, bits: dict) -> tuple:
+def _facts_row(d: dict, origin_ids: dict) -> tuple:
     # The static part of the boost; the OCOP part depends on today's date and is added per query.
     boost = 1 + (BOOST_IN_STOCK if d["in_stock"] else 0) + BOOST_SALES * math.log1p(d["sales_count"])
-    certbits = 0
-    for cert in d["certifications"]:
-        certbits |= bits.get(cert, 0)
     return (d["id"], d["price_vnd"], d["published_at"], d["shop_id"], d["category_id"], d["origin_key"],
             origin_ids.get((d["origin_key"], d["origin"])), 1 if d["in_stock"] else 0, d["ocop_stars"],
-            d["ocop_expires_on"], certbits, boost)
+            d["ocop_expires_on"], boost)
 
 
 def _fts_row(d: dict) -> tuple:
@@ -451,26 +502,208 @@ def _empty_facets() -> dict:
             "in_stock": 0}
 
 
-_SORTS = {
-    # sort: (ORDER BY, key column, direction of "after")
-    "relevance": ("score DESC, id DESC", "score", "<"),
-    "price_asc": ("price ASC, id ASC", "price", ">"),
-    "price_desc": ("price DESC, id DESC", "price", "<"),
-    "newest": ("published DESC, id DESC", "published", "<"),
-}
+_FACTS = "SELECT id, price, published, shop_id, category_id, origin_id, in_stock, stars, expires, boost FROM facts"
+_BITS = bytes(1 << n for n in range(8))
+_NUMERIC = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _bitmap(ids, top: int | None = None) -> int:
+    """A set of ids as the bits of one integer: intersecting two sets and counting the result then
+    costs microseconds for the whole index instead of a step per matching row."""
+    if not ids:
+        return 0
+    bits = bytearray(((max(ids) if top is None else top) >> 3) + 1)
+    for i in ids:
+        bits[i >> 3] |= _BITS[i & 7]
+    return int.from_bytes(bits, "little")
+
+
+class _Columns:
+    """What ranking, paging and facets need of every document of one generation at one change
+    sequence, indexed by document id. Never modified once built (a later sequence gets a patched
+    copy), so the threads of a process share it without locks.
+
+    price, shop, boost (its static part), published: lists (not arrays: reading an array makes a
+    new object each time, while the same shop or price is one shared int here, which makes the
+    Counter of shops and the comparisons cheaper); stock: a byte per id (1: in stock), to filter; starred: {id: (stars, expires)}, for the OCOP part of the boost, the
+    OCOP facet and filter, which depend on the query's date (see `dated`); in_stock, prices (one
+    per PRICE_BUCKETS), category (by leaf id), origin (by origin id), cert (by name): bitmaps of
+    document ids."""
+
+    def __init__(self, seq: int):
+        self.seq = seq
+        self.docs = 0  # as loaded; only decides when patching costs more than loading again
+        self.price: list[int] = []
+        self.shop: list[int] = []
+        self.boost: list[float] = []
+        self.published: list[str | None] = []
+        self.shared: dict[int, int] = {}  # one object per distinct price or shop id (shared by versions)
+        self.stock = bytearray()
+        self.starred: dict[int, tuple[int, str]] = {}
+        self.in_stock, self.prices = 0, [0] * len(PRICE_BUCKETS)
+        self.category: dict[int, int] = {}
+        self.origin: dict[int, int] = {}
+        self.cert: dict[str, int] = {}
+        self._dated: dict[str, tuple[list[float], dict[int, int], dict[int, int]]] = {}
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, seq: int) -> _Columns:
+        columns = cls(seq)
+        columns._grow(conn.execute("SELECT coalesce(max(id), 0) FROM facts").fetchone()[0])
+        columns.docs = columns._merge(conn.execute(_FACTS), conn.execute("SELECT cert, doc_id FROM certs"), 0)
+        return columns
+
+    def patched(self, conn: sqlite3.Connection, seq: int, changed: list[int]) -> _Columns:
+        """A copy with the documents in `changed` read again (those no longer in facts are gone)."""
+        new = _Columns(seq)
+        new.docs, new.shared = self.docs, self.shared
+        new.price, new.shop, new.boost, new.published = self.price[:], self.shop[:], self.boost[:], self.published[:]
+        new.stock = bytearray(self.stock)
+        new.starred = {i: v for i, v in self.starred.items()}
+        for i in changed:
+            new.starred.pop(i, None)
+        new.in_stock, new.prices = self.in_stock, list(self.prices)
+        new.category, new.origin, new.cert = dict(self.category), dict(self.origin), dict(self.cert)
+        rows, certs = [], []
+        for start in range(0, len(changed), 500):
+            chunk = changed[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += conn.execute(f"{_FACTS} WHERE id IN ({marks})", chunk).fetchall()
+            certs += conn.execute(f"SELECT cert, doc_id FROM certs WHERE doc_id IN ({marks})", chunk).fetchall()
+        if changed:
+            new._grow(max(changed))
+        new._merge(rows, certs, _bitmap(changed))
+        return new
+
+    def _grow(self, top: int) -> None:
+        more = top + 1 - len(self.price)
+        if more > 0:
+            for column in (self.price, self.shop, self.boost, self.published):
+                column.extend([None] * more)
+            self.stock.extend(bytes(more))
+
+    def _merge(self, rows, cert_rows, replaced: int) -> int:
+        """Write facts rows into the lists and their ids into the bitmaps, after clearing the
+        `replaced` ids from every bitmap. Returns the number of rows."""
+        price, shop, boost, published, starred, flags = (self.price, self.shop, self.boost, self.published,
+                                                         self.starred, self.stock)
+        shared = self.shared.setdefault
+        stock: list[int] = []
+        buckets: list[list[int]] = [[] for _ in PRICE_BUCKETS]
+        category: dict[int, list[int]] = {}
+        origin: dict[int, list[int]] = {}
+        cert: dict[str, list[int]] = {}
+        bounds = list(enumerate(PRICE_BUCKETS))
+        n = 0
+        for i, p, pub, s, cid, oid, in_stock, stars, expires, b in rows:
+            n += 1
+            price[i], shop[i], boost[i], published[i] = shared(p, p), shared(s, s), b, pub
+            if stars and expires is not None:
+                starred[i] = (stars, expires)
+            flags[i] = in_stock == 1
+            if in_stock == 1:
+                stock.append(i)
+            for index, (lo, hi) in bounds:
+                if p >= lo and (hi is None or p < hi):
+                    buckets[index].append(i)
+            category.setdefault(cid, []).append(i)
+            if oid is not None:
+                origin.setdefault(oid, []).append(i)
+        for name, i in cert_rows:
+            cert.setdefault(name, []).append(i)
+        keep = ~replaced
+        self.in_stock = (self.in_stock & keep) | _bitmap(stock)
+        self.prices = [(old & keep) | _bitmap(ids) for old, ids in zip(self.prices, buckets)]
+        for family, new in ((self.category, category), (self.origin, origin), (self.cert, cert)):
+            if replaced:
+                for value in list(family):
+                    family[value] &= keep
+                    if not family[value]:
+                        del family[value]
+            for value, ids in new.items():
+                family[value] = family.get(value, 0) | _bitmap(ids)
+        return n
+
+    def dated(self, today: str) -> tuple[list[float], dict[int, int], dict[int, int]]:
+        """For the query's date (ISO): the whole boost by id, {stars: bitmap} and {id: stars} of
+        the valid OCOP ratings (expiry after that date). The boost is computed as SQL did,
+        f.boost + 0.06 * stars, in doubles."""
+        got = self._dated.get(today)
+        if got is None:
+            boost = list(self.boost)
+            stars: dict[int, list[int]] = {}
+            valid: dict[int, int] = {}
+            for i, (n, expires) in self.starred.items():
+                if expires > today:
+                    boost[i] = self.boost[i] + BOOST_OCOP_PER_STAR * n
+                    stars.setdefault(n, []).append(i)
+                    valid[i] = n
+            got = (boost, {n: _bitmap(ids) for n, ids in stars.items()}, valid)
+            if len(self._dated) >= 4:
+                self._dated.clear()
+            self._dated[today] = got
+        return got
+
+
+def _sql_value(value, numeric: bool):
+    """A cursor value as SQLite compared it with a numeric (score, price, id) or a text (published)
+    column: a bound value takes the column's affinity. Returns (class, value), class 0 for numbers
+    and 1 for text (numbers sort first), or None where SQL compared with NULL (nothing matches)."""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, float) and value != value:
+        return None  # NaN is bound as NULL
+    if isinstance(value, (int, float)):
+        return (0, value) if numeric else (1, str(value))
+    if isinstance(value, str):
+        if numeric and _NUMERIC.fullmatch(value):
+            text = value.strip()
+            return (0, float(text) if any(c in text for c in ".eE") else int(text))
+        return (1, value)
+    return None
+
+
+def _tiers(ids: list[int], title: set[int], exact: set[int]) -> tuple[list[int], ...]:
+    """The ids (ascending) split by 1 + (in title) + 2 * (in exact), each part ascending: set
+    membership filtered at C speed, skipping the passes an empty set makes needless."""
+    if not title and not exact:
+        return ids, [], [], []
+    lifted = title | exact
+    upper = list(filter(lifted.__contains__, ids))
+    rest = list(filterfalse(lifted.__contains__, ids)) if len(upper) < len(ids) else []
+    if not exact:
+        return rest, upper, [], []
+    if not title:
+        return rest, [], upper, []
+    return (rest, list(filterfalse(exact.__contains__, upper)), list(filterfalse(title.__contains__, upper)),
+            list(filter((title & exact).__contains__, upper)))
+
+
+def _first(ids: list[int], k: int, value, descending: bool, after) -> list[int]:
+    """The first k of `ids` (ascending) ordered by (value(id), id), both descending or both
+    ascending, among those `after` keeps. heapq keeps the input order among equal values, so
+    reversed input breaks ties by id descending."""
+    if after is not None:
+        ids = [i for i in ids if after(value(i), i)]
+    if descending:
+        return heapq.nlargest(k, reversed(ids), key=value)
+    return heapq.nsmallest(k, ids, key=value)
 
 
 class _Search:
     """One search inside an open read transaction on the current generation.
 
-    The filtered matches go once into a temporary table (id, sort keys, facet columns), then the
-    page and every facet are read from it. Relevance is bm25 (weighted columns) x boosts; above
-    `bm25_limit` text matches (a query like "c" or "mat"), bm25 over every match costs more than
-    it tells, so those are ranked by tiers instead: all words in the exact form, all words in the
-    title, anywhere — x the same boosts."""
+    SQLite says which documents match (FTS5 for the words, the facts table for the filters) as one
+    group_concat of ids, which costs a fraction of fetching a row per match; the page and every
+    facet are then computed over the in-memory columns (see _Columns). Relevance is bm25 (weighted
+    columns) x boosts; above `bm25_limit` text matches (a query like "c" or "mat"), bm25 over every
+    match costs more than it tells, so those are ranked by tiers instead: all words in the exact
+    form, all words in the title, anywhere — x the same boosts. Scores are the same double
+    arithmetic the SQL of earlier versions did, so order, ties and cursors are unchanged."""
 
-    def __init__(self, conn: sqlite3.Connection, query: SearchQuery, bm25_limit: int = 5000):
-        self.conn, self.q, self.bm25_limit = conn, query, bm25_limit
+    def __init__(self, conn: sqlite3.Connection, query: SearchQuery, bm25_limit: int = 5000,
+                 columns: _Columns | None = None):
+        self.conn, self.q, self.bm25_limit, self.columns = conn, query, bm25_limit, columns
         self.params: dict = {"today": query.today.isoformat()}
 
     def _filters(self) -> str:
@@ -500,62 +733,136 @@ class _Search:
             where.append("f.in_stock = 1")
         return " AND ".join(where)
 
-    def _base(self) -> str:
-        """SELECT of the filtered matches with what sorting, paging and facets need."""
-        stars = "(CASE WHEN f.expires > :today THEN coalesce(f.stars, 0) ELSE 0 END)"
-        boost = f"(f.boost + {BOOST_OCOP_PER_STAR} * {stars})"
-        columns = (f"f.price AS price, f.published AS published, f.shop_id AS shop_id, f.category_id AS category_id, "
-                   f"f.origin_id AS origin_id, f.in_stock AS in_stock, {stars} AS stars, f.certbits AS certbits")
-        relevance = self.q.sort == "relevance"
-        expressions = fts_expressions(self.q)
+    def _ids(self, sql: str, params: dict | tuple | None = None) -> list[int]:
+        """Ascending ids from `SELECT group_concat(<id>) ...` (parsed as JSON: C speed)."""
+        text = self.conn.execute(sql, self.params if params is None else params).fetchone()[0]
+        if not text:
+            return []
+        ids = json.loads("[" + text + "]")
+        ids.sort()  # ascending already in practice: then a linear check
+        return ids
+
+    def _kept(self, ids: list[int] | None, valid: dict[int, int]) -> list[int]:
+        """The ids (ascending) that pass the filters, as _filters() says in SQL: category, origin,
+        certification and shop as the sets SQL reads off their indexes, the rest over the columns.
+        `ids` None: among all documents (no words to match)."""
+        q, columns = self.q, self.columns
+        for sql, value in (("SELECT group_concat(doc_id) FROM cats WHERE category_id = ?", q.category_id),
+                           ("SELECT group_concat(id) FROM facts WHERE origin_key = ?", q.origin_key or None),
+                           ("SELECT group_concat(doc_id) FROM certs WHERE cert = ?", q.cert or None),
+                           ("SELECT group_concat(id) FROM facts WHERE shop_id = ?", q.shop_id)):
+            if value is not None:
+                found = self._ids(sql, (value,))
+                ids = found if ids is None else list(filter(set(found).__contains__, ids))
+        if ids is None:
+            ids = self._ids("SELECT group_concat(id) FROM facts")
+        if q.ocop_min:
+            least = q.ocop_min
+            ids = [i for i in ids if valid.get(i, 0) >= least]
+        price, least, most = columns.price, q.price_min, q.price_max
+        if least is not None and most is not None:
+            ids = [i for i in ids if least <= price[i] <= most]
+        elif least is not None:
+            ids = [i for i in ids if price[i] >= least]
+        elif most is not None:
+            ids = [i for i in ids if price[i] <= most]
+        if q.in_stock:
+            ids = list(compress(ids, map(columns.stock.__getitem__, ids)))
+        return ids
+
+    def _matches(self, boost: list[float], valid: dict[int, int]) -> tuple[list[int], list | None, list | None]:
+        """The ids of the filtered matches (ascending) and, for relevance with words, how to rank
+        them: `scored` [(bm25 score x boost, id)], or `tiers` [(factor, ids)]. Neither: by the
+        sort's column (the boost alone for relevance without words)."""
+        q = self.q
+        expressions = fts_expressions(q)
         if expressions is None:
-            return f"SELECT f.id AS id, {boost if relevance else '0'} AS score, {columns} FROM facts f WHERE {self._filters()}"
-        self.params["match"] = expressions["match"]
-        score = "0"
-        if relevance:
-            matches = self.conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (expressions["match"],)).fetchone()[0]
-            if matches <= self.bm25_limit:
-                weights = ", ".join(str(w) for w in WEIGHTS)
-                score = f"-bm25(fts, {weights}) * {boost}"
+            return self._kept(None, valid), None, None
+        matching = "SELECT group_concat(rowid) FROM fts WHERE fts MATCH ?"
+        if q.sort != "relevance":
+            return self._kept(self._ids(matching, (expressions["match"],)), valid), None, None
+        matched = self._ids(matching, (expressions["folded"],))
+        exact = set(self._ids(matching, (expressions["exact"],))) if "exact" in expressions else set()
+        extra = exact.difference(matched)  # usually none: the folded branch finds what the exact one does
+        if extra:
+            matched = sorted(matched + list(extra))
+        if len(matched) <= self.bm25_limit:
+            filters = self._filters()
+            if filters == "1":
+                source, where = "fts", "fts MATCH :match"
             else:
-                self.params["title"] = expressions["title"]
-                tiers = "1 + (f.id IN (SELECT rowid FROM fts WHERE fts MATCH :title))"
-                if "exact" in expressions:
-                    self.params["exact"] = expressions["exact"]
-                    tiers += " + 2 * (f.id IN (SELECT rowid FROM fts WHERE fts MATCH :exact))"
-                score = f"({tiers}) * {boost}"
-        return (f"SELECT f.id AS id, {score} AS score, {columns} "
-                f"FROM fts CROSS JOIN facts f ON f.id = fts.rowid WHERE fts MATCH :match AND {self._filters()}")
+                source, where = "fts CROSS JOIN facts f ON f.id = fts.rowid", f"fts MATCH :match AND {filters}"
+            self.params["match"] = expressions["match"]
+            weights = ", ".join(str(w) for w in WEIGHTS)
+            rows = self.conn.execute(f"SELECT fts.rowid, bm25(fts, {weights}) FROM {source} WHERE {where}",
+                                     self.params).fetchall()
+            return sorted(i for i, _ in rows), [(-b * boost[i], i) for i, b in rows], None
+        ids = self._kept(matched, valid)
+        title = set(self._ids(matching, (expressions["title"],)))
+        return ids, None, list(zip((1, 2, 3, 4), _tiers(ids, title, exact)))
+
+    def _after(self):
+        """The cursor as a predicate on (sort value, id): what comes after it in the sort order."""
+        q = self.q
+        if q.cursor is None:
+            return None
+        numeric, descending = q.sort != "newest", q.sort != "price_asc"
+        key, doc = _sql_value(q.cursor[0], numeric), _sql_value(q.cursor[1], True)
+        if key is None:
+            return lambda value, i: False
+        if key[0] != (0 if numeric else 1):
+            # The other class: numbers sort before text, so every value is before it (numeric
+            # column) or after it (text column), and none is equal.
+            passes = numeric == descending
+            return lambda value, i: passes
+        after_key = key[1]
+        if doc is None or doc[0] == 1:  # ids are numbers: before any text, never equal to NULL
+            tie = doc is not None and descending
+            if descending:
+                return lambda value, i: value < after_key or (value == after_key and tie)
+            return lambda value, i: value > after_key or (value == after_key and tie)
+        after_id = doc[1]
+        if descending:
+            return lambda value, i: value < after_key or (value == after_key and i < after_id)
+        return lambda value, i: value > after_key or (value == after_key and i > after_id)
+
+    def _ranked(self, ids: list[int], scored: list | None, tiers: list | None, boost: list[float], k: int) -> list[tuple]:
+        """The first k (sort value, id) in the query's order, after its cursor."""
+        q, after = self.q, self._after()
+        if q.sort == "relevance":
+            if scored is not None:
+                if after is not None:
+                    scored = [pair for pair in scored if after(*pair)]
+                return heapq.nlargest(k, scored)  # (score, id) descending: ties by id descending
+            if tiers is not None:
+                out = []
+                for factor, members in tiers:
+                    score = (lambda i, f=factor: f * boost[i])
+                    # Multiplying by a power of two keeps order and ties: the C getter orders as well.
+                    value = boost.__getitem__ if factor in (1, 2, 4) and after is None else score
+                    out += [(score(i), i) for i in _first(members, k, value, True, after)]
+                out.sort(reverse=True)  # each tier's first k hold the first k overall
+                return out[:k]
+            return [(boost[i], i) for i in _first(ids, k, boost.__getitem__, True, after)]
+        value = self.columns.price.__getitem__ if q.sort in ("price_asc", "price_desc") \
+            else self.columns.published.__getitem__
+        return [(value(i), i) for i in _first(ids, k, value, q.sort != "price_asc", after)]
 
     def run(self) -> SearchResult:
-        q, conn = self.q, self.conn
-        order, key, after = _SORTS[q.sort]
-        base = self._base()
-        if q.facets:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, score REAL, price INTEGER, "
-                         "published TEXT, shop_id INTEGER, category_id INTEGER, origin_id INTEGER, in_stock INTEGER, "
-                         "stars INTEGER, certbits INTEGER)")
-            conn.execute("DELETE FROM temp.hits")
-            conn.execute(f"INSERT INTO temp.hits {base}", self.params)
-            source, params = "temp.hits", {}
-        else:
-            source, params = f"({base})", dict(self.params)
-        page_where, limit_sql = "", f"LIMIT {q.per_page + 1} OFFSET {q.offset}"
-        if q.cursor is not None:
-            page_where = f"WHERE ({key} {after} :after_key OR ({key} = :after_key AND id {after} :after_id))"
-            params.update(after_key=q.cursor[0], after_id=q.cursor[1])
-            limit_sql = f"LIMIT {q.per_page + 1}"
-        rows = conn.execute(f"SELECT id, {key} FROM {source} {page_where} ORDER BY {order} {limit_sql}", params).fetchall()
+        q = self.q
+        boost, stars, valid = self.columns.dated(self.params["today"])
+        ids, scored, tiers = self._matches(boost, valid)
+        skip = 0 if q.cursor is not None else q.offset
+        rows = self._ranked(ids, scored, tiers, boost, skip + q.per_page + 1)[skip:]
         more = len(rows) > q.per_page
         rows = rows[:q.per_page]
-        hits = self._hits([r[0] for r in rows])
-        next_cursor = encode_cursor(KIND, q.sort, [rows[-1][1], rows[-1][0]]) if more and rows else None
+        hits = self._hits([i for _, i in rows])
+        next_cursor = encode_cursor(KIND, q.sort, [rows[-1][0], rows[-1][1]]) if more and rows else None
         if q.facets:
-            facets, total = self._facets()
+            facets, total = self._facets(ids, stars), len(ids)
         else:
             facets = {}
-            total = (conn.execute(f"SELECT count(*) FROM ({base})", self.params).fetchone()[0] if q.count_total
-                     else q.offset + len(rows) + (1 if more else 0))
+            total = len(ids) if q.count_total else q.offset + len(rows) + (1 if more else 0)
         return SearchResult(total=total, hits=hits, backend=KIND, facets=facets, next_cursor=next_cursor)
 
     def _hits(self, ids: list[int]) -> list[Hit]:
@@ -578,39 +885,34 @@ class _Search:
                 snippet_html=vi.snippet(d["description"], terms, prefix) if self.q.highlight and terms else None))
         return out
 
-    def _facets(self) -> tuple[dict, int]:
-        """Counts over temp.hits: one pass for totals, prices, stars and certification bits, then
-        three GROUP BYs over integers (leaf category, shop, origin spelling)."""
-        conn = self.conn
-        bits = conn.execute(f"SELECT id, cert FROM cert_bits WHERE id <= {CERT_BITS} ORDER BY id").fetchall()
-        sums = ["count(*)", "sum(in_stock)"]
-        sums += [f"sum(price >= {lo}{f' AND price < {hi}' if hi is not None else ''})" for lo, hi in PRICE_BUCKETS]
-        sums += [f"sum(stars = {n})" for n in range(1, 6)]
-        sums += [f"sum((certbits >> {cid - 1}) & 1)" for cid, _ in bits]
-        row = [v or 0 for v in conn.execute(f"SELECT {', '.join(sums)} FROM temp.hits").fetchone()]
-        total, in_stock = row[0], row[1]
-        prices = row[2:2 + len(PRICE_BUCKETS)]
-        star_counts = row[2 + len(PRICE_BUCKETS):7 + len(PRICE_BUCKETS)]
-        cert_counts = {cert: n for (_, cert), n in zip(bits, row[7 + len(PRICE_BUCKETS):]) if n}
-        if conn.execute(f"SELECT 1 FROM cert_bits WHERE id > {CERT_BITS} LIMIT 1").fetchone():
-            cert_counts.update(conn.execute(
-                f"SELECT c.cert, count(*) FROM temp.hits h CROSS JOIN certs c ON c.doc_id = h.id "
-                f"WHERE c.cert IN (SELECT cert FROM cert_bits WHERE id > {CERT_BITS}) GROUP BY c.cert"))
-        leaves = dict(conn.execute("SELECT category_id, count(*) FROM temp.hits GROUP BY category_id"))
-        shops = dict(conn.execute(
-            f"SELECT shop_id, count(*) AS n FROM temp.hits GROUP BY shop_id ORDER BY n DESC, shop_id LIMIT {FACET_SIZE}"))
+    def _facets(self, ids: list[int], stars: dict[int, int]) -> dict:
+        """Counts over the matches: a bitmap of them intersected with each value's bitmap; shops
+        (too many values for bitmaps) by a Counter over the shop column."""
+        if not ids:
+            return _empty_facets()
+        columns = self.columns
+        hits = _bitmap(ids, ids[-1])
+
+        def count(bitmap: int) -> int:
+            return (hits & bitmap).bit_count()
+
+        leaves = {cid: n for cid in sorted(columns.category) if (n := count(columns.category[cid]))}
+        shops = dict(heapq.nsmallest(FACET_SIZE, Counter(map(columns.shop.__getitem__, ids)).items(),
+                                     key=lambda kv: (-kv[1], kv[0])))
         # Each folded origin is labelled with its most frequent spelling (ties: the one with more marks).
-        by_id = dict(conn.execute("SELECT origin_id, count(*) FROM temp.hits WHERE origin_id IS NOT NULL GROUP BY origin_id"))
+        by_id = {oid: n for oid in sorted(columns.origin) if (n := count(columns.origin[oid]))}
         counts: dict[str, int] = {}
         spellings: dict[str, tuple[int, str]] = {}
         if by_id:
             marks = ",".join("?" * len(by_id))
-            for oid, key, label in conn.execute(f"SELECT id, key, label FROM origins WHERE id IN ({marks})", list(by_id)):
+            for oid, key, label in self.conn.execute(f"SELECT id, key, label FROM origins WHERE id IN ({marks})",
+                                                     list(by_id)):
                 counts[key] = counts.get(key, 0) + by_id[oid]
                 spellings[key] = max(spellings.get(key, (0, "")), (by_id[oid], label))
         origins = [(key, spellings[key][1], n)
                    for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]]
+        cert_counts = {cert: n for cert, bitmap in columns.cert.items() if (n := count(bitmap))}
         certs = sorted(cert_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
         return {"category_leaf": leaves, "origin": origins, "shop": shops,
-                "ocop": {n: c for n, c in zip(range(1, 6), star_counts) if c}, "cert": certs,
-                "price": prices, "in_stock": in_stock}, total
+                "ocop": {n: c for n in range(1, 6) if (c := count(stars.get(n, 0)))}, "cert": certs,
+                "price": [count(bitmap) for bitmap in columns.prices], "in_stock": count(columns.in_stock)}

@@ -33,7 +33,7 @@ from . import text as vi
 from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
                     SearchResult, encode_cursor, valid_stars)
 
-MAPPING_VERSION = 5  # bump with any change to the mapping or to folded(): the next write triggers a reindex
+MAPPING_VERSION = 6  # bump with any change to the mapping or to folded(): the next write triggers a reindex
 FACET_SIZE = 20
 CATEGORY_FACET_SIZE = 500
 ORIGIN_SPELLINGS = 2000  # distinct spellings counted per search; a province has a few hundred places
