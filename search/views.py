@@ -88,7 +88,7 @@ def synonyms():
             apply_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Đã thêm nhóm từ đồng nghĩa. Tìm kiếm sẽ áp dụng trong giây lát."), "success")
+            flash(_("Đã thêm nhóm từ đồng nghĩa, áp dụng ngay từ lần tìm tiếp theo."), "success")
             return redirect(url_for("search_admin.synonyms"))
     rows = db.session.scalars(select(SearchSynonym).order_by(SearchSynonym.id)).all()
     return render_template("search/operator_synonyms.html", form=form, rows=rows, action_form=ActionForm())
