@@ -1,11 +1,10 @@
 """The embedded backend: SQLite FTS5 in files of its own (next to SEARCH_EMBEDDED_PATH), no server.
 
 The file at SEARCH_EMBEDDED_PATH holds a `meta` table naming the current *generation*; each
-generation is a file of its own (`search-<g>.sqlite`: tables docs, fts, facts, cats, certs, vocab,
-changes). A
-rebuild fills a new generation file (journaling off: nobody reads it yet) while searches keep
-reading the current one, then swaps the pointer in one transaction (the embedded twin of the
-engine's alias swap) and deletes the old file. Every search reads the pointer, then runs in one
+generation is a file of its own (`search-<g>.sqlite`: tables docs, fts, tiers, facts, cats, certs,
+vocab, changes). A rebuild fills a new generation file (journaling off: nobody reads it yet) while
+searches keep reading the current one, then swaps the pointer in one transaction (the embedded
+twin of the engine's alias swap) and deletes the old file. Every search reads the pointer, then runs in one
 read transaction on that generation.
 
 Matching: every folded query word must appear in the folded columns (title, origin, category,
@@ -31,7 +30,8 @@ import secrets
 import sqlite3
 import threading
 from collections import Counter
-from itertools import compress, filterfalse
+from itertools import compress, filterfalse, repeat
+from operator import mul
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,11 +41,12 @@ from . import text as vi
 from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
                     SearchResult, encode_cursor, valid_stars)
 
-SCHEMA_VERSION = 5  # bump when the tables or the FTS columns change: a rebuild follows
+SCHEMA_VERSION = 6  # bump when the tables or the FTS columns change: a rebuild follows
 KIND = "embedded"
 # bm25 weights of the FTS columns, in order.
 COLUMNS = ("t_exact", "t_fold", "o_exact", "o_fold", "s_fold", "d_fold")
 WEIGHTS = (6.0, 3.0, 2.0, 1.0, 1.0, 0.3)
+TIER_COLUMNS = ("t_fold", "t_exact", "o_exact")  # the `tiers` table: what the "title" and "exact" expressions name
 FOLDED_COLUMNS = "{t_fold o_fold s_fold d_fold}"
 EXACT_COLUMNS = "{t_exact o_exact}"
 PREFIX_COLUMNS = "{t_fold o_fold s_fold}"
@@ -256,6 +257,12 @@ class EmbeddedBackend:
             c.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(COLUMNS)}, "
                       f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
             c.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'col')")
+            # The columns the ranking tiers ask about (title folded, title and other with marks) once
+            # more on their own: in `fts` the same words' occurrences in descriptions, shops and
+            # folded origins/categories must be decoded and skipped by the column filter, which made
+            # the tier queries of broad searches cost as much as the match itself.
+            c.execute(f"CREATE VIRTUAL TABLE tiers USING fts5({', '.join(TIER_COLUMNS)}, "
+                      f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
         return g
 
     def finish_generation(self, g: str) -> None:
@@ -270,6 +277,7 @@ class EmbeddedBackend:
             c.execute("CREATE INDEX certs_doc ON certs (doc_id, cert)")
             c.execute("CREATE INDEX changes_seq ON changes (seq)")
             c.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+            c.execute("INSERT INTO tiers (tiers) VALUES ('optimize')")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -439,6 +447,7 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM fts WHERE rowid IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM tiers WHERE rowid IN ({marks})", chunk)
         conn.execute(f"DELETE FROM cats WHERE doc_id IN ({marks})", chunk)
         conn.execute(f"DELETE FROM certs WHERE doc_id IN ({marks})", chunk)
         conn.execute(f"DELETE FROM docs WHERE id IN ({marks})", chunk)
@@ -454,8 +463,11 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
     conn.executemany("INSERT INTO facts (id, price, published, shop_id, category_id, origin_key, origin_id, in_stock, "
                      "stars, expires, boost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [_facts_row(d, origin_ids) for d in docs])
-    conn.executemany(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [_fts_row(d) for d in docs])
+    rows = [_fts_row(d) for d in docs]
+    conn.executemany(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    positions = [0] + [1 + COLUMNS.index(c) for c in TIER_COLUMNS]
+    conn.executemany(f"INSERT INTO tiers (rowid, {', '.join(TIER_COLUMNS)}) VALUES (?, ?, ?, ?)",
+                     [tuple(row[i] for i in positions) for row in rows])
     conn.executemany("INSERT OR IGNORE INTO cats (category_id, doc_id) VALUES (?, ?)",
                      [(cid, d["id"]) for d in docs for cid in d["category_ids"]])
     conn.executemany("INSERT OR IGNORE INTO certs (cert, doc_id) VALUES (?, ?)",
@@ -668,7 +680,7 @@ def _tiers(ids: list[int], title: set[int], exact: set[int]) -> tuple[list[int],
     membership filtered at C speed, skipping the passes an empty set makes needless."""
     if not title and not exact:
         return ids, [], [], []
-    lifted = title | exact
+    lifted = exact if not title else title if not exact else title | exact
     upper = list(filter(lifted.__contains__, ids))
     rest = list(filterfalse(lifted.__contains__, ids)) if len(upper) < len(ids) else []
     if not exact:
@@ -679,15 +691,24 @@ def _tiers(ids: list[int], title: set[int], exact: set[int]) -> tuple[list[int],
             list(filter((title & exact).__contains__, upper)))
 
 
-def _first(ids: list[int], k: int, value, descending: bool, after) -> list[int]:
-    """The first k of `ids` (ascending) ordered by (value(id), id), both descending or both
-    ascending, among those `after` keeps. heapq keeps the input order among equal values, so
-    reversed input breaks ties by id descending."""
-    if after is not None:
-        ids = [i for i in ids if after(value(i), i)]
+def _first(ids: list[int], k: int, value, descending: bool, after, factor: int = 1) -> list[int]:
+    """The first k of `ids` (ascending) ordered by (factor * value(id), id), both descending or
+    both ascending, among those `after` keeps (it is given the product). heapq keeps the input
+    order among equal keys, so reversed input breaks ties by id descending. Multiplying by 1, 2
+    or 4 keeps order and ties, so `value` itself (a C getter) orders; by 3, rounding can make two
+    values equal, so the products are computed (at C speed) and ordered."""
+    if factor in (1, 2, 4):
+        if after is not None:
+            ids = [i for i in ids if after(factor * value(i), i)] if factor != 1 else \
+                [i for i in ids if after(value(i), i)]
+        if descending:
+            return heapq.nlargest(k, reversed(ids), key=value)
+        return heapq.nsmallest(k, ids, key=value)
+    products = list(map(mul, repeat(factor), map(value, ids)))
+    positions = range(len(ids)) if after is None else [j for j in range(len(ids)) if after(products[j], ids[j])]
     if descending:
-        return heapq.nlargest(k, reversed(ids), key=value)
-    return heapq.nsmallest(k, ids, key=value)
+        return [ids[j] for j in heapq.nlargest(k, reversed(positions), key=products.__getitem__)]
+    return [ids[j] for j in heapq.nsmallest(k, positions, key=products.__getitem__)]
 
 
 class _Search:
@@ -782,10 +803,11 @@ class _Search:
         if q.sort != "relevance":
             return self._kept(self._ids(matching, (expressions["match"],)), valid), None, None
         matched = self._ids(matching, (expressions["folded"],))
-        exact = set(self._ids(matching, (expressions["exact"],))) if "exact" in expressions else set()
-        extra = exact.difference(matched)  # usually none: the folded branch finds what the exact one does
-        if extra:
-            matched = sorted(matched + list(extra))
+        tiering = "SELECT group_concat(rowid) FROM tiers WHERE tiers MATCH ?"
+        exact = set(self._ids(tiering, (expressions["exact"],))) if "exact" in expressions else set()
+        # The folded branch usually finds every exact match too: count that before building a union.
+        if exact and len(list(filter(exact.__contains__, matched))) < len(exact):
+            matched = sorted(exact.union(matched))
         if len(matched) <= self.bm25_limit:
             filters = self._filters()
             if filters == "1":
@@ -798,7 +820,7 @@ class _Search:
                                      self.params).fetchall()
             return sorted(i for i, _ in rows), [(-b * boost[i], i) for i, b in rows], None
         ids = self._kept(matched, valid)
-        title = set(self._ids(matching, (expressions["title"],)))
+        title = set(self._ids(tiering, (expressions["title"],)))
         return ids, None, list(zip((1, 2, 3, 4), _tiers(ids, title, exact)))
 
     def _after(self):
@@ -837,10 +859,7 @@ class _Search:
             if tiers is not None:
                 out = []
                 for factor, members in tiers:
-                    score = (lambda i, f=factor: f * boost[i])
-                    # Multiplying by a power of two keeps order and ties: the C getter orders as well.
-                    value = boost.__getitem__ if factor in (1, 2, 4) and after is None else score
-                    out += [(score(i), i) for i in _first(members, k, value, True, after)]
+                    out += [(factor * boost[i], i) for i in _first(members, k, boost.__getitem__, True, after, factor)]
                 out.sort(reverse=True)  # each tier's first k hold the first k overall
                 return out[:k]
             return [(boost[i], i) for i in _first(ids, k, boost.__getitem__, True, after)]

@@ -25,7 +25,7 @@ import json
 import math
 import secrets
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -310,14 +310,14 @@ def text_query(q: SearchQuery, typed_only: bool = False) -> dict | None:
                              "fields": ["f_title", "f_origin", "f_category", "f_shop"],
                              "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}},
         ]}}
-    return {"bool": {
-        "must": [must],
-        "should": [
-            {"multi_match": {"query": text, "type": "best_fields", "operator": "or", "boost": 2,
-                             "fields": ["title^3", "origin", "category_names"]}},
-            {"match_phrase": {"f_title": {"query": joined, "slop": 2}}},
-        ],
-    }}
+    should: list[dict] = [{"match_phrase": {"f_title": {"query": joined, "slop": 2}}}]
+    # Words typed with their marks rank listings written with the same marks first ("mật" above
+    # "mát"); a word typed without marks says nothing more than its folded match already does.
+    marked = [word for word in vi.exact_tokens(text) if vi.fold(word) != word]
+    if marked:
+        should.append({"multi_match": {"query": " ".join(marked), "type": "best_fields", "operator": "or",
+                                       "boost": 2, "fields": ["title^3", "origin", "category_names"]}})
+    return {"bool": {"must": [must], "should": should}}
 
 
 def scored_query(q: SearchQuery, typed_only: bool = False) -> dict:
@@ -354,11 +354,14 @@ def aggregations(q: SearchQuery) -> dict:
         # does: one flat count instead of a sub-aggregation per folded key.
         "origin": {"terms": {"field": "origin.raw", "size": ORIGIN_SPELLINGS}},
         "shop": {"terms": {"field": "shop_id", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
-        "ocop": {"filter": {"range": {"ocop_expires_on": {"gt": q.today.isoformat()}}},
-                 "aggs": {"stars": {"terms": {"field": "ocop_stars", "size": 5}}}},
+        # Per star level, the ratings still valid after today. Counted from doc values of the few
+        # rated listings: a filter aggregation would run the date range query over every hit.
+        "ocop": {"terms": {"field": "ocop_stars", "size": 5},
+                 "aggs": {"valid": {"date_range": {"field": "ocop_expires_on", "format": "strict_date",
+                                                   "ranges": [{"from": (q.today + timedelta(days=1)).isoformat()}]}}}},
         "cert": {"terms": {"field": "certifications", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
         "price": {"range": {"field": "price_vnd", "ranges": ranges}},
-        "in_stock": {"filter": {"term": {"in_stock": True}}},
+        "in_stock": {"terms": {"field": "in_stock", "size": 2}},  # doc values, not a query per hit
     }
 
 
@@ -418,10 +421,11 @@ def _facets(aggs: dict) -> dict:
         "category": {int(b["key"]): b["doc_count"] for b in buckets("category")},
         "origin": _origin_facet(buckets("origin")),
         "shop": {int(b["key"]): b["doc_count"] for b in buckets("shop")},
-        "ocop": {int(b["key"]): b["doc_count"] for b in aggs["ocop"]["stars"]["buckets"]},
+        "ocop": {int(b["key"]): b["valid"]["buckets"][0]["doc_count"] for b in aggs["ocop"]["buckets"]
+                 if b["valid"]["buckets"][0]["doc_count"]},
         "cert": [(b["key"], b["doc_count"]) for b in buckets("cert")],
         "price": [b["doc_count"] for b in buckets("price")],
-        "in_stock": aggs["in_stock"]["doc_count"],
+        "in_stock": sum(b["doc_count"] for b in aggs["in_stock"]["buckets"] if b["key"] in (1, True)),
     }
 
 
