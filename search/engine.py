@@ -303,13 +303,13 @@ def text_query(q: SearchQuery, typed_only: bool = False) -> dict | None:
                 _alternative(span[0]) if len(span) == 1 else
                 {"bool": {"minimum_should_match": 1, "should": [_alternative(alt) for alt in span]}}
                 for span in spans]}}
-        must = {"bool": {"minimum_should_match": 1, "should": [
-            every_word,
-            {"bool": {"must": typed, "boost": 0.5}},
-            {"multi_match": {"query": joined, "type": "best_fields", "operator": "and",
-                             "fields": ["f_title", "f_origin", "f_category", "f_shop"],
-                             "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}},
-        ]}}
+        alternatives = [every_word, {"bool": {"must": typed, "boost": 0.5}}]
+        if any(vi.max_edits(word) for word in words):  # else every word must be exact: nothing to forgive
+            alternatives.append(
+                {"multi_match": {"query": joined, "type": "best_fields", "operator": "and",
+                                 "fields": ["f_title", "f_origin", "f_category", "f_shop"],
+                                 "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}})
+        must = {"bool": {"minimum_should_match": 1, "should": alternatives}}
     should: list[dict] = [{"match_phrase": {"f_title": {"query": joined, "slop": 2}}}]
     # Words typed with their marks rank listings written with the same marks first ("mật" above
     # "mát"); a word typed without marks says nothing more than its folded match already does.
