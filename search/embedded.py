@@ -21,6 +21,7 @@ patches) the columns of exactly that state, so counts and pages stay exact."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import json
 import math
@@ -29,9 +30,9 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections import Counter
-from itertools import compress, filterfalse, repeat
-from operator import mul
+from collections import Counter, deque
+from itertools import compress, repeat
+from operator import itemgetter, mul, setitem
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -515,19 +516,45 @@ def _empty_facets() -> dict:
 
 
 _FACTS = "SELECT id, price, published, shop_id, category_id, origin_id, in_stock, stars, expires, boost FROM facts"
-_BITS = bytes(1 << n for n in range(8))
+_PICK = [bytes(int(byte == code) for byte in range(256)) for code in range(4)]  # translate tables: 1 where byte == code
 _NUMERIC = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
 
-def _bitmap(ids, top: int | None = None) -> int:
-    """A set of ids as the bits of one integer: intersecting two sets and counting the result then
-    costs microseconds for the whole index instead of a step per matching row."""
+def _flags(ids, size: int, value: int = 1) -> bytearray:
+    """A byte per id below `size`: `value` for those in `ids`, else 0 (set at C speed)."""
+    flags = bytearray(size)
+    deque(map(setitem, repeat(flags), ids, repeat(value)), maxlen=0)
+    return flags
+
+
+def _pick(values, ids) -> tuple:
+    """values[i] for each id, in one C call (itemgetter) rather than a call per id."""
+    return itemgetter(*ids)(values) if len(ids) > 1 else tuple(values[i] for i in ids)
+
+
+@functools.lru_cache(maxsize=8)
+def _gathering(size: int) -> tuple[tuple[int, int], ...]:
+    """(shift, mask) rounds that move bit 8i of a `size`-byte integer to bit i: each round merges
+    pairs of neighbouring groups, doubling the bits gathered at the bottom of each."""
+    rounds, group, step = [], 1, 8
+    while step < 8 * size:
+        shift = step - group
+        group, step = group * 2, step * 2
+        unit = ((1 << group) - 1).to_bytes(step // 8, "little")
+        rounds.append((shift, int.from_bytes(unit * (8 * size // step + 1), "little")))
+    return tuple(rounds)
+
+
+def _bitmap(ids, size: int) -> int:
+    """A set of ids (all below `size`) as the bits of one integer: intersecting two sets and
+    counting the result then costs microseconds for the whole index instead of a step per matching
+    row. Built without a Python step per id: a byte per id, then the bytes gathered into bits."""
     if not ids:
         return 0
-    bits = bytearray(((max(ids) if top is None else top) >> 3) + 1)
-    for i in ids:
-        bits[i >> 3] |= _BITS[i & 7]
-    return int.from_bytes(bits, "little")
+    x = int.from_bytes(_flags(ids, size), "little")
+    for shift, mask in _gathering(size):
+        x = (x | (x >> shift)) & mask
+    return x
 
 
 class _Columns:
@@ -584,7 +611,7 @@ class _Columns:
             certs += conn.execute(f"SELECT cert, doc_id FROM certs WHERE doc_id IN ({marks})", chunk).fetchall()
         if changed:
             new._grow(max(changed))
-        new._merge(rows, certs, _bitmap(changed))
+        new._merge(rows, certs, _bitmap(changed, len(new.price)))
         return new
 
     def _grow(self, top: int) -> None:
@@ -623,9 +650,9 @@ class _Columns:
                 origin.setdefault(oid, []).append(i)
         for name, i in cert_rows:
             cert.setdefault(name, []).append(i)
-        keep = ~replaced
-        self.in_stock = (self.in_stock & keep) | _bitmap(stock)
-        self.prices = [(old & keep) | _bitmap(ids) for old, ids in zip(self.prices, buckets)]
+        keep, size = ~replaced, len(self.price)
+        self.in_stock = (self.in_stock & keep) | _bitmap(stock, size)
+        self.prices = [(old & keep) | _bitmap(ids, size) for old, ids in zip(self.prices, buckets)]
         for family, new in ((self.category, category), (self.origin, origin), (self.cert, cert)):
             if replaced:
                 for value in list(family):
@@ -633,7 +660,7 @@ class _Columns:
                     if not family[value]:
                         del family[value]
             for value, ids in new.items():
-                family[value] = family.get(value, 0) | _bitmap(ids)
+                family[value] = family.get(value, 0) | _bitmap(ids, size)
         return n
 
     def dated(self, today: str) -> tuple[list[float], dict[int, int], dict[int, int]]:
@@ -650,7 +677,7 @@ class _Columns:
                     boost[i] = self.boost[i] + BOOST_OCOP_PER_STAR * n
                     stars.setdefault(n, []).append(i)
                     valid[i] = n
-            got = (boost, {n: _bitmap(ids) for n, ids in stars.items()}, valid)
+            got = (boost, {n: _bitmap(ids, len(self.price)) for n, ids in stars.items()}, valid)
             if len(self._dated) >= 4:
                 self._dated.clear()
             self._dated[today] = got
@@ -673,22 +700,6 @@ def _sql_value(value, numeric: bool):
             return (0, float(text) if any(c in text for c in ".eE") else int(text))
         return (1, value)
     return None
-
-
-def _tiers(ids: list[int], title: set[int], exact: set[int]) -> tuple[list[int], ...]:
-    """The ids (ascending) split by 1 + (in title) + 2 * (in exact), each part ascending: set
-    membership filtered at C speed, skipping the passes an empty set makes needless."""
-    if not title and not exact:
-        return ids, [], [], []
-    lifted = exact if not title else title if not exact else title | exact
-    upper = list(filter(lifted.__contains__, ids))
-    rest = list(filterfalse(lifted.__contains__, ids)) if len(upper) < len(ids) else []
-    if not exact:
-        return rest, upper, [], []
-    if not title:
-        return rest, [], upper, []
-    return (rest, list(filterfalse(exact.__contains__, upper)), list(filterfalse(title.__contains__, upper)),
-            list(filter((title & exact).__contains__, upper)))
 
 
 def _first(ids: list[int], k: int, value, descending: bool, after, factor: int = 1) -> list[int]:
@@ -802,12 +813,14 @@ class _Search:
         matching = "SELECT group_concat(rowid) FROM fts WHERE fts MATCH ?"
         if q.sort != "relevance":
             return self._kept(self._ids(matching, (expressions["match"],)), valid), None, None
+        size = len(self.columns.price)
         matched = self._ids(matching, (expressions["folded"],))
         tiering = "SELECT group_concat(rowid) FROM tiers WHERE tiers MATCH ?"
-        exact = set(self._ids(tiering, (expressions["exact"],))) if "exact" in expressions else set()
+        exact = self._ids(tiering, (expressions["exact"],)) if "exact" in expressions else []
+        marks = _flags(exact, size, 2)  # 2: in exact; the title adds 1 below
         # The folded branch usually finds every exact match too: count that before building a union.
-        if exact and len(list(filter(exact.__contains__, matched))) < len(exact):
-            matched = sorted(exact.union(matched))
+        if exact and bytes(_pick(marks, matched)).count(2) < len(exact):
+            matched = sorted(set(matched).union(exact))
         if len(matched) <= self.bm25_limit:
             filters = self._filters()
             if filters == "1":
@@ -820,8 +833,15 @@ class _Search:
                                      self.params).fetchall()
             return sorted(i for i, _ in rows), [(-b * boost[i], i) for i, b in rows], None
         ids = self._kept(matched, valid)
-        title = set(self._ids(tiering, (expressions["title"],)))
-        return ids, None, list(zip((1, 2, 3, 4), _tiers(ids, title, exact)))
+        title = self._ids(tiering, (expressions["title"],))
+        if not title and not exact:
+            return ids, None, None  # one tier: by the boost alone
+        if title:
+            marks = (int.from_bytes(marks, "little") + int.from_bytes(_flags(title, size), "little")).to_bytes(size, "little")
+        # Byte per matching id: in title + 2 * in exact, i.e. its tier - 1; each tier picked out in id order.
+        codes = bytes(_pick(marks, ids))
+        return ids, None, [(code + 1, list(compress(ids, codes.translate(_PICK[code]))) if code in codes else [])
+                           for code in range(4)]
 
     def _after(self):
         """The cursor as a predicate on (sort value, id): what comes after it in the sort order."""
@@ -910,13 +930,13 @@ class _Search:
         if not ids:
             return _empty_facets()
         columns = self.columns
-        hits = _bitmap(ids, ids[-1])
+        hits = _bitmap(ids, len(columns.price))
 
         def count(bitmap: int) -> int:
             return (hits & bitmap).bit_count()
 
         leaves = {cid: n for cid in sorted(columns.category) if (n := count(columns.category[cid]))}
-        shops = dict(heapq.nsmallest(FACET_SIZE, Counter(map(columns.shop.__getitem__, ids)).items(),
+        shops = dict(heapq.nsmallest(FACET_SIZE, Counter(_pick(columns.shop, ids)).items(),
                                      key=lambda kv: (-kv[1], kv[0])))
         # Each folded origin is labelled with its most frequent spelling (ties: the one with more marks).
         by_id = {oid: n for oid in sorted(columns.origin) if (n := count(columns.origin[oid]))}
