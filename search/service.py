@@ -60,6 +60,7 @@ def configure(app: Flask) -> None:
     app.config.setdefault("SEARCH_HEALTH_TTL", float(env("SEARCH_HEALTH_TTL") or 5.0))
     app.config.setdefault("SEARCH_RETRY_SECONDS", float(env("SEARCH_RETRY_SECONDS") or 5.0))
     app.config.setdefault("SEARCH_REFRESH_ON_WRITE", True)
+    app.config.setdefault("SEARCH_ENGINE_REQUEST_CACHE", (env("SEARCH_ENGINE_REQUEST_CACHE") or "1") not in ("0", "false"))
     app.config.setdefault("SEARCH_EMBEDDED_BM25_LIMIT", int(env("SEARCH_EMBEDDED_BM25_LIMIT") or 5000))
     app.config.setdefault("SEARCH_EMBEDDED_PATH", env("SEARCH_EMBEDDED_PATH") or _default_embedded_path(app))
 
@@ -85,7 +86,8 @@ class SearchState:
         self.engine = EngineBackend(
             transport, cfg["SEARCH_INDEX_PREFIX"], bulk_timeout=float(cfg["SEARCH_ENGINE_BULK_TIMEOUT"]),
             shards=int(cfg["SEARCH_ENGINE_SHARDS"]), replicas=int(cfg["SEARCH_ENGINE_REPLICAS"]),
-            refresh_on_write=bool(cfg["SEARCH_REFRESH_ON_WRITE"])) if transport else None
+            refresh_on_write=bool(cfg["SEARCH_REFRESH_ON_WRITE"]),
+            request_cache=bool(cfg["SEARCH_ENGINE_REQUEST_CACHE"])) if transport else None
         self.ttl = float(cfg["SEARCH_HEALTH_TTL"])
         self._verdict: tuple[str, float] | None = None
         self._lock = threading.Lock()

@@ -156,13 +156,13 @@ def _close(word: str, terms: frozenset[str]) -> bool:
                                for t in terms if max_edits(t))
 
 
+def _matches(folded: str, terms: frozenset[str], prefix: str | None, fuzzy: bool) -> bool:
+    return folded in terms or bool(prefix and folded.startswith(prefix)) or (fuzzy and _close(folded, terms))
+
+
 def match_ranges(text: str, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> list[tuple[int, int]]:
-    out = []
-    terms = frozenset(terms)
-    for start, end, folded in _word_spans(text):
-        if folded in terms or (prefix and folded.startswith(prefix)) or (fuzzy and _close(folded, terms)):
-            out.append((start, end))
-    return out
+    frozen = frozenset(terms)
+    return [(start, end) for start, end, folded in _word_spans(text) if _matches(folded, frozen, prefix, fuzzy)]
 
 
 def highlight(text: str | None, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> Markup:
@@ -174,12 +174,15 @@ def highlight(text: str | None, terms: set[str], prefix: str | None = None, fuzz
 
 def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: int = 160,
             fuzzy: bool = False) -> Markup | None:
-    """A window of `text` around the first matching word, highlighted; None when nothing matches."""
+    """A window of `text` around the first matching word, highlighted; None when nothing matches.
+    Only the words up to the first match and those inside the window are looked at: descriptions
+    run to thousands of characters and every hit of a page has one."""
     text = unicodedata.normalize("NFC", text or "")
-    ranges = match_ranges(text, terms, prefix, fuzzy)
-    if not ranges:
+    frozen = frozenset(terms)
+    first = next((m.start() for m in _TOKEN.finditer(text) if _matches(_fold_word(m.group()), frozen, prefix, fuzzy)),
+                 None)
+    if first is None:
         return None
-    first = ranges[0][0]
     start = max(0, first - size // 3)
     if start:
         space = text.find(" ", start)
@@ -188,9 +191,9 @@ def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: 
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > first else end
-    window = [(max(s, start) - start, min(e, end) - start) for s, e in ranges if s < end and e > start]
-    body = _render(text[start:end], window)
-    return Markup(("…" if start else "") + body + ("…" if end < len(text) else ""))
+    window = text[start:end]
+    return Markup(("…" if start else "") + _render(window, match_ranges(window, terms, prefix, fuzzy))
+                  + ("…" if end < len(text) else ""))
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
