@@ -1,6 +1,8 @@
 """GET /api/v1/search and /api/v1/search/suggest, described in the OpenAPI document."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
@@ -13,16 +15,24 @@ from .query import MAX_PER_PAGE, PRICE_BUCKETS, SORTS, Hit, SearchQuery, SearchR
 api_bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
 
-def hit_json(hit: Hit) -> dict:
+def _url_maker(endpoint: str, arg: str):
+    """url_for(endpoint, arg=value, _external=True) as string building: url_for once per response
+    (a page has two links per hit); the value quoted as werkzeug's converters quote it."""
+    marker = "0url0marker0"
+    head, _, tail = url_for(endpoint, **{arg: marker}, _external=True).partition(marker)
+    return lambda value: head + quote(str(value), safe="!$&'()*+,/:;=@") + tail
+
+
+def hit_json(hit: Hit, urls: tuple | None = None) -> dict:
+    listing_url, media_url = urls or (_url_maker("catalog.show_listing", "slug"), _url_maker("shell.media", "filename"))
     return {
         "id": hit.id,
         "title": hit.title,
         "price_vnd": hit.price_vnd,
         "unit": hit.unit,
         "shop": {"id": hit.shop_id, "slug": hit.shop_slug, "name": hit.shop_name},
-        "url": url_for("catalog.show_listing", slug=hit.slug, _external=True),
-        "image": (url_for("shell.media", filename=image_url_path(hit.image_key, "320.jpg"), _external=True)
-                  if hit.image_key else None),
+        "url": listing_url(hit.slug),
+        "image": media_url(image_url_path(hit.image_key, "320.jpg")) if hit.image_key else None,
         "highlight": {"title": str(hit.title_html), "snippet": str(hit.snippet_html) if hit.snippet_html else None},
         "in_stock": hit.in_stock,
         "ocop_stars": hit.ocop_stars,
@@ -31,9 +41,10 @@ def hit_json(hit: Hit) -> dict:
 
 
 def result_json(result: SearchResult, query: SearchQuery) -> dict:
+    urls = (_url_maker("catalog.show_listing", "slug"), _url_maker("shell.media", "filename"))
     body = {
         "total": result.total,
-        "hits": [hit_json(hit) for hit in result.hits],
+        "hits": [hit_json(hit, urls) for hit in result.hits],
         "facets": service.describe_facets(result, query),
         "page": query.page,
         "per_page": query.per_page,
@@ -46,7 +57,7 @@ def result_json(result: SearchResult, query: SearchQuery) -> dict:
         body["notice"] = _("Tìm kiếm đang chạy ở chế độ dự phòng")
     if result.total == 0 and query.folded:
         body["did_you_mean"] = result.did_you_mean
-        body["nearest"] = [hit_json(hit) for hit in result.nearest]
+        body["nearest"] = [hit_json(hit, urls) for hit in result.nearest]
     return body
 
 

@@ -33,7 +33,7 @@ from . import text as vi
 from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
                     SearchResult, encode_cursor, valid_stars)
 
-MAPPING_VERSION = 6  # bump with any change to the mapping or to folded(): the next write triggers a reindex
+MAPPING_VERSION = 7  # bump with any change to the mapping or to folded(): the next write triggers a reindex
 FACET_SIZE = 20
 CATEGORY_FACET_SIZE = 500
 ORIGIN_SPELLINGS = 2000  # distinct spellings counted per search; a province has a few hundred places
@@ -176,7 +176,12 @@ def index_definition(*, shards: int, replicas: int) -> dict:
                 "copy_to": ["all_text", "all_prefix"] if prefix else ["all_text"]}
 
     return {
-        "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
+        "settings": {
+            "number_of_shards": shards, "number_of_replicas": replicas,
+            # Stored best-ranked first: a search sorted the same way with no total to count (the
+            # suggestions) stops after its first few matches instead of visiting all of them.
+            "index": {"sort.field": ["static_rank", "id"], "sort.order": ["desc", "desc"]},
+        },
         "mappings": {
             "dynamic": "strict",
             "_meta": {"mapping_version": MAPPING_VERSION},
@@ -208,7 +213,9 @@ def index_definition(*, shards: int, replicas: int) -> dict:
                 "image_key": keyword_off,
                 "image_w": {"type": "integer", "index": False},
                 "image_h": {"type": "integer", "index": False},
-                "f_title": folded_field(prefix=True),
+                # The title's own prefixes too: a suggestion's last word is one term lookup there.
+                "f_title": {**folded_field(prefix=True),
+                            "index_prefixes": {"min_chars": 1, "max_chars": PREFIX_CHARS}},
                 "f_origin": folded_field(prefix=True),
                 "f_category": folded_field(prefix=True),
                 "f_shop": folded_field(prefix=True),
@@ -333,6 +340,36 @@ def scored_query(q: SearchQuery, typed_only: bool = False) -> dict:
     return {"function_score": {"query": query, "functions": functions, "score_mode": "sum", "boost_mode": "multiply"}}
 
 
+def suggestion_filter(q: SearchQuery) -> list[dict]:
+    """Every word (or a synonym of it) in the title, the last one as the start of a title word."""
+    words = vi.folded_tokens(q.text)
+    spans = vi.expand_synonyms(words, q.synonyms)
+    out = []
+    for index, span in enumerate(spans):
+        if index == len(spans) - 1 and len(span) == 1 and len(span[0]) == 1:
+            word = span[0][0]
+            out.append({"prefix": {"f_title": word}} if len(word) <= PREFIX_CHARS else {"term": {"f_title": word}})
+            continue
+        out.append({"bool": {"minimum_should_match": 1, "should": [
+            {"match_phrase": {"f_title": " ".join(alternative)}} for alternative in span]}})
+    return out
+
+
+def exact_title_filter(q: SearchQuery) -> list[dict]:
+    """The words typed with their marks, with the same marks in the title (the last one as a
+    prefix, and only if it has marks itself: else the folded prefix already says it, and a
+    one-letter prefix would expand to every title word with that letter); empty when no word
+    carries a mark."""
+    exact_words = vi.exact_tokens(vi.nfc(q.text))
+    if not any(vi.fold(word) != word for word in exact_words):
+        return []
+    *whole, last = exact_words
+    out: list[dict] = [{"term": {"title": word}} for word in whole]
+    if vi.fold(last) != last:
+        out.append({"prefix": {"title": last}})
+    return out
+
+
 def unscored_query(q: SearchQuery) -> dict:
     base = text_query(q)
     return {"bool": {"filter": _filters(q) + ([base] if base else [])}}
@@ -400,7 +437,8 @@ def _hit(raw: dict, q: SearchQuery, terms: set[str], prefix: str | None) -> Hit:
         image_key=d.get("image_key"), image_w=d.get("image_w"), image_h=d.get("image_h"),
         # fuzzy: the engine forgives typos, so words one or two edits away are marked too
         title_html=vi.highlight(d["title"], terms if marks else set(), prefix if marks else None, fuzzy=True),
-        snippet_html=vi.snippet(d.get("description"), terms, prefix, fuzzy=True) if marks else None)
+        # not fuzzy: the typo branch of text_query never looks at descriptions
+        snippet_html=vi.snippet(d.get("description"), terms, prefix) if marks else None)
 
 
 def _origin_facet(buckets: list[dict]) -> list[tuple[str, str, int]]:
@@ -600,11 +638,7 @@ class EngineBackend:
         if not q.facets:
             response, counts = self.request("POST", f"/{self.alias}/_search", search_body(q)), None
         else:
-            header = json.dumps({"request_cache": self.request_cache})
-            lines = [header, json.dumps(search_body(q), ensure_ascii=False),
-                     header, json.dumps(facets_body(q), ensure_ascii=False)]
-            answer = self.request("POST", f"/{self.alias}/_msearch", "\n".join(lines) + "\n", ndjson=True)
-            response, counts = (_checked(part) for part in answer["responses"])
+            response, counts = self._msearch([search_body(q), facets_body(q)])
         raw_hits = response["hits"]["hits"]
         more = len(raw_hits) > q.per_page
         raw_hits = raw_hits[:q.per_page]
@@ -614,21 +648,47 @@ class EngineBackend:
             total=(counts or response)["hits"]["total"]["value"], hits=[_hit(h, q, terms, prefix) for h in raw_hits],
             backend=self.kind, facets=_facets(counts["aggregations"]) if counts else {}, next_cursor=next_cursor)
 
-    def suggest(self, q: SearchQuery, shops: int = 3) -> tuple[list[Hit], list[int]]:
-        """Products for the box (what is being typed, boosts applied) and the shops whose name
-        starts with it — one light request: no totals, no facets, no typo tolerance."""
-        body = {
-            "query": scored_query(q, typed_only=True), "size": q.per_page, "track_total_hits": False,
-            "_source": {"excludes": SOURCE_EXCLUDES},
-            # Shops with a word beginning with each word typed ("htx bu" finds "HTX Bưởi …").
-            "aggs": {"shops": {"filter": {"bool": {"must": [
-                {"prefix": {"f_shop": word}} for word in vi.folded_tokens(q.text)] or [{"match_none": {}}]}},
-                               "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}}}},
-        }
-        response = self.request("POST", f"/{self.alias}/_search", body)
+    def suggest(self, q: SearchQuery, shops: int = 3, sample: int = 300) -> tuple[list[Hit], list[int]]:
+        """Products and shops for the box, as the embedded backend chooses them: listings whose
+        title has every word typed (the last as a prefix), those with the words' marks first, then
+        by rank (stock, sales); anywhere else only when the titles give too few. Shops whose name
+        has every word as a prefix, most listings among their `sample` best ranked first.
+        The index is sorted by rank, so each search stops after the few matches it returns:
+        cheap even for two letters that match half the catalogue."""
+        words = vi.folded_tokens(q.text)
+        if not words:
+            return [], []
+        ranked = {"sort": [{"static_rank": "desc"}, {"id": "desc"}], "track_total_hits": False,
+                  "_source": {"excludes": SOURCE_EXCLUDES}}
+        titled = suggestion_filter(q)
+        searches = [{**ranked, "size": q.per_page, "query": {"bool": {"filter": titled}}}]
+        exact = exact_title_filter(q)
+        if exact:
+            searches.insert(0, {**ranked, "size": q.per_page, "query": {"bool": {"filter": titled + exact}}})
+        searches.append({"size": 0, "track_total_hits": False, "terminate_after": sample,
+                         "query": {"bool": {"filter": [{"prefix": {"f_shop": word}} for word in words]}},
+                         "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}}})
+        *found, owners = self._msearch(searches)
+        raw: dict[str, dict] = {}
+        for response in found:
+            for h in response["hits"]["hits"]:
+                raw.setdefault(h["_id"], h)
+        if len(raw) < q.per_page:  # not in titles: anywhere, ranked as a search ranks
+            response = self.request("POST", f"/{self.alias}/_search", {
+                "query": scored_query(q, typed_only=True), "size": q.per_page, "track_total_hits": False,
+                "_source": {"excludes": SOURCE_EXCLUDES}})
+            for h in response["hits"]["hits"]:
+                raw.setdefault(h["_id"], h)
         terms, prefix = q.highlight_terms()
-        hits = [_hit(h, replace(q, highlight=True), terms, prefix) for h in response["hits"]["hits"][:q.per_page]]
-        return hits, [int(b["key"]) for b in response["aggregations"]["shops"]["ids"]["buckets"]]
+        marked = replace(q, highlight=True)
+        hits = [_hit(h, marked, terms, prefix) for h in list(raw.values())[:q.per_page]]
+        return hits, [int(b["key"]) for b in owners["aggregations"]["ids"]["buckets"]]
+
+    def _msearch(self, searches: list[dict]) -> list[dict]:
+        header = json.dumps({"request_cache": self.request_cache})
+        lines = [line for body in searches for line in (header, json.dumps(body, ensure_ascii=False))]
+        answer = self.request("POST", f"/{self.alias}/_msearch", "\n".join(lines) + "\n", ndjson=True)
+        return [_checked(part) for part in answer["responses"]]
 
     def did_you_mean(self, q: SearchQuery) -> str | None:
         words = vi.folded_tokens(q.text)

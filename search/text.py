@@ -179,6 +179,10 @@ def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: 
     run to thousands of characters and every hit of a page has one."""
     text = unicodedata.normalize("NFC", text or "")
     frozen = frozenset(terms)
+    if not fuzzy:  # a word can only match if its letters are in the folded text: most are not
+        folded_text = fold(text)
+        if not any(term in folded_text for term in frozen) and not (prefix and prefix in folded_text):
+            return None
     first = next((m.start() for m in _TOKEN.finditer(text) if _matches(_fold_word(m.group()), frozen, prefix, fuzzy)),
                  None)
     if first is None:

@@ -107,3 +107,17 @@ def test_synonym_pages_need_csrf(client, auth, factory):
     from search.models import SearchSynonym
 
     assert db.session.query(SearchSynonym).filter_by(terms="a, b").count() == 0
+
+
+@pytest.mark.parametrize("endpoint, arg, value", [
+    ("catalog.show_listing", "slug", "cam-bu-huong-son-2"),
+    ("catalog.show_listing", "slug", "bưởi phúc/trạch?#&"),
+    ("shell.media", "filename", "listings/ab/c d/320.jpg"),
+])
+def test_hit_urls_are_what_url_for_builds(app, endpoint, arg, value):
+    from flask import url_for
+
+    from search.api import _url_maker
+
+    with app.test_request_context("/api/v1/search"):
+        assert _url_maker(endpoint, arg)(value) == url_for(endpoint, **{arg: value}, _external=True)

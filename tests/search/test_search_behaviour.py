@@ -225,6 +225,19 @@ def test_suggestions(catalogue, client):
     assert client.get("/api/v1/search/suggest?q=").json["products"] == []
 
 
+def test_suggestions_rank_titles_marks_and_stock(catalogue, client):
+    def products(text):
+        return [p["id"] for p in client.get("/api/v1/search/suggest", query_string={"q": text}).json["products"]]
+
+    # Words typed with their marks first, whatever the boosts ("mật" is OCOP 5★, "mát" is not).
+    assert products("mát")[:2] == [catalogue.dua_hau, catalogue.mat_ong]
+    assert products("mật")[:2] == [catalogue.mat_ong, catalogue.dua_hau]
+    # Titles first, in stock before sold out; then listings matching elsewhere (the pomelo's
+    # shop is "HTX Cam Hương Sơn").
+    assert products("cam") == [catalogue.cam_bu, catalogue.cam_khe_may, catalogue.buoi]
+    assert products("ca")[:2] == [catalogue.cam_bu, catalogue.cam_khe_may]
+
+
 def test_zero_results_say_what_was_searched(catalogue, search_api, client):
     body = search_api(q="Xyzắ Qwòp")
     assert body["total"] == 0 and body["query"]["folded"] == "xyza qwop"
