@@ -1,23 +1,24 @@
 """The embedded backend: SQLite FTS5 in files of its own (next to SEARCH_EMBEDDED_PATH), no server.
 
 The file at SEARCH_EMBEDDED_PATH holds a `meta` table naming the current *generation*; each
-generation is a file of its own (`search-<g>.sqlite`: tables docs, fts, tiers, facts, cats, certs,
-vocab, changes). A rebuild fills a new generation file (journaling off: nobody reads it yet) while
-searches keep reading the current one, then swaps the pointer in one transaction (the embedded
-twin of the engine's alias swap) and deletes the old file. Every search reads the pointer, then runs in one
-read transaction on that generation.
+generation is a file of its own (`search-<g>.sqlite`: tables docs, fts (and its column subsets
+titles, marked, shop_names), facts, cats, certs, vocab, changes). A rebuild fills a new generation
+file (journaling off: nobody reads it yet) while searches keep reading the current one, then swaps
+the pointer in one transaction (the embedded twin of the engine's alias swap) and deletes the old
+file. Every search reads the pointer, then runs in one read transaction on that generation.
 
 Matching: every folded query word must appear in the folded columns (title, origin, category,
 shop, description), the last word as a prefix; synonyms become OR groups at query time. The same
 words in their exact (diacritic) form, in title/origin/category, add to the score, so "mật ong"
 ranks "Mật ong" above "mát".
 
-SQLite finds the matching ids (FTS5 and the filters); ranking, paging and facets are done in Python
-over columns kept in memory per generation (`_Columns`: sort keys, boosts, and one bitmap per facet
-value), because counting facets row by row in SQL costs about a microsecond per row and facet, and
-broad queries match tens of thousands of rows. Every write logs the ids it touched in `changes`
-with a sequence number; a search reads the sequence in its own read transaction and uses (or
-patches) the columns of exactly that state, so counts and pages stay exact."""
+SQLite finds the matching ids (FTS5 for the words, indexes for category, origin, certification and
+shop) and hands them over as one group_concat string; ranking, paging and facets are then done in
+Python over columns kept in memory per generation (`_Columns`: sort keys, boosts, a bitmap per
+facet value), because counting facets row by row in SQL costs about a microsecond per row and
+facet, and broad queries match tens of thousands of rows. Every write logs the ids it touched in
+`changes` with a sequence number; a search reads the sequence in its own read transaction and uses
+(or patches) the columns of exactly that state, so counts, pages and cursors stay exact."""
 from __future__ import annotations
 
 import contextlib
@@ -31,10 +32,10 @@ import secrets
 import sqlite3
 import threading
 from collections import Counter, deque
-from itertools import compress, repeat
-from operator import itemgetter, mul, setitem
 from dataclasses import replace
 from datetime import datetime, timezone
+from itertools import compress, repeat
+from operator import itemgetter, mul, setitem
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,12 +43,14 @@ from . import text as vi
 from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
                     SearchResult, encode_cursor, valid_stars)
 
-SCHEMA_VERSION = 6  # bump when the tables or the FTS columns change: a rebuild follows
+SCHEMA_VERSION = 8  # bump when the tables or the FTS columns change: a rebuild follows
 KIND = "embedded"
 # bm25 weights of the FTS columns, in order.
 COLUMNS = ("t_exact", "t_fold", "o_exact", "o_fold", "s_fold", "d_fold")
 WEIGHTS = (6.0, 3.0, 2.0, 1.0, 1.0, 0.3)
-TIER_COLUMNS = ("t_fold", "t_exact", "o_exact")  # the `tiers` table: what the "title" and "exact" expressions name
+# FTS tables of column subsets of `fts`, for the expressions that name only those columns: the
+# "title" and "exact" expressions of ranking tiers and suggestions, and the shops of suggestions.
+SUBSETS = {"titles": ("t_fold",), "marked": ("t_exact", "o_exact"), "shop_names": ("s_fold",)}
 FOLDED_COLUMNS = "{t_fold o_fold s_fold d_fold}"
 EXACT_COLUMNS = "{t_exact o_exact}"
 PREFIX_COLUMNS = "{t_fold o_fold s_fold}"
@@ -255,30 +258,33 @@ class EmbeddedBackend:
                       "PRIMARY KEY (category_id, doc_id)) WITHOUT ROWID")
             c.execute("CREATE TABLE certs (cert TEXT NOT NULL, doc_id INTEGER NOT NULL, "
                       "PRIMARY KEY (cert, doc_id)) WITHOUT ROWID")
+            # Every batch deletes by document id and reads the last sequence before inserting: these
+            # indexes from the start (not after the bulk load) keep that from scanning the tables.
+            c.execute("CREATE INDEX cats_doc ON cats (doc_id, category_id)")
+            c.execute("CREATE INDEX certs_doc ON certs (doc_id, cert)")
+            c.execute("CREATE INDEX changes_seq ON changes (seq)")
             c.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(COLUMNS)}, "
                       f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
             c.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'col')")
-            # The columns the ranking tiers ask about (title folded, title and other with marks) once
-            # more on their own: in `fts` the same words' occurrences in descriptions, shops and
-            # folded origins/categories must be decoded and skipped by the column filter, which made
-            # the tier queries of broad searches cost as much as the match itself.
-            c.execute(f"CREATE VIRTUAL TABLE tiers USING fts5({', '.join(TIER_COLUMNS)}, "
-                      f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
+            # The columns that ranking tiers and suggestions ask about, once more in tables of their
+            # own: in `fts` the same words' occurrences in the other columns (descriptions above all)
+            # must be decoded and skipped by the column filter, which made those queries cost as
+            # much as the whole match. Same tokenizer, same column names: an expression means the
+            # same in both.
+            for name, columns in SUBSETS.items():
+                c.execute(f"CREATE VIRTUAL TABLE {name} USING fts5({', '.join(columns)}, "
+                          f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
         return g
 
     def finish_generation(self, g: str) -> None:
         """Secondary indexes after the bulk load (faster), merged FTS segments, statistics, WAL."""
         conn = self._gen(g)
         with _Transaction(conn, "BEGIN") as c:
-            c.execute("CREATE INDEX facts_price ON facts (price, id)")
-            c.execute("CREATE INDEX facts_published ON facts (published, id)")
             c.execute("CREATE INDEX facts_shop ON facts (shop_id)")
             c.execute("CREATE INDEX facts_origin ON facts (origin_key)")
-            c.execute("CREATE INDEX cats_doc ON cats (doc_id, category_id)")
-            c.execute("CREATE INDEX certs_doc ON certs (doc_id, cert)")
-            c.execute("CREATE INDEX changes_seq ON changes (seq)")
             c.execute("INSERT INTO fts (fts) VALUES ('optimize')")
-            c.execute("INSERT INTO tiers (tiers) VALUES ('optimize')")
+            for name in SUBSETS:
+                c.execute(f"INSERT INTO {name} ({name}) VALUES ('optimize')")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -344,7 +350,7 @@ class EmbeddedBackend:
         with the ids changed since (or, after many changes, a fresh load). A few versions are kept
         because a transaction that began just before a write still needs the older one."""
         seq = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-        if self._columns_pid != os.getpid():  # forked: the lock may have been held by a thread that is gone
+        if self._columns_pid != os.getpid():  # forked: a lock may have been held by a thread that is gone
             self._columns, self._columns_lock, self._columns_pid = {}, threading.Lock(), os.getpid()
         with self._columns_lock:
             versions = self._columns.get(g, [])
@@ -385,11 +391,13 @@ class EmbeddedBackend:
             return all(w in have for w in exact_words[:-1]) and any(h.startswith(exact_words[-1]) for h in have)
 
         with opened[1] as conn:
-            candidates = "SELECT f.id, f.boost, d.title FROM fts CROSS JOIN facts f ON f.id = fts.rowid " \
-                         "JOIN docs d ON d.id = f.id WHERE fts MATCH ? ORDER BY fts.rowid DESC LIMIT " + str(int(sample))
-            rows = conn.execute(candidates, (expressions["title"],)).fetchall()
+            # The title and shop expressions name one column each: its own table answers faster.
+            candidates = ("SELECT f.id, f.boost, d.title FROM {0} CROSS JOIN facts f ON f.id = {0}.rowid "
+                          "JOIN docs d ON d.id = f.id WHERE {0} MATCH ? ORDER BY {0}.rowid DESC LIMIT "
+                          + str(int(sample)))
+            rows = conn.execute(candidates.format("titles"), (expressions["title"],)).fetchall()
             if len(rows) < query.per_page:  # not in titles: anywhere
-                rows += conn.execute(candidates, (expressions["match"],)).fetchall()
+                rows += conn.execute(candidates.format("fts"), (expressions["match"],)).fetchall()
             best, seen = [], set()
             for doc_id, _boost, _title in sorted(rows, key=lambda r: (not exact_match(r[2]), -r[1], -r[0])):
                 if doc_id not in seen:
@@ -397,8 +405,8 @@ class EmbeddedBackend:
                     best.append(doc_id)
             hits = _Search(conn, replace(query, highlight=True))._hits(best[:query.per_page])
             owners = [row[0] for row in conn.execute(
-                f"SELECT d.shop_id FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? "
-                f"ORDER BY fts.rowid DESC LIMIT {int(sample)}", (shop_expression,))]
+                f"SELECT f.shop_id FROM shop_names CROSS JOIN facts f ON f.id = shop_names.rowid "
+                f"WHERE shop_names MATCH ? ORDER BY shop_names.rowid DESC LIMIT {int(sample)}", (shop_expression,))]
         counts: dict[int, int] = {}
         for shop_id in owners:
             counts[shop_id] = counts.get(shop_id, 0) + 1
@@ -448,7 +456,8 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM fts WHERE rowid IN ({marks})", chunk)
-        conn.execute(f"DELETE FROM tiers WHERE rowid IN ({marks})", chunk)
+        for name in SUBSETS:
+            conn.execute(f"DELETE FROM {name} WHERE rowid IN ({marks})", chunk)
         conn.execute(f"DELETE FROM cats WHERE doc_id IN ({marks})", chunk)
         conn.execute(f"DELETE FROM certs WHERE doc_id IN ({marks})", chunk)
         conn.execute(f"DELETE FROM docs WHERE id IN ({marks})", chunk)
@@ -466,9 +475,11 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
                      [_facts_row(d, origin_ids) for d in docs])
     rows = [_fts_row(d) for d in docs]
     conn.executemany(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    positions = [0] + [1 + COLUMNS.index(c) for c in TIER_COLUMNS]
-    conn.executemany(f"INSERT INTO tiers (rowid, {', '.join(TIER_COLUMNS)}) VALUES (?, ?, ?, ?)",
-                     [tuple(row[i] for i in positions) for row in rows])
+    for name, columns in SUBSETS.items():
+        positions = [0] + [1 + COLUMNS.index(c) for c in columns]
+        conn.executemany(f"INSERT INTO {name} (rowid, {', '.join(columns)}) "
+                         f"VALUES ({', '.join('?' * len(positions))})",
+                         [tuple(row[i] for i in positions) for row in rows])
     conn.executemany("INSERT OR IGNORE INTO cats (category_id, doc_id) VALUES (?, ?)",
                      [(cid, d["id"]) for d in docs for cid in d["category_ids"]])
     conn.executemany("INSERT OR IGNORE INTO certs (cert, doc_id) VALUES (?, ?)",
@@ -564,10 +575,10 @@ class _Columns:
 
     price, shop, boost (its static part), published: lists (not arrays: reading an array makes a
     new object each time, while the same shop or price is one shared int here, which makes the
-    Counter of shops and the comparisons cheaper); stock: a byte per id (1: in stock), to filter; starred: {id: (stars, expires)}, for the OCOP part of the boost, the
-    OCOP facet and filter, which depend on the query's date (see `dated`); in_stock, prices (one
-    per PRICE_BUCKETS), category (by leaf id), origin (by origin id), cert (by name): bitmaps of
-    document ids."""
+    Counter of shops and the comparisons cheaper); stock: a byte per id (1: in stock), to filter;
+    starred: {id: (stars, expires)}, for the OCOP part of the boost, the OCOP facet and filter,
+    which depend on the query's date (see `dated`); in_stock, prices (one per PRICE_BUCKETS),
+    category (by leaf id), origin (by origin id), cert (by name): bitmaps of document ids."""
 
     def __init__(self, seq: int):
         self.seq = seq
@@ -725,13 +736,13 @@ def _first(ids: list[int], k: int, value, descending: bool, after, factor: int =
 class _Search:
     """One search inside an open read transaction on the current generation.
 
-    SQLite says which documents match (FTS5 for the words, the facts table for the filters) as one
-    group_concat of ids, which costs a fraction of fetching a row per match; the page and every
-    facet are then computed over the in-memory columns (see _Columns). Relevance is bm25 (weighted
-    columns) x boosts; above `bm25_limit` text matches (a query like "c" or "mat"), bm25 over every
-    match costs more than it tells, so those are ranked by tiers instead: all words in the exact
-    form, all words in the title, anywhere — x the same boosts. Scores are the same double
-    arithmetic the SQL of earlier versions did, so order, ties and cursors are unchanged."""
+    SQLite says which documents match (FTS5 for the words, indexes for the set-like filters) as one
+    group_concat of ids, which costs a fraction of fetching a row per match; the other filters, the
+    page and every facet are then computed over the in-memory columns (see _Columns). Relevance is
+    bm25 (weighted columns) x boosts; above `bm25_limit` text matches (a query like "c" or "mat"),
+    bm25 over every match costs more than it tells, so those are ranked by tiers instead: all words
+    in the exact form, all words in the title, anywhere — x the same boosts. Scores are the same
+    double arithmetic the SQL of earlier versions did, so order, ties and cursors are unchanged."""
 
     def __init__(self, conn: sqlite3.Connection, query: SearchQuery, bm25_limit: int = 5000,
                  columns: _Columns | None = None):
@@ -739,6 +750,8 @@ class _Search:
         self.params: dict = {"today": query.today.isoformat()}
 
     def _filters(self) -> str:
+        """The filters as SQL over `facts f`, for the bm25 query (a join on at most bm25_limit
+        matches); _kept applies the same filters to the ids of the other searches."""
         q, where = self.q, ["1"]
         if q.category_id is not None:
             where.append("f.id IN (SELECT doc_id FROM cats WHERE category_id = :category_id)")
@@ -765,12 +778,10 @@ class _Search:
             where.append("f.in_stock = 1")
         return " AND ".join(where)
 
-    def _ids(self, sql: str, params: dict | tuple | None = None) -> list[int]:
+    def _ids(self, sql: str, params: tuple) -> list[int]:
         """Ascending ids from `SELECT group_concat(<id>) ...` (parsed as JSON: C speed)."""
-        text = self.conn.execute(sql, self.params if params is None else params).fetchone()[0]
-        if not text:
-            return []
-        ids = json.loads("[" + text + "]")
+        text = self.conn.execute(sql, params).fetchone()[0]
+        ids = json.loads("[" + text + "]") if text else []
         ids.sort()  # ascending already in practice: then a linear check
         return ids
 
@@ -787,7 +798,7 @@ class _Search:
                 found = self._ids(sql, (value,))
                 ids = found if ids is None else list(filter(set(found).__contains__, ids))
         if ids is None:
-            ids = self._ids("SELECT group_concat(id) FROM facts")
+            ids = self._ids("SELECT group_concat(id) FROM facts", ())
         if q.ocop_min:
             least = q.ocop_min
             ids = [i for i in ids if valid.get(i, 0) >= least]
@@ -815,8 +826,8 @@ class _Search:
             return self._kept(self._ids(matching, (expressions["match"],)), valid), None, None
         size = len(self.columns.price)
         matched = self._ids(matching, (expressions["folded"],))
-        tiering = "SELECT group_concat(rowid) FROM tiers WHERE tiers MATCH ?"
-        exact = self._ids(tiering, (expressions["exact"],)) if "exact" in expressions else []
+        subset = "SELECT group_concat(rowid) FROM {0} WHERE {0} MATCH ?"
+        exact = self._ids(subset.format("marked"), (expressions["exact"],)) if "exact" in expressions else []
         marks = _flags(exact, size, 2)  # 2: in exact; the title adds 1 below
         # The folded branch usually finds every exact match too: count that before building a union.
         if exact and bytes(_pick(marks, matched)).count(2) < len(exact):
@@ -829,15 +840,16 @@ class _Search:
                 source, where = "fts CROSS JOIN facts f ON f.id = fts.rowid", f"fts MATCH :match AND {filters}"
             self.params["match"] = expressions["match"]
             weights = ", ".join(str(w) for w in WEIGHTS)
-            rows = self.conn.execute(f"SELECT fts.rowid, bm25(fts, {weights}) FROM {source} WHERE {where}",
-                                     self.params).fetchall()
+            sql = f"SELECT fts.rowid, bm25(fts, {weights}) FROM {source} WHERE {where}"
+            rows = self.conn.execute(sql, self.params).fetchall()
             return sorted(i for i, _ in rows), [(-b * boost[i], i) for i, b in rows], None
         ids = self._kept(matched, valid)
-        title = self._ids(tiering, (expressions["title"],))
+        title = self._ids(subset.format("titles"), (expressions["title"],))
         if not title and not exact:
             return ids, None, None  # one tier: by the boost alone
         if title:
-            marks = (int.from_bytes(marks, "little") + int.from_bytes(_flags(title, size), "little")).to_bytes(size, "little")
+            marks = (int.from_bytes(marks, "little")
+                     + int.from_bytes(_flags(title, size), "little")).to_bytes(size, "little")
         # Byte per matching id: in title + 2 * in exact, i.e. its tier - 1; each tier picked out in id order.
         codes = bytes(_pick(marks, ids))
         return ids, None, [(code + 1, list(compress(ids, codes.translate(_PICK[code]))) if code in codes else [])
@@ -868,7 +880,8 @@ class _Search:
             return lambda value, i: value < after_key or (value == after_key and i < after_id)
         return lambda value, i: value > after_key or (value == after_key and i > after_id)
 
-    def _ranked(self, ids: list[int], scored: list | None, tiers: list | None, boost: list[float], k: int) -> list[tuple]:
+    def _ranked(self, ids: list[int], scored: list | None, tiers: list | None, boost: list[float],
+                k: int) -> list[tuple]:
         """The first k (sort value, id) in the query's order, after its cursor."""
         q, after = self.q, self._after()
         if q.sort == "relevance":
