@@ -8,7 +8,8 @@ starts its own engine nodes through tools/search_node.py (OpenSearch and Elastic
 every index with the real `reindex` code (peak RSS delta measured around each), warms each backend
 up with untimed passes (a fresh JVM has not compiled its hot code yet), then times 20 realistic
 queries with facets and the suggestions, end to end through the JSON API (Flask test client, no
-network hop), with the engine's own `took` and round trip beside them.
+network hop), with the engine's own `took` and round trip beside them. The node's request cache
+is off (SEARCH_ENGINE_REQUEST_CACHE=0): the figures are for counting, not for remembering.
 Not part of `make test`: run it by hand (`make bench-search`)."""
 from __future__ import annotations
 
@@ -218,7 +219,10 @@ def main() -> int:
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
                           "MEDIA_ROOT": str(workdir / "media"), "MAIL_DIR": str(workdir / "mail"),
                           "SEARCH_EMBEDDED_PATH": str(workdir / "search.sqlite"), "SEARCH_INDEX_PREFIX": "bench-",
-                          "OPENSEARCH_URL": None, "ELASTICSEARCH_URL": None})
+                          "OPENSEARCH_URL": None, "ELASTICSEARCH_URL": None,
+                          # Every timed search is a repeat of a warm-up one: the node's request
+                          # cache would answer the facet counts from memory. Measure the work.
+                          "SEARCH_ENGINE_REQUEST_CACHE": False})
         import logging
 
         logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -18,6 +18,10 @@ Elasticsearch does not publish to Maven Central and some managed clusters restri
                                    the word being typed matches as a prefix in one term lookup
 Synonyms are expanded into the query at search time from the database (as on the embedded
 backend), so an operator's edit applies to the next search, without a reindex.
+
+The index is sorted by `static_rank` (stock, sales), then id: suggestions, sorted the same way
+and counting no total, stop after their first matches. A search with facets is an _msearch of
+two: the page (scored) and the counts (unscored, size 0), which the node runs side by side.
 """
 from __future__ import annotations
 
@@ -279,13 +283,16 @@ def _typed_word(word: str) -> dict:
     return {"bool": {"minimum_should_match": 1, "should": [{"prefix": {"all_prefix": word}}, whole]}}
 
 
-def text_query(q: SearchQuery, typed_only: bool = False) -> dict | None:
+def text_query(q: SearchQuery, typed_only: bool = False, scored: bool = True) -> dict | None:
     """A document matches when
       - every word, or one of its synonyms, appears folded in some field, or
       - every word but the last appears folded anywhere and the last is a whole word anywhere or
         the beginning of a word in the title/origin/category/shop (as you type), or
       - every word is within one or two edits of a word of one field (typos).
-    The exact-diacritic fields and the phrase only add score."""
+    The exact-diacritic fields and the phrase only add score: without `scored` (filters, counts)
+    they are left out, and so is the every-word branch when no synonym applies, since the
+    as-you-type branch then matches all it matches (each word whole in all_text, the last one also
+    as a prefix): one branch fewer to run over every hit of a broad query."""
     text = vi.nfc(q.text).strip()
     words = vi.folded_tokens(text)
     if not words:
@@ -311,12 +318,16 @@ def text_query(q: SearchQuery, typed_only: bool = False) -> dict | None:
                 {"bool": {"minimum_should_match": 1, "should": [_alternative(alt) for alt in span]}}
                 for span in spans]}}
         alternatives = [every_word, {"bool": {"must": typed, "boost": 0.5}}]
+        if not scored and all(len(span) == 1 for span in spans):
+            alternatives.pop(0)
         if any(vi.max_edits(word) for word in words):  # else every word must be exact: nothing to forgive
             alternatives.append(
                 {"multi_match": {"query": joined, "type": "best_fields", "operator": "and",
                                  "fields": ["f_title", "f_origin", "f_category", "f_shop"],
                                  "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}})
         must = {"bool": {"minimum_should_match": 1, "should": alternatives}}
+    if not scored:
+        return must
     should: list[dict] = [{"match_phrase": {"f_title": {"query": joined, "slop": 2}}}]
     # Words typed with their marks rank listings written with the same marks first ("mật" above
     # "mát"); a word typed without marks says nothing more than its folded match already does.
@@ -371,7 +382,7 @@ def exact_title_filter(q: SearchQuery) -> list[dict]:
 
 
 def unscored_query(q: SearchQuery) -> dict:
-    base = text_query(q)
+    base = text_query(q, scored=False)
     return {"bool": {"filter": _filters(q) + ([base] if base else [])}}
 
 
