@@ -26,6 +26,7 @@ import argparse
 import atexit
 import concurrent.futures
 import contextlib
+import importlib.util
 import os
 import shlex
 import shutil
@@ -165,25 +166,19 @@ def start_postgres(services: Services) -> tuple[str, str]:
     return f"PostgreSQL {server.bindir.parent.name} on 127.0.0.1:{server.port}", url
 
 
-def _localstripe_executable() -> str | None:
-    beside = Path(sys.executable).parent / "localstripe"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("localstripe")
-
-
 def start_localstripe(services: Services, run_dir: Path) -> tuple[str, dict[str, str]]:
     """(description, environment for the tests)"""
-    exe = _localstripe_executable()
-    if exe is None:
+    if importlib.util.find_spec("localstripe") is None:
         raise SetupError("localstripe is not installed (it is in requirements-dev.txt: run `make venv`)")
     log_path = run_dir / "localstripe.log"
-    # localstripe has no host option: it binds [::] (all interfaces). It is stopped with the run.
+    # Through tools/localstripe_loopback.py: localstripe's own command binds every interface and
+    # pickles its store to a fixed /tmp path.
+    launcher = Path(__file__).resolve().parent / "localstripe_loopback.py"
     for _attempt in range(3):
         port = pg.free_port()
         log = open(log_path, "ab")
         try:
-            proc = subprocess.Popen([exe, "--port", str(port), "--from-scratch"], stdout=log,
+            proc = subprocess.Popen([sys.executable, str(launcher), "--port", str(port)], stdout=log,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=run_dir,
                                     start_new_session=True, preexec_fn=pg.die_with_parent(signal.SIGTERM))
         finally:

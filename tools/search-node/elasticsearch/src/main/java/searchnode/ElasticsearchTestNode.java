@@ -41,7 +41,7 @@ import org.elasticsearch.plugins.Plugin;
  */
 public final class ElasticsearchTestNode {
 
-    /** Module plugins loaded from the classpath; a class that is missing is skipped with a warning. */
+    /** Module plugins loaded from the classpath; every one is required (no HTTP without netty4). */
     static final String[] PLUGINS = {
         "org.elasticsearch.transport.netty4.Netty4Plugin", // HTTP + transport
     };
@@ -192,7 +192,7 @@ public final class ElasticsearchTestNode {
             try {
                 plugins.add(Class.forName(name).asSubclass(Plugin.class));
             } catch (ClassNotFoundException e) {
-                System.err.println("search-node: plugin class not on classpath, skipped: " + name);
+                throw new IllegalStateException("search-node: plugin class not on the classpath: " + name, e);
             }
         }
         Node node = new ClasspathPluginsNode(env, plugins);

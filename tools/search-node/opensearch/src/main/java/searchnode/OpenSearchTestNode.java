@@ -38,7 +38,8 @@ import org.opensearch.plugins.Plugin;
  */
 public final class OpenSearchTestNode {
 
-    /** Module plugins loaded from the classpath; a class that is missing is skipped with a warning. */
+    /** Module plugins loaded from the classpath; a missing one is skipped with a warning, except the
+     *  first (netty4: without it the node has no HTTP), which is fatal. */
     static final String[] PLUGINS = {
         "org.opensearch.transport.Netty4Plugin", // HTTP + transport
         "org.opensearch.analysis.common.CommonAnalysisPlugin", // asciifolding, edge_ngram, synonym_graph, ...
@@ -169,6 +170,9 @@ public final class OpenSearchTestNode {
             try {
                 plugins.add(Class.forName(name).asSubclass(Plugin.class));
             } catch (ClassNotFoundException e) {
+                if (name.equals(PLUGINS[0])) {
+                    throw new IllegalStateException("search-node: plugin class not on the classpath: " + name, e);
+                }
                 System.err.println("search-node: plugin class not on classpath, skipped: " + name);
             }
         }
