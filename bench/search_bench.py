@@ -200,18 +200,22 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    node, nodes = None, {}
+    node, nodes, engines = None, {}, []
     if not args.no_engine:
         spec = importlib.util.spec_from_file_location("search_node", ROOT / "tools" / "search_node.py")
         node = importlib.util.module_from_spec(spec)
         sys.modules["search_node"] = node
         spec.loader.exec_module(node)
         os.environ.setdefault("SEARCH_NODE_HEAP", "1g")
-        for engine in (args.engines.split(",") if args.engines else node.SUPPORTED_ENGINES):
-            started = time.monotonic()
-            url, proc = node.start_node(engine, workdir / f"node-{engine}")
-            nodes[engine] = (url, proc)
-            print(f"{engine} node at {url} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+        engines = args.engines.split(",") if args.engines else list(node.SUPPORTED_ENGINES)
+
+    def start(engine: str) -> None:
+        """One node at a time: an idle JVM beside the one measured would take memory and CPU."""
+        started = time.monotonic()
+        url, proc = node.start_node(engine, workdir / f"node-{engine}")
+        nodes[engine] = (url, proc)
+        print(f"{engine} node at {url} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+
     url_keys = {"opensearch": "OPENSEARCH_URL", "elasticsearch": "ELASTICSEARCH_URL"}
     rows: list[tuple[str, str, str, bool | None]] = []
     try:
@@ -243,10 +247,15 @@ def main() -> int:
 
             def use(label: str):
                 for engine, key in url_keys.items():
-                    app.config[key] = nodes[engine][0] if engine == label else None
+                    app.config[key] = nodes[engine][0] if engine == label and engine in nodes else None
                 return service.reset_state(app)
 
-            for label in ["embedded", *nodes]:
+            for label in ["embedded", *engines]:
+                for engine, (_, proc) in list(nodes.items()):  # the previous engine's node
+                    node.stop_node(proc)
+                    del nodes[engine]
+                if label != "embedded":
+                    start(label)
                 state = use(label)
                 job, target = (service.reindex_embedded, None) if label == "embedded" else (service.reindex_engine, 60.0)
                 reset_peak()

@@ -210,7 +210,8 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     """Search the current backend; on an engine failure answer from the embedded index.
     Zero hits for some words: a "did you mean" and the nearest listings (any word)."""
     s = state()
-    query.synonyms = vi.folded_synonym_groups(synonym_groups())
+    # Synonyms only ever rewrite words: browsing a category or a shop needs no query for them.
+    query.synonyms = vi.folded_synonym_groups(synonym_groups()) if query.folded else []
     backend = get_backend()
     fallback = s.engine is not None and backend is s.embedded
 
