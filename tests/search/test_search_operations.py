@@ -199,3 +199,24 @@ def test_engine_outage_in_the_middle_and_recovery(app, factory, client, tmp_path
     finally:
         drop_indices(state)
         node.stop_node(proc)
+
+
+@pytest.mark.parametrize("kind", ["opensearch", "elasticsearch"])
+def test_an_error_inside_msearch_is_raised_like_a_search_error(request, app, factory, kind):
+    """_msearch answers 200 with an error per failed part: each must still raise (a 4xx as
+    EngineError, not a silently empty page), so the search falls back or reports it."""
+    from search.engine import EngineError
+
+    state = use_backend(app, kind, request.getfixturevalue(f"{kind}_url"))
+    try:
+        factory.listing(title="Cam bù Hương Sơn")
+        drain()
+        good = {"query": {"match_all": {}}, "size": 1}
+        bad = {"query": {"range": {"price_vnd": {"gte": "không phải số"}}}, "size": 1}
+        first, = state.engine._msearch([good])
+        assert first["hits"]["hits"]
+        with pytest.raises(EngineError) as raised:
+            state.engine._msearch([good, bad])
+        assert raised.value.status == 400
+    finally:
+        drop_indices(state)
