@@ -37,7 +37,7 @@ from sellers.permissions import can_manage_shop, is_operator
 from sellers.services import shop_event, unique_slug
 
 from . import services
-from .models import Category, Listing, ListingImage, ListingStatus
+from .models import Category, Listing, ListingStatus
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -505,8 +505,8 @@ def _write(rows: list[_Row]) -> ImportResult:
                         category.category = _create_category(category.name)
                         result.created_categories.append(category.category)
                     category = category.category
-                pending.append(_new_listing(shop, category, clean, [images[p] for p in row.images],
-                                            _free_slug(row.slug_base, taken)))
+                pending.append(services.build_listing(shop, category, clean, [images[p] for p in row.images],
+                                                      _free_slug(row.slug_base, taken)))
                 if len(pending) >= FLUSH_EVERY:
                     result.listings.extend(_flush_listings(pending))
                     pending = []
@@ -563,18 +563,6 @@ def _free_slug(base: str, taken: set[str]) -> str:
         slug = f"{base}-{n}"
     taken.add(slug)
     return slug
-
-
-def _new_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage], slug: str) -> Listing:
-    """What `services.create_listing` does after its checks, which the import has already made
-    (create_listing itself needs a user who may manage the shop; the CLI runs as the system)."""
-    listing = Listing(shop_id=shop.id, category_id=category.id, slug=slug, **clean)
-    if listing.status == ListingStatus.ACTIVE.value:
-        listing.published_at = utcnow()
-    listing.images = [ListingImage(key=image.key, position=position, width=image.width, height=image.height,
-                                   alt=listing.title) for position, image in enumerate(stored)]
-    db.session.add(listing)
-    return listing
 
 
 def _flush_listings(listings: list[Listing]) -> list[Listing]:

@@ -236,18 +236,23 @@ def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] |
     errors.raise_if_any()
     stored = [process_image(blob, field="images") for blob in images or []]
     category = clean.pop("category")
-    listing = Listing(shop_id=shop.id, category_id=category.id,
-                      slug=unique_slug(Listing, clean["title"], max_len=160), **clean)
-    if listing.status == ListingStatus.ACTIVE.value:
-        listing.published_at = utcnow()
-    db.session.add(listing)
-    db.session.flush()
-    for position, image in enumerate(stored):
-        db.session.add(ListingImage(listing_id=listing.id, key=image.key, position=position,
-                                    width=image.width, height=image.height, alt=listing.title))
+    listing = build_listing(shop, category, clean, stored, unique_slug(Listing, clean["title"], max_len=160))
     db.session.flush()
     db.session.refresh(listing)
     listing_event(listing, "created")
+    return listing
+
+
+def build_listing(shop: Shop, category: Category, clean: dict, stored: list, slug: str) -> Listing:
+    """A new listing with its images (already stored), added to the session, not flushed: what
+    create_listing and the CSV import (which flushes a batch at a time) do after their checks.
+    The caller emits the "created" event once the listing has an id."""
+    listing = Listing(shop_id=shop.id, category_id=category.id, slug=slug, **clean)
+    if listing.status == ListingStatus.ACTIVE.value:
+        listing.published_at = utcnow()
+    listing.images = [ListingImage(key=image.key, position=position, width=image.width, height=image.height,
+                                   alt=listing.title) for position, image in enumerate(stored)]
+    db.session.add(listing)
     return listing
 
 
