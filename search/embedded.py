@@ -375,8 +375,8 @@ class EmbeddedBackend:
 
     def suggest(self, query: SearchQuery, shops: int = 3, sample: int = 300) -> tuple[list[Hit], list[int]]:
         """Products and shops for the box, cheaply: the newest `sample` listings whose title matches
-        what was typed (last word as a prefix) are ranked here — words with their marks first, then
-        the boosts; shops whose name has every typed word as a prefix, most listings first among
+        what was typed (last word as a prefix) are ranked here — by vi.suggestion_tier (marks, the
+        title beginning with the words), then the boosts; shops whose name has every typed word as a prefix, most listings first among
         the newest `sample` of theirs."""
         expressions = fts_expressions(query)
         opened = self._open_current("BEGIN") if expressions else None
@@ -384,11 +384,6 @@ class EmbeddedBackend:
             return [], []
         words = vi.folded_tokens(query.text)
         shop_expression = "{s_fold} : (" + " AND ".join(_phrase([w]) + "*" for w in words) + ")"
-        exact_words = vi.exact_tokens(query.text)
-
-        def exact_match(title: str) -> bool:
-            have = vi.exact_tokens(title)
-            return all(w in have for w in exact_words[:-1]) and any(h.startswith(exact_words[-1]) for h in have)
 
         with opened[1] as conn:
             # The title and shop expressions name one column each: its own table answers faster.
@@ -399,7 +394,8 @@ class EmbeddedBackend:
             if len(rows) < query.per_page:  # not in titles: anywhere
                 rows += conn.execute(candidates.format("fts"), (expressions["match"],)).fetchall()
             best, seen = [], set()
-            for doc_id, _boost, _title in sorted(rows, key=lambda r: (not exact_match(r[2]), -r[1], -r[0])):
+            for doc_id, _boost, _title in sorted(rows, key=lambda r: (vi.suggestion_tier(r[2], query.text),
+                                                                     -r[1], -r[0])):
                 if doc_id not in seen:
                     seen.add(doc_id)
                     best.append(doc_id)

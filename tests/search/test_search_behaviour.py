@@ -238,6 +238,15 @@ def test_suggestions_rank_titles_marks_and_stock(catalogue, client):
     assert products("ca")[:2] == [catalogue.cam_bu, catalogue.cam_khe_may]
 
 
+def test_suggestions_prefer_titles_that_begin_with_the_words(catalogue, factory, client):
+    jam = factory.listing(shop=catalogue.other_shop, title="Mứt vỏ cam bù sấy dẻo", price=85000, stock=500)
+    jam.sales_count = 900  # far better ranked than the fruit itself
+    db.session.commit()
+    drain()
+    products = [p["id"] for p in client.get("/api/v1/search/suggest", query_string={"q": "cam b"}).json["products"]]
+    assert products[:2] == [catalogue.cam_bu, jam.id]
+
+
 def test_zero_results_say_what_was_searched(catalogue, search_api, client):
     body = search_api(q="Xyzắ Qwòp")
     assert body["total"] == 0 and body["query"]["folded"] == "xyza qwop"
