@@ -483,15 +483,20 @@ def _facets(aggs: dict) -> dict:
     }
 
 
-def _checked(part: dict) -> dict:
-    """One response of an _msearch: its error raised as the same exceptions a _search would raise."""
-    error = part.get("error")
-    if error is None:
-        return part
-    status = part.get("status") or 500
+def _item_failure(what: str, status: int, error: Any) -> EngineError | EngineUnavailable:
+    """The error of one item of a _bulk or one search of an _msearch (both answer 200 overall), as
+    the exception a request of its own would have raised: 429/5xx retry later, others do not."""
+    detail = json.dumps(error, ensure_ascii=False)[:500]
     if status == 429 or status >= 500:
-        raise EngineUnavailable(f"msearch {status}: {json.dumps(error, ensure_ascii=False)[:300]}")
-    raise EngineError(status, json.dumps(error, ensure_ascii=False)[:500])
+        return EngineUnavailable(f"{what} {status}: {detail}")
+    return EngineError(status, detail)
+
+
+def _checked(part: dict) -> dict:
+    """One response of an _msearch, or its error raised."""
+    if part.get("error") is not None:
+        raise _item_failure("msearch", part.get("status") or 500, part["error"])
+    return part
 
 
 class EngineBackend:
@@ -635,10 +640,7 @@ class EngineBackend:
                 error = outcome.get("error")
                 if not error:
                     continue
-                status = outcome.get("status", 0)
-                if status == 429 or status >= 500:
-                    raise EngineUnavailable(f"bulk item {status}: {error}")
-                raise EngineError(status, json.dumps(error, ensure_ascii=False)[:500])
+                raise _item_failure("bulk item", outcome.get("status", 0), error)
 
     # --- reads ---------------------------------------------------------------------------------------
 
