@@ -375,30 +375,31 @@ class EmbeddedBackend:
 
     def suggest(self, query: SearchQuery, shops: int = 3, sample: int = 300) -> tuple[list[Hit], list[int]]:
         """Products and shops for the box, cheaply: the newest `sample` listings whose title matches
-        what was typed (last word as a prefix) are ranked here — by vi.suggestion_tier (marks, the
-        title beginning with the words), then the boosts; shops whose name has every typed word as a prefix, most listings first among
-        the newest `sample` of theirs."""
+        what was typed (last word as a prefix) are ranked here, by vi.suggestion_ranker (the words'
+        marks, the title beginning with them) then by boost; listings matching elsewhere follow
+        only when titles give too few. Shops whose name has every typed word as a prefix, most
+        listings first among the newest `sample` of theirs."""
         expressions = fts_expressions(query)
         opened = self._open_current("BEGIN") if expressions else None
         if opened is None:
             return [], []
         words = vi.folded_tokens(query.text)
         shop_expression = "{s_fold} : (" + " AND ".join(_phrase([w]) + "*" for w in words) + ")"
+        tier = vi.suggestion_ranker(query.text)
+
+        def ranked(rows: list) -> list[int]:
+            return [doc_id for doc_id, _boost, _title in sorted(rows, key=lambda r: (tier(r[2]), -r[1], -r[0]))]
 
         with opened[1] as conn:
             # The title and shop expressions name one column each: its own table answers faster.
             candidates = ("SELECT f.id, f.boost, d.title FROM {0} CROSS JOIN facts f ON f.id = {0}.rowid "
                           "JOIN docs d ON d.id = f.id WHERE {0} MATCH ? ORDER BY {0}.rowid DESC LIMIT "
                           + str(int(sample)))
-            rows = conn.execute(candidates.format("titles"), (expressions["title"],)).fetchall()
-            if len(rows) < query.per_page:  # not in titles: anywhere
-                rows += conn.execute(candidates.format("fts"), (expressions["match"],)).fetchall()
-            best, seen = [], set()
-            for doc_id, _boost, _title in sorted(rows, key=lambda r: (vi.suggestion_tier(r[2], query.text),
-                                                                     -r[1], -r[0])):
-                if doc_id not in seen:
-                    seen.add(doc_id)
-                    best.append(doc_id)
+            best = ranked(conn.execute(candidates.format("titles"), (expressions["title"],)).fetchall())
+            if len(best) < query.per_page:  # not in titles: anywhere, after the titles
+                anywhere = ranked(conn.execute(candidates.format("fts"), (expressions["match"],)).fetchall())
+                taken = set(best)
+                best += [doc_id for doc_id in anywhere if doc_id not in taken]
             hits = _Search(conn, replace(query, highlight=True))._hits(best[:query.per_page])
             owners = [row[0] for row in conn.execute(
                 f"SELECT f.shop_id FROM shop_names CROSS JOIN facts f ON f.id = shop_names.rowid "

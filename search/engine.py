@@ -664,17 +664,17 @@ class EngineBackend:
     def suggest(self, q: SearchQuery, shops: int = 3, sample: int = 300,
                 candidates: int = 10) -> tuple[list[Hit], list[int]]:
         """Products and shops for the box, as the embedded backend chooses them: listings whose
-        title has every word typed (the last as a prefix), those with the words' marks first and
-        those beginning with the words next (vi.suggestion_tier), then by rank (stock, sales),
-        among the `candidates` best ranked; anywhere else only when the titles give too few. Shops whose name
-        has every word as a prefix, most listings among their `sample` best ranked first.
+        title has every word typed (the last as a prefix), ordered by vi.suggestion_ranker (the
+        words' marks, the title beginning with them) then by rank (stock, sales) among the
+        `candidates` best ranked; anywhere else only when the titles give too few. Shops whose
+        name has every word as a prefix, most listings among their `sample` best ranked first.
         The index is sorted by rank, so each search stops after the few matches it returns:
         cheap even for two letters that match half the catalogue."""
         words = vi.folded_tokens(q.text)
         if not words:
             return [], []
         # The best ranked `candidates` titles (and those with the words' marks), ordered here by
-        # vi.suggestion_tier as on the embedded backend, then by rank.
+        # vi.suggestion_ranker as on the embedded backend, then by rank.
         ranked = {"sort": [{"static_rank": "desc"}, {"id": "desc"}], "track_total_hits": False,
                   "_source": {"excludes": SOURCE_EXCLUDES}, "size": max(q.per_page, candidates)}
         titled = suggestion_filter(q)
@@ -687,8 +687,8 @@ class EngineBackend:
                          "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}}})
         *found, owners = self._msearch(searches)
         titles = {h["_id"]: h for response in found for h in response["hits"]["hits"]}
-        order = sorted(titles.values(), key=lambda h: (vi.suggestion_tier(h["_source"]["title"], q.text),
-                                                       -h["sort"][0], -h["sort"][1]))
+        tier = vi.suggestion_ranker(q.text)
+        order = sorted(titles.values(), key=lambda h: (tier(h["_source"]["title"]), -h["sort"][0], -h["sort"][1]))
         raw: dict[str, dict] = {h["_id"]: h for h in order[:q.per_page]}
         if len(raw) < q.per_page:  # not in titles: anywhere, ranked as a search ranks
             response = self.request("POST", f"/{self.alias}/_search", {

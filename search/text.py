@@ -116,17 +116,21 @@ def expand_synonyms(query_tokens: Sequence[str], groups: list[list[tuple[str, ..
 
 # --- suggestions -----------------------------------------------------------------------------
 
-def suggestion_tier(title: str, text: str) -> int:
-    """How well a title answers what is being typed, best first, the same on every backend:
+def suggestion_ranker(text: str):
+    """title -> how well it answers what is being typed, best first, the same on every backend:
     0 the words with their marks and the title begins with them, 1 the marks only, 2 the
     beginning only, 3 neither. "Cam bù Hương Sơn" comes before "Mứt vỏ cam bù" for "cam b"."""
-    exact_words, have = exact_tokens(text), exact_tokens(title)
-    marked = bool(exact_words) and all(w in have for w in exact_words[:-1]) and \
-        any(h.startswith(exact_words[-1]) for h in have)
-    words, folded = folded_tokens(text), folded_tokens(title)
-    leading = bool(words) and len(folded) >= len(words) and folded[:len(words) - 1] == words[:-1] and \
-        folded[len(words) - 1].startswith(words[-1])
-    return (0 if marked else 1) * 2 + (0 if leading else 1)
+    exact_words, words = exact_tokens(text), folded_tokens(text)
+    if not words or not exact_words:
+        return lambda title: 3
+
+    def tier(title: str) -> int:
+        have, folded = exact_tokens(title), folded_tokens(title)
+        marked = all(w in have for w in exact_words[:-1]) and any(h.startswith(exact_words[-1]) for h in have)
+        leading = len(folded) >= len(words) and folded[:len(words) - 1] == words[:-1] and \
+            folded[len(words) - 1].startswith(words[-1])
+        return (0 if marked else 2) + (0 if leading else 1)
+    return tier
 
 
 # --- highlighting ----------------------------------------------------------------------------
