@@ -8,9 +8,8 @@ Generates a catalogue straight into a temporary SQLite database (SQLAlchemy core
 starts its own engine nodes through tools/search_node.py (OpenSearch and Elasticsearch), rebuilds
 every index with the real `reindex` code (peak RSS delta measured around each), warms each backend
 up with untimed passes for a minute (a fresh JVM goes on compiling its hot code for that long;
-a node in service is warm), then times 20 realistic
-queries with facets and the suggestions, end to end through the JSON API (Flask test client, no
-network hop), with the engine's own `took` and round trip beside them. The node's request cache
+a node in service is warm), then times 20 realistic queries with facets and the suggestions, end
+to end through the JSON API (Flask test client, no network hop), with the engine's own `took` and round trip beside them. The node's request cache
 is off (SEARCH_ENGINE_REQUEST_CACHE=0): the figures are for counting, not for remembering.
 Not part of `make test`: run it by hand (`make bench-search`)."""
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from marketplace import outbox
 from marketplace.errors import DomainError, Errors, Forbidden, NotFound
 from marketplace.extensions import db
-from marketplace.images import process_image
+from marketplace.images import StoredImage, process_image
 from marketplace.models import User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
@@ -243,7 +243,7 @@ def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] |
     return listing
 
 
-def build_listing(shop: Shop, category: Category, clean: dict, stored: list, slug: str) -> Listing:
+def build_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage], slug: str) -> Listing:
     """A new listing with its images (already stored), added to the session, not flushed: what
     create_listing and the CSV import (which flushes a batch at a time) do after their checks.
     The caller emits the "created" event once the listing has an id."""

@@ -23,8 +23,13 @@ def _url_maker(endpoint: str, arg: str):
     return lambda value: head + quote(str(value), safe="!$&'()*+,/:;=@") + tail
 
 
-def hit_json(hit: Hit, urls: tuple | None = None) -> dict:
-    listing_url, media_url = urls or (_url_maker("catalog.show_listing", "slug"), _url_maker("shell.media", "filename"))
+def hit_links():
+    """(listing URL, media URL) builders for the hits of one response."""
+    return _url_maker("catalog.show_listing", "slug"), _url_maker("shell.media", "filename")
+
+
+def hit_json(hit: Hit, links: tuple) -> dict:
+    listing_url, media_url = links
     return {
         "id": hit.id,
         "title": hit.title,
@@ -41,10 +46,10 @@ def hit_json(hit: Hit, urls: tuple | None = None) -> dict:
 
 
 def result_json(result: SearchResult, query: SearchQuery) -> dict:
-    urls = (_url_maker("catalog.show_listing", "slug"), _url_maker("shell.media", "filename"))
+    links = hit_links()
     body = {
         "total": result.total,
-        "hits": [hit_json(hit, urls) for hit in result.hits],
+        "hits": [hit_json(hit, links) for hit in result.hits],
         "facets": service.describe_facets(result, query),
         "page": query.page,
         "per_page": query.per_page,
@@ -57,7 +62,7 @@ def result_json(result: SearchResult, query: SearchQuery) -> dict:
         body["notice"] = _("Tìm kiếm đang chạy ở chế độ dự phòng")
     if result.total == 0 and query.folded:
         body["did_you_mean"] = result.did_you_mean
-        body["nearest"] = [hit_json(hit, urls) for hit in result.nearest]
+        body["nearest"] = [hit_json(hit, links) for hit in result.nearest]
     return body
 
 
