@@ -10,6 +10,7 @@ with the scarce "hot" product), then POST /thanh-toan through the real view, ser
 stock UPDATEs and commit (Flask test client: no network hop; CSRF off). Only the POST is timed.
 Payment methods: 60 % COD, 40 % bank transfer (which also schedules its expiry in the outbox).
 The outbox is not drained while measuring. Not part of `make test`."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,21 @@ def make_app(url: str, pool_size: int = 2):
     os.environ.setdefault("MARKETPLACE_ENV", "local")
     from marketplace import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "TESTING": False,
-                       "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False, "MAIL_SERVER": None,
-                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": pool_size},
-                       "ELASTICSEARCH_URL": None, "OPENSEARCH_URL": None,
-                       "STRIPE_SECRET_KEY": None, "STRIPE_PUBLISHABLE_KEY": None})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "TESTING": False,
+            "SECRET_KEY": "bench",
+            "SESSION_COOKIE_SECURE": False,
+            "MAIL_SERVER": None,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": pool_size},
+            "ELASTICSEARCH_URL": None,
+            "OPENSEARCH_URL": None,
+            "STRIPE_SECRET_KEY": None,
+            "STRIPE_PUBLISHABLE_KEY": None,
+        }
+    )
 
 
 def seed(url: str) -> dict:
@@ -68,23 +79,51 @@ def seed(url: str) -> dict:
         password = hash_password("bench-password")
         listing_ids, hot_id = [], None
         for s in range(SHOPS):
-            owner = User(email=f"shop{s}@bench.vn", password_hash=password, full_name=f"Chủ {s}", role="producer")
-            shop = Shop(slug=f"cua-hang-{s}", name=f"Cửa hàng {s}", kind="household", phone="0912345678",
-                        email=f"shop{s}@bench.vn", address_line="Thôn 1", commune_id=commune.id,
-                        province="Hà Tĩnh", status="approved")
+            owner = User(
+                email=f"shop{s}@bench.vn", password_hash=password, full_name=f"Chủ {s}", role="producer"
+            )
+            shop = Shop(
+                slug=f"cua-hang-{s}",
+                name=f"Cửa hàng {s}",
+                kind="household",
+                phone="0912345678",
+                email=f"shop{s}@bench.vn",
+                address_line="Thôn 1",
+                commune_id=commune.id,
+                province="Hà Tĩnh",
+                status="approved",
+            )
             db.session.add_all([owner, shop])
             db.session.flush()
             db.session.add(ShopMember(shop_id=shop.id, user_id=owner.id, role="owner"))
             for n in range(LISTINGS_PER_SHOP):
-                listing = Listing(shop_id=shop.id, category_id=category.id, slug=f"sp-{s}-{n}",
-                                  title=f"Sản phẩm {s}-{n}", unit="kg", price_vnd=random.randrange(20, 300) * 1000,
-                                  stock=STOCK, weight_grams=random.choice([300, 500, 1000, 2000]), status="active",
-                                  certifications=[])
+                listing = Listing(
+                    shop_id=shop.id,
+                    category_id=category.id,
+                    slug=f"sp-{s}-{n}",
+                    title=f"Sản phẩm {s}-{n}",
+                    unit="kg",
+                    price_vnd=random.randrange(20, 300) * 1000,
+                    stock=STOCK,
+                    weight_grams=random.choice([300, 500, 1000, 2000]),
+                    status="active",
+                    certifications=[],
+                )
                 db.session.add(listing)
                 db.session.flush()
                 listing_ids.append(listing.id)
-        hot = Listing(shop_id=shop.id, category_id=category.id, slug="hang-hiem", title="Hàng hiếm", unit="hộp",
-                      price_vnd=99_000, stock=HOT_STOCK, weight_grams=500, status="active", certifications=[])
+        hot = Listing(
+            shop_id=shop.id,
+            category_id=category.id,
+            slug="hang-hiem",
+            title="Hàng hiếm",
+            unit="hộp",
+            price_vnd=99_000,
+            stock=HOT_STOCK,
+            weight_grams=500,
+            status="active",
+            certifications=[],
+        )
         db.session.add(hot)
         db.session.commit()
         hot_id = hot.id
@@ -116,12 +155,22 @@ def buyer(app, catalogue: dict, info: dict, barrier, window, seed_: int) -> dict
             session[SESSION_KEY] = {str(k): [q, catalogue[k][0]] for k, q in items.items()}
         # What the checkout page shows the buyer, priced by the same pure function (no DB needed:
         # prices, weights and the shops' default shipping rules are known from the seed).
-        lines = [pricing.Line(k, catalogue[k][1], catalogue[k][0], q, catalogue[k][2]) for k, q in sorted(items.items())]
+        lines = [
+            pricing.Line(k, catalogue[k][1], catalogue[k][0], q, catalogue[k][2])
+            for k, q in sorted(items.items())
+        ]
         quote = pricing.quote(lines, {})
         fingerprint, shops = quote.fingerprint(), len(quote.shops)
-        data = {"email": f"b{seed_}-{n}@bench.vn", "receiver_name": "Người mua", "receiver_phone": "0912345678",
-                "address_line": "12 Nguyễn Du", "commune_id": info["commune_id"], "note": "",
-                "payment_method": "cod" if rng.random() < 0.6 else "bank_transfer", "quote": fingerprint}
+        data = {
+            "email": f"b{seed_}-{n}@bench.vn",
+            "receiver_name": "Người mua",
+            "receiver_phone": "0912345678",
+            "address_line": "12 Nguyễn Du",
+            "commune_id": info["commune_id"],
+            "note": "",
+            "payment_method": "cod" if rng.random() < 0.6 else "bank_transfer",
+            "quote": fingerprint,
+        }
         began = time.perf_counter()
         response = client.post("/thanh-toan", data=data)
         elapsed = time.perf_counter() - began
@@ -151,8 +200,12 @@ def worker_process(url: str, info: dict, barrier, window, seeds: list[int], out)
         from catalog.models import Listing
         from marketplace.extensions import db
 
-        catalogue = {row[0]: (row[1], row[2], row[3]) for row in db.session.execute(
-            select(Listing.id, Listing.price_vnd, Listing.shop_id, Listing.weight_grams))}
+        catalogue = {
+            row[0]: (row[1], row[2], row[3])
+            for row in db.session.execute(
+                select(Listing.id, Listing.price_vnd, Listing.shop_id, Listing.weight_grams)
+            )
+        }
         db.session.remove()
     results = [None] * len(seeds)
 
@@ -161,7 +214,14 @@ def worker_process(url: str, info: dict, barrier, window, seeds: list[int], out)
             results[i] = buyer(app, catalogue, info, barrier, window, seeds[i])
         except Exception as exc:  # report instead of hanging the others at the barrier
             barrier.abort()
-            results[i] = {"latencies": [], "ok": 0, "sold_out": 0, "errors": 1, "orders": 0, "crash": repr(exc)}
+            results[i] = {
+                "latencies": [],
+                "ok": 0,
+                "sold_out": 0,
+                "errors": 1,
+                "orders": 0,
+                "crash": repr(exc),
+            }
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(seeds))]
     for t in threads:
@@ -179,17 +239,27 @@ def audit(url: str, info: dict) -> dict:
     engine = create_engine(url)
     with engine.connect() as conn:
         negative = conn.execute(text("SELECT count(*) FROM listings WHERE stock < 0")).scalar()
-        rows = conn.execute(text(
-            "SELECT l.id, l.stock, COALESCE(SUM(ol.quantity) FILTER (WHERE o.status <> 'cancelled'), 0) "
-            "FROM listings l LEFT JOIN order_lines ol ON ol.listing_id = l.id "
-            "LEFT JOIN orders o ON o.id = ol.order_id GROUP BY l.id, l.stock")).all()
+        rows = conn.execute(
+            text(
+                "SELECT l.id, l.stock, COALESCE(SUM(ol.quantity) FILTER (WHERE o.status <> 'cancelled'), 0) "
+                "FROM listings l LEFT JOIN order_lines ol ON ol.listing_id = l.id "
+                "LEFT JOIN orders o ON o.id = ol.order_id GROUP BY l.id, l.stock"
+            )
+        ).all()
         mismatched = [r for r in rows if r[1] + r[2] != (HOT_STOCK if r[0] == info["hot"] else STOCK)]
         hot_left, hot_sold = next((r[1], r[2]) for r in rows if r[0] == info["hot"])
         totals = conn.execute(text("SELECT count(*), COALESCE(sum(total_vnd), 0) FROM orders")).one()
         payments = conn.execute(text("SELECT count(*), COALESCE(sum(amount_vnd), 0) FROM payments")).one()
     engine.dispose()
-    return {"negative": negative, "mismatched": len(mismatched), "hot_left": hot_left, "hot_sold": hot_sold,
-            "orders": totals[0], "money_agrees": totals[1] == payments[1], "payments": payments[0]}
+    return {
+        "negative": negative,
+        "mismatched": len(mismatched),
+        "hot_left": hot_left,
+        "hot_sold": hot_sold,
+        "orders": totals[0],
+        "money_agrees": totals[1] == payments[1],
+        "payments": payments[0],
+    }
 
 
 def main() -> int:
@@ -197,8 +267,12 @@ def main() -> int:
     parser.add_argument("--buyers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--processes", type=int, default=4,
-                        help="buyers are spread over this many processes, one thread each (GIL)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=4,
+        help="buyers are spread over this many processes, one thread each (GIL)",
+    )
     args = parser.parse_args()
 
     server = None
@@ -211,14 +285,19 @@ def main() -> int:
     try:
         started = time.time()
         info = seed(url)
-        print(f"seeded {SHOPS} shops × {LISTINGS_PER_SHOP} listings + 1 scarce listing "
-              f"({HOT_STOCK} units) in {time.time() - started:.1f}s", flush=True)
+        print(
+            f"seeded {SHOPS} shops × {LISTINGS_PER_SHOP} listings + 1 scarce listing "
+            f"({HOT_STOCK} units) in {time.time() - started:.1f}s",
+            flush=True,
+        )
         ctx = mp.get_context("spawn")
         queue, barrier, window = ctx.Queue(), ctx.Barrier(args.buyers + 1), ctx.Array("d", 2)
         processes = max(1, min(args.processes, args.buyers))
         seeds = [list(range(args.buyers))[p::processes] for p in range(processes)]
-        workers = [ctx.Process(target=worker_process, args=(url, info, barrier, window, chunk, queue))
-                   for chunk in seeds]
+        workers = [
+            ctx.Process(target=worker_process, args=(url, info, barrier, window, chunk, queue))
+            for chunk in seeds
+        ]
         for w in workers:
             w.start()
         # Every buyer has its app and connection when it reaches the barrier; then the window opens.
@@ -246,7 +325,9 @@ def main() -> int:
     errors = sum(r["errors"] for r in results)
 
     def pct(p):
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+        return (
+            latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+        )
 
     rate = ok / args.seconds
     rows = [
@@ -264,7 +345,11 @@ def main() -> int:
         ("latency p99", f"{pct(0.99):.0f} ms", ""),
         ("listings with stock < 0", str(check["negative"]), "0"),
         ("listings where left + sold ≠ start", str(check["mismatched"]), "0"),
-        ("scarce item: sold / left", f"{check['hot_sold']} / {check['hot_left']} of {HOT_STOCK}", f"sold ≤ {HOT_STOCK}"),
+        (
+            "scarce item: sold / left",
+            f"{check['hot_sold']} / {check['hot_left']} of {HOT_STOCK}",
+            f"sold ≤ {HOT_STOCK}",
+        ),
         ("orders total = payments total", "yes" if check["money_agrees"] else "NO", "yes"),
     ]
     width = max(len(r[0]) for r in rows)
@@ -272,9 +357,16 @@ def main() -> int:
     print(f"{'-' * width}  {'-' * 34} ------")
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<34} {target}")
-    good = (check["negative"] == 0 and check["mismatched"] == 0 and errors == 0 and check["money_agrees"]
-            and check["hot_sold"] <= HOT_STOCK)
-    print(f"\nzero oversell: {'yes' if good else 'NO'}; throughput target {'met' if rate >= 50 else 'NOT met'}")
+    good = (
+        check["negative"] == 0
+        and check["mismatched"] == 0
+        and errors == 0
+        and check["money_agrees"]
+        and check["hot_sold"] <= HOT_STOCK
+    )
+    print(
+        f"\nzero oversell: {'yes' if good else 'NO'}; throughput target {'met' if rate >= 50 else 'NOT met'}"
+    )
     return 0 if good else 1
 
 

@@ -12,6 +12,7 @@ a node in service is warm), then times 20 realistic queries with facets and the 
 to end through the JSON API (Flask test client, no network hop), with the engine's own `took` and round trip beside them. The node's request cache
 is off (SEARCH_ENGINE_REQUEST_CACHE=0): the figures are for counting, not for remembering.
 Not part of `make test`: run it by hand (`make bench-search`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -50,36 +51,164 @@ QUERIES = [
     {"q": "tôm khô cẩm nhượng", "sort": "price_desc"},
     {"sort": "newest", "origin": "Hương Khê"},
 ]
-SUGGEST = ["ca", "cam", "cam b", "cam bu", "cam bù h", "mat o", "mật ong r", "buoi p", "bưởi phúc",
-           "nuoc m", "keo c", "che x", "gao t", "muc k", "nhung", "tom kh", "dac s", "thit h", "huong s", "gao"]
+SUGGEST = [
+    "ca",
+    "cam",
+    "cam b",
+    "cam bu",
+    "cam bù h",
+    "mat o",
+    "mật ong r",
+    "buoi p",
+    "bưởi phúc",
+    "nuoc m",
+    "keo c",
+    "che x",
+    "gao t",
+    "muc k",
+    "nhung",
+    "tom kh",
+    "dac s",
+    "thit h",
+    "huong s",
+    "gao",
+]
 
 PRODUCTS = [  # (title stem, category slug, typical price)
-    ("Cam bù", "cam-quyt", 45000), ("Cam Khe Mây", "cam-quyt", 40000), ("Cam chanh", "cam-quyt", 35000),
-    ("Bưởi Phúc Trạch", "buoi", 60000), ("Bưởi da xanh", "buoi", 55000), ("Quýt hồng", "cam-quyt", 50000),
-    ("Mật ong rừng", "mat-ong", 250000), ("Mật ong hoa nhãn", "mat-ong", 180000), ("Sáp ong", "mat-ong", 90000),
-    ("Nhung hươu", "duoc-lieu", 1500000), ("Cao hươu", "duoc-lieu", 900000), ("Tinh dầu bưởi", "duoc-lieu", 120000),
-    ("Kẹo cu đơ", "banh-keo", 50000), ("Kẹo lạc", "banh-keo", 30000), ("Bánh đa vừng", "banh-keo", 25000),
-    ("Nước mắm", "nuoc-mam", 70000), ("Nước mắm nhĩ", "nuoc-mam", 150000), ("Ruốc", "nuoc-mam", 60000),
-    ("Chè xanh", "che", 80000), ("Trà thảo mộc", "che", 95000), ("Chè búp khô", "che", 200000),
-    ("Gạo tám thơm", "gao", 25000), ("Gạo nếp cái hoa vàng", "gao", 35000), ("Gạo lứt", "gao", 40000),
-    ("Mực khô", "hai-san-kho", 900000), ("Tôm khô", "hai-san-kho", 600000), ("Cá thu một nắng", "hai-san-kho", 350000),
-    ("Thịt lợn đen", "thit", 180000), ("Thịt bò gác bếp", "thit", 700000), ("Gà đồi", "thit", 150000),
-    ("Rau cải", "rau", 20000), ("Rau muống", "rau", 15000), ("Ngô nếp", "rau", 20000), ("Khoai lang", "rau", 25000),
-    ("Dưa hấu", "trai-cay", 20000), ("Thanh long ruột đỏ", "trai-cay", 35000), ("Chuối tiêu", "trai-cay", 30000),
+    ("Cam bù", "cam-quyt", 45000),
+    ("Cam Khe Mây", "cam-quyt", 40000),
+    ("Cam chanh", "cam-quyt", 35000),
+    ("Bưởi Phúc Trạch", "buoi", 60000),
+    ("Bưởi da xanh", "buoi", 55000),
+    ("Quýt hồng", "cam-quyt", 50000),
+    ("Mật ong rừng", "mat-ong", 250000),
+    ("Mật ong hoa nhãn", "mat-ong", 180000),
+    ("Sáp ong", "mat-ong", 90000),
+    ("Nhung hươu", "duoc-lieu", 1500000),
+    ("Cao hươu", "duoc-lieu", 900000),
+    ("Tinh dầu bưởi", "duoc-lieu", 120000),
+    ("Kẹo cu đơ", "banh-keo", 50000),
+    ("Kẹo lạc", "banh-keo", 30000),
+    ("Bánh đa vừng", "banh-keo", 25000),
+    ("Nước mắm", "nuoc-mam", 70000),
+    ("Nước mắm nhĩ", "nuoc-mam", 150000),
+    ("Ruốc", "nuoc-mam", 60000),
+    ("Chè xanh", "che", 80000),
+    ("Trà thảo mộc", "che", 95000),
+    ("Chè búp khô", "che", 200000),
+    ("Gạo tám thơm", "gao", 25000),
+    ("Gạo nếp cái hoa vàng", "gao", 35000),
+    ("Gạo lứt", "gao", 40000),
+    ("Mực khô", "hai-san-kho", 900000),
+    ("Tôm khô", "hai-san-kho", 600000),
+    ("Cá thu một nắng", "hai-san-kho", 350000),
+    ("Thịt lợn đen", "thit", 180000),
+    ("Thịt bò gác bếp", "thit", 700000),
+    ("Gà đồi", "thit", 150000),
+    ("Rau cải", "rau", 20000),
+    ("Rau muống", "rau", 15000),
+    ("Ngô nếp", "rau", 20000),
+    ("Khoai lang", "rau", 25000),
+    ("Dưa hấu", "trai-cay", 20000),
+    ("Thanh long ruột đỏ", "trai-cay", 35000),
+    ("Chuối tiêu", "trai-cay", 30000),
 ]
 CATEGORIES = [  # (slug, name, parent slug)
-    ("trai-cay", "Trái cây", None), ("cam-quyt", "Cam quýt", "trai-cay"), ("buoi", "Bưởi", "trai-cay"),
-    ("dac-san", "Đặc sản", None), ("mat-ong", "Mật ong", "dac-san"), ("banh-keo", "Bánh kẹo", "dac-san"),
-    ("nuoc-mam", "Nước mắm", "dac-san"), ("duoc-lieu", "Dược liệu", None), ("che", "Chè và trà", None),
-    ("thuc-pham", "Thực phẩm", None), ("gao", "Gạo", "thuc-pham"), ("hai-san-kho", "Hải sản khô", "thuc-pham"),
-    ("thit", "Thịt", "thuc-pham"), ("rau", "Rau củ", "thuc-pham"),
+    ("trai-cay", "Trái cây", None),
+    ("cam-quyt", "Cam quýt", "trai-cay"),
+    ("buoi", "Bưởi", "trai-cay"),
+    ("dac-san", "Đặc sản", None),
+    ("mat-ong", "Mật ong", "dac-san"),
+    ("banh-keo", "Bánh kẹo", "dac-san"),
+    ("nuoc-mam", "Nước mắm", "dac-san"),
+    ("duoc-lieu", "Dược liệu", None),
+    ("che", "Chè và trà", None),
+    ("thuc-pham", "Thực phẩm", None),
+    ("gao", "Gạo", "thuc-pham"),
+    ("hai-san-kho", "Hải sản khô", "thuc-pham"),
+    ("thit", "Thịt", "thuc-pham"),
+    ("rau", "Rau củ", "thuc-pham"),
 ]
-ORIGINS = ["Hương Sơn", "Hương Khê", "Vũ Quang", "Nghi Xuân", "Can Lộc", "Thạch Hà", "Kỳ Anh", "Cẩm Xuyên",
-           "Đức Thọ", "Lộc Hà", "Thạch Kim", "Cẩm Nhượng", "Huong Son", None, None]
-QUALIFIERS = ["loại 1", "loại đặc biệt", "hữu cơ", "sạch", "đóng hộp", "quà biếu", "tươi", "nhà làm", "thủ công",
-              "chính gốc", "vụ mới", "túi 1kg", "hộp 500g", "chai 500ml", "", "", ""]
-WORDS = ("sản phẩm được trồng và chế biến tại vùng nguyên liệu của tỉnh theo quy trình an toàn thơm ngon "
-         "đậm đà giao hàng tận nơi bảo quản nơi khô ráo thoáng mát hợp tác xã nông dân địa phương mùa vụ").split()
+ORIGINS = [
+    "Hương Sơn",
+    "Hương Khê",
+    "Vũ Quang",
+    "Nghi Xuân",
+    "Can Lộc",
+    "Thạch Hà",
+    "Kỳ Anh",
+    "Cẩm Xuyên",
+    "Đức Thọ",
+    "Lộc Hà",
+    "Thạch Kim",
+    "Cẩm Nhượng",
+    "Huong Son",
+    None,
+    None,
+]
+QUALIFIERS = [
+    "loại 1",
+    "loại đặc biệt",
+    "hữu cơ",
+    "sạch",
+    "đóng hộp",
+    "quà biếu",
+    "tươi",
+    "nhà làm",
+    "thủ công",
+    "chính gốc",
+    "vụ mới",
+    "túi 1kg",
+    "hộp 500g",
+    "chai 500ml",
+    "",
+    "",
+    "",
+]
+WORDS = [
+    "sản",
+    "phẩm",
+    "được",
+    "trồng",
+    "và",
+    "chế",
+    "biến",
+    "tại",
+    "vùng",
+    "nguyên",
+    "liệu",
+    "của",
+    "tỉnh",
+    "theo",
+    "quy",
+    "trình",
+    "an",
+    "toàn",
+    "thơm",
+    "ngon",
+    "đậm",
+    "đà",
+    "giao",
+    "hàng",
+    "tận",
+    "nơi",
+    "bảo",
+    "quản",
+    "nơi",
+    "khô",
+    "ráo",
+    "thoáng",
+    "mát",
+    "hợp",
+    "tác",
+    "xã",
+    "nông",
+    "dân",
+    "địa",
+    "phương",
+    "mùa",
+    "vụ",
+]
 CERTS = ["VietGAP", "Hữu cơ", "HACCP", "Chỉ dẫn địa lý", "GlobalGAP"]
 
 
@@ -110,22 +239,52 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
     rnd = random.Random(seed)
     now = utcnow().replace(microsecond=0)
     with db.engine.begin() as conn:
-        conn.execute(insert(User.__table__), [{"email": "bench@example.vn", "password_hash": "x", "full_name": "Bench",
-                                               "role": "producer", "active": True, "created_at": now}])
-        conn.execute(insert(Commune.__table__), [{"name": f"Xã {i}", "kind": "xa", "province": "Hà Tĩnh",
-                                                  "active": True} for i in range(1, 51)])
+        conn.execute(
+            insert(User.__table__),
+            [
+                {
+                    "email": "bench@example.vn",
+                    "password_hash": "x",
+                    "full_name": "Bench",
+                    "role": "producer",
+                    "active": True,
+                    "created_at": now,
+                }
+            ],
+        )
+        conn.execute(
+            insert(Commune.__table__),
+            [{"name": f"Xã {i}", "kind": "xa", "province": "Hà Tĩnh", "active": True} for i in range(1, 51)],
+        )
         slug_ids: dict[str, int] = {}
         for position, (slug, name, parent) in enumerate(CATEGORIES):
-            result = conn.execute(insert(Category.__table__).values(
-                name=name, slug=slug, parent_id=slug_ids.get(parent), position=position, description=""))
+            result = conn.execute(
+                insert(Category.__table__).values(
+                    name=name, slug=slug, parent_id=slug_ids.get(parent), position=position, description=""
+                )
+            )
             slug_ids[slug] = result.inserted_primary_key[0]
         n_shops = max(20, n_listings // 50)
-        conn.execute(insert(Shop.__table__), [{
-            "slug": f"cua-hang-{i}", "name": f"{rnd.choice(['HTX', 'Cơ sở', 'Hộ kinh doanh', 'Công ty'])} "
-                                             f"{rnd.choice(ORIGINS[:12])} {i}",
-            "kind": "cooperative", "phone": "0912345678", "address_line": "Thôn 1", "commune_id": rnd.randint(1, 50),
-            "province": "Hà Tĩnh", "story": "", "status": "suspended" if i % 97 == 0 else "approved",
-            "created_at": now, "updated_at": now} for i in range(1, n_shops + 1)])
+        conn.execute(
+            insert(Shop.__table__),
+            [
+                {
+                    "slug": f"cua-hang-{i}",
+                    "name": f"{rnd.choice(['HTX', 'Cơ sở', 'Hộ kinh doanh', 'Công ty'])} "
+                    f"{rnd.choice(ORIGINS[:12])} {i}",
+                    "kind": "cooperative",
+                    "phone": "0912345678",
+                    "address_line": "Thôn 1",
+                    "commune_id": rnd.randint(1, 50),
+                    "province": "Hà Tĩnh",
+                    "story": "",
+                    "status": "suspended" if i % 97 == 0 else "approved",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(1, n_shops + 1)
+            ],
+        )
         batch, images = [], []
         for i in range(1, n_listings + 1):
             stem, category, price = rnd.choice(PRODUCTS)
@@ -135,27 +294,50 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
             issued = (date.today() - timedelta(days=rnd.randint(10, 1600))) if stars else None
             published = now - timedelta(minutes=rnd.randint(0, 600000))
             status = "active" if rnd.random() < 0.94 else rnd.choice(["draft", "archived"])
-            batch.append({
-                "shop_id": rnd.randint(1, n_shops), "category_id": slug_ids[category], "slug": f"sp-{i}",
-                "title": title[:160], "description": "<p>" + " ".join(rnd.choices(WORDS, k=rnd.randint(15, 45))) + "</p>",
-                "unit": rnd.choice(["kg", "hộp", "chai", "túi"]), "price_vnd": int(price * rnd.uniform(0.6, 1.8)) // 1000 * 1000,
-                "stock": rnd.choice([0, 3, 10, 50, 200]), "min_order_qty": 1, "origin": origin,
-                "ocop_stars": stars, "ocop_certificate_no": f"OCOP-{i}" if stars else None,
-                "ocop_level": "province" if stars else None, "ocop_issued_on": issued,
-                "certifications": rnd.sample(CERTS, rnd.choice([0, 0, 1, 2])), "status": status,
-                "hidden_at": now if rnd.random() < 0.01 else None, "featured": False,
-                "sales_count": int(rnd.paretovariate(1.5)) - 1, "created_at": published, "updated_at": published,
-                "published_at": published if status == "active" else None})
+            batch.append(
+                {
+                    "shop_id": rnd.randint(1, n_shops),
+                    "category_id": slug_ids[category],
+                    "slug": f"sp-{i}",
+                    "title": title[:160],
+                    "description": "<p>" + " ".join(rnd.choices(WORDS, k=rnd.randint(15, 45))) + "</p>",
+                    "unit": rnd.choice(["kg", "hộp", "chai", "túi"]),
+                    "price_vnd": int(price * rnd.uniform(0.6, 1.8)) // 1000 * 1000,
+                    "stock": rnd.choice([0, 3, 10, 50, 200]),
+                    "min_order_qty": 1,
+                    "origin": origin,
+                    "ocop_stars": stars,
+                    "ocop_certificate_no": f"OCOP-{i}" if stars else None,
+                    "ocop_level": "province" if stars else None,
+                    "ocop_issued_on": issued,
+                    "certifications": rnd.sample(CERTS, rnd.choice([0, 0, 1, 2])),
+                    "status": status,
+                    "hidden_at": now if rnd.random() < 0.01 else None,
+                    "featured": False,
+                    "sales_count": int(rnd.paretovariate(1.5)) - 1,
+                    "created_at": published,
+                    "updated_at": published,
+                    "published_at": published if status == "active" else None,
+                }
+            )
             if rnd.random() < 0.5:
-                images.append({"listing_id": i, "key": f"{i:064x}", "position": 0, "width": 1200, "height": 900,
-                               "alt": title[:160]})
+                images.append(
+                    {
+                        "listing_id": i,
+                        "key": f"{i:064x}",
+                        "position": 0,
+                        "width": 1200,
+                        "height": 900,
+                        "alt": title[:160],
+                    }
+                )
             if len(batch) == 5000:
                 conn.execute(insert(Listing.__table__), batch)
                 batch = []
         if batch:
             conn.execute(insert(Listing.__table__), batch)
         for start in range(0, len(images), 5000):
-            conn.execute(insert(ListingImage.__table__), images[start:start + 5000])
+            conn.execute(insert(ListingImage.__table__), images[start : start + 5000])
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -163,7 +345,9 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def time_requests(client, path: str, params_list: list[dict], rounds: int, totals: dict | None = None) -> list[float]:
+def time_requests(
+    client, path: str, params_list: list[dict], rounds: int, totals: dict | None = None
+) -> list[float]:
     for params in params_list:  # warm up caches once
         response = client.get(path, query_string=params)
         assert response.status_code == 200
@@ -186,13 +370,24 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--listings", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--warmup-seconds", type=float, default=60.0,
-                    help="keep warming up until this long has passed (a JVM goes on compiling for a while: "
-                         "figures after 3 passes were a third higher than after a minute)")
-    ap.add_argument("--warmup", type=int, default=3,
-                    help="untimed passes over the queries before timing (a fresh JVM is not yet compiled)")
-    ap.add_argument("--engines", default=None,
-                    help="comma-separated engines to start (default: tools/search_node.py SUPPORTED_ENGINES)")
+    ap.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=60.0,
+        help="keep warming up until this long has passed (a JVM goes on compiling for a while: "
+        "figures after 3 passes were a third higher than after a minute)",
+    )
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="untimed passes over the queries before timing (a fresh JVM is not yet compiled)",
+    )
+    ap.add_argument(
+        "--engines",
+        default=None,
+        help="comma-separated engines to start (default: tools/search_node.py SUPPORTED_ENGINES)",
+    )
     ap.add_argument("--no-engine", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and node files")
     args = ap.parse_args()
@@ -223,14 +418,23 @@ def main() -> int:
     url_keys = {"opensearch": "OPENSEARCH_URL", "elasticsearch": "ELASTICSEARCH_URL"}
     rows: list[tuple[str, str, str, bool | None]] = []
     try:
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SERVER_NAME": "localhost",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
-                          "MEDIA_ROOT": str(workdir / "media"), "MAIL_DIR": str(workdir / "mail"),
-                          "SEARCH_EMBEDDED_PATH": str(workdir / "search.sqlite"), "SEARCH_INDEX_PREFIX": "bench-",
-                          "OPENSEARCH_URL": None, "ELASTICSEARCH_URL": None,
-                          # Every timed search is a repeat of a warm-up one: the node's request
-                          # cache would answer the facet counts from memory. Measure the work.
-                          "SEARCH_ENGINE_REQUEST_CACHE": False})
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "SERVER_NAME": "localhost",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
+                "MEDIA_ROOT": str(workdir / "media"),
+                "MAIL_DIR": str(workdir / "mail"),
+                "SEARCH_EMBEDDED_PATH": str(workdir / "search.sqlite"),
+                "SEARCH_INDEX_PREFIX": "bench-",
+                "OPENSEARCH_URL": None,
+                "ELASTICSEARCH_URL": None,
+                # Every timed search is a repeat of a warm-up one: the node's request
+                # cache would answer the facet counts from memory. Measure the work.
+                "SEARCH_ENGINE_REQUEST_CACHE": False,
+            }
+        )
         import logging
 
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -239,7 +443,9 @@ def main() -> int:
             upgrade()
             started = time.monotonic()
             generate(app, args.listings)
-            print(f"generated {args.listings} listings in {time.monotonic() - started:.1f} s", file=sys.stderr)
+            print(
+                f"generated {args.listings} listings in {time.monotonic() - started:.1f} s", file=sys.stderr
+            )
             from sqlalchemy import func, select
 
             from catalog.services import public_listings_query
@@ -261,13 +467,23 @@ def main() -> int:
                 if label != "embedded":
                     start(label)
                 state = use(label)
-                job, target = (service.reindex_embedded, None) if label == "embedded" else (service.reindex_engine, 60.0)
+                job, target = (
+                    (service.reindex_embedded, None)
+                    if label == "embedded"
+                    else (service.reindex_engine, 60.0)
+                )
                 reset_peak()
                 base = rss_kb()
                 result = job()
                 delta_mb = (rss_kb("VmHWM") - base) / 1024
-                rows.append((f"full reindex, {label} ({result['docs']} docs)", f"{result['seconds']:.1f} s",
-                             f"< {target:.0f} s" if target else "", result["seconds"] < target if target else None))
+                rows.append(
+                    (
+                        f"full reindex, {label} ({result['docs']} docs)",
+                        f"{result['seconds']:.1f} s",
+                        f"< {target:.0f} s" if target else "",
+                        result["seconds"] < target if target else None,
+                    )
+                )
                 rows.append(("  peak RSS delta during it", f"{delta_mb:.0f} MB", "bounded (streamed)", None))
 
                 # The engine's own time ("took") and the client's round trip, beside the end-to-end
@@ -282,6 +498,7 @@ def main() -> int:
                         if isinstance(response, dict) and "took" in response:
                             engine_times.append((float(response["took"]), (time.perf_counter() - t0) * 1000))
                         return response
+
                     transport.request = timed
                 target = 50.0 if label == "embedded" else 30.0
                 warm_start = time.monotonic()
@@ -290,43 +507,91 @@ def main() -> int:
                     passes += 1
                     time_requests(client, "/api/v1/search", QUERIES, 1)
                     time_requests(client, "/api/v1/search/suggest", [{"q": s} for s in SUGGEST], 1)
-                rows.append((f"  warm-up, {label}: untimed passes over both lists",
-                             f"{passes} in {time.monotonic() - warm_start:.0f} s", "", None))
+                rows.append(
+                    (
+                        f"  warm-up, {label}: untimed passes over both lists",
+                        f"{passes} in {time.monotonic() - warm_start:.0f} s",
+                        "",
+                        None,
+                    )
+                )
                 totals: dict = {}
                 engine_times.clear()
                 samples = time_requests(client, "/api/v1/search", QUERIES, args.rounds, totals)
                 body = client.get("/api/v1/search", query_string=QUERIES[0]).json
                 assert body["backend"] == label, body["backend"]
                 p50, p95 = percentile(samples, 50), percentile(samples, 95)
-                rows.append((f"search p95, {label} (20 queries with facets x {args.rounds})", f"{p95:.1f} ms",
-                             f"< {target:.0f} ms", p95 < target))
+                rows.append(
+                    (
+                        f"search p95, {label} (20 queries with facets x {args.rounds})",
+                        f"{p95:.1f} ms",
+                        f"< {target:.0f} ms",
+                        p95 < target,
+                    )
+                )
                 rows.append(("  p50 / max", f"{p50:.1f} / {max(samples):.1f} ms", "", None))
                 if engine_times:
                     took, trip = [t for t, _ in engine_times], [r for _, r in engine_times]
-                    rows.append(("  engine alone: took p95 / round trip p95",
-                                 f"{percentile(took, 95):.0f} / {percentile(trip, 95):.1f} ms", "", None))
+                    rows.append(
+                        (
+                            "  engine alone: took p95 / round trip p95",
+                            f"{percentile(took, 95):.0f} / {percentile(trip, 95):.1f} ms",
+                            "",
+                            None,
+                        )
+                    )
                 selective = [ms for key, ms in totals["_samples"] if totals[key] < 10_000]
                 broad = sorted({(totals[key], key) for key, _ in totals["_samples"] if totals[key] >= 10_000})
-                rows.append((f"  p95 of the {len(selective) // args.rounds} queries matching < 10 000",
-                             f"{percentile(selective, 95):.1f} ms", "", None))
-                rows.append(("  broad ones: " + ", ".join(f"{n}" for n, _ in broad) + " matches", "", "", None))
+                rows.append(
+                    (
+                        f"  p95 of the {len(selective) // args.rounds} queries matching < 10 000",
+                        f"{percentile(selective, 95):.1f} ms",
+                        "",
+                        None,
+                    )
+                )
+                rows.append(
+                    ("  broad ones: " + ", ".join(f"{n}" for n, _ in broad) + " matches", "", "", None)
+                )
                 engine_times.clear()
-                samples = time_requests(client, "/api/v1/search/suggest", [{"q": s} for s in SUGGEST], args.rounds)
+                samples = time_requests(
+                    client, "/api/v1/search/suggest", [{"q": s} for s in SUGGEST], args.rounds
+                )
                 p95 = percentile(samples, 95)
-                rows.append((f"suggest p95, {label} ({len(SUGGEST)} prefixes x {args.rounds})", f"{p95:.1f} ms",
-                             "< 15 ms", p95 < 15.0))
+                rows.append(
+                    (
+                        f"suggest p95, {label} ({len(SUGGEST)} prefixes x {args.rounds})",
+                        f"{p95:.1f} ms",
+                        "< 15 ms",
+                        p95 < 15.0,
+                    )
+                )
                 if engine_times:
                     took, trip = [t for t, _ in engine_times], [r for _, r in engine_times]
-                    rows.append(("  engine alone: took p95 / round trip p95",
-                                 f"{percentile(took, 95):.0f} / {percentile(trip, 95):.1f} ms", "", None))
+                    rows.append(
+                        (
+                            "  engine alone: took p95 / round trip p95",
+                            f"{percentile(took, 95):.0f} / {percentile(trip, 95):.1f} ms",
+                            "",
+                            None,
+                        )
+                    )
                 deep = client.get("/api/v1/search", query_string={"q": "cam", "per_page": 50}).json
                 cursor, pages, started = deep["next_cursor"], 1, time.perf_counter()
                 while cursor and pages < 40:
-                    deep = client.get("/api/v1/search", query_string={"q": "cam", "per_page": 50, "cursor": cursor,
-                                                                      "page": pages + 1}).json
+                    deep = client.get(
+                        "/api/v1/search",
+                        query_string={"q": "cam", "per_page": 50, "cursor": cursor, "page": pages + 1},
+                    ).json
                     cursor, pages = deep["next_cursor"], pages + 1
-                rows.append((f"  deep paging, {label}: {pages} pages of 50 by cursor",
-                             f"{(time.perf_counter() - started) * 1000 / max(pages - 1, 1):.1f} ms/page", "", None))
+                rows.append(
+                    (
+                        f"  deep paging, {label}: {pages} pages of 50 by cursor",
+                        f"{(time.perf_counter() - started) * 1000 / max(pages - 1, 1):.1f} ms/page",
+                        "",
+                        None,
+                    )
+                )
             state.embedded.close()
     finally:
         for _, proc in nodes.values():
@@ -341,9 +606,11 @@ def main() -> int:
     for name, value, target, ok in rows:
         mark = "" if ok is None else ("yes" if ok else "NO")
         print(f"{name.ljust(width)}  {value:>18}  {target:>20}  {mark}")
-    print(f"\nmachine: {os.cpu_count()} cores, load average {load_before} before, "
-          f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} after (shared with other work); "
-          f"data and node {'kept under ' + str(workdir) if args.keep else 'removed'}")
+    print(
+        f"\nmachine: {os.cpu_count()} cores, load average {load_before} before, "
+        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} after (shared with other work); "
+        f"data and node {'kept under ' + str(workdir) if args.keep else 'removed'}"
+    )
     return 0 if all(ok is not False for *_, ok in rows) else 1
 
 

@@ -1,4 +1,5 @@
 """Categories, listings, images, public catalog pages, CSV import."""
+
 from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -6,26 +7,41 @@ from sqlalchemy import func, select
 from marketplace.api import add_openapi
 from marketplace.extensions import db
 
-from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
 from . import csv_views  # noqa: F401 - registers the CSV upload route on seller_bp
+from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
 from .views import bp, operator_bp, seller_bp
 
 
 def _dashboard_panel(shop) -> dict:
     from .models import Listing
 
-    counts = dict(db.session.execute(
-        select(Listing.status, func.count()).where(Listing.shop_id == shop.id).group_by(Listing.status)).all())
-    hidden = db.session.scalar(select(func.count()).select_from(Listing).where(
-        Listing.shop_id == shop.id, Listing.hidden_at.is_not(None))) or 0
+    counts = dict(
+        db.session.execute(
+            select(Listing.status, func.count()).where(Listing.shop_id == shop.id).group_by(Listing.status)
+        ).all()
+    )
+    hidden = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Listing)
+            .where(Listing.shop_id == shop.id, Listing.hidden_at.is_not(None))
+        )
+        or 0
+    )
     link = url_for("catalog_seller.list_listings", shop_slug=shop.slug)
-    return {"title": _l("Sản phẩm"), "items": [
-        (_l("Đang bán"), counts.get("active", 0), link + "?status=active"),
-        (_l("Nháp"), counts.get("draft", 0), link + "?status=draft"),
-        (_l("Đã ngừng bán"), counts.get("archived", 0), link + "?status=archived"),
-        (_l("Bị ẩn bởi ban quản lý"), hidden, link),
-    ], "actions": [(_l("Thêm sản phẩm"), url_for("catalog_seller.new_listing", shop_slug=shop.slug)),
-                   (_l("Nhập từ CSV"), url_for("catalog_seller.import_csv", shop_slug=shop.slug))]}
+    return {
+        "title": _l("Sản phẩm"),
+        "items": [
+            (_l("Đang bán"), counts.get("active", 0), link + "?status=active"),
+            (_l("Nháp"), counts.get("draft", 0), link + "?status=draft"),
+            (_l("Đã ngừng bán"), counts.get("archived", 0), link + "?status=archived"),
+            (_l("Bị ẩn bởi ban quản lý"), hidden, link),
+        ],
+        "actions": [
+            (_l("Thêm sản phẩm"), url_for("catalog_seller.new_listing", shop_slug=shop.slug)),
+            (_l("Nhập từ CSV"), url_for("catalog_seller.import_csv", shop_slug=shop.slug)),
+        ],
+    }
 
 
 LISTING_STATUS_LABELS = {"draft": _l("Nháp"), "active": _l("Đang bán"), "archived": _l("Đã ngừng bán")}

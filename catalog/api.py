@@ -1,4 +1,5 @@
 """Public JSON endpoints for listings, described in the OpenAPI document."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -44,22 +45,39 @@ def listing_json(listing: Listing, *, full: bool = False) -> dict:
         "updated_at": listing.updated_at.isoformat() + "Z",
     }
     if full:
-        data.update({
-            "description_html": listing.description,
-            "sku": listing.sku,
-            "weight_grams": listing.weight_grams,
-            "harvest_season": listing.harvest_season,
-            "batch_code": listing.batch_code,
-            "ocop": ({"stars": listing.ocop_stars, "certificate_no": listing.ocop_certificate_no,
-                      "level": listing.ocop_level, "issued_on": listing.ocop_issued_on.isoformat(),
-                      "expires_on": listing.ocop_expires_on.isoformat(),
-                      "active": listing.ocop_badge(today) is not None}
-                     if listing.ocop_stars and listing.ocop_issued_on else None),
-            "images": [{"w320": _image(img.key, "320.jpg"), "w1200": _image(img.key, "1200.jpg"),
-                        "w320_webp": _image(img.key, "320.webp"), "w1200_webp": _image(img.key, "1200.webp"),
-                        "width": img.width, "height": img.height} for img in listing.images],
-            "trace_url": url_for("catalog.trace_listing", slug=listing.slug, _external=True),
-        })
+        data.update(
+            {
+                "description_html": listing.description,
+                "sku": listing.sku,
+                "weight_grams": listing.weight_grams,
+                "harvest_season": listing.harvest_season,
+                "batch_code": listing.batch_code,
+                "ocop": (
+                    {
+                        "stars": listing.ocop_stars,
+                        "certificate_no": listing.ocop_certificate_no,
+                        "level": listing.ocop_level,
+                        "issued_on": listing.ocop_issued_on.isoformat(),
+                        "expires_on": listing.ocop_expires_on.isoformat(),
+                        "active": listing.ocop_badge(today) is not None,
+                    }
+                    if listing.ocop_stars and listing.ocop_issued_on
+                    else None
+                ),
+                "images": [
+                    {
+                        "w320": _image(img.key, "320.jpg"),
+                        "w1200": _image(img.key, "1200.jpg"),
+                        "w320_webp": _image(img.key, "320.webp"),
+                        "w1200_webp": _image(img.key, "1200.webp"),
+                        "width": img.width,
+                        "height": img.height,
+                    }
+                    for img in listing.images
+                ],
+                "trace_url": url_for("catalog.trace_listing", slug=listing.slug, _external=True),
+            }
+        )
     return data
 
 
@@ -70,10 +88,14 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise DomainError(_("Tham số %(name)s phải là số nguyên.", name=name), field_errors={name: ["integer"]})
+        raise DomainError(
+            _("Tham số %(name)s phải là số nguyên.", name=name), field_errors={name: ["integer"]}
+        )
     if not minimum <= value <= maximum:
-        raise DomainError(_("Tham số %(name)s phải từ %(lo)d đến %(hi)d.", name=name, lo=minimum, hi=maximum),
-                          field_errors={name: [f"{minimum}..{maximum}"]})
+        raise DomainError(
+            _("Tham số %(name)s phải từ %(lo)d đến %(hi)d.", name=name, lo=minimum, hi=maximum),
+            field_errors={name: [f"{minimum}..{maximum}"]},
+        )
     return value
 
 
@@ -93,8 +115,9 @@ def list_listings():
     if request.args.get("shop"):
         query = query.where(Shop.slug == request.args["shop"])
     items, total = services.paginate(query.order_by(*services.SORTS[sort]), page, per_page)
-    return jsonify({"total": total, "page": page, "per_page": per_page,
-                    "items": [listing_json(item) for item in items]})
+    return jsonify(
+        {"total": total, "page": page, "per_page": per_page, "items": [listing_json(item) for item in items]}
+    )
 
 
 @api_bp.get("/listings/<int:listing_id>")
@@ -105,45 +128,116 @@ def get_listing(listing_id: int):
     return jsonify(listing_json(listing, full=True))
 
 
-_PROBLEM = {"description": "Problem details", "content": {"application/problem+json": {
-    "schema": {"$ref": "#/components/schemas/Problem"}}}}
+_PROBLEM = {
+    "description": "Problem details",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 OPENAPI_SCHEMAS = {
-    "ListingSummary": {"type": "object", "required": ["id", "title", "price_vnd", "unit", "url"], "properties": {
-        "id": {"type": "integer"}, "slug": {"type": "string"}, "title": {"type": "string"},
-        "price_vnd": {"type": "integer", "description": "Integer đồng (VND has no minor unit)"},
-        "unit": {"type": "string"}, "in_stock": {"type": "boolean"}, "stock": {"type": "integer"},
-        "min_order_qty": {"type": "integer"},
-        "category": {"type": "object"}, "shop": {"type": "object"}, "origin": {"type": "string", "nullable": True},
-        "ocop_stars": {"type": "integer", "nullable": True, "description": "Only while the rating is valid"},
-        "certifications": {"type": "array", "items": {"type": "string"}},
-        "url": {"type": "string", "format": "uri"}, "image": {"type": "string", "nullable": True},
-        "updated_at": {"type": "string", "format": "date-time"}}},
-    "Listing": {"allOf": [{"$ref": "#/components/schemas/ListingSummary"}, {"type": "object", "properties": {
-        "description_html": {"type": "string"}, "sku": {"type": "string", "nullable": True},
-        "weight_grams": {"type": "integer", "nullable": True}, "harvest_season": {"type": "string", "nullable": True},
-        "batch_code": {"type": "string", "nullable": True}, "ocop": {"type": "object", "nullable": True},
-        "images": {"type": "array", "items": {"type": "object"}}, "trace_url": {"type": "string"}}}]},
+    "ListingSummary": {
+        "type": "object",
+        "required": ["id", "title", "price_vnd", "unit", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "price_vnd": {"type": "integer", "description": "Integer đồng (VND has no minor unit)"},
+            "unit": {"type": "string"},
+            "in_stock": {"type": "boolean"},
+            "stock": {"type": "integer"},
+            "min_order_qty": {"type": "integer"},
+            "category": {"type": "object"},
+            "shop": {"type": "object"},
+            "origin": {"type": "string", "nullable": True},
+            "ocop_stars": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Only while the rating is valid",
+            },
+            "certifications": {"type": "array", "items": {"type": "string"}},
+            "url": {"type": "string", "format": "uri"},
+            "image": {"type": "string", "nullable": True},
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Listing": {
+        "allOf": [
+            {"$ref": "#/components/schemas/ListingSummary"},
+            {
+                "type": "object",
+                "properties": {
+                    "description_html": {"type": "string"},
+                    "sku": {"type": "string", "nullable": True},
+                    "weight_grams": {"type": "integer", "nullable": True},
+                    "harvest_season": {"type": "string", "nullable": True},
+                    "batch_code": {"type": "string", "nullable": True},
+                    "ocop": {"type": "object", "nullable": True},
+                    "images": {"type": "array", "items": {"type": "object"}},
+                    "trace_url": {"type": "string"},
+                },
+            },
+        ]
+    },
 }
 
 OPENAPI_PATHS = {
-    "/listings": {"get": {
-        "summary": "Public listings, newest first", "operationId": "listListings",
-        "parameters": [
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}},
-            {"name": "category", "in": "query", "description": "category slug (includes sub-categories)", "schema": {"type": "string"}},
-            {"name": "shop", "in": "query", "description": "shop slug", "schema": {"type": "string"}},
-            {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(services.SORTS)}},
-        ],
-        "responses": {"200": {"description": "A page of listings", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"total": {"type": "integer"}, "page": {"type": "integer"},
-                                             "per_page": {"type": "integer"},
-                                             "items": {"type": "array", "items": {"$ref": "#/components/schemas/ListingSummary"}}}}}}},
-                      "400": _PROBLEM, "404": _PROBLEM}}},
-    "/listings/{id}": {"get": {
-        "summary": "One public listing", "operationId": "getListing",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "The listing", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Listing"}}}}, "404": _PROBLEM}}},
+    "/listings": {
+        "get": {
+            "summary": "Public listings, newest first",
+            "operationId": "listListings",
+            "parameters": [
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {
+                    "name": "per_page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24},
+                },
+                {
+                    "name": "category",
+                    "in": "query",
+                    "description": "category slug (includes sub-categories)",
+                    "schema": {"type": "string"},
+                },
+                {"name": "shop", "in": "query", "description": "shop slug", "schema": {"type": "string"}},
+                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(services.SORTS)}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "A page of listings",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "total": {"type": "integer"},
+                                    "page": {"type": "integer"},
+                                    "per_page": {"type": "integer"},
+                                    "items": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/ListingSummary"},
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
+        }
+    },
+    "/listings/{id}": {
+        "get": {
+            "summary": "One public listing",
+            "operationId": "getListing",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {
+                "200": {
+                    "description": "The listing",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Listing"}}},
+                },
+                "404": _PROBLEM,
+            },
+        }
+    },
 }

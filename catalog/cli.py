@@ -1,4 +1,5 @@
 """`flask catalog …` commands."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,9 +14,12 @@ catalog_cli = AppGroup("catalog", help="Catalog tools.")
 
 @catalog_cli.command("import-csv")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--create-missing", is_flag=True,
-              help="Create unknown shops (approved households with placeholder contact data) and unknown "
-                   "top-level categories instead of reporting them as errors.")
+@click.option(
+    "--create-missing",
+    is_flag=True,
+    help="Create unknown shops (approved households with placeholder contact data) and unknown "
+    "top-level categories instead of reporting them as errors.",
+)
 def import_csv(path: Path, create_missing: bool) -> None:
     """Import listings from a UTF-8 CSV; image paths are relative to the CSV's folder.
 

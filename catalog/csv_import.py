@@ -6,6 +6,7 @@ nothing at all. Only when no row has a problem does the second phase create the 
 communes/shops/categories, store the images and insert the listings, with the same slugs and
 outbox events as `create_listing`. The caller owns the transaction: on `ImportFailed` it rolls
 back, on success it commits once."""
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,16 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 
 REQUIRED_COLUMNS = ("shop", "title", "category", "unit", "price_vnd", "stock", "description")
-OPTIONAL_COLUMNS = ("sku", "origin", "ocop_stars", "ocop_certificate_no", "ocop_level", "ocop_issued_on",
-                    "certifications", "image_path")
+OPTIONAL_COLUMNS = (
+    "sku",
+    "origin",
+    "ocop_stars",
+    "ocop_certificate_no",
+    "ocop_level",
+    "ocop_issued_on",
+    "certifications",
+    "image_path",
+)
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 # Shops made by --create-missing. They are created directly (not through sellers.register_shop):
@@ -80,8 +89,12 @@ class ImportFailed(DomainError):
 
     def __init__(self, errors: list[RowError]):
         self.errors = sorted(errors, key=lambda e: e.line)
-        super().__init__(_("Tệp CSV có %(n)d lỗi nên chưa nhập sản phẩm nào. Vui lòng sửa rồi tải lên lại.",
-                           n=len(self.errors)))
+        super().__init__(
+            _(
+                "Tệp CSV có %(n)d lỗi nên chưa nhập sản phẩm nào. Vui lòng sửa rồi tải lên lại.",
+                n=len(self.errors),
+            )
+        )
 
 
 @dataclass
@@ -120,9 +133,14 @@ class _Row:
     slug_base: str = ""
 
 
-def import_listings(rows_source: bytes | BinaryIO | str | os.PathLike, *, actor: User | None,
-                    shop: Shop | None = None, base_dir: str | os.PathLike | None = None,
-                    create_missing: bool = False) -> ImportResult:
+def import_listings(
+    rows_source: bytes | BinaryIO | str | os.PathLike,
+    *,
+    actor: User | None,
+    shop: Shop | None = None,
+    base_dir: str | os.PathLike | None = None,
+    create_missing: bool = False,
+) -> ImportResult:
     """Import listings from a CSV (bytes, a binary file object, or a path).
 
     `actor=None` is the system (the CLI). With `shop`, every row goes into that shop: a row's
@@ -143,9 +161,20 @@ def import_listings(rows_source: bytes | BinaryIO | str | os.PathLike, *, actor:
 
 # --- phase 1: read and check, write nothing -------------------------------------------------------
 
+
 def _read_source(rows_source) -> tuple[bytes, Path | None]:
-    too_big = ImportFailed([RowError(0, None, _("Tệp CSV quá lớn (tối đa %(mb)d MB). Hãy chia thành nhiều tệp.",
-                                                mb=MAX_BYTES // (1024 * 1024)))])
+    too_big = ImportFailed(
+        [
+            RowError(
+                0,
+                None,
+                _(
+                    "Tệp CSV quá lớn (tối đa %(mb)d MB). Hãy chia thành nhiều tệp.",
+                    mb=MAX_BYTES // (1024 * 1024),
+                ),
+            )
+        ]
+    )
     if isinstance(rows_source, (str, os.PathLike)):
         path = Path(rows_source)
         if path.stat().st_size > MAX_BYTES:
@@ -159,13 +188,31 @@ def _read_source(rows_source) -> tuple[bytes, Path | None]:
 
 def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFailed([RowError(0, None, _(
-            "Tệp đang ở dạng UTF-16 (“Unicode Text”). Hãy lưu lại với định dạng “CSV UTF-8 (Comma delimited)”."))])
+        raise ImportFailed(
+            [
+                RowError(
+                    0,
+                    None,
+                    _(
+                        "Tệp đang ở dạng UTF-16 (“Unicode Text”). Hãy lưu lại với định dạng “CSV UTF-8 (Comma delimited)”."
+                    ),
+                )
+            ]
+        )
     try:
         return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte order mark
     except UnicodeDecodeError:
-        raise ImportFailed([RowError(0, None, _(
-            "Tệp không phải mã UTF-8. Trong Excel hãy chọn “Lưu thành” → “CSV UTF-8 (Comma delimited)”."))]) from None
+        raise ImportFailed(
+            [
+                RowError(
+                    0,
+                    None,
+                    _(
+                        "Tệp không phải mã UTF-8. Trong Excel hãy chọn “Lưu thành” → “CSV UTF-8 (Comma delimited)”."
+                    ),
+                )
+            ]
+        ) from None
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -176,8 +223,15 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         for line, cells in enumerate(reader, start=1):
             yield line, cells
     except csv.Error as exc:
-        raise ImportFailed([RowError(line + 1, None, _("Không đọc được dòng này (%(detail)s). Kiểm tra dấu ngoặc kép.",
-                                                       detail=str(exc)))]) from None
+        raise ImportFailed(
+            [
+                RowError(
+                    line + 1,
+                    None,
+                    _("Không đọc được dòng này (%(detail)s). Kiểm tra dấu ngoặc kép.", detail=str(exc)),
+                )
+            ]
+        ) from None
 
 
 def _parse_count(raw: str, *, required: bool) -> tuple[int | None, str | None]:
@@ -217,8 +271,15 @@ class _Checker:
                 continue  # blank spreadsheet rows are harmless
             count += 1
             if count > MAX_ROWS:
-                raise ImportFailed([RowError(line, None, _(
-                    "Tệp có quá %(n)d dòng sản phẩm. Hãy chia thành nhiều tệp.", n=MAX_ROWS))])
+                raise ImportFailed(
+                    [
+                        RowError(
+                            line,
+                            None,
+                            _("Tệp có quá %(n)d dòng sản phẩm. Hãy chia thành nhiều tệp.", n=MAX_ROWS),
+                        )
+                    ]
+                )
             row = self._row(line, header, cells)
             if row is not None:
                 rows.append(row)
@@ -231,9 +292,18 @@ class _Checker:
     def _header(self, cells: list[str]) -> list[str | None]:
         names = [c.strip().lower() for c in cells]
         if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
-            raise ImportFailed([RowError(1, None, _(
-                "Các cột phải ngăn cách bằng dấu phẩy (,). Tệp này có vẻ dùng dấu chấm phẩy hoặc tab: "
-                "hãy lưu lại với định dạng “CSV UTF-8 (Comma delimited)”."))])
+            raise ImportFailed(
+                [
+                    RowError(
+                        1,
+                        None,
+                        _(
+                            "Các cột phải ngăn cách bằng dấu phẩy (,). Tệp này có vẻ dùng dấu chấm phẩy hoặc tab: "
+                            "hãy lưu lại với định dạng “CSV UTF-8 (Comma delimited)”."
+                        ),
+                    )
+                ]
+            )
         problems: list[RowError] = []
         seen: set[str] = set()
         header: list[str | None] = []
@@ -242,9 +312,17 @@ class _Checker:
                 header.append(None)  # a nameless column must stay empty (checked per row)
                 continue
             if name not in COLUMNS:
-                problems.append(RowError(1, name, _(
-                    "Cột “%(name)s” không được hỗ trợ. Các cột hợp lệ: %(columns)s.",
-                    name=cells[position - 1].strip(), columns=", ".join(COLUMNS))))
+                problems.append(
+                    RowError(
+                        1,
+                        name,
+                        _(
+                            "Cột “%(name)s” không được hỗ trợ. Các cột hợp lệ: %(columns)s.",
+                            name=cells[position - 1].strip(),
+                            columns=", ".join(COLUMNS),
+                        ),
+                    )
+                )
             elif name in seen:
                 problems.append(RowError(1, name, _("Cột “%(name)s” xuất hiện hai lần.", name=name)))
             seen.add(name)
@@ -252,28 +330,51 @@ class _Checker:
         required = [c for c in REQUIRED_COLUMNS if not (c == "shop" and self.shop is not None)]
         missing = [c for c in required if c not in seen]
         if missing:
-            problems.append(RowError(1, None, _("Thiếu cột bắt buộc: %(columns)s.", columns=", ".join(missing))))
+            problems.append(
+                RowError(1, None, _("Thiếu cột bắt buộc: %(columns)s.", columns=", ".join(missing)))
+            )
         if problems:
             raise ImportFailed(problems)
         return header
 
     def _row(self, line: int, header: list[str | None], cells: list[str]) -> _Row | None:
         before = len(self.errors)
-        values = {name: "" for name in COLUMNS}
+        values = dict.fromkeys(COLUMNS, "")
         for position, cell in enumerate(cells):
             name = header[position] if position < len(header) else None
             if name is None:
                 if cell.strip():
-                    self.fail(line, None, _(
-                        "Ô thứ %(n)d không thuộc cột nào (dòng tiêu đề không có tên cột ở vị trí này). "
-                        "Có dấu phẩy nào chưa đặt trong ngoặc kép không?", n=position + 1))
+                    self.fail(
+                        line,
+                        None,
+                        _(
+                            "Ô thứ %(n)d không thuộc cột nào (dòng tiêu đề không có tên cột ở vị trí này). "
+                            "Có dấu phẩy nào chưa đặt trong ngoặc kép không?",
+                            n=position + 1,
+                        ),
+                    )
                 continue
             values[name] = cell.strip()
         shop = self._shop_of(line, values["shop"])
-        status = ListingStatus.ACTIVE.value if (isinstance(shop, _NewShop) or (
-            shop is not None and shop.status == ShopStatus.APPROVED.value)) else ListingStatus.DRAFT.value
-        data = {key: values[key] for key in ("title", "unit", "description", "sku", "origin", "ocop_certificate_no",
-                                             "ocop_level", "ocop_issued_on", "certifications")}
+        status = (
+            ListingStatus.ACTIVE.value
+            if (isinstance(shop, _NewShop) or (shop is not None and shop.status == ShopStatus.APPROVED.value))
+            else ListingStatus.DRAFT.value
+        )
+        data = {
+            key: values[key]
+            for key in (
+                "title",
+                "unit",
+                "description",
+                "sku",
+                "origin",
+                "ocop_certificate_no",
+                "ocop_level",
+                "ocop_issued_on",
+                "certifications",
+            )
+        }
         data["status"] = status
         data["category"] = self._category_of(line, values["category"])
         for column, required in (("price_vnd", True), ("stock", False)):
@@ -291,9 +392,11 @@ class _Checker:
                 continue  # already explained by _category_of
             for message in messages:
                 if name == "ocop_certificate_no" and data["ocop_stars"]:
-                    message = _("Có hạng OCOP thì cần cả số giấy chứng nhận (cột ocop_certificate_no) và ngày công "
-                                "nhận (cột ocop_issued_on, dd/mm/yyyy). Nếu chưa có, để trống ocop_stars và nhập "
-                                "chứng nhận sau trong trang sửa sản phẩm.")
+                    message = _(
+                        "Có hạng OCOP thì cần cả số giấy chứng nhận (cột ocop_certificate_no) và ngày công "
+                        "nhận (cột ocop_issued_on, dd/mm/yyyy). Nếu chưa có, để trống ocop_stars và nhập "
+                        "chứng nhận sau trong trang sửa sản phẩm."
+                    )
                 self.fail(line, column, message)
         images = self._images_of(line, values["image_path"])
         if len(self.errors) > before or shop is None:
@@ -303,9 +406,16 @@ class _Checker:
     def _shop_of(self, line: int, slug: str) -> Shop | _NewShop | None:
         if self.shop is not None:
             if slug and slug != self.shop.slug:
-                self.fail(line, "shop", _("Dòng này ghi cửa hàng “%(other)s”, nhưng bạn đang nhập vào cửa hàng "
-                                          "“%(slug)s”. Để trống cột shop hoặc ghi đúng “%(slug)s”.",
-                                          other=slug, slug=self.shop.slug))
+                self.fail(
+                    line,
+                    "shop",
+                    _(
+                        "Dòng này ghi cửa hàng “%(other)s”, nhưng bạn đang nhập vào cửa hàng "
+                        "“%(slug)s”. Để trống cột shop hoặc ghi đúng “%(slug)s”.",
+                        other=slug,
+                        slug=self.shop.slug,
+                    ),
+                )
                 return None
             return self.shop
         if not slug:
@@ -319,14 +429,31 @@ class _Checker:
         found = self._shops[slug]
         if found is None:
             if self.create_missing:
-                self.fail(line, "shop", _("“%(slug)s” không dùng được làm đường dẫn cửa hàng: chỉ gồm chữ thường "
-                                          "không dấu, số và dấu gạch ngang (tối đa 80 ký tự).", slug=slug))
+                self.fail(
+                    line,
+                    "shop",
+                    _(
+                        "“%(slug)s” không dùng được làm đường dẫn cửa hàng: chỉ gồm chữ thường "
+                        "không dấu, số và dấu gạch ngang (tối đa 80 ký tự).",
+                        slug=slug,
+                    ),
+                )
             else:
-                self.fail(line, "shop", _("Không có cửa hàng nào có đường dẫn “%(slug)s”. Kiểm tra lại, hoặc chạy "
-                                          "lệnh với --create-missing để tạo cửa hàng mới.", slug=slug))
+                self.fail(
+                    line,
+                    "shop",
+                    _(
+                        "Không có cửa hàng nào có đường dẫn “%(slug)s”. Kiểm tra lại, hoặc chạy "
+                        "lệnh với --create-missing để tạo cửa hàng mới.",
+                        slug=slug,
+                    ),
+                )
             return None
-        if (self.actor is not None and isinstance(found, Shop)
-                and not (can_manage_shop(self.actor, found) or is_operator(self.actor))):
+        if (
+            self.actor is not None
+            and isinstance(found, Shop)
+            and not (can_manage_shop(self.actor, found) or is_operator(self.actor))
+        ):
             self.fail(line, "shop", _("Bạn không có quyền thêm sản phẩm cho cửa hàng “%(slug)s”.", slug=slug))
             return None
         return found
@@ -346,8 +473,14 @@ class _Checker:
             self._categories[key] = found
         found = self._categories[key]
         if found is None:
-            self.fail(line, "category", _("Không có danh mục “%(name)s”. Ghi đúng tên hoặc đường dẫn của một danh mục "
-                                          "trên sàn.", name=value))
+            self.fail(
+                line,
+                "category",
+                _(
+                    "Không có danh mục “%(name)s”. Ghi đúng tên hoặc đường dẫn của một danh mục trên sàn.",
+                    name=value,
+                ),
+            )
         return found
 
     def _stars(self, line: int, raw: str) -> int | None:
@@ -363,8 +496,14 @@ class _Checker:
         if not paths:
             return []
         if self.base_dir is None:
-            self.fail(line, "image_path", _("Khi tải tệp lên trang web không kèm được ảnh: hãy để trống cột "
-                                            "image_path, rồi thêm ảnh trong trang sửa sản phẩm."))
+            self.fail(
+                line,
+                "image_path",
+                _(
+                    "Khi tải tệp lên trang web không kèm được ảnh: hãy để trống cột "
+                    "image_path, rồi thêm ảnh trong trang sửa sản phẩm."
+                ),
+            )
             return []
         if len(paths) > services.MAX_IMAGES:
             self.fail(line, "image_path", _("Tối đa %(n)d ảnh cho mỗi sản phẩm.", n=services.MAX_IMAGES))
@@ -378,13 +517,23 @@ class _Checker:
 
     def _image_path(self, line: int, raw: str) -> Path | None:
         if "://" in raw:
-            self.fail(line, "image_path", _("“%(path)s”: chỉ nhận tệp ảnh nằm cạnh tệp CSV; sàn không tải ảnh "
-                                            "từ mạng.", path=raw))
+            self.fail(
+                line,
+                "image_path",
+                _("“%(path)s”: chỉ nhận tệp ảnh nằm cạnh tệp CSV; sàn không tải ảnh từ mạng.", path=raw),
+            )
             return None
         relative = raw.replace("\\", "/")
         if relative.startswith("/") or PureWindowsPath(raw).drive or Path(relative).is_absolute():
-            self.fail(line, "image_path", _("“%(path)s”: đường dẫn ảnh phải tính từ thư mục chứa tệp CSV, "
-                                            "không phải đường dẫn tuyệt đối.", path=raw))
+            self.fail(
+                line,
+                "image_path",
+                _(
+                    "“%(path)s”: đường dẫn ảnh phải tính từ thư mục chứa tệp CSV, "
+                    "không phải đường dẫn tuyệt đối.",
+                    path=raw,
+                ),
+            )
             return None
         path = (self.base_dir / relative).resolve()
         if not path.is_relative_to(self.base_dir):  # "../x.jpg", or a symlink leading out
@@ -425,10 +574,12 @@ def _check_image(path: Path) -> str | None:
 
 # --- phase 2: every row is good, write them all ------------------------------------------------------
 
+
 def _placeholder_commune() -> Commune:
     province = current_app.config["PROVINCE_NAME"]
-    commune = db.session.scalar(select(Commune).where(Commune.province == province,
-                                                      Commune.name == PLACEHOLDER_COMMUNE))
+    commune = db.session.scalar(
+        select(Commune).where(Commune.province == province, Commune.name == PLACEHOLDER_COMMUNE)
+    )
     if commune is None:
         # Inactive: it must not be offered in the registration form's commune list.
         commune = Commune(name=PLACEHOLDER_COMMUNE, kind="xa", province=province, active=False)
@@ -438,10 +589,18 @@ def _placeholder_commune() -> Commune:
 
 
 def _create_shop(slug: str, commune: Commune) -> Shop:
-    shop = Shop(slug=slug, name=slug.replace("-", " ").title()[:120], kind=ShopKind.HOUSEHOLD.value,
-                phone=PLACEHOLDER_PHONE, address_line=PLACEHOLDER_ADDRESS, commune_id=commune.id,
-                province=commune.province, story="", status=ShopStatus.APPROVED.value,
-                status_changed_at=utcnow())
+    shop = Shop(
+        slug=slug,
+        name=slug.replace("-", " ").title()[:120],
+        kind=ShopKind.HOUSEHOLD.value,
+        phone=PLACEHOLDER_PHONE,
+        address_line=PLACEHOLDER_ADDRESS,
+        commune_id=commune.id,
+        province=commune.province,
+        story="",
+        status=ShopStatus.APPROVED.value,
+        status_changed_at=utcnow(),
+    )
     db.session.add(shop)
     db.session.flush()
     shop_event(shop, "created")
@@ -449,7 +608,9 @@ def _create_shop(slug: str, commune: Commune) -> Shop:
 
 
 def _create_category(name: str) -> Category:
-    category = Category(name=name, slug=unique_slug(Category, name, max_len=120), parent_id=None, description="")
+    category = Category(
+        name=name, slug=unique_slug(Category, name, max_len=120), parent_id=None, description=""
+    )
     db.session.add(category)
     db.session.flush()
     outbox.record("category.changed", {"category_id": category.id})
@@ -468,7 +629,9 @@ def _store_images(rows: list[_Row], new_folders: list[Path]) -> dict[Path, Store
             try:
                 stored[path] = process_image(blob, field="image_path")
             except ValidationFailed as exc:
-                raise ImportFailed([RowError(row.line, "image_path", f"“{path.name}”: {exc.message}")]) from None
+                raise ImportFailed(
+                    [RowError(row.line, "image_path", f"“{path.name}”: {exc.message}")]
+                ) from None
             if not existed and image_dir(stored[path].key) == folder:
                 new_folders.append(folder)
     return stored
@@ -505,8 +668,15 @@ def _write(rows: list[_Row]) -> ImportResult:
                         category.category = _create_category(category.name)
                         result.created_categories.append(category.category)
                     category = category.category
-                pending.append(services.build_listing(shop, category, clean, [images[p] for p in row.images],
-                                                      _free_slug(row.slug_base, taken)))
+                pending.append(
+                    services.build_listing(
+                        shop,
+                        category,
+                        clean,
+                        [images[p] for p in row.images],
+                        _free_slug(row.slug_base, taken),
+                    )
+                )
                 if len(pending) >= FLUSH_EVERY:
                     result.listings.extend(_flush_listings(pending))
                     pending = []
@@ -528,7 +698,9 @@ def _slug_base(title: str) -> str:
 def _existing_slugs(candidates: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(candidates), 500):
-        found.update(db.session.scalars(select(Listing.slug).where(Listing.slug.in_(candidates[start:start + 500]))))
+        found.update(
+            db.session.scalars(select(Listing.slug).where(Listing.slug.in_(candidates[start : start + 500])))
+        )
     return found
 
 
@@ -575,16 +747,39 @@ def _flush_listings(listings: list[Listing]) -> list[Listing]:
 # --- the sample file ---------------------------------------------------------------------------
 
 SAMPLE_ROWS = [
-    {"title": "Cam bù Hương Sơn", "category": "Trái cây", "unit": "kg", "price_vnd": "45000", "stock": "200",
-     "description": "Cam bù trồng trên đồi Hương Sơn, vỏ mỏng, múi mọng, vị ngọt thanh. "
-                    "Thu hoạch tháng 10 đến tháng 1.",
-     "sku": "CAM-BU-01", "origin": "Hương Sơn", "ocop_stars": "4", "ocop_certificate_no": "1234/QĐ-UBND",
-     "ocop_level": "province", "ocop_issued_on": "15/03/2024", "certifications": "VietGAP; Chỉ dẫn địa lý",
-     "image_path": ""},
-    {"title": "Mật ong rừng Hương Sơn", "category": "Đặc sản", "unit": "chai", "price_vnd": "250.000", "stock": "40",
-     "description": "Mật ong hoa rừng khai thác tự nhiên, chai 500 ml.", "sku": "MAT-ONG-500", "origin": "Hương Sơn",
-     "ocop_stars": "", "ocop_certificate_no": "", "ocop_level": "", "ocop_issued_on": "", "certifications": "",
-     "image_path": ""},
+    {
+        "title": "Cam bù Hương Sơn",
+        "category": "Trái cây",
+        "unit": "kg",
+        "price_vnd": "45000",
+        "stock": "200",
+        "description": "Cam bù trồng trên đồi Hương Sơn, vỏ mỏng, múi mọng, vị ngọt thanh. "
+        "Thu hoạch tháng 10 đến tháng 1.",
+        "sku": "CAM-BU-01",
+        "origin": "Hương Sơn",
+        "ocop_stars": "4",
+        "ocop_certificate_no": "1234/QĐ-UBND",
+        "ocop_level": "province",
+        "ocop_issued_on": "15/03/2024",
+        "certifications": "VietGAP; Chỉ dẫn địa lý",
+        "image_path": "",
+    },
+    {
+        "title": "Mật ong rừng Hương Sơn",
+        "category": "Đặc sản",
+        "unit": "chai",
+        "price_vnd": "250.000",
+        "stock": "40",
+        "description": "Mật ong hoa rừng khai thác tự nhiên, chai 500 ml.",
+        "sku": "MAT-ONG-500",
+        "origin": "Hương Sơn",
+        "ocop_stars": "",
+        "ocop_certificate_no": "",
+        "ocop_level": "",
+        "ocop_issued_on": "",
+        "certifications": "",
+        "image_path": "",
+    },
 ]
 
 

@@ -1,4 +1,5 @@
 """The producer's CSV upload page and its sample file."""
+
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -6,8 +7,16 @@ from flask_login import current_user, login_required
 from marketplace.extensions import db
 from sellers.views import shop_for_member
 
-from .csv_import import (COLUMNS, MAX_BYTES, MAX_ROWS, REQUIRED_COLUMNS, SAMPLE_ROWS, ImportFailed, import_listings,
-                         sample_csv)
+from .csv_import import (
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    REQUIRED_COLUMNS,
+    SAMPLE_ROWS,
+    ImportFailed,
+    import_listings,
+    sample_csv,
+)
 from .forms import CsvUploadForm
 from .views import seller_bp
 
@@ -30,14 +39,25 @@ def import_csv(shop_slug: str):
             db.session.commit()
             flash(ngettext("Đã nhập %(num)d sản phẩm.", "Đã nhập %(num)d sản phẩm.", result.count), "success")
             return redirect(url_for("catalog_seller.list_listings", shop_slug=shop.slug))
-    return render_template("catalog/import_csv.html", shop=shop, form=form, errors=errors, columns=COLUMNS,
-                           required=REQUIRED_COLUMNS, sample=SAMPLE_ROWS, max_mb=MAX_BYTES // (1024 * 1024),
-                           max_rows=MAX_ROWS)
+    return render_template(
+        "catalog/import_csv.html",
+        shop=shop,
+        form=form,
+        errors=errors,
+        columns=COLUMNS,
+        required=REQUIRED_COLUMNS,
+        sample=SAMPLE_ROWS,
+        max_mb=MAX_BYTES // (1024 * 1024),
+        max_rows=MAX_ROWS,
+    )
 
 
 @seller_bp.route("/nhap-csv/mau.csv")
 @login_required
 def csv_template(shop_slug: str):
     shop = shop_for_member(shop_slug)
-    return Response(sample_csv(shop.slug), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="mau-san-pham-{shop.slug}.csv"'})
+    return Response(
+        sample_csv(shop.slug),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="mau-san-pham-{shop.slug}.csv"'},
+    )

@@ -1,4 +1,5 @@
 """Listing and category forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
@@ -22,16 +23,22 @@ class ListingForm(FlaskForm):
     min_order_qty = StringField(_l("Mua tối thiểu"), default="1", render_kw={"inputmode": "numeric"})
     weight_grams = StringField(_l("Khối lượng đóng gói (gam)"), render_kw={"inputmode": "numeric"})
     sku = StringField(_l("Mã SKU"), validators=[Optional(), Length(max=60)])
-    origin = StringField(_l("Vùng nguyên liệu / xuất xứ"), validators=[Optional(), Length(max=120)],
-                         description=_l("Ví dụ: Hương Sơn, Phúc Trạch, Hương Khê"))
+    origin = StringField(
+        _l("Vùng nguyên liệu / xuất xứ"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Ví dụ: Hương Sơn, Phúc Trạch, Hương Khê"),
+    )
     harvest_season = StringField(_l("Mùa vụ thu hoạch"), validators=[Optional(), Length(max=120)])
     batch_code = StringField(_l("Mã lô / ngày thu hoạch"), validators=[Optional(), Length(max=60)])
     ocop_stars = SelectField(_l("Hạng OCOP"), choices=OCOP_STAR_CHOICES, validate_choice=False)
     ocop_certificate_no = StringField(_l("Số giấy chứng nhận OCOP"), validators=[Optional(), Length(max=60)])
     ocop_level = SelectField(_l("Cấp công nhận"), choices=OCOP_LEVEL_CHOICES, validate_choice=False)
     ocop_issued_on = StringField(_l("Ngày công nhận (dd/mm/yyyy)"), render_kw={"placeholder": "dd/mm/yyyy"})
-    certifications = StringField(_l("Chứng nhận khác"), validators=[Optional(), Length(max=500)],
-                                 description=_l("Cách nhau bằng dấu chấm phẩy, ví dụ: VietGAP; Hữu cơ"))
+    certifications = StringField(
+        _l("Chứng nhận khác"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Cách nhau bằng dấu chấm phẩy, ví dụ: VietGAP; Hữu cơ"),
+    )
     status = SelectField(_l("Trạng thái"), choices=STATUS_CHOICES)
     images = MultipleFileField(_l("Ảnh sản phẩm (tối đa 8)"))
 
@@ -41,7 +48,9 @@ class ImagesForm(FlaskForm):
 
 
 class CategoryForm(FlaskForm):
-    name = StringField(_l("Tên danh mục"), validators=[DataRequired(_l("Vui lòng nhập tên danh mục.")), Length(max=120)])
+    name = StringField(
+        _l("Tên danh mục"), validators=[DataRequired(_l("Vui lòng nhập tên danh mục.")), Length(max=120)]
+    )
     name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), Length(max=120)])
     parent_id = SelectField(_l("Danh mục cha"), coerce=int)
     position = IntegerField(_l("Thứ tự"), default=0, validators=[Optional()])
@@ -53,9 +62,13 @@ class HideForm(FlaskForm):
 
 
 class CsvUploadForm(FlaskForm):
-    file = FileField(_l("Tệp CSV (UTF-8)"), validators=[
-        FileRequired(_l("Vui lòng chọn tệp CSV.")),
-        FileAllowed(["csv", "txt"], _l("Chỉ nhận tệp .csv (lưu từ Excel bằng “CSV UTF-8”)."))])
+    file = FileField(
+        _l("Tệp CSV (UTF-8)"),
+        validators=[
+            FileRequired(_l("Vui lòng chọn tệp CSV.")),
+            FileAllowed(["csv", "txt"], _l("Chỉ nhận tệp .csv (lưu từ Excel bằng “CSV UTF-8”).")),
+        ],
+    )
 
 
 class FeatureForm(FlaskForm):

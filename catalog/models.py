@@ -1,4 +1,5 @@
 """Categories (a tree), listings with OCOP ratings and certifications, and listing images."""
+
 from __future__ import annotations
 
 import calendar
@@ -15,11 +16,36 @@ from sellers.models import Shop
 OCOP_VALID_MONTHS = 36
 
 # Common market units, suggested in the form; producers may type others.
-COMMON_UNITS = ["kg", "100g", "500g", "hộp", "chai", "túi", "gói", "quả", "nải", "chục",
-                "con", "hũ", "chiếc", "bó", "lít", "thùng", "yến", "tạ"]
+COMMON_UNITS = [
+    "kg",
+    "100g",
+    "500g",
+    "hộp",
+    "chai",
+    "túi",
+    "gói",
+    "quả",
+    "nải",
+    "chục",
+    "con",
+    "hũ",
+    "chiếc",
+    "bó",
+    "lít",
+    "thùng",
+    "yến",
+    "tạ",
+]
 
-COMMON_CERTIFICATIONS = ["VietGAP", "GlobalGAP", "Hữu cơ", "HACCP", "ISO 22000",
-                         "Chỉ dẫn địa lý", "Nhãn hiệu tập thể"]
+COMMON_CERTIFICATIONS = [
+    "VietGAP",
+    "GlobalGAP",
+    "Hữu cơ",
+    "HACCP",
+    "ISO 22000",
+    "Chỉ dẫn địa lý",
+    "Nhãn hiệu tập thể",
+]
 
 OCOP_LEVELS = ["province", "national"]  # cấp tỉnh (3–4★), cấp trung ương (5★)
 
@@ -34,7 +60,9 @@ class Category(db.Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str | None] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -98,7 +126,8 @@ class Listing(db.Model):
     shop: Mapped[Shop] = relationship(lazy="joined")
     category: Mapped[Category] = relationship(lazy="joined")
     images: Mapped[list[ListingImage]] = relationship(
-        back_populates="listing", order_by="ListingImage.position", cascade="all, delete-orphan")
+        back_populates="listing", order_by="ListingImage.position", cascade="all, delete-orphan"
+    )
 
     @property
     def ocop_expires_on(self) -> date | None:
@@ -115,8 +144,11 @@ class Listing(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return (self.status == ListingStatus.ACTIVE.value and self.hidden_at is None
-                and self.shop.status == "approved")
+        return (
+            self.status == ListingStatus.ACTIVE.value
+            and self.hidden_at is None
+            and self.shop.status == "approved"
+        )
 
     @property
     def in_stock(self) -> bool:

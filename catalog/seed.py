@@ -7,6 +7,7 @@ page show two levels.
 
 The sector/group split follows the OCOP scoring rules as we understand them (six sectors,
 26 product groups; e.g. tea is group 1.6 under Food): unconfirmed, so it is kept in this one table."""
+
 from __future__ import annotations
 
 import click
@@ -20,40 +21,74 @@ from .models import Category
 
 # (slug, name, name_en, children); children have the same shape without grandchildren.
 CATEGORY_TREE: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
-    ("thuc-pham", "Thực phẩm", "Food", [
-        ("cam", "Cam", "Oranges"),
-        ("buoi", "Bưởi", "Pomelos"),
-        ("trai-cay-nong-san-tuoi", "Trái cây – nông sản tươi", "Other fruit and fresh produce"),
-        ("mat-ong", "Mật ong", "Honey"),
-        ("che", "Chè", "Tea"),
-        ("gao-ngu-coc", "Gạo – ngũ cốc", "Rice and grains"),
-        ("hai-san-kho", "Hải sản khô", "Dried seafood"),
-        ("nuoc-mam-gia-vi", "Nước mắm – gia vị", "Fish sauce and condiments"),
-        ("banh-keo-dac-san", "Bánh kẹo đặc sản", "Local sweets and cakes"),
-        ("thuc-pham-che-bien", "Thực phẩm chế biến", "Processed foods"),
-    ]),
-    ("do-uong", "Đồ uống", "Beverages", [
-        ("ruou-truyen-thong", "Rượu truyền thống", "Traditional spirits"),
-        ("nuoc-uong-nuoc-ep", "Nước uống – nước ép", "Soft drinks and juices"),
-    ]),
-    ("thao-duoc", "Thảo dược", "Herbal products", [
-        ("thao-duoc-duoc-lieu", "Thảo dược – dược liệu", "Herbs and medicinal materials"),
-        ("tra-duoc-lieu", "Trà dược liệu", "Herbal teas"),
-        ("tinh-dau-my-pham-thao-moc", "Tinh dầu – mỹ phẩm thảo mộc", "Essential oils and herbal cosmetics"),
-    ]),
-    ("vai-va-may-mac", "Vải và may mặc", "Textiles and garments", [
-        ("vai-soi-tu-nhien", "Vải – sợi tự nhiên", "Natural fabrics and yarns"),
-        ("trang-phuc-thu-cong", "Trang phục thủ công", "Handmade clothing"),
-    ]),
-    ("luu-niem-noi-that-trang-tri", "Lưu niệm – nội thất – trang trí", "Souvenirs, furniture and decoration", [
-        ("thu-cong-my-nghe", "Thủ công mỹ nghệ", "Handicrafts"),
-        ("do-go-noi-that", "Đồ gỗ – nội thất", "Wooden furniture"),
-        ("qua-luu-niem", "Quà lưu niệm", "Souvenirs and gifts"),
-    ]),
-    ("dich-vu-du-lich-cong-dong", "Dịch vụ du lịch cộng đồng", "Community tourism", [
-        ("luu-tru-homestay", "Lưu trú – homestay", "Homestays"),
-        ("trai-nghiem-nong-nghiep", "Trải nghiệm nông nghiệp", "Farm experiences"),
-    ]),
+    (
+        "thuc-pham",
+        "Thực phẩm",
+        "Food",
+        [
+            ("cam", "Cam", "Oranges"),
+            ("buoi", "Bưởi", "Pomelos"),
+            ("trai-cay-nong-san-tuoi", "Trái cây – nông sản tươi", "Other fruit and fresh produce"),
+            ("mat-ong", "Mật ong", "Honey"),
+            ("che", "Chè", "Tea"),
+            ("gao-ngu-coc", "Gạo – ngũ cốc", "Rice and grains"),
+            ("hai-san-kho", "Hải sản khô", "Dried seafood"),
+            ("nuoc-mam-gia-vi", "Nước mắm – gia vị", "Fish sauce and condiments"),
+            ("banh-keo-dac-san", "Bánh kẹo đặc sản", "Local sweets and cakes"),
+            ("thuc-pham-che-bien", "Thực phẩm chế biến", "Processed foods"),
+        ],
+    ),
+    (
+        "do-uong",
+        "Đồ uống",
+        "Beverages",
+        [
+            ("ruou-truyen-thong", "Rượu truyền thống", "Traditional spirits"),
+            ("nuoc-uong-nuoc-ep", "Nước uống – nước ép", "Soft drinks and juices"),
+        ],
+    ),
+    (
+        "thao-duoc",
+        "Thảo dược",
+        "Herbal products",
+        [
+            ("thao-duoc-duoc-lieu", "Thảo dược – dược liệu", "Herbs and medicinal materials"),
+            ("tra-duoc-lieu", "Trà dược liệu", "Herbal teas"),
+            (
+                "tinh-dau-my-pham-thao-moc",
+                "Tinh dầu – mỹ phẩm thảo mộc",
+                "Essential oils and herbal cosmetics",
+            ),
+        ],
+    ),
+    (
+        "vai-va-may-mac",
+        "Vải và may mặc",
+        "Textiles and garments",
+        [
+            ("vai-soi-tu-nhien", "Vải – sợi tự nhiên", "Natural fabrics and yarns"),
+            ("trang-phuc-thu-cong", "Trang phục thủ công", "Handmade clothing"),
+        ],
+    ),
+    (
+        "luu-niem-noi-that-trang-tri",
+        "Lưu niệm – nội thất – trang trí",
+        "Souvenirs, furniture and decoration",
+        [
+            ("thu-cong-my-nghe", "Thủ công mỹ nghệ", "Handicrafts"),
+            ("do-go-noi-that", "Đồ gỗ – nội thất", "Wooden furniture"),
+            ("qua-luu-niem", "Quà lưu niệm", "Souvenirs and gifts"),
+        ],
+    ),
+    (
+        "dich-vu-du-lich-cong-dong",
+        "Dịch vụ du lịch cộng đồng",
+        "Community tourism",
+        [
+            ("luu-tru-homestay", "Lưu trú – homestay", "Homestays"),
+            ("trai-nghiem-nong-nghiep", "Trải nghiệm nông nghiệp", "Farm experiences"),
+        ],
+    ),
 ]
 
 
@@ -66,8 +101,14 @@ def seed_categories() -> int:
     def ensure(slug: str, name: str, name_en: str, position: int, parent: Category | None) -> Category:
         category = existing.get(slug)
         if category is None:
-            category = Category(slug=slug, name=name, name_en=name_en, position=position,
-                                parent_id=parent.id if parent else None, description="")
+            category = Category(
+                slug=slug,
+                name=name,
+                name_en=name_en,
+                position=position,
+                parent_id=parent.id if parent else None,
+                description="",
+            )
             db.session.add(category)
             db.session.flush()
             existing[slug] = category

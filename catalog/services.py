@@ -1,4 +1,5 @@
 """Catalog operations: categories, listings, images, moderation, and the public queries."""
+
 from __future__ import annotations
 
 import html
@@ -43,11 +44,17 @@ def listing_event(listing: Listing, action: str = "updated") -> None:
 
 # --- categories -------------------------------------------------------------------------------
 
+
 def category_tree() -> list[Category]:
     """Top-level categories with their children loaded."""
-    return list(db.session.scalars(
-        select(Category).where(Category.parent_id.is_(None)).order_by(Category.position, Category.name)
-        .options(selectinload(Category.children))))
+    return list(
+        db.session.scalars(
+            select(Category)
+            .where(Category.parent_id.is_(None))
+            .order_by(Category.position, Category.name)
+            .options(selectinload(Category.children))
+        )
+    )
 
 
 def category_choices() -> list[tuple[int, str]]:
@@ -117,7 +124,9 @@ def category_ids_below_ids(category: Category) -> list[int]:
 def delete_category(category: Category, *, actor: User) -> None:
     if not is_operator(actor):
         raise Forbidden(_("Chỉ ban quản lý sàn mới quản lý được danh mục."))
-    in_use = db.session.scalar(select(func.count()).select_from(Listing).where(Listing.category_id == category.id))
+    in_use = db.session.scalar(
+        select(func.count()).select_from(Listing).where(Listing.category_id == category.id)
+    )
     if in_use or category.children:
         raise DomainError(_("Danh mục còn sản phẩm hoặc danh mục con, không thể xoá."))
     db.session.delete(category)
@@ -126,8 +135,17 @@ def delete_category(category: Category, *, actor: User) -> None:
 
 # --- listings ---------------------------------------------------------------------------------
 
-def _int(errors: Errors, data: dict, field: str, message: str, *, minimum: int = 0,
-         required: bool = True, default: int | None = None) -> int | None:
+
+def _int(
+    errors: Errors,
+    data: dict,
+    field: str,
+    message: str,
+    *,
+    minimum: int = 0,
+    required: bool = True,
+    default: int | None = None,
+) -> int | None:
     raw = data.get(field)
     if raw is None or str(raw).strip() == "":
         if required and default is None:
@@ -167,10 +185,17 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
     clean["unit"] = unit
     clean["price_vnd"] = _int(errors, data, "price_vnd", _("Giá phải là số nguyên đồng, không âm."))
     clean["stock"] = _int(errors, data, "stock", _("Tồn kho phải là số nguyên không âm."), default=0)
-    clean["min_order_qty"] = _int(errors, data, "min_order_qty", _("Số lượng mua tối thiểu phải từ 1 trở lên."),
-                                  minimum=1, default=1)
-    clean["weight_grams"] = _int(errors, data, "weight_grams", _("Khối lượng (gam) phải là số nguyên dương."),
-                                 minimum=1, required=False)
+    clean["min_order_qty"] = _int(
+        errors, data, "min_order_qty", _("Số lượng mua tối thiểu phải từ 1 trở lên."), minimum=1, default=1
+    )
+    clean["weight_grams"] = _int(
+        errors,
+        data,
+        "weight_grams",
+        _("Khối lượng (gam) phải là số nguyên dương."),
+        minimum=1,
+        required=False,
+    )
     clean["description"] = sanitize_description(data.get("description") or "")
     for field, limit in (("sku", 60), ("origin", 120), ("harvest_season", 120), ("batch_code", 60)):
         value = (data.get(field) or "").strip() or None
@@ -243,15 +268,21 @@ def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] |
     return listing
 
 
-def build_listing(shop: Shop, category: Category, clean: dict, stored: list[StoredImage], slug: str) -> Listing:
+def build_listing(
+    shop: Shop, category: Category, clean: dict, stored: list[StoredImage], slug: str
+) -> Listing:
     """A new listing with its images (already stored), added to the session, not flushed: what
     create_listing and the CSV import (which flushes a batch at a time) do after their checks.
     The caller emits the "created" event once the listing has an id."""
     listing = Listing(shop_id=shop.id, category_id=category.id, slug=slug, **clean)
     if listing.status == ListingStatus.ACTIVE.value:
         listing.published_at = utcnow()
-    listing.images = [ListingImage(key=image.key, position=position, width=image.width, height=image.height,
-                                   alt=listing.title) for position, image in enumerate(stored)]
+    listing.images = [
+        ListingImage(
+            key=image.key, position=position, width=image.width, height=image.height, alt=listing.title
+        )
+        for position, image in enumerate(stored)
+    ]
     db.session.add(listing)
     return listing
 
@@ -299,14 +330,22 @@ def add_images(listing: Listing, blobs: list[bytes], *, actor: User) -> list[Lis
     if not can_edit_listing(actor, listing):
         raise Forbidden(_("Bạn không có quyền sửa sản phẩm này."))
     if len(listing.images) + len(blobs) > MAX_IMAGES:
-        raise DomainError(_("Tối đa %(n)d ảnh cho mỗi sản phẩm.", n=MAX_IMAGES),
-                          field_errors={"images": [_("Tối đa %(n)d ảnh cho mỗi sản phẩm.", n=MAX_IMAGES)]})
+        raise DomainError(
+            _("Tối đa %(n)d ảnh cho mỗi sản phẩm.", n=MAX_IMAGES),
+            field_errors={"images": [_("Tối đa %(n)d ảnh cho mỗi sản phẩm.", n=MAX_IMAGES)]},
+        )
     stored = [process_image(blob, field="images") for blob in blobs]
     start = max((img.position for img in listing.images), default=-1) + 1
     added = []
     for offset, image in enumerate(stored):
-        row = ListingImage(listing_id=listing.id, key=image.key, position=start + offset,
-                           width=image.width, height=image.height, alt=listing.title)
+        row = ListingImage(
+            listing_id=listing.id,
+            key=image.key,
+            position=start + offset,
+            width=image.width,
+            height=image.height,
+            alt=listing.title,
+        )
         db.session.add(row)
         added.append(row)
     db.session.flush()
@@ -343,7 +382,9 @@ def hide_listing(listing: Listing, reason: str, *, actor: User) -> Listing:
         raise Forbidden(_("Chỉ ban quản lý sàn mới ẩn được sản phẩm."))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Vui lòng nêu lý do ẩn sản phẩm."), field_errors={"reason": [_("Vui lòng nêu lý do.")]})
+        raise DomainError(
+            _("Vui lòng nêu lý do ẩn sản phẩm."), field_errors={"reason": [_("Vui lòng nêu lý do.")]}
+        )
     listing.hidden_reason = reason
     listing.hidden_at = utcnow()
     db.session.flush()
@@ -352,8 +393,14 @@ def hide_listing(listing: Listing, reason: str, *, actor: User) -> Listing:
 
     for member in listing.shop.members:
         if member.role == "owner":
-            queue_mail(member.user.email, _("Sản phẩm %(title)s bị ẩn", title=listing.title),
-                       "listing_hidden", listing=listing, reason=reason, user=member.user)
+            queue_mail(
+                member.user.email,
+                _("Sản phẩm %(title)s bị ẩn", title=listing.title),
+                "listing_hidden",
+                listing=listing,
+                reason=reason,
+                user=member.user,
+            )
     return listing
 
 
@@ -379,10 +426,16 @@ SORTS = {
 
 def public_listings_query() -> Select:
     """Listings anyone may see: active, not hidden, of an approved shop."""
-    return (select(Listing).join(Listing.shop)
-            .where(Listing.status == ListingStatus.ACTIVE.value, Listing.hidden_at.is_(None),
-                   Shop.status == ShopStatus.APPROVED.value)
-            .options(selectinload(Listing.images)))
+    return (
+        select(Listing)
+        .join(Listing.shop)
+        .where(
+            Listing.status == ListingStatus.ACTIVE.value,
+            Listing.hidden_at.is_(None),
+            Shop.status == ShopStatus.APPROVED.value,
+        )
+        .options(selectinload(Listing.images))
+    )
 
 
 def get_public_listing(slug: str) -> Listing:

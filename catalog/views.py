@@ -1,4 +1,5 @@
 """Public catalog pages, the seller's listing pages and the operator's catalog moderation."""
+
 from __future__ import annotations
 
 import io
@@ -38,18 +39,35 @@ def _sort() -> str:
 
 # --- public -----------------------------------------------------------------------------------
 
+
 @bp.route("/")
 def home():
     today = date.today()
     base = services.public_listings_query()
-    ocop = [item for item in db.session.scalars(
-        base.where(Listing.ocop_stars >= 3).order_by(Listing.ocop_stars.desc(), Listing.published_at.desc()).limit(24)
-    ).unique() if item.ocop_badge(today)][:8]
-    featured = db.session.scalars(base.where(Listing.featured.is_(True))
-                                  .order_by(Listing.published_at.desc()).limit(8)).unique().all()
-    newest = db.session.scalars(base.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(8)).unique().all()
-    return render_template("catalog/home.html", ocop=ocop, featured=featured, newest=newest,
-                           categories=services.category_tree())
+    ocop = [
+        item
+        for item in db.session.scalars(
+            base.where(Listing.ocop_stars >= 3)
+            .order_by(Listing.ocop_stars.desc(), Listing.published_at.desc())
+            .limit(24)
+        ).unique()
+        if item.ocop_badge(today)
+    ][:8]
+    featured = (
+        db.session.scalars(
+            base.where(Listing.featured.is_(True)).order_by(Listing.published_at.desc()).limit(8)
+        )
+        .unique()
+        .all()
+    )
+    newest = (
+        db.session.scalars(base.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(8))
+        .unique()
+        .all()
+    )
+    return render_template(
+        "catalog/home.html", ocop=ocop, featured=featured, newest=newest, categories=services.category_tree()
+    )
 
 
 @bp.route("/danh-muc/<slug>")
@@ -57,19 +75,36 @@ def show_category(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
     sort, page = _sort(), _page()
     per_page = current_app.config["PER_PAGE"]
-    query = services.public_listings_query().where(
-        Listing.category_id.in_(services.category_ids_below(category))).order_by(*services.SORTS[sort])
+    query = (
+        services.public_listings_query()
+        .where(Listing.category_id.in_(services.category_ids_below(category)))
+        .order_by(*services.SORTS[sort])
+    )
     items, total = services.paginate(query, page, per_page)
-    return render_template("catalog/category.html", category=category, listings=items, total=total,
-                           page=page, pages=max((total + per_page - 1) // per_page, 1), sort=sort,
-                           categories=services.category_tree())
+    return render_template(
+        "catalog/category.html",
+        category=category,
+        listings=items,
+        total=total,
+        page=page,
+        pages=max((total + per_page - 1) // per_page, 1),
+        sort=sort,
+        categories=services.category_tree(),
+    )
 
 
 @bp.route("/san-pham/<slug>")
 def show_listing(slug: str):
     listing = services.get_public_listing(slug)
-    more = db.session.scalars(services.public_listings_query().where(
-        Listing.shop_id == listing.shop_id, Listing.id != listing.id).limit(4)).unique().all()
+    more = (
+        db.session.scalars(
+            services.public_listings_query()
+            .where(Listing.shop_id == listing.shop_id, Listing.id != listing.id)
+            .limit(4)
+        )
+        .unique()
+        .all()
+    )
     return render_template("catalog/listing.html", listing=listing, more=more, today=date.today())
 
 
@@ -82,8 +117,15 @@ def show_shop(slug: str):
     per_page = current_app.config["PER_PAGE"]
     query = services.public_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
     items, total = services.paginate(query, page, per_page)
-    return render_template("catalog/shop.html", shop=shop, listings=items, total=total, page=page,
-                           pages=max((total + per_page - 1) // per_page, 1), sort=sort)
+    return render_template(
+        "catalog/shop.html",
+        shop=shop,
+        listings=items,
+        total=total,
+        page=page,
+        pages=max((total + per_page - 1) // per_page, 1),
+        sort=sort,
+    )
 
 
 @bp.route("/truy-xuat/<slug>")
@@ -107,7 +149,8 @@ def trace_qr(slug: str):
 @bp.route("/sitemap.xml")
 def sitemap():
     listings = db.session.execute(
-        services.public_listings_query().with_only_columns(Listing.slug, Listing.updated_at)).all()
+        services.public_listings_query().with_only_columns(Listing.slug, Listing.updated_at)
+    ).all()
     categories = db.session.scalars(select(Category.slug)).all()
     shops = db.session.scalars(select(Shop.slug).where(Shop.status == ShopStatus.APPROVED.value)).all()
     xml = render_template("catalog/sitemap.xml", listings=listings, categories=categories, shops=shops)
@@ -115,6 +158,7 @@ def sitemap():
 
 
 # --- seller -----------------------------------------------------------------------------------
+
 
 def _listing_of(shop: Shop, listing_id: int) -> Listing:
     listing = db.session.get(Listing, listing_id)
@@ -144,8 +188,13 @@ def list_listings(shop_slug: str):
     q = (request.args.get("q") or "").strip()
     if q:
         query = query.where(or_(Listing.title.ilike(f"%{q}%"), Listing.sku.ilike(f"%{q}%")))
-    return render_template("catalog/seller_listings.html", shop=shop, listings=db.session.scalars(query).unique().all(),
-                           status=status, q=q)
+    return render_template(
+        "catalog/seller_listings.html",
+        shop=shop,
+        listings=db.session.scalars(query).unique().all(),
+        status=status,
+        q=q,
+    )
 
 
 @seller_bp.route("/moi", methods=["GET", "POST"])
@@ -157,16 +206,26 @@ def new_listing(shop_slug: str):
         form.status.data = ListingStatus.DRAFT.value
     if form.validate_on_submit():
         try:
-            listing = services.create_listing(shop, form.data, actor=current_user, images=_uploads(form.images))
+            listing = services.create_listing(
+                shop, form.data, actor=current_user, images=_uploads(form.images)
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Đã lưu sản phẩm %(title)s.", title=listing.title), "success")
-            return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
-    return render_template("catalog/listing_form.html", shop=shop, form=form, listing=None,
-                           units=COMMON_UNITS, certs=COMMON_CERTIFICATIONS)
+            return redirect(
+                url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id)
+            )
+    return render_template(
+        "catalog/listing_form.html",
+        shop=shop,
+        form=form,
+        listing=None,
+        units=COMMON_UNITS,
+        certs=COMMON_CERTIFICATIONS,
+    )
 
 
 @seller_bp.route("/<int:listing_id>", methods=["GET", "POST"])
@@ -179,7 +238,9 @@ def edit_listing(shop_slug: str, listing_id: int):
         form.ocop_stars.data = str(listing.ocop_stars or "")
         form.ocop_level.data = listing.ocop_level or ""
         form.certifications.data = "; ".join(listing.certifications or [])
-        form.ocop_issued_on.data = listing.ocop_issued_on.strftime("%d/%m/%Y") if listing.ocop_issued_on else ""
+        form.ocop_issued_on.data = (
+            listing.ocop_issued_on.strftime("%d/%m/%Y") if listing.ocop_issued_on else ""
+        )
     if form.validate_on_submit():
         try:
             services.update_listing(listing, form.data, actor=current_user)
@@ -195,9 +256,18 @@ def edit_listing(shop_slug: str, listing_id: int):
         else:
             db.session.commit()
             flash(_("Đã lưu thay đổi."), "success")
-            return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
-    return render_template("catalog/listing_form.html", shop=shop, form=form, listing=listing,
-                           units=COMMON_UNITS, certs=COMMON_CERTIFICATIONS, images_form=ImagesForm())
+            return redirect(
+                url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id)
+            )
+    return render_template(
+        "catalog/listing_form.html",
+        shop=shop,
+        form=form,
+        listing=listing,
+        units=COMMON_UNITS,
+        certs=COMMON_CERTIFICATIONS,
+        images_form=ImagesForm(),
+    )
 
 
 @seller_bp.post("/<int:listing_id>/anh/<int:image_id>/<action>")
@@ -237,6 +307,7 @@ def change_status(shop_slug: str, listing_id: int, status: str):
 
 # --- operator ---------------------------------------------------------------------------------
 
+
 @operator_bp.route("/san-pham")
 @operator_required
 def moderate_listings():
@@ -247,8 +318,13 @@ def moderate_listings():
         query = query.where(Listing.title.ilike(f"%{q}%"))
     if only_hidden:
         query = query.where(Listing.hidden_at.is_not(None))
-    return render_template("catalog/operator_listings.html", listings=db.session.scalars(query).unique().all(),
-                           q=q, only_hidden=only_hidden, form=HideForm())
+    return render_template(
+        "catalog/operator_listings.html",
+        listings=db.session.scalars(query).unique().all(),
+        q=q,
+        only_hidden=only_hidden,
+        form=HideForm(),
+    )
 
 
 @operator_bp.post("/san-pham/<int:listing_id>/an")
@@ -258,8 +334,10 @@ def hide_listing(listing_id: int):
     form = HideForm()
     if not form.validate_on_submit():
         abort(400)
-    run_action(lambda: services.hide_listing(listing, form.reason.data, actor=current_user),
-               _("Đã ẩn sản phẩm %(title)s.", title=listing.title))
+    run_action(
+        lambda: services.hide_listing(listing, form.reason.data, actor=current_user),
+        _("Đã ẩn sản phẩm %(title)s.", title=listing.title),
+    )
     return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
 
 
@@ -284,7 +362,8 @@ def categories(category_id: int | None = None):
         abort(404)
     form = CategoryForm(obj=category)
     form.parent_id.choices = [(0, _("— Không có (cấp cao nhất) —"))] + [
-        (cid, label) for cid, label in services.category_choices() if cid != category_id]
+        (cid, label) for cid, label in services.category_choices() if cid != category_id
+    ]
     if not form.is_submitted() and category is not None:
         form.parent_id.data = category.parent_id or 0
     if form.validate_on_submit():
@@ -297,8 +376,13 @@ def categories(category_id: int | None = None):
             db.session.commit()
             flash(_("Đã lưu danh mục."), "success")
             return redirect(url_for("catalog_admin.categories"))
-    return render_template("catalog/operator_categories.html", form=form, category=category,
-                           tree=services.category_tree(), delete_form=HideForm())
+    return render_template(
+        "catalog/operator_categories.html",
+        form=form,
+        category=category,
+        tree=services.category_tree(),
+        delete_form=HideForm(),
+    )
 
 
 @operator_bp.post("/danh-muc/<int:category_id>/xoa")

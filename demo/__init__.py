@@ -1,4 +1,5 @@
 """The demo province: communes, categories, shops, listings and accounts for `make run`."""
+
 from __future__ import annotations
 
 import time
@@ -16,15 +17,20 @@ def accounts_table(emails_present: set[str] | None = None) -> str:
     from .loader import demo_accounts, demo_password
 
     password = demo_password()
-    rows = [(a["role"], a["email"], password, a.get("note", "")) for a in demo_accounts()
-            if emails_present is None or a["email"] in emails_present]
+    rows = [
+        (a["role"], a["email"], password, a.get("note", ""))
+        for a in demo_accounts()
+        if emails_present is None or a["email"] in emails_present
+    ]
     if not rows:
         return "No demo accounts yet: run `flask --app wsgi demo load`."
     header = ("role", "email", "password", "")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(header[:3])).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows]
+    lines += [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -56,7 +62,9 @@ def load_command() -> None:
     except Exception:
         db.session.rollback()
         raise
-    created = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()) if n) or "nothing (all there already)"
+    created = (
+        ", ".join(f"{n} {what}" for what, n in sorted(counts.items()) if n) or "nothing (all there already)"
+    )
     click.echo(f"Demo data: created {created} in {time.monotonic() - started:.1f}s.")
     click.echo(accounts_table(_present_emails()))
 

@@ -4,6 +4,7 @@ Idempotent: every record has a natural key (commune name, category slug, e-mail,
 listing SKU within its shop) and is created only when missing; nothing existing is changed, so a
 second run adds nothing. Shop states (approved, pending, suspended) are applied only when the
 shop is first created. Everything happens in the caller's transaction; the caller commits."""
+
 from __future__ import annotations
 
 import csv
@@ -45,18 +46,30 @@ def demo_accounts() -> list[dict]:
     rows = [a for a in accounts if a["role"] == "operator"]
     for shop in read_json("shops.json"):
         state = {"pending": "chờ duyệt", "suspended": "tạm ngưng"}.get(shop.get("status", "approved"), "")
-        rows.append({**shop["owner"], "role": "producer",
-                     "note": f"Chủ cửa hàng {shop['name']}" + (f" ({state})" if state else "")})
+        rows.append(
+            {
+                **shop["owner"],
+                "role": "producer",
+                "note": f"Chủ cửa hàng {shop['name']}" + (f" ({state})" if state else ""),
+            }
+        )
     # Staff accounts sign up as buyers and become producers by accepting the shop's invitation.
-    rows.extend({**a, "role": "staff"} if a.get("staff_of") else a for a in accounts if a["role"] != "operator")
+    rows.extend(
+        {**a, "role": "staff"} if a.get("staff_of") else a for a in accounts if a["role"] != "operator"
+    )
     return rows
 
 
 def _ensure_user(spec: dict, password: str, counts: Counter) -> User:
     user = get_user_by_email(spec["email"])
     if user is None:
-        user = create_user(email=spec["email"], password=password, full_name=spec["full_name"],
-                           phone=spec.get("phone"), role=spec.get("role", "buyer"))
+        user = create_user(
+            email=spec["email"],
+            password=password,
+            full_name=spec["full_name"],
+            phone=spec.get("phone"),
+            role=spec.get("role", "buyer"),
+        )
         counts["users"] += 1
     return user
 
@@ -66,7 +79,9 @@ def _load_communes(counts: Counter) -> dict[str, Commune]:
     with open(DATA / "communes.csv", newline="", encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
             name, province = row["name"].strip(), row["province"].strip()
-            commune = db.session.scalar(select(Commune).where(Commune.province == province, Commune.name == name))
+            commune = db.session.scalar(
+                select(Commune).where(Commune.province == province, Commune.name == name)
+            )
             if commune is None:
                 code = (row.get("code") or "").strip() or None
                 if code and db.session.scalar(select(Commune.id).where(Commune.code == code)):
@@ -80,9 +95,24 @@ def _load_communes(counts: Counter) -> dict[str, Commune]:
 
 
 def _listing_data(spec: dict, categories: dict[str, Category], today: date, shop: Shop) -> dict:
-    data = {key: spec[key] for key in ("title", "unit", "price_vnd", "stock", "min_order_qty", "weight_grams",
-                                       "sku", "origin", "harvest_season", "batch_code", "description",
-                                       "certifications") if key in spec}
+    data = {
+        key: spec[key]
+        for key in (
+            "title",
+            "unit",
+            "price_vnd",
+            "stock",
+            "min_order_qty",
+            "weight_grams",
+            "sku",
+            "origin",
+            "harvest_season",
+            "batch_code",
+            "description",
+            "certifications",
+        )
+        if key in spec
+    }
     data["category"] = categories[spec["category"]]
     status = spec.get("status", "active")
     # Only an approved shop can publish; a pending shop's products wait as drafts.
@@ -90,8 +120,12 @@ def _listing_data(spec: dict, categories: dict[str, Category], today: date, shop
     ocop = spec.get("ocop")
     if ocop:
         issued = add_months(today, -int(ocop["issued_months_ago"]))
-        data.update(ocop_stars=ocop["stars"], ocop_level=ocop["level"], ocop_issued_on=issued,
-                    ocop_certificate_no=ocop["certificate_no"].format(year=issued.year))
+        data.update(
+            ocop_stars=ocop["stars"],
+            ocop_level=ocop["level"],
+            ocop_issued_on=issued,
+            ocop_certificate_no=ocop["certificate_no"].format(year=issued.year),
+        )
     return data
 
 
@@ -118,10 +152,15 @@ def load_demo(today: date | None = None) -> Counter:
         target = spec.get("status", ShopStatus.APPROVED.value)
         if created:
             commune = communes[spec["commune"]]
-            fields = {key: spec.get(key) for key in ("name", "kind", "phone", "address_line",
-                                                      "registration_number", "story", "slug")}
-            shop = register_shop({**fields, "commune_id": commune.id, "email": spec["owner"]["email"]},
-                                 actor=owner, logo_data=shop_logo(spec["name"], spec["color"]))
+            fields = {
+                key: spec.get(key)
+                for key in ("name", "kind", "phone", "address_line", "registration_number", "story", "slug")
+            }
+            shop = register_shop(
+                {**fields, "commune_id": commune.id, "email": spec["owner"]["email"]},
+                actor=owner,
+                logo_data=shop_logo(spec["name"], spec["color"]),
+            )
             counts["shops"] += 1
             if target in (ShopStatus.APPROVED.value, ShopStatus.SUSPENDED.value):
                 approve_shop(shop, actor=operator)
@@ -132,8 +171,9 @@ def load_demo(today: date | None = None) -> Counter:
                 continue
             # One picture per product family: the image store is content-addressed, so it is kept once.
             picture = cached_product_picture(json.dumps(families[item["image"]], sort_keys=True), caption)
-            listing = create_listing(shop, _listing_data(item, categories, today, shop), actor=owner,
-                                     images=[picture])
+            listing = create_listing(
+                shop, _listing_data(item, categories, today, shop), actor=owner, images=[picture]
+            )
             if item.get("featured"):
                 listing.featured = True  # an operator's choice; the "created" event covers it
             counts["listings"] += 1
@@ -146,8 +186,9 @@ def load_demo(today: date | None = None) -> Counter:
         user = _ensure_user(spec, password, counts)
         if spec.get("staff_of"):
             shop = shops[spec["staff_of"]]
-            member = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == shop.id,
-                                                                ShopMember.user_id == user.id))
+            member = db.session.scalar(
+                select(ShopMember).where(ShopMember.shop_id == shop.id, ShopMember.user_id == user.id)
+            )
             if member is None:
                 owner = next(m.user for m in shop.members if m.role == "owner")
                 accept_invitation(invite_staff(shop, user.email, actor=owner), actor=user)

@@ -4,6 +4,7 @@ Nothing is downloaded and no photo is committed. The output is deterministic (sa
 bytes), so the content-addressed image store keeps one copy per family however often the demo
 is loaded. Text needs a font with Vietnamese glyphs (DejaVu Sans is common on Linux); without
 one the pictures carry shapes only."""
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,15 @@ from PIL import Image, ImageDraw, ImageFont
 
 SIZE = 600
 SCALE = 2  # drawn at twice the size, then reduced: cheap anti-aliasing
-FONT_NAMES = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "NotoSans-Bold.ttf", "NotoSans-Regular.ttf",
-              "LiberationSans-Bold.ttf", "Arial.ttf", "arial.ttf")
+FONT_NAMES = (
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans.ttf",
+    "NotoSans-Bold.ttf",
+    "NotoSans-Regular.ttf",
+    "LiberationSans-Bold.ttf",
+    "Arial.ttf",
+    "arial.ttf",
+)
 VIETNAMESE_SAMPLE = "ăâđêôơưệữỹ"
 
 
@@ -75,13 +83,17 @@ class _Pen:
         self.d.ellipse(self.s(*box), fill=fill, outline=outline, width=width * SCALE)
 
     def rect(self, box, fill, radius=0, outline=None, width=0):
-        self.d.rounded_rectangle(self.s(*box), radius=radius * SCALE, fill=fill, outline=outline, width=width * SCALE)
+        self.d.rounded_rectangle(
+            self.s(*box), radius=radius * SCALE, fill=fill, outline=outline, width=width * SCALE
+        )
 
     def polygon(self, points, fill, outline=None):
         self.d.polygon([(x * SCALE, y * SCALE) for x, y in points], fill=fill, outline=outline)
 
     def line(self, points, fill, width):
-        self.d.line([(x * SCALE, y * SCALE) for x, y in points], fill=fill, width=width * SCALE, joint="curve")
+        self.d.line(
+            [(x * SCALE, y * SCALE) for x, y in points], fill=fill, width=width * SCALE, joint="curve"
+        )
         r = width / 2  # round caps
         for x, y in (points[0], points[-1]):
             self.ellipse((x - r, y - r, x + r, y + r), fill=fill)
@@ -96,7 +108,9 @@ class _Pen:
         self.d.pieslice(self.s(*box), start, end, fill=fill)
 
 
-def _leaf_points(cx: float, cy: float, length: float, width: float, angle_deg: float) -> list[tuple[float, float]]:
+def _leaf_points(
+    cx: float, cy: float, length: float, width: float, angle_deg: float
+) -> list[tuple[float, float]]:
     angle = math.radians(angle_deg)
     points = []
     for i in range(21):
@@ -105,8 +119,10 @@ def _leaf_points(cx: float, cy: float, length: float, width: float, angle_deg: f
     for i in range(20, -1, -1):
         t = i / 20
         points.append((t * length, width * math.sin(math.pi * t)))
-    return [(cx + x * math.cos(angle) - y * math.sin(angle), cy + x * math.sin(angle) + y * math.cos(angle))
-            for x, y in points]
+    return [
+        (cx + x * math.cos(angle) - y * math.sin(angle), cy + x * math.sin(angle) + y * math.cos(angle))
+        for x, y in points
+    ]
 
 
 LEAF_GREEN = (76, 148, 60)
@@ -301,10 +317,25 @@ def _hills(p: _Pen, c):
 
 
 SHAPES = {
-    "fruit": _fruit, "pomelo": _pomelo, "jar": _jar, "bottle": _bottle, "dropper": _dropper,
-    "leaf": _leaf, "sack": _sack, "fish": _fish, "squid": _squid, "shrimp": _shrimp,
-    "candy": _candy, "box": _box, "antler": _antler, "basket": _basket, "hat": _hat,
-    "table": _table, "cloth": _cloth, "house": _house, "hills": _hills,
+    "fruit": _fruit,
+    "pomelo": _pomelo,
+    "jar": _jar,
+    "bottle": _bottle,
+    "dropper": _dropper,
+    "leaf": _leaf,
+    "sack": _sack,
+    "fish": _fish,
+    "squid": _squid,
+    "shrimp": _shrimp,
+    "candy": _candy,
+    "box": _box,
+    "antler": _antler,
+    "basket": _basket,
+    "hat": _hat,
+    "table": _table,
+    "cloth": _cloth,
+    "house": _house,
+    "hills": _hills,
 }
 
 
@@ -330,8 +361,9 @@ def product_picture(family: dict, *, caption: str | None = None) -> bytes:
     label_font, caption_font = find_font(46 * SCALE), find_font(24 * SCALE)
     if label_font is not None:
         ink = _shade(colour, 0.55)
-        draw.rounded_rectangle([v * SCALE for v in (60, 488, 540, 580)], radius=22 * SCALE,
-                               fill=(255, 255, 255))
+        draw.rounded_rectangle(
+            [v * SCALE for v in (60, 488, 540, 580)], radius=22 * SCALE, fill=(255, 255, 255)
+        )
         _centered_text(draw, 498, family["label"], label_font, ink)
         if caption and caption_font is not None:
             _centered_text(draw, 550, caption, caption_font, _shade(ink, 1.3))
@@ -360,12 +392,19 @@ def shop_logo(name: str, colour_hex: str, size: int = 256) -> bytes:
     draw = ImageDraw.Draw(canvas)
     margin = big // 16
     draw.ellipse((margin, margin, big - margin, big - margin), fill=colour)
-    draw.ellipse((margin * 2, margin * 2, big - margin * 2, big - margin * 2),
-                 outline=_shade(colour, 1.5), width=max(big // 64, 2))
+    draw.ellipse(
+        (margin * 2, margin * 2, big - margin * 2, big - margin * 2),
+        outline=_shade(colour, 1.5),
+        width=max(big // 64, 2),
+    )
     font = find_font(int(big * 0.34))
     if font is not None:
         text = initials(name)
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        draw.text(((big - (right - left)) / 2 - left, (big - (bottom - top)) / 2 - top), text,
-                  font=font, fill=(255, 255, 255))
+        draw.text(
+            ((big - (right - left)) / 2 - left, (big - (bottom - top)) / 2 - top),
+            text,
+            font=font,
+            fill=(255, 255, 255),
+        )
     return _png(canvas.reduce(SCALE))

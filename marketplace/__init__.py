@@ -1,4 +1,5 @@
 """The application shell: create_app() reads like a table of contents."""
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(ROOT / "translations"))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations")
+    )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = None
@@ -61,6 +63,7 @@ def register_extensions(app: Flask) -> None:
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
+
             @event.listens_for(db.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):
                 cursor = dbapi_connection.cursor()

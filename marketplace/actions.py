@@ -1,4 +1,5 @@
 """Running a state-changing service call behind a button, the same way in every view."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """The /api/v1 root and its OpenAPI 3 document; packages add their paths to it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, jsonify, url_for
@@ -7,13 +8,25 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_BASE = {
     "openapi": "3.0.3",
-    "info": {"title": "Provincial marketplace API", "version": "1.0.0",
-             "description": "Public catalog, search and partner endpoints. Errors are RFC 9457 problem details."},
-    "components": {"schemas": {
-        "Problem": {"type": "object", "properties": {
-            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-            "detail": {"type": "string"}, "errors": {"type": "object"}}},
-    }},
+    "info": {
+        "title": "Provincial marketplace API",
+        "version": "1.0.0",
+        "description": "Public catalog, search and partner endpoints. Errors are RFC 9457 problem details.",
+    },
+    "components": {
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "errors": {"type": "object"},
+                },
+            },
+        }
+    },
 }
 
 

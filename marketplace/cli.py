@@ -1,4 +1,5 @@
 """Shell commands: the first operator, the worker, the commune list."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,12 @@ communes_cli = AppGroup("communes", help="Manage the commune list (xã, phườn
 @users_cli.command("create-operator")
 @click.argument("email")
 @click.option("--name", default="Ban quản lý sàn", show_default=True)
-@click.option("--password", envvar="OPERATOR_PASSWORD", default=None,
-              help="Read from OPERATOR_PASSWORD, else asked for.")
+@click.option(
+    "--password",
+    envvar="OPERATOR_PASSWORD",
+    default=None,
+    help="Read from OPERATOR_PASSWORD, else asked for.",
+)
 def create_operator(email: str, name: str, password: str | None) -> None:
     """Create an operator account (or promote an existing one)."""
     from .accounts.services import create_user, get_user_by_email
@@ -77,10 +82,16 @@ def import_communes(path: str) -> None:
             name, province = (row.get("name") or "").strip(), (row.get("province") or "").strip()
             kind = (row.get("kind") or "xa").strip()
             if not name or not province or kind not in ("xa", "phuong", "dac_khu"):
-                raise click.ClickException(f"line {line}: name, province and kind (xa|phuong|dac_khu) are required")
-            commune = db.session.scalar(select(Commune).where(Commune.province == province, Commune.name == name))
+                raise click.ClickException(
+                    f"line {line}: name, province and kind (xa|phuong|dac_khu) are required"
+                )
+            commune = db.session.scalar(
+                select(Commune).where(Commune.province == province, Commune.name == name)
+            )
             if commune is None:
-                db.session.add(Commune(name=name, province=province, kind=kind, code=(row.get("code") or None)))
+                db.session.add(
+                    Commune(name=name, province=province, kind=kind, code=(row.get("code") or None))
+                )
                 added += 1
             else:
                 commune.kind = kind
@@ -93,5 +104,3 @@ def import_communes(path: str) -> None:
 def list_communes() -> None:
     for commune in db.session.scalars(select(Commune).order_by(Commune.province, Commune.name)):
         click.echo(f"{commune.id}\t{commune.kind}\t{commune.name}\t{commune.province}")
-
-

@@ -1,4 +1,5 @@
 """Configuration from environment variables, with defaults that let `make run` work untouched."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Domain errors with user-facing messages, and handlers that answer HTML or JSON problems."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
@@ -66,7 +67,9 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def problem(status: int, title: str, detail: str, **extra):
@@ -102,7 +105,9 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         db.session.rollback()
-        message = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
+        message = _(
+            "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại."
+        )
         if wants_json():
             return problem(400, "CSRF token missing or invalid", message)
         return render_template("errors/error.html", status=400, message=message), 400

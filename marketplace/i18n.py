@@ -1,4 +1,5 @@
 """Language choice and Babel formatting of money (integer VND) and dates (dd/mm/yyyy)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

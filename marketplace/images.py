@@ -3,6 +3,7 @@
 Every upload is re-encoded, so nothing of the original file's metadata (EXIF GPS, camera serials,
 ICC comments) survives. Files are content-addressed: the same picture uploaded twice is stored
 once, and URLs never change, so they are served with year-long immutable cache headers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -100,6 +101,11 @@ def process_image(data: bytes, *, field: str = "image") -> StoredImage:
             variant = img.copy()
             variant.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
             for ext, pil_format in VARIANT_FORMATS:
-                _atomic_save(variant, folder / f"{width}.{ext}", pil_format, quality=82,
-                             **({"method": 4} if pil_format == "WEBP" else {"optimize": True, "progressive": True}))
+                _atomic_save(
+                    variant,
+                    folder / f"{width}.{ext}",
+                    pil_format,
+                    quality=82,
+                    **({"method": 4} if pil_format == "WEBP" else {"optimize": True, "progressive": True}),
+                )
     return StoredImage(key=key, width=img.width, height=img.height)

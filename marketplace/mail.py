@@ -2,6 +2,7 @@
 
 Without MAIL_SERVER the worker writes each message as an .eml file into MAIL_DIR, named by the
 event's idempotency key, so a retry rewrites the same file instead of sending twice."""
+
 from __future__ import annotations
 
 import smtplib
@@ -27,7 +28,9 @@ def send_mail_handler(payload: dict, event) -> None:
     msg["Subject"] = payload["subject"]
     msg["Date"] = formatdate(localtime=False)
     # The same Message-ID on every retry lets receiving servers drop a duplicate.
-    msg["Message-ID"] = make_msgid(idstring=event.idempotency_key.replace(":", "-")[:60], domain="marketplace")
+    msg["Message-ID"] = make_msgid(
+        idstring=event.idempotency_key.replace(":", "-")[:60], domain="marketplace"
+    )
     msg.set_content(payload["body"])
     if cfg.get("MAIL_SERVER"):
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=15) as smtp:

@@ -1,4 +1,5 @@
 """Accounts, the commune list, login throttling and the transactional outbox."""
+
 from __future__ import annotations
 
 import enum

@@ -5,6 +5,7 @@ caused it. `drain()` claims due rows, runs the registered handler and marks the 
 after the handler returned. Failures retry with exponential backoff; after MAX_ATTEMPTS the row
 is marked dead and stays visible in /healthz. On PostgreSQL several workers share the table
 through FOR UPDATE SKIP LOCKED; on SQLite one worker runs."""
+
 from __future__ import annotations
 
 import logging
@@ -109,7 +110,11 @@ def process_one(event_id: int) -> bool:
             event.status = "dead"
             log.error("outbox event %s (%s) is dead: %s", event_id, event_topic, exc)
         else:
-            delay = exc.seconds if isinstance(exc, RetryLater) and exc.seconds else backoff_seconds(event.attempts)
+            delay = (
+                exc.seconds
+                if isinstance(exc, RetryLater) and exc.seconds
+                else backoff_seconds(event.attempts)
+            )
             event.next_attempt_at = utcnow() + timedelta(seconds=delay)
             log.warning("outbox event %s (%s) failed, retry in %ss: %s", event_id, event_topic, delay, exc)
         db.session.commit()
@@ -142,7 +147,7 @@ def run_worker(poll_seconds: float, stop: Callable[[], bool] = lambda: False) ->
     while not stop():
         try:
             processed = drain()
-        except Exception:  # noqa: BLE001 - e.g. database restarting: keep the worker alive
+        except Exception:
             log.exception("worker loop error")
             db.session.rollback()
             processed = 0
@@ -153,7 +158,9 @@ def run_worker(poll_seconds: float, stop: Callable[[], bool] = lambda: False) ->
 
 def stats() -> dict[str, Any]:
     rows = db.session.execute(
-        select(OutboxEvent.status, func.count(), func.min(OutboxEvent.created_at)).group_by(OutboxEvent.status)
+        select(OutboxEvent.status, func.count(), func.min(OutboxEvent.created_at)).group_by(
+            OutboxEvent.status
+        )
     ).all()
     out: dict[str, Any] = {"pending": 0, "dead": 0, "oldest_pending_age_s": None}
     for status, count, oldest in rows:

@@ -1,4 +1,5 @@
 """Role predicates and view decorators of the shell; packages add their own named predicates."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -10,8 +11,12 @@ from .models import Role, User
 
 
 def is_operator(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and user.active and user.role == Role.OPERATOR.value)
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.active
+        and user.role == Role.OPERATOR.value
+    )
 
 
 def operator_required(view):

@@ -1,8 +1,18 @@
 """Shell routes: health, language switch, media files, robots.txt; template globals."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, Response, current_app, jsonify, redirect, request, send_from_directory,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -56,9 +66,15 @@ def media(filename: str):
 
 @bp.get("/robots.txt")
 def robots():
-    lines = ["User-agent: *", "Disallow: /kenh-ban/", "Disallow: /quan-tri/", "Disallow: /api/",
-             "Disallow: /dang-nhap", "Disallow: /dang-ky",
-             f"Sitemap: {url_for('catalog.sitemap', _external=True)}"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /kenh-ban/",
+        "Disallow: /quan-tri/",
+        "Disallow: /api/",
+        "Disallow: /dang-nhap",
+        "Disallow: /dang-ky",
+        f"Sitemap: {url_for('catalog.sitemap', _external=True)}",
+    ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 

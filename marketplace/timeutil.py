@@ -1,6 +1,7 @@
 """Time helpers: the database stores naive UTC; callable defaults so every row gets its own time."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,4 +1,5 @@
 """Alembic environment for Flask-Migrate: the app's engine and metadata, no logging reset."""
+
 import logging
 
 from alembic import context

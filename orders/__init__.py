@@ -1,5 +1,6 @@
 """orders package: cart, checkout, order state machine, payments (COD, VietQR transfer, Stripe),
 shop order inbox, operator pages and settlement ledger, reviews. Wired in by init_app()."""
+
 from __future__ import annotations
 
 import logging
@@ -56,7 +57,7 @@ def _template_helpers() -> dict:
                     try:
                         user = current_user if current_user.is_authenticated else None
                         self._value = cart.cart_for(user, session).count()
-                    except Exception:  # noqa: BLE001 - a header badge must never break a page
+                    except Exception:
                         log.exception("cart count failed")
             return self._value
 
@@ -86,11 +87,17 @@ def _dashboard_panel(shop) -> dict:
 
     counts = tab_counts(shop)
     link = url_for("orders_seller.inbox", shop_slug=shop.slug)
-    return {"title": _l("Đơn hàng"), "items": [
-        (TAB_LABELS[tab], counts[tab], f"{link}?tab={tab}")
-        for tab in ("new", "to_confirm", "to_pack", "to_ship", "shipping", "problems")
-    ], "actions": [(_l("Xem tất cả đơn"), f"{link}?tab=all"),
-                   (_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug))]}
+    return {
+        "title": _l("Đơn hàng"),
+        "items": [
+            (TAB_LABELS[tab], counts[tab], f"{link}?tab={tab}")
+            for tab in ("new", "to_confirm", "to_pack", "to_ship", "shipping", "problems")
+        ],
+        "actions": [
+            (_l("Xem tất cả đơn"), f"{link}?tab=all"),
+            (_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug)),
+        ],
+    }
 
 
 def _on_login(sender, user, **extra) -> None:
@@ -103,7 +110,7 @@ def _on_login(sender, user, **extra) -> None:
     try:
         if cart.merge_into_user(session, user):
             db.session.commit()
-    except Exception:  # noqa: BLE001
+    except Exception:
         db.session.rollback()
         current_app.logger.exception("cart merge failed for user %s", user.id)
 
@@ -131,13 +138,14 @@ def _register_handlers(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
+    from marketplace.api import add_openapi
+
     from . import models  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .operator_views import bp as operator_bp
     from .seller_views import bp as seller_bp
     from .views import bp
     from .webhooks import bp as webhooks_bp
-    from marketplace.api import add_openapi
 
     _configure(app)
     app.register_blueprint(bp)
@@ -148,11 +156,13 @@ def init_app(app: Flask) -> None:
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     app.context_processor(_template_helpers)
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
-    app.extensions.setdefault("operator_links", []).extend([
-        (_l("Đơn hàng"), "orders_admin.list_orders"),
-        (_l("Thanh toán chuyển khoản"), "orders_admin.list_payments"),
-        (_l("Nhập sao kê ngân hàng"), "orders_admin.import_statement"),
-        (_l("Đối soát với cửa hàng"), "orders_admin.ledger"),
-    ])
+    app.extensions.setdefault("operator_links", []).extend(
+        [
+            (_l("Đơn hàng"), "orders_admin.list_orders"),
+            (_l("Thanh toán chuyển khoản"), "orders_admin.list_payments"),
+            (_l("Nhập sao kê ngân hàng"), "orders_admin.import_statement"),
+            (_l("Đối soát với cửa hàng"), "orders_admin.ledger"),
+        ]
+    )
     user_logged_in.connect(_on_login, app)
     _register_handlers(app)

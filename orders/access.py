@@ -2,6 +2,7 @@
 
 The link signs the checkout's payment code (itsdangerous); opening it remembers the code in the
 session so the guest can pay, cancel and review without carrying the token around."""
+
 from __future__ import annotations
 
 from flask import current_app, has_request_context, session, url_for

@@ -1,4 +1,5 @@
 """Public JSON: a listing's verified-buyer reviews and rating (for partners and platform feeds)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -19,30 +20,69 @@ def listing_reviews(listing_id: int):
     if listing is None or not listing.is_public:
         raise NotFound(_("Sản phẩm không tồn tại hoặc đã ngừng bán."))
     average, count = services.rating_of_listing(listing_id)
-    return jsonify({"listing_id": listing_id, "rating": average, "count": count, "reviews": [
-        {"stars": r.stars, "body": r.body, "author": r.author_name, "verified_buyer": True,
-         "created_at": r.created_at.isoformat() + "Z"} for r in services.recent_reviews(listing_id, 50)]})
+    return jsonify(
+        {
+            "listing_id": listing_id,
+            "rating": average,
+            "count": count,
+            "reviews": [
+                {
+                    "stars": r.stars,
+                    "body": r.body,
+                    "author": r.author_name,
+                    "verified_buyer": True,
+                    "created_at": r.created_at.isoformat() + "Z",
+                }
+                for r in services.recent_reviews(listing_id, 50)
+            ],
+        }
+    )
 
 
-_PROBLEM = {"description": "Problem", "content": {"application/problem+json": {
-    "schema": {"$ref": "#/components/schemas/Problem"}}}}
+_PROBLEM = {
+    "description": "Problem",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 OPENAPI_PATHS = {
-    "/listings/{id}/reviews": {"get": {
-        "summary": "Verified-buyer reviews of a listing (newest 50) and its average rating",
-        "operationId": "listListingReviews",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "Rating and reviews", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/ListingReviews"}}}}, "404": _PROBLEM}}},
+    "/listings/{id}/reviews": {
+        "get": {
+            "summary": "Verified-buyer reviews of a listing (newest 50) and its average rating",
+            "operationId": "listListingReviews",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {
+                "200": {
+                    "description": "Rating and reviews",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ListingReviews"}}
+                    },
+                },
+                "404": _PROBLEM,
+            },
+        }
+    },
 }
 
 OPENAPI_SCHEMAS = {
-    "ListingReviews": {"type": "object", "properties": {
-        "listing_id": {"type": "integer"},
-        "rating": {"type": "number", "nullable": True, "description": "Average stars, 1 decimal"},
-        "count": {"type": "integer"},
-        "reviews": {"type": "array", "items": {"type": "object", "properties": {
-            "stars": {"type": "integer", "minimum": 1, "maximum": 5}, "body": {"type": "string"},
-            "author": {"type": "string"}, "verified_buyer": {"type": "boolean"},
-            "created_at": {"type": "string", "format": "date-time"}}}}}},
+    "ListingReviews": {
+        "type": "object",
+        "properties": {
+            "listing_id": {"type": "integer"},
+            "rating": {"type": "number", "nullable": True, "description": "Average stars, 1 decimal"},
+            "count": {"type": "integer"},
+            "reviews": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+                        "body": {"type": "string"},
+                        "author": {"type": "string"},
+                        "verified_buyer": {"type": "boolean"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+        },
+    },
 }

@@ -9,6 +9,7 @@ The CSV needs a header row; columns are found by name (Vietnamese or English), i
 transaction id (ma_giao_dich, so_tham_chieu, transaction_id, id, ref), amount (so_tien,
 so_tien_ghi_co, credit, amount), description (noi_dung, dien_giai, description), and
 optionally the date (ngay, ngay_giao_dich, date)."""
+
 from __future__ import annotations
 
 import csv
@@ -92,8 +93,12 @@ def read_rows(text: str) -> list[dict]:
                 break
     missing = [n for n in ("id", "amount", "description") if n not in index]
     if missing:
-        raise DomainError(_("Tệp sao kê thiếu cột: %(cols)s. Cần có mã giao dịch, số tiền và nội dung.",
-                            cols=", ".join(missing)))
+        raise DomainError(
+            _(
+                "Tệp sao kê thiếu cột: %(cols)s. Cần có mã giao dịch, số tiền và nội dung.",
+                cols=", ".join(missing),
+            )
+        )
     rows = []
     for number, cells in enumerate(reader, start=2):
         if number > MAX_ROWS:
@@ -105,8 +110,15 @@ def read_rows(text: str) -> list[dict]:
             i = index.get(name)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        rows.append({"line": number, "id": cell("id"), "amount": parse_amount(cell("amount")),
-                     "description": cell("description"), "date": cell("date") or None})
+        rows.append(
+            {
+                "line": number,
+                "id": cell("id"),
+                "amount": parse_amount(cell("amount")),
+                "description": cell("description"),
+                "date": cell("date") or None,
+            }
+        )
     return rows
 
 
@@ -122,13 +134,26 @@ def import_statement(text: str, *, actor: User) -> Report:
             report.duplicates += 1
             continue
         outcome, payment = _match(row)
-        db.session.add(BankTransaction(bank_txn_id=row["id"][:80], amount_vnd=row["amount"],
-                                       description=row["description"][:2000], booked_on=row["date"],
-                                       payment_id=payment.id if payment else None, outcome=outcome,
-                                       imported_by_id=actor.id))
+        db.session.add(
+            BankTransaction(
+                bank_txn_id=row["id"][:80],
+                amount_vnd=row["amount"],
+                description=row["description"][:2000],
+                booked_on=row["date"],
+                payment_id=payment.id if payment else None,
+                outcome=outcome,
+                imported_by_id=actor.id,
+            )
+        )
         db.session.flush()
-        info = {"line": row["line"], "id": row["id"], "amount": row["amount"], "description": row["description"],
-                "payment": payment.code if payment else None, "outcome": outcome}
+        info = {
+            "line": row["line"],
+            "id": row["id"],
+            "amount": row["amount"],
+            "description": row["description"],
+            "payment": payment.code if payment else None,
+            "outcome": outcome,
+        }
         if outcome == "matched":
             payments.mark_paid(payment, actor=actor, actor_role="bank", reference=row["id"][:120])
             report.matched.append(info)
@@ -141,8 +166,13 @@ def _match(row: dict) -> tuple[str, Payment | None]:
     codes = codes_in(row["description"])
     if not codes:
         return "no_code", None
-    candidates = list(db.session.scalars(select(Payment).where(
-        Payment.code.in_(codes), Payment.method == PaymentMethod.BANK_TRANSFER.value)))
+    candidates = list(
+        db.session.scalars(
+            select(Payment).where(
+                Payment.code.in_(codes), Payment.method == PaymentMethod.BANK_TRANSFER.value
+            )
+        )
+    )
     if not candidates:
         return "unknown_code", None
     exact = [p for p in candidates if p.amount_vnd == row["amount"]]

@@ -3,6 +3,7 @@
 Both stores hold (listing, quantity, price seen when added). `view()` turns entries into lines
 with today's listing data, the problems that block checkout (gone, sold out, too few, too many)
 and the price changes to show, and prices them with `pricing.quote()`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,15 +68,24 @@ class UserCart:
         self.user = user
 
     def entries(self) -> list[Entry]:
-        rows = db.session.scalars(select(CartItem).where(CartItem.user_id == self.user.id).order_by(CartItem.id))
+        rows = db.session.scalars(
+            select(CartItem).where(CartItem.user_id == self.user.id).order_by(CartItem.id)
+        )
         return [Entry(r.listing_id, r.quantity, r.price_seen_vnd) for r in rows]
 
     def put(self, entry: Entry) -> None:
-        row = db.session.scalar(select(CartItem).where(CartItem.user_id == self.user.id,
-                                                       CartItem.listing_id == entry.listing_id))
+        row = db.session.scalar(
+            select(CartItem).where(CartItem.user_id == self.user.id, CartItem.listing_id == entry.listing_id)
+        )
         if row is None:
-            db.session.add(CartItem(user_id=self.user.id, listing_id=entry.listing_id,
-                                    quantity=entry.quantity, price_seen_vnd=entry.price_seen_vnd))
+            db.session.add(
+                CartItem(
+                    user_id=self.user.id,
+                    listing_id=entry.listing_id,
+                    quantity=entry.quantity,
+                    price_seen_vnd=entry.price_seen_vnd,
+                )
+            )
         else:
             row.quantity, row.price_seen_vnd = entry.quantity, entry.price_seen_vnd
         db.session.flush()
@@ -83,15 +93,20 @@ class UserCart:
     def remove(self, listing_ids) -> None:
         ids = list(listing_ids)
         if ids:
-            db.session.execute(delete(CartItem).where(CartItem.user_id == self.user.id,
-                                                      CartItem.listing_id.in_(ids)))
+            db.session.execute(
+                delete(CartItem).where(CartItem.user_id == self.user.id, CartItem.listing_id.in_(ids))
+            )
 
     def clear(self) -> None:
         db.session.execute(delete(CartItem).where(CartItem.user_id == self.user.id))
 
     def count(self) -> int:
-        return db.session.scalar(select(func.count()).select_from(CartItem)
-                                 .where(CartItem.user_id == self.user.id)) or 0
+        return (
+            db.session.scalar(
+                select(func.count()).select_from(CartItem).where(CartItem.user_id == self.user.id)
+            )
+            or 0
+        )
 
 
 def cart_for(user: User | None, session) -> SessionCart | UserCart:
@@ -107,11 +122,23 @@ def check_quantity(listing: Listing, quantity: int) -> None:
     if listing.stock <= 0 or listing.stock < listing.min_order_qty:
         raise DomainError(_("Sản phẩm “%(title)s” đã hết hàng.", title=listing.title))
     if quantity < listing.min_order_qty:
-        raise DomainError(_("Sản phẩm “%(title)s” cần mua tối thiểu %(n)d %(unit)s.",
-                            title=listing.title, n=listing.min_order_qty, unit=listing.unit))
+        raise DomainError(
+            _(
+                "Sản phẩm “%(title)s” cần mua tối thiểu %(n)d %(unit)s.",
+                title=listing.title,
+                n=listing.min_order_qty,
+                unit=listing.unit,
+            )
+        )
     if quantity > listing.stock:
-        raise DomainError(_("Sản phẩm “%(title)s” chỉ còn %(n)d %(unit)s.",
-                            title=listing.title, n=listing.stock, unit=listing.unit))
+        raise DomainError(
+            _(
+                "Sản phẩm “%(title)s” chỉ còn %(n)d %(unit)s.",
+                title=listing.title,
+                n=listing.stock,
+                unit=listing.unit,
+            )
+        )
 
 
 def add(store, listing: Listing, quantity: int) -> Entry:
@@ -175,7 +202,9 @@ def merge_into_user(session, user: User) -> int:
 
 
 def weight_of(listing: Listing) -> int:
-    return listing.weight_grams if listing.weight_grams else int(current_app.config["DEFAULT_ITEM_WEIGHT_GRAMS"])
+    return (
+        listing.weight_grams if listing.weight_grams else int(current_app.config["DEFAULT_ITEM_WEIGHT_GRAMS"])
+    )
 
 
 @dataclass
@@ -226,8 +255,16 @@ def view(entries: list[Entry]) -> View:
     from .services import rules_for
 
     ids = [e.listing_id for e in entries]
-    listings = {listing.id: listing for listing in db.session.scalars(
-        select(Listing).where(Listing.id.in_(ids)).options(selectinload(Listing.images)))} if ids else {}
+    listings = (
+        {
+            listing.id: listing
+            for listing in db.session.scalars(
+                select(Listing).where(Listing.id.in_(ids)).options(selectinload(Listing.images))
+            )
+        }
+        if ids
+        else {}
+    )
     lines: list[Line] = []
     for entry in entries:
         listing = listings.get(entry.listing_id)
@@ -242,8 +279,13 @@ def view(entries: list[Entry]) -> View:
         lines.append(line)
     priced = [ln for ln in lines if ln.listing is not None]
     quote = pricing.quote(
-        [pricing.Line(ln.listing.id, ln.listing.shop_id, ln.listing.price_vnd, ln.quantity, weight_of(ln.listing))
-         for ln in priced],
-        rules_for({ln.listing.shop_id for ln in priced}))
+        [
+            pricing.Line(
+                ln.listing.id, ln.listing.shop_id, ln.listing.price_vnd, ln.quantity, weight_of(ln.listing)
+            )
+            for ln in priced
+        ],
+        rules_for({ln.listing.shop_id for ln in priced}),
+    )
     shops = {ln.listing.shop_id: ln.listing.shop for ln in priced}
     return View(lines, quote, shops)

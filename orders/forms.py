@@ -1,10 +1,19 @@
 """Order forms. They carry the CSRF token and render fields; the services check the values
 (every problem at once) and the views map those errors back onto these forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, TelField,
-                     TextAreaField)
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 
@@ -19,11 +28,17 @@ class AddToCartForm(FlaskForm):
 
 
 class CheckoutForm(FlaskForm):
-    email = EmailField(_l("Email nhận thông tin đơn hàng"), validators=[Optional(), Length(max=254)],
-                       description=_l("Chúng tôi gửi liên kết theo dõi đơn hàng vào email này."))
+    email = EmailField(
+        _l("Email nhận thông tin đơn hàng"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("Chúng tôi gửi liên kết theo dõi đơn hàng vào email này."),
+    )
     receiver_name = StringField(_l("Họ tên người nhận"), validators=[Length(max=120)])
-    receiver_phone = TelField(_l("Số điện thoại người nhận"), validators=[Length(max=20)],
-                              description=_l("Số di động, ví dụ 0912 345 678."))
+    receiver_phone = TelField(
+        _l("Số điện thoại người nhận"),
+        validators=[Length(max=20)],
+        description=_l("Số di động, ví dụ 0912 345 678."),
+    )
     address_line = StringField(_l("Số nhà, thôn/xóm, đường"), validators=[Length(max=200)])
     commune_id = SelectField(_l("Xã/phường"), coerce=int, validate_choice=False)
     note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
@@ -42,26 +57,36 @@ class PackForm(FlaskForm):
 
 
 class ShipForm(FlaskForm):
-    carrier = StringField(_l("Đơn vị vận chuyển"), validators=[Optional(), Length(max=60)],
-                          description=_l("Ví dụ: VNPost, Viettel Post, GHN, GHTK, J&T, tự giao."))
+    carrier = StringField(
+        _l("Đơn vị vận chuyển"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("Ví dụ: VNPost, Viettel Post, GHN, GHTK, J&T, tự giao."),
+    )
     tracking_number = StringField(_l("Mã vận đơn"), validators=[Optional(), Length(max=80)])
 
 
 class ShippingRuleForm(FlaskForm):
     flat_fee_vnd = StringField(_l("Phí cố định mỗi đơn (đồng)"))
-    free_over_vnd = StringField(_l("Miễn phí vận chuyển cho đơn từ (đồng)"),
-                                description=_l("Để trống nếu không miễn phí."))
+    free_over_vnd = StringField(
+        _l("Miễn phí vận chuyển cho đơn từ (đồng)"), description=_l("Để trống nếu không miễn phí.")
+    )
 
 
 class ReviewForm(FlaskForm):
-    stars = RadioField(_l("Số sao"), choices=[("5", "5"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1")],
-                       validate_choice=False)
+    stars = RadioField(
+        _l("Số sao"),
+        choices=[("5", "5"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1")],
+        validate_choice=False,
+    )
     body = TextAreaField(_l("Nhận xét"), validators=[Optional(), Length(max=3000)])
 
 
 class RefundForm(FlaskForm):
-    reference = StringField(_l("Mã giao dịch hoàn tiền"), validators=[Optional(), Length(max=120)],
-                            description=_l("Bắt buộc với chuyển khoản và COD; thẻ được hoàn qua Stripe."))
+    reference = StringField(
+        _l("Mã giao dịch hoàn tiền"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Bắt buộc với chuyển khoản và COD; thẻ được hoàn qua Stripe."),
+    )
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
 
 

@@ -1,9 +1,11 @@
 """Carts, shipping rules, payments, orders with their history, inbound payment events, the
 settlement ledger and product reviews. Money is integer VND (đồng) in every column."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,9 +34,9 @@ class PaymentMethod(str, enum.Enum):
 
 
 class PaymentStatus(str, enum.Enum):
-    PENDING = "pending"      # card or transfer not received yet (COD: until delivery)
+    PENDING = "pending"  # card or transfer not received yet (COD: until delivery)
     PAID = "paid"
-    EXPIRED = "expired"      # not paid in time; orders cancelled, stock released
+    EXPIRED = "expired"  # not paid in time; orders cancelled, stock released
     CANCELLED = "cancelled"  # the buyer cancelled before paying
 
 
@@ -164,10 +166,12 @@ class Order(db.Model):
     shop: Mapped[Shop] = relationship()
     buyer: Mapped[User | None] = relationship()
     commune: Mapped[Commune] = relationship()
-    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
-                                                  cascade="all, delete-orphan")
-    events: Mapped[list[OrderEvent]] = relationship(back_populates="order", order_by="OrderEvent.id",
-                                                    cascade="all, delete-orphan")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
 
     @property
     def address(self) -> str:
@@ -250,8 +254,8 @@ class BankTransaction(db.Model):
 
 class LedgerKind(str, enum.Enum):
     COLLECTED = "collected"  # the floor received the buyer's money for this order (+)
-    REFUNDED = "refunded"    # the floor returned it (−)
-    PAYOUT = "payout"        # the floor paid the producer (−)
+    REFUNDED = "refunded"  # the floor returned it (−)
+    PAYOUT = "payout"  # the floor paid the producer (−)
 
 
 class LedgerEntry(db.Model):
@@ -302,4 +306,3 @@ class Review(db.Model):
     stars: Mapped[int]
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-

@@ -2,6 +2,7 @@
 
 Each mail's idempotency key names the order and the event, so a retried transaction or a
 replayed webhook cannot send the same news twice."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -17,9 +18,13 @@ from .models import Order, Payment
 
 
 def _ctx(order: Order) -> dict:
-    return {"order": order, "link": order_link(order), "status_label": states.label(order.status),
-            "method_label": str(states.METHOD_LABELS[order.payment_method]),
-            "next_step": states.next_step(order)}
+    return {
+        "order": order,
+        "link": order_link(order),
+        "status_label": states.label(order.status),
+        "method_label": str(states.METHOD_LABELS[order.payment_method]),
+        "next_step": states.next_step(order),
+    }
 
 
 def checkout_received(payment: Payment) -> None:
@@ -28,26 +33,48 @@ def checkout_received(payment: Payment) -> None:
         subject = _("Đã nhận đơn hàng %(code)s", code=payment.code)
     else:
         subject = _("Đơn hàng %(code)s đang chờ thanh toán", code=payment.code)
-    queue_mail(payment.email, subject, "order_placed", key=f"mail:order-placed:{payment.code}",
-               payment=payment, orders=payment.orders, link=payment_link(payment),
-               method_label=str(states.METHOD_LABELS[payment.method]))
+    queue_mail(
+        payment.email,
+        subject,
+        "order_placed",
+        key=f"mail:order-placed:{payment.code}",
+        payment=payment,
+        orders=payment.orders,
+        link=payment_link(payment),
+        method_label=str(states.METHOD_LABELS[payment.method]),
+    )
 
 
 def payment_received(payment: Payment) -> None:
-    queue_mail(payment.email, _("Đã nhận thanh toán cho đơn %(code)s", code=payment.code), "order_paid",
-               key=f"mail:order-paid:{payment.code}", payment=payment, orders=payment.orders,
-               link=payment_link(payment))
+    queue_mail(
+        payment.email,
+        _("Đã nhận thanh toán cho đơn %(code)s", code=payment.code),
+        "order_paid",
+        key=f"mail:order-paid:{payment.code}",
+        payment=payment,
+        orders=payment.orders,
+        link=payment_link(payment),
+    )
 
 
 def shop_new_order(order: Order) -> None:
     """Tell the shop a new order is waiting for confirmation (when it is actually placed)."""
-    to = order.shop.email or db.session.scalar(
-        select(ShopMember).where(ShopMember.shop_id == order.shop_id, ShopMember.role == "owner")).user.email
+    to = (
+        order.shop.email
+        or db.session.scalar(
+            select(ShopMember).where(ShopMember.shop_id == order.shop_id, ShopMember.role == "owner")
+        ).user.email
+    )
     from .access import external_url
 
-    queue_mail(to, _("Đơn hàng mới %(code)s", code=order.code), "order_new_for_shop",
-               key=f"mail:order-new-shop:{order.id}", order=order,
-               link=external_url("orders_seller.show_order", shop_slug=order.shop.slug, code=order.code))
+    queue_mail(
+        to,
+        _("Đơn hàng mới %(code)s", code=order.code),
+        "order_new_for_shop",
+        key=f"mail:order-new-shop:{order.id}",
+        order=order,
+        link=external_url("orders_seller.show_order", shop_slug=order.shop.slug, code=order.code),
+    )
 
 
 def status_changed(order: Order, *, reason: str | None = None) -> None:
@@ -61,5 +88,11 @@ def status_changed(order: Order, *, reason: str | None = None) -> None:
     }
     if order.status not in subjects:
         return
-    queue_mail(order.email, subjects[order.status], f"order_{order.status}",
-               key=f"mail:order-{order.status}:{order.id}", reason=reason, **_ctx(order))
+    queue_mail(
+        order.email,
+        subjects[order.status],
+        f"order_{order.status}",
+        key=f"mail:order-{order.status}:{order.id}",
+        reason=reason,
+        **_ctx(order),
+    )

@@ -1,5 +1,6 @@
 """The operator's pages (/quan-tri/…): all orders with filters and CSV export, cancellations
 and refunds, bank-transfer payments and statement import, the settlement ledger per shop."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,18 @@ import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -47,10 +58,14 @@ def _parse_day(raw: str | None) -> date | None:
 def _filters() -> dict:
     args = request.args
     shop_id = args.get("shop", type=int)
-    return {"status": args.get("status") if args.get("status") in states.LABELS else "",
-            "shop": shop_id or "", "method": args.get("method") if args.get("method") in states.METHOD_LABELS else "",
-            "date_from": _parse_day(args.get("date_from")), "date_to": _parse_day(args.get("date_to")),
-            "q": (args.get("q") or "").strip()}
+    return {
+        "status": args.get("status") if args.get("status") in states.LABELS else "",
+        "shop": shop_id or "",
+        "method": args.get("method") if args.get("method") in states.METHOD_LABELS else "",
+        "date_from": _parse_day(args.get("date_from")),
+        "date_to": _parse_day(args.get("date_to")),
+        "q": (args.get("q") or "").strip(),
+    }
 
 
 def _orders_query(f: dict):
@@ -67,8 +82,14 @@ def _orders_query(f: dict):
         query = query.where(Order.created_at < _local_midnight_utc(f["date_to"] + timedelta(days=1)))
     if f["q"]:
         like = f"%{f['q']}%"
-        query = query.where(or_(Order.code.ilike(like), Order.receiver_phone.ilike(like), Order.email.ilike(like),
-                                Order.receiver_name.ilike(like)))
+        query = query.where(
+            or_(
+                Order.code.ilike(like),
+                Order.receiver_phone.ilike(like),
+                Order.email.ilike(like),
+                Order.receiver_name.ilike(like),
+            )
+        )
     return query
 
 
@@ -85,13 +106,37 @@ def list_orders():
 
     orders, total = paginate(_orders_query(f), page, PER_PAGE)
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in f.items() if v}
-    return render_template("orders/operator_orders.html", orders=orders, total=total, page=page,
-                           pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), f=f, args=args, shops=_shops())
+    return render_template(
+        "orders/operator_orders.html",
+        orders=orders,
+        total=total,
+        page=page,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        f=f,
+        args=args,
+        shops=_shops(),
+    )
 
 
-CSV_COLUMNS = ["code", "created_at", "shop", "status", "payment_method", "paid", "subtotal_vnd", "shipping_vnd",
-               "total_vnd", "receiver_name", "receiver_phone", "address", "commune", "province", "carrier",
-               "tracking_number", "payment_code"]
+CSV_COLUMNS = [
+    "code",
+    "created_at",
+    "shop",
+    "status",
+    "payment_method",
+    "paid",
+    "subtotal_vnd",
+    "shipping_vnd",
+    "total_vnd",
+    "receiver_name",
+    "receiver_phone",
+    "address",
+    "commune",
+    "province",
+    "carrier",
+    "tracking_number",
+    "payment_code",
+]
 
 
 def _csv_response(header: list[str], rows, filename: str) -> Response:
@@ -108,8 +153,11 @@ def _csv_response(header: list[str], rows, filename: str) -> Response:
                 buffer.truncate()
         yield buffer.getvalue()
 
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
 
 
 @bp.get("/don-hang.csv")
@@ -119,10 +167,25 @@ def export_orders():
 
     def rows():
         for order in db.session.scalars(_orders_query(f).execution_options(yield_per=500)):
-            yield [order.code, short_datetime(order.created_at), order.shop.name, order.status, order.payment_method,
-                   "1" if order.paid else "0", order.subtotal_vnd, order.shipping_vnd, order.total_vnd,
-                   order.receiver_name, order.receiver_phone, order.address_line, order.commune.name,
-                   order.province, order.carrier or "", order.tracking_number or "", order.payment.code]
+            yield [
+                order.code,
+                short_datetime(order.created_at),
+                order.shop.name,
+                order.status,
+                order.payment_method,
+                "1" if order.paid else "0",
+                order.subtotal_vnd,
+                order.shipping_vnd,
+                order.total_vnd,
+                order.receiver_name,
+                order.receiver_phone,
+                order.address_line,
+                order.commune.name,
+                order.province,
+                order.carrier or "",
+                order.tracking_number or "",
+                order.payment.code,
+            ]
 
     return _csv_response(CSV_COLUMNS, rows, "don-hang.csv")
 
@@ -138,10 +201,15 @@ def _order(code: str) -> Order:
 @operator_required
 def show_order(code: str):
     order = _order(code)
-    return render_template("orders/operator_order.html", order=order, reason_form=ReasonForm(),
-                           refund_form=RefundForm(), form=ActionForm(),
-                           can_refund=order.paid and states.can_transition(order.status, OrderStatus.REFUNDED.value),
-                           can_cancel=order.status in states.HOLDS_STOCK)
+    return render_template(
+        "orders/operator_order.html",
+        order=order,
+        reason_form=ReasonForm(),
+        refund_form=RefundForm(),
+        form=ActionForm(),
+        can_refund=order.paid and states.can_transition(order.status, OrderStatus.REFUNDED.value),
+        can_cancel=order.status in states.HOLDS_STOCK,
+    )
 
 
 @bp.post("/don-hang/<code>/huy")
@@ -171,14 +239,19 @@ def refund_order(code: str):
         abort(400)
 
     def action():
-        payments.operator_refund(order, actor=current_user, reference=form.reference.data,
-                                 note=(form.note.data or "").strip() or None)
+        payments.operator_refund(
+            order,
+            actor=current_user,
+            reference=form.reference.data,
+            note=(form.note.data or "").strip() or None,
+        )
 
     run_action(action, _("Đã ghi nhận hoàn tiền đơn %(code)s.", code=order.code))
     return redirect(url_for("orders_admin.show_order", code=code))
 
 
 # --- payments and bank statements -------------------------------------------------------------
+
 
 @bp.get("/thanh-toan")
 @operator_required
@@ -189,17 +262,28 @@ def list_payments():
         query = query.where(Payment.problem.is_not(None))
     elif view == "refund_due":
         # Paid by transfer, then cancelled: the operator owes the buyer a transfer back.
-        query = query.join(Order, Order.payment_id == Payment.id).where(
-            Order.status == OrderStatus.CANCELLED.value, Order.paid.is_(True),
-            Order.payment_method == PaymentMethod.BANK_TRANSFER.value).distinct()
+        query = (
+            query.join(Order, Order.payment_id == Payment.id)
+            .where(
+                Order.status == OrderStatus.CANCELLED.value,
+                Order.paid.is_(True),
+                Order.payment_method == PaymentMethod.BANK_TRANSFER.value,
+            )
+            .distinct()
+        )
     elif view == "all":
         pass
     else:
         view = "transfers"
-        query = query.where(Payment.method == PaymentMethod.BANK_TRANSFER.value,
-                            Payment.status == PaymentStatus.PENDING.value)
-    return render_template("orders/operator_payments.html", payments=db.session.scalars(query).unique().all(),
-                           view=view, form=ActionForm())
+        query = query.where(
+            Payment.method == PaymentMethod.BANK_TRANSFER.value, Payment.status == PaymentStatus.PENDING.value
+        )
+    return render_template(
+        "orders/operator_payments.html",
+        payments=db.session.scalars(query).unique().all(),
+        view=view,
+        form=ActionForm(),
+    )
 
 
 @bp.post("/thanh-toan/<code>/xac-nhan")
@@ -210,8 +294,12 @@ def confirm_transfer(code: str):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    run_action(lambda: payments.confirm_transfer(payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None),
-               _("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code))
+    run_action(
+        lambda: payments.confirm_transfer(
+            payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None
+        ),
+        _("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code),
+    )
     return redirect(url_for("orders_admin.list_payments"))
 
 
@@ -236,13 +324,22 @@ def import_statement():
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(_("Đã nhập sao kê: %(m)d khớp, %(u)d không khớp, %(d)d đã nhập trước đó.",
-                    m=len(report.matched), u=len(report.unmatched), d=report.duplicates), "success")
-    return render_template("orders/operator_statement.html", form=form, report=report,
-                           outcome_labels=bank.OUTCOME_LABELS)
+            flash(
+                _(
+                    "Đã nhập sao kê: %(m)d khớp, %(u)d không khớp, %(d)d đã nhập trước đó.",
+                    m=len(report.matched),
+                    u=len(report.unmatched),
+                    d=report.duplicates,
+                ),
+                "success",
+            )
+    return render_template(
+        "orders/operator_statement.html", form=form, report=report, outcome_labels=bank.OUTCOME_LABELS
+    )
 
 
 # --- the settlement ledger --------------------------------------------------------------------
+
 
 @bp.get("/doi-soat")
 @operator_required
@@ -251,9 +348,14 @@ def ledger():
     query = select(LedgerEntry).order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(300)
     if shop_id:
         query = query.where(LedgerEntry.shop_id == shop_id)
-    return render_template("orders/operator_ledger.html", balances=payments.balances(),
-                           entries=db.session.scalars(query).all(), shop_id=shop_id, shops=_shops(),
-                           payout_form=PayoutForm())
+    return render_template(
+        "orders/operator_ledger.html",
+        balances=payments.balances(),
+        entries=db.session.scalars(query).all(),
+        shop_id=shop_id,
+        shops=_shops(),
+        payout_form=PayoutForm(),
+    )
 
 
 @bp.post("/doi-soat/chi-tra")
@@ -267,8 +369,11 @@ def record_payout():
         abort(404)
 
     def action():
-        payments.record_payout(shop, {"amount_vnd": form.amount_vnd.data, "reference": form.reference.data,
-                                      "note": form.note.data}, actor=current_user)
+        payments.record_payout(
+            shop,
+            {"amount_vnd": form.amount_vnd.data, "reference": form.reference.data, "note": form.note.data},
+            actor=current_user,
+        )
 
     run_action(action, _("Đã ghi nhận chi trả cho %(name)s.", name=shop.name))
     return redirect(url_for("orders_admin.ledger", shop=shop.id))
@@ -284,8 +389,17 @@ def export_ledger():
 
     def rows():
         for entry in db.session.scalars(query.execution_options(yield_per=500)):
-            yield [entry.id, short_datetime(entry.created_at), entry.shop.name, entry.kind, entry.amount_vnd,
-                   entry.order.code if entry.order else "", entry.reference or "", entry.note or ""]
+            yield [
+                entry.id,
+                short_datetime(entry.created_at),
+                entry.shop.name,
+                entry.kind,
+                entry.amount_vnd,
+                entry.order.code if entry.order else "",
+                entry.reference or "",
+                entry.note or "",
+            ]
 
-    return _csv_response(["id", "created_at", "shop", "kind", "amount_vnd", "order", "reference", "note"],
-                         rows, "doi-soat.csv")
+    return _csv_response(
+        ["id", "created_at", "shop", "kind", "amount_vnd", "order", "reference", "note"], rows, "doi-soat.csv"
+    )

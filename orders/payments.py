@@ -3,6 +3,7 @@
 A payment's status changes by a conditional UPDATE on its current status, so a webhook, a
 bank-statement import, the operator and the expiry job can race without double effects:
 exactly one of them wins, the others see rowcount 0 and act on what did happen."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -24,9 +25,11 @@ S = OrderStatus
 
 def _set_status(payment: Payment, expected: str, target: str, **values) -> bool:
     result = db.session.execute(
-        update(Payment).where(Payment.id == payment.id, Payment.status == expected)
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == expected)
         .values(status=target, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(payment)
     return result.rowcount == 1
 
@@ -34,8 +37,13 @@ def _set_status(payment: Payment, expected: str, target: str, **values) -> bool:
 def mark_paid(payment: Payment, *, actor: User | None, actor_role: str, reference: str | None = None) -> bool:
     """The buyer's money arrived: every order of the checkout goes to its shop. Returns False
     (and changes nothing) if the payment was not pending."""
-    if not _set_status(payment, PaymentStatus.PENDING.value, PaymentStatus.PAID.value,
-                       paid_at=utcnow(), paid_reference=reference):
+    if not _set_status(
+        payment,
+        PaymentStatus.PENDING.value,
+        PaymentStatus.PAID.value,
+        paid_at=utcnow(),
+        paid_reference=reference,
+    ):
         return False
     note = _("Đã nhận thanh toán (%(ref)s).", ref=reference) if reference else _("Đã nhận thanh toán.")
     for order in payment.orders:
@@ -54,9 +62,16 @@ def confirm_transfer(payment: Payment, *, actor: User, reference: str | None = N
         raise Forbidden(_("Chỉ ban quản lý sàn được xác nhận chuyển khoản."))
     if payment.method != PaymentMethod.BANK_TRANSFER.value:
         raise Conflict(_("Thanh toán %(code)s không phải chuyển khoản.", code=payment.code))
-    if not mark_paid(payment, actor=actor, actor_role="operator", reference=reference or _("xác nhận thủ công")):
-        raise Conflict(_("Thanh toán %(code)s không còn chờ xác nhận (trạng thái: %(s)s).",
-                         code=payment.code, s=payment.status))
+    if not mark_paid(
+        payment, actor=actor, actor_role="operator", reference=reference or _("xác nhận thủ công")
+    ):
+        raise Conflict(
+            _(
+                "Thanh toán %(code)s không còn chờ xác nhận (trạng thái: %(s)s).",
+                code=payment.code,
+                s=payment.status,
+            )
+        )
 
 
 def _close_unpaid(payment: Payment, target: str, *, reason: str, actor: User | None, actor_role: str) -> bool:
@@ -67,19 +82,29 @@ def _close_unpaid(payment: Payment, target: str, *, reason: str, actor: User | N
     for order in payment.orders:
         if order.status != S.PENDING_PAYMENT.value:
             continue
-        states.transition(order, S.CANCELLED.value, actor=actor, actor_role=actor_role, note=reason,
-                          cancel_reason=reason)
+        states.transition(
+            order, S.CANCELLED.value, actor=actor, actor_role=actor_role, note=reason, cancel_reason=reason
+        )
         release_stock(order)
         notify.status_changed(order, reason=reason)
     if payment.method == PaymentMethod.CARD.value and payment.stripe_payment_intent_id:
-        outbox.record("payment.stripe_cancel", {"payment_id": payment.id}, key=f"stripe-cancel:{payment.code}")
+        outbox.record(
+            "payment.stripe_cancel", {"payment_id": payment.id}, key=f"stripe-cancel:{payment.code}"
+        )
     return True
 
 
 def cancel_payment(payment: Payment, *, reason: str | None, actor: User | None, actor_role: str) -> None:
-    if not _close_unpaid(payment, PaymentStatus.CANCELLED.value, reason=reason or _("Người mua hủy đơn."),
-                         actor=actor, actor_role=actor_role):
-        raise Conflict(_("Đơn %(code)s vừa được thanh toán hoặc đã hủy. Vui lòng tải lại trang.", code=payment.code))
+    if not _close_unpaid(
+        payment,
+        PaymentStatus.CANCELLED.value,
+        reason=reason or _("Người mua hủy đơn."),
+        actor=actor,
+        actor_role=actor_role,
+    ):
+        raise Conflict(
+            _("Đơn %(code)s vừa được thanh toán hoặc đã hủy. Vui lòng tải lại trang.", code=payment.code)
+        )
 
 
 def expire_payment(payment_id: int) -> bool:
@@ -92,12 +117,20 @@ def expire_payment(payment_id: int) -> bool:
         from marketplace.outbox import RetryLater
 
         raise RetryLater("not due yet", (payment.expires_at - utcnow()).total_seconds() + 1)
-    return _close_unpaid(payment, PaymentStatus.EXPIRED.value, reason=_("Quá hạn thanh toán."),
-                         actor=None, actor_role="system")
+    return _close_unpaid(
+        payment, PaymentStatus.EXPIRED.value, reason=_("Quá hạn thanh toán."), actor=None, actor_role="system"
+    )
 
 
-def refund_order(order: Order, *, actor: User | None, actor_role: str, reference: str | None = None,
-                 note: str | None = None, via_api: bool = True) -> Order:
+def refund_order(
+    order: Order,
+    *,
+    actor: User | None,
+    actor_role: str,
+    reference: str | None = None,
+    note: str | None = None,
+    via_api: bool = True,
+) -> Order:
     """Give the buyer's money back. Card: through Stripe by the worker (idempotency key per order).
     Bank transfer and COD: the operator has paid it back by hand; `reference` records how.
     `via_api=False` when Stripe already refunded it (a charge.refunded webhook)."""
@@ -108,22 +141,39 @@ def refund_order(order: Order, *, actor: User | None, actor_role: str, reference
     was = order.status
     if not order.paid:
         raise Conflict(_("Đơn %(code)s chưa được thanh toán nên không có gì để hoàn.", code=order.code))
-    if order.payment_method != PaymentMethod.CARD.value and actor is not None and not (reference or "").strip():
-        raise DomainError(_("Vui lòng nhập mã giao dịch hoàn tiền."),
-                          field_errors={"reference": [_("Vui lòng nhập mã giao dịch hoàn tiền.")]})
-    states.transition(order, S.REFUNDED.value, actor=actor, actor_role=actor_role, note=note,
-                      refund_reference=(reference or "").strip() or None)
+    if (
+        order.payment_method != PaymentMethod.CARD.value
+        and actor is not None
+        and not (reference or "").strip()
+    ):
+        raise DomainError(
+            _("Vui lòng nhập mã giao dịch hoàn tiền."),
+            field_errors={"reference": [_("Vui lòng nhập mã giao dịch hoàn tiền.")]},
+        )
+    states.transition(
+        order,
+        S.REFUNDED.value,
+        actor=actor,
+        actor_role=actor_role,
+        note=note,
+        refund_reference=(reference or "").strip() or None,
+    )
     if was in states.HOLDS_STOCK:
         release_stock(order)
     if order.payment_method != PaymentMethod.COD.value:
         _ledger(order, LedgerKind.REFUNDED, -order.total_vnd, reference=reference, actor=actor)
-        db.session.execute(update(Payment).where(Payment.id == order.payment_id)
-                           .values(refunded_vnd=Payment.refunded_vnd + order.total_vnd)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == order.payment_id)
+            .values(refunded_vnd=Payment.refunded_vnd + order.total_vnd)
+            .execution_options(synchronize_session=False)
+        )
     if order.payment_method == PaymentMethod.CARD.value and via_api:
-        outbox.record("payment.stripe_refund", {"payment_id": order.payment_id, "order_id": order.id,
-                                                "amount": order.total_vnd},
-                      key=f"stripe-refund:order:{order.id}")
+        outbox.record(
+            "payment.stripe_refund",
+            {"payment_id": order.payment_id, "order_id": order.id, "amount": order.total_vnd},
+            key=f"stripe-refund:order:{order.id}",
+        )
     notify.status_changed(order)
     return order
 
@@ -134,20 +184,34 @@ def operator_refund(order: Order, *, actor: User, reference: str | None, note: s
 
 # --- the settlement ledger --------------------------------------------------------------------
 
-def _ledger(order: Order, kind: LedgerKind, amount: int, *, reference: str | None, actor: User | None) -> None:
+
+def _ledger(
+    order: Order, kind: LedgerKind, amount: int, *, reference: str | None, actor: User | None
+) -> None:
     if order.payment_method == PaymentMethod.COD.value:
         return
-    exists = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.order_id == order.id,
-                                                            LedgerEntry.kind == kind.value))
+    exists = db.session.scalar(
+        select(LedgerEntry.id).where(LedgerEntry.order_id == order.id, LedgerEntry.kind == kind.value)
+    )
     if exists:
         return
     if kind == LedgerKind.REFUNDED and not db.session.scalar(
-            select(LedgerEntry.id).where(LedgerEntry.order_id == order.id,
-                                         LedgerEntry.kind == LedgerKind.COLLECTED.value)):
+        select(LedgerEntry.id).where(
+            LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.COLLECTED.value
+        )
+    ):
         return  # nothing was collected for it, nothing to take back
-    db.session.add(LedgerEntry(shop_id=order.shop_id, order_id=order.id, payment_id=order.payment_id,
-                               kind=kind.value, amount_vnd=amount, reference=reference,
-                               created_by_id=actor.id if actor else None))
+    db.session.add(
+        LedgerEntry(
+            shop_id=order.shop_id,
+            order_id=order.id,
+            payment_id=order.payment_id,
+            kind=kind.value,
+            amount_vnd=amount,
+            reference=reference,
+            created_by_id=actor.id if actor else None,
+        )
+    )
     db.session.flush()
 
 
@@ -165,32 +229,57 @@ def record_payout(shop: Shop, data: dict, *, actor: User) -> LedgerEntry:
         errors.add("reference", _("Vui lòng nhập mã giao dịch chi trả."))
     errors.raise_if_any()
     if amount > balance_of(shop.id):
-        raise DomainError(_("Số tiền chi trả lớn hơn số dư sàn đang giữ cho cửa hàng."),
-                          field_errors={"amount_vnd": [_("Lớn hơn số dư.")]})
-    entry = LedgerEntry(shop_id=shop.id, kind=LedgerKind.PAYOUT.value, amount_vnd=-amount, reference=reference,
-                        note=(data.get("note") or "").strip() or None, created_by_id=actor.id)
+        raise DomainError(
+            _("Số tiền chi trả lớn hơn số dư sàn đang giữ cho cửa hàng."),
+            field_errors={"amount_vnd": [_("Lớn hơn số dư.")]},
+        )
+    entry = LedgerEntry(
+        shop_id=shop.id,
+        kind=LedgerKind.PAYOUT.value,
+        amount_vnd=-amount,
+        reference=reference,
+        note=(data.get("note") or "").strip() or None,
+        created_by_id=actor.id,
+    )
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
 def balance_of(shop_id: int) -> int:
-    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0))
-                                 .where(LedgerEntry.shop_id == shop_id)) or 0)
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0)).where(LedgerEntry.shop_id == shop_id)
+        )
+        or 0
+    )
 
 
 def balances() -> list[dict]:
     """Per shop: collected, refunded, paid out, and what the floor still owes."""
     rows = db.session.execute(
-        select(LedgerEntry.shop_id, LedgerEntry.kind, func.sum(LedgerEntry.amount_vnd))
-        .group_by(LedgerEntry.shop_id, LedgerEntry.kind)).all()
+        select(LedgerEntry.shop_id, LedgerEntry.kind, func.sum(LedgerEntry.amount_vnd)).group_by(
+            LedgerEntry.shop_id, LedgerEntry.kind
+        )
+    ).all()
     by_shop: dict[int, dict] = {}
     for shop_id, kind, total in rows:
         entry = by_shop.setdefault(shop_id, {"collected": 0, "refunded": 0, "payout": 0})
         entry[kind] = int(total or 0)
-    shops = {s.id: s for s in db.session.scalars(select(Shop).where(Shop.id.in_(list(by_shop))))} if by_shop else {}
+    shops = (
+        {s.id: s for s in db.session.scalars(select(Shop).where(Shop.id.in_(list(by_shop))))}
+        if by_shop
+        else {}
+    )
     out = []
     for shop_id, sums in sorted(by_shop.items(), key=lambda kv: shops[kv[0]].name):
-        out.append({"shop": shops[shop_id], "collected": sums["collected"], "refunded": -sums["refunded"],
-                    "paid_out": -sums["payout"], "owed": sums["collected"] + sums["refunded"] + sums["payout"]})
+        out.append(
+            {
+                "shop": shops[shop_id],
+                "collected": sums["collected"],
+                "refunded": -sums["refunded"],
+                "paid_out": -sums["payout"],
+                "owed": sums["collected"] + sums["refunded"] + sums["payout"],
+            }
+        )
     return out

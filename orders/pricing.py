@@ -2,6 +2,7 @@
 
 No database, no Flask: the cart page, the checkout page, the order rows and the tests all call
 `quote()`, so what the buyer sees is what is stored and charged. Integer VND throughout."""
+
 from __future__ import annotations
 
 import hashlib
@@ -70,8 +71,9 @@ class Quote:
     def fingerprint(self) -> str:
         """Changes whenever anything the buyer agreed to changes: a line's price or quantity, a
         shipping fee, the total. The checkout form carries it; a mismatch means 'look again'."""
-        parts = [f"{line.listing_id}:{line.quantity}:{line.unit_price_vnd}"
-                 for s in self.shops for line in s.lines]
+        parts = [
+            f"{line.listing_id}:{line.quantity}:{line.unit_price_vnd}" for s in self.shops for line in s.lines
+        ]
         parts += [f"s{s.shop_id}:{s.shipping_vnd}" for s in self.shops]
         parts.append(f"t:{self.total_vnd}")
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]

@@ -1,5 +1,6 @@
 """The shop's order inbox (/kenh-ban/<shop>/don-hang), its actions, packing slips, and the
 shop's shipping fee rule (/kenh-ban/<shop>/van-chuyen)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,18 +40,24 @@ def tab_filters() -> dict:
         "to_ship": Order.status == S.PACKED.value,
         "shipping": Order.status == S.SHIPPED.value,
         "delivered": Order.status.in_([S.DELIVERED.value, S.COMPLETED.value]),
-        "problems": or_(and_(Order.status.in_([S.CANCELLED.value, S.REFUNDED.value]),
-                             Order.updated_at > now - RECENT),
-                        and_(Order.status == S.PLACED.value, Order.created_at < now - LATE_CONFIRM),
-                        and_(Order.status == S.SHIPPED.value, Order.updated_at < now - LATE_DELIVERY)),
+        "problems": or_(
+            and_(Order.status.in_([S.CANCELLED.value, S.REFUNDED.value]), Order.updated_at > now - RECENT),
+            and_(Order.status == S.PLACED.value, Order.created_at < now - LATE_CONFIRM),
+            and_(Order.status == S.SHIPPED.value, Order.updated_at < now - LATE_DELIVERY),
+        ),
         "all": None,
     }
 
 
 TAB_LABELS = {
-    "new": _l("Mới"), "to_confirm": _l("Chờ xác nhận"), "to_pack": _l("Chờ đóng gói"),
-    "to_ship": _l("Chờ giao vận chuyển"), "shipping": _l("Đang giao"), "delivered": _l("Đã giao"),
-    "problems": _l("Cần xử lý"), "all": _l("Tất cả"),
+    "new": _l("Mới"),
+    "to_confirm": _l("Chờ xác nhận"),
+    "to_pack": _l("Chờ đóng gói"),
+    "to_ship": _l("Chờ giao vận chuyển"),
+    "shipping": _l("Đang giao"),
+    "delivered": _l("Đã giao"),
+    "problems": _l("Cần xử lý"),
+    "all": _l("Tất cả"),
 }
 
 
@@ -77,11 +84,23 @@ def inbox(shop_slug: str):
         query = query.where(filters[tab])
     q = (request.args.get("q") or "").strip()
     if q:
-        query = query.where(or_(Order.code.ilike(f"%{q}%"), Order.receiver_phone.ilike(f"%{q}%"),
-                                Order.receiver_name.ilike(f"%{q}%")))
+        query = query.where(
+            or_(
+                Order.code.ilike(f"%{q}%"),
+                Order.receiver_phone.ilike(f"%{q}%"),
+                Order.receiver_name.ilike(f"%{q}%"),
+            )
+        )
     orders = db.session.scalars(query.limit(300)).all()
-    return render_template("orders/seller_inbox.html", shop=shop, orders=orders, tab=tab, q=q,
-                           counts=tab_counts(shop), labels=TAB_LABELS)
+    return render_template(
+        "orders/seller_inbox.html",
+        shop=shop,
+        orders=orders,
+        tab=tab,
+        q=q,
+        counts=tab_counts(shop),
+        labels=TAB_LABELS,
+    )
 
 
 def _shop_order(shop_slug: str, code: str) -> tuple[Shop, Order]:
@@ -99,17 +118,32 @@ def show_order(shop_slug: str, code: str):
     if order.shop_seen_at is None and order.status == S.PLACED.value:
         services.mark_seen(order)
         db.session.commit()
-    pack = PackForm(parcel_weight_grams=order.parcel_weight_grams or order.weight_grams or None,
-                    parcel_size=order.parcel_size)
-    return render_template("orders/seller_order.html", shop=shop, order=order, form=ActionForm(),
-                           reason_form=ReasonForm(), pack_form=pack, ship_form=ShipForm())
+    pack = PackForm(
+        parcel_weight_grams=order.parcel_weight_grams or order.weight_grams or None,
+        parcel_size=order.parcel_size,
+    )
+    return render_template(
+        "orders/seller_order.html",
+        shop=shop,
+        order=order,
+        form=ActionForm(),
+        reason_form=ReasonForm(),
+        pack_form=pack,
+        ship_form=ShipForm(),
+    )
 
 
 @bp.post("/<shop_slug>/don-hang/<code>/<action>")
 @login_required
 def act(shop_slug: str, code: str, action: str):
     shop, order = _shop_order(shop_slug, code)
-    forms = {"confirm": ActionForm, "reject": ReasonForm, "pack": PackForm, "ship": ShipForm, "deliver": ActionForm}
+    forms = {
+        "confirm": ActionForm,
+        "reject": ReasonForm,
+        "pack": PackForm,
+        "ship": ShipForm,
+        "deliver": ActionForm,
+    }
     if action not in forms:
         abort(404)
     form = forms[action]()
@@ -171,7 +205,16 @@ def shipping(shop_slug: str):
             db.session.commit()
             flash(_("Đã lưu phí vận chuyển."), "success")
             return redirect(url_for("orders_seller.shipping", shop_slug=shop.slug))
-    examples = [(w, s, pricing.shipping_fee(rule, s, w)[0]) for w, s in
-                ((500, 100_000), (3_000, 200_000), (12_000, 400_000), (1_000, 600_000))]
-    return render_template("orders/seller_shipping.html", shop=shop, form=form, tiers=tiers, errors=errors,
-                           custom=row is not None, examples=examples)
+    examples = [
+        (w, s, pricing.shipping_fee(rule, s, w)[0])
+        for w, s in ((500, 100_000), (3_000, 200_000), (12_000, 400_000), (1_000, 600_000))
+    ]
+    return render_template(
+        "orders/seller_shipping.html",
+        shop=shop,
+        form=form,
+        tiers=tiers,
+        errors=errors,
+        custom=row is not None,
+        examples=examples,
+    )

@@ -1,6 +1,7 @@
 """Order operations: shipping rules, checkout with stock reservation, the shop's and the buyer's
 actions on an order, reviews. Services validate, change rows, flush and record outbox events;
 the caller commits (views once per request, the worker once per event)."""
+
 from __future__ import annotations
 
 import secrets
@@ -26,8 +27,17 @@ from sellers.permissions import can_manage_shop
 
 from . import notify, pricing, states
 from .cart import check_quantity, weight_of
-from .models import (Order, OrderEvent, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus,
-                     Review, ShippingRule)
+from .models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Review,
+    ShippingRule,
+)
 
 S = OrderStatus
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: people read these aloud
@@ -46,10 +56,13 @@ class QuoteChanged(DomainError):
 
 # --- shipping rules ---------------------------------------------------------------------------
 
+
 def _rule_of(row: ShippingRule | None) -> pricing.Rule:
     if row is None:
         return pricing.Rule()
-    return pricing.Rule(row.flat_fee_vnd, tuple((int(a), int(b)) for a, b in row.tiers or []), row.free_over_vnd)
+    return pricing.Rule(
+        row.flat_fee_vnd, tuple((int(a), int(b)) for a, b in row.tiers or []), row.free_over_vnd
+    )
 
 
 def rules_for(shop_ids: Iterable[int]) -> dict[int, pricing.Rule]:
@@ -84,8 +97,12 @@ def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
     free_over = _parse_int(errors, "free_over_vnd", data.get("free_over_vnd"), required=False)
     tiers: list[list[int]] = []
     for i in range(5):
-        grams = _parse_int(errors, f"tier_grams_{i}", data.get(f"tier_grams_{i}"), required=False, maximum=1_000_000)
-        fee = _parse_int(errors, f"tier_fee_{i}", data.get(f"tier_fee_{i}"), required=False, maximum=10_000_000)
+        grams = _parse_int(
+            errors, f"tier_grams_{i}", data.get(f"tier_grams_{i}"), required=False, maximum=1_000_000
+        )
+        fee = _parse_int(
+            errors, f"tier_fee_{i}", data.get(f"tier_fee_{i}"), required=False, maximum=10_000_000
+        )
         if grams is None and fee is None:
             continue
         if grams is None or fee is None:
@@ -106,6 +123,7 @@ def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
 
 
 # --- checkout ---------------------------------------------------------------------------------
+
 
 def new_code() -> str:
     return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
@@ -164,8 +182,11 @@ def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, 
     ids = sorted({listing_id for listing_id, _q in items})
     # The shop (for is_public and the order) comes in the same query; the category and the
     # shop's commune are not needed here.
-    query = select(Listing).where(Listing.id.in_(ids)).options(
-        lazyload(Listing.category), joinedload(Listing.shop).lazyload(Shop.commune))
+    query = (
+        select(Listing)
+        .where(Listing.id.in_(ids))
+        .options(lazyload(Listing.category), joinedload(Listing.shop).lazyload(Shop.commune))
+    )
     listings = {ln.id: ln for ln in db.session.scalars(query)} if ids else {}
     lines = []
     for listing_id, quantity in items:
@@ -173,7 +194,9 @@ def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, 
         if listing is None:
             raise DomainError(_("Một sản phẩm trong giỏ không còn tồn tại. Vui lòng xem lại giỏ hàng."))
         check_quantity(listing, quantity)
-        lines.append(pricing.Line(listing.id, listing.shop_id, listing.price_vnd, quantity, weight_of(listing)))
+        lines.append(
+            pricing.Line(listing.id, listing.shop_id, listing.price_vnd, quantity, weight_of(listing))
+        )
     return pricing.quote(lines, rules_for({ln.shop_id for ln in lines})), listings
 
 
@@ -183,16 +206,24 @@ def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> N
     for listing_id in sorted(quantities):
         n = quantities[listing_id]
         result = db.session.execute(
-            update(Listing).where(Listing.id == listing_id, Listing.stock >= n)
+            update(Listing)
+            .where(Listing.id == listing_id, Listing.stock >= n)
             .values(stock=Listing.stock - n, sales_count=Listing.sales_count + n)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount != 1:
             listing = listings[listing_id]
             left = db.session.scalar(select(Listing.stock).where(Listing.id == listing_id)) or 0
             if left < max(listing.min_order_qty, 1):
                 raise SoldOut(_("Sản phẩm “%(title)s” đã hết hàng.", title=listing.title))
-            raise SoldOut(_("Sản phẩm “%(title)s” chỉ còn %(n)d %(unit)s, không đủ số lượng bạn đặt.",
-                            title=listing.title, n=left, unit=listing.unit))
+            raise SoldOut(
+                _(
+                    "Sản phẩm “%(title)s” chỉ còn %(n)d %(unit)s, không đủ số lượng bạn đặt.",
+                    title=listing.title,
+                    n=left,
+                    unit=listing.unit,
+                )
+            )
 
 
 def release_stock(order: Order) -> None:
@@ -201,11 +232,16 @@ def release_stock(order: Order) -> None:
         if line.listing_id is None:
             continue
         db.session.execute(
-            update(Listing).where(Listing.id == line.listing_id)
-            .values(stock=Listing.stock + line.quantity,
-                    sales_count=case((Listing.sales_count >= line.quantity, Listing.sales_count - line.quantity),
-                                     else_=0))
-            .execution_options(synchronize_session=False))
+            update(Listing)
+            .where(Listing.id == line.listing_id)
+            .values(
+                stock=Listing.stock + line.quantity,
+                sales_count=case(
+                    (Listing.sales_count >= line.quantity, Listing.sales_count - line.quantity), else_=0
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
         listing_event(_ListingRef(line.listing_id), "stock")
 
 
@@ -246,15 +282,27 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         merged[listing_id] = merged.get(listing_id, 0) + quantity
     quote, listings = quote_items(sorted(merged.items()))
     if data.get("quote") != quote.fingerprint():
-        raise QuoteChanged(_("Giá, số lượng hoặc phí vận chuyển vừa thay đổi. Vui lòng xem lại đơn hàng trước khi đặt."))
+        raise QuoteChanged(
+            _("Giá, số lượng hoặc phí vận chuyển vừa thay đổi. Vui lòng xem lại đơn hàng trước khi đặt.")
+        )
 
     now = utcnow()
     email = address["email"] if guest else buyer.email
-    payment = Payment(code=new_code(), method=method, amount_vnd=quote.total_vnd,
-                      buyer_id=None if guest else buyer.id, email=email, phone=address["receiver_phone"],
-                      status=PaymentStatus.PENDING.value, created_at=now, checkout_token=token)
+    payment = Payment(
+        code=new_code(),
+        method=method,
+        amount_vnd=quote.total_vnd,
+        buyer_id=None if guest else buyer.id,
+        email=email,
+        phone=address["receiver_phone"],
+        status=PaymentStatus.PENDING.value,
+        created_at=now,
+        checkout_token=token,
+    )
     if method != PaymentMethod.COD.value:
-        minutes = current_app.config["ORDER_PAYMENT_TIMEOUT_MIN" if method == "card" else "ORDER_TRANSFER_TIMEOUT_MIN"]
+        minutes = current_app.config[
+            "ORDER_PAYMENT_TIMEOUT_MIN" if method == "card" else "ORDER_TRANSFER_TIMEOUT_MIN"
+        ]
         payment.expires_at = now + timedelta(minutes=int(minutes))
     db.session.add(payment)
     initial = S.PLACED.value if method == PaymentMethod.COD.value else S.PENDING_PAYMENT.value
@@ -262,21 +310,46 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     orders = []
     for n, shop_quote in enumerate(quote.shops, start=1):
         shop = listings[shop_quote.lines[0].listing_id].shop  # loaded with the listing: no extra query
-        order = Order(code=f"{payment.code}-{n}", payment=payment, shop=shop, commune=commune,
-                      buyer_id=payment.buyer_id, status=initial, payment_method=method,
-                      subtotal_vnd=shop_quote.subtotal_vnd, shipping_vnd=shop_quote.shipping_vnd,
-                      total_vnd=shop_quote.total_vnd, weight_grams=shop_quote.weight_grams, email=email,
-                      receiver_name=address["receiver_name"], receiver_phone=address["receiver_phone"],
-                      address_line=address["address_line"], commune_id=commune.id, province=commune.province,
-                      note=address["note"], created_at=now)
+        order = Order(
+            code=f"{payment.code}-{n}",
+            payment=payment,
+            shop=shop,
+            commune=commune,
+            buyer_id=payment.buyer_id,
+            status=initial,
+            payment_method=method,
+            subtotal_vnd=shop_quote.subtotal_vnd,
+            shipping_vnd=shop_quote.shipping_vnd,
+            total_vnd=shop_quote.total_vnd,
+            weight_grams=shop_quote.weight_grams,
+            email=email,
+            receiver_name=address["receiver_name"],
+            receiver_phone=address["receiver_phone"],
+            address_line=address["address_line"],
+            commune_id=commune.id,
+            province=commune.province,
+            note=address["note"],
+            created_at=now,
+        )
         for line in shop_quote.lines:
             listing = listings[line.listing_id]
-            order.lines.append(OrderLine(listing_id=listing.id, title=listing.title, unit=listing.unit,
-                                         sku=listing.sku, unit_price_vnd=line.unit_price_vnd,
-                                         quantity=line.quantity, line_total_vnd=line.total_vnd,
-                                         weight_grams=line.weight_grams))
-        order.events.append(OrderEvent(from_status=None, to_status=initial, actor_id=payment.buyer_id,
-                                       actor_role="buyer", note=None))
+            order.lines.append(
+                OrderLine(
+                    listing_id=listing.id,
+                    title=listing.title,
+                    unit=listing.unit,
+                    sku=listing.sku,
+                    unit_price_vnd=line.unit_price_vnd,
+                    quantity=line.quantity,
+                    line_total_vnd=line.total_vnd,
+                    weight_grams=line.weight_grams,
+                )
+            )
+        order.events.append(
+            OrderEvent(
+                from_status=None, to_status=initial, actor_id=payment.buyer_id, actor_role="buyer", note=None
+            )
+        )
         orders.append(order)
         db.session.add(order)
     db.session.flush()
@@ -299,6 +372,7 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
 
 # --- the shop's actions -----------------------------------------------------------------------
 
+
 def _require_shop(order: Order, actor: User) -> None:
     if not (can_manage_shop(actor, order.shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền xử lý đơn hàng này."))
@@ -319,21 +393,31 @@ def reject_order(order: Order, reason: str, *, actor: User) -> Order:
     _require_shop(order, actor)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Vui lòng cho biết lý do từ chối để báo cho người mua."),
-                          field_errors={"reason": [_("Vui lòng nhập lý do.")]})
+        raise DomainError(
+            _("Vui lòng cho biết lý do từ chối để báo cho người mua."),
+            field_errors={"reason": [_("Vui lòng nhập lý do.")]},
+        )
     return cancel_order(order, reason=reason, actor=actor, actor_role=_role(order, actor))
 
 
 def pack_order(order: Order, data: dict, *, actor: User) -> Order:
     _require_shop(order, actor)
     errors = Errors()
-    weight = _parse_int(errors, "parcel_weight_grams", data.get("parcel_weight_grams"), required=True, maximum=1_000_000)
+    weight = _parse_int(
+        errors, "parcel_weight_grams", data.get("parcel_weight_grams"), required=True, maximum=1_000_000
+    )
     if weight == 0:
         errors.add("parcel_weight_grams", _("Khối lượng phải lớn hơn 0."))
     size = (data.get("parcel_size") or "").strip()[:60] or None
     errors.raise_if_any()
-    states.transition(order, S.PACKED.value, actor=actor, actor_role=_role(order, actor),
-                      parcel_weight_grams=weight, parcel_size=size)
+    states.transition(
+        order,
+        S.PACKED.value,
+        actor=actor,
+        actor_role=_role(order, actor),
+        parcel_weight_grams=weight,
+        parcel_size=size,
+    )
     return order
 
 
@@ -347,8 +431,15 @@ def ship_order(order: Order, data: dict, *, actor: User) -> Order:
     if not tracking:
         errors.add("tracking_number", _("Vui lòng nhập mã vận đơn."))
     errors.raise_if_any()
-    states.transition(order, S.SHIPPED.value, actor=actor, actor_role=_role(order, actor),
-                      note=f"{carrier} · {tracking}", carrier=carrier, tracking_number=tracking)
+    states.transition(
+        order,
+        S.SHIPPED.value,
+        actor=actor,
+        actor_role=_role(order, actor),
+        note=f"{carrier} · {tracking}",
+        carrier=carrier,
+        tracking_number=tracking,
+    )
     notify.status_changed(order)
     return order
 
@@ -357,8 +448,12 @@ def deliver_order(order: Order, *, actor: User | None, actor_role: str | None = 
     """Delivered: by the shop (COD without a carrier integration), the operator, or a carrier later."""
     if actor is not None:
         _require_shop(order, actor)
-    states.transition(order, S.DELIVERED.value, actor=actor,
-                      actor_role=actor_role or (_role(order, actor) if actor else "system"))
+    states.transition(
+        order,
+        S.DELIVERED.value,
+        actor=actor,
+        actor_role=actor_role or (_role(order, actor) if actor else "system"),
+    )
     if order.payment_method == PaymentMethod.COD.value:
         order.paid = True  # the cash was collected at the door
     notify.status_changed(order)
@@ -381,6 +476,7 @@ def mark_seen(order: Order) -> None:
 
 # --- the buyer's actions ----------------------------------------------------------------------
 
+
 def cancel_order(order: Order, *, reason: str | None, actor: User | None, actor_role: str) -> Order:
     """Cancel before the parcel leaves. An unpaid checkout is cancelled as a whole (its one
     payment covers every shop's order); a paid order gets its money back."""
@@ -390,22 +486,34 @@ def cancel_order(order: Order, *, reason: str | None, actor: User | None, actor_
         payments.cancel_payment(order.payment, reason=reason, actor=actor, actor_role=actor_role)
         return order
     if order.status not in states.HOLDS_STOCK:
-        raise Conflict(_("Không thể hủy đơn %(code)s khi đơn đang ở trạng thái “%(s)s”.",
-                         code=order.code, s=states.label(order.status)))
-    states.transition(order, S.CANCELLED.value, actor=actor, actor_role=actor_role, note=reason,
-                      cancel_reason=reason)
+        raise Conflict(
+            _(
+                "Không thể hủy đơn %(code)s khi đơn đang ở trạng thái “%(s)s”.",
+                code=order.code,
+                s=states.label(order.status),
+            )
+        )
+    states.transition(
+        order, S.CANCELLED.value, actor=actor, actor_role=actor_role, note=reason, cancel_reason=reason
+    )
     release_stock(order)
     notify.status_changed(order, reason=reason)
     if order.paid and order.payment_method == PaymentMethod.CARD.value:
         # Card money goes back by itself; a bank transfer is refunded by the operator by hand.
-        payments.refund_order(order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hủy đơn."))
+        payments.refund_order(
+            order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hủy đơn.")
+        )
     return order
 
 
 def buyer_cancel(order: Order, *, actor: User | None, reason: str | None = None) -> Order:
     if order.status not in states.BUYER_CANCELLABLE:
-        raise Conflict(_("Cửa hàng đã xác nhận đơn %(code)s nên không thể hủy. Vui lòng liên hệ cửa hàng.",
-                         code=order.code))
+        raise Conflict(
+            _(
+                "Cửa hàng đã xác nhận đơn %(code)s nên không thể hủy. Vui lòng liên hệ cửa hàng.",
+                code=order.code,
+            )
+        )
     return cancel_order(order, reason=reason or _("Người mua hủy đơn."), actor=actor, actor_role="buyer")
 
 
@@ -430,8 +538,13 @@ def review_line(line: OrderLine, data: dict, *, author: User | None) -> Review:
         raise Conflict(_("Sản phẩm này không còn trên sàn."))
     if db.session.scalar(select(Review.id).where(Review.order_line_id == line.id)):
         raise Conflict(_("Bạn đã đánh giá sản phẩm này."))
-    if author is not None and getattr(author, "is_authenticated", False) and db.session.scalar(
-            select(Review.id).where(Review.author_id == author.id, Review.listing_id == line.listing_id)):
+    if (
+        author is not None
+        and getattr(author, "is_authenticated", False)
+        and db.session.scalar(
+            select(Review.id).where(Review.author_id == author.id, Review.listing_id == line.listing_id)
+        )
+    ):
         raise Conflict(_("Bạn đã đánh giá sản phẩm này."))
     errors = Errors()
     try:
@@ -445,10 +558,15 @@ def review_line(line: OrderLine, data: dict, *, author: User | None) -> Review:
         errors.add("body", _("Nội dung đánh giá tối đa 3000 ký tự."))
     errors.raise_if_any()
     signed_in = author is not None and getattr(author, "is_authenticated", False)
-    review = Review(order_line_id=line.id, listing_id=line.listing_id, shop_id=order.shop_id,
-                    author_id=author.id if signed_in else None,
-                    author_name=(author.full_name if signed_in else order.receiver_name)[:120],
-                    stars=stars, body=body)
+    review = Review(
+        order_line_id=line.id,
+        listing_id=line.listing_id,
+        shop_id=order.shop_id,
+        author_id=author.id if signed_in else None,
+        author_name=(author.full_name if signed_in else order.receiver_name)[:120],
+        stars=stars,
+        body=body,
+    )
     db.session.add(review)
     db.session.flush()
     listing_event(_ListingRef(line.listing_id), "rating")
@@ -456,17 +574,25 @@ def review_line(line: OrderLine, data: dict, *, author: User | None) -> Review:
 
 
 def rating_of_listing(listing_id: int) -> tuple[float | None, int]:
-    avg, count = db.session.execute(select(func.avg(Review.stars), func.count(Review.id))
-                                    .where(Review.listing_id == listing_id)).one()
+    avg, count = db.session.execute(
+        select(func.avg(Review.stars), func.count(Review.id)).where(Review.listing_id == listing_id)
+    ).one()
     return (round(float(avg), 1) if avg is not None else None), int(count or 0)
 
 
 def rating_of_shop(shop_id: int) -> tuple[float | None, int]:
-    avg, count = db.session.execute(select(func.avg(Review.stars), func.count(Review.id))
-                                    .where(Review.shop_id == shop_id)).one()
+    avg, count = db.session.execute(
+        select(func.avg(Review.stars), func.count(Review.id)).where(Review.shop_id == shop_id)
+    ).one()
     return (round(float(avg), 1) if avg is not None else None), int(count or 0)
 
 
 def recent_reviews(listing_id: int, limit: int = 10) -> list[Review]:
-    return list(db.session.scalars(select(Review).where(Review.listing_id == listing_id)
-                                   .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Review)
+            .where(Review.listing_id == listing_id)
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(limit)
+        )
+    )

@@ -4,6 +4,7 @@ pending_payment → placed → confirmed → packed → shipped → delivered �
 cancelled before the parcel leaves; refunded when money the buyer paid is given back.
 Each change is a conditional UPDATE on the current status (two people pressing buttons at
 once cannot both win) and an order_events row with the actor and the time."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -78,7 +79,9 @@ def next_step(order: Order) -> str:
     status, method = order.status, order.payment_method
     if status == S.PENDING_PAYMENT.value:
         if method == "bank_transfer":
-            return _("Vui lòng chuyển khoản đúng số tiền và nội dung. Đơn được gửi tới cửa hàng ngay khi sàn nhận được tiền.")
+            return _(
+                "Vui lòng chuyển khoản đúng số tiền và nội dung. Đơn được gửi tới cửa hàng ngay khi sàn nhận được tiền."
+            )
         return _("Vui lòng hoàn tất thanh toán bằng thẻ. Đơn chưa thanh toán sẽ tự hủy khi hết hạn.")
     if status == S.PLACED.value:
         return _("Cửa hàng sẽ xác nhận đơn, thường trong vòng 24 giờ. Bạn vẫn có thể hủy đơn cho đến lúc đó.")
@@ -88,8 +91,10 @@ def next_step(order: Order) -> str:
         return _("Hàng đã đóng gói, đang chờ giao cho đơn vị vận chuyển.")
     if status == S.SHIPPED.value:
         if method == "cod":
-            return _("Hàng đang trên đường giao. Vui lòng chuẩn bị %(amount)s để thanh toán khi nhận.",
-                     amount=_money(order.total_vnd))
+            return _(
+                "Hàng đang trên đường giao. Vui lòng chuẩn bị %(amount)s để thanh toán khi nhận.",
+                amount=_money(order.total_vnd),
+            )
         return _("Hàng đang trên đường giao tới bạn.")
     if status == S.DELIVERED.value:
         return _("Hàng đã được giao. Hãy xác nhận đã nhận hàng và đánh giá sản phẩm.")
@@ -112,28 +117,48 @@ def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
-def transition(order: Order, target: str, *, actor: User | None, actor_role: str,
-               note: str | None = None, **changes) -> OrderEvent:
+def transition(
+    order: Order, target: str, *, actor: User | None, actor_role: str, note: str | None = None, **changes
+) -> OrderEvent:
     """Move `order` to `target` or raise Conflict with a message for the user. `changes` are
     other columns set in the same UPDATE (carrier, tracking number…)."""
     current = order.status
     if not can_transition(current, target):
-        raise Conflict(_("Không thể chuyển đơn %(code)s từ “%(a)s” sang “%(b)s”.",
-                         code=order.code, a=label(current), b=label(target)))
+        raise Conflict(
+            _(
+                "Không thể chuyển đơn %(code)s từ “%(a)s” sang “%(b)s”.",
+                code=order.code,
+                a=label(current),
+                b=label(target),
+            )
+        )
     result = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.status == current)
+        update(Order)
+        .where(Order.id == order.id, Order.status == current)
         .values(status=target, updated_at=utcnow(), **changes)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.refresh(order)
-        raise Conflict(_("Đơn %(code)s vừa được cập nhật (%(status)s). Vui lòng tải lại trang.",
-                         code=order.code, status=label(order.status)))
+        raise Conflict(
+            _(
+                "Đơn %(code)s vừa được cập nhật (%(status)s). Vui lòng tải lại trang.",
+                code=order.code,
+                status=label(order.status),
+            )
+        )
     # Keep the loaded object true to the row without marking it dirty (no second UPDATE).
     now = utcnow()
     for key, value in {"status": target, "updated_at": now, **changes}.items():
         set_committed_value(order, key, value)
-    event = OrderEvent(order_id=order.id, from_status=current, to_status=target,
-                       actor_id=actor.id if actor is not None else None, actor_role=actor_role, note=note)
+    event = OrderEvent(
+        order_id=order.id,
+        from_status=current,
+        to_status=target,
+        actor_id=actor.id if actor is not None else None,
+        actor_role=actor_role,
+        note=note,
+    )
     db.session.add(event)
     db.session.flush()
     return event

@@ -4,6 +4,7 @@ The `stripe` library talks to STRIPE_API_BASE when set (localstripe in tests), e
 VND is a zero-decimal currency: amount 150000 means 150.000 ₫, the same integer we store.
 Every POST carries our own idempotency key derived from the payment or the order, so a retry
 (by the library, the worker or the buyer's second click) never charges or refunds twice."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def client() -> stripe.StripeClient:
     cache = current_app.extensions.setdefault("orders_stripe_clients", {})
     if key not in cache:
         bases = {"api": cfg["STRIPE_API_BASE"].rstrip("/")} if cfg.get("STRIPE_API_BASE") else None
-        cache[key] = stripe.StripeClient(cfg["STRIPE_SECRET_KEY"], base_addresses=bases, max_network_retries=2)
+        cache[key] = stripe.StripeClient(
+            cfg["STRIPE_SECRET_KEY"], base_addresses=bases, max_network_retries=2
+        )
     return cache[key]
 
 
@@ -67,14 +70,24 @@ def ensure_intent(payment: Payment) -> tuple[str, str]:
     if payment.stripe_payment_intent_id:
         pi = api.retrieve(payment.stripe_payment_intent_id)
         return pi.id, pi.client_secret
-    pi = api.create(params={
-        "amount": payment.amount_vnd, "currency": CURRENCY, "payment_method_types": ["card"],
-        "metadata": {"payment_code": payment.code,
-                     "orders": ",".join(o.code for o in payment.orders)[:500]},
-    }, options={"idempotency_key": f"pi:{payment.code}"})
+    pi = api.create(
+        params={
+            "amount": payment.amount_vnd,
+            "currency": CURRENCY,
+            "payment_method_types": ["card"],
+            "metadata": {
+                "payment_code": payment.code,
+                "orders": ",".join(o.code for o in payment.orders)[:500],
+            },
+        },
+        options={"idempotency_key": f"pi:{payment.code}"},
+    )
     claimed = db.session.execute(
-        update(Payment).where(Payment.id == payment.id, Payment.stripe_payment_intent_id.is_(None))
-        .values(stripe_payment_intent_id=pi.id).execution_options(synchronize_session=False)).rowcount
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.stripe_payment_intent_id.is_(None))
+        .values(stripe_payment_intent_id=pi.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.refresh(payment)
     if not claimed and payment.stripe_payment_intent_id != pi.id:
         # Two first visits at once (a stand-in without idempotency keys): keep the stored one.
@@ -89,8 +102,12 @@ def ensure_intent(payment: Payment) -> tuple[str, str]:
 def confirm_with_method(payment: Payment, payment_method: str) -> dict:
     """Server-side confirmation with a payment method the page created (used where Stripe.js has
     no confirmPayment, e.g. localstripe's stand-in). Returns status and what the page needs."""
-    if not payment_method or not isinstance(payment_method, str) or len(payment_method) > 100 or \
-            not payment_method.startswith(("pm_", "card_", "src_")):
+    if (
+        not payment_method
+        or not isinstance(payment_method, str)
+        or len(payment_method) > 100
+        or not payment_method.startswith(("pm_", "card_", "src_"))
+    ):
         raise DomainError(_("Phương thức thanh toán không hợp lệ."))
     pi_id, secret = ensure_intent(payment)
     api = client().v1.payment_intents
@@ -98,7 +115,10 @@ def confirm_with_method(payment: Payment, payment_method: str) -> dict:
         api.update(pi_id, params={"payment_method": payment_method})
         pi = api.confirm(pi_id)
     except stripe.CardError as exc:
-        return {"status": "requires_payment_method", "error": _("Thẻ bị từ chối: %(m)s", m=exc.user_message or "")}
+        return {
+            "status": "requires_payment_method",
+            "error": _("Thẻ bị từ chối: %(m)s", m=exc.user_message or ""),
+        }
     except stripe.InvalidRequestError:
         pi = api.retrieve(pi_id)
     return {"status": pi.status, "client_secret": secret}
@@ -134,17 +154,23 @@ def apply_succeeded(pi: dict, *, actor_role: str) -> str:
     if payment is None:
         return "unknown_payment"
     if not _amount_matches(payment, pi):
-        payment.problem = _("Stripe báo đã thu %(amount)s %(cur)s, khác số tiền của đơn (%(expected)s VND).",
-                            amount=pi.get("amount"), cur=str(pi.get("currency", "")).upper(),
-                            expected=payment.amount_vnd)
+        payment.problem = _(
+            "Stripe báo đã thu %(amount)s %(cur)s, khác số tiền của đơn (%(expected)s VND).",
+            amount=pi.get("amount"),
+            cur=str(pi.get("currency", "")).upper(),
+            expected=payment.amount_vnd,
+        )
         log.error("PaymentIntent %s amount/currency mismatch for %s", pi.get("id"), payment.code)
         return "amount_mismatch"
     if payment.stripe_payment_intent_id is None:
         payment.stripe_payment_intent_id = pi.get("id")
     if payment.status == PaymentStatus.PENDING.value:
-        if payments.mark_paid(payment, actor=None, actor_role=actor_role,
-                              reference=pi.get("latest_charge") if isinstance(pi.get("latest_charge"), str)
-                              else pi.get("id")):
+        if payments.mark_paid(
+            payment,
+            actor=None,
+            actor_role=actor_role,
+            reference=pi.get("latest_charge") if isinstance(pi.get("latest_charge"), str) else pi.get("id"),
+        ):
             return "paid"
     if payment.status == PaymentStatus.PAID.value:
         return "already_paid"
@@ -157,8 +183,11 @@ def schedule_late_refund(payment: Payment) -> None:
     key = f"stripe-refund:late:{payment.code}"
     if db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.idempotency_key == key)):
         return  # already asked for (the webhook and the expiry job may both notice)
-    outbox.record("payment.stripe_refund", {"payment_id": payment.id, "order_id": None,
-                                            "amount": payment.amount_vnd}, key=key)
+    outbox.record(
+        "payment.stripe_refund",
+        {"payment_id": payment.id, "order_id": None, "amount": payment.amount_vnd},
+        key=key,
+    )
     payment.problem = _("Thanh toán thẻ đến sau khi đơn đã hết hạn hoặc bị hủy: đã tự động hoàn tiền.")
     payment.refunded_vnd = payment.amount_vnd
 
@@ -172,7 +201,9 @@ def apply_failed(pi: dict) -> str:
 
 
 def apply_charge_refunded(charge: dict) -> str:
-    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == charge.get("payment_intent")))
+    payment = db.session.scalar(
+        select(Payment).where(Payment.stripe_payment_intent_id == charge.get("payment_intent"))
+    )
     if payment is None:
         return "unknown_payment"
     if str(charge.get("currency", "")).lower() != CURRENCY or charge.get("amount") != payment.amount_vnd:
@@ -184,8 +215,14 @@ def apply_charge_refunded(charge: dict) -> str:
         # Refunded in full (e.g. from Stripe's dashboard): every order still standing is refunded.
         for order in payment.orders:
             if order.paid and order.status != OrderStatus.REFUNDED.value:
-                payments.refund_order(order, actor=None, actor_role="stripe", via_api=False,
-                                      reference=charge.get("id"), note=_("Hoàn tiền toàn bộ trên Stripe."))
+                payments.refund_order(
+                    order,
+                    actor=None,
+                    actor_role="stripe",
+                    via_api=False,
+                    reference=charge.get("id"),
+                    note=_("Hoàn tiền toàn bộ trên Stripe."),
+                )
         outcome = "refunded"
     payment.refunded_vnd = max(payment.refunded_vnd, refunded)
     return outcome
@@ -234,15 +271,20 @@ def handle_webhook(payload: bytes, signature: str | None) -> tuple[int, str]:
 
 # --- outbox handlers --------------------------------------------------------------------------
 
+
 def refund_handler(payload: dict, event) -> None:
     """`payment.stripe_refund`: refund an order's amount (or a late payment in full) at Stripe."""
     payment = db.session.get(Payment, payload["payment_id"])
     if payment is None or not payment.stripe_payment_intent_id:
         raise outbox.PermanentFailure(f"payment {payload['payment_id']} has no PaymentIntent")
-    refund = client().v1.refunds.create(params={
-        "payment_intent": payment.stripe_payment_intent_id, "amount": int(payload["amount"]),
-        "metadata": {"payment_code": payment.code, "order_id": str(payload.get("order_id") or "")},
-    }, options={"idempotency_key": event.idempotency_key})
+    refund = client().v1.refunds.create(
+        params={
+            "payment_intent": payment.stripe_payment_intent_id,
+            "amount": int(payload["amount"]),
+            "metadata": {"payment_code": payment.code, "order_id": str(payload.get("order_id") or "")},
+        },
+        options={"idempotency_key": event.idempotency_key},
+    )
     if payload.get("order_id"):
         order = db.session.get(Order, payload["order_id"])
         if order is not None:
@@ -261,5 +303,10 @@ def cancel_handler(payload: dict, event) -> None:
     if pi.status == "succeeded":
         apply_succeeded(pi.to_dict(), actor_role="stripe")
         return
-    if pi.status in ("requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"):
+    if pi.status in (
+        "requires_payment_method",
+        "requires_confirmation",
+        "requires_action",
+        "requires_capture",
+    ):
         api.cancel(pi.id, options={"idempotency_key": f"pi-cancel:{payment.code}"})

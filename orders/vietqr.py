@@ -6,6 +6,7 @@ Layout (ID, 2-digit length, value):
      02 service code "QRIBFTTA" (transfer to an account) ·
   53 "704" (VND) · 54 amount · 58 "VN" · 62 additional data: 08 purpose (our payment code) ·
   63 CRC-16/CCITT-FALSE over everything before it, including "6304"."""
+
 from __future__ import annotations
 
 import re
@@ -64,15 +65,18 @@ def parse(data: str) -> dict[str, str]:
     """Split a payload into its top-level tags (tests and debugging)."""
     out, i = {}, 0
     while i < len(data):
-        tag, length = data[i:i + 2], int(data[i + 2:i + 4])
-        out[tag] = data[i + 4:i + 4 + length]
+        tag, length = data[i : i + 2], int(data[i + 2 : i + 4])
+        out[tag] = data[i + 4 : i + 4 + length]
         i += 4 + length
     return out
 
 
 def verify(data: str) -> bool:
-    return len(data) > 8 and data[-8:-4] == "6304" and \
-        f"{crc16_ccitt_false(data[:-4].encode('ascii')):04X}" == data[-4:]
+    return (
+        len(data) > 8
+        and data[-8:-4] == "6304"
+        and f"{crc16_ccitt_false(data[:-4].encode('ascii')):04X}" == data[-4:]
+    )
 
 
 def svg(data: str, *, scale: int = 5, title: str = "VietQR") -> str:

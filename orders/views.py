@@ -1,11 +1,22 @@
 """Buyer pages: cart, checkout, payment (COD, VietQR transfer, card), orders, reviews."""
+
 from __future__ import annotations
 
 import secrets
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -42,6 +53,7 @@ def _safe_next(default: str) -> str:
 
 
 # --- cart -------------------------------------------------------------------------------------
+
 
 @bp.get("/gio-hang")
 def view_cart():
@@ -107,9 +119,11 @@ def remove_from_cart(listing_id: int):
 
 # --- checkout ---------------------------------------------------------------------------------
 
+
 def _commune_choices() -> list[tuple[int, str]]:
-    communes = db.session.scalars(select(Commune).where(Commune.active.is_(True))
-                                  .order_by(Commune.province, Commune.name))
+    communes = db.session.scalars(
+        select(Commune).where(Commune.active.is_(True)).order_by(Commune.province, Commune.name)
+    )
     return [(0, _("— Chọn xã/phường —"))] + [(c.id, c.label) for c in communes]
 
 
@@ -119,7 +133,9 @@ def _prefill(form: CheckoutForm) -> None:
         return
     form.receiver_name.data = form.receiver_name.data or user.full_name
     form.receiver_phone.data = form.receiver_phone.data or user.phone
-    last = db.session.scalar(select(Order).where(Order.buyer_id == user.id).order_by(Order.id.desc()).limit(1))
+    last = db.session.scalar(
+        select(Order).where(Order.buyer_id == user.id).order_by(Order.id.desc()).limit(1)
+    )
     if last is not None:
         form.address_line.data = form.address_line.data or last.address_line
         form.commune_id.data = form.commune_id.data or last.commune_id
@@ -131,8 +147,9 @@ def _render_checkout(form: CheckoutForm, view: cart.View, status: int = 200):
     methods = services.available_methods()
     form.payment_method.choices = [(m, str(states.METHOD_LABELS[m])) for m in methods]
     form.quote.data = view.quote.fingerprint()
-    return render_template("orders/checkout.html", form=form, view=view, methods=methods,
-                           guest=_user() is None), status
+    return render_template(
+        "orders/checkout.html", form=form, view=view, methods=methods, guest=_user() is None
+    ), status
 
 
 @bp.route("/thanh-toan", methods=["GET", "POST"])
@@ -152,9 +169,20 @@ def checkout():
     if not form.validate_on_submit():
         return _render_checkout(form, cart.view(entries), 400)
     items = [(e.listing_id, e.quantity) for e in entries]
-    data = {name: request.form.get(name) for name in (
-        "email", "receiver_name", "receiver_phone", "address_line", "commune_id", "note", "payment_method", "quote",
-        "token")}
+    data = {
+        name: request.form.get(name)
+        for name in (
+            "email",
+            "receiver_name",
+            "receiver_phone",
+            "address_line",
+            "commune_id",
+            "note",
+            "payment_method",
+            "quote",
+            "token",
+        )
+    }
     try:
         try:
             payment = services.place_checkout(items, data, buyer=_user())
@@ -189,6 +217,7 @@ def checkout():
 
 # --- payment ----------------------------------------------------------------------------------
 
+
 def _payment_or_404(code: str) -> Payment:
     payment = db.session.scalar(select(Payment).where(Payment.code == code))
     if payment is None:
@@ -201,7 +230,9 @@ def _payment_or_404(code: str) -> Payment:
 
 
 def _login_redirect():
-    return redirect(url_for("accounts.sign_in", next=request.full_path if request.query_string else request.path))
+    return redirect(
+        url_for("accounts.sign_in", next=request.full_path if request.query_string else request.path)
+    )
 
 
 @bp.get("/thanh-toan/<code>")
@@ -212,8 +243,12 @@ def show_payment(code: str):
     context = {"payment": payment, "form": ActionForm()}
     if payment.status == PaymentStatus.PENDING.value and payment.method == "bank_transfer":
         cfg = current_app.config
-        qr = vietqr.payload(bin_code=cfg["BANK_BIN"], account=cfg["BANK_ACCOUNT"], amount_vnd=payment.amount_vnd,
-                            note=payment.code)
+        qr = vietqr.payload(
+            bin_code=cfg["BANK_BIN"],
+            account=cfg["BANK_ACCOUNT"],
+            amount_vnd=payment.amount_vnd,
+            note=payment.code,
+        )
         context.update(qr_payload=qr, qr_svg=vietqr.svg(qr))
     if payment.status == PaymentStatus.PENDING.value and payment.method == "card":
         if not stripe_gateway.enabled():
@@ -221,14 +256,19 @@ def show_payment(code: str):
         else:
             try:
                 _pi, secret = stripe_gateway.ensure_intent(payment)
-            except Exception:  # noqa: BLE001 - Stripe unreachable: say so, let the buyer retry
+            except Exception:
                 db.session.rollback()
                 current_app.logger.exception("could not prepare PaymentIntent for %s", payment.code)
-                context["card_error"] = _("Chưa kết nối được cổng thanh toán thẻ. Vui lòng tải lại trang sau ít phút.")
+                context["card_error"] = _(
+                    "Chưa kết nối được cổng thanh toán thẻ. Vui lòng tải lại trang sau ít phút."
+                )
             else:
                 db.session.commit()
-                context.update(client_secret=secret, publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-                               stripe_js_url=stripe_gateway.js_url())
+                context.update(
+                    client_secret=secret,
+                    publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+                    stripe_js_url=stripe_gateway.js_url(),
+                )
     return render_template("orders/payment.html", **context)
 
 
@@ -257,10 +297,14 @@ def card_return(code: str):
     if payment is None:
         return _login_redirect()
     outcome = None
-    if payment.method == "card" and payment.status == PaymentStatus.PENDING.value and stripe_gateway.enabled():
+    if (
+        payment.method == "card"
+        and payment.status == PaymentStatus.PENDING.value
+        and stripe_gateway.enabled()
+    ):
         try:
             outcome = stripe_gateway.sync_intent(payment)
-        except Exception:  # noqa: BLE001 - the webhook will still tell us
+        except Exception:
             db.session.rollback()
             current_app.logger.exception("could not sync PaymentIntent for %s", payment.code)
         else:
@@ -300,11 +344,16 @@ def open_link(token: str):
 
 # --- orders -----------------------------------------------------------------------------------
 
+
 @bp.get("/don-hang")
 @login_required
 def my_orders():
-    orders = db.session.scalars(select(Order).where(Order.buyer_id == current_user.id)
-                                .order_by(Order.created_at.desc(), Order.id.desc()).limit(200)).all()
+    orders = db.session.scalars(
+        select(Order)
+        .where(Order.buyer_id == current_user.id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(200)
+    ).all()
     return render_template("orders/my_orders.html", orders=orders)
 
 
@@ -324,12 +373,22 @@ def show_order(code: str):
     order = _order_or_404(code)
     if order is None:
         return _login_redirect()
-    reviewed = {line_id for (line_id,) in db.session.execute(
-        select(Review.order_line_id).where(Review.order_line_id.in_([ln.id for ln in order.lines])))}
-    return render_template("orders/order.html", order=order, form=ActionForm(), reason_form=ReasonForm(),
-                           review_form=ReviewForm(), reviewed=reviewed,
-                           can_review=order.status in services.REVIEWABLE,
-                           can_cancel=order.status in states.BUYER_CANCELLABLE)
+    reviewed = {
+        line_id
+        for (line_id,) in db.session.execute(
+            select(Review.order_line_id).where(Review.order_line_id.in_([ln.id for ln in order.lines]))
+        )
+    }
+    return render_template(
+        "orders/order.html",
+        order=order,
+        form=ActionForm(),
+        reason_form=ReasonForm(),
+        review_form=ReviewForm(),
+        reviewed=reviewed,
+        can_review=order.status in services.REVIEWABLE,
+        can_cancel=order.status in states.BUYER_CANCELLABLE,
+    )
 
 
 @bp.post("/don-hang/<code>/huy")
@@ -338,8 +397,10 @@ def cancel(code: str):
     form = ReasonForm()
     if order is None or not form.validate_on_submit():
         abort(400 if order is not None else 404)
-    run_action(lambda: services.buyer_cancel(order, actor=_user(), reason=(form.reason.data or "").strip() or None),
-               _("Đã hủy đơn hàng %(code)s.", code=order.code))
+    run_action(
+        lambda: services.buyer_cancel(order, actor=_user(), reason=(form.reason.data or "").strip() or None),
+        _("Đã hủy đơn hàng %(code)s.", code=order.code),
+    )
     return redirect(url_for("orders.show_order", code=code))
 
 
@@ -384,6 +445,10 @@ def review(code: str, line_id: int):
     line = db.session.get(OrderLine, line_id)
     if line is None or line.order_id != order.id:
         abort(404)
-    run_action(lambda: services.review_line(line, {"stars": form.stars.data, "body": form.body.data}, author=_user()),
-               _("Cảm ơn bạn đã đánh giá “%(title)s”.", title=line.title))
+    run_action(
+        lambda: services.review_line(
+            line, {"stars": form.stars.data, "body": form.body.data}, author=_user()
+        ),
+        _("Cảm ơn bạn đã đánh giá “%(title)s”.", title=line.title),
+    )
     return redirect(url_for("orders.show_order", code=code) + "#danh-gia")

@@ -1,4 +1,5 @@
 """Search: one interface, two backends (Elasticsearch/OpenSearch, or embedded SQLite FTS5)."""
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -27,5 +28,7 @@ def init_app(app: Flask) -> None:
     register_handler(app, "shop.changed", service.on_shop_changed)
     register_handler(app, "category.changed", service.on_category_changed)
     app.extensions.setdefault("health_checks", {})["search"] = service.health
-    app.extensions.setdefault("operator_links", []).append((_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms"))
+    app.extensions.setdefault("operator_links", []).append(
+        (_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms")
+    )
     app.cli.add_command(search_cli)

@@ -1,4 +1,5 @@
 """GET /api/v1/search and /api/v1/search/suggest, described in the OpenAPI document."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -38,7 +39,10 @@ def hit_json(hit: Hit, links: tuple) -> dict:
         "shop": {"id": hit.shop_id, "slug": hit.shop_slug, "name": hit.shop_name},
         "url": listing_url(hit.slug),
         "image": media_url(image_url_path(hit.image_key, "320.jpg")) if hit.image_key else None,
-        "highlight": {"title": str(hit.title_html), "snippet": str(hit.snippet_html) if hit.snippet_html else None},
+        "highlight": {
+            "title": str(hit.title_html),
+            "snippet": str(hit.snippet_html) if hit.snippet_html else None,
+        },
         "in_stock": hit.in_stock,
         "ocop_stars": hit.ocop_stars,
         "origin": hit.origin,
@@ -89,93 +93,226 @@ def _param(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
-_PROBLEM = {"description": "Bad parameters (problem details with per-field errors)", "content": {
-    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_PROBLEM = {
+    "description": "Bad parameters (problem details with per-field errors)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 _FACET = {"type": "array", "items": {"$ref": "#/components/schemas/SearchFacetValue"}}
 
 OPENAPI_SCHEMAS = {
-    "SearchHit": {"type": "object", "required": ["id", "title", "price_vnd", "unit", "shop", "url", "image", "highlight"],
-                  "properties": {
-                      "id": {"type": "integer"}, "title": {"type": "string"},
-                      "price_vnd": {"type": "integer", "description": "Integer đồng"},
-                      "unit": {"type": "string"},
-                      "shop": {"type": "object", "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
-                                                                "name": {"type": "string"}}},
-                      "url": {"type": "string", "format": "uri"},
-                      "image": {"type": "string", "format": "uri", "nullable": True},
-                      "highlight": {"type": "object", "properties": {
-                          "title": {"type": "string", "description": "Escaped HTML; matched words in <mark>"},
-                          "snippet": {"type": "string", "nullable": True,
-                                      "description": "Escaped HTML excerpt of the description, or null"}}},
-                      "in_stock": {"type": "boolean"},
-                      "ocop_stars": {"type": "integer", "nullable": True, "description": "Only while the rating is valid"},
-                      "origin": {"type": "string", "nullable": True}}},
-    "SearchFacetValue": {"type": "object", "properties": {
-        "value": {"description": "Pass back as the filter parameter", "oneOf": [{"type": "string"}, {"type": "integer"}]},
-        "label": {"type": "string"}, "count": {"type": "integer"}, "selected": {"type": "boolean"},
-        "parent": {"type": "string", "nullable": True, "description": "category only: the parent's slug"},
-        "min": {"type": "integer"}, "max": {"type": "integer", "nullable": True}}},
-    "SearchResults": {"type": "object", "required": ["total", "hits", "facets"], "properties": {
-        "total": {"type": "integer"},
-        "hits": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
-        "facets": {"type": "object", "properties": {
-            "category": _FACET, "origin": _FACET, "shop": _FACET, "cert": _FACET,
-            "ocop": {**_FACET, "description": "value = minimum stars; count = listings with at least that many"},
-            "price": {**_FACET, "description": "buckets; pass min/max as price_min/price_max"},
-            "in_stock": {"type": "object", "properties": {"count": {"type": "integer"}}}}},
-        "page": {"type": "integer"}, "per_page": {"type": "integer"},
-        "next_cursor": {"type": "string", "nullable": True,
-                        "description": "Pass as cursor (with page+1) for the next page: fast at any depth"},
-        "query": {"type": "object", "properties": {"q": {"type": "string"}, "folded": {
-            "type": "string", "description": "What was searched after folding diacritics"}}},
-        "backend": {"type": "string", "enum": ["elasticsearch", "opensearch", "embedded"]},
-        "fallback": {"type": "boolean", "description": "true when the engine is down and the embedded index answered"},
-        "notice": {"type": "string"},
-        "did_you_mean": {"type": "string", "nullable": True},
-        "nearest": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}}}},
-    "SearchSuggestions": {"type": "object", "properties": {
-        "query": {"type": "string"},
-        "products": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "title": {"type": "string"}, "html": {"type": "string"},
-            "price_vnd": {"type": "integer"}, "unit": {"type": "string"}, "url": {"type": "string"}}}},
-        "categories": {"type": "array", "items": {"type": "object", "properties": {
-            "slug": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"}}}},
-        "shops": {"type": "array", "items": {"type": "object", "properties": {
-            "slug": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"}}}}}},
+    "SearchHit": {
+        "type": "object",
+        "required": ["id", "title", "price_vnd", "unit", "shop", "url", "image", "highlight"],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "price_vnd": {"type": "integer", "description": "Integer đồng"},
+            "unit": {"type": "string"},
+            "shop": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+            "url": {"type": "string", "format": "uri"},
+            "image": {"type": "string", "format": "uri", "nullable": True},
+            "highlight": {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string", "description": "Escaped HTML; matched words in <mark>"},
+                    "snippet": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Escaped HTML excerpt of the description, or null",
+                    },
+                },
+            },
+            "in_stock": {"type": "boolean"},
+            "ocop_stars": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Only while the rating is valid",
+            },
+            "origin": {"type": "string", "nullable": True},
+        },
+    },
+    "SearchFacetValue": {
+        "type": "object",
+        "properties": {
+            "value": {
+                "description": "Pass back as the filter parameter",
+                "oneOf": [{"type": "string"}, {"type": "integer"}],
+            },
+            "label": {"type": "string"},
+            "count": {"type": "integer"},
+            "selected": {"type": "boolean"},
+            "parent": {"type": "string", "nullable": True, "description": "category only: the parent's slug"},
+            "min": {"type": "integer"},
+            "max": {"type": "integer", "nullable": True},
+        },
+    },
+    "SearchResults": {
+        "type": "object",
+        "required": ["total", "hits", "facets"],
+        "properties": {
+            "total": {"type": "integer"},
+            "hits": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
+            "facets": {
+                "type": "object",
+                "properties": {
+                    "category": _FACET,
+                    "origin": _FACET,
+                    "shop": _FACET,
+                    "cert": _FACET,
+                    "ocop": {
+                        **_FACET,
+                        "description": "value = minimum stars; count = listings with at least that many",
+                    },
+                    "price": {**_FACET, "description": "buckets; pass min/max as price_min/price_max"},
+                    "in_stock": {"type": "object", "properties": {"count": {"type": "integer"}}},
+                },
+            },
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "next_cursor": {
+                "type": "string",
+                "nullable": True,
+                "description": "Pass as cursor (with page+1) for the next page: fast at any depth",
+            },
+            "query": {
+                "type": "object",
+                "properties": {
+                    "q": {"type": "string"},
+                    "folded": {"type": "string", "description": "What was searched after folding diacritics"},
+                },
+            },
+            "backend": {"type": "string", "enum": ["elasticsearch", "opensearch", "embedded"]},
+            "fallback": {
+                "type": "boolean",
+                "description": "true when the engine is down and the embedded index answered",
+            },
+            "notice": {"type": "string"},
+            "did_you_mean": {"type": "string", "nullable": True},
+            "nearest": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
+        },
+    },
+    "SearchSuggestions": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string"},
+            "products": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "html": {"type": "string"},
+                        "price_vnd": {"type": "integer"},
+                        "unit": {"type": "string"},
+                        "url": {"type": "string"},
+                    },
+                },
+            },
+            "categories": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "name": {"type": "string"},
+                        "url": {"type": "string"},
+                    },
+                },
+            },
+            "shops": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "name": {"type": "string"},
+                        "url": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
 }
 
 _BUCKETS = ", ".join(f"{lo}–{hi - 1 if hi else '∞'}" for lo, hi in PRICE_BUCKETS)
 
 OPENAPI_PATHS = {
-    "/search": {"get": {
-        "summary": "Search public listings (Vietnamese-aware: diacritics optional, synonyms, prefixes)",
-        "operationId": "searchListings",
-        "parameters": [
-            _param("q", {"type": "string", "maxLength": 200}, "Words; 'cam bu huong son' finds 'Cam bù Hương Sơn'"),
-            _param("category", {"type": "string"}, "Category slug; a parent includes its children"),
-            _param("origin", {"type": "string"}, "Origin area, e.g. Hương Sơn (diacritics optional)"),
-            _param("shop", {"type": "string"}, "Shop slug"),
-            _param("ocop_min", {"type": "integer", "minimum": 1, "maximum": 5}, "Minimum valid OCOP stars"),
-            _param("cert", {"type": "string"}, "Certification, e.g. VietGAP"),
-            _param("price_min", {"type": "integer", "minimum": 0}, "Minimum price in đồng (inclusive)"),
-            _param("price_max", {"type": "integer", "minimum": 0}, f"Maximum price in đồng (inclusive); facet buckets: {_BUCKETS}"),
-            _param("in_stock", {"type": "string", "enum": ["1", "0", "true", "false"]}, "Only listings in stock"),
-            _param("sort", {"type": "string", "enum": list(SORTS), "default": "relevance"},
-                   "relevance boosts in-stock, valid OCOP rating and recent sales"),
-            _param("page", {"type": "integer", "minimum": 1, "default": 1}, "page x per_page is limited to 10 000 without cursor"),
-            _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}, ""),
-            _param("cursor", {"type": "string"}, "next_cursor of the previous page (deep pagination)"),
-        ],
-        "responses": {"200": {"description": "Results with facet counts", "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}},
-            "400": _PROBLEM},
-    }},
-    "/search/suggest": {"get": {
-        "summary": "Suggestions while typing: products, categories and shops",
-        "operationId": "suggestSearch",
-        "parameters": [_param("q", {"type": "string", "maxLength": 100}, "What has been typed so far")],
-        "responses": {"200": {"description": "Suggestions", "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SearchSuggestions"}}}},
-            "400": _PROBLEM},
-    }},
+    "/search": {
+        "get": {
+            "summary": "Search public listings (Vietnamese-aware: diacritics optional, synonyms, prefixes)",
+            "operationId": "searchListings",
+            "parameters": [
+                _param(
+                    "q",
+                    {"type": "string", "maxLength": 200},
+                    "Words; 'cam bu huong son' finds 'Cam bù Hương Sơn'",
+                ),
+                _param("category", {"type": "string"}, "Category slug; a parent includes its children"),
+                _param("origin", {"type": "string"}, "Origin area, e.g. Hương Sơn (diacritics optional)"),
+                _param("shop", {"type": "string"}, "Shop slug"),
+                _param(
+                    "ocop_min", {"type": "integer", "minimum": 1, "maximum": 5}, "Minimum valid OCOP stars"
+                ),
+                _param("cert", {"type": "string"}, "Certification, e.g. VietGAP"),
+                _param("price_min", {"type": "integer", "minimum": 0}, "Minimum price in đồng (inclusive)"),
+                _param(
+                    "price_max",
+                    {"type": "integer", "minimum": 0},
+                    f"Maximum price in đồng (inclusive); facet buckets: {_BUCKETS}",
+                ),
+                _param(
+                    "in_stock",
+                    {"type": "string", "enum": ["1", "0", "true", "false"]},
+                    "Only listings in stock",
+                ),
+                _param(
+                    "sort",
+                    {"type": "string", "enum": list(SORTS), "default": "relevance"},
+                    "relevance boosts in-stock, valid OCOP rating and recent sales",
+                ),
+                _param(
+                    "page",
+                    {"type": "integer", "minimum": 1, "default": 1},
+                    "page x per_page is limited to 10 000 without cursor",
+                ),
+                _param(
+                    "per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}, ""
+                ),
+                _param("cursor", {"type": "string"}, "next_cursor of the previous page (deep pagination)"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "Results with facet counts",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}
+                    },
+                },
+                "400": _PROBLEM,
+            },
+        }
+    },
+    "/search/suggest": {
+        "get": {
+            "summary": "Suggestions while typing: products, categories and shops",
+            "operationId": "suggestSearch",
+            "parameters": [_param("q", {"type": "string", "maxLength": 100}, "What has been typed so far")],
+            "responses": {
+                "200": {
+                    "description": "Suggestions",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/SearchSuggestions"}}
+                    },
+                },
+                "400": _PROBLEM,
+            },
+        }
+    },
 }

@@ -1,4 +1,5 @@
 """`flask search reindex` and `flask search status`."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,13 @@ search_cli = AppGroup("search", help="Search indexes: zero-downtime rebuild, sta
 
 
 @search_cli.command("reindex")
-@click.option("--target", type=click.Choice(["all", "engine", "embedded"]), default="all", show_default=True,
-              help="all = the embedded index, and the engine when one is configured.")
+@click.option(
+    "--target",
+    type=click.Choice(["all", "engine", "embedded"]),
+    default="all",
+    show_default=True,
+    help="all = the embedded index, and the engine when one is configured.",
+)
 def reindex_command(target: str) -> None:
     """Build a new index from the database, swap it in atomically, catch up what changed meanwhile."""
     state = service.state()
@@ -24,7 +30,9 @@ def reindex_command(target: str) -> None:
     if target in ("all", "engine"):
         if state.engine is None:
             if target == "engine":
-                raise click.ClickException("no search engine configured (set ELASTICSEARCH_URL or OPENSEARCH_URL)")
+                raise click.ClickException(
+                    "no search engine configured (set ELASTICSEARCH_URL or OPENSEARCH_URL)"
+                )
         else:
             jobs.append((state.engine.kind, service.reindex_engine))
     for label, job in jobs:
@@ -34,14 +42,18 @@ def reindex_command(target: str) -> None:
         def progress(done: int) -> None:
             if time.monotonic() - last["at"] > 2:
                 last["at"] = time.monotonic()
-                click.echo(f"  {label}: {done} documents ({done / max(time.monotonic() - started, 1e-6):.0f}/s)")
+                click.echo(
+                    f"  {label}: {done} documents ({done / max(time.monotonic() - started, 1e-6):.0f}/s)"
+                )
 
         try:
             result = job(progress=progress)
         except service.ReindexBusy as exc:
             raise click.ClickException(str(exc))
-        click.echo(f"{label}: {result['docs']} documents into {result['index']}, "
-                   f"{result['caught_up']} caught up, {result['seconds']} s")
+        click.echo(
+            f"{label}: {result['docs']} documents into {result['index']}, "
+            f"{result['caught_up']} caught up, {result['seconds']} s"
+        )
 
 
 @search_cli.command("status")

@@ -4,6 +4,7 @@ Only rows of catalog.services.public_listings_query() become documents (its join
 clause, projected onto the columns the index needs, so a full reindex streams plain rows instead
 of ORM objects); any other listing id is deleted from the index. Backends receive plain dicts and
 know nothing of the ORM."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -19,11 +20,27 @@ from sellers.models import Shop
 
 from . import text as vi
 
-COLUMNS = (Listing.id, Listing.title, Listing.slug, Listing.description, Listing.price_vnd, Listing.unit,
-           Listing.stock, Listing.min_order_qty, Listing.shop_id, Shop.slug.label("shop_slug"),
-           Shop.name.label("shop_name"), Listing.category_id, Listing.origin, Listing.ocop_stars,
-           Listing.ocop_issued_on, Listing.certifications, Listing.sales_count, Listing.published_at,
-           Listing.created_at)
+COLUMNS = (
+    Listing.id,
+    Listing.title,
+    Listing.slug,
+    Listing.description,
+    Listing.price_vnd,
+    Listing.unit,
+    Listing.stock,
+    Listing.min_order_qty,
+    Listing.shop_id,
+    Shop.slug.label("shop_slug"),
+    Shop.name.label("shop_name"),
+    Listing.category_id,
+    Listing.origin,
+    Listing.ocop_stars,
+    Listing.ocop_issued_on,
+    Listing.certifications,
+    Listing.sales_count,
+    Listing.published_at,
+    Listing.created_at,
+)
 
 
 def public_rows() -> Select:
@@ -34,8 +51,10 @@ def public_rows() -> Select:
 def category_paths(session=None) -> dict[int, tuple[list[int], list[str]]]:
     """For every category id: ids and names from itself up to the root (one small query)."""
     session = session or db.session
-    rows = {cid: (parent, name) for cid, parent, name in session.execute(
-        select(Category.id, Category.parent_id, Category.name))}
+    rows = {
+        cid: (parent, name)
+        for cid, parent, name in session.execute(select(Category.id, Category.parent_id, Category.name))
+    }
     paths: dict[int, tuple[list[int], list[str]]] = {}
     for cid in rows:
         ids, names, node, seen = [], [], cid, set()
@@ -56,7 +75,8 @@ def covers(session, listing_ids: list[int]) -> dict[int, tuple[str, int, int]]:
     rows = session.execute(
         select(ListingImage.listing_id, ListingImage.key, ListingImage.width, ListingImage.height)
         .where(ListingImage.listing_id.in_(listing_ids))
-        .order_by(ListingImage.listing_id, ListingImage.position.desc(), ListingImage.id.desc()))
+        .order_by(ListingImage.listing_id, ListingImage.position.desc(), ListingImage.id.desc())
+    )
     for listing_id, key, width, height in rows:
         out[listing_id] = (key, width, height)  # the last row written per listing is position 0
     return out
@@ -66,8 +86,9 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def build_document(row, paths: dict[int, tuple[list[int], list[str]]],
-                   cover: tuple[str, int, int] | None) -> dict:
+def build_document(
+    row, paths: dict[int, tuple[list[int], list[str]]], cover: tuple[str, int, int] | None
+) -> dict:
     ids, names = paths.get(row.category_id, ([row.category_id], []))
     stars = row.ocop_stars if row.ocop_stars and row.ocop_issued_on else None
     expires = add_months(row.ocop_issued_on, OCOP_VALID_MONTHS) if stars else None
@@ -109,7 +130,7 @@ def load_documents(listing_ids: Iterable[int]) -> tuple[list[dict], list[int]]:
     paths = category_paths()
     docs: list[dict] = []
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+        chunk = wanted[start : start + 500]
         rows = db.session.execute(public_rows().where(Listing.id.in_(chunk))).all()
         images = covers(db.session, [row.id for row in rows])
         docs.extend(build_document(row, paths, images.get(row.id)) for row in rows)

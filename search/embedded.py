@@ -19,6 +19,7 @@ facet value), because counting facets row by row in SQL costs about a microsecon
 facet, and broad queries match tens of thousands of rows. Every write logs the ids it touched in
 `changes` with a sequence number; a search reads the sequence in its own read transaction and uses
 (or patches) the columns of exactly that state, so counts, pages and cursors stay exact."""
+
 from __future__ import annotations
 
 import contextlib
@@ -33,15 +34,24 @@ import sqlite3
 import threading
 from collections import Counter, deque
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import compress, repeat
 from operator import itemgetter, mul, setitem
 from pathlib import Path
 from urllib.parse import quote
 
 from . import text as vi
-from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
-                    SearchResult, encode_cursor, valid_stars)
+from .query import (
+    BOOST_IN_STOCK,
+    BOOST_OCOP_PER_STAR,
+    BOOST_SALES,
+    PRICE_BUCKETS,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    encode_cursor,
+    valid_stars,
+)
 
 SCHEMA_VERSION = 8  # bump when the tables or the FTS columns change: a rebuild follows
 KIND = "embedded"
@@ -56,9 +66,30 @@ EXACT_COLUMNS = "{t_exact o_exact}"
 PREFIX_COLUMNS = "{t_fold o_fold s_fold}"
 FACET_SIZE = 20
 
-DOC_COLUMNS = ("id", "title", "slug", "description", "price_vnd", "unit", "in_stock", "shop_id", "shop_slug",
-               "shop_name", "category_id", "origin", "origin_key", "ocop_stars", "ocop_expires_on",
-               "certifications", "sales_count", "sales_boost", "published_at", "image_key", "image_w", "image_h")
+DOC_COLUMNS = (
+    "id",
+    "title",
+    "slug",
+    "description",
+    "price_vnd",
+    "unit",
+    "in_stock",
+    "shop_id",
+    "shop_slug",
+    "shop_name",
+    "category_id",
+    "origin",
+    "origin_key",
+    "ocop_stars",
+    "ocop_expires_on",
+    "certifications",
+    "sales_count",
+    "sales_boost",
+    "published_at",
+    "image_key",
+    "image_w",
+    "image_h",
+)
 
 
 class EmbeddedUnavailable(RuntimeError):
@@ -229,7 +260,7 @@ class EmbeddedBackend:
 
     def create_generation(self) -> str:
         """A new, empty generation file, built with journaling off (no reader sees it before the swap)."""
-        g = "g" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+        g = "g" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
         meta = self._meta()
         meta.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"building:{g}", "1"))
         conn = self._gen(g, create=True)
@@ -250,21 +281,29 @@ class EmbeddedBackend:
                 category_id INTEGER NOT NULL, origin_key TEXT, origin_id INTEGER, in_stock INTEGER NOT NULL,
                 stars INTEGER, expires TEXT, boost REAL NOT NULL)""")
             # Spellings of origins, so that the origin facet counts integers.
-            c.execute("CREATE TABLE origins (id INTEGER PRIMARY KEY, key TEXT NOT NULL, label TEXT NOT NULL, "
-                      "UNIQUE (key, label))")
+            c.execute(
+                "CREATE TABLE origins (id INTEGER PRIMARY KEY, key TEXT NOT NULL, label TEXT NOT NULL, "
+                "UNIQUE (key, label))"
+            )
             # The ids every write touched, with its sequence number: how searches keep their columns current.
             c.execute("CREATE TABLE changes (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
-            c.execute("CREATE TABLE cats (category_id INTEGER NOT NULL, doc_id INTEGER NOT NULL, "
-                      "PRIMARY KEY (category_id, doc_id)) WITHOUT ROWID")
-            c.execute("CREATE TABLE certs (cert TEXT NOT NULL, doc_id INTEGER NOT NULL, "
-                      "PRIMARY KEY (cert, doc_id)) WITHOUT ROWID")
+            c.execute(
+                "CREATE TABLE cats (category_id INTEGER NOT NULL, doc_id INTEGER NOT NULL, "
+                "PRIMARY KEY (category_id, doc_id)) WITHOUT ROWID"
+            )
+            c.execute(
+                "CREATE TABLE certs (cert TEXT NOT NULL, doc_id INTEGER NOT NULL, "
+                "PRIMARY KEY (cert, doc_id)) WITHOUT ROWID"
+            )
             # Every batch deletes by document id and reads the last sequence before inserting: these
             # indexes from the start (not after the bulk load) keep that from scanning the tables.
             c.execute("CREATE INDEX cats_doc ON cats (doc_id, category_id)")
             c.execute("CREATE INDEX certs_doc ON certs (doc_id, cert)")
             c.execute("CREATE INDEX changes_seq ON changes (seq)")
-            c.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(COLUMNS)}, "
-                      f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
+            c.execute(
+                f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(COLUMNS)}, "
+                f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')"
+            )
             c.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'col')")
             # The columns that ranking tiers and suggestions ask about, once more in tables of their
             # own: in `fts` the same words' occurrences in the other columns (descriptions above all)
@@ -272,8 +311,10 @@ class EmbeddedBackend:
             # much as the whole match. Same tokenizer, same column names: an expression means the
             # same in both.
             for name, columns in SUBSETS.items():
-                c.execute(f"CREATE VIRTUAL TABLE {name} USING fts5({', '.join(columns)}, "
-                          f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')")
+                c.execute(
+                    f"CREATE VIRTUAL TABLE {name} USING fts5({', '.join(columns)}, "
+                    f"tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3')"
+                )
         return g
 
     def finish_generation(self, g: str) -> None:
@@ -291,7 +332,10 @@ class EmbeddedBackend:
         meta = self._meta()
         with _Transaction(meta, "BEGIN IMMEDIATE") as m:
             m.execute("DELETE FROM meta WHERE key = ?", (f"building:{g}",))
-            m.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"version:{g}", str(SCHEMA_VERSION)))
+            m.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (f"version:{g}", str(SCHEMA_VERSION)),
+            )
 
     def swap(self, g: str) -> str | None:
         """Point searches at generation g in one transaction; returns the previous one."""
@@ -301,7 +345,9 @@ class EmbeddedBackend:
         return row[0] if row else None
 
     def generations(self) -> list[str]:
-        rows = self._meta().execute("SELECT key FROM meta WHERE key LIKE 'version:%' OR key LIKE 'building:%'")
+        rows = self._meta().execute(
+            "SELECT key FROM meta WHERE key LIKE 'version:%' OR key LIKE 'building:%'"
+        )
         return sorted({key.split(":", 1)[1] for (key,) in rows})
 
     def drop_generation(self, g: str) -> None:
@@ -337,7 +383,9 @@ class EmbeddedBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         opened = self._open_current("BEGIN")
         if opened is None:
-            return SearchResult(total=0, hits=[], backend=KIND, facets=_empty_facets() if query.facets else {})
+            return SearchResult(
+                total=0, hits=[], backend=KIND, facets=_empty_facets() if query.facets else {}
+            )
         g, transaction = opened
         with transaction as conn:
             return _Search(conn, query, self.bm25_limit, self._columns_of(conn, g)).run()
@@ -367,7 +415,9 @@ class EmbeddedBackend:
         if columns is None:
             columns = _Columns.load(conn, seq)
         with self._columns_lock:
-            versions = sorted([v for v in self._columns.get(g, []) if v.seq != seq] + [columns], key=lambda v: v.seq)
+            versions = sorted(
+                [v for v in self._columns.get(g, []) if v.seq != seq] + [columns], key=lambda v: v.seq
+            )
             # Only the generation searched now (and the one before, while a swap settles) is kept.
             others = [(k, v) for k, v in self._columns.items() if k != g][-1:]
             self._columns = dict(others + [(g, versions[-3:])])
@@ -388,22 +438,31 @@ class EmbeddedBackend:
         tier = vi.suggestion_ranker(query.text)
 
         def ranked(rows: list) -> list[int]:
-            return [doc_id for doc_id, _boost, _title in sorted(rows, key=lambda r: (tier(r[2]), -r[1], -r[0]))]
+            return [
+                doc_id for doc_id, _boost, _title in sorted(rows, key=lambda r: (tier(r[2]), -r[1], -r[0]))
+            ]
 
         with opened[1] as conn:
             # The title and shop expressions name one column each: its own table answers faster.
-            candidates = ("SELECT f.id, f.boost, d.title FROM {0} CROSS JOIN facts f ON f.id = {0}.rowid "
-                          "JOIN docs d ON d.id = f.id WHERE {0} MATCH ? ORDER BY {0}.rowid DESC LIMIT "
-                          + str(int(sample)))
+            candidates = (
+                "SELECT f.id, f.boost, d.title FROM {0} CROSS JOIN facts f ON f.id = {0}.rowid "
+                "JOIN docs d ON d.id = f.id WHERE {0} MATCH ? ORDER BY {0}.rowid DESC LIMIT "
+                + str(int(sample))
+            )
             best = ranked(conn.execute(candidates.format("titles"), (expressions["title"],)).fetchall())
             if len(best) < query.per_page:  # not in titles: anywhere, after the titles
                 anywhere = ranked(conn.execute(candidates.format("fts"), (expressions["match"],)).fetchall())
                 taken = set(best)
                 best += [doc_id for doc_id in anywhere if doc_id not in taken]
-            hits = _Search(conn, replace(query, highlight=True))._hits(best[:query.per_page])
-            owners = [row[0] for row in conn.execute(
-                f"SELECT f.shop_id FROM shop_names CROSS JOIN facts f ON f.id = shop_names.rowid "
-                f"WHERE shop_names MATCH ? ORDER BY shop_names.rowid DESC LIMIT {int(sample)}", (shop_expression,))]
+            hits = _Search(conn, replace(query, highlight=True))._hits(best[: query.per_page])
+            owners = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT f.shop_id FROM shop_names CROSS JOIN facts f ON f.id = shop_names.rowid "
+                    f"WHERE shop_names MATCH ? ORDER BY shop_names.rowid DESC LIMIT {int(sample)}",
+                    (shop_expression,),
+                )
+            ]
         counts: dict[int, int] = {}
         for shop_id in owners:
             counts[shop_id] = counts.get(shop_id, 0) + 1
@@ -420,18 +479,24 @@ class EmbeddedBackend:
         with opened[1] as conn:
             changed, out = False, []
             for index, word in enumerate(words):
-                exists = conn.execute(f"SELECT 1 FROM vocab WHERE term = ? AND {folded_cols} LIMIT 1",
-                                      (word,)).fetchone()
+                exists = conn.execute(
+                    f"SELECT 1 FROM vocab WHERE term = ? AND {folded_cols} LIMIT 1", (word,)
+                ).fetchone()
                 if exists is None and index == len(words) - 1:
-                    exists = conn.execute(f"SELECT 1 FROM vocab WHERE term >= ? AND term < ? AND {folded_cols} LIMIT 1",
-                                          (word, word + "\U0010ffff")).fetchone()
+                    exists = conn.execute(
+                        f"SELECT 1 FROM vocab WHERE term >= ? AND term < ? AND {folded_cols} LIMIT 1",
+                        (word, word + "\U0010ffff"),
+                    ).fetchone()
                 if exists is not None or vi.max_edits(word) == 0:
                     out.append(word)
                     continue
                 limit = vi.max_edits(word) + 1
                 best: tuple[int, int, str] | None = None
-                rows = conn.execute(f"SELECT term, sum(doc) FROM vocab WHERE term >= ? AND term < ? AND {folded_cols} "
-                                    f"GROUP BY term", (word[0], word[0] + "\U0010ffff"))
+                rows = conn.execute(
+                    f"SELECT term, sum(doc) FROM vocab WHERE term >= ? AND term < ? AND {folded_cols} "
+                    f"GROUP BY term",
+                    (word[0], word[0] + "\U0010ffff"),
+                )
                 for term, docs in rows:
                     distance = vi.edit_distance(word, term, limit)
                     if distance < limit and (best is None or (distance, -docs) < (best[0], -best[1])):
@@ -450,7 +515,7 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
     seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM changes").fetchone()[0]
     conn.executemany("INSERT OR REPLACE INTO changes (id, seq) VALUES (?, ?)", [(i, seq) for i in ids])
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM fts WHERE rowid IN ({marks})", chunk)
         for name in SUBSETS:
@@ -463,24 +528,36 @@ def _apply(conn: sqlite3.Connection, docs: list[dict], delete_ids: list[int]) ->
         return
     origins = {(d["origin_key"], d["origin"]) for d in docs if d["origin_key"]}
     conn.executemany("INSERT OR IGNORE INTO origins (key, label) VALUES (?, ?)", sorted(origins))
-    origin_ids = {(key, label): oid for oid, key, label in conn.execute("SELECT id, key, label FROM origins")} \
-        if origins else {}
-    conn.executemany(f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})",
-                     [_doc_row(d) for d in docs])
-    conn.executemany("INSERT INTO facts (id, price, published, shop_id, category_id, origin_key, origin_id, in_stock, "
-                     "stars, expires, boost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     [_facts_row(d, origin_ids) for d in docs])
+    origin_ids = (
+        {(key, label): oid for oid, key, label in conn.execute("SELECT id, key, label FROM origins")}
+        if origins
+        else {}
+    )
+    conn.executemany(
+        f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})",
+        [_doc_row(d) for d in docs],
+    )
+    conn.executemany(
+        "INSERT INTO facts (id, price, published, shop_id, category_id, origin_key, origin_id, in_stock, "
+        "stars, expires, boost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_facts_row(d, origin_ids) for d in docs],
+    )
     rows = [_fts_row(d) for d in docs]
     conn.executemany(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     for name, columns in SUBSETS.items():
         positions = [0] + [1 + COLUMNS.index(c) for c in columns]
-        conn.executemany(f"INSERT INTO {name} (rowid, {', '.join(columns)}) "
-                         f"VALUES ({', '.join('?' * len(positions))})",
-                         [tuple(row[i] for i in positions) for row in rows])
-    conn.executemany("INSERT OR IGNORE INTO cats (category_id, doc_id) VALUES (?, ?)",
-                     [(cid, d["id"]) for d in docs for cid in d["category_ids"]])
-    conn.executemany("INSERT OR IGNORE INTO certs (cert, doc_id) VALUES (?, ?)",
-                     [(cert, d["id"]) for d in docs for cert in d["certifications"]])
+        conn.executemany(
+            f"INSERT INTO {name} (rowid, {', '.join(columns)}) VALUES ({', '.join('?' * len(positions))})",
+            [tuple(row[i] for i in positions) for row in rows],
+        )
+    conn.executemany(
+        "INSERT OR IGNORE INTO cats (category_id, doc_id) VALUES (?, ?)",
+        [(cid, d["id"]) for d in docs for cid in d["category_ids"]],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO certs (cert, doc_id) VALUES (?, ?)",
+        [(cert, d["id"]) for d in docs for cert in d["certifications"]],
+    )
 
 
 class _Transaction:
@@ -507,24 +584,52 @@ def _doc_row(d: dict) -> tuple:
 def _facts_row(d: dict, origin_ids: dict) -> tuple:
     # The static part of the boost; the OCOP part depends on today's date and is added per query.
     boost = 1 + (BOOST_IN_STOCK if d["in_stock"] else 0) + BOOST_SALES * math.log1p(d["sales_count"])
-    return (d["id"], d["price_vnd"], d["published_at"], d["shop_id"], d["category_id"], d["origin_key"],
-            origin_ids.get((d["origin_key"], d["origin"])), 1 if d["in_stock"] else 0, d["ocop_stars"],
-            d["ocop_expires_on"], boost)
+    return (
+        d["id"],
+        d["price_vnd"],
+        d["published_at"],
+        d["shop_id"],
+        d["category_id"],
+        d["origin_key"],
+        origin_ids.get((d["origin_key"], d["origin"])),
+        1 if d["in_stock"] else 0,
+        d["ocop_stars"],
+        d["ocop_expires_on"],
+        boost,
+    )
 
 
 def _fts_row(d: dict) -> tuple:
     other = " ".join(x for x in (d.get("origin"), d.get("category_names")) if x)
-    return (d["id"], vi.exact(d["title"]), vi.fold(d["title"]), vi.exact(other), vi.fold(other),
-            vi.fold(d["shop_name"]), vi.fold(d["description"]))
+    return (
+        d["id"],
+        vi.exact(d["title"]),
+        vi.fold(d["title"]),
+        vi.exact(other),
+        vi.fold(other),
+        vi.fold(d["shop_name"]),
+        vi.fold(d["description"]),
+    )
 
 
 def _empty_facets() -> dict:
-    return {"category_leaf": {}, "origin": [], "shop": {}, "ocop": {}, "cert": [], "price": [0] * len(PRICE_BUCKETS),
-            "in_stock": 0}
+    return {
+        "category_leaf": {},
+        "origin": [],
+        "shop": {},
+        "ocop": {},
+        "cert": [],
+        "price": [0] * len(PRICE_BUCKETS),
+        "in_stock": 0,
+    }
 
 
-_FACTS = "SELECT id, price, published, shop_id, category_id, origin_id, in_stock, stars, expires, boost FROM facts"
-_PICK = [bytes(int(byte == code) for byte in range(256)) for code in range(4)]  # translate tables: 1 where byte == code
+_FACTS = (
+    "SELECT id, price, published, shop_id, category_id, origin_id, in_stock, stars, expires, boost FROM facts"
+)
+_PICK = [
+    bytes(int(byte == code) for byte in range(256)) for code in range(4)
+]  # translate tables: 1 where byte == code
 _NUMERIC = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
 
@@ -604,7 +709,12 @@ class _Columns:
         """A copy with the documents in `changed` read again (those no longer in facts are gone)."""
         new = _Columns(seq)
         new.docs, new.shared = self.docs, self.shared
-        new.price, new.shop, new.boost, new.published = self.price[:], self.shop[:], self.boost[:], self.published[:]
+        new.price, new.shop, new.boost, new.published = (
+            self.price[:],
+            self.shop[:],
+            self.boost[:],
+            self.published[:],
+        )
         new.stock = bytearray(self.stock)
         new.starred = {i: v for i, v in self.starred.items()}
         for i in changed:
@@ -613,10 +723,12 @@ class _Columns:
         new.category, new.origin, new.cert = dict(self.category), dict(self.origin), dict(self.cert)
         rows, certs = [], []
         for start in range(0, len(changed), 500):
-            chunk = changed[start:start + 500]
+            chunk = changed[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows += conn.execute(f"{_FACTS} WHERE id IN ({marks})", chunk).fetchall()
-            certs += conn.execute(f"SELECT cert, doc_id FROM certs WHERE doc_id IN ({marks})", chunk).fetchall()
+            certs += conn.execute(
+                f"SELECT cert, doc_id FROM certs WHERE doc_id IN ({marks})", chunk
+            ).fetchall()
         if changed:
             new._grow(max(changed))
         new._merge(rows, certs, _bitmap(changed, len(new.price)))
@@ -632,8 +744,14 @@ class _Columns:
     def _merge(self, rows, cert_rows, replaced: int) -> int:
         """Write facts rows into the lists and their ids into the bitmaps, after clearing the
         `replaced` ids from every bitmap. Returns the number of rows."""
-        price, shop, boost, published, starred, flags = (self.price, self.shop, self.boost, self.published,
-                                                         self.starred, self.stock)
+        price, shop, boost, published, starred, flags = (
+            self.price,
+            self.shop,
+            self.boost,
+            self.published,
+            self.starred,
+            self.stock,
+        )
         shared = self.shared.setdefault
         stock: list[int] = []
         buckets: list[list[int]] = [[] for _ in PRICE_BUCKETS]
@@ -718,13 +836,18 @@ def _first(ids: list[int], k: int, value, descending: bool, after, factor: int =
     values equal, so the products are computed (at C speed) and ordered."""
     if factor in (1, 2, 4):
         if after is not None:
-            ids = [i for i in ids if after(factor * value(i), i)] if factor != 1 else \
-                [i for i in ids if after(value(i), i)]
+            ids = (
+                [i for i in ids if after(factor * value(i), i)]
+                if factor != 1
+                else [i for i in ids if after(value(i), i)]
+            )
         if descending:
             return heapq.nlargest(k, reversed(ids), key=value)
         return heapq.nsmallest(k, ids, key=value)
     products = list(map(mul, repeat(factor), map(value, ids)))
-    positions = range(len(ids)) if after is None else [j for j in range(len(ids)) if after(products[j], ids[j])]
+    positions = (
+        range(len(ids)) if after is None else [j for j in range(len(ids)) if after(products[j], ids[j])]
+    )
     if descending:
         return [ids[j] for j in heapq.nlargest(k, reversed(positions), key=products.__getitem__)]
     return [ids[j] for j in heapq.nsmallest(k, positions, key=products.__getitem__)]
@@ -741,8 +864,13 @@ class _Search:
     in the exact form, all words in the title, anywhere — x the same boosts. Scores are the same
     double arithmetic the SQL of earlier versions did, so order, ties and cursors are unchanged."""
 
-    def __init__(self, conn: sqlite3.Connection, query: SearchQuery, bm25_limit: int = 5000,
-                 columns: _Columns | None = None):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        bm25_limit: int = 5000,
+        columns: _Columns | None = None,
+    ):
         self.conn, self.q, self.bm25_limit, self.columns = conn, query, bm25_limit, columns
         self.params: dict = {"today": query.today.isoformat()}
 
@@ -787,10 +915,12 @@ class _Search:
         certification and shop as the sets SQL reads off their indexes, the rest over the columns.
         `ids` None: among all documents (no words to match)."""
         q, columns = self.q, self.columns
-        for sql, value in (("SELECT group_concat(doc_id) FROM cats WHERE category_id = ?", q.category_id),
-                           ("SELECT group_concat(id) FROM facts WHERE origin_key = ?", q.origin_key or None),
-                           ("SELECT group_concat(doc_id) FROM certs WHERE cert = ?", q.cert or None),
-                           ("SELECT group_concat(id) FROM facts WHERE shop_id = ?", q.shop_id)):
+        for sql, value in (
+            ("SELECT group_concat(doc_id) FROM cats WHERE category_id = ?", q.category_id),
+            ("SELECT group_concat(id) FROM facts WHERE origin_key = ?", q.origin_key or None),
+            ("SELECT group_concat(doc_id) FROM certs WHERE cert = ?", q.cert or None),
+            ("SELECT group_concat(id) FROM facts WHERE shop_id = ?", q.shop_id),
+        ):
             if value is not None:
                 found = self._ids(sql, (value,))
                 ids = found if ids is None else list(filter(set(found).__contains__, ids))
@@ -810,7 +940,9 @@ class _Search:
             ids = list(compress(ids, map(columns.stock.__getitem__, ids)))
         return ids
 
-    def _matches(self, boost: list[float], valid: dict[int, int]) -> tuple[list[int], list | None, list | None]:
+    def _matches(
+        self, boost: list[float], valid: dict[int, int]
+    ) -> tuple[list[int], list | None, list | None]:
         """The ids of the filtered matches (ascending) and, for relevance with words, how to rank
         them: `scored` [(bm25 score x boost, id)], or `tiers` [(factor, ids)]. Neither: by the
         sort's column (the boost alone for relevance without words)."""
@@ -834,7 +966,10 @@ class _Search:
             if filters == "1":
                 source, where = "fts", "fts MATCH :match"
             else:
-                source, where = "fts CROSS JOIN facts f ON f.id = fts.rowid", f"fts MATCH :match AND {filters}"
+                source, where = (
+                    "fts CROSS JOIN facts f ON f.id = fts.rowid",
+                    f"fts MATCH :match AND {filters}",
+                )
             self.params["match"] = expressions["match"]
             weights = ", ".join(str(w) for w in WEIGHTS)
             sql = f"SELECT fts.rowid, bm25(fts, {weights}) FROM {source} WHERE {where}"
@@ -845,12 +980,19 @@ class _Search:
         if not title and not exact:
             return ids, None, None  # one tier: by the boost alone
         if title:
-            marks = (int.from_bytes(marks, "little")
-                     + int.from_bytes(_flags(title, size), "little")).to_bytes(size, "little")
+            marks = (
+                int.from_bytes(marks, "little") + int.from_bytes(_flags(title, size), "little")
+            ).to_bytes(size, "little")
         # Byte per matching id: in title + 2 * in exact, i.e. its tier - 1; each tier picked out in id order.
         codes = bytes(_pick(marks, ids))
-        return ids, None, [(code + 1, list(compress(ids, codes.translate(_PICK[code]))) if code in codes else [])
-                           for code in range(4)]
+        return (
+            ids,
+            None,
+            [
+                (code + 1, list(compress(ids, codes.translate(_PICK[code]))) if code in codes else [])
+                for code in range(4)
+            ],
+        )
 
     def _after(self):
         """The cursor as a predicate on (sort value, id): what comes after it in the sort order."""
@@ -877,8 +1019,9 @@ class _Search:
             return lambda value, i: value < after_key or (value == after_key and i < after_id)
         return lambda value, i: value > after_key or (value == after_key and i > after_id)
 
-    def _ranked(self, ids: list[int], scored: list | None, tiers: list | None, boost: list[float],
-                k: int) -> list[tuple]:
+    def _ranked(
+        self, ids: list[int], scored: list | None, tiers: list | None, boost: list[float], k: int
+    ) -> list[tuple]:
         """The first k (sort value, id) in the query's order, after its cursor."""
         q, after = self.q, self._after()
         if q.sort == "relevance":
@@ -889,12 +1032,18 @@ class _Search:
             if tiers is not None:
                 out = []
                 for factor, members in tiers:
-                    out += [(factor * boost[i], i) for i in _first(members, k, boost.__getitem__, True, after, factor)]
+                    out += [
+                        (factor * boost[i], i)
+                        for i in _first(members, k, boost.__getitem__, True, after, factor)
+                    ]
                 out.sort(reverse=True)  # each tier's first k hold the first k overall
                 return out[:k]
             return [(boost[i], i) for i in _first(ids, k, boost.__getitem__, True, after)]
-        value = self.columns.price.__getitem__ if q.sort in ("price_asc", "price_desc") \
+        value = (
+            self.columns.price.__getitem__
+            if q.sort in ("price_asc", "price_desc")
             else self.columns.published.__getitem__
+        )
         return [(value(i), i) for i in _first(ids, k, value, q.sort != "price_asc", after)]
 
     def run(self) -> SearchResult:
@@ -904,7 +1053,7 @@ class _Search:
         skip = 0 if q.cursor is not None else q.offset
         rows = self._ranked(ids, scored, tiers, boost, skip + q.per_page + 1)[skip:]
         more = len(rows) > q.per_page
-        rows = rows[:q.per_page]
+        rows = rows[: q.per_page]
         hits = self._hits([i for _, i in rows])
         next_cursor = encode_cursor(KIND, q.sort, [rows[-1][0], rows[-1][1]]) if more and rows else None
         if q.facets:
@@ -925,13 +1074,30 @@ class _Search:
         out = []
         for doc_id in ids:
             d = docs[doc_id]
-            out.append(Hit(
-                id=d["id"], title=d["title"], slug=d["slug"], price_vnd=d["price_vnd"], unit=d["unit"],
-                shop_id=d["shop_id"], shop_slug=d["shop_slug"], shop_name=d["shop_name"], origin=d["origin"],
-                in_stock=bool(d["in_stock"]), ocop_stars=valid_stars(d["ocop_stars"], d["ocop_expires_on"], self.q.today),
-                image_key=d["image_key"], image_w=d["image_w"], image_h=d["image_h"],
-                title_html=vi.highlight(d["title"], terms, prefix) if self.q.highlight else vi.highlight(d["title"], set()),
-                snippet_html=vi.snippet(d["description"], terms, prefix) if self.q.highlight and terms else None))
+            out.append(
+                Hit(
+                    id=d["id"],
+                    title=d["title"],
+                    slug=d["slug"],
+                    price_vnd=d["price_vnd"],
+                    unit=d["unit"],
+                    shop_id=d["shop_id"],
+                    shop_slug=d["shop_slug"],
+                    shop_name=d["shop_name"],
+                    origin=d["origin"],
+                    in_stock=bool(d["in_stock"]),
+                    ocop_stars=valid_stars(d["ocop_stars"], d["ocop_expires_on"], self.q.today),
+                    image_key=d["image_key"],
+                    image_w=d["image_w"],
+                    image_h=d["image_h"],
+                    title_html=vi.highlight(d["title"], terms, prefix)
+                    if self.q.highlight
+                    else vi.highlight(d["title"], set()),
+                    snippet_html=vi.snippet(d["description"], terms, prefix)
+                    if self.q.highlight and terms
+                    else None,
+                )
+            )
         return out
 
     def _facets(self, ids: list[int], stars: dict[int, int]) -> dict:
@@ -946,22 +1112,34 @@ class _Search:
             return (hits & bitmap).bit_count()
 
         leaves = {cid: n for cid in sorted(columns.category) if (n := count(columns.category[cid]))}
-        shops = dict(heapq.nsmallest(FACET_SIZE, Counter(_pick(columns.shop, ids)).items(),
-                                     key=lambda kv: (-kv[1], kv[0])))
+        shops = dict(
+            heapq.nsmallest(
+                FACET_SIZE, Counter(_pick(columns.shop, ids)).items(), key=lambda kv: (-kv[1], kv[0])
+            )
+        )
         # Each folded origin is labelled with its most frequent spelling (ties: the one with more marks).
         by_id = {oid: n for oid in sorted(columns.origin) if (n := count(columns.origin[oid]))}
         counts: dict[str, int] = {}
         spellings: dict[str, tuple[int, str]] = {}
         if by_id:
             marks = ",".join("?" * len(by_id))
-            for oid, key, label in self.conn.execute(f"SELECT id, key, label FROM origins WHERE id IN ({marks})",
-                                                     list(by_id)):
+            for oid, key, label in self.conn.execute(
+                f"SELECT id, key, label FROM origins WHERE id IN ({marks})", list(by_id)
+            ):
                 counts[key] = counts.get(key, 0) + by_id[oid]
                 spellings[key] = max(spellings.get(key, (0, "")), (by_id[oid], label))
-        origins = [(key, spellings[key][1], n)
-                   for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]]
+        origins = [
+            (key, spellings[key][1], n)
+            for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
+        ]
         cert_counts = {cert: n for cert, bitmap in columns.cert.items() if (n := count(bitmap))}
         certs = sorted(cert_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
-        return {"category_leaf": leaves, "origin": origins, "shop": shops,
-                "ocop": {n: c for n in range(1, 6) if (c := count(stars.get(n, 0)))}, "cert": certs,
-                "price": [count(bitmap) for bitmap in columns.prices], "in_stock": count(columns.in_stock)}
+        return {
+            "category_leaf": leaves,
+            "origin": origins,
+            "shop": shops,
+            "ocop": {n: c for n in range(1, 6) if (c := count(stars.get(n, 0)))},
+            "cert": certs,
+            "price": [count(bitmap) for bitmap in columns.prices],
+            "in_stock": count(columns.in_stock),
+        }

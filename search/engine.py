@@ -23,19 +23,29 @@ The index is sorted by `static_rank` (stock, sales), then id: suggestions, sorte
 and counting no total, stop after their first matches. A search with facets is an _msearch of
 two: the page (scored) and the counts (unscored, size 0), which the node runs side by side.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import secrets
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import text as vi
-from .query import (BOOST_IN_STOCK, BOOST_OCOP_PER_STAR, BOOST_SALES, PRICE_BUCKETS, Hit, SearchQuery,
-                    SearchResult, encode_cursor, valid_stars)
+from .query import (
+    BOOST_IN_STOCK,
+    BOOST_OCOP_PER_STAR,
+    BOOST_SALES,
+    PRICE_BUCKETS,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    encode_cursor,
+    valid_stars,
+)
 
 MAPPING_VERSION = 7  # bump with any change to the mapping or to folded(): the next write triggers a reindex
 FACET_SIZE = 20
@@ -57,12 +67,16 @@ class EngineError(RuntimeError):
 
 # --- transports: the only place the two clients differ ---------------------------------------------
 
+
 def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     parts = urlsplit(url)
     if parts.username is None:
         return url, None
     host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), (parts.username, parts.password or "")
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), (
+        parts.username,
+        parts.password or "",
+    )
 
 
 class ElasticsearchTransport:
@@ -80,13 +94,22 @@ class ElasticsearchTransport:
         self.client = Elasticsearch(url, **options)
         self.url = url
 
-    def request(self, method: str, path: str, body: Any = None, params: dict | None = None,
-                timeout: float | None = None, ndjson: bool = False) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict | None = None,
+        timeout: float | None = None,
+        ndjson: bool = False,
+    ) -> Any:
         import elastic_transport
         from elasticsearch import ApiError, UnsupportedProductError
 
-        headers = {"accept": "application/json",
-                   "content-type": "application/x-ndjson" if ndjson else "application/json"}
+        headers = {
+            "accept": "application/json",
+            "content-type": "application/x-ndjson" if ndjson else "application/json",
+        }
         if ndjson and isinstance(body, str):
             body = body.encode("utf-8")
         client = self.client.options(request_timeout=timeout) if timeout else self.client
@@ -118,22 +141,32 @@ class OpenSearchTransport:
         self.client = OpenSearch(hosts=[url], **options)
         self.url = url
 
-    def request(self, method: str, path: str, body: Any = None, params: dict | None = None,
-                timeout: float | None = None, ndjson: bool = False) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict | None = None,
+        timeout: float | None = None,
+        ndjson: bool = False,
+    ) -> Any:
         from opensearchpy.exceptions import ConnectionError as OSConnectionError
         from opensearchpy.exceptions import TransportError
 
         headers = {"content-type": "application/x-ndjson"} if ndjson else None
         try:
-            return self.client.transport.perform_request(method, path, params=params, body=body,
-                                                         timeout=timeout, headers=headers)
+            return self.client.transport.perform_request(
+                method, path, params=params, body=body, timeout=timeout, headers=headers
+            )
         except OSConnectionError as exc:
             raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
         except TransportError as exc:
             status = exc.status_code if isinstance(exc.status_code, int) else None
             if status is None or status == 429 or status >= 500:
                 raise EngineUnavailable(f"{status}: {exc.error}") from exc
-            raise EngineError(status, json.dumps(exc.info, ensure_ascii=False)[:500] if exc.info else str(exc)) from exc
+            raise EngineError(
+                status, json.dumps(exc.info, ensure_ascii=False)[:500] if exc.info else str(exc)
+            ) from exc
 
 
 def make_transport(config) -> ElasticsearchTransport | OpenSearchTransport | None:
@@ -161,14 +194,22 @@ def static_rank(doc: dict) -> float:
     """The boosts that do not depend on the day: 1 + IN_STOCK + SALES x ln(1 + sales). Stored at
     index time, so a search reads one number per hit instead of evaluating three functions (the
     OCOP boost stays a query-time function: a badge expires without a reindex)."""
-    return 1 + (BOOST_IN_STOCK if doc["in_stock"] else 0) + BOOST_SALES * math.log1p(doc.get("sales_count") or 0)
+    return (
+        1 + (BOOST_IN_STOCK if doc["in_stock"] else 0) + BOOST_SALES * math.log1p(doc.get("sales_count") or 0)
+    )
 
 
 def engine_document(doc: dict) -> dict:
     """The listing document (search/documents.py) plus the folded fields matching runs on."""
-    return {**doc, "f_title": folded(doc["title"]), "f_origin": folded(doc.get("origin")),
-            "f_category": folded(doc.get("category_names")), "f_shop": folded(doc.get("shop_name")),
-            "f_description": folded(doc.get("description")), "static_rank": static_rank(doc)}
+    return {
+        **doc,
+        "f_title": folded(doc["title"]),
+        "f_origin": folded(doc.get("origin")),
+        "f_category": folded(doc.get("category_names")),
+        "f_shop": folded(doc.get("shop_name")),
+        "f_description": folded(doc.get("description")),
+        "static_rank": static_rank(doc),
+    }
 
 
 def index_definition(*, shards: int, replicas: int) -> dict:
@@ -176,12 +217,16 @@ def index_definition(*, shards: int, replicas: int) -> dict:
     keyword_off = {"type": "keyword", "index": False, "doc_values": False}
 
     def folded_field(prefix: bool) -> dict:
-        return {"type": "text", "analyzer": "standard",
-                "copy_to": ["all_text", "all_prefix"] if prefix else ["all_text"]}
+        return {
+            "type": "text",
+            "analyzer": "standard",
+            "copy_to": ["all_text", "all_prefix"] if prefix else ["all_text"],
+        }
 
     return {
         "settings": {
-            "number_of_shards": shards, "number_of_replicas": replicas,
+            "number_of_shards": shards,
+            "number_of_replicas": replicas,
             # Stored best-ranked first: a search sorted the same way with no total to count (the
             # suggestions) stops after its first few matches instead of visiting all of them.
             "index": {"sort.field": ["static_rank", "id"], "sort.order": ["desc", "desc"]},
@@ -205,8 +250,12 @@ def index_definition(*, shards: int, replicas: int) -> dict:
                 "category_id": {"type": "integer"},
                 "category_ids": {"type": "keyword", "eager_global_ordinals": True},
                 "category_names": exact,
-                "origin": {**exact, "fields": {"raw": {"type": "keyword", "ignore_above": 200,
-                                                       "eager_global_ordinals": True}}},
+                "origin": {
+                    **exact,
+                    "fields": {
+                        "raw": {"type": "keyword", "ignore_above": 200, "eager_global_ordinals": True}
+                    },
+                },
                 "origin_key": {"type": "keyword"},
                 "ocop_stars": {"type": "integer"},
                 "ocop_expires_on": {"type": "date", "format": "strict_date"},
@@ -218,15 +267,20 @@ def index_definition(*, shards: int, replicas: int) -> dict:
                 "image_w": {"type": "integer", "index": False},
                 "image_h": {"type": "integer", "index": False},
                 # The title's own prefixes too: a suggestion's last word is one term lookup there.
-                "f_title": {**folded_field(prefix=True),
-                            "index_prefixes": {"min_chars": 1, "max_chars": PREFIX_CHARS}},
+                "f_title": {
+                    **folded_field(prefix=True),
+                    "index_prefixes": {"min_chars": 1, "max_chars": PREFIX_CHARS},
+                },
                 "f_origin": folded_field(prefix=True),
                 "f_category": folded_field(prefix=True),
                 "f_shop": folded_field(prefix=True),
                 "f_description": folded_field(prefix=False),
                 "all_text": {"type": "text", "analyzer": "standard"},
-                "all_prefix": {"type": "text", "analyzer": "standard",
-                               "index_prefixes": {"min_chars": 1, "max_chars": PREFIX_CHARS}},
+                "all_prefix": {
+                    "type": "text",
+                    "analyzer": "standard",
+                    "index_prefixes": {"min_chars": 1, "max_chars": PREFIX_CHARS},
+                },
             },
         },
     }
@@ -237,6 +291,7 @@ SOURCE_EXCLUDES = ["description", "f_*", "static_rank"]
 
 
 # --- queries -----------------------------------------------------------------------------------------
+
 
 def _filters(q: SearchQuery) -> list[dict]:
     today = q.today.isoformat()
@@ -299,32 +354,69 @@ def text_query(q: SearchQuery, typed_only: bool = False, scored: bool = True) ->
         return None
     joined = " ".join(words)
     if q.match_any:
-        must: dict = {"multi_match": {"query": joined, "type": "cross_fields", "operator": "or",
-                                      "fields": FOLDED_FIELDS}}
+        must: dict = {
+            "multi_match": {
+                "query": joined,
+                "type": "cross_fields",
+                "operator": "or",
+                "fields": FOLDED_FIELDS,
+            }
+        }
     else:
         typed = [_typed_word(words[-1])]
         if len(words) > 1:
             typed.insert(0, {"match": {"all_text": {"query": " ".join(words[:-1]), "operator": "and"}}})
         if typed_only:  # suggestions: what is being typed, nothing fancier
-            return {"bool": {"must": typed, "should": [
-                {"match": {"title": {"query": text, "boost": 2}}}, {"match": {"f_title": {"query": joined}}}]}}
+            return {
+                "bool": {
+                    "must": typed,
+                    "should": [
+                        {"match": {"title": {"query": text, "boost": 2}}},
+                        {"match": {"f_title": {"query": joined}}},
+                    ],
+                }
+            }
         spans = vi.expand_synonyms(words, q.synonyms)
         if all(len(span) == 1 for span in spans):
-            every_word = {"multi_match": {"query": joined, "type": "cross_fields", "operator": "and",
-                                          "fields": FOLDED_FIELDS}}
+            every_word = {
+                "multi_match": {
+                    "query": joined,
+                    "type": "cross_fields",
+                    "operator": "and",
+                    "fields": FOLDED_FIELDS,
+                }
+            }
         else:
-            every_word = {"bool": {"must": [
-                _alternative(span[0]) if len(span) == 1 else
-                {"bool": {"minimum_should_match": 1, "should": [_alternative(alt) for alt in span]}}
-                for span in spans]}}
+            every_word = {
+                "bool": {
+                    "must": [
+                        _alternative(span[0])
+                        if len(span) == 1
+                        else {
+                            "bool": {"minimum_should_match": 1, "should": [_alternative(alt) for alt in span]}
+                        }
+                        for span in spans
+                    ]
+                }
+            }
         alternatives = [every_word, {"bool": {"must": typed, "boost": 0.5}}]
         if not scored and all(len(span) == 1 for span in spans):
             alternatives.pop(0)
         if any(vi.max_edits(word) for word in words):  # else every word must be exact: nothing to forgive
             alternatives.append(
-                {"multi_match": {"query": joined, "type": "best_fields", "operator": "and",
-                                 "fields": ["f_title", "f_origin", "f_category", "f_shop"],
-                                 "fuzziness": FUZZINESS, "prefix_length": 1, "max_expansions": 20, "boost": 0.3}})
+                {
+                    "multi_match": {
+                        "query": joined,
+                        "type": "best_fields",
+                        "operator": "and",
+                        "fields": ["f_title", "f_origin", "f_category", "f_shop"],
+                        "fuzziness": FUZZINESS,
+                        "prefix_length": 1,
+                        "max_expansions": 20,
+                        "boost": 0.3,
+                    }
+                }
+            )
         must = {"bool": {"minimum_should_match": 1, "should": alternatives}}
     if not scored:
         return must
@@ -333,8 +425,17 @@ def text_query(q: SearchQuery, typed_only: bool = False, scored: bool = True) ->
     # "mát"); a word typed without marks says nothing more than its folded match already does.
     marked = [word for word in vi.exact_tokens(text) if vi.fold(word) != word]
     if marked:
-        should.append({"multi_match": {"query": " ".join(marked), "type": "best_fields", "operator": "or",
-                                       "boost": 2, "fields": ["title^3", "origin", "category_names"]}})
+        should.append(
+            {
+                "multi_match": {
+                    "query": " ".join(marked),
+                    "type": "best_fields",
+                    "operator": "or",
+                    "boost": 2,
+                    "fields": ["title^3", "origin", "category_names"],
+                }
+            }
+        )
     return {"bool": {"must": [must], "should": should}}
 
 
@@ -345,10 +446,19 @@ def scored_query(q: SearchQuery, typed_only: bool = False) -> dict:
     functions: list[dict] = [
         {"field_value_factor": {"field": "static_rank", "missing": 1}},
         # Valid OCOP ratings only: the expiry date is compared with today, at query time.
-        {"filter": {"range": {"ocop_expires_on": {"gt": today}}},
-         "field_value_factor": {"field": "ocop_stars", "factor": BOOST_OCOP_PER_STAR, "missing": 0}},
+        {
+            "filter": {"range": {"ocop_expires_on": {"gt": today}}},
+            "field_value_factor": {"field": "ocop_stars", "factor": BOOST_OCOP_PER_STAR, "missing": 0},
+        },
     ]
-    return {"function_score": {"query": query, "functions": functions, "score_mode": "sum", "boost_mode": "multiply"}}
+    return {
+        "function_score": {
+            "query": query,
+            "functions": functions,
+            "score_mode": "sum",
+            "boost_mode": "multiply",
+        }
+    }
 
 
 def suggestion_filter(q: SearchQuery) -> list[dict]:
@@ -359,10 +469,18 @@ def suggestion_filter(q: SearchQuery) -> list[dict]:
     for index, span in enumerate(spans):
         if index == len(spans) - 1 and len(span) == 1 and len(span[0]) == 1:
             word = span[0][0]
-            out.append({"prefix": {"f_title": word}} if len(word) <= PREFIX_CHARS else {"term": {"f_title": word}})
+            out.append(
+                {"prefix": {"f_title": word}} if len(word) <= PREFIX_CHARS else {"term": {"f_title": word}}
+            )
             continue
-        out.append({"bool": {"minimum_should_match": 1, "should": [
-            {"match_phrase": {"f_title": " ".join(alternative)}} for alternative in span]}})
+        out.append(
+            {
+                "bool": {
+                    "minimum_should_match": 1,
+                    "should": [{"match_phrase": {"f_title": " ".join(alternative)}} for alternative in span],
+                }
+            }
+        )
     return out
 
 
@@ -401,13 +519,30 @@ def aggregations(q: SearchQuery) -> dict:
         # Spellings, merged by their folded key in Python (_origin_facet), as the embedded backend
         # does: one flat count instead of a sub-aggregation per folded key.
         "origin": {"terms": {"field": "origin.raw", "size": ORIGIN_SPELLINGS}},
-        "shop": {"terms": {"field": "shop_id", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+        "shop": {
+            "terms": {"field": "shop_id", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}
+        },
         # Per star level, the ratings still valid after today. Counted from doc values of the few
         # rated listings: a filter aggregation would run the date range query over every hit.
-        "ocop": {"terms": {"field": "ocop_stars", "size": 5},
-                 "aggs": {"valid": {"date_range": {"field": "ocop_expires_on", "format": "strict_date",
-                                                   "ranges": [{"from": (q.today + timedelta(days=1)).isoformat()}]}}}},
-        "cert": {"terms": {"field": "certifications", "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+        "ocop": {
+            "terms": {"field": "ocop_stars", "size": 5},
+            "aggs": {
+                "valid": {
+                    "date_range": {
+                        "field": "ocop_expires_on",
+                        "format": "strict_date",
+                        "ranges": [{"from": (q.today + timedelta(days=1)).isoformat()}],
+                    }
+                }
+            },
+        },
+        "cert": {
+            "terms": {
+                "field": "certifications",
+                "size": FACET_SIZE,
+                "order": [{"_count": "desc"}, {"_key": "asc"}],
+            }
+        },
         "price": {"range": {"field": "price_vnd", "ranges": ranges}},
         "in_stock": {"terms": {"field": "in_stock", "size": 2}},  # doc values, not a query per hit
     }
@@ -442,14 +577,25 @@ def _hit(raw: dict, q: SearchQuery, terms: set[str], prefix: str | None) -> Hit:
     d = raw["_source"]
     marks = q.highlight and bool(terms)
     return Hit(
-        id=d["id"], title=d["title"], slug=d["slug"], price_vnd=d["price_vnd"], unit=d["unit"],
-        shop_id=d["shop_id"], shop_slug=d["shop_slug"], shop_name=d["shop_name"], origin=d.get("origin"),
-        in_stock=bool(d["in_stock"]), ocop_stars=valid_stars(d.get("ocop_stars"), d.get("ocop_expires_on"), q.today),
-        image_key=d.get("image_key"), image_w=d.get("image_w"), image_h=d.get("image_h"),
+        id=d["id"],
+        title=d["title"],
+        slug=d["slug"],
+        price_vnd=d["price_vnd"],
+        unit=d["unit"],
+        shop_id=d["shop_id"],
+        shop_slug=d["shop_slug"],
+        shop_name=d["shop_name"],
+        origin=d.get("origin"),
+        in_stock=bool(d["in_stock"]),
+        ocop_stars=valid_stars(d.get("ocop_stars"), d.get("ocop_expires_on"), q.today),
+        image_key=d.get("image_key"),
+        image_w=d.get("image_w"),
+        image_h=d.get("image_h"),
         # fuzzy: the engine forgives typos, so words one or two edits away are marked too
         title_html=vi.highlight(d["title"], terms if marks else set(), prefix if marks else None, fuzzy=True),
         # not fuzzy: the typo branch of text_query never looks at descriptions
-        snippet_html=vi.snippet(d.get("description"), terms, prefix) if marks else None)
+        snippet_html=vi.snippet(d.get("description"), terms, prefix) if marks else None,
+    )
 
 
 def _origin_facet(buckets: list[dict]) -> list[tuple[str, str, int]]:
@@ -475,8 +621,11 @@ def _facets(aggs: dict) -> dict:
         "category": {int(b["key"]): b["doc_count"] for b in buckets("category")},
         "origin": _origin_facet(buckets("origin")),
         "shop": {int(b["key"]): b["doc_count"] for b in buckets("shop")},
-        "ocop": {int(b["key"]): b["valid"]["buckets"][0]["doc_count"] for b in aggs["ocop"]["buckets"]
-                 if b["valid"]["buckets"][0]["doc_count"]},
+        "ocop": {
+            int(b["key"]): b["valid"]["buckets"][0]["doc_count"]
+            for b in aggs["ocop"]["buckets"]
+            if b["valid"]["buckets"][0]["doc_count"]
+        },
         "cert": [(b["key"], b["doc_count"]) for b in buckets("cert")],
         "price": [b["doc_count"] for b in buckets("price")],
         "in_stock": sum(b["doc_count"] for b in aggs["in_stock"]["buckets"] if b["key"] in (1, True)),
@@ -500,8 +649,17 @@ def _checked(part: dict) -> dict:
 
 
 class EngineBackend:
-    def __init__(self, transport, prefix: str, *, bulk_timeout: float = 60.0, shards: int = 1, replicas: int = 0,
-                 refresh_on_write: bool = True, request_cache: bool = True):
+    def __init__(
+        self,
+        transport,
+        prefix: str,
+        *,
+        bulk_timeout: float = 60.0,
+        shards: int = 1,
+        replicas: int = 0,
+        refresh_on_write: bool = True,
+        request_cache: bool = True,
+    ):
         self.transport = transport
         self.kind = transport.kind
         self.prefix = prefix
@@ -523,7 +681,7 @@ class EngineBackend:
     # --- state ------------------------------------------------------------------------------------
 
     def probe(self, timeout: float | None = None) -> str:
-        """"ok", "unreachable", "index_missing" or "outdated" (mapping version behind the code)."""
+        """ "ok", "unreachable", "index_missing" or "outdated" (mapping version behind the code)."""
         try:
             health = self.request("GET", "/_cluster/health", timeout=timeout)
             if health.get("status") not in ("green", "yellow"):
@@ -563,8 +721,13 @@ class EngineBackend:
         ids: set[int] = set()
         after = None
         while True:
-            body = {"size": 1000, "sort": [{"id": "asc"}], "_source": False, "query": {"match_all": {}},
-                    "docvalue_fields": ["id"]}
+            body = {
+                "size": 1000,
+                "sort": [{"id": "asc"}],
+                "_source": False,
+                "query": {"match_all": {}},
+                "docvalue_fields": ["id"],
+            }
             if after is not None:
                 body["search_after"] = after
             hits = self.request("POST", f"/{self.alias}/_search", body)["hits"]["hits"]
@@ -576,20 +739,30 @@ class EngineBackend:
     # --- rebuild -----------------------------------------------------------------------------------
 
     def create_index(self) -> str:
-        name = (f"{self.alias}-v{MAPPING_VERSION}-" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-                + secrets.token_hex(2))
+        name = (
+            f"{self.alias}-v{MAPPING_VERSION}-"
+            + datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+            + secrets.token_hex(2)
+        )
         body = index_definition(shards=self.shards, replicas=0)
         body["settings"]["refresh_interval"] = "-1"  # bulk load first, refresh once at the end
         self.request("PUT", f"/{name}", body, timeout=self.bulk_timeout)
         return name
 
     def finish_index(self, name: str) -> None:
-        self.request("PUT", f"/{name}/_settings",
-                     {"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}},
-                     timeout=self.bulk_timeout)
+        self.request(
+            "PUT",
+            f"/{name}/_settings",
+            {"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}},
+            timeout=self.bulk_timeout,
+        )
         self.request("POST", f"/{name}/_refresh", timeout=self.bulk_timeout)
-        self.request("GET", "/_cluster/health", params={"index": name, "wait_for_status": "yellow", "timeout": "30s"},
-                     timeout=self.bulk_timeout)
+        self.request(
+            "GET",
+            "/_cluster/health",
+            params={"index": name, "wait_for_status": "yellow", "timeout": "30s"},
+            timeout=self.bulk_timeout,
+        )
 
     def swap(self, name: str) -> list[str]:
         """Point the alias at `name` in one atomic request; returns the indices it left."""
@@ -614,8 +787,14 @@ class EngineBackend:
 
     # --- writes --------------------------------------------------------------------------------------
 
-    def apply(self, docs: list[dict], delete_ids: list[int], *, index: str | None = None,
-              refresh: bool | None = None) -> None:
+    def apply(
+        self,
+        docs: list[dict],
+        delete_ids: list[int],
+        *,
+        index: str | None = None,
+        refresh: bool | None = None,
+    ) -> None:
         """Upsert and delete in one bulk request, through the alias unless `index` is given.
         require_alias stops a write from auto-creating a mapping-less index named like the alias."""
         if not docs and not delete_ids:
@@ -632,8 +811,9 @@ class EngineBackend:
             params["require_alias"] = "true"
         if refresh if refresh is not None else (self.refresh_on_write and index is None):
             params["refresh"] = "true"
-        result = self.request("POST", "/_bulk", "\n".join(lines) + "\n", params=params, ndjson=True,
-                              timeout=self.bulk_timeout)
+        result = self.request(
+            "POST", "/_bulk", "\n".join(lines) + "\n", params=params, ndjson=True, timeout=self.bulk_timeout
+        )
         if result.get("errors"):
             for item in result["items"]:
                 outcome = next(iter(item.values()))
@@ -654,15 +834,20 @@ class EngineBackend:
             response, counts = self._msearch([search_body(q), facets_body(q)])
         raw_hits = response["hits"]["hits"]
         more = len(raw_hits) > q.per_page
-        raw_hits = raw_hits[:q.per_page]
+        raw_hits = raw_hits[: q.per_page]
         next_cursor = encode_cursor(self.kind, q.sort, raw_hits[-1]["sort"]) if more and raw_hits else None
         terms, prefix = q.highlight_terms()  # once per search, not per hit
         return SearchResult(
-            total=(counts or response)["hits"]["total"]["value"], hits=[_hit(h, q, terms, prefix) for h in raw_hits],
-            backend=self.kind, facets=_facets(counts["aggregations"]) if counts else {}, next_cursor=next_cursor)
+            total=(counts or response)["hits"]["total"]["value"],
+            hits=[_hit(h, q, terms, prefix) for h in raw_hits],
+            backend=self.kind,
+            facets=_facets(counts["aggregations"]) if counts else {},
+            next_cursor=next_cursor,
+        )
 
-    def suggest(self, q: SearchQuery, shops: int = 3, sample: int = 300,
-                candidates: int = 10) -> tuple[list[Hit], list[int]]:
+    def suggest(
+        self, q: SearchQuery, shops: int = 3, sample: int = 300, candidates: int = 10
+    ) -> tuple[list[Hit], list[int]]:
         """Products and shops for the box, as the embedded backend chooses them: listings whose
         title has every word typed (the last as a prefix), ordered by vi.suggestion_ranker (the
         words' marks, the title beginning with them) then by rank (stock, sales) among the
@@ -675,30 +860,49 @@ class EngineBackend:
             return [], []
         # The best ranked `candidates` titles (and those with the words' marks), ordered here by
         # vi.suggestion_ranker as on the embedded backend, then by rank.
-        ranked = {"sort": [{"static_rank": "desc"}, {"id": "desc"}], "track_total_hits": False,
-                  "_source": {"excludes": SOURCE_EXCLUDES}, "size": max(q.per_page, candidates)}
+        ranked = {
+            "sort": [{"static_rank": "desc"}, {"id": "desc"}],
+            "track_total_hits": False,
+            "_source": {"excludes": SOURCE_EXCLUDES},
+            "size": max(q.per_page, candidates),
+        }
         titled = suggestion_filter(q)
         searches = [{**ranked, "query": {"bool": {"filter": titled}}}]
         exact = exact_title_filter(q)
         if exact:
             searches.insert(0, {**ranked, "query": {"bool": {"filter": titled + exact}}})
-        searches.append({"size": 0, "track_total_hits": False, "terminate_after": sample,
-                         "query": {"bool": {"filter": [{"prefix": {"f_shop": word}} for word in words]}},
-                         "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}}})
+        searches.append(
+            {
+                "size": 0,
+                "track_total_hits": False,
+                "terminate_after": sample,
+                "query": {"bool": {"filter": [{"prefix": {"f_shop": word}} for word in words]}},
+                "aggs": {"ids": {"terms": {"field": "shop_id", "size": shops}}},
+            }
+        )
         *found, owners = self._msearch(searches)
         titles = {h["_id"]: h for response in found for h in response["hits"]["hits"]}
         tier = vi.suggestion_ranker(q.text)
-        order = sorted(titles.values(), key=lambda h: (tier(h["_source"]["title"]), -h["sort"][0], -h["sort"][1]))
-        raw: dict[str, dict] = {h["_id"]: h for h in order[:q.per_page]}
+        order = sorted(
+            titles.values(), key=lambda h: (tier(h["_source"]["title"]), -h["sort"][0], -h["sort"][1])
+        )
+        raw: dict[str, dict] = {h["_id"]: h for h in order[: q.per_page]}
         if len(raw) < q.per_page:  # not in titles: anywhere, ranked as a search ranks
-            response = self.request("POST", f"/{self.alias}/_search", {
-                "query": scored_query(q, typed_only=True), "size": q.per_page, "track_total_hits": False,
-                "_source": {"excludes": SOURCE_EXCLUDES}})
+            response = self.request(
+                "POST",
+                f"/{self.alias}/_search",
+                {
+                    "query": scored_query(q, typed_only=True),
+                    "size": q.per_page,
+                    "track_total_hits": False,
+                    "_source": {"excludes": SOURCE_EXCLUDES},
+                },
+            )
             for h in response["hits"]["hits"]:
                 raw.setdefault(h["_id"], h)
         terms, prefix = q.highlight_terms()
         marked = replace(q, highlight=True)
-        hits = [_hit(h, marked, terms, prefix) for h in list(raw.values())[:q.per_page]]
+        hits = [_hit(h, marked, terms, prefix) for h in list(raw.values())[: q.per_page]]
         return hits, [int(b["key"]) for b in owners["aggregations"]["ids"]["buckets"]]
 
     def _msearch(self, searches: list[dict]) -> list[dict]:
@@ -711,15 +915,32 @@ class EngineBackend:
         words = vi.folded_tokens(q.text)
         if not words:
             return None
-        body = {"size": 0, "suggest": {"text": " ".join(words), "words": {"term": {
-            "field": "f_title", "analyzer": "standard", "suggest_mode": "missing", "max_edits": 2,
-            "prefix_length": 1, "min_word_length": 4, "sort": "score"}}}}
+        body = {
+            "size": 0,
+            "suggest": {
+                "text": " ".join(words),
+                "words": {
+                    "term": {
+                        "field": "f_title",
+                        "analyzer": "standard",
+                        "suggest_mode": "missing",
+                        "max_edits": 2,
+                        "prefix_length": 1,
+                        "min_word_length": 4,
+                        "sort": "score",
+                    }
+                },
+            },
+        }
         response = self.request("POST", f"/{self.alias}/_search", body)
         out, changed = [], False
         for entry in response.get("suggest", {}).get("words", []):
             word = entry["text"]
-            options = [o for o in entry.get("options", [])
-                       if vi.edit_distance(word, o["text"], vi.max_edits(word) + 1) <= vi.max_edits(word)]
+            options = [
+                o
+                for o in entry.get("options", [])
+                if vi.edit_distance(word, o["text"], vi.max_edits(word) + 1) <= vi.max_edits(word)
+            ]
             if options:
                 out.append(options[0]["text"])
                 changed = True

@@ -1,4 +1,5 @@
 """The operator's synonym form; an empty form carries the CSRF token of the small action buttons."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -6,9 +7,11 @@ from wtforms.validators import DataRequired, Length
 
 
 class SynonymForm(FlaskForm):
-    terms = StringField(_l("Nhóm từ đồng nghĩa"), validators=[
-        DataRequired(_l("Vui lòng nhập các từ, cách nhau bằng dấu phẩy.")), Length(max=1000)],
-        description=_l("Các từ cùng nghĩa, cách nhau bằng dấu phẩy. Ví dụ: quả, trái — heo, lợn — bắp, ngô"))
+    terms = StringField(
+        _l("Nhóm từ đồng nghĩa"),
+        validators=[DataRequired(_l("Vui lòng nhập các từ, cách nhau bằng dấu phẩy.")), Length(max=1000)],
+        description=_l("Các từ cùng nghĩa, cách nhau bằng dấu phẩy. Ví dụ: quả, trái — heo, lợn — bắp, ngô"),
+    )
 
 
 class ActionForm(FlaskForm):

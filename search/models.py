@@ -1,4 +1,5 @@
 """Operator-editable synonym groups and the reindex lease of each backend."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,10 +10,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace.extensions import db
 from marketplace.timeutil import utcnow
 
-
 # The starting list, seeded by migration 0002 (which keeps its own copy, as migrations must).
-DEFAULT_SYNONYMS = ["quả, trái", "heo, lợn", "bắp, ngô", "cam bù, cam bu", "vừng, mè", "dứa, thơm, khóm",
-                    "lạc, đậu phộng", "chè, trà", "mì, mỳ", "bánh tráng, bánh đa"]
+DEFAULT_SYNONYMS = [
+    "quả, trái",
+    "heo, lợn",
+    "bắp, ngô",
+    "cam bù, cam bu",
+    "vừng, mè",
+    "dứa, thơm, khóm",
+    "lạc, đậu phộng",
+    "chè, trà",
+    "mì, mỳ",
+    "bánh tráng, bánh đa",
+]
 
 
 class SearchSynonym(db.Model):

@@ -1,4 +1,5 @@
 """What a search asks and what it answers, independent of the backend; request parsing and cursors."""
+
 from __future__ import annotations
 
 import base64
@@ -19,7 +20,12 @@ from . import text as vi
 SORTS = ("relevance", "price_asc", "price_desc", "newest")
 # Price facet buckets in đồng: [from, to) — the last one open-ended.
 PRICE_BUCKETS: list[tuple[int, int | None]] = [
-    (0, 50_000), (50_000, 100_000), (100_000, 200_000), (200_000, 500_000), (500_000, None)]
+    (0, 50_000),
+    (50_000, 100_000),
+    (100_000, 200_000),
+    (200_000, 500_000),
+    (500_000, None),
+]
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000  # page * per_page beyond this needs the cursor (search_after / keyset)
 MAX_QUERY_CHARS = 200
@@ -50,7 +56,9 @@ class SearchQuery:
     count_total: bool = True  # suggestions need no total
     highlight: bool = True
     match_any: bool = False  # any word instead of every word: the "nearest" results after zero hits
-    synonyms: list[list[tuple[str, ...]]] = field(default_factory=list)  # folded groups, filled by the service
+    synonyms: list[list[tuple[str, ...]]] = field(
+        default_factory=list
+    )  # folded groups, filled by the service
     today: date = field(default_factory=lambda: utcnow().date())
 
     @property
@@ -136,6 +144,7 @@ def decode_cursor(token: str, backend: str, sort: str) -> list | None:
 
 # --- request parsing -------------------------------------------------------------------------
 
+
 def _int(args, name: str, lo: int, hi: int, errors: dict) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
@@ -181,9 +190,20 @@ def parse_args(args, *, default_per_page: int = 24) -> tuple[SearchQuery, dict[s
         first = next(iter(errors.values()))[0]
         raise DomainError(first, field_errors=errors)
     query = SearchQuery(
-        text=text, origin=(args.get("origin") or "").strip() or None, cert=(args.get("cert") or "").strip() or None,
-        ocop_min=ocop_min, price_min=price_min, price_max=price_max,
-        in_stock=in_stock_raw in ("1", "true", "on", "yes"), sort=sort, page=page, per_page=per_page)
-    slugs = {"category": (args.get("category") or "").strip(), "shop": (args.get("shop") or "").strip(),
-             "cursor": cursor_raw}
+        text=text,
+        origin=(args.get("origin") or "").strip() or None,
+        cert=(args.get("cert") or "").strip() or None,
+        ocop_min=ocop_min,
+        price_min=price_min,
+        price_max=price_max,
+        in_stock=in_stock_raw in ("1", "true", "on", "yes"),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
+    slugs = {
+        "category": (args.get("category") or "").strip(),
+        "shop": (args.get("shop") or "").strip(),
+        "cursor": cursor_raw,
+    }
     return query, slugs

@@ -4,6 +4,7 @@ get_backend() answers the engine when one is configured and healthy, else the em
 (indico's fallback-provider habit). The health verdict is cached briefly in this app's extension
 state (a timestamp, nothing that other processes must agree with). The embedded index is ALWAYS
 maintained by the worker, so the fallback is complete whenever the engine is down."""
+
 from __future__ import annotations
 
 import logging
@@ -46,6 +47,7 @@ CATCH_UP_MARGIN = timedelta(minutes=2)  # transactions still open when a reindex
 
 # --- configuration and per-app state ---------------------------------------------------------------
 
+
 def configure(app: Flask) -> None:
     # The clients log every request at INFO and every failure at WARNING; this module logs what matters.
     for name in ("opensearch", "elastic_transport.transport"):
@@ -60,7 +62,9 @@ def configure(app: Flask) -> None:
     app.config.setdefault("SEARCH_HEALTH_TTL", float(env("SEARCH_HEALTH_TTL") or 5.0))
     app.config.setdefault("SEARCH_RETRY_SECONDS", float(env("SEARCH_RETRY_SECONDS") or 5.0))
     app.config.setdefault("SEARCH_REFRESH_ON_WRITE", True)
-    app.config.setdefault("SEARCH_ENGINE_REQUEST_CACHE", (env("SEARCH_ENGINE_REQUEST_CACHE") or "1") not in ("0", "false"))
+    app.config.setdefault(
+        "SEARCH_ENGINE_REQUEST_CACHE", (env("SEARCH_ENGINE_REQUEST_CACHE") or "1") not in ("0", "false")
+    )
     app.config.setdefault("SEARCH_EMBEDDED_BM25_LIMIT", int(env("SEARCH_EMBEDDED_BM25_LIMIT") or 5000))
     app.config.setdefault("SEARCH_EMBEDDED_PATH", env("SEARCH_EMBEDDED_PATH") or _default_embedded_path(app))
 
@@ -70,7 +74,7 @@ def _default_embedded_path(app: Flask) -> str:
     folder in tests); a temporary folder for tests on PostgreSQL; else instance/."""
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
-        return str(Path(uri[len("sqlite:///"):]).parent / "search.sqlite")
+        return str(Path(uri[len("sqlite:///") :]).parent / "search.sqlite")
     if app.config.get("TESTING"):  # the folder is made on first use only
         return str(Path(tempfile.gettempdir()) / f"search-{uuid.uuid4().hex[:12]}" / "search.sqlite")
     return str(Path(app.instance_path) / "search.sqlite")
@@ -81,13 +85,23 @@ class SearchState:
 
     def __init__(self, app: Flask):
         cfg = app.config
-        self.embedded = EmbeddedBackend(cfg["SEARCH_EMBEDDED_PATH"], bm25_limit=int(cfg["SEARCH_EMBEDDED_BM25_LIMIT"]))
+        self.embedded = EmbeddedBackend(
+            cfg["SEARCH_EMBEDDED_PATH"], bm25_limit=int(cfg["SEARCH_EMBEDDED_BM25_LIMIT"])
+        )
         transport = make_transport(cfg)
-        self.engine = EngineBackend(
-            transport, cfg["SEARCH_INDEX_PREFIX"], bulk_timeout=float(cfg["SEARCH_ENGINE_BULK_TIMEOUT"]),
-            shards=int(cfg["SEARCH_ENGINE_SHARDS"]), replicas=int(cfg["SEARCH_ENGINE_REPLICAS"]),
-            refresh_on_write=bool(cfg["SEARCH_REFRESH_ON_WRITE"]),
-            request_cache=bool(cfg["SEARCH_ENGINE_REQUEST_CACHE"])) if transport else None
+        self.engine = (
+            EngineBackend(
+                transport,
+                cfg["SEARCH_INDEX_PREFIX"],
+                bulk_timeout=float(cfg["SEARCH_ENGINE_BULK_TIMEOUT"]),
+                shards=int(cfg["SEARCH_ENGINE_SHARDS"]),
+                replicas=int(cfg["SEARCH_ENGINE_REPLICAS"]),
+                refresh_on_write=bool(cfg["SEARCH_REFRESH_ON_WRITE"]),
+                request_cache=bool(cfg["SEARCH_ENGINE_REQUEST_CACHE"]),
+            )
+            if transport
+            else None
+        )
         self.ttl = float(cfg["SEARCH_HEALTH_TTL"])
         self._verdict: tuple[str, float] | None = None
         self._lock = threading.Lock()
@@ -130,9 +144,11 @@ def get_backend():
 
 # --- synonyms ------------------------------------------------------------------------------------------
 
+
 def synonym_groups() -> list[list[str]]:
-    rows = db.session.scalars(select(SearchSynonym.terms).where(SearchSynonym.active.is_(True))
-                              .order_by(SearchSynonym.id))
+    rows = db.session.scalars(
+        select(SearchSynonym.terms).where(SearchSynonym.active.is_(True)).order_by(SearchSynonym.id)
+    )
     return [vi.parse_synonym_group(terms) for terms in rows]
 
 
@@ -183,6 +199,7 @@ def remove_synonym_group(row: SearchSynonym, *, actor) -> None:
 
 
 # --- searching -----------------------------------------------------------------------------------------
+
 
 def resolve_filters(query: SearchQuery, slugs: dict[str, str]) -> SearchQuery:
     """Turn category/shop slugs into ids; an unknown slug is a 400 with a clear message."""
@@ -236,9 +253,23 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     result.fallback = fallback
     if nearest and result.total == 0 and query.folded and query.page == 1 and query.cursor is None:
         result.did_you_mean = attempt(lambda b, q: b.did_you_mean(q), query)
-        relaxed = replace(query, text=result.did_you_mean or query.text, match_any=True, facets=False,
-                          per_page=4, page=1, cursor=None, category_id=None, origin=None, shop_id=None,
-                          ocop_min=None, cert=None, price_min=None, price_max=None, in_stock=False)
+        relaxed = replace(
+            query,
+            text=result.did_you_mean or query.text,
+            match_any=True,
+            facets=False,
+            per_page=4,
+            page=1,
+            cursor=None,
+            category_id=None,
+            origin=None,
+            shop_id=None,
+            ocop_min=None,
+            cert=None,
+            price_min=None,
+            price_max=None,
+            in_stock=False,
+        )
         result.nearest = attempt(lambda b, q: b.search(q), relaxed).hits
         result.fallback = fallback
     return result
@@ -250,13 +281,21 @@ def suggest(text: str, limit: int = 5) -> dict:
     words = vi.folded_tokens(text)
     if not words:
         return {"query": text, "products": [], "categories": [], "shops": []}
-    categories = [{"slug": c.slug, "name": c.name, "url": url_for("catalog.show_category", slug=c.slug)}
-                  for c in _matching_categories(words)[:3]]
+    categories = [
+        {"slug": c.slug, "name": c.name, "url": url_for("catalog.show_category", slug=c.slug)}
+        for c in _matching_categories(words)[:3]
+    ]
     if len("".join(words)) < 2:  # one letter says too little about products (the box asks from two)
         return {"query": text, "products": [], "categories": categories, "shops": []}
     s = state()
-    query = SearchQuery(text=text, per_page=limit, facets=False, count_total=False, sort="relevance",
-                        synonyms=vi.folded_synonym_groups(synonym_groups()))
+    query = SearchQuery(
+        text=text,
+        per_page=limit,
+        facets=False,
+        count_total=False,
+        sort="relevance",
+        synonyms=vi.folded_synonym_groups(synonym_groups()),
+    )
     backend = get_backend()
     try:
         hits, shop_ids = _suggest(backend, query)
@@ -264,15 +303,39 @@ def suggest(text: str, limit: int = 5) -> dict:
         log.warning("search engine unavailable for suggestions: %s", exc)
         s.mark("unreachable")
         hits, shop_ids = _suggest(s.embedded, query)
-    shops = {shop.id: shop for shop in db.session.scalars(
-        select(Shop).where(Shop.id.in_(shop_ids), Shop.status == ShopStatus.APPROVED.value))} if shop_ids else {}
+    shops = (
+        {
+            shop.id: shop
+            for shop in db.session.scalars(
+                select(Shop).where(Shop.id.in_(shop_ids), Shop.status == ShopStatus.APPROVED.value)
+            )
+        }
+        if shop_ids
+        else {}
+    )
     return {
         "query": text,
-        "products": [{"id": h.id, "title": h.title, "html": str(h.title_html), "price_vnd": h.price_vnd,
-                      "unit": h.unit, "url": url_for("catalog.show_listing", slug=h.slug)} for h in hits],
+        "products": [
+            {
+                "id": h.id,
+                "title": h.title,
+                "html": str(h.title_html),
+                "price_vnd": h.price_vnd,
+                "unit": h.unit,
+                "url": url_for("catalog.show_listing", slug=h.slug),
+            }
+            for h in hits
+        ],
         "categories": categories,
-        "shops": [{"slug": shops[i].slug, "name": shops[i].name, "url": url_for("catalog.show_shop", slug=shops[i].slug)}
-                  for i in shop_ids if i in shops],
+        "shops": [
+            {
+                "slug": shops[i].slug,
+                "name": shops[i].name,
+                "url": url_for("catalog.show_shop", slug=shops[i].slug),
+            }
+            for i in shop_ids
+            if i in shops
+        ],
     }
 
 
@@ -284,8 +347,9 @@ def _matching_categories(words: list[str]) -> list:
     """Categories are few (a province's tree): fold their names here, every word a prefix.
     Rows with slug and name, not ORM objects (this runs on every keystroke)."""
     out = []
-    for category in db.session.execute(select(Category.slug, Category.name)
-                                       .order_by(Category.position, Category.name)):
+    for category in db.session.execute(
+        select(Category.slug, Category.name).order_by(Category.position, Category.name)
+    ):
         name_words = vi.folded_tokens(category.name)
         if all(any(w.startswith(word) for w in name_words) for word in words):
             out.append(category)
@@ -299,8 +363,12 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
         return {}
     # Plain rows, not ORM objects: this runs on every search and the objects' loaders cost more
     # than the query.
-    categories = {c.id: c for c in db.session.execute(
-        select(Category.id, Category.parent_id, Category.slug, Category.name, Category.position))}
+    categories = {
+        c.id: c
+        for c in db.session.execute(
+            select(Category.id, Category.parent_id, Category.slug, Category.name, Category.position)
+        )
+    }
     rolled = raw.get("category")
     if rolled is None:  # leaf counts (embedded): a parent counts its children's listings too
         rolled = {}
@@ -316,16 +384,37 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
         if category is None:
             continue
         parent = categories.get(category.parent_id) if category.parent_id else None
-        category_items.append({"value": category.slug, "label": category.name, "count": count,
-                               "parent": parent.slug if parent else None,
-                               "selected": query.category_id == cid, "_order": (category.position, category.name)})
+        category_items.append(
+            {
+                "value": category.slug,
+                "label": category.name,
+                "count": count,
+                "parent": parent.slug if parent else None,
+                "selected": query.category_id == cid,
+                "_order": (category.position, category.name),
+            }
+        )
     category_items.sort(key=lambda item: item.pop("_order"))
-    shop_rows = {shop.id: shop for shop in db.session.execute(
-        select(Shop.id, Shop.slug, Shop.name).where(Shop.id.in_(list(raw["shop"]))))} \
-        if raw["shop"] else {}
-    shops = [{"value": shop_rows[sid].slug, "label": shop_rows[sid].name, "count": count,
-              "selected": query.shop_id == sid}
-             for sid, count in sorted(raw["shop"].items(), key=lambda kv: (-kv[1], kv[0])) if sid in shop_rows]
+    shop_rows = (
+        {
+            shop.id: shop
+            for shop in db.session.execute(
+                select(Shop.id, Shop.slug, Shop.name).where(Shop.id.in_(list(raw["shop"])))
+            )
+        }
+        if raw["shop"]
+        else {}
+    )
+    shops = [
+        {
+            "value": shop_rows[sid].slug,
+            "label": shop_rows[sid].name,
+            "count": count,
+            "selected": query.shop_id == sid,
+        }
+        for sid, count in sorted(raw["shop"].items(), key=lambda kv: (-kv[1], kv[0]))
+        if sid in shop_rows
+    ]
     ocop, running = [], 0
     for stars in range(5, 0, -1):
         running += raw["ocop"].get(stars, 0)
@@ -335,22 +424,34 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
     prices = []
     for (lo, hi), count in zip(PRICE_BUCKETS, raw["price"]):
         top = hi - 1 if hi is not None else None
-        prices.append({"value": f"{lo}-{top if top is not None else ''}", "min": lo, "max": top, "count": count,
-                       "selected": query.price_min == lo and query.price_max == top})
+        prices.append(
+            {
+                "value": f"{lo}-{top if top is not None else ''}",
+                "min": lo,
+                "max": top,
+                "count": count,
+                "selected": query.price_min == lo and query.price_max == top,
+            }
+        )
     return {
         "category": category_items,
-        "origin": [{"value": label, "label": label, "count": count,
-                    "selected": query.origin_key == key} for key, label, count in raw["origin"]],
+        "origin": [
+            {"value": label, "label": label, "count": count, "selected": query.origin_key == key}
+            for key, label, count in raw["origin"]
+        ],
         "shop": shops,
         "ocop": ocop,
-        "cert": [{"value": cert, "label": cert, "count": count, "selected": query.cert == cert}
-                 for cert, count in raw["cert"]],
+        "cert": [
+            {"value": cert, "label": cert, "count": count, "selected": query.cert == cert}
+            for cert, count in raw["cert"]
+        ],
         "price": prices,
         "in_stock": {"count": raw["in_stock"], "selected": query.in_stock},
     }
 
 
 # --- keeping the index true ----------------------------------------------------------------------------
+
 
 def _engine_write(fn) -> None:
     """Run an engine write; an unavailable engine becomes a quick RetryLater, not a long backoff."""
@@ -388,7 +489,7 @@ def sync_listings(listing_ids) -> None:
 
 def _in_batches(ids: list[int], size: int = 500):
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
 def on_listing_changed(payload: dict, event) -> None:
@@ -407,6 +508,7 @@ def on_category_changed(payload: dict, event) -> None:
 
 # --- reindex --------------------------------------------------------------------------------------------
 
+
 class ReindexBusy(RuntimeError):
     pass
 
@@ -421,16 +523,22 @@ def _lease(key: str, name: str) -> None:
         except IntegrityError:
             pass
     taken = db.session.execute(
-        update(SearchIndexState).where(SearchIndexState.backend == key)
+        update(SearchIndexState)
+        .where(SearchIndexState.backend == key)
         .where(or_(SearchIndexState.lease_until.is_(None), SearchIndexState.lease_until < now))
-        .values(building=name, lease_until=now + LEASE)).rowcount
+        .values(building=name, lease_until=now + LEASE)
+    ).rowcount
     db.session.commit()
     if not taken:
         row = db.session.get(SearchIndexState, key)
-        raise ReindexBusy(f"a reindex of {key} is already running ({row.building}, lease until {row.lease_until})")
+        raise ReindexBusy(
+            f"a reindex of {key} is already running ({row.building}, lease until {row.lease_until})"
+        )
 
 
-def _release(key: str, *, current: str | None, docs: int | None, seconds: float | None, error: str | None) -> None:
+def _release(
+    key: str, *, current: str | None, docs: int | None, seconds: float | None, error: str | None
+) -> None:
     values = {"building": None, "lease_until": None, "last_error": error}
     if current is not None:
         values.update(current_index=current, last_reindex_at=utcnow(), last_docs=docs, last_seconds=seconds)
@@ -447,8 +555,10 @@ def _changed_since(mark: tuple[int, object]) -> list[int]:
     transactions that were still open), whatever their status: replaying is idempotent."""
     max_id, started = mark
     rows = db.session.execute(
-        select(OutboxEvent.topic, OutboxEvent.payload).where(OutboxEvent.topic.in_(TOPICS))
-        .where(or_(OutboxEvent.id > max_id, OutboxEvent.created_at >= started - CATCH_UP_MARGIN)))
+        select(OutboxEvent.topic, OutboxEvent.payload)
+        .where(OutboxEvent.topic.in_(TOPICS))
+        .where(or_(OutboxEvent.id > max_id, OutboxEvent.created_at >= started - CATCH_UP_MARGIN))
+    )
     ids: set[int] = set()
     for topic, payload in rows:
         if topic == "listing.changed":
@@ -467,7 +577,9 @@ def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None,
     try:
         mark = _outbox_mark()
         name = create()
-        db.session.execute(update(SearchIndexState).where(SearchIndexState.backend == key).values(building=name))
+        db.session.execute(
+            update(SearchIndexState).where(SearchIndexState.backend == key).values(building=name)
+        )
         db.session.commit()  # end the read transaction: the stream below runs in a session of its own
         for batch in documents.iter_all_documents():
             add(name, batch)
@@ -481,19 +593,29 @@ def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None,
         for index in old:
             drop(index)
         log.info("reindexed %s into %s: %d documents, %d caught up (%s)", key, name, docs, changed, reason)
-        return {"index": name, "docs": docs, "caught_up": changed, "seconds": round(time.monotonic() - started, 2)}
+        return {
+            "index": name,
+            "docs": docs,
+            "caught_up": changed,
+            "seconds": round(time.monotonic() - started, 2),
+        }
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         db.session.rollback()
         if name is not None and not swapped:
             try:
                 drop(name)
-            except Exception:  # noqa: BLE001 - the original error matters more
+            except Exception:
                 log.exception("could not drop the partial index %s", name)
         raise
     finally:
-        _release(key, current=name if swapped else None, docs=docs,
-                 seconds=round(time.monotonic() - started, 2), error=error)
+        _release(
+            key,
+            current=name if swapped else None,
+            docs=docs,
+            seconds=round(time.monotonic() - started, 2),
+            error=error,
+        )
 
 
 def _chunks_applied(catch_up, ids: list[int]) -> int:
@@ -531,8 +653,16 @@ def reindex_engine(progress=None, reason: str = "manual") -> dict:
 
     try:
         result = _rebuild(
-            f"engine:{engine.alias}", engine.create_index, add, finish, engine.swap, drop,
-            lambda docs, gone: engine.apply(docs, gone, refresh=True), progress=progress, reason=reason)
+            f"engine:{engine.alias}",
+            engine.create_index,
+            add,
+            finish,
+            engine.swap,
+            drop,
+            lambda docs, gone: engine.apply(docs, gone, refresh=True),
+            progress=progress,
+            reason=reason,
+        )
     finally:
         sender.shutdown(wait=True, cancel_futures=True)
     state().mark("ok")
@@ -547,13 +677,20 @@ def reindex_embedded(progress=None, reason: str = "manual") -> dict:
         return [g for g in embedded.generations() if g != name]  # the previous one, and any crashed build
 
     return _rebuild(
-        f"embedded:{Path(embedded.path).resolve()}"[:200], embedded.create_generation,
+        f"embedded:{Path(embedded.path).resolve()}"[:200],
+        embedded.create_generation,
         lambda name, batch: embedded.apply(batch, [], generation=name),
-        embedded.finish_generation, swap, embedded.drop_generation,
-        lambda docs, gone: embedded.apply(docs, gone), progress=progress, reason=reason)
+        embedded.finish_generation,
+        swap,
+        embedded.drop_generation,
+        lambda docs, gone: embedded.apply(docs, gone),
+        progress=progress,
+        reason=reason,
+    )
 
 
 # --- health -----------------------------------------------------------------------------------------------
+
 
 def health() -> dict:
     """For /healthz: which backend answers searches right now, and why."""

@@ -5,12 +5,13 @@ Two forms of every text are indexed: the *exact* form (NFC, lower case, diacriti
 while a query typed with the right marks still ranks exact matches first. Both backends fold
 with fold() here: the engine indexes folded copies of the text fields (search/engine.py), so
 there is one definition of a Vietnamese word."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -35,9 +36,12 @@ def _slow_fold(ch: str) -> str:
 
 # A constant table for str.translate (fast, in C): every Latin letter with marks (Vietnamese uses
 # Latin-1, Extended-A/B and Extended Additional) to its base letter, combining marks removed.
-_FOLD_TABLE = {cp: _slow_fold(chr(cp)) for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
-               if _slow_fold(chr(cp)) != chr(cp)}
-_FOLD_TABLE.update({cp: None for cp in range(0x300, 0x370)})
+_FOLD_TABLE = {
+    cp: _slow_fold(chr(cp))
+    for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+    if _slow_fold(chr(cp)) != chr(cp)
+}
+_FOLD_TABLE.update(dict.fromkeys(range(768, 880)))
 
 
 def fold(text: str | None) -> str:
@@ -61,15 +65,23 @@ def exact_tokens(text: str | None) -> list[str]:
 def plain_text(html: str | None, limit: int = 4000) -> str:
     """Listing descriptions are sanitised HTML; the index wants their words only."""
     text = _TAGS.sub(" ", html or "")
-    for entity, char in (("&nbsp;", " "), ("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'")):
+    for entity, char in (
+        ("&nbsp;", " "),
+        ("&amp;", "&"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", '"'),
+        ("&#39;", "'"),
+    ):
         text = text.replace(entity, char)
     return _SPACES.sub(" ", text).strip()[:limit]
 
 
 # --- synonyms --------------------------------------------------------------------------------
 
+
 def parse_synonym_group(terms: str) -> list[str]:
-    """"quả, trái" -> ["quả", "trái"]: comma (or semicolon/newline) separated, blanks dropped,
+    """ "quả, trái" -> ["quả", "trái"]: comma (or semicolon/newline) separated, blanks dropped,
     duplicates (after folding) removed, original spelling kept."""
     seen, out = set(), []
     for raw in re.split(r"[,;\n]", terms or ""):
@@ -92,7 +104,9 @@ def folded_synonym_groups(groups: Iterable[Sequence[str]]) -> list[list[tuple[st
     return out
 
 
-def expand_synonyms(query_tokens: Sequence[str], groups: list[list[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
+def expand_synonyms(
+    query_tokens: Sequence[str], groups: list[list[tuple[str, ...]]]
+) -> list[list[tuple[str, ...]]]:
     """Split folded query tokens into spans; each span is a list of alternatives (token tuples).
     The longest synonym term matching at a position wins; other tokens stand alone.
     ["trai", "buoi"] with group [("qua",), ("trai",)] -> [[("trai",), ("qua",)], [("buoi",)]]"""
@@ -103,7 +117,7 @@ def expand_synonyms(query_tokens: Sequence[str], groups: list[list[tuple[str, ..
         for group in groups:
             for term in group:
                 size = len(term)
-                if size and tuple(query_tokens[i:i + size]) == term and (best is None or size > best[0]):
+                if size and tuple(query_tokens[i : i + size]) == term and (best is None or size > best[0]):
                     best = (size, [term] + [t for t in group if t != term])
         if best is None:
             spans.append([(query_tokens[i],)])
@@ -116,6 +130,7 @@ def expand_synonyms(query_tokens: Sequence[str], groups: list[list[tuple[str, ..
 
 # --- suggestions -----------------------------------------------------------------------------
 
+
 def suggestion_ranker(text: str):
     """title -> how well it answers what is being typed, best first, the same on every backend:
     0 the words with their marks and the title begins with them, 1 the marks only, 2 the
@@ -127,13 +142,18 @@ def suggestion_ranker(text: str):
     def tier(title: str) -> int:
         have, folded = exact_tokens(title), folded_tokens(title)
         marked = all(w in have for w in exact_words[:-1]) and any(h.startswith(exact_words[-1]) for h in have)
-        leading = len(folded) >= len(words) and folded[:len(words) - 1] == words[:-1] and \
-            folded[len(words) - 1].startswith(words[-1])
+        leading = (
+            len(folded) >= len(words)
+            and folded[: len(words) - 1] == words[:-1]
+            and folded[len(words) - 1].startswith(words[-1])
+        )
         return (0 if marked else 2) + (0 if leading else 1)
+
     return tier
 
 
 # --- highlighting ----------------------------------------------------------------------------
+
 
 def _render(text: str, ranges: list[tuple[int, int]]) -> Markup:
     """Escape `text` and wrap the character ranges in <mark>; nothing else becomes markup."""
@@ -171,17 +191,24 @@ def _word_spans(text: str) -> list[tuple[int, int, str]]:
 @lru_cache(maxsize=50_000)
 def _close(word: str, terms: frozenset[str]) -> bool:
     edits = max_edits(word)
-    return bool(edits) and any(abs(len(t) - len(word)) <= edits and edit_distance(word, t, edits + 1) <= edits
-                               for t in terms if max_edits(t))
+    return bool(edits) and any(
+        abs(len(t) - len(word)) <= edits and edit_distance(word, t, edits + 1) <= edits
+        for t in terms
+        if max_edits(t)
+    )
 
 
 def _matches(folded: str, terms: frozenset[str], prefix: str | None, fuzzy: bool) -> bool:
     return folded in terms or bool(prefix and folded.startswith(prefix)) or (fuzzy and _close(folded, terms))
 
 
-def match_ranges(text: str, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> list[tuple[int, int]]:
+def match_ranges(
+    text: str, terms: set[str], prefix: str | None = None, fuzzy: bool = False
+) -> list[tuple[int, int]]:
     frozen = frozenset(terms)
-    return [(start, end) for start, end, folded in _word_spans(text) if _matches(folded, frozen, prefix, fuzzy)]
+    return [
+        (start, end) for start, end, folded in _word_spans(text) if _matches(folded, frozen, prefix, fuzzy)
+    ]
 
 
 def highlight(text: str | None, terms: set[str], prefix: str | None = None, fuzzy: bool = False) -> Markup:
@@ -191,8 +218,9 @@ def highlight(text: str | None, terms: set[str], prefix: str | None = None, fuzz
     return _render(text, match_ranges(text, terms, prefix, fuzzy))
 
 
-def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: int = 160,
-            fuzzy: bool = False) -> Markup | None:
+def snippet(
+    text: str | None, terms: set[str], prefix: str | None = None, size: int = 160, fuzzy: bool = False
+) -> Markup | None:
     """A window of `text` around the first matching word, highlighted; None when nothing matches.
     Only the words up to the first match and those inside the window are looked at: descriptions
     run to thousands of characters and every hit of a page has one."""
@@ -202,8 +230,10 @@ def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: 
         folded_text = fold(text)
         if not any(term in folded_text for term in frozen) and not (prefix and prefix in folded_text):
             return None
-    first = next((m.start() for m in _TOKEN.finditer(text) if _matches(_fold_word(m.group()), frozen, prefix, fuzzy)),
-                 None)
+    first = next(
+        (m.start() for m in _TOKEN.finditer(text) if _matches(_fold_word(m.group()), frozen, prefix, fuzzy)),
+        None,
+    )
     if first is None:
         return None
     start = max(0, first - size // 3)
@@ -215,8 +245,11 @@ def snippet(text: str | None, terms: set[str], prefix: str | None = None, size: 
         space = text.rfind(" ", start, end)
         end = space if space > first else end
     window = text[start:end]
-    return Markup(("…" if start else "") + _render(window, match_ranges(window, terms, prefix, fuzzy))
-                  + ("…" if end < len(text) else ""))
+    return Markup(
+        ("…" if start else "")
+        + _render(window, match_ranges(window, terms, prefix, fuzzy))
+        + ("…" if end < len(text) else "")
+    )
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:

@@ -1,4 +1,5 @@
 """The results page (/tim-kiem, works without JavaScript) and the operator's synonym page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,8 +20,19 @@ from .query import SORTS, SearchQuery, parse_args
 bp = Blueprint("search", __name__)
 admin_bp = Blueprint("search_admin", __name__, url_prefix="/quan-tri")
 
-FILTER_ARGS = ("q", "category", "origin", "shop", "ocop_min", "cert", "price_min", "price_max", "in_stock", "sort",
-               "per_page")
+FILTER_ARGS = (
+    "q",
+    "category",
+    "origin",
+    "shop",
+    "ocop_min",
+    "cert",
+    "price_min",
+    "price_max",
+    "in_stock",
+    "sort",
+    "per_page",
+)
 
 
 def url_with(**changes) -> str:
@@ -41,14 +53,25 @@ def results():
         query, slugs = parse_args(request.args, default_per_page=current_app.config.get("PER_PAGE", 24))
         service.resolve_filters(query, slugs)
     except DomainError as exc:
-        error, query, slugs = exc.message, SearchQuery(text=(request.args.get("q") or "")[:200]), {"cursor": ""}
+        error, query, slugs = (
+            exc.message,
+            SearchQuery(text=(request.args.get("q") or "")[:200]),
+            {"cursor": ""},
+        )
     result = service.run_search(query, slugs["cursor"])
     facets = service.describe_facets(result, query)
     pages = max((result.total + query.per_page - 1) // query.per_page, 1)
     return render_template(
-        "search/results.html", query=query, result=result, facets=facets, error=error, pages=pages,
-        url_with=url_with, sorts=SORTS,
-        active_filters=_active_filters(query, facets)), 400 if error else 200
+        "search/results.html",
+        query=query,
+        result=result,
+        facets=facets,
+        error=error,
+        pages=pages,
+        url_with=url_with,
+        sorts=SORTS,
+        active_filters=_active_filters(query, facets),
+    ), 400 if error else 200
 
 
 def _active_filters(query: SearchQuery, facets: dict) -> list[tuple[str, str]]:
@@ -56,7 +79,10 @@ def _active_filters(query: SearchQuery, facets: dict) -> list[tuple[str, str]]:
     out = []
     args = request.args
     if args.get("category"):
-        label = next((f["label"] for f in facets.get("category", []) if f["value"] == args["category"]), args["category"])
+        label = next(
+            (f["label"] for f in facets.get("category", []) if f["value"] == args["category"]),
+            args["category"],
+        )
         out.append((_("Danh mục: %(v)s", v=label), url_with(category=None)))
     if query.origin:
         out.append((_("Vùng: %(v)s", v=query.origin), url_with(origin=None)))
@@ -75,6 +101,7 @@ def _active_filters(query: SearchQuery, facets: dict) -> list[tuple[str, str]]:
 
 
 # --- operator: synonyms ---------------------------------------------------------------------------------
+
 
 @admin_bp.route("/tu-dong-nghia", methods=["GET", "POST"])
 @operator_required

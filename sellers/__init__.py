@@ -1,17 +1,28 @@
 """Producer shops: onboarding, approval, the seller dashboard, staff; operator shop moderation."""
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from .views import bp, operator_bp
 
-STATUS_LABELS = {"pending": _l("Chờ duyệt"), "approved": _l("Đang hoạt động"),
-                 "rejected": _l("Bị từ chối"), "suspended": _l("Tạm ngưng")}
-KIND_LABELS = {"household": _l("Hộ sản xuất"), "cooperative": _l("Hợp tác xã"), "enterprise": _l("Doanh nghiệp")}
+STATUS_LABELS = {
+    "pending": _l("Chờ duyệt"),
+    "approved": _l("Đang hoạt động"),
+    "rejected": _l("Bị từ chối"),
+    "suspended": _l("Tạm ngưng"),
+}
+KIND_LABELS = {
+    "household": _l("Hộ sản xuất"),
+    "cooperative": _l("Hợp tác xã"),
+    "enterprise": _l("Doanh nghiệp"),
+}
 
 
 def _labels() -> dict:
-    return {"shop_status_label": lambda code: STATUS_LABELS.get(code, code),
-            "shop_kind_label": lambda code: KIND_LABELS.get(code, code)}
+    return {
+        "shop_status_label": lambda code: STATUS_LABELS.get(code, code),
+        "shop_kind_label": lambda code: KIND_LABELS.get(code, code),
+    }
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
 """Shop forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -16,14 +17,20 @@ class ShopForm(FlaskForm):
     kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES)
     # Required fields are checked by sellers.services, which reports every problem at once.
     name = StringField(_l("Tên cửa hàng"), validators=[Length(max=120)])
-    slug = StringField(_l("Đường dẫn (không dấu)"), validators=[Optional(), Length(max=80)],
-                       description=_l("Để trống để tạo tự động từ tên cửa hàng."))
+    slug = StringField(
+        _l("Đường dẫn (không dấu)"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("Để trống để tạo tự động từ tên cửa hàng."),
+    )
     phone = TelField(_l("Số điện thoại liên hệ"))
     email = EmailField(_l("Email liên hệ"), validators=[Optional()])
     address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[Length(max=200)])
     commune_id = SelectField(_l("Xã/phường"), coerce=int, validate_choice=False)
-    registration_number = StringField(_l("Số ĐKKD hoặc mã số thuế"), validators=[Optional(), Length(max=40)],
-                                      description=_l("Không bắt buộc với hộ sản xuất."))
+    registration_number = StringField(
+        _l("Số ĐKKD hoặc mã số thuế"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Không bắt buộc với hộ sản xuất."),
+    )
     story = TextAreaField(_l("Câu chuyện sản phẩm"), validators=[Optional(), Length(max=5000)])
     logo = FileField(_l("Logo"))
 
@@ -41,6 +48,10 @@ class InviteForm(FlaskForm):
 
 
 class CommuneForm(FlaskForm):
-    name = StringField(_l("Tên xã/phường"), validators=[DataRequired(_l("Vui lòng nhập tên.")), Length(max=120)])
-    kind = SelectField(_l("Loại"), choices=[("xa", _l("Xã")), ("phuong", _l("Phường")), ("dac_khu", _l("Đặc khu"))])
+    name = StringField(
+        _l("Tên xã/phường"), validators=[DataRequired(_l("Vui lòng nhập tên.")), Length(max=120)]
+    )
+    kind = SelectField(
+        _l("Loại"), choices=[("xa", _l("Xã")), ("phuong", _l("Phường")), ("dac_khu", _l("Đặc khu"))]
+    )
     code = StringField(_l("Mã đơn vị"), validators=[Optional(), Length(max=20)])

@@ -1,4 +1,5 @@
 """Producer shops, their members (owner and staff) and staff invitations."""
+
 from __future__ import annotations
 
 import enum
@@ -13,9 +14,9 @@ from marketplace.timeutil import utcnow
 
 
 class ShopKind(str, enum.Enum):
-    HOUSEHOLD = "household"      # hộ sản xuất / hộ kinh doanh
+    HOUSEHOLD = "household"  # hộ sản xuất / hộ kinh doanh
     COOPERATIVE = "cooperative"  # hợp tác xã (HTX)
-    ENTERPRISE = "enterprise"    # doanh nghiệp
+    ENTERPRISE = "enterprise"  # doanh nghiệp
 
 
 class ShopStatus(str, enum.Enum):

@@ -1,4 +1,5 @@
 """Named permission predicates for shops, used by views and tests alike."""
+
 # is_operator is re-exported for callers that think of it as a shop-moderation predicate.
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Shop operations: registration, operator decisions, profile edits, staff invitations."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -61,14 +62,18 @@ def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = Non
     clean["commune"] = commune
     registration = (data.get("registration_number") or "").strip() or None
     if kind in (ShopKind.COOPERATIVE.value, ShopKind.ENTERPRISE.value) and not registration:
-        errors.add("registration_number", _("Hợp tác xã và doanh nghiệp cần số đăng ký kinh doanh hoặc mã số thuế."))
+        errors.add(
+            "registration_number", _("Hợp tác xã và doanh nghiệp cần số đăng ký kinh doanh hoặc mã số thuế.")
+        )
     clean["registration_number"] = registration
     clean["story"] = (data.get("story") or "").strip()
     clean["email"] = normalize_email(data.get("email")) or None
     wanted_slug = (data.get("slug") or "").strip()
     if wanted_slug:
         slug = slugify(wanted_slug, max_length=80)
-        taken = db.session.scalar(select(Shop.id).where(Shop.slug == slug, Shop.id != (shop.id if shop else -1)))
+        taken = db.session.scalar(
+            select(Shop.id).where(Shop.slug == slug, Shop.id != (shop.id if shop else -1))
+        )
         if not slug:
             errors.add("slug", _("Đường dẫn chỉ gồm chữ không dấu, số và dấu gạch ngang."))
         elif taken:
@@ -98,8 +103,14 @@ def register_shop(data: dict, *, actor: User, logo_data: bytes | None = None) ->
     errors.raise_if_any()
     commune = clean.pop("commune")
     slug = clean.pop("slug", None) or unique_slug(Shop, clean["name"])
-    shop = Shop(slug=slug, commune_id=commune.id, province=commune.province, logo_key=logo_key,
-                status=ShopStatus.PENDING.value, **clean)
+    shop = Shop(
+        slug=slug,
+        commune_id=commune.id,
+        province=commune.province,
+        logo_key=logo_key,
+        status=ShopStatus.PENDING.value,
+        **clean,
+    )
     db.session.add(shop)
     db.session.flush()
     db.session.add(ShopMember(shop_id=shop.id, user_id=actor.id, role="owner"))
@@ -139,8 +150,15 @@ def update_shop(shop: Shop, data: dict, *, actor: User, logo_data: bytes | None 
 def _notify_owners(shop: Shop, subject: str, template: str, **context) -> None:
     for member in shop.members:
         if member.role == "owner":
-            queue_mail(member.user.email, subject, template, shop=shop, user=member.user,
-                       link=url_for("sellers.dashboard", shop_slug=shop.slug, _external=True), **context)
+            queue_mail(
+                member.user.email,
+                subject,
+                template,
+                shop=shop,
+                user=member.user,
+                link=url_for("sellers.dashboard", shop_slug=shop.slug, _external=True),
+                **context,
+            )
 
 
 def _require_operator(actor: User) -> None:
@@ -169,12 +187,16 @@ def reject_shop(shop: Shop, reason: str, *, actor: User) -> Shop:
     _require_operator(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Vui lòng nêu lý do từ chối."), field_errors={"reason": [_("Vui lòng nêu lý do.")]})
+        raise DomainError(
+            _("Vui lòng nêu lý do từ chối."), field_errors={"reason": [_("Vui lòng nêu lý do.")]}
+        )
     if shop.status not in (ShopStatus.PENDING.value,):
         raise DomainError(_("Chỉ từ chối được cửa hàng đang chờ duyệt."))
     _set_status(shop, ShopStatus.REJECTED, reason)
     db.session.flush()
-    _notify_owners(shop, _("Cửa hàng %(name)s chưa được duyệt", name=shop.name), "shop_rejected", reason=reason)
+    _notify_owners(
+        shop, _("Cửa hàng %(name)s chưa được duyệt", name=shop.name), "shop_rejected", reason=reason
+    )
     return shop
 
 
@@ -184,7 +206,9 @@ def suspend_shop(shop: Shop, reason: str, *, actor: User) -> Shop:
     _require_operator(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Vui lòng nêu lý do tạm ngưng."), field_errors={"reason": [_("Vui lòng nêu lý do.")]})
+        raise DomainError(
+            _("Vui lòng nêu lý do tạm ngưng."), field_errors={"reason": [_("Vui lòng nêu lý do.")]}
+        )
     if shop.status != ShopStatus.APPROVED.value:
         raise DomainError(_("Chỉ tạm ngưng được cửa hàng đang hoạt động."))
     _set_status(shop, ShopStatus.SUSPENDED, reason)
@@ -214,11 +238,14 @@ def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
     try:
         email = validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise DomainError(_("Địa chỉ email không hợp lệ."), field_errors={"email": [_("Địa chỉ email không hợp lệ.")]})
+        raise DomainError(
+            _("Địa chỉ email không hợp lệ."), field_errors={"email": [_("Địa chỉ email không hợp lệ.")]}
+        )
     if any(m.user.email == email for m in shop.members):
         raise DomainError(_("Người này đã là thành viên của cửa hàng."))
-    invitation = db.session.scalar(select(ShopInvitation).where(
-        ShopInvitation.shop_id == shop.id, ShopInvitation.email == email))
+    invitation = db.session.scalar(
+        select(ShopInvitation).where(ShopInvitation.shop_id == shop.id, ShopInvitation.email == email)
+    )
     if invitation is None:
         invitation = ShopInvitation(shop_id=shop.id, email=email, invited_by_id=actor.id)
         db.session.add(invitation)
@@ -226,8 +253,14 @@ def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
     invitation.created_at = utcnow()
     db.session.flush()
     link = url_for("sellers.accept_invitation", invitation_id=invitation.id, _external=True)
-    queue_mail(email, _("Lời mời tham gia cửa hàng %(name)s", name=shop.name), "staff_invitation",
-               shop=shop, inviter=actor, link=link)
+    queue_mail(
+        email,
+        _("Lời mời tham gia cửa hàng %(name)s", name=shop.name),
+        "staff_invitation",
+        shop=shop,
+        inviter=actor,
+        link=link,
+    )
     return invitation
 
 
@@ -256,5 +289,8 @@ def remove_staff(shop: Shop, member: ShopMember, *, actor: User) -> None:
 
 
 def shops_of(user: User) -> list[Shop]:
-    return list(db.session.scalars(
-        select(Shop).join(ShopMember).where(ShopMember.user_id == user.id).order_by(Shop.name)))
+    return list(
+        db.session.scalars(
+            select(Shop).join(ShopMember).where(ShopMember.user_id == user.id).order_by(Shop.name)
+        )
+    )

@@ -1,4 +1,5 @@
 """Seller pages (/kenh-ban) and the operator's shop and commune pages (/quan-tri)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,8 +24,9 @@ operator_bp = Blueprint("sellers_admin", __name__, url_prefix="/quan-tri")
 
 
 def commune_choices() -> list[tuple[int, str]]:
-    communes = db.session.scalars(select(Commune).where(Commune.active.is_(True))
-                                  .order_by(Commune.province, Commune.name))
+    communes = db.session.scalars(
+        select(Commune).where(Commune.active.is_(True)).order_by(Commune.province, Commune.name)
+    )
     return [(0, _("— Chọn xã/phường —"))] + [(c.id, c.label) for c in communes]
 
 
@@ -65,7 +67,9 @@ def register_shop():
             apply_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Đã gửi đăng ký cửa hàng. Ban quản lý sàn sẽ xem xét và báo cho bạn qua email."), "success")
+            flash(
+                _("Đã gửi đăng ký cửa hàng. Ban quản lý sàn sẽ xem xét và báo cho bạn qua email."), "success"
+            )
             return redirect(url_for("sellers.dashboard", shop_slug=shop.slug))
     return render_template("sellers/register.html", form=form)
 
@@ -117,10 +121,12 @@ def staff(shop_slug: str):
             db.session.commit()
             flash(_("Đã gửi lời mời tới %(email)s.", email=form.email.data), "success")
             return redirect(url_for("sellers.staff", shop_slug=shop.slug))
-    invitations = db.session.scalars(select(ShopInvitation).where(
-        ShopInvitation.shop_id == shop.id, ShopInvitation.accepted_at.is_(None))).all()
-    return render_template("sellers/staff.html", shop=shop, form=form, invitations=invitations,
-                           action_form=ActionForm())
+    invitations = db.session.scalars(
+        select(ShopInvitation).where(ShopInvitation.shop_id == shop.id, ShopInvitation.accepted_at.is_(None))
+    ).all()
+    return render_template(
+        "sellers/staff.html", shop=shop, form=form, invitations=invitations, action_form=ActionForm()
+    )
 
 
 @bp.post("/<shop_slug>/nhan-vien/<int:member_id>/xoa")
@@ -155,10 +161,13 @@ def accept_invitation(invitation_id: int):
 
 # --- operator ---------------------------------------------------------------------------------
 
+
 @operator_bp.route("/")
 @operator_required
 def operator_home():
-    pending = db.session.scalar(select(func.count()).select_from(Shop).where(Shop.status == ShopStatus.PENDING.value))
+    pending = db.session.scalar(
+        select(func.count()).select_from(Shop).where(Shop.status == ShopStatus.PENDING.value)
+    )
     return render_template("sellers/operator_home.html", pending=pending)
 
 
@@ -169,7 +178,9 @@ def shops():
     query = select(Shop).order_by(Shop.created_at.desc())
     if status in {s.value for s in ShopStatus}:
         query = query.where(Shop.status == status)
-    return render_template("sellers/operator_shops.html", shops=db.session.scalars(query).all(), status=status)
+    return render_template(
+        "sellers/operator_shops.html", shops=db.session.scalars(query).all(), status=status
+    )
 
 
 @operator_bp.route("/cua-hang/<int:shop_id>", methods=["GET", "POST"])
@@ -198,17 +209,27 @@ def communes():
     form = CommuneForm()
     province = current_app.config["PROVINCE_NAME"]
     if form.validate_on_submit():
-        exists = db.session.scalar(select(Commune).where(Commune.province == province, Commune.name == form.name.data.strip()))
+        exists = db.session.scalar(
+            select(Commune).where(Commune.province == province, Commune.name == form.name.data.strip())
+        )
         if exists:
             form.name.errors = list(form.name.errors) + [_("Xã/phường này đã có trong danh sách.")]
         else:
-            db.session.add(Commune(name=form.name.data.strip(), kind=form.kind.data, province=province,
-                                   code=form.code.data or None))
+            db.session.add(
+                Commune(
+                    name=form.name.data.strip(),
+                    kind=form.kind.data,
+                    province=province,
+                    code=form.code.data or None,
+                )
+            )
             db.session.commit()
             flash(_("Đã thêm %(name)s.", name=form.name.data), "success")
             return redirect(url_for("sellers_admin.communes"))
     rows = db.session.scalars(select(Commune).order_by(Commune.province, Commune.name)).all()
-    return render_template("sellers/operator_communes.html", form=form, communes=rows, action_form=ActionForm())
+    return render_template(
+        "sellers/operator_communes.html", form=form, communes=rows, action_form=ActionForm()
+    )
 
 
 @operator_bp.post("/xa-phuong/<int:commune_id>/bat-tat")

@@ -3,6 +3,7 @@
 The database is SQLite in a temporary folder unless TEST_DATABASE_URL points at PostgreSQL
 (`make test` runs the suite once on each). The schema is built by the Alembic migrations, the
 same way production builds it."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,8 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from marketplace import create_app
-from tests.support import image_bytes, read_mail  # noqa: F401 - re-exported for older imports
 from marketplace.extensions import db
+from tests.support import image_bytes, read_mail  # noqa: F401 - re-exported for older imports
 
 ON_CI = os.environ.get("CI") == "true"
 
@@ -29,7 +30,9 @@ def _no_network(monkeypatch, request):
 
     def guarded(sock, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")
+        ):
             raise RuntimeError(f"test tried to reach {address!r}: only loopback is allowed")
         return real_connect(sock, address)
 
@@ -85,7 +88,9 @@ def migrated_database(tmp_path_factory):
 def _empty_postgres_tables() -> None:
     tables = [t.name for t in db.metadata.sorted_tables]
     if tables:
-        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        db.session.execute(
+            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
         db.session.commit()
 
 
@@ -142,8 +147,9 @@ class Factory:
     def user(self, role="buyer", email=None, password="matkhau123", name="Nguyễn Văn A"):
         from marketplace.accounts.services import create_user
 
-        user = create_user(email=email or f"{uuid.uuid4().hex[:8]}@example.vn", password=password,
-                           full_name=name, role=role)
+        user = create_user(
+            email=email or f"{uuid.uuid4().hex[:8]}@example.vn", password=password, full_name=name, role=role
+        )
         db.session.commit()
         return user
 
@@ -164,7 +170,9 @@ class Factory:
         from catalog.models import Category
         from sellers.services import unique_slug
 
-        category = Category(name=name, slug=unique_slug(Category, name), parent_id=parent.id if parent else None)
+        category = Category(
+            name=name, slug=unique_slug(Category, name), parent_id=parent.id if parent else None
+        )
         db.session.add(category)
         db.session.commit()
         return category
@@ -173,25 +181,47 @@ class Factory:
         from sellers.services import approve_shop, register_shop
 
         owner = owner or self.user(role="producer")
-        shop = register_shop({"name": name or f"Cửa hàng {uuid.uuid4().hex[:5]}", "kind": kind,
-                              "phone": "0912345678", "address_line": "Thôn 1",
-                              "commune_id": self.commune().id,
-                              "registration_number": None if kind == "household" else "3001234567"},
-                             actor=owner)
+        shop = register_shop(
+            {
+                "name": name or f"Cửa hàng {uuid.uuid4().hex[:5]}",
+                "kind": kind,
+                "phone": "0912345678",
+                "address_line": "Thôn 1",
+                "commune_id": self.commune().id,
+                "registration_number": None if kind == "household" else "3001234567",
+            },
+            actor=owner,
+        )
         if approved:
             approve_shop(shop, actor=self.operator())
         db.session.commit()
         return shop
 
-    def listing(self, shop=None, title="Cam bù Hương Sơn", price=45000, stock=10, status="active",
-                category=None, images=None, **extra):
+    def listing(
+        self,
+        shop=None,
+        title="Cam bù Hương Sơn",
+        price=45000,
+        stock=10,
+        status="active",
+        category=None,
+        images=None,
+        **extra,
+    ):
         from catalog.services import create_listing
         from sellers.models import ShopMember
 
         shop = shop or self.shop()
         owner = db.session.query(ShopMember).filter_by(shop_id=shop.id, role="owner").first().user
-        data = {"title": title, "category": category or self.category(), "unit": "kg", "price_vnd": price,
-                "stock": stock, "status": status, **extra}
+        data = {
+            "title": title,
+            "category": category or self.category(),
+            "unit": "kg",
+            "price_vnd": price,
+            "stock": stock,
+            "status": status,
+            **extra,
+        }
         listing = create_listing(shop, data, actor=owner, images=images)
         db.session.commit()
         return listing

@@ -1,5 +1,6 @@
 """Plain helpers for tests (import as `from tests.support import …`; conftest modules are not
 importable reliably once several test folders have their own)."""
+
 from __future__ import annotations
 
 import io

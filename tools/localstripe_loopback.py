@@ -6,6 +6,7 @@ localstripe's own `start()` binds [::] (every interface, no option to change it)
 store to the fixed path /tmp/localstripe.pickle after every change, a file that concurrent runs
 would share. The tests want neither: this serves the same aiohttp application on the loopback
 address, every run from scratch, nothing written to disk."""
+
 from __future__ import annotations
 
 import argparse

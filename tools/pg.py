@@ -16,6 +16,7 @@ free port with its unix socket inside the temp dir, and trades durability for sp
 It asks the kernel to stop it if this process dies (PR_SET_PDEATHSIG), so a killed test run does
 not leave a server behind.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -51,7 +52,9 @@ def find_bindir() -> Path | None:
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip()
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
             if out and (Path(out) / "postgres").exists():
                 return Path(out)
     postgres = shutil.which("postgres")
@@ -68,9 +71,11 @@ def die_with_parent(sig: int):
     """A preexec_fn: the kernel sends `sig` to the child when the thread that started it exits.
 
     Start such children from the main thread only (the signal follows the creating thread)."""
+
     def _set() -> None:
         with contextlib.suppress(Exception):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
     return _set
 
 
@@ -82,7 +87,9 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 class TempPostgres:
-    def __init__(self, bindir: Path | None = None, *, shared_buffers: str = "32MB", max_connections: int = 100):
+    def __init__(
+        self, bindir: Path | None = None, *, shared_buffers: str = "32MB", max_connections: int = 100
+    ):
         self.bindir = Path(bindir) if bindir else find_bindir()
         if self.bindir is None:
             raise PostgresError("PostgreSQL server binaries not found (Debian: apt-get install postgresql)")
@@ -111,7 +118,7 @@ class TempPostgres:
         return f"{driver}://{PG_USER}@127.0.0.1:{self.port}/{database}"
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, timeout: float = 60.0) -> "TempPostgres":
+    def start(self, timeout: float = 60.0) -> TempPostgres:
         self.root = Path(tempfile.mkdtemp(prefix="marketplace-pg-"))
         if self._as_postgres:
             import pwd
@@ -119,44 +126,105 @@ class TempPostgres:
             try:
                 entry = pwd.getpwnam(PG_USER)
             except KeyError:
-                raise PostgresError(f"running as root but there is no {PG_USER!r} user to run PostgreSQL as") from None
+                raise PostgresError(
+                    f"running as root but there is no {PG_USER!r} user to run PostgreSQL as"
+                ) from None
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         data = self.root / "data"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env.setdefault("LC_ALL", "C.UTF-8")
         with open(self.log_path, "ab") as log:
-            cmd = [self._bin("initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust", "-E", "UTF8",
-                   "--locale=C.UTF-8", "--no-sync"]
-            result = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, env=env,
-                                    stdin=subprocess.DEVNULL, **self._user_kwargs())
+            cmd = [
+                self._bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                PG_USER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+            result = subprocess.run(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                **self._user_kwargs(),
+            )
             if result.returncode != 0:  # an old cluster tool or a missing C.UTF-8 locale: no locale then
                 shutil.rmtree(data, ignore_errors=True)
                 cmd = [c for c in cmd if not c.startswith("--locale")] + ["--no-locale"]
-                result = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, env=env,
-                                        stdin=subprocess.DEVNULL, **self._user_kwargs())
+                result = subprocess.run(
+                    cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.root,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    **self._user_kwargs(),
+                )
         if result.returncode != 0:
-            raise PostgresError(f"initdb failed (rc={result.returncode}); {self.log_path}:\n{_tail(self.log_path)}")
+            raise PostgresError(
+                f"initdb failed (rc={result.returncode}); {self.log_path}:\n{_tail(self.log_path)}"
+            )
 
         last_error = ""
         for _attempt in range(3):  # a free port can be taken between our probe and the bind
             self.port = free_port()
-            cmd = [self._bin("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.root),
-                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                   "-c", "full_page_writes=off", "-c", f"shared_buffers={self.shared_buffers}",
-                   "-c", f"max_connections={self.max_connections}", "-c", "max_wal_size=256MB",
-                   "-c", "log_min_messages=warning", "-c", "logging_collector=off"]
+            cmd = [
+                self._bin("postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                f"shared_buffers={self.shared_buffers}",
+                "-c",
+                f"max_connections={self.max_connections}",
+                "-c",
+                "max_wal_size=256MB",
+                "-c",
+                "log_min_messages=warning",
+                "-c",
+                "logging_collector=off",
+            ]
             log = open(self.log_path, "ab")
             try:
-                self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             cwd=self.root, env=env, start_new_session=True,
-                                             preexec_fn=die_with_parent(signal.SIGINT), **self._user_kwargs())
+                self.proc = subprocess.Popen(
+                    cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=self.root,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent(signal.SIGINT),
+                    **self._user_kwargs(),
+                )
             finally:
                 log.close()
             ok, last_error = self._wait_ready(timeout)
             if ok:
                 return self
             self._stop_proc()
-        raise PostgresError(f"PostgreSQL did not start ({last_error}); {self.log_path}:\n{_tail(self.log_path)}")
+        raise PostgresError(
+            f"PostgreSQL did not start ({last_error}); {self.log_path}:\n{_tail(self.log_path)}"
+        )
 
     def _wait_ready(self, timeout: float) -> tuple[bool, str]:
         deadline = time.monotonic() + timeout
@@ -164,8 +232,21 @@ class TempPostgres:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False, f"postgres exited with code {self.proc.returncode}"
-            result = subprocess.run([self._bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port),
-                                     "-U", PG_USER, "-t", "2"], stdin=subprocess.DEVNULL)
+            result = subprocess.run(
+                [
+                    self._bin("pg_isready"),
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    PG_USER,
+                    "-t",
+                    "2",
+                ],
+                stdin=subprocess.DEVNULL,
+            )
             if result.returncode == 0:
                 return True, ""
             last = f"pg_isready rc={result.returncode}"
@@ -173,8 +254,12 @@ class TempPostgres:
         return False, f"{last} after {timeout:.0f}s"
 
     def create_database(self, name: str) -> str:
-        result = subprocess.run([self._bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER, name],
-                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [self._bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER, name],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         if result.returncode != 0:
             raise PostgresError(f"createdb {name} failed: {result.stderr.strip()}")
         return self.url(name)
@@ -198,7 +283,7 @@ class TempPostgres:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
 
-    def __enter__(self) -> "TempPostgres":
+    def __enter__(self) -> TempPostgres:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -5,6 +5,7 @@ Run after `flask db upgrade` and `flask demo load` (the Makefile does both). Sta
 and `flask worker`, prints the address and the demo accounts, forwards Ctrl+C / SIGTERM to both
 and waits. If either child dies, the other is stopped and the launcher exits non-zero.
 Standard library only; the programs come from the folder of the running Python (the venv)."""
+
 from __future__ import annotations
 
 import argparse
@@ -78,20 +79,58 @@ def web_commands(host: str, port: int, workers: int, threads: int) -> list[tuple
     commands = []
     gunicorn = BIN / "gunicorn"
     if gunicorn.exists() and os.name == "posix":
-        commands.append(("gunicorn", [str(gunicorn), "wsgi:app", "--bind", f"{host}:{port}",
-                                      "--workers", str(workers), "--threads", str(threads),
-                                      "--access-logfile", "-", "--graceful-timeout", "10",
-                                      # several servers may run on one machine: no shared ~/.gunicorn socket
-                                      "--no-control-socket"]))
-    commands.append(("flask run", [str(BIN / "flask"), "--app", "wsgi", "run", "--host", host,
-                                   "--port", str(port), "--with-threads", "--no-reload", "--no-debugger"]))
+        commands.append(
+            (
+                "gunicorn",
+                [
+                    str(gunicorn),
+                    "wsgi:app",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "10",
+                    # several servers may run on one machine: no shared ~/.gunicorn socket
+                    "--no-control-socket",
+                ],
+            )
+        )
+    commands.append(
+        (
+            "flask run",
+            [
+                str(BIN / "flask"),
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--with-threads",
+                "--no-reload",
+                "--no-debugger",
+            ],
+        )
+    )
     return commands
 
 
 def accounts_table_process(env: dict[str, str]) -> subprocess.Popen:
     """`flask demo accounts`, run while the servers start: the table is printed once they serve."""
-    return subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "demo", "accounts"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi", "demo", "accounts"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def read_table(proc: subprocess.Popen) -> str:
@@ -104,8 +143,9 @@ def read_table(proc: subprocess.Popen) -> str:
     return out.strip() if proc.returncode == 0 else "(no demo accounts: run `make demo`)"
 
 
-def wait_until_serving(web: subprocess.Popen, url: str, processes: dict[str, subprocess.Popen],
-                       stopping: dict) -> str:
+def wait_until_serving(
+    web: subprocess.Popen, url: str, processes: dict[str, subprocess.Popen], stopping: dict
+) -> str:
     """'up', 'stop' (Ctrl+C meanwhile), 'failed' (the web server exited or timed out) or the name
     of another child that died."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -173,9 +213,11 @@ def main() -> int:
             log("no web server could start")
             return 1
 
-        print(f"\n  The marketplace is running at {url}/\n"
-              f"  Sign in: {url}/dang-nhap   Seller pages: {url}/kenh-ban/   Operator: {url}/quan-tri/\n",
-              flush=True)
+        print(
+            f"\n  The marketplace is running at {url}/\n"
+            f"  Sign in: {url}/dang-nhap   Seller pages: {url}/kenh-ban/   Operator: {url}/quan-tri/\n",
+            flush=True,
+        )
         print(read_table(table) + "\n", flush=True)
         log("Ctrl+C stops the web server and the worker.")
 

@@ -20,6 +20,7 @@ Environment for the tests: TEST_DATABASE_URL (PostgreSQL pass only), STRIPE_API_
 STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, OPENSEARCH_TEST_URL, ELASTICSEARCH_TEST_URL; CI passes
 through. SEARCH_ENGINES=opensearch,elasticsearch (or empty for none) overrides which nodes start.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,14 +84,16 @@ class Run:
     def line(self) -> str:
         c = self.counts
         if c:
-            detail = (f"{c['passed']} passed, {c['failed']} failed, {c['errors']} errors, "
-                      f"{c['skipped']} skipped")
+            detail = (
+                f"{c['passed']} passed, {c['failed']} failed, {c['errors']} errors, {c['skipped']} skipped"
+            )
         else:
             detail = "no result file (pytest did not finish)"
         return f"{self.name:<9} {self.status:<5} {detail} in {self.seconds:.1f}s (exit {self.exit_code})"
 
 
 # ------------------------------------------------------------------------------ system packages
+
 
 def ensure_system_packages(run_dir: Path) -> str:
     missing = []
@@ -111,27 +114,39 @@ def ensure_system_packages(run_dir: Path) -> str:
     if os.geteuid() != 0:
         raise SetupError(
             f"missing system packages: {', '.join(missing)}; as root run:\n"
-            f"    apt-get update && apt-get install -y --no-install-recommends {' '.join(missing)}")
+            f"    apt-get update && apt-get install -y --no-install-recommends {' '.join(missing)}"
+        )
     log = run_dir / "apt.log"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     options = ["-q", "-o", "Dpkg::Use-Pty=0", "-o", "DPkg::Lock::Timeout=300"]
     say(f"installing {' '.join(missing)} with apt-get (log: {log})")
     with open(log, "ab") as fh:
-        for cmd in (["apt-get", *options, "update"],
-                    ["apt-get", *options, "install", "-y", "--no-install-recommends", *missing]):
+        for cmd in (
+            ["apt-get", *options, "update"],
+            ["apt-get", *options, "install", "-y", "--no-install-recommends", *missing],
+        ):
             fh.write(f"$ {shlex.join(cmd)}\n".encode())
             fh.flush()
-            rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env).returncode
+            rc = subprocess.run(
+                cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            ).returncode
             if rc != 0:
                 raise SetupError(f"{shlex.join(cmd)} failed (rc={rc}); {log}:\n{tail(log)}")
-    still = [p for p, ok in (("postgresql", pg.find_bindir() is not None),
-                             ("chromium", os.access(CHROMIUM, os.X_OK))) if not ok]
+    still = [
+        p
+        for p, ok in (
+            ("postgresql", pg.find_bindir() is not None),
+            ("chromium", os.access(CHROMIUM, os.X_OK)),
+        )
+        if not ok
+    ]
     if still:
         raise SetupError(f"apt-get succeeded but {', '.join(still)} still missing; {log}:\n{tail(log)}")
     return f"installed {' '.join(missing)}"
 
 
 # ------------------------------------------------------------------------------ services
+
 
 class Services:
     """Everything started here, stopped once, in reverse order, whatever happens."""
@@ -178,22 +193,32 @@ def start_localstripe(services: Services, run_dir: Path) -> tuple[str, dict[str,
         port = pg.free_port()
         log = open(log_path, "ab")
         try:
-            proc = subprocess.Popen([sys.executable, str(launcher), "--port", str(port)], stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=run_dir,
-                                    start_new_session=True, preexec_fn=pg.die_with_parent(signal.SIGTERM))
+            proc = subprocess.Popen(
+                [sys.executable, str(launcher), "--port", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=run_dir,
+                start_new_session=True,
+                preexec_fn=pg.die_with_parent(signal.SIGTERM),
+            )
         finally:
             log.close()
         services.add("localstripe", lambda proc=proc: _stop_process(proc))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and proc.poll() is None:
-            request = urllib.request.Request(base + "/v1/customers?limit=1",
-                                             headers={"Authorization": "Bearer sk_test_localstripe"})
+            request = urllib.request.Request(
+                base + "/v1/customers?limit=1", headers={"Authorization": "Bearer sk_test_localstripe"}
+            )
             try:
                 with urllib.request.urlopen(request, timeout=2) as response:
                     if response.status == 200:
-                        return base, {"STRIPE_API_BASE": base, "STRIPE_SECRET_KEY": "sk_test_localstripe",
-                                      "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe"}
+                        return base, {
+                            "STRIPE_API_BASE": base,
+                            "STRIPE_SECRET_KEY": "sk_test_localstripe",
+                            "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
+                        }
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)
         _stop_process(proc)
@@ -226,7 +251,9 @@ def search_engines(module) -> list[str]:
     return list(getattr(module, "ENGINES", {"opensearch": None}))
 
 
-def start_search_nodes(services: Services, run_dir: Path, pool) -> tuple[str, dict[str, concurrent.futures.Future]]:
+def start_search_nodes(
+    services: Services, run_dir: Path, pool
+) -> tuple[str, dict[str, concurrent.futures.Future]]:
     """Start the nodes in the background (they take a while): (description, {engine: future of (url, seconds)})."""
     if not (TOOLS / "search_node.py").exists():
         return "no tools/search_node.py", {}
@@ -234,16 +261,19 @@ def start_search_nodes(services: Services, run_dir: Path, pool) -> tuple[str, di
 
     futures = {}
     for engine in search_engines(search_node):
+
         def start(engine=engine):
             t0 = time.monotonic()
             url, proc = search_node.start_node(engine, run_dir / f"search-{engine}", port=0)
             services.add(engine, lambda: search_node.stop_node(proc))
             return url, time.monotonic() - t0
+
         futures[engine] = pool.submit(start)
     return ", ".join(futures) or "none", futures
 
 
 # ------------------------------------------------------------------------------ pytest
+
 
 def with_marker(args: list[str], expr: str) -> list[str]:
     """Add `-m expr`, and-ed with a -m the caller already gave (pytest keeps only the last -m)."""
@@ -268,9 +298,13 @@ def read_counts(junit: Path) -> dict:
         return {}
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     total = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
-    return {"passed": total["tests"] - total["failures"] - total["errors"] - total["skipped"],
-            "failed": total["failures"], "errors": total["errors"], "skipped": total["skipped"],
-            "tests": total["tests"]}
+    return {
+        "passed": total["tests"] - total["failures"] - total["errors"] - total["skipped"],
+        "failed": total["failures"],
+        "errors": total["errors"],
+        "skipped": total["skipped"],
+        "tests": total["tests"],
+    }
 
 
 class PytestProcess:
@@ -280,13 +314,24 @@ class PytestProcess:
         self.run = run
         self.junit = run_dir / f"junit-{run.name}.xml"
         self.log = run_dir / f"pytest-{run.name}.log" if to_log else None
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               f"--basetemp={run_dir / ('pytest-' + run.name)}", f"--junitxml={self.junit}", *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={run_dir / ('pytest-' + run.name)}",
+            f"--junitxml={self.junit}",
+            *args,
+        ]
         say(f"{run.name}: {shlex.join(cmd[1:])}" + (f"  (output: {self.log})" if self.log else ""))
         self.t0 = time.monotonic()
         out = open(self.log, "wb") if self.log else None
         try:
-            self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+            self.proc = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT if out else None
+            )
         finally:
             if out:
                 out.close()
@@ -300,7 +345,7 @@ class PytestProcess:
         self.ended = time.monotonic()
 
     @staticmethod
-    def interrupt_all(processes: list["PytestProcess"], timeout: float = 30.0) -> None:
+    def interrupt_all(processes: list[PytestProcess], timeout: float = 30.0) -> None:
         """Ctrl+C or SIGTERM: let pytest tear its fixtures down before we stop the services."""
         for process in processes:
             if process.proc.poll() is None:
@@ -335,19 +380,24 @@ class PytestProcess:
 
 # ------------------------------------------------------------------------------ main
 
+
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if "--" in argv:
         cut = argv.index("--")
-        ours, extra = argv[:cut], argv[cut + 1:]
+        ours, extra = argv[:cut], argv[cut + 1 :]
     else:
         ours, extra = argv, []
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="run on one database only")
     parser.add_argument("--no-engines", action="store_true", help="do not start search engine nodes")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs, pytest tmp dirs)")
-    parser.add_argument("--parallel", action="store_true", default=os.environ.get("TEST_PARALLEL") == "1",
-                        help="run the SQLite and PostgreSQL passes at the same time (TEST_PARALLEL=1); "
-                             "the PostgreSQL output is printed when it ends")
+    parser.add_argument(
+        "--parallel",
+        action="store_true",
+        default=os.environ.get("TEST_PARALLEL") == "1",
+        help="run the SQLite and PostgreSQL passes at the same time (TEST_PARALLEL=1); "
+        "the PostgreSQL output is printed when it ends",
+    )
     args, unknown = parser.parse_known_args(ours)
     extra = shlex.split(os.environ.get("PYTEST_ARGS", "")) + unknown + extra
     return args, extra
@@ -374,7 +424,9 @@ class Report:
                 self.problems.append(f"{name}: {exc}")
             say(f"{name} FAILED after {seconds:.1f}s: {exc}")
             return None
-        self.phases.append((name, result[0] if isinstance(result, tuple) else str(result), time.monotonic() - t0))
+        self.phases.append(
+            (name, result[0] if isinstance(result, tuple) else str(result), time.monotonic() - t0)
+        )
         return result
 
 
@@ -402,8 +454,9 @@ def main(argv: list[str] | None = None) -> int:
             return finish(runs, report, started, run_dir)
         futures = {}
         if not args.no_engines:
-            launched = report.phase("search nodes (launch)", lambda: start_search_nodes(services, run_dir, pool),
-                                    required=False)
+            launched = report.phase(
+                "search nodes (launch)", lambda: start_search_nodes(services, run_dir, pool), required=False
+            )
             futures = launched[1] if launched else {}
         pg_url = None
         if any(r.name == "postgres" for r in runs):

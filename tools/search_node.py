@@ -31,6 +31,7 @@ Environment overrides:
     SEARCH_NODE_HEAP   max heap, default 512m (min heap is half of it, at most 256m)
     SEARCH_NODE_MVN    path to mvn (else `mvn` on PATH)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,18 +86,24 @@ class Engine:
 
 ENGINES = {
     # OpenSearch 2.19 supports Java 11..21 officially; 17 and 25 were both seen to start here.
-    "opensearch": Engine("opensearch", "searchnode.OpenSearchTestNode", 11, 25,
-                         "org/opensearch/opensearch"),
+    "opensearch": Engine("opensearch", "searchnode.OpenSearchTestNode", 11, 25, "org/opensearch/opensearch"),
     # Elasticsearch 9 is compiled for Java 21 (verified here on Temurin 25). Native access and CLDR
     # are what its own launcher passes (SystemJvmOptions), with ALL-UNNAMED because the jars are on
     # the classpath, not the module path: Lucene and ES call restricted foreign-function methods, and
     # ES formats dates with the CLDR locale data. The incubator module turns on Lucene's SIMD code
     # (postings decoding, vectors); Lucene logs a warning asking for it otherwise.
-    "elasticsearch": Engine("elasticsearch", "searchnode.ElasticsearchTestNode", 21, 25,
-                            "org/elasticsearch/elasticsearch",
-                            ("--enable-native-access=ALL-UNNAMED",
-                             "--add-modules=jdk.incubator.vector",
-                             "-Djava.locale.providers=CLDR")),
+    "elasticsearch": Engine(
+        "elasticsearch",
+        "searchnode.ElasticsearchTestNode",
+        21,
+        25,
+        "org/elasticsearch/elasticsearch",
+        (
+            "--enable-native-access=ALL-UNNAMED",
+            "--add-modules=jdk.incubator.vector",
+            "-Djava.locale.providers=CLDR",
+        ),
+    ),
 }
 
 # Engines the test suite runs against (tools/run_tests.py starts each and exports
@@ -132,7 +139,9 @@ def java_major_version(java: str) -> int | None:
     try:
         out = subprocess.run(
             [java, "-XshowSettings:properties", "-version"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         m = re.search(r"java\.specification\.version = (\d+)(?:\.(\d+))?", out.stderr + out.stdout)
         if m:
@@ -177,6 +186,7 @@ def _java_home(java: str) -> str:
 
 
 # -------------------------------------------------------------------------------------- build
+
 
 def _fingerprint(engine: Engine) -> str:
     h = hashlib.sha256()
@@ -233,12 +243,16 @@ def build(engine_name: str, *, java: str | None = None, verbose: bool = False) -
         M2_REPO.mkdir(parents=True, exist_ok=True)
         log = engine.build_dir / "mvn.log"
         base = [
-            mvn, "-B", "-q" if not verbose else "-e",
+            mvn,
+            "-B",
+            "-q" if not verbose else "-e",
             f"-Dmaven.repo.local={M2_REPO}",
             f"-Dsearchnode.buildDir={engine.build_dir}",
             f"-Dmdep.outputFile={engine.build_dir / 'classpath.txt'}",
-            "-f", str(engine.project_dir / "pom.xml"),
-            "compile", "dependency:build-classpath",
+            "-f",
+            str(engine.project_dir / "pom.xml"),
+            "compile",
+            "dependency:build-classpath",
         ]
         # Offline first when something is cached (fast, no network); online as the fallback.
         warm = stamp.is_file() or (M2_REPO / engine.core_artifact).is_dir()
@@ -249,8 +263,14 @@ def build(engine_name: str, *, java: str | None = None, verbose: bool = False) -
             with open(log, "a") as out:
                 out.write("$ " + " ".join(cmd) + "\n")
                 out.flush()
-                rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    cwd=engine.project_dir, stdin=subprocess.DEVNULL).returncode
+                rc = subprocess.run(
+                    cmd,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=engine.project_dir,
+                    stdin=subprocess.DEVNULL,
+                ).returncode
             if rc == 0:
                 break
         cp = _read_classpath(engine)
@@ -262,6 +282,7 @@ def build(engine_name: str, *, java: str | None = None, verbose: bool = False) -
 
 # -------------------------------------------------------------------------------------- start
 
+
 def _jvm_options(home: Path) -> list[str]:
     xmx = os.environ.get("SEARCH_NODE_HEAP", "512m")
     m = re.fullmatch(r"(\d+)([mMgG])", xmx)
@@ -270,8 +291,10 @@ def _jvm_options(home: Path) -> list[str]:
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     return [
-        f"-Xms{xms}", f"-Xmx{xmx}",
-        "-XX:+UseSerialGC", "-Xss1m",
+        f"-Xms{xms}",
+        f"-Xmx{xmx}",
+        "-XX:+UseSerialGC",
+        "-Xss1m",
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
         "-Dfile.encoding=UTF-8",
@@ -315,15 +338,34 @@ def start_node(
     with contextlib.suppress(FileNotFoundError):
         port_file.unlink()
     log_path = home / "node.log"
-    cmd = [java, *_jvm_options(home), *eng.jvm_extra, "-cp", os.pathsep.join(classpath), eng.main_class,
-           "--home", str(home), "--http-port", str(int(port)), "--port-file", str(port_file)]
+    cmd = [
+        java,
+        *_jvm_options(home),
+        *eng.jvm_extra,
+        "-cp",
+        os.pathsep.join(classpath),
+        eng.main_class,
+        "--home",
+        str(home),
+        "--http-port",
+        str(int(port)),
+        "--port-file",
+        str(port_file),
+    ]
     for k, v in (settings or {}).items():
         cmd.append(f"-E{k}={v}")
 
     log_fh = open(log_path, "ab")
     try:
-        proc = subprocess.Popen(cmd, stdout=log_fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=home, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=home,
+            start_new_session=True,
+            close_fds=True,
+        )
     finally:
         log_fh.close()
     proc.log_path = log_path
@@ -337,7 +379,8 @@ def start_node(
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise SearchNodeError(
-                    f"{engine} node exited with code {proc.returncode} during startup; {log_path}:\n{_tail(log_path)}")
+                    f"{engine} node exited with code {proc.returncode} during startup; {log_path}:\n{_tail(log_path)}"
+                )
             if url is None and port_file.is_file():
                 text = port_file.read_text().strip()
                 if text.isdigit():
@@ -347,7 +390,8 @@ def start_node(
                 # is not on Maven Central; cluster health is the server's own on every engine.
                 try:
                     status, _, health = _http_json(
-                        url + "/_cluster/health?wait_for_status=yellow&timeout=30s", timeout=35)
+                        url + "/_cluster/health?wait_for_status=yellow&timeout=30s", timeout=35
+                    )
                     if status == 200 and health.get("status") in ("green", "yellow"):
                         proc.url = url
                         return url, proc
@@ -356,7 +400,8 @@ def start_node(
                     last_err = repr(e)
             time.sleep(0.25)
         raise SearchNodeError(
-            f"{engine} node not ready after {timeout:.0f}s ({last_err}); {log_path}:\n{_tail(log_path)}")
+            f"{engine} node not ready after {timeout:.0f}s ({last_err}); {log_path}:\n{_tail(log_path)}"
+        )
     except BaseException:
         stop_node(proc)
         raise
@@ -380,6 +425,7 @@ def stop_node(proc: subprocess.Popen, timeout: float = 30.0) -> int | None:
 
 
 # ------------------------------------------------------------------------------- pid file CLI
+
 
 def _pid_alive(pid: int) -> bool:
     try:
@@ -417,6 +463,7 @@ def stop_pid(pid: int, timeout: float = 30.0) -> bool:
 
 # ------------------------------------------------------------------------------- smoke check
 
+
 def smoke_check(url: str, engine: str = "opensearch") -> dict:
     """The engine's smoke test; the result's "ok" says whether every required check passed."""
     if engine == "elasticsearch":
@@ -426,10 +473,12 @@ def smoke_check(url: str, engine: str = "opensearch") -> dict:
 
 def _smoke_opensearch(url: str) -> dict:
     """Custom analyzer with asciifolding + lowercase + edge_ngram + synonym_graph, one doc, search."""
+
     def req(method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        r = urllib.request.Request(url + path, data=data, method=method,
-                                   headers={"Content-Type": "application/json"})
+        r = urllib.request.Request(
+            url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(r, timeout=30) as resp:
             return resp.status, dict(resp.headers), json.loads(resp.read().decode())
 
@@ -437,27 +486,40 @@ def _smoke_opensearch(url: str) -> dict:
     index = "search_node_smoke"
     with contextlib.suppress(urllib.error.HTTPError):
         req("DELETE", f"/{index}")
-    req("PUT", f"/{index}", {
-        "settings": {
-            "number_of_shards": 1, "number_of_replicas": 0,
-            "analysis": {
-                "filter": {
-                    "edge": {"type": "edge_ngram", "min_gram": 2, "max_gram": 15},
-                    "syn": {"type": "synonym_graph", "synonyms": ["sofa, couch", "tv, television"]},
-                    "wd": {"type": "word_delimiter_graph"},
-                },
-                "analyzer": {
-                    "prefix_index": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding", "edge"]},
-                    "prefix_search": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding", "syn"]},
-                    "sku": {"tokenizer": "whitespace", "filter": ["wd", "lowercase"]},
+    req(
+        "PUT",
+        f"/{index}",
+        {
+            "settings": {
+                "number_of_shards": 1,
+                "number_of_replicas": 0,
+                "analysis": {
+                    "filter": {
+                        "edge": {"type": "edge_ngram", "min_gram": 2, "max_gram": 15},
+                        "syn": {"type": "synonym_graph", "synonyms": ["sofa, couch", "tv, television"]},
+                        "wd": {"type": "word_delimiter_graph"},
+                    },
+                    "analyzer": {
+                        "prefix_index": {
+                            "tokenizer": "standard",
+                            "filter": ["lowercase", "asciifolding", "edge"],
+                        },
+                        "prefix_search": {
+                            "tokenizer": "standard",
+                            "filter": ["lowercase", "asciifolding", "syn"],
+                        },
+                        "sku": {"tokenizer": "whitespace", "filter": ["wd", "lowercase"]},
+                    },
                 },
             },
+            "mappings": {
+                "properties": {
+                    "title": {"type": "text", "analyzer": "prefix_index", "search_analyzer": "prefix_search"},
+                    "sku": {"type": "text", "analyzer": "sku"},
+                }
+            },
         },
-        "mappings": {"properties": {
-            "title": {"type": "text", "analyzer": "prefix_index", "search_analyzer": "prefix_search"},
-            "sku": {"type": "text", "analyzer": "sku"},
-        }},
-    })
+    )
     req("PUT", f"/{index}/_doc/1?refresh=true", {"title": "Canapé Crème Sofa", "sku": "AB-123x"})
     checks = {
         "accent_prefix": {"match": {"title": "crem"}},
@@ -480,8 +542,10 @@ def _smoke_opensearch(url: str) -> dict:
 
 def _pom_version(engine: Engine) -> str | None:
     """The engine version the pom pins (<elasticsearch.version>), i.e. what the node must report."""
-    m = re.search(rf"<{engine.name}\.version>([^<]+)</{engine.name}\.version>",
-                  (engine.project_dir / "pom.xml").read_text())
+    m = re.search(
+        rf"<{engine.name}\.version>([^<]+)</{engine.name}\.version>",
+        (engine.project_dir / "pom.xml").read_text(),
+    )
     return m.group(1).strip() if m else None
 
 
@@ -512,11 +576,13 @@ def _smoke_elasticsearch(url: str) -> dict:
     fuzzy match and a terms aggregation all see; _analyze with standard + lowercase keeps Vietnamese
     diacritics. Informational ("capabilities"): which custom analysis definitions the server accepts.
     """
+
     def req(method, path, body=None):
         """(status, headers, json); HTTP errors are returned, not raised."""
         data = json.dumps(body).encode() if body is not None else None
-        r = urllib.request.Request(url + path, data=data, method=method,
-                                   headers={"Content-Type": "application/json"})
+        r = urllib.request.Request(
+            url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(r, timeout=30) as resp:
                 return resp.status, dict(resp.headers), json.loads(resp.read().decode() or "null")
@@ -545,12 +611,20 @@ def _smoke_elasticsearch(url: str) -> dict:
     check("x_elastic_product", product == "Elasticsearch", product)
 
     try:
-        out = subprocess.run([_client_python(), "-c", _CLIENT_INFO, url], capture_output=True,
-                             text=True, timeout=120, stdin=subprocess.DEVNULL)
+        out = subprocess.run(
+            [_client_python(), "-c", _CLIENT_INFO, url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
         if out.returncode == 0:
             client = json.loads(out.stdout.strip().splitlines()[-1])
-            check("official_client", client["version"] == version and client["health"] in ("green", "yellow"),
-                  client)
+            check(
+                "official_client",
+                client["version"] == version and client["health"] in ("green", "yellow"),
+                client,
+            )
         else:
             check("official_client", False, (out.stderr.strip().splitlines() or ["no output"])[-1])
     except (OSError, subprocess.SubprocessError, ValueError) as e:
@@ -558,14 +632,23 @@ def _smoke_elasticsearch(url: str) -> dict:
 
     index = "search_node_smoke"
     req("DELETE", f"/{index}")
-    status, _, res = req("PUT", f"/{index}", {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0},
-        "mappings": {"properties": {
-            "name": {"type": "text", "analyzer": "standard",
-                     "index_prefixes": {"min_chars": 1, "max_chars": 19}},
-            "category": {"type": "keyword"},
-        }},
-    })
+    status, _, res = req(
+        "PUT",
+        f"/{index}",
+        {
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            "mappings": {
+                "properties": {
+                    "name": {
+                        "type": "text",
+                        "analyzer": "standard",
+                        "index_prefixes": {"min_chars": 1, "max_chars": 19},
+                    },
+                    "category": {"type": "keyword"},
+                }
+            },
+        },
+    )
     check("create_index", status == 200, res if status == 200 else error_reason(res))
     if status == 200:
         for doc_id, name in (("1", "Mật ong rừng U Minh"), ("2", "Mật ong hoa cà phê")):
@@ -574,19 +657,29 @@ def _smoke_elasticsearch(url: str) -> dict:
 
         def hit_ids(query):
             _, _, r = req("POST", f"/{index}/_search", {"query": query})
-            return sorted(h["_id"] for h in r.get("hits", {}).get("hits", [])) if "hits" in r else error_reason(r)
+            return (
+                sorted(h["_id"] for h in r.get("hits", {}).get("hits", []))
+                if "hits" in r
+                else error_reason(r)
+            )
 
         prefix = {"prefix": {"name": {"value": "mậ"}}}
         found = hit_ids(prefix)
         _, _, explained = req("POST", f"/{index}/_validate/query?explain=true", {"query": prefix})
         rewritten = " ".join(e.get("explanation", "") for e in explained.get("explanations", []))
-        check("prefix_query", found == ["1", "2"] and "name._index_prefix" in rewritten,
-              {"hits": found, "rewritten": rewritten})
+        check(
+            "prefix_query",
+            found == ["1", "2"] and "name._index_prefix" in rewritten,
+            {"hits": found, "rewritten": rewritten},
+        )
         found = hit_ids({"match": {"name": {"query": "ongg", "fuzziness": "AUTO"}}})
         check("fuzzy_match", found == ["1", "2"], {"hits": found})
-        _, _, r = req("POST", f"/{index}/_search",
-                      {"size": 0, "aggs": {"cat": {"terms": {"field": "category"}}}})
-        buckets = [(b["key"], b["doc_count"]) for b in r.get("aggregations", {}).get("cat", {}).get("buckets", [])]
+        _, _, r = req(
+            "POST", f"/{index}/_search", {"size": 0, "aggs": {"cat": {"terms": {"field": "category"}}}}
+        )
+        buckets = [
+            (b["key"], b["doc_count"]) for b in r.get("aggregations", {}).get("cat", {}).get("buckets", [])
+        ]
         check("terms_aggregation", buckets == [("mat-ong", 2)], buckets)
     req("DELETE", f"/{index}")
 
@@ -598,16 +691,26 @@ def _smoke_elasticsearch(url: str) -> dict:
     capabilities: dict[str, str] = {}
     probe = "search_node_probe"
     for name, analysis, mapping in (
-        ("custom_analyzer_standard_lowercase",
-         {"analyzer": {"folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]}}},
-         {"properties": {"t": {"type": "text", "analyzer": "folded"}}}),
-        ("keyword_normalizer_lowercase",
-         {"normalizer": {"lc": {"type": "custom", "filter": ["lowercase"]}}},
-         {"properties": {"k": {"type": "keyword", "normalizer": "lc"}}}),
+        (
+            "custom_analyzer_standard_lowercase",
+            {"analyzer": {"folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]}}},
+            {"properties": {"t": {"type": "text", "analyzer": "folded"}}},
+        ),
+        (
+            "keyword_normalizer_lowercase",
+            {"normalizer": {"lc": {"type": "custom", "filter": ["lowercase"]}}},
+            {"properties": {"k": {"type": "keyword", "normalizer": "lc"}}},
+        ),
     ):
         req("DELETE", f"/{probe}")
-        status, _, r = req("PUT", f"/{probe}", {"settings": {"number_of_shards": 1, "number_of_replicas": 0,
-                                                            "analysis": analysis}, "mappings": mapping})
+        status, _, r = req(
+            "PUT",
+            f"/{probe}",
+            {
+                "settings": {"number_of_shards": 1, "number_of_replicas": 0, "analysis": analysis},
+                "mappings": mapping,
+            },
+        )
         capabilities[name] = "accepted" if status == 200 else f"rejected: {error_reason(r)}"
     req("DELETE", f"/{probe}")
     for name, definition in (
@@ -620,7 +723,9 @@ def _smoke_elasticsearch(url: str) -> dict:
         ("stop", {"type": "stop", "stopwords": ["và"]}),
         ("shingle", {"type": "shingle"}),
     ):
-        status, _, r = req("POST", "/_analyze", {"tokenizer": "standard", "filter": [definition], "text": "Crème sofa và"})
+        status, _, r = req(
+            "POST", "/_analyze", {"tokenizer": "standard", "filter": [definition], "text": "Crème sofa và"}
+        )
         capabilities[f"filter:{name}"] = "available" if status == 200 else f"missing: {error_reason(r)}"
 
     return {
@@ -633,6 +738,7 @@ def _smoke_elasticsearch(url: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------- main
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -657,9 +763,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "build":
             t0 = time.monotonic()
             cp = build(args.engine, verbose=args.verbose)
-            print(f"{args.engine}: {len(cp)} classpath entries, "
-                  f"{ENGINES[args.engine].build_dir / 'classpath.txt'} ({time.monotonic() - t0:.1f}s)",
-                  file=sys.stderr)
+            print(
+                f"{args.engine}: {len(cp)} classpath entries, "
+                f"{ENGINES[args.engine].build_dir / 'classpath.txt'} ({time.monotonic() - t0:.1f}s)",
+                file=sys.stderr,
+            )
         elif args.cmd == "start":
             url, proc = start_node(args.engine, args.data, args.port, timeout=args.timeout)
             pidfile = Path(args.pidfile)
@@ -691,8 +799,9 @@ def main(argv: list[str] | None = None) -> int:
                         rss_kb = int(m.group(1)) if m else None
                 finally:
                     stop_node(proc)
-                result.update(url=url, start_seconds=round(started, 1),
-                              rss_mb=round(rss_kb / 1024) if rss_kb else None)
+                result.update(
+                    url=url, start_seconds=round(started, 1), rss_mb=round(rss_kb / 1024) if rss_kb else None
+                )
                 print(json.dumps(result, indent=2, ensure_ascii=False))
                 return 0 if result["ok"] else 1
     except SearchNodeError as e:

@@ -1,4 +1,5 @@
 """Account forms (Flask-WTF: CSRF on every one)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
@@ -6,12 +7,15 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
 class SignUpForm(FlaskForm):
-    full_name = StringField(_l("Họ và tên"), validators=[DataRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)])
+    full_name = StringField(
+        _l("Họ và tên"), validators=[DataRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)]
+    )
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Vui lòng nhập email."))])
     phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=20)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
-    confirm = PasswordField(_l("Nhập lại mật khẩu"),
-                            validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+    )
 
 
 class SignInForm(FlaskForm):
@@ -26,5 +30,6 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
-    confirm = PasswordField(_l("Nhập lại mật khẩu"),
-                            validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+    )

@@ -1,4 +1,5 @@
 """Account operations. They validate, change models and flush; the caller commits."""
+
 from __future__ import annotations
 
 import re
@@ -19,11 +20,12 @@ from ..models import LoginAttempt, Role, User
 from ..timeutil import utcnow
 
 
-
 def _hasher() -> PasswordHasher:
     """Argon2id with the configured cost (tests use a cheap one). Verification reads the cost
     from each hash, and a sign-in rehashes a hash made with other parameters."""
     return PasswordHasher(**current_app.config.get("PASSWORD_HASH_PARAMS", {}))
+
+
 RESET_MAX_AGE_S = 2 * 3600
 PHONE_RE = re.compile(r"^(0|\+84)(3|5|7|8|9)\d{8}$")
 
@@ -63,8 +65,9 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def create_user(*, email: str, password: str, full_name: str, phone: str | None = None,
-                role: str = Role.BUYER.value) -> User:
+def create_user(
+    *, email: str, password: str, full_name: str, phone: str | None = None, role: str = Role.BUYER.value
+) -> User:
     errors = Errors()
     email = normalize_email(email)
     try:
@@ -82,8 +85,13 @@ def create_user(*, email: str, password: str, full_name: str, phone: str | None 
     if role not in {r.value for r in Role}:
         errors.add("role", _("Vai trò không hợp lệ."))
     errors.raise_if_any()
-    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
-                phone=phone, role=role)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        full_name=full_name.strip(),
+        phone=phone,
+        role=role,
+    )
     db.session.add(user)
     db.session.flush()
     return user
@@ -91,13 +99,18 @@ def create_user(*, email: str, password: str, full_name: str, phone: str | None 
 
 def recent_failures(email: str) -> int:
     window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_S"])
-    return db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.email == normalize_email(email),
-            LoginAttempt.success.is_(False),
-            LoginAttempt.created_at > utcnow() - window,
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.email == normalize_email(email),
+                LoginAttempt.success.is_(False),
+                LoginAttempt.created_at > utcnow() - window,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 class AuthResult(NamedTuple):
@@ -112,7 +125,9 @@ def authenticate(email: str, password: str, *, ip: str | None) -> AuthResult:
     email = normalize_email(email)
     if recent_failures(email) >= current_app.config["LOGIN_MAX_FAILURES"]:
         minutes = current_app.config["LOGIN_FAILURE_WINDOW_S"] // 60
-        return AuthResult(None, _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(m)d phút.", m=minutes), True)
+        return AuthResult(
+            None, _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(m)d phút.", m=minutes), True
+        )
     user = get_user_by_email(email)
     ok = bool(user and user.active and check_password(user, password))
     db.session.add(LoginAttempt(email=email, ip=ip, success=ok))
@@ -120,8 +135,11 @@ def authenticate(email: str, password: str, *, ip: str | None) -> AuthResult:
         return AuthResult(None, _("Email hoặc mật khẩu không đúng."))
     user.last_login_at = utcnow()
     # Keep the attempts table small: this address's old rows no longer matter.
-    db.session.execute(delete(LoginAttempt).where(
-        LoginAttempt.email == email, LoginAttempt.created_at < utcnow() - timedelta(days=1)))
+    db.session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.email == email, LoginAttempt.created_at < utcnow() - timedelta(days=1)
+        )
+    )
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return AuthResult(user)

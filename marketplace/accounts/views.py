@@ -1,4 +1,5 @@
 """Sign-up, sign-in, sign-out and password reset pages."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -32,8 +33,12 @@ def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(email=form.email.data, password=form.password.data,
-                                        full_name=form.full_name.data, phone=form.phone.data)
+            user = services.create_user(
+                email=form.email.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                phone=form.phone.data,
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
@@ -76,7 +81,12 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash(_("Nếu email này đã đăng ký, chúng tôi đã gửi liên kết đặt lại mật khẩu. Vui lòng kiểm tra hộp thư."), "info")
+        flash(
+            _(
+                "Nếu email này đã đăng ký, chúng tôi đã gửi liên kết đặt lại mật khẩu. Vui lòng kiểm tra hộp thư."
+            ),
+            "info",
+        )
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/forgot_password.html", form=form)
 

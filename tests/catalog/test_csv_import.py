@@ -1,4 +1,5 @@
 """CSV import of listings: the service, `flask catalog import-csv` and the producer's upload page."""
+
 from __future__ import annotations
 
 import csv
@@ -37,13 +38,22 @@ def write_csv(path: Path, rows: list[dict], header: list[str] | None = None, enc
 
 def row(shop, title="Cam bù Hương Sơn", **extra) -> dict:
     slug = shop if isinstance(shop, str) else shop.slug
-    return {"shop": slug, "title": title, "category": "Trái cây", "unit": "kg", "price_vnd": "45000",
-            "stock": "10", "description": "Cam ngọt.", **extra}
+    return {
+        "shop": slug,
+        "title": title,
+        "category": "Trái cây",
+        "unit": "kg",
+        "price_vnd": "45000",
+        "stock": "10",
+        "description": "Cam ngọt.",
+        **extra,
+    }
 
 
 def counts() -> tuple[int, int, int, int, int]:
     def n(model):
         return db.session.scalar(select(func.count()).select_from(model))
+
     return n(Listing), n(ListingImage), n(OutboxEvent), n(Shop), n(Category)
 
 
@@ -60,18 +70,39 @@ def shop(factory):
 
 # --- the service --------------------------------------------------------------------------------
 
+
 def test_good_file_imports_fields_images_and_events(app, shop, tmp_path):
     folder = tmp_path / "upload"
     (folder / "anh").mkdir(parents=True)
     (folder / "anh" / "cam.jpg").write_bytes(image_bytes(size=(1600, 1200)))
     (folder / "anh" / "cam2.png").write_bytes(image_bytes("PNG", color=(10, 200, 10)))
-    path = write_csv(folder / "sp.csv", [
-        row(shop, price_vnd="45.000", stock="1.200", sku="CAM-01", origin="Hương Sơn", ocop_stars="4",
-            ocop_certificate_no="12/QĐ-UBND", ocop_level="province", ocop_issued_on="15/03/2024",
-            certifications="VietGAP; Chỉ dẫn địa lý", image_path="anh/cam.jpg; anh\\cam2.png"),
-        row(shop, title="Bưởi Phúc Trạch", price_vnd="60,000", stock="", description="Dòng 1\nDòng 2",
-            ocop_issued_on="2024-01-31", image_path=""),
-    ])
+    path = write_csv(
+        folder / "sp.csv",
+        [
+            row(
+                shop,
+                price_vnd="45.000",
+                stock="1.200",
+                sku="CAM-01",
+                origin="Hương Sơn",
+                ocop_stars="4",
+                ocop_certificate_no="12/QĐ-UBND",
+                ocop_level="province",
+                ocop_issued_on="15/03/2024",
+                certifications="VietGAP; Chỉ dẫn địa lý",
+                image_path="anh/cam.jpg; anh\\cam2.png",
+            ),
+            row(
+                shop,
+                title="Bưởi Phúc Trạch",
+                price_vnd="60,000",
+                stock="",
+                description="Dòng 1\nDòng 2",
+                ocop_issued_on="2024-01-31",
+                image_path="",
+            ),
+        ],
+    )
     outbox_before = counts()[2]
 
     result = import_listings(path, actor=None)
@@ -81,10 +112,20 @@ def test_good_file_imports_fields_images_and_events(app, shop, tmp_path):
     assert result.summary() == "imported 2 listings into 1 shops"
     cam, buoi = db.session.scalars(select(Listing).order_by(Listing.id)).unique().all()
     assert (cam.title, cam.price_vnd, cam.stock, cam.unit, cam.sku, cam.origin) == (
-        "Cam bù Hương Sơn", 45000, 1200, "kg", "CAM-01", "Hương Sơn")
+        "Cam bù Hương Sơn",
+        45000,
+        1200,
+        "kg",
+        "CAM-01",
+        "Hương Sơn",
+    )
     assert cam.category.name == "Trái cây" and cam.shop_id == shop.id
     assert (cam.ocop_stars, cam.ocop_certificate_no, cam.ocop_level, cam.ocop_issued_on.isoformat()) == (
-        4, "12/QĐ-UBND", "province", "2024-03-15")
+        4,
+        "12/QĐ-UBND",
+        "province",
+        "2024-03-15",
+    )
     assert cam.certifications == ["VietGAP", "Chỉ dẫn địa lý"]
     assert cam.status == "active" and cam.published_at is not None and cam.slug == "cam-bu-huong-son"
     assert (buoi.price_vnd, buoi.stock, buoi.ocop_stars) == (60000, 0, None)
@@ -93,12 +134,21 @@ def test_good_file_imports_fields_images_and_events(app, shop, tmp_path):
     assert [(img.position, img.width, img.height) for img in cam.images] == [(0, 1600, 1200), (1, 640, 480)]
     for img in cam.images:
         folder_of = Path(app.config["MEDIA_ROOT"]) / "img" / img.key[:2] / img.key
-        assert {p.name for p in folder_of.iterdir()} == {"orig.jpg", "320.webp", "320.jpg", "1200.webp", "1200.jpg"}
+        assert {p.name for p in folder_of.iterdir()} == {
+            "orig.jpg",
+            "320.webp",
+            "320.jpg",
+            "1200.webp",
+            "1200.jpg",
+        }
     assert buoi.images == []
-    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "listing.changed")
-                                .order_by(OutboxEvent.id)).all()
-    assert [e.payload for e in events] == [{"listing_id": cam.id, "action": "created"},
-                                           {"listing_id": buoi.id, "action": "created"}]
+    events = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "listing.changed").order_by(OutboxEvent.id)
+    ).all()
+    assert [e.payload for e in events] == [
+        {"listing_id": cam.id, "action": "created"},
+        {"listing_id": buoi.id, "action": "created"},
+    ]
     assert counts()[2] == outbox_before + 2
 
 
@@ -106,15 +156,18 @@ def test_one_bad_row_means_nothing_written_and_every_error_listed(app, shop, tmp
     folder = tmp_path / "up"
     folder.mkdir()
     (folder / "cam.jpg").write_bytes(image_bytes())
-    path = write_csv(folder / "sp.csv", [
-        row(shop, image_path="cam.jpg"),                         # line 2: good, with a picture
-        row(shop, title="Bưởi", price_vnd="45000.5"),            # line 3: decimal price
-        row(shop, title="Mật ong", description="Mô tả\ndài"),    # line 4: good (two physical lines)
-        row(shop, title="", stock="-3", unit=""),                 # line 5: three problems
-        row(shop, title="Kẹo cu đơ", category="Không có"),       # line 6: unknown category
-        row(shop, title="Nước mắm", ocop_stars="4"),              # line 7: stars without certificate
-        row(shop, title="Chè xanh", ocop_stars="6"),              # line 8: stars out of range
-    ])
+    path = write_csv(
+        folder / "sp.csv",
+        [
+            row(shop, image_path="cam.jpg"),  # line 2: good, with a picture
+            row(shop, title="Bưởi", price_vnd="45000.5"),  # line 3: decimal price
+            row(shop, title="Mật ong", description="Mô tả\ndài"),  # line 4: good (two physical lines)
+            row(shop, title="", stock="-3", unit=""),  # line 5: three problems
+            row(shop, title="Kẹo cu đơ", category="Không có"),  # line 6: unknown category
+            row(shop, title="Nước mắm", ocop_stars="4"),  # line 7: stars without certificate
+            row(shop, title="Chè xanh", ocop_stars="6"),  # line 8: stars out of range
+        ],
+    )
     before = counts()
 
     with pytest.raises(ImportFailed) as caught:
@@ -124,17 +177,32 @@ def test_one_bad_row_means_nothing_written_and_every_error_listed(app, shop, tmp
     assert counts() == before
     assert media_files(app) == []  # the good row's picture was not stored either
     where = [(e.line, e.column) for e in caught.value.errors]
-    assert where == [(3, "price_vnd"), (5, "stock"), (5, "title"), (5, "unit"), (6, "category"),
-                     (7, "ocop_certificate_no"), (8, "ocop_stars")]
+    assert where == [
+        (3, "price_vnd"),
+        (5, "stock"),
+        (5, "title"),
+        (5, "unit"),
+        (6, "category"),
+        (7, "ocop_certificate_no"),
+        (8, "ocop_stars"),
+    ]
     text = [str(e) for e in caught.value.errors]
     assert text[0].startswith("line 3: price_vnd: ") and "thập phân" in text[0]
     assert "ocop_issued_on" in text[5]
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("45000", 45000), ("45.000", 45000), ("45,000", 45000), ("1.250.000", 1250000), ("45.000 ₫", 45000),
-    ("45000đ", 45000), ("0", 0),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("45000", 45000),
+        ("45.000", 45000),
+        ("45,000", 45000),
+        ("1.250.000", 1250000),
+        ("45.000 ₫", 45000),
+        ("45000đ", 45000),
+        ("0", 0),
+    ],
+)
 def test_price_formats_accepted(shop, raw, expected):
     result = import_listings(csv_text([row(shop, price_vnd=raw)]).encode(), actor=None, shop=shop)
     assert result.listings[0].price_vnd == expected
@@ -184,10 +252,17 @@ def test_not_utf8_and_semicolons_are_explained(shop):
 
 def test_category_name_matched_case_insensitively_or_by_slug(factory, shop):
     chè = factory.category("Chè và đồ uống")
-    rows = [row(shop, category="trái cây"), row(shop, title="Chè xanh", category="  CHÈ VÀ ĐỒ UỐNG "),
-            row(shop, title="Chè búp", category=chè.slug)]
+    rows = [
+        row(shop, category="trái cây"),
+        row(shop, title="Chè xanh", category="  CHÈ VÀ ĐỒ UỐNG "),
+        row(shop, title="Chè búp", category=chè.slug),
+    ]
     result = import_listings(csv_text(rows).encode(), actor=None)
-    assert [listing.category.name for listing in result.listings] == ["Trái cây", "Chè và đồ uống", "Chè và đồ uống"]
+    assert [listing.category.name for listing in result.listings] == [
+        "Trái cây",
+        "Chè và đồ uống",
+        "Chè và đồ uống",
+    ]
 
 
 def test_unknown_shop_and_category_are_errors_without_create_missing(shop):
@@ -198,9 +273,11 @@ def test_unknown_shop_and_category_are_errors_without_create_missing(shop):
 
 
 def test_create_missing_makes_an_approved_shop_and_a_top_level_category(app, shop):
-    rows = [row("htx-muc-kho", title="Mực khô", category="Hải sản khô"),
-            row("htx-muc-kho", title="Cá khô", category="hải sản khô"),
-            row(shop, title="Cam", category="Trái cây")]
+    rows = [
+        row("htx-muc-kho", title="Mực khô", category="Hải sản khô"),
+        row("htx-muc-kho", title="Cá khô", category="hải sản khô"),
+        row(shop, title="Cam", category="Trái cây"),
+    ]
     result = import_listings(csv_text(rows).encode(), actor=None, create_missing=True)
     db.session.commit()
     assert [s.slug for s in result.created_shops] == ["htx-muc-kho"]
@@ -210,14 +287,24 @@ def test_create_missing_makes_an_approved_shop_and_a_top_level_category(app, sho
     assert (new.commune.name, new.commune.active) == (csv_import.PLACEHOLDER_COMMUNE, False)
     assert result.created_categories[0].parent_id is None
     assert [(li.shop.slug, li.status) for li in result.listings] == [
-        ("htx-muc-kho", "active"), ("htx-muc-kho", "active"), (shop.slug, "active")]
+        ("htx-muc-kho", "active"),
+        ("htx-muc-kho", "active"),
+        (shop.slug, "active"),
+    ]
     topics = db.session.scalars(select(OutboxEvent.topic)).all()
     assert "shop.changed" in topics and "category.changed" in topics
     # a second import reuses the shop, the category and the placeholder commune
-    import_listings(csv_text([row("htx-muc-kho", title="Tôm khô", category="Hải sản khô")]).encode(),
-                    actor=None, create_missing=True)
-    assert db.session.scalar(select(func.count()).select_from(Commune).where(
-        Commune.name == csv_import.PLACEHOLDER_COMMUNE)) == 1
+    import_listings(
+        csv_text([row("htx-muc-kho", title="Tôm khô", category="Hải sản khô")]).encode(),
+        actor=None,
+        create_missing=True,
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Commune).where(Commune.name == csv_import.PLACEHOLDER_COMMUNE)
+        )
+        == 1
+    )
     assert db.session.scalar(select(func.count()).select_from(Shop).where(Shop.slug == "htx-muc-kho")) == 1
 
 
@@ -239,15 +326,18 @@ def test_image_paths_outside_the_csv_folder_are_refused(app, shop, tmp_path):
     folder = tmp_path / "csv"
     (folder / "sub").mkdir(parents=True)
     (folder / "sub" / "link.jpg").symlink_to(tmp_path / "x.jpg")
-    path = write_csv(folder / "sp.csv", [
-        row(shop, image_path="../x.jpg"),
-        row(shop, image_path=str(tmp_path / "x.jpg")),
-        row(shop, image_path="sub/../../x.jpg"),
-        row(shop, image_path="sub/link.jpg"),
-        row(shop, image_path="https://example.com/cam.jpg"),
-        row(shop, image_path="C:\\anh\\cam.jpg"),
-        row(shop, image_path="khong-co.jpg"),
-    ])
+    path = write_csv(
+        folder / "sp.csv",
+        [
+            row(shop, image_path="../x.jpg"),
+            row(shop, image_path=str(tmp_path / "x.jpg")),
+            row(shop, image_path="sub/../../x.jpg"),
+            row(shop, image_path="sub/link.jpg"),
+            row(shop, image_path="https://example.com/cam.jpg"),
+            row(shop, image_path="C:\\anh\\cam.jpg"),
+            row(shop, image_path="khong-co.jpg"),
+        ],
+    )
     (folder / "not-image.jpg").write_text("hello")
     with pytest.raises(ImportFailed) as caught:
         import_listings(path, actor=None)
@@ -268,7 +358,9 @@ def test_image_that_fails_while_storing_leaves_no_files(app, shop, tmp_path, mon
     """Phase 1 passed but the pipeline refused the second picture: the first one's folder goes too."""
     (tmp_path / "a.jpg").write_bytes(image_bytes())
     (tmp_path / "b.jpg").write_bytes(image_bytes(color=(1, 2, 3)))
-    path = write_csv(tmp_path / "sp.csv", [row(shop, image_path="a.jpg"), row(shop, title="B", image_path="b.jpg")])
+    path = write_csv(
+        tmp_path / "sp.csv", [row(shop, image_path="a.jpg"), row(shop, title="B", image_path="b.jpg")]
+    )
     real = csv_import.process_image
     calls = []
 
@@ -276,6 +368,7 @@ def test_image_that_fails_while_storing_leaves_no_files(app, shop, tmp_path, mon
         calls.append(1)
         if len(calls) == 2:
             from marketplace.errors import ValidationFailed
+
             raise ValidationFailed({field: ["hỏng"]}, "hỏng")
         return real(blob, field=field)
 
@@ -292,7 +385,10 @@ def test_size_and_row_limits(shop, monkeypatch):
     with pytest.raises(ImportFailed) as caught:
         import_listings(csv_text([row(shop, title=f"SP {n}") for n in range(4)]).encode(), actor=None)
     assert "3 dòng" in caught.value.errors[0].message
-    assert import_listings(csv_text([row(shop, title=f"SP {n}") for n in range(3)]).encode(), actor=None).count == 3
+    assert (
+        import_listings(csv_text([row(shop, title=f"SP {n}") for n in range(3)]).encode(), actor=None).count
+        == 3
+    )
     monkeypatch.setattr(csv_import, "MAX_BYTES", 100)
     with pytest.raises(ImportFailed) as caught:
         import_listings(io.BytesIO(b"x" * 101), actor=None)
@@ -301,8 +397,11 @@ def test_size_and_row_limits(shop, monkeypatch):
 
 def test_line_numbers_follow_spreadsheet_rows(shop):
     """A quoted cell with line breaks is one spreadsheet row; blank rows still count."""
-    text = csv_text([row(shop, description="một\nhai\nba")]) + "\r\n" + csv_text([row(shop, price_vnd="x")]).split(
-        "\r\n", 1)[1]
+    text = (
+        csv_text([row(shop, description="một\nhai\nba")])
+        + "\r\n"
+        + csv_text([row(shop, price_vnd="x")]).split("\r\n", 1)[1]
+    )
     with pytest.raises(ImportFailed) as caught:
         import_listings(text.encode(), actor=None)
     assert [(e.line, e.column) for e in caught.value.errors] == [(4, "price_vnd")]
@@ -326,6 +425,7 @@ def test_a_producer_cannot_import_into_another_shop(factory, shop):
     assert counts()[0] == 0
     # nor pass another shop, nor ask for new shops/categories
     from marketplace.errors import Forbidden
+
     with pytest.raises(Forbidden):
         import_listings(csv_text([row(other)]).encode(), actor=owner, shop=other)
     with pytest.raises(Forbidden):
@@ -336,8 +436,9 @@ def test_shop_column_may_be_blank_or_absent_with_a_shop(shop):
     owner = shop.members[0].user
     blank = csv_text([row("", title="A")]).encode()
     assert import_listings(blank, actor=owner, shop=shop).listings[0].shop_id == shop.id
-    no_column = csv_text([{k: v for k, v in row(shop, title="B").items() if k != "shop"}],
-                         header=HEADER[1:]).encode()
+    no_column = csv_text(
+        [{k: v for k, v in row(shop, title="B").items() if k != "shop"}], header=HEADER[1:]
+    ).encode()
     assert import_listings(no_column, actor=owner, shop=shop).listings[0].shop_id == shop.id
     with pytest.raises(ImportFailed):  # without a shop, the column is required
         import_listings(no_column, actor=None)
@@ -352,6 +453,7 @@ def test_image_path_in_a_web_upload_is_an_error(shop):
 
 
 # --- the command ---------------------------------------------------------------------------------
+
 
 def test_cli_imports_and_prints_a_summary(runner, shop, tmp_path):
     path = write_csv(tmp_path / "sp.csv", [row(shop), row(shop, title="Bưởi Phúc Trạch")])
@@ -380,7 +482,9 @@ def test_cli_create_missing(runner, shop, tmp_path):
     assert runner.invoke(args=["catalog", "import-csv", str(path)]).exit_code == 1
     result = runner.invoke(args=["catalog", "import-csv", str(path), "--create-missing"])
     assert result.exit_code == 0, result.output
-    assert "created shop htx-che-xanh" in result.stdout and "imported 1 listings into 1 shops" in result.stdout
+    assert (
+        "created shop htx-che-xanh" in result.stdout and "imported 1 listings into 1 shops" in result.stdout
+    )
     db.session.remove()
     listing = db.session.scalar(select(Listing))
     assert (listing.shop.slug, listing.category.name) == ("htx-che-xanh", "Chè")
@@ -388,10 +492,13 @@ def test_cli_create_missing(runner, shop, tmp_path):
 
 # --- the upload page -----------------------------------------------------------------------------
 
+
 def upload(client, shop, text: str, filename="sp.csv"):
-    return client.post(f"/kenh-ban/{shop.slug}/san-pham/nhap-csv",
-                       data={"file": (io.BytesIO(text.encode("utf-8-sig")), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/kenh-ban/{shop.slug}/san-pham/nhap-csv",
+        data={"file": (io.BytesIO(text.encode("utf-8-sig")), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_upload_for_own_shop(client, auth, csrf_off, shop):
@@ -409,7 +516,9 @@ def test_upload_for_own_shop(client, auth, csrf_off, shop):
 def test_upload_errors_are_listed_and_nothing_written(client, auth, csrf_off, factory, shop):
     other = factory.shop(name="Hộ khác")
     auth.login(shop.members[0].user)
-    response = upload(client, shop, csv_text([row(shop), row(other, title="Lén"), row(shop, image_path="a.jpg")]))
+    response = upload(
+        client, shop, csv_text([row(shop), row(other, title="Lén"), row(shop, image_path="a.jpg")])
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Dòng 3" in html and other.slug in html and "Dòng 4" in html and "image_path" in html
@@ -427,7 +536,9 @@ def test_upload_without_csrf_token_is_refused(client, auth, shop):
 
 def test_upload_requires_a_file(client, auth, csrf_off, shop):
     auth.login(shop.members[0].user)
-    response = client.post(f"/kenh-ban/{shop.slug}/san-pham/nhap-csv", data={}, content_type="multipart/form-data")
+    response = client.post(
+        f"/kenh-ban/{shop.slug}/san-pham/nhap-csv", data={}, content_type="multipart/form-data"
+    )
     assert response.status_code == 200 and "Vui lòng chọn tệp CSV" in response.get_data(as_text=True)
 
 
@@ -455,4 +566,7 @@ def test_sample_csv_downloads_and_imports_back(client, auth, csrf_off, factory, 
     imported = upload(client, shop, text.lstrip("\ufeff"))
     assert imported.status_code == 302
     db.session.remove()
-    assert db.session.scalar(select(Listing.price_vnd).where(Listing.title == "Mật ong rừng Hương Sơn")) == 250000
+    assert (
+        db.session.scalar(select(Listing.price_vnd).where(Listing.title == "Mật ong rừng Hương Sơn"))
+        == 250000
+    )

@@ -1,4 +1,5 @@
 """Listings: validation, OCOP badges, sanitising, visibility, moderation, images through the form."""
+
 import io
 from datetime import date
 
@@ -6,17 +7,25 @@ import pytest
 
 from catalog import services
 from catalog.models import Listing, add_months
-from tests.support import image_bytes
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
+from tests.support import image_bytes
 
 
 def test_validation_collects_every_problem(factory):
     shop = factory.shop()
     with pytest.raises(ValidationFailed) as exc:
-        factory.listing(shop=shop, title="", price="-5", stock="abc", unit="", category=None,
-                        ocop_stars=4, min_order_qty="0")
+        factory.listing(
+            shop=shop,
+            title="",
+            price="-5",
+            stock="abc",
+            unit="",
+            category=None,
+            ocop_stars=4,
+            min_order_qty="0",
+        )
     fields = exc.value.field_errors
     assert {"title", "price_vnd", "stock", "unit", "min_order_qty", "ocop_certificate_no"} <= set(fields)
     assert Listing.query.count() == 0
@@ -39,8 +48,12 @@ def test_database_refuses_negative_stock(factory):
 
 
 def test_ocop_badge_expires_after_36_months(factory):
-    listing = factory.listing(ocop_stars=4, ocop_certificate_no="OCOP-HT-2023-0042", ocop_level="province",
-                              ocop_issued_on="15/03/2023")
+    listing = factory.listing(
+        ocop_stars=4,
+        ocop_certificate_no="OCOP-HT-2023-0042",
+        ocop_level="province",
+        ocop_issued_on="15/03/2023",
+    )
     assert listing.ocop_expires_on == date(2026, 3, 15)
     assert listing.ocop_badge(date(2026, 3, 14)) == 4
     assert listing.ocop_badge(date(2026, 3, 15)) is None
@@ -57,7 +70,9 @@ def test_expired_badge_not_shown_but_trace_says_expired(client, factory):
 
 
 def test_description_is_sanitised(factory, client):
-    listing = factory.listing(description='<p onclick="x()">Ngon</p><script>alert(1)</script><a href="javascript:1">x</a>')
+    listing = factory.listing(
+        description='<p onclick="x()">Ngon</p><script>alert(1)</script><a href="javascript:1">x</a>'
+    )
     assert "<script" not in listing.description and "onclick" not in listing.description
     assert "javascript" not in listing.description and "<p>Ngon</p>" in listing.description
     plain = factory.listing(title="Kẹo cu đơ", description="Dòng 1\nDòng 2\n\nĐoạn 2 & ngon")
@@ -80,9 +95,18 @@ def test_hidden_listing_disappears_and_producer_is_told(client, factory, mailbox
 
 def test_every_change_is_an_outbox_event(factory):
     listing = factory.listing()
-    services.update_listing(listing, {"title": "Cam bù loại 1", "category": listing.category, "unit": "kg",
-                                      "price_vnd": 50000, "stock": 3, "status": "active"},
-                            actor=listing.shop.members[0].user)
+    services.update_listing(
+        listing,
+        {
+            "title": "Cam bù loại 1",
+            "category": listing.category,
+            "unit": "kg",
+            "price_vnd": 50000,
+            "stock": 3,
+            "status": "active",
+        },
+        actor=listing.shop.members[0].user,
+    )
     db.session.commit()
     events = OutboxEvent.query.filter_by(topic="listing.changed").all()
     assert [e.payload["action"] for e in events] == ["created", "updated"]
@@ -92,10 +116,20 @@ def test_producer_creates_listing_with_images_through_form(client, auth, factory
     shop = factory.shop()
     category = factory.category("Mật ong")
     auth.login(shop.members[0].user)
-    data = {"title": "Mật ong Hương Sơn", "category_id": category.id, "unit": "chai", "price_vnd": "250.000",
-            "stock": "12", "min_order_qty": "1", "status": "active", "origin": "Hương Sơn",
-            "certifications": "VietGAP; Hữu cơ", "ocop_stars": "", "ocop_level": "",
-            "images": [(io.BytesIO(image_bytes()), "a.jpg"), (io.BytesIO(image_bytes(color=(1, 2, 3))), "b.jpg")]}
+    data = {
+        "title": "Mật ong Hương Sơn",
+        "category_id": category.id,
+        "unit": "chai",
+        "price_vnd": "250.000",
+        "stock": "12",
+        "min_order_qty": "1",
+        "status": "active",
+        "origin": "Hương Sơn",
+        "certifications": "VietGAP; Hữu cơ",
+        "ocop_stars": "",
+        "ocop_level": "",
+        "images": [(io.BytesIO(image_bytes()), "a.jpg"), (io.BytesIO(image_bytes(color=(1, 2, 3))), "b.jpg")],
+    }
     r = client.post(f"/kenh-ban/{shop.slug}/san-pham/moi", data=data, content_type="multipart/form-data")
     assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
     listing = Listing.query.one()
@@ -108,10 +142,23 @@ def test_producer_creates_listing_with_images_through_form(client, auth, factory
 def test_form_errors_are_shown_in_vietnamese(client, auth, factory, csrf_off):
     shop = factory.shop()
     auth.login(shop.members[0].user)
-    r = client.post(f"/kenh-ban/{shop.slug}/san-pham/moi", data={"title": "", "price_vnd": "abc", "status": "active",
-                                                                 "category_id": 0, "ocop_stars": "", "ocop_level": ""})
+    r = client.post(
+        f"/kenh-ban/{shop.slug}/san-pham/moi",
+        data={
+            "title": "",
+            "price_vnd": "abc",
+            "status": "active",
+            "category_id": 0,
+            "ocop_stars": "",
+            "ocop_level": "",
+        },
+    )
     html = r.get_data(as_text=True)
-    assert "Vui lòng nhập tên sản phẩm." in html and "Giá phải là số nguyên" in html and "Vui lòng chọn danh mục." in html
+    assert (
+        "Vui lòng nhập tên sản phẩm." in html
+        and "Giá phải là số nguyên" in html
+        and "Vui lòng chọn danh mục." in html
+    )
 
 
 def test_nine_images_refused(factory):

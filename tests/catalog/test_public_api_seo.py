@@ -1,4 +1,5 @@
 """Public JSON API, OpenAPI document, OpenGraph, sitemap/robots, language and money formatting."""
+
 from tests.support import image_bytes
 
 
@@ -16,11 +17,22 @@ def test_listings_api_paginates(client, factory):
 
 
 def test_listing_detail_api(client, factory):
-    listing = factory.listing(images=[image_bytes()], ocop_stars=4, ocop_certificate_no="OCOP-HT-1",
-                              ocop_issued_on="01/06/2025", ocop_level="province")
+    listing = factory.listing(
+        images=[image_bytes()],
+        ocop_stars=4,
+        ocop_certificate_no="OCOP-HT-1",
+        ocop_issued_on="01/06/2025",
+        ocop_level="province",
+    )
     body = client.get(f"/api/v1/listings/{listing.id}").json
-    assert body["ocop"]["stars"] == 4 and body["ocop"]["active"] is True and body["ocop"]["expires_on"] == "2028-06-01"
-    assert body["images"][0]["w1200"].endswith("/1200.jpg") and body["trace_url"].endswith(f"/truy-xuat/{listing.slug}")
+    assert (
+        body["ocop"]["stars"] == 4
+        and body["ocop"]["active"] is True
+        and body["ocop"]["expires_on"] == "2028-06-01"
+    )
+    assert body["images"][0]["w1200"].endswith("/1200.jpg") and body["trace_url"].endswith(
+        f"/truy-xuat/{listing.slug}"
+    )
 
 
 def test_api_bad_input_is_problem_json(client):
@@ -77,7 +89,9 @@ def test_vietnamese_by_default_whatever_the_browser_says(client, factory):
     factory.listing()
     assert "Mới lên sàn" in client.get("/").get_data(as_text=True)
     # Many phones in Vietnam are set to English: the floor still opens in Vietnamese.
-    assert "Mới lên sàn" in client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "Mới lên sàn" in client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True
+    )
 
 
 def test_language_switch_sticks(client, app):

@@ -1,9 +1,9 @@
 """The demo province behind `make run`: complete enough to show every state, idempotent, usable."""
+
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Category, Listing, ListingImage, add_months
@@ -24,7 +24,9 @@ def load(runner) -> str:
 
 def counts() -> dict[str, int]:
     db.session.rollback()  # count what is committed, in a fresh transaction
-    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) for model in COUNTED}
+    return {
+        model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) for model in COUNTED
+    }
 
 
 def test_load_twice_creates_everything_once(app, runner, client):
@@ -73,7 +75,9 @@ def test_load_twice_creates_everything_once(app, runner, client):
     assert all(s.logo_key and (image_dir(s.logo_key) / "orig.jpg").is_file() for s in shops)
 
     # Side effects were recorded as in real use: index updates and the approval mails.
-    topics = dict(db.session.execute(select(OutboxEvent.topic, func.count()).group_by(OutboxEvent.topic)).all())
+    topics = dict(
+        db.session.execute(select(OutboxEvent.topic, func.count()).group_by(OutboxEvent.topic)).all()
+    )
     assert topics["listing.changed"] >= len(listings)
     assert topics["mail.send"] >= sum(s.status != "pending" for s in shops)
 
@@ -96,17 +100,24 @@ def test_load_twice_creates_everything_once(app, runner, client):
 def test_demo_accounts_sign_in(app, runner, client, auth):
     load(runner)
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.like("%@demo.vn")))}
-    expected_roles = {"operator@demo.vn": "operator", "camhuongson@demo.vn": "producer",
-                      "staff@demo.vn": "producer", "buyer@demo.vn": "buyer",
-                      "agency@demo.vn": "agency", "partner@demo.vn": "partner"}
+    expected_roles = {
+        "operator@demo.vn": "operator",
+        "camhuongson@demo.vn": "producer",
+        "staff@demo.vn": "producer",
+        "buyer@demo.vn": "buyer",
+        "agency@demo.vn": "agency",
+        "partner@demo.vn": "partner",
+    }
     for email, role in expected_roles.items():
         assert users[email].role == role
         auth.login(users[email], password=PASSWORD)
         auth.logout()
 
     shop = db.session.scalar(select(Shop).where(Shop.slug == "htx-cam-bu-huong-son"))
-    assert {(m.user.email, m.role) for m in shop.members} == {("camhuongson@demo.vn", "owner"),
-                                                            ("staff@demo.vn", "staff")}
+    assert {(m.user.email, m.role) for m in shop.members} == {
+        ("camhuongson@demo.vn", "owner"),
+        ("staff@demo.vn", "staff"),
+    }
     auth.login(users["staff@demo.vn"], password=PASSWORD)
     assert client.get(f"/kenh-ban/{shop.slug}/").status_code == 200
     auth.logout()

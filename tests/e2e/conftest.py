@@ -5,6 +5,7 @@ background thread; `browser` is one headless Chromium per session; `new_page()` 
 fresh context (separate cookies), so one test can play producer, operator and visitor at once.
 Playwright's bundled node driver is used, never its downloaded browsers (no `playwright install`).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,15 @@ from marketplace.extensions import db
 
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 ON_CI = os.environ.get("CI") == "true"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m "not e2e"` deselects
@@ -45,22 +53,24 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path):
     media, mail = tmp_path / "media", tmp_path / "mail"
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "e2e-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
-        "MEDIA_ROOT": str(media),
-        "MAIL_DIR": str(mail),
-        "MAIL_SERVER": None,
-        "WTF_CSRF_ENABLED": True,  # a real browser posts real forms, tokens and all
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "ELASTICSEARCH_URL": None,
-        "OPENSEARCH_URL": None,
-        "PREFERRED_URL_SCHEME": "http",
-        # Hashing cost is not what these tests are about (tests/conftest.py does the same).
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "e2e-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
+            "MEDIA_ROOT": str(media),
+            "MAIL_DIR": str(mail),
+            "MAIL_SERVER": None,
+            "WTF_CSRF_ENABLED": True,  # a real browser posts real forms, tokens and all
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+            "ELASTICSEARCH_URL": None,
+            "OPENSEARCH_URL": None,
+            "PREFERRED_URL_SCHEME": "http",
+            # Hashing cost is not what these tests are about (tests/conftest.py does the same).
+            "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        }
+    )
     with app.app_context():
         upgrade()
         db.session.remove()

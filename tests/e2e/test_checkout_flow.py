@@ -1,6 +1,7 @@
 """Buying, in a real browser: a visitor buys from two shops in one checkout and pays cash on
 delivery; each shop finds its own order, one ships it, and the buyer sees it on the way. Another
 buyer pays by card through localstripe's stand-in for Stripe.js."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "matkhau-an-toan-123"
 ON_CI = os.environ.get("CI") == "true"
-LISTING_INCLUDES = ('{% include "orders/_listing_buy.html" ignore missing %}',
-                    '{% include "orders/_listing_reviews.html" ignore missing %}')
+LISTING_INCLUDES = (
+    '{% include "orders/_listing_buy.html" ignore missing %}',
+    '{% include "orders/_listing_reviews.html" ignore missing %}',
+)
 
 
 def _listing_template_shim(app) -> None:
@@ -53,19 +56,48 @@ def seed(app) -> dict:
         category = Category(name="Đặc sản", slug=unique_slug(Category, "Đặc sản"))
         db.session.add_all([commune, category])
         db.session.flush()
-        operator = create_user(email="bql@example.vn", password=PASSWORD, full_name="Ban quản lý", role="operator")
+        operator = create_user(
+            email="bql@example.vn", password=PASSWORD, full_name="Ban quản lý", role="operator"
+        )
         out = {"commune": commune.label}
-        for key, shop_name, title, price in (("cam", "HTX Cam Hương Sơn", "Cam bù Hương Sơn", 45_000),
-                                             ("keo", "Cơ sở Kẹo cu đơ Thanh Tân", "Kẹo cu đơ Hà Tĩnh", 60_000)):
-            owner = create_user(email=f"{key}@example.vn", password=PASSWORD, full_name=f"Chủ {shop_name}",
-                                role="producer")
-            shop = register_shop({"name": shop_name, "kind": "household", "phone": "0912345678",
-                                  "address_line": "Thôn 1", "commune_id": commune.id}, actor=owner)
+        for key, shop_name, title, price in (
+            ("cam", "HTX Cam Hương Sơn", "Cam bù Hương Sơn", 45_000),
+            ("keo", "Cơ sở Kẹo cu đơ Thanh Tân", "Kẹo cu đơ Hà Tĩnh", 60_000),
+        ):
+            owner = create_user(
+                email=f"{key}@example.vn", password=PASSWORD, full_name=f"Chủ {shop_name}", role="producer"
+            )
+            shop = register_shop(
+                {
+                    "name": shop_name,
+                    "kind": "household",
+                    "phone": "0912345678",
+                    "address_line": "Thôn 1",
+                    "commune_id": commune.id,
+                },
+                actor=owner,
+            )
             approve_shop(shop, actor=operator)
-            listing = create_listing(shop, {"title": title, "category": category, "unit": "kg", "price_vnd": price,
-                                            "stock": 20, "status": "active", "weight_grams": 1000}, actor=owner)
-            out[key] = {"owner": owner.email, "shop": shop.name, "slug": shop.slug, "title": title,
-                        "listing": listing.slug}
+            listing = create_listing(
+                shop,
+                {
+                    "title": title,
+                    "category": category,
+                    "unit": "kg",
+                    "price_vnd": price,
+                    "stock": 20,
+                    "status": "active",
+                    "weight_grams": 1000,
+                },
+                actor=owner,
+            )
+            out[key] = {
+                "owner": owner.email,
+                "shop": shop.name,
+                "slug": shop.slug,
+                "title": title,
+                "listing": listing.slug,
+            }
         db.session.commit()
         db.session.remove()
     return out
@@ -82,8 +114,10 @@ def sign_in(page, email):
 def add_to_cart(page, listing_slug):
     page.goto(f"/san-pham/{listing_slug}")
     button = page.get_by_role("button", name="Thêm vào giỏ hàng")
-    assert button.count() == 1, ("no add-to-cart form on the listing page: templates/catalog/listing.html "
-                                 f"needs {LISTING_INCLUDES[0]} in its buy box")
+    assert button.count() == 1, (
+        "no add-to-cart form on the listing page: templates/catalog/listing.html "
+        f"needs {LISTING_INCLUDES[0]} in its buy box"
+    )
     button.click()
     expect(page.get_by_text("vào giỏ hàng.")).to_be_visible()
 
@@ -163,6 +197,7 @@ def test_two_shops_one_cod_checkout_shop_ships_buyer_follows(live_server, new_pa
 
 # --- card, through localstripe ------------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -179,8 +214,16 @@ def localstripe_base(tmp_path_factory):
     port = _free_port()
     workdir = tmp_path_factory.mktemp("localstripe-e2e")
     with open(workdir / "log", "wb") as log:
-        proc = subprocess.Popen([str(executable), "--port", str(port), "--from-scratch"], cwd=workdir,
-                                stdout=log, stderr=subprocess.STDOUT) if executable.exists() else None
+        proc = (
+            subprocess.Popen(
+                [str(executable), "--port", str(port), "--from-scratch"],
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            if executable.exists()
+            else None
+        )
     try:
         deadline = time.monotonic() + 20
         while proc is not None and time.monotonic() < deadline:
@@ -205,9 +248,12 @@ def test_card_payment_through_the_stripe_js_stand_in(live_server, new_page, loca
     from orders.models import Payment
 
     _listing_template_shim(live_server.app)
-    live_server.app.config.update(STRIPE_SECRET_KEY=os.environ.get("STRIPE_SECRET_KEY") or "sk_test_e2e",
-                                  STRIPE_PUBLISHABLE_KEY="pk_test_e2e", STRIPE_API_BASE=localstripe_base,
-                                  STRIPE_JS_URL=f"{localstripe_base}/js.stripe.com/v3/")
+    live_server.app.config.update(
+        STRIPE_SECRET_KEY=os.environ.get("STRIPE_SECRET_KEY") or "sk_test_e2e",
+        STRIPE_PUBLISHABLE_KEY="pk_test_e2e",
+        STRIPE_API_BASE=localstripe_base,
+        STRIPE_JS_URL=f"{localstripe_base}/js.stripe.com/v3/",
+    )
     seeded = seed(live_server.app)
 
     buyer = new_page()

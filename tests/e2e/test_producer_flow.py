@@ -1,6 +1,7 @@
 """The Foundation story, through the real UI in a real browser: a producer signs up and opens a
 shop, the operator approves it, the producer is told by mail and lists a product with a photo, and a
 visitor finds it in its category and sees its price and photo."""
+
 from __future__ import annotations
 
 import re
@@ -33,12 +34,17 @@ def seed(live_server):
     with live_server.app.app_context():
         commune = Commune(name="Xã Sơn Kim 1", province="Hà Tĩnh", kind="xa")
         category = Category(name="Trái cây", slug=unique_slug(Category, "Trái cây"))
-        operator = create_user(email="bqlsan@example.vn", password=PASSWORD, full_name="Ban quản lý sàn",
-                               role="operator")
+        operator = create_user(
+            email="bqlsan@example.vn", password=PASSWORD, full_name="Ban quản lý sàn", role="operator"
+        )
         db.session.add_all([commune, category])
         db.session.commit()
-        seeded = {"commune": commune.label, "category": category.name, "category_slug": category.slug,
-                  "operator": operator.email}
+        seeded = {
+            "commune": commune.label,
+            "category": category.name,
+            "category_slug": category.slug,
+            "operator": operator.email,
+        }
         db.session.remove()
     return seeded
 
@@ -48,7 +54,7 @@ def photo(path):
     img = Image.new("RGB", (800, 600), (236, 140, 30))
     for x in range(200, 600):
         for y in range(150, 450):
-            if (x - 400) ** 2 + (y - 300) ** 2 < 140 ** 2:
+            if (x - 400) ** 2 + (y - 300) ** 2 < 140**2:
                 img.putpixel((x, y), (250, 170, 40))
     img.save(path, "JPEG", quality=85)
     return path
@@ -107,8 +113,10 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     with live_server.app.app_context():
         assert outbox.drain() >= 1
         db.session.remove()
-    mails = [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
-             for p in sorted(live_server.mail_dir.glob("*.eml"))]
+    mails = [
+        BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+        for p in sorted(live_server.mail_dir.glob("*.eml"))
+    ]
     to_producer = [m for m in mails if m["To"] == "hoa.camsonkim@example.vn"]
     assert len(to_producer) == 1, [(m["To"], m["Subject"]) for m in mails]
     mail = to_producer[0]

@@ -1,4 +1,5 @@
 """Sign-up, sign-in with throttling, password reset through the mailed link."""
+
 import re
 from pathlib import Path
 
@@ -21,8 +22,16 @@ def _mails(app):
 
 
 def test_sign_up_creates_buyer_and_signs_in(client, app, csrf_off):
-    r = client.post("/dang-ky", data={"full_name": "Trần Thị Bình", "email": "Binh@Example.vn",
-                                      "phone": "0912 345 678", "password": "matkhau123", "confirm": "matkhau123"})
+    r = client.post(
+        "/dang-ky",
+        data={
+            "full_name": "Trần Thị Bình",
+            "email": "Binh@Example.vn",
+            "phone": "0912 345 678",
+            "password": "matkhau123",
+            "confirm": "matkhau123",
+        },
+    )
     assert r.status_code == 302
     user = User.query.filter_by(email="binh@example.vn").one()
     assert user.role == "buyer" and user.phone == "0912345678"
@@ -32,8 +41,16 @@ def test_sign_up_creates_buyer_and_signs_in(client, app, csrf_off):
 
 def test_sign_up_bad_input_shows_vietnamese_errors_and_changes_nothing(client, csrf_off, factory):
     factory.user(email="taken@example.vn")
-    r = client.post("/dang-ky", data={"full_name": "X", "email": "taken@example.vn", "phone": "12345",
-                                      "password": "short", "confirm": "short"})
+    r = client.post(
+        "/dang-ky",
+        data={
+            "full_name": "X",
+            "email": "taken@example.vn",
+            "phone": "12345",
+            "password": "short",
+            "confirm": "short",
+        },
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "Email này đã được đăng ký." in html
@@ -52,12 +69,17 @@ def test_sign_in_wrong_password_then_throttled(client, app, factory, csrf_off):
     r = client.post("/dang-nhap", data={"email": "a@example.vn", "password": "matkhau123"})
     assert r.status_code == 429
     assert "quá nhiều lần" in r.get_data(as_text=True)
-    assert LoginAttempt.query.filter_by(email=user.email, success=False).count() == app.config["LOGIN_MAX_FAILURES"]
+    assert (
+        LoginAttempt.query.filter_by(email=user.email, success=False).count()
+        == app.config["LOGIN_MAX_FAILURES"]
+    )
 
 
 def test_sign_in_redirect_is_never_offsite(client, factory, csrf_off):
     factory.user(email="b@example.vn")
-    r = client.post("/dang-nhap?next=//evil.example/x", data={"email": "b@example.vn", "password": "matkhau123"})
+    r = client.post(
+        "/dang-nhap?next=//evil.example/x", data={"email": "b@example.vn", "password": "matkhau123"}
+    )
     assert r.status_code == 302 and "evil" not in r.headers["Location"]
 
 

@@ -1,4 +1,5 @@
 """The image pipeline: real images only, no bombs, orientation applied, metadata stripped."""
+
 import io
 import struct
 import zlib
@@ -7,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.support import image_bytes
 from marketplace.errors import ValidationFailed
 from marketplace.images import image_dir, process_image
+from tests.support import image_bytes
 
 
 def _exif_with_gps_and_orientation() -> bytes:
@@ -70,12 +71,17 @@ def test_oversize_file_is_refused(app):
 
 def _png_header_claiming(width: int, height: int) -> bytes:
     """A tiny PNG that claims a huge canvas: the classic decompression bomb."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     raw = zlib.compress(b"\x00" * 64)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_is_refused_before_decoding(app):

@@ -1,4 +1,5 @@
 """The transactional outbox and the worker: at least once, retried, never lost, never doubled."""
+
 from datetime import timedelta
 
 from marketplace import outbox
@@ -15,7 +16,9 @@ def test_event_rolls_back_with_its_transaction(app):
 
 def test_success_marks_done_once(app):
     calls = []
-    outbox.register_handler(app, "test.ok", lambda payload, event: calls.append((payload["n"], event.idempotency_key)))
+    outbox.register_handler(
+        app, "test.ok", lambda payload, event: calls.append((payload["n"], event.idempotency_key))
+    )
     outbox.record("test.ok", {"n": 7}, key="k-7")
     db.session.commit()
     assert outbox.drain() == 1

@@ -1,4 +1,5 @@
 """The permission matrix: who may see and change what, and CSRF on every state-changing form."""
+
 import re
 
 import pytest
@@ -31,13 +32,21 @@ def test_producer_cannot_see_or_change_another_shop(client, auth, two_shops, csr
     owner_a, shop_a, owner_b, shop_b, draft_b, active_b = two_shops
     auth.login(owner_a)
     b = shop_b.slug
-    for url in (f"/kenh-ban/{b}/", f"/kenh-ban/{b}/san-pham/", f"/kenh-ban/{b}/san-pham/{draft_b.id}",
-                f"/kenh-ban/{b}/nhan-vien", f"/kenh-ban/{b}/thong-tin", f"/kenh-ban/{b}/san-pham/moi"):
+    for url in (
+        f"/kenh-ban/{b}/",
+        f"/kenh-ban/{b}/san-pham/",
+        f"/kenh-ban/{b}/san-pham/{draft_b.id}",
+        f"/kenh-ban/{b}/nhan-vien",
+        f"/kenh-ban/{b}/thong-tin",
+        f"/kenh-ban/{b}/san-pham/moi",
+    ):
         assert client.get(url).status_code == 404, url
     # Reaching B's listing through A's shop URL is refused too.
     assert client.get(f"/kenh-ban/{shop_a.slug}/san-pham/{draft_b.id}").status_code == 404
     before = (draft_b.title, draft_b.price_vnd)
-    r = client.post(f"/kenh-ban/{shop_a.slug}/san-pham/{draft_b.id}", data={"title": "Bị sửa", "price_vnd": "1"})
+    r = client.post(
+        f"/kenh-ban/{shop_a.slug}/san-pham/{draft_b.id}", data={"title": "Bị sửa", "price_vnd": "1"}
+    )
     assert r.status_code == 404
     r = client.post(f"/kenh-ban/{b}/san-pham/{draft_b.id}/trang-thai/archived")
     assert r.status_code == 404
@@ -55,8 +64,14 @@ def test_buyer_cannot_reach_seller_or_operator_pages(client, auth, two_shops, fa
     _, shop_a, *_ = two_shops
     auth.login(factory.user())
     assert client.get(f"/kenh-ban/{shop_a.slug}/").status_code == 404
-    for url in ("/quan-tri/", "/quan-tri/cua-hang", f"/quan-tri/cua-hang/{shop_a.id}", "/quan-tri/san-pham",
-                "/quan-tri/danh-muc", "/quan-tri/xa-phuong"):
+    for url in (
+        "/quan-tri/",
+        "/quan-tri/cua-hang",
+        f"/quan-tri/cua-hang/{shop_a.id}",
+        "/quan-tri/san-pham",
+        "/quan-tri/danh-muc",
+        "/quan-tri/xa-phuong",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -75,7 +90,13 @@ def test_anonymous_is_sent_to_sign_in(client, two_shops):
 
 def test_operator_reaches_operator_pages(client, auth, factory):
     auth.login(factory.operator())
-    for url in ("/quan-tri/", "/quan-tri/cua-hang", "/quan-tri/san-pham", "/quan-tri/danh-muc", "/quan-tri/xa-phuong"):
+    for url in (
+        "/quan-tri/",
+        "/quan-tri/cua-hang",
+        "/quan-tri/san-pham",
+        "/quan-tri/danh-muc",
+        "/quan-tri/xa-phuong",
+    ):
         assert client.get(url).status_code == 200, url
 
 
@@ -90,7 +111,9 @@ def test_every_state_changing_form_rejects_missing_csrf(app, client, auth, facto
     for rule in app.url_map.iter_rules():
         if not rule.methods & {"POST", "PUT", "PATCH", "DELETE"} or rule.endpoint in CSRF_EXEMPT_ENDPOINTS:
             continue
-        if rule.rule.startswith("/api/") and getattr(app.view_functions[rule.endpoint], "csrf_exempt_reason", None):
+        if rule.rule.startswith("/api/") and getattr(
+            app.view_functions[rule.endpoint], "csrf_exempt_reason", None
+        ):
             continue
         url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule)
         method = sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"})[0]

@@ -1,4 +1,5 @@
 """The English catalogue covers every Vietnamese msgid in the code, and the app serves it."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,18 @@ PO_FILE = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 # The same options as the command that writes translations/messages.pot:
 #   pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location \
 #     --omit-header --ignore-dirs=".venv .cache node_modules tests bench tools" .
-EXTRACT_ARGS = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-                "--omit-header", "--ignore-dirs=.venv .cache node_modules tests bench tools"]
+EXTRACT_ARGS = [
+    "extract",
+    "-F",
+    "babel.cfg",
+    "-k",
+    "_l",
+    "-k",
+    "lazy_gettext",
+    "--no-location",
+    "--omit-header",
+    "--ignore-dirs=.venv .cache node_modules tests bench tools",
+]
 
 # Every %-conversion, including %% and a lone % (Jinja's new-style gettext always applies `%`,
 # so a stray percent sign in a translation breaks the page even without placeholders).
@@ -33,8 +44,13 @@ def _read(path: Path):
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory):
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    run = subprocess.run([sys.executable, "-m", "babel.messages.frontend", *EXTRACT_ARGS, "-o", str(pot), "."],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", *EXTRACT_ARGS, "-o", str(pot), "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     catalog = _read(pot)
     ids = [m.id for m in catalog if m.id]
@@ -55,13 +71,17 @@ def test_every_extracted_msgid_has_an_english_translation(extracted, english):
     missing = []
     for msgid in extracted:
         message = english.get(msgid)
-        strings = [] if message is None else (list(message.string) if isinstance(message.string, (list, tuple))
-                                               else [message.string])
+        strings = (
+            []
+            if message is None
+            else (list(message.string) if isinstance(message.string, (list, tuple)) else [message.string])
+        )
         if message is None or not all(s and s.strip() for s in strings) or message.fuzzy:
             missing.append(_key(msgid))
-    assert not missing, (f"{len(missing)} msgid(s) without an English translation in {PO_FILE.relative_to(ROOT)} "
-                         "(run pybabel extract + update, then translate):\n"
-                         + "\n".join(f"  {m!r}" for m in missing))
+    assert not missing, (
+        f"{len(missing)} msgid(s) without an English translation in {PO_FILE.relative_to(ROOT)} "
+        "(run pybabel extract + update, then translate):\n" + "\n".join(f"  {m!r}" for m in missing)
+    )
 
 
 def test_placeholders_match(extracted, english):

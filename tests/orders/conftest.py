@@ -1,5 +1,6 @@
 """Fixtures for the orders tests: a shopper driving the real pages, a localstripe server, and a
 live HTTP server for the webhooks localstripe sends. Helpers live in orders_testlib.py."""
+
 from __future__ import annotations
 
 import os
@@ -8,7 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from orders_testlib import PUBLISHABLE_KEY, WEBHOOK_SECRET, LiveServer, Shopper, _free_port, _unavailable, _wait_for
+from orders_testlib import (
+    PUBLISHABLE_KEY,
+    WEBHOOK_SECRET,
+    LiveServer,
+    Shopper,
+    _free_port,
+    _unavailable,
+    _wait_for,
+)
 
 
 @pytest.fixture
@@ -22,7 +31,10 @@ def localstripe_server(tmp_path_factory):
     on a free loopback port, stopped at the end of the session."""
     base = os.environ.get("STRIPE_API_BASE")
     if base:
-        yield {"api_base": base.rstrip("/"), "secret_key": os.environ.get("STRIPE_SECRET_KEY") or "sk_test_orders"}
+        yield {
+            "api_base": base.rstrip("/"),
+            "secret_key": os.environ.get("STRIPE_SECRET_KEY") or "sk_test_orders",
+        }
         return
     executable = Path(sys.executable).parent / "localstripe"
     if not executable.exists():
@@ -30,8 +42,12 @@ def localstripe_server(tmp_path_factory):
     port = _free_port()
     workdir = tmp_path_factory.mktemp("localstripe")
     log = open(workdir / "localstripe.log", "wb")
-    proc = subprocess.Popen([str(executable), "--port", str(port), "--from-scratch"], cwd=workdir,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(executable), "--port", str(port), "--from-scratch"],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         if not _wait_for(port, 20):
             proc.kill()
@@ -50,9 +66,13 @@ def localstripe_server(tmp_path_factory):
 def stripe_app(app, localstripe_server):
     """The app with card payments switched on against localstripe."""
     base = localstripe_server["api_base"]
-    app.config.update(STRIPE_SECRET_KEY=localstripe_server["secret_key"], STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
-                      STRIPE_API_BASE=base, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                      STRIPE_JS_URL=f"{base}/js.stripe.com/v3/")
+    app.config.update(
+        STRIPE_SECRET_KEY=localstripe_server["secret_key"],
+        STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
+        STRIPE_API_BASE=base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+    )
     return app
 
 

@@ -1,4 +1,5 @@
 """Helpers for the orders tests (imported as `orders_testlib`; conftest holds the fixtures)."""
+
 from __future__ import annotations
 
 import os
@@ -30,15 +31,18 @@ class Shopper:
         self.commune_id = commune_id
 
     def add(self, listing, quantity: int = 1, **extra):
-        return self.client.post("/gio-hang/them", data={"listing_id": listing.id, "quantity": quantity, **extra})
+        return self.client.post(
+            "/gio-hang/them", data={"listing_id": listing.id, "quantity": quantity, **extra}
+        )
 
     def form(self) -> dict:
         """The hidden fields the checkout page carries: the quote fingerprint and the one-time token."""
         html = self.client.get("/thanh-toan").get_data(as_text=True)
         out = {}
         for name in ("quote", "token"):
-            match = re.search(rf'name="{name}"[^>]*value="([^"]+)"', html) or \
-                re.search(rf'value="([^"]+)"[^>]*name="{name}"', html)
+            match = re.search(rf'name="{name}"[^>]*value="([^"]+)"', html) or re.search(
+                rf'value="([^"]+)"[^>]*name="{name}"', html
+            )
             assert match, html[:2000]
             out[name] = match.group(1)
         return out
@@ -47,9 +51,15 @@ class Shopper:
         return self.form()["quote"]
 
     def checkout_data(self, method: str = "cod", **overrides) -> dict:
-        data = {"email": "khach@example.vn", "receiver_name": "Trần Thị Bình", "receiver_phone": "0912345678",
-                "address_line": "Thôn 2", "commune_id": self.commune_id, "note": "Giao giờ hành chính",
-                "payment_method": method}
+        data = {
+            "email": "khach@example.vn",
+            "receiver_name": "Trần Thị Bình",
+            "receiver_phone": "0912345678",
+            "address_line": "Thôn 2",
+            "commune_id": self.commune_id,
+            "note": "Giao giờ hành chính",
+            "payment_method": method,
+        }
         data.update(overrides)
         if "quote" not in data:
             data.update({k: v for k, v in self.form().items() if k not in data})
@@ -122,8 +132,9 @@ class LiveServer:
 def register_webhook(api_base: str, url: str, secret: str = WEBHOOK_SECRET) -> None:
     import requests
 
-    response = requests.post(f"{api_base}/_config/webhooks/orders-tests", data={"url": url, "secret": secret},
-                             timeout=10)
+    response = requests.post(
+        f"{api_base}/_config/webhooks/orders-tests", data={"url": url, "secret": secret}, timeout=10
+    )
     assert response.status_code == 200, response.text
 
 
@@ -137,7 +148,6 @@ def wait_until(predicate, seconds: float = 30, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
-
 
 
 def login(client, user, password: str = "matkhau123"):

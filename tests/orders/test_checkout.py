@@ -1,15 +1,15 @@
 """Cart and checkout through the pages: one checkout across shops, one order per shop with its own
 shipping fee, stock reserved, guest access by signed link, price changes shown before paying."""
+
 import re
 
+from orders_testlib import drain, payment_code, read_mails
 from sqlalchemy import func, select
 
 from catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
 from orders.models import CartItem, Order, Payment, ShippingRule
-
-from orders_testlib import drain, payment_code, read_mails
 
 
 def _stock(listing_id):
@@ -21,7 +21,9 @@ def test_two_shop_checkout_makes_one_payment_and_one_order_per_shop(app, client,
     shop_a, shop_b = factory.shop(name="HTX Cam Hương Sơn"), factory.shop(name="Mật ong Vũ Quang")
     cam = factory.listing(shop=shop_a, title="Cam bù", price=45_000, stock=10, weight_grams=1000)
     mat_ong = factory.listing(shop=shop_b, title="Mật ong rừng", price=250_000, stock=3, weight_grams=700)
-    db.session.add(ShippingRule(shop_id=shop_b.id, flat_fee_vnd=15_000, tiers=[[1000, 5_000]], free_over_vnd=None))
+    db.session.add(
+        ShippingRule(shop_id=shop_b.id, flat_fee_vnd=15_000, tiers=[[1000, 5_000]], free_over_vnd=None)
+    )
     db.session.commit()
 
     assert shopper.add(cam, 3).status_code == 302
@@ -100,12 +102,17 @@ def test_signed_in_checkout_uses_account_and_lists_orders(client, factory, auth,
 def test_checkout_validation_errors_are_shown_and_nothing_is_reserved(client, factory, shopper):
     listing = factory.listing(stock=5)
     shopper.add(listing, 2)
-    response = shopper.checkout("cod", receiver_phone="12345", receiver_name="", address_line="", commune_id=0,
-                                email="not-an-email")
+    response = shopper.checkout(
+        "cod", receiver_phone="12345", receiver_name="", address_line="", commune_id=0, email="not-an-email"
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    for message in ("Số điện thoại di động không hợp lệ.", "Vui lòng nhập tên người nhận.",
-                    "Vui lòng chọn xã/phường.", "Vui lòng nhập email để nhận thông tin đơn hàng."):
+    for message in (
+        "Số điện thoại di động không hợp lệ.",
+        "Vui lòng nhập tên người nhận.",
+        "Vui lòng chọn xã/phường.",
+        "Vui lòng nhập email để nhận thông tin đơn hàng.",
+    ):
         assert message in html
     assert _stock(listing.id) == 5 and db.session.scalar(select(Payment)) is None
 
@@ -132,14 +139,17 @@ def test_price_change_is_shown_and_must_be_seen_before_paying(client, factory, s
 
 def test_cart_quantity_checked_against_stock_and_minimum(client, factory, shopper):
     listing = factory.listing(stock=3, min_order_qty=2)
-    html = client.post("/gio-hang/them", data={"listing_id": listing.id, "quantity": 1},
-                       follow_redirects=True).get_data(as_text=True)
+    html = client.post(
+        "/gio-hang/them", data={"listing_id": listing.id, "quantity": 1}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "cần mua tối thiểu 2 kg" in html
     html = shopper.add(listing, 5, next="/gio-hang").headers["Location"]
     html = client.get(html).get_data(as_text=True)
     assert "chỉ còn 3 kg" in html
     shopper.add(listing, 2)
-    html = client.post("/gio-hang/cap-nhat", data={f"qty_{listing.id}": 9}, follow_redirects=True).get_data(as_text=True)
+    html = client.post("/gio-hang/cap-nhat", data={f"qty_{listing.id}": 9}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "chỉ còn 3 kg" in html
 
 
@@ -164,14 +174,19 @@ def test_visitor_cart_merges_into_account_on_sign_in(client, factory, auth, csrf
 
     buyer = factory.user()
     first, second = factory.listing(stock=10), factory.listing(stock=10)
-    db.session.add(CartItem(user_id=buyer.id, listing_id=first.id, quantity=1, price_seen_vnd=first.price_vnd))
+    db.session.add(
+        CartItem(user_id=buyer.id, listing_id=first.id, quantity=1, price_seen_vnd=first.price_vnd)
+    )
     db.session.commit()
     shopper = Shopper(client, factory.commune().id)
     shopper.add(first, 2)
     shopper.add(second, 1)
     assert "(2)" in client.get("/gio-hang").get_data(as_text=True)  # cart_count in the header
     auth.login(buyer)
-    rows = {r.listing_id: r.quantity for r in db.session.scalars(select(CartItem).where(CartItem.user_id == buyer.id))}
+    rows = {
+        r.listing_id: r.quantity
+        for r in db.session.scalars(select(CartItem).where(CartItem.user_id == buyer.id))
+    }
     assert rows == {first.id: 3, second.id: 1}
     auth.logout()
     assert "Giỏ hàng của bạn đang trống." in client.get("/gio-hang").get_data(as_text=True)

@@ -1,15 +1,15 @@
 """Many buyers at once: the conditional stock UPDATE sells exactly what is on the shelf, never
 more, and a cart spanning two shops is all-or-nothing without deadlocks. Runs on whatever
 database the `app` fixture gives (SQLite, then PostgreSQL in `make test`'s second pass)."""
+
 import threading
 
+from orders_testlib import Shopper
 from sqlalchemy import func, select
 
 from catalog.models import Listing
 from marketplace.extensions import db
 from orders.models import Order, Payment
-
-from orders_testlib import Shopper
 
 BUYERS = 50
 

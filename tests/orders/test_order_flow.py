@@ -1,8 +1,10 @@
 """The order's life: the state machine, the shop's inbox and actions, the buyer's pages, the
 mails at each step, cancelling, reordering, completing and reviewing."""
+
 from datetime import timedelta
 
 import pytest
+from orders_testlib import drain, login, place_cod_order, read_mails
 from sqlalchemy import select, update
 
 from catalog.models import Listing
@@ -12,7 +14,6 @@ from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
 from orders import states
 from orders.models import Order, OrderEvent, Review
-from orders_testlib import drain, login, place_cod_order, read_mails
 
 
 def _fresh(model, id_):
@@ -47,8 +48,12 @@ def test_illegal_transition_is_refused_with_a_clear_error(factory, shopper):
 def test_stale_status_loses_the_race(factory, shopper):
     """Two people act on the same order: the second UPDATE finds the status changed."""
     order = place_cod_order(shopper, factory.listing(stock=3))
-    db.session.execute(update(Order).where(Order.id == order.id).values(status="confirmed")
-                       .execution_options(synchronize_session=False))  # as another process would
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status="confirmed")
+        .execution_options(synchronize_session=False)
+    )  # as another process would
     with pytest.raises(Conflict) as exc:
         states.transition(order, "confirmed", actor=None, actor_role="shop")  # order object still says placed
     assert "vừa được cập nhật" in exc.value.message
@@ -68,19 +73,34 @@ def test_shop_inbox_and_the_whole_journey(app, client, factory, shopper):
     assert "Đơn hàng" in dashboard and "Chờ xác nhận" in dashboard
     page = seller.get(f"/kenh-ban/{shop.slug}/don-hang/{code}").get_data(as_text=True)
     assert "Trần Thị Bình" in page and "Thu hộ khi giao" in page
-    assert code not in seller.get(f"/kenh-ban/{shop.slug}/don-hang?tab=new").get_data(as_text=True)  # seen now
+    assert code not in seller.get(f"/kenh-ban/{shop.slug}/don-hang?tab=new").get_data(
+        as_text=True
+    )  # seen now
 
     base = f"/kenh-ban/{shop.slug}/don-hang/{code}"
     # Shipping before confirming is refused, plainly.
-    html = seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "X1"},
-                       follow_redirects=True).get_data(as_text=True)
+    html = seller.post(
+        f"{base}/ship", data={"carrier": "GHN", "tracking_number": "X1"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Không thể chuyển đơn" in html
     assert seller.post(f"{base}/confirm").status_code == 302
     assert code in seller.get(f"/kenh-ban/{shop.slug}/don-hang?tab=to_pack").get_data(as_text=True)
-    assert seller.post(f"{base}/pack", data={"parcel_weight_grams": "1200", "parcel_size": "30x20x15"}).status_code == 302
-    html = seller.post(f"{base}/ship", data={"carrier": "", "tracking_number": ""}, follow_redirects=True).get_data(as_text=True)
+    assert (
+        seller.post(
+            f"{base}/pack", data={"parcel_weight_grams": "1200", "parcel_size": "30x20x15"}
+        ).status_code
+        == 302
+    )
+    html = seller.post(
+        f"{base}/ship", data={"carrier": "", "tracking_number": ""}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Vui lòng nhập đơn vị vận chuyển." in html
-    assert seller.post(f"{base}/ship", data={"carrier": "Viettel Post", "tracking_number": "VTP123456"}).status_code == 302
+    assert (
+        seller.post(
+            f"{base}/ship", data={"carrier": "Viettel Post", "tracking_number": "VTP123456"}
+        ).status_code
+        == 302
+    )
     slip = seller.get(f"{base}/phieu-dong-goi").get_data(as_text=True)
     assert "Thu hộ (COD): 145.000" in slip and "<svg" in slip and "1200 g" in slip
 
@@ -104,8 +124,9 @@ def test_shop_inbox_and_the_whole_journey(app, client, factory, shopper):
     assert _fresh(Order, order.id).status == "completed"
     line_id = order.lines[0].id
     client.post(f"/don-hang/{code}/danh-gia/{line_id}", data={"stars": "4", "body": "Cam ngọt, mọng nước"})
-    html = client.post(f"/don-hang/{code}/danh-gia/{line_id}", data={"stars": "1", "body": "lần hai"},
-                       follow_redirects=True).get_data(as_text=True)
+    html = client.post(
+        f"/don-hang/{code}/danh-gia/{line_id}", data={"stars": "1", "body": "lần hai"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Bạn đã đánh giá sản phẩm này." in html
     reviews = db.session.scalars(select(Review)).all()
     assert [(r.stars, r.author_name) for r in reviews] == [(4, "Trần Thị Bình")]
@@ -116,14 +137,26 @@ def test_shop_inbox_and_the_whole_journey(app, client, factory, shopper):
 def test_rating_helpers_render_on_pages(app, client, factory, shopper):
     listing = factory.listing(stock=5)
     order = place_cod_order(shopper, listing)
-    db.session.add(Review(order_line_id=order.lines[0].id, listing_id=listing.id, shop_id=listing.shop_id,
-                          author_name="Bình", stars=5, body="Rất ngon"))
+    db.session.add(
+        Review(
+            order_line_id=order.lines[0].id,
+            listing_id=listing.id,
+            shop_id=listing.shop_id,
+            author_name="Bình",
+            stars=5,
+            body="Rất ngon",
+        )
+    )
     db.session.commit()
     with app.test_request_context("/"):
         from flask import render_template_string
 
-        html = render_template_string('{% include "orders/_listing_buy.html" %}{% include "orders/_listing_reviews.html" %}'
-                                      '{% include "orders/_shop_rating.html" %}', listing=listing, shop=listing.shop)
+        html = render_template_string(
+            '{% include "orders/_listing_buy.html" %}{% include "orders/_listing_reviews.html" %}'
+            '{% include "orders/_shop_rating.html" %}',
+            listing=listing,
+            shop=listing.shop,
+        )
     assert "5.0/5" in html and "Rất ngon" in html and "Đã mua hàng" in html
     assert 'action="/gio-hang/them"' in html
 
@@ -211,8 +244,9 @@ def test_delivered_orders_complete_by_themselves(app, factory, shopper):
 
 def test_review_needs_delivery(client, factory, shopper):
     order = place_cod_order(shopper, factory.listing(stock=5))
-    html = client.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"},
-                       follow_redirects=True).get_data(as_text=True)
+    html = client.post(
+        f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "sau khi đã nhận hàng" in html
     assert db.session.scalar(select(Review)) is None
     assert db.session.scalar(select(OrderEvent).where(OrderEvent.order_id == order.id)).to_status == "placed"
@@ -227,13 +261,22 @@ def test_shop_sets_its_shipping_fee_and_checkout_uses_it(app, client, factory, s
     seller = login(app.test_client(), owner)
     page = seller.get(f"/kenh-ban/{shop.slug}/van-chuyen").get_data(as_text=True)
     assert "mức mặc định của sàn" in page and 'value="25000"' in page
-    html = seller.post(f"/kenh-ban/{shop.slug}/van-chuyen", data={
-        "flat_fee_vnd": "abc", "free_over_vnd": "", "tier_grams_0": "3000", "tier_fee_0": ""},
-        follow_redirects=True).get_data(as_text=True)
+    html = seller.post(
+        f"/kenh-ban/{shop.slug}/van-chuyen",
+        data={"flat_fee_vnd": "abc", "free_over_vnd": "", "tier_grams_0": "3000", "tier_fee_0": ""},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Vui lòng nhập số nguyên không âm." in html and "Nhập cả khối lượng và phụ phí" in html
     assert db.session.get(ShippingRule, shop.id) is None
-    seller.post(f"/kenh-ban/{shop.slug}/van-chuyen", data={
-        "flat_fee_vnd": "18.000", "free_over_vnd": "400000", "tier_grams_0": "3000", "tier_fee_0": "12000"})
+    seller.post(
+        f"/kenh-ban/{shop.slug}/van-chuyen",
+        data={
+            "flat_fee_vnd": "18.000",
+            "free_over_vnd": "400000",
+            "tier_grams_0": "3000",
+            "tier_fee_0": "12000",
+        },
+    )
     rule = db.session.get(ShippingRule, shop.id)
     assert (rule.flat_fee_vnd, rule.free_over_vnd, rule.tiers) == (18_000, 400_000, [[3000, 12_000]])
 
@@ -266,7 +309,10 @@ def test_guest_reviews_through_the_mailed_link(app, factory, shopper):
     seller.post(f"{base}/ship", data={"carrier": "GHTK", "tracking_number": "S1"})
     seller.post(f"{base}/deliver")
     guest = app.test_client()  # another browser, with only the link
-    assert guest.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"}).status_code == 404
+    assert (
+        guest.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"}).status_code
+        == 404
+    )
     guest.get(f"/don-hang/lien-ket/{make_token(order.payment)}?next={order.code}")
     guest.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5", "body": "Tuyệt"})
     review = db.session.scalar(select(Review))

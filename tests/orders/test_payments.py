@@ -1,10 +1,12 @@
 """Bank transfer with VietQR, the operator's confirmation and statement import, expiry of unpaid
 checkouts, refunds, the settlement ledger and the operator's order list with CSV export."""
+
 import csv
 import io
 from datetime import timedelta
 
 import pytest
+from orders_testlib import drain, login, payment_code, read_mails
 from sqlalchemy import func, select
 
 from catalog.models import Listing
@@ -13,7 +15,6 @@ from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
 from orders import vietqr
 from orders.models import BankTransaction, LedgerEntry, Order, Payment
-from orders_testlib import drain, login, payment_code, read_mails
 
 
 def _fresh(model, id_):
@@ -34,18 +35,37 @@ def no_cards(app):
 
 # --- VietQR -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bin_code, account, amount, note, expected", [
-    # Published examples (the last 4 characters are the CRC).
-    ("970436", "1023456789", 1943000, "TT000069",
-     "00020101021238540010A00000072701240006970436011010234567890208QRIBFTTA5303704540719430005802VN"
-     "62120808TT0000696304A8E5"),
-    ("970422", "VQRQADAIJ5512", 7000, "TL89 100",
-     "00020101021238570010A000000727012700069704220113VQRQADAIJ55120208QRIBFTTA5303704540470005802VN"
-     "62120808TL89 1006304E346"),
-    ("970415", "0011001932418", 120000, "ung ho lu lut",
-     "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA530370454061200005802VN"
-     "62170813ung ho lu lut6304C15C"),
-])
+
+@pytest.mark.parametrize(
+    "bin_code, account, amount, note, expected",
+    [
+        # Published examples (the last 4 characters are the CRC).
+        (
+            "970436",
+            "1023456789",
+            1943000,
+            "TT000069",
+            "00020101021238540010A00000072701240006970436011010234567890208QRIBFTTA5303704540719430005802VN"
+            "62120808TT0000696304A8E5",
+        ),
+        (
+            "970422",
+            "VQRQADAIJ5512",
+            7000,
+            "TL89 100",
+            "00020101021238570010A000000727012700069704220113VQRQADAIJ55120208QRIBFTTA5303704540470005802VN"
+            "62120808TL89 1006304E346",
+        ),
+        (
+            "970415",
+            "0011001932418",
+            120000,
+            "ung ho lu lut",
+            "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA530370454061200005802VN"
+            "62170813ung ho lu lut6304C15C",
+        ),
+    ],
+)
 def test_vietqr_payload_matches_published_examples(bin_code, account, amount, note, expected):
     assert vietqr.payload(bin_code=bin_code, account=account, amount_vnd=amount, note=note) == expected
     assert vietqr.verify(expected)
@@ -70,6 +90,7 @@ def test_vietqr_fields_and_svg():
 
 
 # --- bank transfer ----------------------------------------------------------------------------
+
 
 def _transfer_checkout(shopper, factory, *listings_qty):
     for listing, quantity in listings_qty:
@@ -122,7 +143,9 @@ def test_operator_confirms_a_transfer_by_hand(app, factory, shopper):
     assert sorted(e.amount_vnd for e in entries) == sorted(o.total_vnd for o in payment.orders)
     assert {e.kind for e in entries} == {"collected"}
     # A second confirmation changes nothing and says why.
-    html = operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", follow_redirects=True).get_data(as_text=True)
+    html = operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "không còn chờ xác nhận" in html
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 2
     drain()
@@ -149,29 +172,41 @@ def test_statement_import_matches_code_and_exact_amount_and_is_idempotent(app, f
         codes.append(_transfer_checkout(shopper, factory, (listing, 1)))
     good, short, later = codes
     spaced = f"{good[:2].lower()} {good[2:6]}-{good[6:]}"  # banks mangle the note: "dh ABCD-EFGH"
-    statement = _statement([
-        ("26/11/2026", "FT001", "125.000", f"NGUYEN VAN A chuyen tien {spaced} cam bu"),
-        ("26/11/2026", "FT002", "120000", f"{short} thanh toan"),          # amount does not match
-        ("26/11/2026", "FT003", "125000", "tien hang thang 11"),           # no code
-        ("26/11/2026", "FT004", "-50.000", "phi dich vu"),                 # a debit: skipped
-    ])
+    statement = _statement(
+        [
+            ("26/11/2026", "FT001", "125.000", f"NGUYEN VAN A chuyen tien {spaced} cam bu"),
+            ("26/11/2026", "FT002", "120000", f"{short} thanh toan"),  # amount does not match
+            ("26/11/2026", "FT003", "125000", "tien hang thang 11"),  # no code
+            ("26/11/2026", "FT004", "-50.000", "phi dich vu"),  # a debit: skipped
+        ]
+    )
     operator = login(app.test_client(), factory.operator())
-    html = operator.post("/quan-tri/sao-ke", data={"statement": (io.BytesIO(statement), "saoke.csv")},
-                         content_type="multipart/form-data").get_data(as_text=True)
+    html = operator.post(
+        "/quan-tri/sao-ke",
+        data={"statement": (io.BytesIO(statement), "saoke.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "1 dòng khớp" in html and "2 dòng không khớp" in html and "1 dòng bỏ qua" in html
     assert "Số tiền không khớp với đơn" in html and "Không thấy mã đơn trong nội dung" in html
     assert _payment(good).status == "paid" and _payment(good).paid_reference == "FT001"
     assert _payment(short).status == "pending" and _payment(later).status == "pending"
     assert all(o.status == "placed" for o in _payment(good).orders)
 
-    again = operator.post("/quan-tri/sao-ke", data={"statement": (io.BytesIO(statement), "saoke.csv")},
-                          content_type="multipart/form-data").get_data(as_text=True)
+    again = operator.post(
+        "/quan-tri/sao-ke",
+        data={"statement": (io.BytesIO(statement), "saoke.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "0 dòng khớp" in again and "3 dòng đã nhập trước đó" in again
     assert db.session.scalar(select(func.count()).select_from(BankTransaction)) == 3
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
 
-    bad = operator.post("/quan-tri/sao-ke", data={"statement": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
-                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    bad = operator.post(
+        "/quan-tri/sao-ke",
+        data={"statement": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Tệp sao kê thiếu cột" in bad
 
 
@@ -201,9 +236,11 @@ def test_unpaid_transfer_expires_releases_stock_and_late_money_is_flagged(app, f
     assert any("đã bị hủy" in m["subject"] for m in read_mails(app))
 
     operator = login(app.test_client(), factory.operator())
-    html = operator.post("/quan-tri/sao-ke", data={"statement": (io.BytesIO(_statement(
-        [("27/11/2026", "FT900", "225000", f"{code}")])), "s.csv")},
-        content_type="multipart/form-data").get_data(as_text=True)
+    html = operator.post(
+        "/quan-tri/sao-ke",
+        data={"statement": (io.BytesIO(_statement([("27/11/2026", "FT900", "225000", f"{code}")])), "s.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "cần hoàn tiền cho người mua" in html
     assert _payment(code).status == "expired"
 
@@ -217,18 +254,25 @@ def test_cancelled_paid_transfer_is_refunded_by_the_operator_and_ledgered(app, f
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT1"})
     order = _payment(code).orders[0]
     owner = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == order.shop_id)).user
-    login(app.test_client(), owner).post(f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}/reject",
-                                         data={"reason": "Hàng bị dập"})
+    login(app.test_client(), owner).post(
+        f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}/reject", data={"reason": "Hàng bị dập"}
+    )
     order = _fresh(Order, order.id)
     assert order.status == "cancelled" and order.paid  # the money is still owed to the buyer
     assert code in operator.get("/quan-tri/thanh-toan?view=refund_due").get_data(as_text=True)
-    html = operator.post(f"/quan-tri/don-hang/{order.code}/hoan-tien", data={"reference": ""},
-                         follow_redirects=True).get_data(as_text=True)
+    html = operator.post(
+        f"/quan-tri/don-hang/{order.code}/hoan-tien", data={"reference": ""}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Vui lòng nhập mã giao dịch hoàn tiền." in html
-    operator.post(f"/quan-tri/don-hang/{order.code}/hoan-tien", data={"reference": "FT-HOAN-1", "note": "CK lại"})
+    operator.post(
+        f"/quan-tri/don-hang/{order.code}/hoan-tien", data={"reference": "FT-HOAN-1", "note": "CK lại"}
+    )
     order = _fresh(Order, order.id)
     assert order.status == "refunded" and order.refund_reference == "FT-HOAN-1"
-    kinds = {e.kind: e.amount_vnd for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == order.id))}
+    kinds = {
+        e.kind: e.amount_vnd
+        for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == order.id))
+    }
     assert kinds == {"collected": 225_000, "refunded": -225_000}
     assert _fresh(Listing, listing.id).stock == 5
     drain()
@@ -244,10 +288,15 @@ def test_ledger_balances_payouts_and_csv(app, factory, shopper):
     page = operator.get("/quan-tri/doi-soat").get_data(as_text=True)
     assert shop.name in page and "325.000" in page  # 300.000 + the default 25.000 shipping
     owed = 300_000 + 25_000
-    html = operator.post("/quan-tri/doi-soat/chi-tra", data={"shop_id": shop.id, "amount_vnd": str(owed + 1),
-                                                             "reference": "UNC1"}, follow_redirects=True).get_data(as_text=True)
+    html = operator.post(
+        "/quan-tri/doi-soat/chi-tra",
+        data={"shop_id": shop.id, "amount_vnd": str(owed + 1), "reference": "UNC1"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "lớn hơn số dư" in html
-    operator.post("/quan-tri/doi-soat/chi-tra", data={"shop_id": shop.id, "amount_vnd": "200.000", "reference": "UNC1"})
+    operator.post(
+        "/quan-tri/doi-soat/chi-tra", data={"shop_id": shop.id, "amount_vnd": "200.000", "reference": "UNC1"}
+    )
     from orders.payments import balance_of
 
     assert balance_of(shop.id) == owed - 200_000
@@ -275,9 +324,12 @@ def test_operator_order_list_filters_and_csv(app, factory, shopper, no_cards):
     by_status = operator.get("/quan-tri/don-hang?status=pending_payment").get_data(as_text=True)
     assert f"{transfer}-1" in by_status and f"{cod}-1" not in by_status
     today = utcnow().date()
-    assert f"{cod}-1" not in operator.get(f"/quan-tri/don-hang?date_from={today + timedelta(days=2)}").get_data(as_text=True)
-    assert f"{cod}-1" in operator.get(f"/quan-tri/don-hang?date_from={today - timedelta(days=1)}"
-                                      f"&date_to={today + timedelta(days=1)}").get_data(as_text=True)
+    assert f"{cod}-1" not in operator.get(
+        f"/quan-tri/don-hang?date_from={today + timedelta(days=2)}"
+    ).get_data(as_text=True)
+    assert f"{cod}-1" in operator.get(
+        f"/quan-tri/don-hang?date_from={today - timedelta(days=1)}&date_to={today + timedelta(days=1)}"
+    ).get_data(as_text=True)
     exported = operator.get("/quan-tri/don-hang.csv?method=cod")
     assert exported.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
@@ -294,5 +346,7 @@ def test_card_is_offered_only_when_stripe_is_configured(client, factory, shopper
     html = client.get("/thanh-toan").get_data(as_text=True)
     assert 'value="card"' not in html and 'value="bank_transfer"' in html
     response = shopper.checkout("card")
-    assert response.status_code == 422 and "Vui lòng chọn phương thức thanh toán." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Vui lòng chọn phương thức thanh toán." in response.get_data(
+        as_text=True
+    )
     assert _fresh(Listing, listing.id).stock == 5

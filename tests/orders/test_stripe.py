@@ -1,5 +1,6 @@
 """Card payments with the real `stripe` library against localstripe, and the webhook: signature,
 replays, stale timestamps, amount checks, refunds, and a success that arrives after expiry."""
+
 import json
 import time
 import uuid
@@ -8,6 +9,7 @@ from datetime import timedelta
 import pytest
 import requests
 import stripe
+from orders_testlib import WEBHOOK_SECRET, drain, login, payment_code, register_webhook, wait_until
 from sqlalchemy import func, select
 
 from catalog.models import Listing
@@ -16,7 +18,6 @@ from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
 from orders import stripe_gateway
 from orders.models import LedgerEntry, Order, Payment, StripeEvent
-from orders_testlib import WEBHOOK_SECRET, drain, login, payment_code, register_webhook, wait_until
 
 WEBHOOK = "/payments/stripe/webhook"
 
@@ -48,27 +49,43 @@ def _pay_directly(app, payment, payment_method="pm_card_visa"):
 
 
 def _event(kind, obj, event_id=None):
-    return {"id": event_id or f"evt_{uuid.uuid4().hex[:14]}", "object": "event", "type": kind,
-            "created": int(time.time()), "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:14]}",
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
 
 
 def _post(client, event, *, secret=WEBHOOK_SECRET, timestamp=None, header=None):
     body = json.dumps(event)
     signature = header or stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
-    return client.post(WEBHOOK, data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+    return client.post(
+        WEBHOOK, data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
+    )
 
 
 def _intent(payment, **changes):
-    data = {"id": payment.stripe_payment_intent_id, "object": "payment_intent", "amount": payment.amount_vnd,
-            "currency": "vnd", "status": "succeeded", "latest_charge": "ch_test",
-            "metadata": {"payment_code": payment.code}}
+    data = {
+        "id": payment.stripe_payment_intent_id,
+        "object": "payment_intent",
+        "amount": payment.amount_vnd,
+        "currency": "vnd",
+        "status": "succeeded",
+        "latest_charge": "ch_test",
+        "metadata": {"payment_code": payment.code},
+    }
     data.update(changes)
     return data
 
 
 # --- the card page and server-side confirmation -------------------------------------------------
 
-def test_card_page_creates_one_intent_with_our_idempotency_key(stripe_app, client, factory, shopper, monkeypatch):
+
+def test_card_page_creates_one_intent_with_our_idempotency_key(
+    stripe_app, client, factory, shopper, monkeypatch
+):
     from stripe._payment_intent_service import PaymentIntentService
 
     seen = []
@@ -87,12 +104,16 @@ def test_card_page_creates_one_intent_with_our_idempotency_key(stripe_app, clien
     assert len(seen) == 1
     params, options = seen[0]
     assert options == {"idempotency_key": f"pi:{code}"}
-    assert params["amount"] == payment.amount_vnd == 175_000 and params["currency"] == "vnd"  # zero-decimal VND
+    assert (
+        params["amount"] == payment.amount_vnd == 175_000 and params["currency"] == "vnd"
+    )  # zero-decimal VND
     pi = _api(stripe_app).v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
     assert pi.amount == 175_000 and pi.currency == "vnd" and pi.metadata["payment_code"] == code
     client.get(f"/thanh-toan/{code}")  # a reload reuses the intent
     assert len(seen) == 1 and _payment(code).stripe_payment_intent_id == payment.stripe_payment_intent_id
-    assert payment.expires_at - payment.created_at == timedelta(minutes=stripe_app.config["ORDER_PAYMENT_TIMEOUT_MIN"])
+    assert payment.expires_at - payment.created_at == timedelta(
+        minutes=stripe_app.config["ORDER_PAYMENT_TIMEOUT_MIN"]
+    )
 
 
 def test_server_confirmation_with_a_good_card_marks_paid(stripe_app, client, factory, shopper):
@@ -112,7 +133,10 @@ def test_declined_card_leaves_the_checkout_waiting(stripe_app, client, factory, 
     body = response.get_json()
     assert body.get("error") and "từ chối" in body["error"]
     assert _payment(code).status == "pending"
-    assert client.post(f"/thanh-toan/{code}/the", json={"payment_method": "javascript:alert(1)"}).status_code == 400
+    assert (
+        client.post(f"/thanh-toan/{code}/the", json={"payment_method": "javascript:alert(1)"}).status_code
+        == 400
+    )
 
 
 def test_return_page_asks_stripe(stripe_app, client, factory, shopper):
@@ -124,6 +148,7 @@ def test_return_page_asks_stripe(stripe_app, client, factory, shopper):
 
 
 # --- the webhook, signed by us ------------------------------------------------------------------
+
 
 def test_webhook_success_then_replay_does_nothing(stripe_app, client, factory, shopper):
     code, listing, _html = _card_checkout(client, shopper, factory)
@@ -159,8 +184,11 @@ def test_webhook_rejects_bad_signatures_and_changes_nothing(stripe_app, client, 
         response = client.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})
     else:
         signature = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
-        response = client.post(WEBHOOK, data=body.replace(str(event["data"]["object"]["amount"]), "1"),
-                               headers={"Stripe-Signature": signature})
+        response = client.post(
+            WEBHOOK,
+            data=body.replace(str(event["data"]["object"]["amount"]), "1"),
+            headers={"Stripe-Signature": signature},
+        )
     assert response.status_code == 400
     assert _payment(code).status == "pending"
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
@@ -178,8 +206,12 @@ def test_webhook_amount_or_currency_mismatch_is_not_paid(stripe_app, client, fac
 
 
 def test_webhook_for_an_unknown_intent_is_acknowledged(stripe_app, client):
-    response = _post(client, _event("payment_intent.succeeded",
-                                    {"id": "pi_unknown", "amount": 1, "currency": "vnd", "metadata": {}}))
+    response = _post(
+        client,
+        _event(
+            "payment_intent.succeeded", {"id": "pi_unknown", "amount": 1, "currency": "vnd", "metadata": {}}
+        ),
+    )
     assert response.status_code == 200 and response.get_json()["outcome"] == "unknown_payment"
     assert _post(client, _event("customer.created", {"id": "cus_1"})).get_json()["outcome"] == "ignored"
 
@@ -217,8 +249,15 @@ def test_charge_refunded_in_full_refunds_the_orders(stripe_app, client, factory,
     code, listing, _html = _card_checkout(client, shopper, factory)
     payment = _payment(code)
     _post(client, _event("payment_intent.succeeded", _intent(payment)))
-    charge = {"id": "ch_test", "object": "charge", "payment_intent": payment.stripe_payment_intent_id,
-              "amount": payment.amount_vnd, "amount_refunded": payment.amount_vnd, "currency": "vnd", "refunded": True}
+    charge = {
+        "id": "ch_test",
+        "object": "charge",
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount": payment.amount_vnd,
+        "amount_refunded": payment.amount_vnd,
+        "currency": "vnd",
+        "refunded": True,
+    }
     response = _post(client, _event("charge.refunded", charge))
     assert response.get_json()["outcome"] == "refunded"
     payment = _payment(code)
@@ -231,6 +270,7 @@ def test_charge_refunded_in_full_refunds_the_orders(stripe_app, client, factory,
 
 
 # --- refunds and cancellation through the API ---------------------------------------------------
+
 
 def test_operator_refund_goes_through_stripe_once(stripe_app, client, factory, shopper):
     code, listing, _html = _card_checkout(client, shopper, factory, price=200_000)
@@ -245,9 +285,14 @@ def test_operator_refund_goes_through_stripe_once(stripe_app, client, factory, s
     drain()
     order = db.session.get(Order, order.id)
     assert order.refund_reference and order.refund_reference.startswith("re_")
-    refunds = _api(stripe_app).v1.refunds.list(params={"payment_intent": order.payment.stripe_payment_intent_id})
+    refunds = _api(stripe_app).v1.refunds.list(
+        params={"payment_intent": order.payment.stripe_payment_intent_id}
+    )
     assert [r.amount for r in refunds.data] == [order.total_vnd]
-    assert sorted(e.amount_vnd for e in db.session.scalars(select(LedgerEntry))) == [-order.total_vnd, order.total_vnd]
+    assert sorted(e.amount_vnd for e in db.session.scalars(select(LedgerEntry))) == [
+        -order.total_vnd,
+        order.total_vnd,
+    ]
     assert db.session.get(Listing, listing.id).stock == 5
 
 
@@ -258,13 +303,16 @@ def test_shop_cancelling_a_paid_card_order_refunds_it(stripe_app, client, factor
     client.post(f"/thanh-toan/{code}/the", json={"payment_method": "pm_card_visa"})
     order = _payment(code).orders[0]
     owner = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == order.shop_id)).user
-    login(stripe_app.test_client(), owner).post(f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}/reject",
-                                                data={"reason": "Hết hàng thật"})
+    login(stripe_app.test_client(), owner).post(
+        f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}/reject", data={"reason": "Hết hàng thật"}
+    )
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     assert [e.to_status for e in order.events][-2:] == ["cancelled", "refunded"]
     drain()
-    refunds = _api(stripe_app).v1.refunds.list(params={"payment_intent": order.payment.stripe_payment_intent_id})
+    refunds = _api(stripe_app).v1.refunds.list(
+        params={"payment_intent": order.payment.stripe_payment_intent_id}
+    )
     assert [r.amount for r in refunds.data] == [order.total_vnd]
 
 
@@ -272,7 +320,9 @@ def test_expired_card_checkout_cancels_its_intent(stripe_app, client, factory, s
     code, listing, _html = _card_checkout(client, shopper, factory)
     payment = _payment(code)
     payment.expires_at = utcnow() - timedelta(seconds=1)
-    db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "order.expire")).next_attempt_at = utcnow()
+    db.session.scalar(
+        select(OutboxEvent).where(OutboxEvent.topic == "order.expire")
+    ).next_attempt_at = utcnow()
     db.session.commit()
     drain()
     drain()
@@ -282,6 +332,7 @@ def test_expired_card_checkout_cancels_its_intent(stripe_app, client, factory, s
 
 
 # --- webhooks delivered by localstripe itself ---------------------------------------------------
+
 
 def test_localstripe_delivers_signed_webhooks(stripe_app, live_app, localstripe_server, factory, csrf_off):
     from orders_testlib import Shopper
@@ -308,8 +359,11 @@ def test_localstripe_delivers_signed_webhooks(stripe_app, live_app, localstripe_
     assert _pay_directly(stripe_app, good).status == "succeeded"  # only the webhook can tell us
     wait_until(lambda: _payment(code).status == "paid")
     # (Events of earlier tests' intents may reach this server too: they are acknowledged as unknown.)
-    stored = db.session.scalar(select(StripeEvent).where(StripeEvent.type == "payment_intent.succeeded",
-                                                         StripeEvent.payment_id == good.id))
+    stored = db.session.scalar(
+        select(StripeEvent).where(
+            StripeEvent.type == "payment_intent.succeeded", StripeEvent.payment_id == good.id
+        )
+    )
     assert stored.outcome == "paid" and stored.event_id.startswith("evt_")
 
     shopper.add(listing, 1)
@@ -317,9 +371,14 @@ def test_localstripe_delivers_signed_webhooks(stripe_app, live_app, localstripe_
     browser.get(f"{live_app.url}/thanh-toan/{declined}")
     with pytest.raises(stripe.CardError):
         _pay_directly(stripe_app, _payment(declined), "pm_card_chargeCustomerFail")
-    failed = wait_until(lambda: db.session.scalar(
-        select(StripeEvent).where(StripeEvent.type == "payment_intent.payment_failed",
-                                  StripeEvent.payment_id == _payment(declined).id)))
+    failed = wait_until(
+        lambda: db.session.scalar(
+            select(StripeEvent).where(
+                StripeEvent.type == "payment_intent.payment_failed",
+                StripeEvent.payment_id == _payment(declined).id,
+            )
+        )
+    )
     assert failed.outcome == "noted" and _payment(declined).status == "pending"
     register_webhook(localstripe_server["api_base"], "http://127.0.0.1:9/")  # stop sending to this server
 

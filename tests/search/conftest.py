@@ -4,6 +4,7 @@
 tools/search_node.py for the session. Without either: the test FAILS under CI=true and is
 skipped with the reason otherwise. The Elasticsearch variants run only when ELASTICSEARCH_TEST_URL
 points at Elasticsearch 8 or newer (the official client, elasticsearch-py 9, refuses older servers)."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,15 @@ import os
 import urllib.request
 
 import pytest
-from search_testlib import Catalogue, drain, drop_indices, search_node, seed_default_synonyms, unavailable, use_backend
+from search_testlib import (
+    Catalogue,
+    drain,
+    drop_indices,
+    search_node,
+    seed_default_synonyms,
+    unavailable,
+    use_backend,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +63,13 @@ BACKENDS = ["embedded", "opensearch"] + (["elasticsearch"] if ELASTICSEARCH_TEST
 @pytest.fixture(scope="session")
 def elasticsearch_url():
     # Node info rather than GET /, which the test node lacks (the rest-root module is unpublished).
-    with urllib.request.urlopen(ELASTICSEARCH_TEST_URL + "/_nodes/_local?filter_path=nodes.*.version",
-                                timeout=10) as response:
+    with urllib.request.urlopen(
+        ELASTICSEARCH_TEST_URL + "/_nodes/_local?filter_path=nodes.*.version", timeout=10
+    ) as response:
         version = next(iter(json.loads(response.read())["nodes"].values()))["version"]
-    assert int(version.split(".")[0]) >= 8, \
+    assert int(version.split(".")[0]) >= 8, (
         f"Elasticsearch {version} at ELASTICSEARCH_TEST_URL: elasticsearch-py 9 needs 8 or newer"
+    )
     return ELASTICSEARCH_TEST_URL
 
 
@@ -93,5 +104,5 @@ def search_api(client):
         response = client.get("/api/v1/search", query_string=params)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.json
-    return run
 
+    return run

@@ -1,4 +1,5 @@
 """Small helpers shared by the search tests (imported by name: tests/ has no packages)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -122,23 +123,58 @@ class Catalogue:
         def make(title, shop, category, **kw):
             return f.listing(shop=shop, title=title, category=category, **kw)
 
-        self.cam_bu = make("Cam bù Hương Sơn", self.orange_shop, self.citrus, price=45000, stock=100,
-                           origin="Hương Sơn", ocop_stars=4, ocop_certificate_no="OCOP-01", ocop_level="province",
-                           ocop_issued_on=(today - timedelta(days=365)).isoformat(), certifications="VietGAP").id
-        self.cam_khe_may = make("Cam Khe Mây", self.orange_shop, self.citrus, price=40000, stock=0,
-                                origin="Hương Khê").id
-        self.buoi = make("Bưởi Phúc Trạch", self.orange_shop, self.pomelo, price=60000, stock=20,
-                         origin="Huong Khe", ocop_stars=3, ocop_certificate_no="OCOP-02", ocop_level="province",
-                         ocop_issued_on=(today - timedelta(days=4 * 365)).isoformat()).id  # expired rating
-        self.mat_ong = make("Mật ong rừng Vũ Quang", self.honey_shop, self.honey, price=250000, stock=5,
-                            origin="Vũ Quang", ocop_stars=5, ocop_certificate_no="OCOP-03", ocop_level="national",
-                            ocop_issued_on=(today - timedelta(days=30)).isoformat(), certifications="Hữu cơ").id
+        self.cam_bu = make(
+            "Cam bù Hương Sơn",
+            self.orange_shop,
+            self.citrus,
+            price=45000,
+            stock=100,
+            origin="Hương Sơn",
+            ocop_stars=4,
+            ocop_certificate_no="OCOP-01",
+            ocop_level="province",
+            ocop_issued_on=(today - timedelta(days=365)).isoformat(),
+            certifications="VietGAP",
+        ).id
+        self.cam_khe_may = make(
+            "Cam Khe Mây", self.orange_shop, self.citrus, price=40000, stock=0, origin="Hương Khê"
+        ).id
+        self.buoi = make(
+            "Bưởi Phúc Trạch",
+            self.orange_shop,
+            self.pomelo,
+            price=60000,
+            stock=20,
+            origin="Huong Khe",
+            ocop_stars=3,
+            ocop_certificate_no="OCOP-02",
+            ocop_level="province",
+            ocop_issued_on=(today - timedelta(days=4 * 365)).isoformat(),
+        ).id  # expired rating
+        self.mat_ong = make(
+            "Mật ong rừng Vũ Quang",
+            self.honey_shop,
+            self.honey,
+            price=250000,
+            stock=5,
+            origin="Vũ Quang",
+            ocop_stars=5,
+            ocop_certificate_no="OCOP-03",
+            ocop_level="national",
+            ocop_issued_on=(today - timedelta(days=30)).isoformat(),
+            certifications="Hữu cơ",
+        ).id
         self.dua_hau = make("Dưa hấu mát lạnh", self.other_shop, self.fruit, price=30000, stock=8).id
-        self.keo = make("Đặc sản kẹo cu đơ Hà Tĩnh", self.other_shop, self.specialty, price=50000, stock=50).id
+        self.keo = make(
+            "Đặc sản kẹo cu đơ Hà Tĩnh", self.other_shop, self.specialty, price=50000, stock=50
+        ).id
         self.thit_lon = make("Thịt lợn đen gác bếp", self.other_shop, self.food, price=350000, stock=3).id
-        self.ngo = make("Ngô nếp Nghi Xuân", self.other_shop, self.food, price=20000, stock=40,
-                        origin="Nghi Xuân").id
-        self.thanh_long = make("Trái thanh long ruột đỏ", self.other_shop, self.fruit, price=35000, stock=10).id
+        self.ngo = make(
+            "Ngô nếp Nghi Xuân", self.other_shop, self.food, price=20000, stock=40, origin="Nghi Xuân"
+        ).id
+        self.thanh_long = make(
+            "Trái thanh long ruột đỏ", self.other_shop, self.fruit, price=35000, stock=10
+        ).id
         # Never searchable:
         self.draft = make("Cam nháp chưa bán", self.orange_shop, self.citrus, status="draft").id
         self.archived = make("Cam ngừng bán", self.orange_shop, self.citrus, status="archived").id
@@ -148,6 +184,15 @@ class Catalogue:
         self.suspended = make("Cam của cửa hàng tạm ngưng", self.gone_shop, self.citrus).id
         suspend_shop(self.gone_shop, "Vi phạm", actor=self.operator)
         db.session.commit()
-        self.public = {self.cam_bu, self.cam_khe_may, self.buoi, self.mat_ong, self.dua_hau, self.keo,
-                       self.thit_lon, self.ngo, self.thanh_long}
+        self.public = {
+            self.cam_bu,
+            self.cam_khe_may,
+            self.buoi,
+            self.mat_ong,
+            self.dua_hau,
+            self.keo,
+            self.thit_lon,
+            self.ngo,
+            self.thanh_long,
+        }
         self.never = {self.draft, self.archived, self.hidden, self.suspended}

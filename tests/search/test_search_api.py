@@ -1,4 +1,5 @@
 """The JSON API contract, the OpenAPI document, text normalisation and the operator's synonym page."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,20 +8,23 @@ from search_testlib import People, drain
 from marketplace.extensions import db
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"sort": "cheapest"}, "sort"),
-    ({"ocop_min": "9"}, "ocop_min"),
-    ({"ocop_min": "nhiều"}, "ocop_min"),
-    ({"price_min": "-5"}, "price_min"),
-    ({"price_min": "90000", "price_max": "10000"}, "price_max"),
-    ({"per_page": "500"}, "per_page"),
-    ({"page": "9000", "per_page": "100"}, "page"),
-    ({"in_stock": "maybe"}, "in_stock"),
-    ({"category": "khong-co-danh-muc-nay"}, "category"),
-    ({"shop": "khong-co-cua-hang"}, "shop"),
-    ({"cursor": "%%%not-a-cursor"}, "cursor"),
-    ({"q": "x" * 201}, "q"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"sort": "cheapest"}, "sort"),
+        ({"ocop_min": "9"}, "ocop_min"),
+        ({"ocop_min": "nhiều"}, "ocop_min"),
+        ({"price_min": "-5"}, "price_min"),
+        ({"price_min": "90000", "price_max": "10000"}, "price_max"),
+        ({"per_page": "500"}, "per_page"),
+        ({"page": "9000", "per_page": "100"}, "page"),
+        ({"in_stock": "maybe"}, "in_stock"),
+        ({"category": "khong-co-danh-muc-nay"}, "category"),
+        ({"shop": "khong-co-cua-hang"}, "shop"),
+        ({"cursor": "%%%not-a-cursor"}, "cursor"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
 def test_bad_parameters_are_400_problems(client, params, field):
     response = client.get("/api/v1/search", query_string=params)
     assert response.status_code == 400
@@ -32,8 +36,12 @@ def test_bad_parameters_are_400_problems(client, params, field):
 
 def test_response_shape(client, factory):
     people = People(factory)
-    listing = factory.listing(shop=people.shop("HTX Vũ Quang"), title="Nhung hươu Hương Sơn", price=1200000,
-                              category=factory.category("Dược liệu"))
+    listing = factory.listing(
+        shop=people.shop("HTX Vũ Quang"),
+        title="Nhung hươu Hương Sơn",
+        price=1200000,
+        category=factory.category("Dược liệu"),
+    )
     drain()
     body = client.get("/api/v1/search?q=nhung+huou").json
     assert body["total"] == 1
@@ -50,8 +58,20 @@ def test_openapi_documents_both_endpoints(client):
     doc = client.get("/api/v1/openapi.json").json
     assert "/search" in doc["paths"] and "/search/suggest" in doc["paths"]
     names = {p["name"] for p in doc["paths"]["/search"]["get"]["parameters"]}
-    assert {"q", "category", "origin", "shop", "ocop_min", "cert", "price_min", "price_max", "in_stock", "sort",
-            "page", "per_page"} <= names
+    assert {
+        "q",
+        "category",
+        "origin",
+        "shop",
+        "ocop_min",
+        "cert",
+        "price_min",
+        "price_max",
+        "in_stock",
+        "sort",
+        "page",
+        "per_page",
+    } <= names
     assert "SearchResults" in doc["components"]["schemas"]
 
 
@@ -73,7 +93,9 @@ def test_text_folding():
     assert vi.parse_synonym_group(" Quả ,trái; QUẢ ") == ["quả", "trái"]
     groups = vi.folded_synonym_groups([["quả", "trái"], ["mướp đắng", "khổ qua"]])
     assert vi.expand_synonyms(["qua", "muop", "dang"], groups) == [
-        [("qua",), ("trai",)], [("muop", "dang"), ("kho", "qua")]]
+        [("qua",), ("trai",)],
+        [("muop", "dang"), ("kho", "qua")],
+    ]
     assert str(vi.highlight("Mứt <b>gừng</b>", {"gung"})) == "Mứt &lt;b&gt;<mark>gừng</mark>&lt;/b&gt;"
 
 
@@ -109,11 +131,14 @@ def test_synonym_pages_need_csrf(client, auth, factory):
     assert db.session.query(SearchSynonym).filter_by(terms="a, b").count() == 0
 
 
-@pytest.mark.parametrize("endpoint, arg, value", [
-    ("catalog.show_listing", "slug", "cam-bu-huong-son-2"),
-    ("catalog.show_listing", "slug", "bưởi phúc/trạch?#&"),
-    ("shell.media", "filename", "listings/ab/c d/320.jpg"),
-])
+@pytest.mark.parametrize(
+    "endpoint, arg, value",
+    [
+        ("catalog.show_listing", "slug", "cam-bu-huong-son-2"),
+        ("catalog.show_listing", "slug", "bưởi phúc/trạch?#&"),
+        ("shell.media", "filename", "listings/ab/c d/320.jpg"),
+    ],
+)
 def test_hit_urls_are_what_url_for_builds(app, endpoint, arg, value):
     from flask import url_for
 

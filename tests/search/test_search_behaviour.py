@@ -1,4 +1,5 @@
 """The same search behaviour on every backend (embedded, OpenSearch, Elasticsearch when available)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -60,8 +61,13 @@ def test_never_shows_unpublished_listings(catalogue, search_api):
 
 def test_category_filter_includes_children(catalogue, search_api):
     body = search_api(category="trai-cay", per_page=50)
-    assert set(ids(body)) == {catalogue.cam_bu, catalogue.cam_khe_may, catalogue.buoi, catalogue.dua_hau,
-                              catalogue.thanh_long}
+    assert set(ids(body)) == {
+        catalogue.cam_bu,
+        catalogue.cam_khe_may,
+        catalogue.buoi,
+        catalogue.dua_hau,
+        catalogue.thanh_long,
+    }
     assert set(ids(search_api(category="cam-quyt"))) == {catalogue.cam_bu, catalogue.cam_khe_may}
 
 
@@ -73,11 +79,17 @@ def test_filters(catalogue, search_api):
     assert set(ids(search_api(ocop_min=3))) == {catalogue.cam_bu, catalogue.mat_ong}
     assert set(ids(search_api(ocop_min=5))) == {catalogue.mat_ong}
     assert set(ids(search_api(cert="VietGAP"))) == {catalogue.cam_bu}
-    assert set(ids(search_api(price_min=40000, price_max=50000))) == {catalogue.cam_bu, catalogue.cam_khe_may,
-                                                                      catalogue.keo}
+    assert set(ids(search_api(price_min=40000, price_max=50000))) == {
+        catalogue.cam_bu,
+        catalogue.cam_khe_may,
+        catalogue.keo,
+    }
     in_stock = set(ids(search_api(in_stock=1, per_page=50)))
     assert catalogue.cam_khe_may not in in_stock and len(in_stock) == len(catalogue.public) - 1
-    assert set(ids(search_api(q="cam", in_stock="true"))) == {catalogue.cam_bu, catalogue.buoi}  # shop "HTX Cam…"
+    assert set(ids(search_api(q="cam", in_stock="true"))) == {
+        catalogue.cam_bu,
+        catalogue.buoi,
+    }  # shop "HTX Cam…"
 
 
 def test_facet_counts(catalogue, search_api):
@@ -121,8 +133,15 @@ def test_relevance_boosts_stock_ocop_and_sales(backend, factory, search_api):
     category = factory.category("Gạo")
     out = factory.listing(shop=shop, category=category, title="Gạo tám thơm Hà Tĩnh", stock=0)
     plain = factory.listing(shop=shop, category=category, title="Gạo tám thơm Hà Tĩnh", stock=5)
-    ocop = factory.listing(shop=shop, category=category, title="Gạo tám thơm Hà Tĩnh", stock=5, ocop_stars=4,
-                           ocop_certificate_no="X1", ocop_issued_on=date.today().replace(day=1).isoformat())
+    ocop = factory.listing(
+        shop=shop,
+        category=category,
+        title="Gạo tám thơm Hà Tĩnh",
+        stock=5,
+        ocop_stars=4,
+        ocop_certificate_no="X1",
+        ocop_issued_on=date.today().replace(day=1).isoformat(),
+    )
     popular = factory.listing(shop=shop, category=category, title="Gạo tám thơm Hà Tĩnh", stock=5)
     db.session.get(Listing, popular.id).sales_count = 500
     db.session.commit()
@@ -134,8 +153,11 @@ def test_relevance_boosts_stock_ocop_and_sales(backend, factory, search_api):
 
 
 def test_highlight_escapes_everything_else(backend, factory, search_api, client):
-    listing = factory.listing(shop=People(factory).shop(), title='Mứt gừng <script>alert("x")</script> Hà Tĩnh',
-                              description="<p>Mứt gừng làm thủ công, cay nồng.</p>")
+    listing = factory.listing(
+        shop=People(factory).shop(),
+        title='Mứt gừng <script>alert("x")</script> Hà Tĩnh',
+        description="<p>Mứt gừng làm thủ công, cay nồng.</p>",
+    )
     drain()
     body = search_api(q="mut gung")
     hit = body["hits"][0]
@@ -150,8 +172,12 @@ def test_highlight_escapes_everything_else(backend, factory, search_api, client)
 
 def test_deep_pagination_with_cursor(backend, factory, client):
     shop, category = People(factory).shop(), factory.category("Gạo")
-    made = {factory.listing(shop=shop, category=category, title=f"Gạo ST25 lô {n}", price=10000 + (n % 7) * 1000).id
-            for n in range(23)}
+    made = {
+        factory.listing(
+            shop=shop, category=category, title=f"Gạo ST25 lô {n}", price=10000 + (n % 7) * 1000
+        ).id
+        for n in range(23)
+    }
     drain()
     for sort in ("relevance", "price_asc", "price_desc", "newest"):
         seen, cursor, page = [], None, 1
@@ -195,8 +221,11 @@ def test_index_follows_changes(catalogue, factory, search_api):
     drain()
     assert catalogue.keo in ids(search_api(q="keo cu do"))
     # A category renamed: its listings are found under the new name.
-    save_category({"name": "Cam chanh", "parent_id": catalogue.fruit.id}, actor=catalogue.operator,
-                  category=catalogue.citrus)
+    save_category(
+        {"name": "Cam chanh", "parent_id": catalogue.fruit.id},
+        actor=catalogue.operator,
+        category=catalogue.citrus,
+    )
     db.session.commit()
     drain()
     assert catalogue.cam_khe_may in ids(search_api(q="cam chanh"))
@@ -204,10 +233,21 @@ def test_index_follows_changes(catalogue, factory, search_api):
     # Stock runs out: the in-stock filter drops it.
     listing = db.session.get(Listing, catalogue.cam_bu)
     owner = catalogue.orange_shop.members[0].user
-    update_listing(listing, {"title": listing.title, "category_id": listing.category_id, "unit": listing.unit,
-                             "price_vnd": listing.price_vnd, "stock": 0, "status": "active",
-                             "ocop_stars": listing.ocop_stars, "ocop_certificate_no": listing.ocop_certificate_no,
-                             "ocop_issued_on": listing.ocop_issued_on.isoformat()}, actor=owner)
+    update_listing(
+        listing,
+        {
+            "title": listing.title,
+            "category_id": listing.category_id,
+            "unit": listing.unit,
+            "price_vnd": listing.price_vnd,
+            "stock": 0,
+            "status": "active",
+            "ocop_stars": listing.ocop_stars,
+            "ocop_certificate_no": listing.ocop_certificate_no,
+            "ocop_issued_on": listing.ocop_issued_on.isoformat(),
+        },
+        actor=owner,
+    )
     db.session.commit()
     drain()
     assert catalogue.cam_bu not in ids(search_api(q="cam", in_stock=1))
@@ -227,7 +267,9 @@ def test_suggestions(catalogue, client):
 
 def test_suggestions_rank_titles_marks_and_stock(catalogue, client):
     def products(text):
-        return [p["id"] for p in client.get("/api/v1/search/suggest", query_string={"q": text}).json["products"]]
+        return [
+            p["id"] for p in client.get("/api/v1/search/suggest", query_string={"q": text}).json["products"]
+        ]
 
     # Words typed with their marks first, whatever the boosts ("mật" is OCOP 5★, "mát" is not).
     assert products("mát")[:2] == [catalogue.dua_hau, catalogue.mat_ong]
@@ -243,7 +285,9 @@ def test_suggestions_prefer_titles_that_begin_with_the_words(catalogue, factory,
     jam.sales_count = 900  # far better ranked than the fruit itself
     db.session.commit()
     drain()
-    products = [p["id"] for p in client.get("/api/v1/search/suggest", query_string={"q": "cam b"}).json["products"]]
+    products = [
+        p["id"] for p in client.get("/api/v1/search/suggest", query_string={"q": "cam b"}).json["products"]
+    ]
     assert products[:2] == [catalogue.cam_bu, jam.id]
 
 
@@ -259,12 +303,16 @@ def test_results_page_works_without_javascript(catalogue, client):
     assert "<mark>Cam</mark> bù Hương Sơn" in page
     assert 'href="/tim-kiem?q=cam&amp;category=trai-cay"' in page  # a facet is a plain link
     assert 'name="in_stock"' in page and "<noscript>" in page
-    page = client.get("/tim-kiem", query_string={"q": "cam", "category": "trai-cay", "in_stock": "1"}).get_data(as_text=True)
+    page = client.get(
+        "/tim-kiem", query_string={"q": "cam", "category": "trai-cay", "in_stock": "1"}
+    ).get_data(as_text=True)
     assert "Bỏ tất cả" in page and "Cam Khe Mây" not in page
 
 
 def test_engine_tolerates_typos(engine_backend, factory, search_api):
-    honey = factory.listing(shop=People(factory).shop(), title="Mật ong rừng Vũ Quang", category=factory.category("Mật ong"))
+    honey = factory.listing(
+        shop=People(factory).shop(), title="Mật ong rừng Vũ Quang", category=factory.category("Mật ong")
+    )
     drain()
     assert ids(search_api(q="mat onng rung"))[0] == honey.id  # one edit in a 4-letter word
     assert ids(search_api(q="mat ong vu quangg"))[0] == honey.id
@@ -273,7 +321,9 @@ def test_engine_tolerates_typos(engine_backend, factory, search_api):
 
 def test_embedded_did_you_mean(app, factory, search_api, client):
     """On the embedded backend (no typo tolerance) a misspelt word gets a correction."""
-    honey = factory.listing(shop=People(factory).shop(), title="Mật ong rừng Vũ Quang", category=factory.category("Mật ong"))
+    honey = factory.listing(
+        shop=People(factory).shop(), title="Mật ong rừng Vũ Quang", category=factory.category("Mật ong")
+    )
     drain()
     body = search_api(q="mat onng rung")
     assert body["total"] == 0 and body["did_you_mean"] == "mat ong rung"
@@ -288,19 +338,25 @@ def test_wrong_engine_kind_falls_back(app, factory, client, opensearch_url):
     from search_testlib import use_backend
 
     state = use_backend(app, "elasticsearch", opensearch_url)
-    listing = factory.listing(shop=People(factory).shop(), title="Kẹo cu đơ", category=factory.category("Bánh kẹo"))
+    listing = factory.listing(
+        shop=People(factory).shop(), title="Kẹo cu đơ", category=factory.category("Bánh kẹo")
+    )
     drain()
     body = client.get("/api/v1/search?q=keo").json
     assert body["fallback"] is True and ids(body) == [listing.id]
     assert client.get("/healthz").json["search"]["engine"] == {
-        "kind": "elasticsearch", "status": "unreachable", "alias": state.engine.alias}
+        "kind": "elasticsearch",
+        "status": "unreachable",
+        "alias": state.engine.alias,
+    }
 
 
 def test_broad_queries_rank_by_tiers_on_the_embedded_backend(app, factory, search_api, client):
     """Above SEARCH_EMBEDDED_BM25_LIMIT text matches the embedded backend ranks by tiers (exact
     words, title words) x boosts instead of bm25: same ordering promises, cursor paging intact."""
-    from search.service import state
     from search_testlib import Catalogue
+
+    from search.service import state
 
     data = Catalogue(factory)
     drain()
@@ -311,8 +367,10 @@ def test_broad_queries_rank_by_tiers_on_the_embedded_backend(app, factory, searc
     everything = ids(search_api(q="cam", per_page=50))
     seen, cursor, page = [], None, 1
     while True:
-        body = client.get("/api/v1/search", query_string={"q": "cam", "per_page": 2, "page": page,
-                                                          **({"cursor": cursor} if cursor else {})}).json
+        body = client.get(
+            "/api/v1/search",
+            query_string={"q": "cam", "per_page": 2, "page": page, **({"cursor": cursor} if cursor else {})},
+        ).json
         seen += ids(body)
         cursor, page = body["next_cursor"], page + 1
         if not cursor:

@@ -1,4 +1,5 @@
 """Keeping the index true in operation: reindex with zero downtime, freshness, engine outages."""
+
 from __future__ import annotations
 
 import socket
@@ -21,9 +22,19 @@ SEARCH_TOPICS = ("listing.changed", "shop.changed", "category.changed")
 def edit_title(listing: Listing, title: str, owner) -> None:
     from catalog.services import update_listing
 
-    update_listing(listing, {"title": title, "category_id": listing.category_id, "unit": listing.unit,
-                             "price_vnd": listing.price_vnd, "stock": listing.stock, "status": listing.status,
-                             "origin": listing.origin}, actor=owner)
+    update_listing(
+        listing,
+        {
+            "title": title,
+            "category_id": listing.category_id,
+            "unit": listing.unit,
+            "price_vnd": listing.price_vnd,
+            "stock": listing.stock,
+            "status": listing.status,
+            "origin": listing.origin,
+        },
+        actor=owner,
+    )
     db.session.commit()
 
 
@@ -32,8 +43,11 @@ def current_index(state, kind: str) -> str:
 
 
 def pending_search_events() -> list[OutboxEvent]:
-    return db.session.query(OutboxEvent).filter(OutboxEvent.topic.in_(SEARCH_TOPICS),
-                                                OutboxEvent.status != "done").all()
+    return (
+        db.session.query(OutboxEvent)
+        .filter(OutboxEvent.topic.in_(SEARCH_TOPICS), OutboxEvent.status != "done")
+        .all()
+    )
 
 
 def test_reindex_command_swaps_in_a_new_index(backend, catalogue, app, runner, search_api):
@@ -119,7 +133,9 @@ def test_unreachable_engine_answers_from_the_embedded_index(app, factory, client
     state = use_backend(app, "opensearch", f"http://127.0.0.1:{_closed_port()}")
     try:
         people = People(factory)
-        listing = factory.listing(shop=people.shop(), title="Nước mắm Cửa Sót", category=factory.category("Nước mắm"))
+        listing = factory.listing(
+            shop=people.shop(), title="Nước mắm Cửa Sót", category=factory.category("Nước mắm")
+        )
         drain()
         body = client.get("/api/v1/search?q=nuoc+mam").json
         assert ids(body) == [listing.id]
@@ -213,7 +229,7 @@ def test_an_error_inside_msearch_is_raised_like_a_search_error(request, app, fac
         drain()
         good = {"query": {"match_all": {}}, "size": 1}
         bad = {"query": {"range": {"price_vnd": {"gte": "không phải số"}}}, "size": 1}
-        first, = state.engine._msearch([good])
+        (first,) = state.engine._msearch([good])
         assert first["hits"]["hits"]
         with pytest.raises(EngineError) as raised:
             state.engine._msearch([good, bad])

@@ -1,4 +1,5 @@
 """Shop registration, operator decisions, staff invitations."""
+
 import pytest
 
 from catalog.models import Listing
@@ -9,8 +10,15 @@ from sellers.models import Shop, ShopMember
 
 
 def _form(commune, **over):
-    data = {"kind": "household", "name": "Vườn cam Bà Hoa", "phone": "0912345678", "address_line": "Xóm 3",
-            "commune_id": commune.id, "registration_number": "", "story": "Ba đời trồng cam."}
+    data = {
+        "kind": "household",
+        "name": "Vườn cam Bà Hoa",
+        "phone": "0912345678",
+        "address_line": "Xóm 3",
+        "commune_id": commune.id,
+        "registration_number": "",
+        "story": "Ba đời trồng cam.",
+    }
     data.update(over)
     return data
 
@@ -31,11 +39,17 @@ def test_register_shop_through_the_form(client, auth, factory, csrf_off):
 
 def test_register_shop_bad_input_reports_every_field(client, auth, factory, csrf_off):
     auth.login(factory.user())
-    r = client.post("/kenh-ban/dang-ky-cua-hang", data={"kind": "cooperative", "name": "", "phone": "123",
-                                                       "address_line": "", "commune_id": 0})
+    r = client.post(
+        "/kenh-ban/dang-ky-cua-hang",
+        data={"kind": "cooperative", "name": "", "phone": "123", "address_line": "", "commune_id": 0},
+    )
     html = r.get_data(as_text=True)
-    for message in ("Vui lòng nhập tên cửa hàng.", "Số điện thoại di động không hợp lệ",
-                    "Vui lòng chọn xã/phường.", "Hợp tác xã và doanh nghiệp cần số đăng ký"):
+    for message in (
+        "Vui lòng nhập tên cửa hàng.",
+        "Số điện thoại di động không hợp lệ",
+        "Vui lòng chọn xã/phường.",
+        "Hợp tác xã và doanh nghiệp cần số đăng ký",
+    ):
         assert message in html
     assert Shop.query.count() == 0
 
