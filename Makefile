@@ -4,16 +4,29 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 export MARKETPLACE_ENV ?= local
+# --require-hashes: every package, and each one's exact file, is the one the lock file names.
+PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-deps
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test venv translations migrate demo worker clean bench-search bench-checkout
+.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# What `make run` installs: the runtime lock only.
+$(VENV)/.installed-run: requirements.lock | $(VENV)/bin/python
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-venv: $(VENV)/.installed
+# What `make test` installs: the runtime lock plus the test tools.
+$(VENV)/.installed-dev: requirements-dev.lock | $(VENV)/bin/python
+	$(PIP_INSTALL) -r requirements-dev.lock
+	touch $@
+
+venv: $(VENV)/.installed-run
+
+venv-dev: $(VENV)/.installed-dev
 
 translations: venv
 	$(VENV)/bin/pybabel compile -d translations --statistics
@@ -27,14 +40,29 @@ demo: migrate
 run: demo
 	$(PY) tools/run_local.py --port $(PORT)
 
-test: venv translations
+# The quality gate: lint, formatting and types (also the first step of `make test`).
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: venv-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv-dev translations lint
 	$(PY) tools/run_tests.py
 
-bench-search: venv
+# Re-resolve the pins of requirements*.txt into the hashed lock files (needs PyPI).
+lock: venv-dev
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
+
+bench-search: venv-dev
 	$(PY) bench/search_bench.py
 
-bench-checkout: venv
+bench-checkout: venv-dev
 	$(PY) bench/checkout_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

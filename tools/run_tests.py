@@ -184,7 +184,7 @@ def start_postgres(services: Services) -> tuple[str, str]:
 def start_localstripe(services: Services, run_dir: Path) -> tuple[str, dict[str, str]]:
     """(description, environment for the tests)"""
     if importlib.util.find_spec("localstripe") is None:
-        raise SetupError("localstripe is not installed (it is in requirements-dev.txt: run `make venv`)")
+        raise SetupError("localstripe is not installed (it is in requirements-dev.lock: run `make venv-dev`)")
     log_path = run_dir / "localstripe.log"
     # Through tools/localstripe_loopback.py: localstripe's own command binds every interface and
     # pickles its store to a fixed /tmp path.
