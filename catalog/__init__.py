@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from marketplace.api import add_openapi
 from marketplace.extensions import db
+from marketplace.outbox import declare_topics
 
 from . import csv_views  # noqa: F401 - registers the CSV upload route on seller_bp
 from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
@@ -53,5 +54,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(operator_bp)
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
+    declare_topics(app, "listing.changed", "category.changed")
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
     app.jinja_env.globals["listing_status_label"] = lambda code: LISTING_STATUS_LABELS.get(code, code)

@@ -117,7 +117,3 @@ def register_outbox_handlers(app: Flask) -> None:
     from .outbox import register_handler
 
     register_handler(app, "mail.send", send_mail_handler)
-    # Until the search package listens, listing/shop/category events are acknowledged here so
-    # they do not pile up; search registers its real handlers over these.
-    for topic in ("listing.changed", "shop.changed", "category.changed"):
-        app.extensions.setdefault("outbox_handlers", {}).setdefault(topic, lambda payload, event: None)

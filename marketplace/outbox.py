@@ -49,6 +49,18 @@ def register_handler(app, topic: str, handler: Handler) -> None:
     app.extensions.setdefault("outbox_handlers", {})[topic] = handler
 
 
+def declare_topics(app, *topics: str) -> None:
+    """A package names the events it records. Until a later package registers a handler for one
+    (search for listing changes, say), its rows are acknowledged instead of piling up as pending."""
+    handlers = app.extensions.setdefault("outbox_handlers", {})
+    for topic in topics:
+        handlers.setdefault(topic, _acknowledge)
+
+
+def _acknowledge(payload: dict[str, Any], event: OutboxEvent) -> None:
+    """Nobody listens to this topic (yet)."""
+
+
 def record(topic: str, payload: dict[str, Any], *, key: str | None = None) -> OutboxEvent:
     """Add an outbox row to the current transaction. `key` makes the event unique: recording the
     same key twice in one transaction returns the first row instead of a duplicate."""

@@ -3,6 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from marketplace.outbox import declare_topics
+
 from .views import bp, operator_bp
 
 STATUS_LABELS = {
@@ -29,3 +31,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(operator_bp)
     app.context_processor(_labels)
+    declare_topics(app, "shop.changed")
