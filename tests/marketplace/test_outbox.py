@@ -104,3 +104,20 @@ def test_healthz_reports_database_and_worker(client, app):
     body = client.get("/healthz").json
     assert body["status"] == "ok" and body["database"]["status"] == "ok"
     assert body["worker"]["pending"] == 1 and body["worker"]["oldest_pending_age_s"] is not None
+
+
+def test_declared_topic_without_listener_is_acknowledged_and_a_listener_takes_over(app):
+    outbox.declare_topics(app, "test.declared")
+    outbox.record("test.declared", {"n": 1})
+    outbox.record("test.undeclared", {"n": 2})
+    db.session.commit()
+    assert outbox.drain() == 1
+    statuses = {e.topic: e.status for e in OutboxEvent.query}
+    assert statuses == {"test.declared": "done", "test.undeclared": "dead"}
+
+    seen = []
+    outbox.register_handler(app, "test.declared", lambda payload, event: seen.append(payload["n"]))
+    outbox.declare_topics(app, "test.declared")  # declaring again does not replace the listener
+    outbox.record("test.declared", {"n": 3})
+    db.session.commit()
+    assert outbox.drain() == 1 and seen == [3]
