@@ -83,20 +83,24 @@ def _template_helpers() -> dict:
 
 
 def _dashboard_panel(shop) -> dict:
+    from flask_login import current_user
+
+    from sellers.permissions import can_edit_shipping
+
     from .seller_views import TAB_LABELS, tab_counts
 
     counts = tab_counts(shop)
     link = url_for("orders_seller.inbox", shop_slug=shop.slug)
+    actions = [(_l("Xem tất cả đơn"), f"{link}?tab=all")]
+    if can_edit_shipping(current_user, shop):  # the owner's: staff handle orders, not fees
+        actions.append((_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug)))
     return {
         "title": _l("Đơn hàng"),
         "items": [
             (TAB_LABELS[tab], counts[tab], f"{link}?tab={tab}")
             for tab in ("new", "to_confirm", "to_pack", "to_ship", "shipping", "problems")
         ],
-        "actions": [
-            (_l("Xem tất cả đơn"), f"{link}?tab=all"),
-            (_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug)),
-        ],
+        "actions": actions,
     }
 
 

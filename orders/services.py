@@ -23,7 +23,7 @@ from marketplace.models import Commune, User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
-from sellers.permissions import can_manage_shop
+from sellers.permissions import can_edit_shipping, can_handle_orders
 
 from . import notify, pricing, states
 from .cart import check_quantity, weight_of
@@ -90,7 +90,7 @@ def _parse_int(errors: Errors, field: str, raw, *, required: bool, maximum: int 
 
 def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
     """data: flat_fee_vnd, free_over_vnd (blank: never free), tier_grams_N / tier_fee_N pairs."""
-    if not (can_manage_shop(actor, shop) or is_operator(actor)):
+    if not (can_edit_shipping(actor, shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền sửa phí vận chuyển của cửa hàng này."))
     errors = Errors()
     flat = _parse_int(errors, "flat_fee_vnd", data.get("flat_fee_vnd"), required=True, maximum=10_000_000)
@@ -374,12 +374,12 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
 
 
 def _require_shop(order: Order, actor: User) -> None:
-    if not (can_manage_shop(actor, order.shop) or is_operator(actor)):
+    if not (can_handle_orders(actor, order.shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền xử lý đơn hàng này."))
 
 
 def _role(order: Order, actor: User) -> str:
-    return "shop" if can_manage_shop(actor, order.shop) else "operator"
+    return "shop" if can_handle_orders(actor, order.shop) else "operator"
 
 
 def confirm_order(order: Order, *, actor: User) -> Order:
