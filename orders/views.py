@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from catalog.models import Listing
 from marketplace.actions import run_action
@@ -231,7 +232,8 @@ def _login_redirect():
     )
 
 
-def _elsewhere(order: Order, who: OrderAccess):
+def _elsewhere(order: Order, who: OrderAccess) -> Response:
+    """The operator's or the shop's own page of `order`."""
     if who is OrderAccess.OPERATOR:
         return redirect(url_for("orders_admin.show_order", code=order.code))
     return redirect(url_for("orders_seller.show_order", shop_slug=order.shop.slug, code=order.code))
