@@ -34,7 +34,7 @@ from marketplace.images import ALLOWED_FORMATS, StoredImage, image_dir, process_
 from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopKind, ShopStatus
-from sellers.permissions import can_manage_shop, is_operator
+from sellers.permissions import can_manage_listings, is_operator
 from sellers.services import shop_event, unique_slug
 
 from . import services
@@ -149,7 +149,11 @@ def import_listings(
     for bytes, so any image_path is an error). `create_missing` creates unknown shops and
     top-level categories; only the system or an operator may ask for it.
     Raises ImportFailed (nothing written) or Forbidden; the caller commits or rolls back."""
-    if shop is not None and actor is not None and not (can_manage_shop(actor, shop) or is_operator(actor)):
+    if (
+        shop is not None
+        and actor is not None
+        and not (can_manage_listings(actor, shop) or is_operator(actor))
+    ):
         raise Forbidden(_("Bạn không có quyền thêm sản phẩm cho cửa hàng này."))
     if create_missing and actor is not None and not is_operator(actor):
         raise Forbidden(_("Chỉ ban quản lý sàn mới tạo được cửa hàng và danh mục mới khi nhập CSV."))
@@ -452,7 +456,7 @@ class _Checker:
         if (
             self.actor is not None
             and isinstance(found, Shop)
-            and not (can_manage_shop(self.actor, found) or is_operator(self.actor))
+            and not (can_manage_listings(self.actor, found) or is_operator(self.actor))
         ):
             self.fail(line, "shop", _("Bạn không có quyền thêm sản phẩm cho cửa hàng “%(slug)s”.", slug=slug))
             return None

@@ -2,10 +2,11 @@
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from marketplace.extensions import db
-from sellers.views import shop_for_member
+from sellers.models import Shop
+from sellers.permissions import ShopPermission, shop_permission_required
 
 from .csv_import import (
     COLUMNS,
@@ -22,9 +23,8 @@ from .views import seller_bp
 
 
 @seller_bp.route("/nhap-csv", methods=["GET", "POST"])
-@login_required
-def import_csv(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def import_csv(shop: Shop):
     form = CsvUploadForm()
     errors = []
     if form.validate_on_submit():
@@ -53,9 +53,8 @@ def import_csv(shop_slug: str):
 
 
 @seller_bp.route("/nhap-csv/mau.csv")
-@login_required
-def csv_template(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def csv_template(shop: Shop):
     return Response(
         sample_csv(shop.slug),
         mimetype="text/csv",

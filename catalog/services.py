@@ -17,7 +17,7 @@ from marketplace.images import StoredImage, process_image
 from marketplace.models import User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
-from sellers.permissions import can_manage_shop, is_operator
+from sellers.permissions import can_manage_listings, is_operator
 from sellers.services import unique_slug
 
 from .models import OCOP_LEVELS, Category, Listing, ListingImage, ListingStatus
@@ -251,7 +251,7 @@ def _check_can_publish(shop: Shop, status: str, errors: Errors) -> None:
 
 
 def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] | None = None) -> Listing:
-    if not (can_manage_shop(actor, shop) or is_operator(actor)):
+    if not (can_manage_listings(actor, shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền thêm sản phẩm cho cửa hàng này."))
     errors = Errors()
     clean = validate_listing_data(data, errors)
@@ -288,7 +288,7 @@ def build_listing(
 
 
 def can_edit_listing(user: User | None, listing: Listing) -> bool:
-    return can_manage_shop(user, listing.shop)
+    return can_manage_listings(user, listing.shop)
 
 
 def update_listing(listing: Listing, data: dict, *, actor: User) -> Listing:

@@ -8,7 +8,7 @@ from datetime import date
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from marketplace.actions import run_action
@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.forms import apply_errors
 from marketplace.permissions import operator_required
 from sellers.models import Shop, ShopStatus
-from sellers.views import shop_for_member
+from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import services
 from .forms import CategoryForm, HideForm, ImagesForm, ListingForm
@@ -178,9 +178,8 @@ def _listing_form(**kwargs) -> ListingForm:
 
 
 @seller_bp.route("/")
-@login_required
-def list_listings(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def list_listings(shop: Shop):
     status = request.args.get("status")
     query = select(Listing).where(Listing.shop_id == shop.id).order_by(Listing.updated_at.desc())
     if status in services.STATUSES:
@@ -198,9 +197,8 @@ def list_listings(shop_slug: str):
 
 
 @seller_bp.route("/moi", methods=["GET", "POST"])
-@login_required
-def new_listing(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def new_listing(shop: Shop):
     form = _listing_form()
     if not form.is_submitted() and shop.status != ShopStatus.APPROVED.value:
         form.status.data = ListingStatus.DRAFT.value
@@ -229,9 +227,8 @@ def new_listing(shop_slug: str):
 
 
 @seller_bp.route("/<int:listing_id>", methods=["GET", "POST"])
-@login_required
-def edit_listing(shop_slug: str, listing_id: int):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def edit_listing(shop: Shop, listing_id: int):
     listing = _listing_of(shop, listing_id)
     form = _listing_form(obj=listing)
     if not form.is_submitted():
@@ -271,9 +268,8 @@ def edit_listing(shop_slug: str, listing_id: int):
 
 
 @seller_bp.post("/<int:listing_id>/anh/<int:image_id>/<action>")
-@login_required
-def image_action(shop_slug: str, listing_id: int, image_id: int, action: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def image_action(shop: Shop, listing_id: int, image_id: int, action: str):
     listing = _listing_of(shop, listing_id)
     if not ImagesForm().validate_on_submit():
         abort(400)
@@ -288,9 +284,8 @@ def image_action(shop_slug: str, listing_id: int, image_id: int, action: str):
 
 
 @seller_bp.post("/<int:listing_id>/trang-thai/<status>")
-@login_required
-def change_status(shop_slug: str, listing_id: int, status: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_LISTINGS)
+def change_status(shop: Shop, listing_id: int, status: str):
     listing = _listing_of(shop, listing_id)
     if not ImagesForm().validate_on_submit():
         abort(400)

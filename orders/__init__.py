@@ -83,20 +83,24 @@ def _template_helpers() -> dict:
 
 
 def _dashboard_panel(shop) -> dict:
+    from flask_login import current_user
+
+    from sellers.permissions import can_edit_shipping
+
     from .seller_views import TAB_LABELS, tab_counts
 
     counts = tab_counts(shop)
     link = url_for("orders_seller.inbox", shop_slug=shop.slug)
+    actions = [(_l("Xem tất cả đơn"), f"{link}?tab=all")]
+    if can_edit_shipping(current_user, shop):  # the owner's: staff handle orders, not fees
+        actions.append((_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug)))
     return {
         "title": _l("Đơn hàng"),
         "items": [
             (TAB_LABELS[tab], counts[tab], f"{link}?tab={tab}")
             for tab in ("new", "to_confirm", "to_pack", "to_ship", "shipping", "problems")
         ],
-        "actions": [
-            (_l("Xem tất cả đơn"), f"{link}?tab=all"),
-            (_l("Phí vận chuyển"), url_for("orders_seller.shipping", shop_slug=shop.slug)),
-        ],
+        "actions": actions,
     }
 
 
@@ -140,7 +144,7 @@ def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
     from marketplace.api import add_openapi
 
-    from . import models  # noqa: F401 - the tables belong to the metadata
+    from . import access, models  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .operator_views import bp as operator_bp
     from .seller_views import bp as seller_bp
@@ -165,4 +169,5 @@ def init_app(app: Flask) -> None:
         ]
     )
     user_logged_in.connect(_on_login, app)
+    access.init_app(app)  # guest grants end whenever someone signs in or out
     _register_handlers(app)

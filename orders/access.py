@@ -1,19 +1,46 @@
-"""Who may see an order: its signed-in buyer, or whoever holds the signed link mailed to a guest.
+"""Who stands before an order or a checkout, and in what capacity; the guest link's grants.
 
-The link signs the checkout's payment code (itsdangerous); opening it remembers the code in the
-session so the guest can pay, cancel and review without carrying the token around."""
+`order_access()` answers one OrderAccess: the order's signed-in buyer, the holder of the guest
+link (a visitor without an account who opened the signed link mailed at checkout), a member of
+the selling shop who handles orders, the operator, or nobody. Each route says which of these it
+serves: the buyer's pages and actions (/don-hang, /thanh-toan) serve BUYER and GUEST_LINK only;
+the shop works on /kenh-ban/…/don-hang, the operator on /quan-tri/don-hang.
+
+The link signs the checkout's payment code (itsdangerous). Opening it while not signed in grants
+this browser the checkout: its code is kept in the session, so the guest can pay, cancel and
+review without carrying the token around. Grants are for guests only: never stored while
+someone is signed in, never honoured for a signed-in user, and dropped whenever anyone signs in
+or out in that browser (Flask-Login's signals, so the sign-in pages need not know)."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, session, url_for
+import enum
+
+from flask import Flask, current_app, has_request_context, session, url_for
+from flask_login import user_logged_in, user_logged_out
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace.models import User
+from marketplace.permissions import is_operator
+from sellers.permissions import can_handle_orders
 
 from .models import Order, Payment
 
 SESSION_KEY = "order_access"
 MAX_REMEMBERED = 20
+
+
+class OrderAccess(enum.Enum):
+    BUYER = "buyer"
+    GUEST_LINK = "guest_link"
+    SHOP_MEMBER = "shop_member"
+    OPERATOR = "operator"
+    NONE = "none"
+
+    @property
+    def acts_for_buyer(self) -> bool:
+        """May use the buyer's pages and actions (pay, cancel, "received", review, reorder)."""
+        return self in (OrderAccess.BUYER, OrderAccess.GUEST_LINK)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -33,20 +60,67 @@ def code_from_token(token: str) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def remember(payment: Payment) -> None:
+def _signed_in(user: User | None) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+def is_buyer_of(user: User | None, thing: Order | Payment) -> bool:
+    """The signed-in user placed this order (or checkout)."""
+    return user is not None and _signed_in(user) and thing.buyer_id == user.id
+
+
+def holds_guest_link(user: User | None, payment: Payment) -> bool:
+    """Nobody is signed in, `payment` is a guest checkout, and this browser opened its link."""
+    return (
+        not _signed_in(user)
+        and payment.buyer_id is None
+        and has_request_context()
+        and payment.code in session.get(SESSION_KEY, [])
+    )
+
+
+def payment_access(user: User | None, payment: Payment) -> OrderAccess:
+    """A checkout spans shops, so no shop member stands before it as such."""
+    if is_buyer_of(user, payment):
+        return OrderAccess.BUYER
+    if holds_guest_link(user, payment):
+        return OrderAccess.GUEST_LINK
+    if is_operator(user):
+        return OrderAccess.OPERATOR
+    return OrderAccess.NONE
+
+
+def order_access(user: User | None, order: Order) -> OrderAccess:
+    if is_buyer_of(user, order):
+        return OrderAccess.BUYER
+    if holds_guest_link(user, order.payment):
+        return OrderAccess.GUEST_LINK
+    if can_handle_orders(user, order.shop):
+        return OrderAccess.SHOP_MEMBER
+    if is_operator(user):
+        return OrderAccess.OPERATOR
+    return OrderAccess.NONE
+
+
+def grant_guest_access(user: User | None, payment: Payment) -> bool:
+    """Let this browser see a guest checkout (just placed, or its mailed link opened). Refused
+    (False) when someone is signed in or the checkout belongs to a member."""
+    if _signed_in(user) or payment.buyer_id is not None:
+        return False
     codes = [c for c in session.get(SESSION_KEY, []) if c != payment.code]
-    session[SESSION_KEY] = ([payment.code] + codes)[:MAX_REMEMBERED]
+    session[SESSION_KEY] = [payment.code, *codes][:MAX_REMEMBERED]
+    return True
 
 
-def can_view_payment(user: User | None, payment: Payment) -> bool:
-    if user is not None and getattr(user, "is_authenticated", False):
-        if payment.buyer_id == user.id:
-            return True
-    return has_request_context() and payment.code in session.get(SESSION_KEY, [])
+def forget_guest_access(*_args: object, **_kwargs: object) -> None:
+    """Drop every grant of this browser (a Flask-Login signal receiver, and callable as is)."""
+    if has_request_context():
+        session.pop(SESSION_KEY, None)
 
 
-def can_view_order(user: User | None, order: Order) -> bool:
-    return can_view_payment(user, order.payment)
+def init_app(app: Flask) -> None:
+    user_logged_in.connect(forget_guest_access, app)
+    user_logged_out.connect(forget_guest_access, app)
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -209,6 +209,8 @@ def show_order(code: str):
         form=ActionForm(),
         can_refund=order.paid and states.can_transition(order.status, OrderStatus.REFUNDED.value),
         can_cancel=order.status in states.HOLDS_STOCK,
+        can_deliver=order.status == OrderStatus.SHIPPED.value,
+        can_complete=order.status == OrderStatus.DELIVERED.value,
     )
 
 
@@ -227,6 +229,36 @@ def cancel_order(code: str):
         services.cancel_order(order, reason=reason, actor=current_user, actor_role="operator")
 
     run_action(action, _("Đã hủy đơn %(code)s.", code=order.code))
+    return redirect(url_for("orders_admin.show_order", code=code))
+
+
+@bp.post("/don-hang/<code>/da-giao")
+@operator_required
+def deliver_order(code: str):
+    """The operator records a delivery the shop or carrier did not (the event names the operator)."""
+    order = _order(code)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run_action(
+        lambda: services.operator_deliver(order, actor=current_user, note=form.reason.data),
+        _("Đã ghi nhận giao thành công đơn %(code)s.", code=order.code),
+    )
+    return redirect(url_for("orders_admin.show_order", code=code))
+
+
+@bp.post("/don-hang/<code>/hoan-tat")
+@operator_required
+def complete_order(code: str):
+    """The operator closes a delivered order (the buyer's own "received" is theirs alone)."""
+    order = _order(code)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run_action(
+        lambda: services.operator_complete(order, actor=current_user, note=form.reason.data),
+        _("Đã hoàn tất đơn %(code)s.", code=order.code),
+    )
     return redirect(url_for("orders_admin.show_order", code=code))
 
 

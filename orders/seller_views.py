@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
 from marketplace.actions import run_action
@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.forms import apply_errors
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
-from sellers.views import shop_for_member
+from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import pricing, services, vietqr
 from .forms import ActionForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
@@ -72,9 +72,8 @@ def tab_counts(shop: Shop) -> dict[str, int]:
 
 
 @bp.get("/<shop_slug>/don-hang")
-@login_required
-def inbox(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.HANDLE_ORDERS)
+def inbox(shop: Shop):
     tab = request.args.get("tab", "to_confirm")
     filters = tab_filters()
     if tab not in filters:
@@ -103,18 +102,17 @@ def inbox(shop_slug: str):
     )
 
 
-def _shop_order(shop_slug: str, code: str) -> tuple[Shop, Order]:
-    shop = shop_for_member(shop_slug)
+def _shop_order(shop: Shop, code: str) -> Order:
     order = db.session.scalar(select(Order).where(Order.code == code, Order.shop_id == shop.id))
     if order is None:
         abort(404)
-    return shop, order
+    return order
 
 
 @bp.get("/<shop_slug>/don-hang/<code>")
-@login_required
-def show_order(shop_slug: str, code: str):
-    shop, order = _shop_order(shop_slug, code)
+@shop_permission_required(ShopPermission.HANDLE_ORDERS)
+def show_order(shop: Shop, code: str):
+    order = _shop_order(shop, code)
     if order.shop_seen_at is None and order.status == S.PLACED.value:
         services.mark_seen(order)
         db.session.commit()
@@ -134,9 +132,9 @@ def show_order(shop_slug: str, code: str):
 
 
 @bp.post("/<shop_slug>/don-hang/<code>/<action>")
-@login_required
-def act(shop_slug: str, code: str, action: str):
-    shop, order = _shop_order(shop_slug, code)
+@shop_permission_required(ShopPermission.HANDLE_ORDERS)
+def act(shop: Shop, code: str, action: str):
+    order = _shop_order(shop, code)
     forms = {
         "confirm": ActionForm,
         "reject": ReasonForm,
@@ -170,17 +168,16 @@ def act(shop_slug: str, code: str, action: str):
 
 
 @bp.get("/<shop_slug>/don-hang/<code>/phieu-dong-goi")
-@login_required
-def packing_slip(shop_slug: str, code: str):
-    shop, order = _shop_order(shop_slug, code)
+@shop_permission_required(ShopPermission.HANDLE_ORDERS)
+def packing_slip(shop: Shop, code: str):
+    order = _shop_order(shop, code)
     qr = vietqr.svg(order.code, scale=3, title=order.code)  # the carrier can scan the order code
     return render_template("orders/packing_slip.html", shop=shop, order=order, qr=qr)
 
 
 @bp.route("/<shop_slug>/van-chuyen", methods=["GET", "POST"])
-@login_required
-def shipping(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.EDIT_SHIPPING)
+def shipping(shop: Shop):
     row = db.session.get(ShippingRule, shop.id)
     rule = services.rule_for(shop)
     form = ShippingRuleForm()
@@ -190,7 +187,7 @@ def shipping(shop_slug: str):
     tiers = [list(t) for t in sorted(rule.tiers)] + [["", ""]] * (5 - len(rule.tiers))
     errors: dict = {}
     if form.validate_on_submit():
-        data = {k: v for k, v in request.form.items()}
+        data = dict(request.form.items())
         try:
             services.save_shipping_rule(shop, data, actor=current_user)
         except ValidationFailed as exc:

@@ -23,7 +23,7 @@ from marketplace.models import Commune, User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
-from sellers.permissions import can_manage_shop
+from sellers.permissions import can_edit_shipping, can_handle_orders
 
 from . import notify, pricing, states
 from .cart import check_quantity, weight_of
@@ -90,7 +90,7 @@ def _parse_int(errors: Errors, field: str, raw, *, required: bool, maximum: int 
 
 def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
     """data: flat_fee_vnd, free_over_vnd (blank: never free), tier_grams_N / tier_fee_N pairs."""
-    if not (can_manage_shop(actor, shop) or is_operator(actor)):
+    if not (can_edit_shipping(actor, shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền sửa phí vận chuyển của cửa hàng này."))
     errors = Errors()
     flat = _parse_int(errors, "flat_fee_vnd", data.get("flat_fee_vnd"), required=True, maximum=10_000_000)
@@ -374,12 +374,12 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
 
 
 def _require_shop(order: Order, actor: User) -> None:
-    if not (can_manage_shop(actor, order.shop) or is_operator(actor)):
+    if not (can_handle_orders(actor, order.shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền xử lý đơn hàng này."))
 
 
 def _role(order: Order, actor: User) -> str:
-    return "shop" if can_manage_shop(actor, order.shop) else "operator"
+    return "shop" if can_handle_orders(actor, order.shop) else "operator"
 
 
 def confirm_order(order: Order, *, actor: User) -> Order:
@@ -444,7 +444,9 @@ def ship_order(order: Order, data: dict, *, actor: User) -> Order:
     return order
 
 
-def deliver_order(order: Order, *, actor: User | None, actor_role: str | None = None) -> Order:
+def deliver_order(
+    order: Order, *, actor: User | None, actor_role: str | None = None, note: str | None = None
+) -> Order:
     """Delivered: by the shop (COD without a carrier integration), the operator, or a carrier later."""
     if actor is not None:
         _require_shop(order, actor)
@@ -453,6 +455,7 @@ def deliver_order(order: Order, *, actor: User | None, actor_role: str | None = 
         S.DELIVERED.value,
         actor=actor,
         actor_role=actor_role or (_role(order, actor) if actor else "system"),
+        note=note,
     )
     if order.payment_method == PaymentMethod.COD.value:
         order.paid = True  # the cash was collected at the door
@@ -464,14 +467,38 @@ def deliver_order(order: Order, *, actor: User | None, actor_role: str | None = 
     return order
 
 
-def complete_order(order: Order, *, actor: User | None, actor_role: str) -> Order:
-    states.transition(order, S.COMPLETED.value, actor=actor, actor_role=actor_role)
+def complete_order(order: Order, *, actor: User | None, actor_role: str, note: str | None = None) -> Order:
+    states.transition(order, S.COMPLETED.value, actor=actor, actor_role=actor_role, note=note)
     return order
 
 
 def mark_seen(order: Order) -> None:
     if order.shop_seen_at is None:
         order.shop_seen_at = utcnow()
+
+
+# --- the operator's actions (each needs a note: the operator steps in for someone else) --------
+
+
+def _operator_note(actor: User, note: str | None, message: str) -> str:
+    if not is_operator(actor):
+        raise Forbidden(_("Chỉ ban quản lý sàn mới thực hiện được thao tác này."))
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(message, field_errors={"reason": [message]})
+    return note
+
+
+def operator_deliver(order: Order, *, actor: User, note: str | None) -> Order:
+    """The parcel reached the buyer but neither the shop nor a carrier said so."""
+    note = _operator_note(actor, note, _("Vui lòng ghi rõ căn cứ xác nhận đã giao hàng."))
+    return deliver_order(order, actor=actor, actor_role="operator", note=note)
+
+
+def operator_complete(order: Order, *, actor: User, note: str | None) -> Order:
+    """Close a delivered order now, e.g. the buyer confirmed receipt by phone."""
+    note = _operator_note(actor, note, _("Vui lòng ghi rõ lý do hoàn tất đơn."))
+    return complete_order(order, actor=actor, actor_role="operator", note=note)
 
 
 # --- the buyer's actions ----------------------------------------------------------------------
@@ -506,7 +533,17 @@ def cancel_order(order: Order, *, reason: str | None, actor: User | None, actor_
     return order
 
 
+def _require_buyer(order: Order, actor: User | None) -> None:
+    """The buyer's actions are the buyer's: a signed-in actor must have placed the order, and
+    without one (a guest, whose link the view checked) the order must be a guest's. The operator
+    and the shop have their own actions and are recorded as themselves."""
+    signed_in = actor is not None and getattr(actor, "is_authenticated", False)
+    if order.buyer_id != (actor.id if signed_in and actor is not None else None):
+        raise Forbidden(_("Chỉ người mua mới thực hiện được thao tác này."))
+
+
 def buyer_cancel(order: Order, *, actor: User | None, reason: str | None = None) -> Order:
+    _require_buyer(order, actor)
     if order.status not in states.BUYER_CANCELLABLE:
         raise Conflict(
             _(
@@ -518,6 +555,7 @@ def buyer_cancel(order: Order, *, actor: User | None, reason: str | None = None)
 
 
 def buyer_received(order: Order, *, actor: User | None) -> Order:
+    _require_buyer(order, actor)
     return complete_order(order, actor=actor, actor_role="buyer")
 
 
@@ -532,6 +570,7 @@ REVIEWABLE = frozenset({S.DELIVERED.value, S.COMPLETED.value})
 
 def review_line(line: OrderLine, data: dict, *, author: User | None) -> Review:
     order = line.order
+    _require_buyer(order, author)
     if order.status not in REVIEWABLE:
         raise Conflict(_("Bạn có thể đánh giá sau khi đã nhận hàng."))
     if line.listing_id is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from flask import (
@@ -21,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from catalog.models import Listing
 from marketplace.actions import run_action
@@ -28,9 +30,9 @@ from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
 from marketplace.models import Commune
-from marketplace.permissions import is_operator
 
 from . import access, cart, services, states, stripe_gateway, vietqr
+from .access import OrderAccess
 from .forms import ActionForm, AddToCartForm, CheckoutForm, ReasonForm, ReviewForm
 from .models import Order, OrderLine, Payment, PaymentStatus, Review
 
@@ -192,7 +194,7 @@ def checkout():
             payment = services.payment_for_token(data["token"] or "")
             if payment is None:
                 raise
-            access.remember(payment)
+            access.grant_guest_access(_user(), payment)
             return redirect(url_for("orders.show_payment", code=payment.code))
     except ValidationFailed as exc:
         db.session.rollback()
@@ -211,22 +213,17 @@ def checkout():
         return _render_checkout(form, cart.view(entries), 409)
     store.remove([listing_id for listing_id, _q in items])
     db.session.commit()
-    access.remember(payment)
+    access.grant_guest_access(_user(), payment)
     return redirect(url_for("orders.show_payment", code=payment.code))
 
 
 # --- payment ----------------------------------------------------------------------------------
 
 
-def _payment_or_404(code: str) -> Payment:
-    payment = db.session.scalar(select(Payment).where(Payment.code == code))
-    if payment is None:
-        abort(404)
-    if not (access.can_view_payment(_user(), payment) or is_operator(_user())):
-        if _user() is None:
-            return None
-        abort(404)
-    return payment
+# The buyer's pages and actions serve the buyer and the guest-link holder only (OrderAccess).
+# Anyone else: a page sends a visitor who is not signed in to sign in, and the shop or the
+# operator to their own page of the order; an action (or JSON) answers 403 to the shop and the
+# operator and 404 to everyone else.
 
 
 def _login_redirect():
@@ -235,11 +232,46 @@ def _login_redirect():
     )
 
 
+def _elsewhere(order: Order, who: OrderAccess) -> Response:
+    """The operator's or the shop's own page of `order`."""
+    if who is OrderAccess.OPERATOR:
+        return redirect(url_for("orders_admin.show_order", code=order.code))
+    return redirect(url_for("orders_seller.show_order", shop_slug=order.shop.slug, code=order.code))
+
+
+def _refuse(who: OrderAccess, *, page: bool, order: Order | None) -> NoReturn:
+    if page and who in (OrderAccess.OPERATOR, OrderAccess.SHOP_MEMBER) and order is not None:
+        abort(_elsewhere(order, who))
+    if page and _user() is None:
+        abort(_login_redirect())
+    abort(403 if who in (OrderAccess.OPERATOR, OrderAccess.SHOP_MEMBER) else 404)
+
+
+def _buyer_payment(code: str, *, page: bool) -> Payment:
+    """The checkout `code` for its buyer or guest-link holder."""
+    payment = db.session.scalar(select(Payment).where(Payment.code == code))
+    if payment is None:
+        abort(404)
+    who = access.payment_access(_user(), payment)
+    if not who.acts_for_buyer:
+        _refuse(who, page=page, order=payment.orders[0] if payment.orders else None)
+    return payment
+
+
+def _buyer_order(code: str, *, page: bool) -> Order:
+    """The order `code` for its buyer or guest-link holder."""
+    order = db.session.scalar(select(Order).where(Order.code == code))
+    if order is None:
+        abort(404)
+    who = access.order_access(_user(), order)
+    if not who.acts_for_buyer:
+        _refuse(who, page=page, order=order)
+    return order
+
+
 @bp.get("/thanh-toan/<code>")
 def show_payment(code: str):
-    payment = _payment_or_404(code)
-    if payment is None:
-        return _login_redirect()
+    payment = _buyer_payment(code, page=True)
     context = {"payment": payment, "form": ActionForm()}
     if payment.status == PaymentStatus.PENDING.value and payment.method == "bank_transfer":
         cfg = current_app.config
@@ -275,9 +307,7 @@ def show_payment(code: str):
 @bp.post("/thanh-toan/<code>/the")
 def confirm_card(code: str):
     """JSON: confirm the PaymentIntent on the server with the page's payment method."""
-    payment = _payment_or_404(code)
-    if payment is None:
-        abort(404)
+    payment = _buyer_payment(code, page=False)
     body = request.get_json(silent=True) or {}
     try:
         result = stripe_gateway.confirm_with_method(payment, body.get("payment_method"))
@@ -293,9 +323,7 @@ def confirm_card(code: str):
 @bp.get("/thanh-toan/<code>/ket-qua")
 def card_return(code: str):
     """Where the card form lands: ask Stripe (the webhook may not have arrived yet)."""
-    payment = _payment_or_404(code)
-    if payment is None:
-        return _login_redirect()
+    payment = _buyer_payment(code, page=True)
     outcome = None
     if (
         payment.method == "card"
@@ -320,23 +348,26 @@ def card_return(code: str):
 
 @bp.get("/thanh-toan/<code>/trang-thai")
 def payment_status(code: str):
-    payment = _payment_or_404(code)
-    if payment is None:
-        abort(404)
+    payment = _buyer_payment(code, page=False)
     return jsonify({"code": payment.code, "status": payment.status})
 
 
 @bp.get("/don-hang/lien-ket/<token>")
 def open_link(token: str):
-    """The signed link from the order mail: opens the checkout (or one order) for a guest."""
+    """The signed link from the order mail: opens the checkout (or one order) for a guest.
+
+    A signed-in member gets a read-only page instead: the grant is for guests, and attaching it
+    to the member's session would let whoever signs in next on that browser inherit it."""
     code = access.code_from_token(token)
     payment = db.session.scalar(select(Payment).where(Payment.code == code)) if code else None
     if payment is None:
         flash(_("Liên kết xem đơn hàng không hợp lệ hoặc đã hết hạn."), "error")
         return redirect(url_for("catalog.home"))
-    access.remember(payment)
     wanted = request.args.get("next")
     order = next((o for o in payment.orders if o.code == wanted), None)
+    if payment.buyer_id is None and not access.grant_guest_access(_user(), payment):
+        orders = [order] if order is not None else list(payment.orders)
+        return render_template("orders/guest_link_signed_in.html", payment=payment, orders=orders)
     if order is not None:
         return redirect(url_for("orders.show_order", code=order.code))
     return redirect(url_for("orders.show_payment", code=payment.code))
@@ -357,22 +388,9 @@ def my_orders():
     return render_template("orders/my_orders.html", orders=orders)
 
 
-def _order_or_404(code: str) -> Order | None:
-    order = db.session.scalar(select(Order).where(Order.code == code))
-    if order is None:
-        abort(404)
-    if not (access.can_view_order(_user(), order) or is_operator(_user())):
-        if _user() is None:
-            return None
-        abort(404)
-    return order
-
-
 @bp.get("/don-hang/<code>")
 def show_order(code: str):
-    order = _order_or_404(code)
-    if order is None:
-        return _login_redirect()
+    order = _buyer_order(code, page=True)
     reviewed = {
         line_id
         for (line_id,) in db.session.execute(
@@ -393,10 +411,10 @@ def show_order(code: str):
 
 @bp.post("/don-hang/<code>/huy")
 def cancel(code: str):
-    order = _order_or_404(code)
+    order = _buyer_order(code, page=False)
     form = ReasonForm()
-    if order is None or not form.validate_on_submit():
-        abort(400 if order is not None else 404)
+    if not form.validate_on_submit():
+        abort(400)
     run_action(
         lambda: services.buyer_cancel(order, actor=_user(), reason=(form.reason.data or "").strip() or None),
         _("Đã hủy đơn hàng %(code)s.", code=order.code),
@@ -406,9 +424,9 @@ def cancel(code: str):
 
 @bp.post("/don-hang/<code>/mua-lai")
 def reorder(code: str):
-    order = _order_or_404(code)
-    if order is None or not ActionForm().validate_on_submit():
-        abort(400 if order is not None else 404)
+    order = _buyer_order(code, page=False)
+    if not ActionForm().validate_on_submit():
+        abort(400)
     store, added, skipped = _store(), 0, []
     for listing_id, quantity in services.reorder_items(order):
         listing = db.session.get(Listing, listing_id)
@@ -429,19 +447,19 @@ def reorder(code: str):
 
 @bp.post("/don-hang/<code>/da-nhan")
 def received(code: str):
-    order = _order_or_404(code)
-    if order is None or not ActionForm().validate_on_submit():
-        abort(400 if order is not None else 404)
+    order = _buyer_order(code, page=False)
+    if not ActionForm().validate_on_submit():
+        abort(400)
     run_action(lambda: services.buyer_received(order, actor=_user()), _("Cảm ơn bạn! Đơn hàng đã hoàn tất."))
     return redirect(url_for("orders.show_order", code=code))
 
 
 @bp.post("/don-hang/<code>/danh-gia/<int:line_id>")
 def review(code: str, line_id: int):
-    order = _order_or_404(code)
+    order = _buyer_order(code, page=False)
     form = ReviewForm()
-    if order is None or not form.validate_on_submit():
-        abort(400 if order is not None else 404)
+    if not form.validate_on_submit():
+        abort(400)
     line = db.session.get(OrderLine, line_id)
     if line is None or line.order_id != order.id:
         abort(404)

@@ -2,9 +2,11 @@
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from marketplace.outbox import declare_topics
 
+from .permissions import ShopPermission, has_shop_permission
 from .views import bp, operator_bp
 
 STATUS_LABELS = {
@@ -20,10 +22,16 @@ KIND_LABELS = {
 }
 
 
+def _shop_may(shop, permission: str) -> bool:
+    """In templates: may the signed-in user do `permission` ("shop.edit_profile"…) in `shop`?"""
+    return has_shop_permission(current_user, shop, ShopPermission(permission))
+
+
 def _labels() -> dict:
     return {
         "shop_status_label": lambda code: STATUS_LABELS.get(code, code),
         "shop_kind_label": lambda code: KIND_LABELS.get(code, code),
+        "shop_may": _shop_may,
     }
 
 

@@ -17,7 +17,7 @@ from marketplace.permissions import operator_required
 from . import services
 from .forms import ActionForm, CommuneForm, InviteForm, ReasonForm, ShopForm
 from .models import Shop, ShopInvitation, ShopMember, ShopStatus
-from .permissions import can_manage_shop, can_manage_staff
+from .permissions import ShopPermission, shop_permission_required
 
 bp = Blueprint("sellers", __name__, url_prefix="/kenh-ban")
 operator_bp = Blueprint("sellers_admin", __name__, url_prefix="/quan-tri")
@@ -28,14 +28,6 @@ def commune_choices() -> list[tuple[int, str]]:
         select(Commune).where(Commune.active.is_(True)).order_by(Commune.province, Commune.name)
     )
     return [(0, _("— Chọn xã/phường —"))] + [(c.id, c.label) for c in communes]
-
-
-def shop_for_member(shop_slug: str) -> Shop:
-    """The shop named in the URL, if the current user works there; 404 hides others' shops."""
-    shop = db.session.scalar(select(Shop).where(Shop.slug == shop_slug))
-    if shop is None or not can_manage_shop(current_user, shop):
-        abort(404)
-    return shop
 
 
 def _upload(field) -> bytes | None:
@@ -75,20 +67,16 @@ def register_shop():
 
 
 @bp.route("/<shop_slug>/")
-@login_required
-def dashboard(shop_slug: str):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.VIEW)
+def dashboard(shop: Shop):
     # Later packages (catalog, orders…) contribute panels; sellers does not import them.
     panels = [provider(shop) for provider in current_app.extensions.get("seller_dashboard", [])]
     return render_template("sellers/dashboard.html", shop=shop, panels=panels)
 
 
 @bp.route("/<shop_slug>/thong-tin", methods=["GET", "POST"])
-@login_required
-def edit_shop(shop_slug: str):
-    shop = shop_for_member(shop_slug)
-    if not can_manage_staff(current_user, shop):
-        abort(403)
+@shop_permission_required(ShopPermission.EDIT_PROFILE)
+def edit_shop(shop: Shop):
     form = ShopForm(obj=shop)
     form.commune_id.choices = commune_choices()
     if form.validate_on_submit():
@@ -105,11 +93,8 @@ def edit_shop(shop_slug: str):
 
 
 @bp.route("/<shop_slug>/nhan-vien", methods=["GET", "POST"])
-@login_required
-def staff(shop_slug: str):
-    shop = shop_for_member(shop_slug)
-    if not can_manage_staff(current_user, shop):
-        abort(403)
+@shop_permission_required(ShopPermission.MANAGE_STAFF)
+def staff(shop: Shop):
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -130,9 +115,8 @@ def staff(shop_slug: str):
 
 
 @bp.post("/<shop_slug>/nhan-vien/<int:member_id>/xoa")
-@login_required
-def remove_staff(shop_slug: str, member_id: int):
-    shop = shop_for_member(shop_slug)
+@shop_permission_required(ShopPermission.MANAGE_STAFF)
+def remove_staff(shop: Shop, member_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     member = db.session.get(ShopMember, member_id)

@@ -7,7 +7,7 @@ import pytest
 from catalog.models import Listing
 from catalog.services import can_edit_listing
 from marketplace.extensions import db
-from sellers.permissions import can_manage_shop, can_manage_staff
+from sellers.permissions import can_manage_listings, can_manage_staff
 
 
 @pytest.fixture
@@ -22,10 +22,10 @@ def two_shops(factory):
 def test_predicates(two_shops, factory):
     owner_a, shop_a, owner_b, shop_b, draft_b, active_b = two_shops
     buyer, operator = factory.user(), factory.operator()
-    assert can_manage_shop(owner_a, shop_a) and not can_manage_shop(owner_a, shop_b)
+    assert can_manage_listings(owner_a, shop_a) and not can_manage_listings(owner_a, shop_b)
     assert can_edit_listing(owner_b, draft_b) and not can_edit_listing(owner_a, draft_b)
-    assert not can_manage_shop(buyer, shop_a) and not can_manage_staff(operator, shop_a)
-    assert not can_manage_shop(None, shop_a)
+    assert not can_manage_listings(buyer, shop_a) and not can_manage_staff(operator, shop_a)
+    assert not can_manage_listings(None, shop_a)
 
 
 def test_producer_cannot_see_or_change_another_shop(client, auth, two_shops, csrf_off):
