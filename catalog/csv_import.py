@@ -28,6 +28,7 @@ from slugify import slugify
 from sqlalchemy import select
 
 from marketplace import outbox
+from marketplace.csv_writer import csv_text
 from marketplace.errors import DomainError, Errors, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.images import ALLOWED_FORMATS, StoredImage, image_dir, process_image
@@ -787,12 +788,10 @@ def sample_csv(shop_slug: str) -> str:
     """The header and two example rows, with a BOM so Excel opens the Vietnamese text correctly.
     Example categories are swapped for the floor's own when those names do not exist."""
     existing = [c.name for c in services.category_tree()]
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\r\n")
-    writer.writeheader()
+    rows = []
     for index, row in enumerate(SAMPLE_ROWS):
         row = {**row, "shop": shop_slug}
         if existing and services.find_category(row["category"]) is None:
             row["category"] = existing[index % len(existing)]
-        writer.writerow(row)
-    return "\ufeff" + buffer.getvalue()
+        rows.append([row.get(column, "") for column in COLUMNS])
+    return csv_text(list(COLUMNS), rows)
