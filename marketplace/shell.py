@@ -8,7 +8,6 @@ from flask import (
     current_app,
     jsonify,
     redirect,
-    request,
     send_from_directory,
     session,
     url_for,
@@ -20,6 +19,7 @@ from sqlalchemy import text
 
 from . import outbox
 from .extensions import db
+from .redirects import next_target
 
 bp = Blueprint("shell", __name__)
 
@@ -49,10 +49,7 @@ def switch_language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(next_target("/"))
 
 
 @bp.get("/media/<path:filename>")

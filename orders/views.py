@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -29,6 +28,7 @@ from marketplace.extensions import db
 from marketplace.forms import apply_errors
 from marketplace.models import Commune
 from marketplace.permissions import is_operator
+from marketplace.redirects import next_target
 
 from . import access, cart, services, states, stripe_gateway, vietqr
 from .forms import ActionForm, AddToCartForm, CheckoutForm, ReasonForm, ReviewForm
@@ -43,13 +43,6 @@ def _user():
 
 def _store():
     return cart.cart_for(_user(), session)
-
-
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
 
 
 # --- cart -------------------------------------------------------------------------------------
@@ -72,7 +65,7 @@ def add_to_cart():
         listing = None
     if listing is None:
         abort(404)
-    back = _safe_next(url_for("catalog.show_listing", slug=listing.slug))
+    back = next_target(url_for("catalog.show_listing", slug=listing.slug))
     try:
         cart.add(_store(), listing, int(form.quantity.data or listing.min_order_qty))
     except DomainError as exc:
