@@ -23,7 +23,6 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 from slugify import slugify
 from sqlalchemy import select
 
@@ -31,7 +30,7 @@ from marketplace import outbox
 from marketplace.csv_writer import csv_text
 from marketplace.errors import DomainError, Errors, Forbidden, ValidationFailed
 from marketplace.extensions import db
-from marketplace.images import ALLOWED_FORMATS, StoredImage, image_dir, process_image
+from marketplace.images import StoredImage, image_dir, image_problem, process_image
 from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopKind, ShopStatus
@@ -556,21 +555,9 @@ def _check_image(path: Path) -> str | None:
         return _("Không tìm thấy tệp ảnh.")
     cfg = current_app.config
     size = path.stat().st_size
-    if size == 0:
-        return _("Tệp ảnh trống.")
     if size > cfg["MAX_IMAGE_BYTES"]:
         return _("Ảnh quá lớn (tối đa %(mb)d MB).", mb=cfg["MAX_IMAGE_BYTES"] // (1024 * 1024))
-    try:
-        with Image.open(path) as probe:
-            width, height = probe.size
-            if width * height > cfg["MAX_IMAGE_PIXELS"]:
-                return _("Ảnh có kích thước quá lớn (%(w)d×%(h)d điểm ảnh).", w=width, h=height)
-            if probe.format not in ALLOWED_FORMATS:
-                return _("Chỉ nhận ảnh JPEG, PNG, WebP hoặc GIF.")
-            probe.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        return _("Tệp không phải là ảnh hợp lệ.")
-    return None
+    return image_problem(path.read_bytes())
 
 
 # --- phase 2: every row is good, write them all ------------------------------------------------------
