@@ -27,6 +27,7 @@ from slugify import slugify
 from sqlalchemy import select
 
 from marketplace import outbox
+from marketplace.cleantext import multi_line, single_line
 from marketplace.csv_writer import csv_text
 from marketplace.errors import DomainError, Errors, Forbidden, ValidationFailed
 from marketplace.extensions import db
@@ -354,7 +355,8 @@ class _Checker:
                         ),
                     )
                 continue
-            values[name] = cell.strip()
+            # Control characters out, as in every form: descriptions keep their lines.
+            values[name] = (multi_line if name == "description" else single_line)(cell).strip()
         shop = self._shop_of(line, values["shop"])
         status = (
             ListingStatus.ACTIVE.value

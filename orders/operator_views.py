@@ -21,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from marketplace.actions import run_action
+from marketplace.cleantext import single_line
 from marketplace.csv_writer import csv_response
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -272,7 +273,9 @@ def confirm_transfer(code: str):
         abort(400)
     run_action(
         lambda: payments.confirm_transfer(
-            payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None
+            payment,
+            actor=current_user,
+            reference=single_line(request.form.get("reference") or "").strip() or None,
         ),
         _("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code),
     )

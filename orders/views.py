@@ -25,7 +25,7 @@ from catalog.models import Listing
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
+from marketplace.forms import apply_errors, submitted_data
 from marketplace.models import Commune
 from marketplace.permissions import is_operator
 from marketplace.redirects import next_target
@@ -162,8 +162,9 @@ def checkout():
     if not form.validate_on_submit():
         return _render_checkout(form, cart.view(entries), 400)
     items = [(e.listing_id, e.quantity) for e in entries]
+    posted = submitted_data(form)  # text fields cleaned by the form
     data = {
-        name: request.form.get(name)
+        name: posted.get(name)
         for name in (
             "email",
             "receiver_name",
