@@ -22,6 +22,7 @@ from marketplace import outbox
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
+from marketplace.security_headers import origin
 
 from . import payments
 from .models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, StripeEvent
@@ -58,6 +59,26 @@ def js_url() -> str:
     if cfg.get("STRIPE_API_BASE"):
         return cfg["STRIPE_API_BASE"].rstrip("/") + "/js.stripe.com/v3/"
     return "https://js.stripe.com/v3/"
+
+
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+
+
+def csp_sources() -> dict[str, list[str]]:
+    """What the card page's Content-Security-Policy must allow for Stripe.js, and nothing more:
+    Stripe's own (its published CSP guide: scripts and frames from js.stripe.com, 3-D Secure frames
+    from hooks.stripe.com, calls to api.stripe.com), or the one origin of a stand-in such as
+    localstripe (STRIPE_API_BASE / STRIPE_JS_URL), which serves its script and answers its calls."""
+    js = origin(js_url())
+    base = current_app.config.get("STRIPE_API_BASE")
+    api = origin(base) if base else "https://api.stripe.com"
+    if js == STRIPE_JS_ORIGIN:
+        return {
+            "script-src": [js, "https://*.js.stripe.com"],
+            "frame-src": [js, "https://*.js.stripe.com", "https://hooks.stripe.com"],
+            "connect-src": [api],
+        }
+    return {"script-src": [js], "connect-src": list(dict.fromkeys([js, api]))}
 
 
 def client() -> stripe.StripeClient:

@@ -29,6 +29,7 @@ from marketplace.forms import apply_errors, submitted_data
 from marketplace.models import Commune
 from marketplace.permissions import is_operator
 from marketplace.redirects import next_target
+from marketplace.security_headers import csp_allow
 
 from . import access, cart, services, states, stripe_gateway, vietqr
 from .forms import ActionForm, AddToCartForm, CheckoutForm, ReasonForm, ReviewForm
@@ -263,6 +264,8 @@ def show_payment(code: str):
                     publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
                     stripe_js_url=stripe_gateway.js_url(),
                 )
+                for directive, sources in stripe_gateway.csp_sources().items():
+                    csp_allow(directive, *sources)
     return render_template("orders/payment.html", **context)
 
 
