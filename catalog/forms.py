@@ -1,17 +1,18 @@
 """Listing and category forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from marketplace.forms import AppForm
 
 STATUS_CHOICES = [("draft", _l("Nháp")), ("active", _l("Đang bán")), ("archived", _l("Đã ngừng bán"))]
 OCOP_STAR_CHOICES = [("", _l("Không có"))] + [(str(n), f"{n} ★") for n in range(1, 6)]
 OCOP_LEVEL_CHOICES = [("", "—"), ("province", _l("Cấp tỉnh")), ("national", _l("Cấp trung ương"))]
 
 
-class ListingForm(FlaskForm):
+class ListingForm(AppForm):
     # Required fields and numbers are checked by catalog.services.validate_listing_data, which
     # reports every problem at once and accepts "45.000" the way people type prices.
     title = StringField(_l("Tên sản phẩm"), validators=[Length(max=160)])
@@ -43,11 +44,11 @@ class ListingForm(FlaskForm):
     images = MultipleFileField(_l("Ảnh sản phẩm (tối đa 8)"))
 
 
-class ImagesForm(FlaskForm):
+class ImagesForm(AppForm):
     images = MultipleFileField(_l("Thêm ảnh"))
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(AppForm):
     name = StringField(
         _l("Tên danh mục"), validators=[DataRequired(_l("Vui lòng nhập tên danh mục.")), Length(max=120)]
     )
@@ -57,11 +58,11 @@ class CategoryForm(FlaskForm):
     description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=2000)])
 
 
-class HideForm(FlaskForm):
+class HideForm(AppForm):
     reason = TextAreaField(_l("Lý do ẩn (người bán sẽ thấy)"), validators=[Optional(), Length(max=2000)])
 
 
-class CsvUploadForm(FlaskForm):
+class CsvUploadForm(AppForm):
     file = FileField(
         _l("Tệp CSV (UTF-8)"),
         validators=[
@@ -71,5 +72,5 @@ class CsvUploadForm(FlaskForm):
     )
 
 
-class FeatureForm(FlaskForm):
+class FeatureForm(AppForm):
     featured = BooleanField(_l("Sản phẩm chủ lực nổi bật"))

@@ -16,6 +16,7 @@ from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
 from marketplace.permissions import operator_required
+from marketplace.redirects import back_target
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import ShopPermission, shop_permission_required
 
@@ -333,7 +334,7 @@ def hide_listing(listing_id: int):
         lambda: services.hide_listing(listing, form.reason.data, actor=current_user),
         _("Đã ẩn sản phẩm %(title)s.", title=listing.title),
     )
-    return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
+    return redirect(back_target(url_for("catalog_admin.moderate_listings")))
 
 
 @operator_bp.post("/san-pham/<int:listing_id>/hien")
@@ -345,7 +346,7 @@ def unhide_listing(listing_id: int):
     services.unhide_listing(listing, actor=current_user)
     db.session.commit()
     flash(_("Đã hiện lại sản phẩm %(title)s.", title=listing.title), "success")
-    return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
+    return redirect(back_target(url_for("catalog_admin.moderate_listings")))
 
 
 @operator_bp.route("/danh-muc", methods=["GET", "POST"])
@@ -399,4 +400,4 @@ def toggle_featured(listing_id: int):
     listing.featured = not listing.featured
     services.listing_event(listing)
     db.session.commit()
-    return redirect(request.referrer or url_for("catalog_admin.moderate_listings"))
+    return redirect(back_target(url_for("catalog_admin.moderate_listings")))

@@ -52,6 +52,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"  # "strong" logs phones out on every network change
     register_filters(app)
+    from . import security_headers
+
+    security_headers.init_app(app)
     # Pillow's own bomb guard at the configured limit (our check runs first with a clear message).
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
 

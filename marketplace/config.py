@@ -74,6 +74,7 @@ def load_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "MAX_IMAGE_BYTES": int(os.environ.get("MAX_IMAGE_BYTES") or 10 * 1024 * 1024),
         "MAX_IMAGE_PIXELS": int(os.environ.get("MAX_IMAGE_PIXELS") or 40_000_000),
+        "MAX_IMAGE_SIDE": int(os.environ.get("MAX_IMAGE_SIDE") or 12_000),
         "PASSWORD_HASH_PARAMS": {},  # argon2-cffi defaults (RFC 9106 low-memory profile)
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES") or 5),
         "LOGIN_FAILURE_WINDOW_S": int(os.environ.get("LOGIN_FAILURE_WINDOW_S") or 900),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from flask import (
     Blueprint,
     Response,
@@ -20,14 +22,33 @@ from sqlalchemy import text
 
 from . import outbox
 from .extensions import db
+from .permissions import is_operator
+from .redirects import next_target
 
 bp = Blueprint("shell", __name__)
 
 health_checks: list = []  # (name, callable -> dict) registered by packages such as search
 
 
+_FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def _may_see_health_details() -> bool:
+    """Operators, and probes on this machine: loopback with no proxy in between (a reverse proxy on
+    the same host connects from 127.0.0.1 too, but adds a forwarding header)."""
+    if is_operator(current_user):
+        return True
+    try:
+        peer = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return peer.is_loopback and not any(name in request.headers for name in _FORWARDING_HEADERS)
+
+
 @bp.get("/healthz")
 def healthz():
+    """Status for everyone (200 or 503); details (database, worker, search and its index file)
+    only for operators and for probes on loopback."""
     body: dict = {"status": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
@@ -37,9 +58,15 @@ def healthz():
         db.session.rollback()
         body["status"] = "error"
         body["database"] = {"status": "error", "error": type(exc).__name__}
-    for name, check in current_app.extensions.get("health_checks", {}).items():
-        body[name] = check()
-    return jsonify(body), 200 if body["status"] == "ok" else 503
+    code = 200 if body["status"] == "ok" else 503
+    if _may_see_health_details():
+        for name, check in current_app.extensions.get("health_checks", {}).items():
+            body[name] = check()
+    else:
+        body = {"status": body["status"]}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, code
 
 
 @bp.post("/ngon-ngu/<code>")
@@ -49,10 +76,7 @@ def switch_language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(next_target("/"))
 
 
 @bp.get("/media/<path:filename>")

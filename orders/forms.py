@@ -2,7 +2,6 @@
 (every problem at once) and the views map those errors back onto these forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     EmailField,
@@ -16,18 +15,20 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from marketplace.forms import AppForm
 
-class ActionForm(FlaskForm):
+
+class ActionForm(AppForm):
     """Only the CSRF token: for buttons that change state."""
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(AppForm):
     listing_id = HiddenField()
     quantity = IntegerField(_l("Số lượng"), default=1, validators=[Optional()])
     next = HiddenField()
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(AppForm):
     email = EmailField(
         _l("Email nhận thông tin đơn hàng"),
         validators=[Optional(), Length(max=254)],
@@ -47,16 +48,16 @@ class CheckoutForm(FlaskForm):
     token = HiddenField()
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     reason = TextAreaField(_l("Lý do"), validators=[Optional(), Length(max=2000)])
 
 
-class PackForm(FlaskForm):
+class PackForm(AppForm):
     parcel_weight_grams = IntegerField(_l("Khối lượng kiện hàng (gam)"), validators=[Optional()])
     parcel_size = StringField(_l("Kích thước (D×R×C, cm)"), validators=[Optional(), Length(max=60)])
 
 
-class ShipForm(FlaskForm):
+class ShipForm(AppForm):
     carrier = StringField(
         _l("Đơn vị vận chuyển"),
         validators=[Optional(), Length(max=60)],
@@ -65,14 +66,14 @@ class ShipForm(FlaskForm):
     tracking_number = StringField(_l("Mã vận đơn"), validators=[Optional(), Length(max=80)])
 
 
-class ShippingRuleForm(FlaskForm):
+class ShippingRuleForm(AppForm):
     flat_fee_vnd = StringField(_l("Phí cố định mỗi đơn (đồng)"))
     free_over_vnd = StringField(
         _l("Miễn phí vận chuyển cho đơn từ (đồng)"), description=_l("Để trống nếu không miễn phí.")
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(AppForm):
     stars = RadioField(
         _l("Số sao"),
         choices=[("5", "5"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1")],
@@ -81,7 +82,7 @@ class ReviewForm(FlaskForm):
     body = TextAreaField(_l("Nhận xét"), validators=[Optional(), Length(max=3000)])
 
 
-class RefundForm(FlaskForm):
+class RefundForm(AppForm):
     reference = StringField(
         _l("Mã giao dịch hoàn tiền"),
         validators=[Optional(), Length(max=120)],
@@ -90,12 +91,12 @@ class RefundForm(FlaskForm):
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
 
 
-class PayoutForm(FlaskForm):
+class PayoutForm(AppForm):
     shop_id = HiddenField()
     amount_vnd = StringField(_l("Số tiền chi trả (đồng)"))
     reference = StringField(_l("Mã giao dịch chi trả"), validators=[Optional(), Length(max=120)])
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=500)])
 
 
-class StatementForm(FlaskForm):
+class StatementForm(AppForm):
     statement = FileField(_l("Tệp sao kê (CSV)"))

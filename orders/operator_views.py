@@ -3,21 +3,17 @@ and refunds, bank-transfer payments and statement import, the settlement ledger 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,6 +21,8 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from marketplace.actions import run_action
+from marketplace.cleantext import single_line
+from marketplace.csv_writer import csv_response
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import short_datetime
@@ -139,27 +137,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_response(header: list[str], rows, filename: str) -> Response:
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # Excel opens UTF-8 Vietnamese correctly with a BOM
-        writer.writerow(header)
-        for row in rows():
-            writer.writerow(row)
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
-
-
 @bp.get("/don-hang.csv")
 @operator_required
 def export_orders():
@@ -187,7 +164,7 @@ def export_orders():
                 order.payment.code,
             ]
 
-    return _csv_response(CSV_COLUMNS, rows, "don-hang.csv")
+    return csv_response("don-hang.csv", CSV_COLUMNS, rows)
 
 
 def _order(code: str) -> Order:
@@ -328,7 +305,9 @@ def confirm_transfer(code: str):
         abort(400)
     run_action(
         lambda: payments.confirm_transfer(
-            payment, actor=current_user, reference=(request.form.get("reference") or "").strip() or None
+            payment,
+            actor=current_user,
+            reference=single_line(request.form.get("reference") or "").strip() or None,
         ),
         _("Đã xác nhận thanh toán %(code)s. Đơn hàng đã được gửi tới cửa hàng.", code=code),
     )
@@ -432,6 +411,6 @@ def export_ledger():
                 entry.note or "",
             ]
 
-    return _csv_response(
-        ["id", "created_at", "shop", "kind", "amount_vnd", "order", "reference", "note"], rows, "doi-soat.csv"
+    return csv_response(
+        "doi-soat.csv", ["id", "created_at", "shop", "kind", "amount_vnd", "order", "reference", "note"], rows
     )

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
+from marketplace.forms import apply_errors, submitted_data
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
@@ -147,7 +147,7 @@ def act(shop: Shop, code: str, action: str):
     form = forms[action]()
     if not form.validate_on_submit():
         abort(400)
-    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    data = submitted_data(form)
     done = {
         "confirm": _("Đã xác nhận đơn %(code)s."),
         "reject": _("Đã từ chối đơn %(code)s. Hàng đã được trả lại kho."),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 
 import stripe
 from flask import current_app
@@ -20,12 +22,28 @@ from marketplace import outbox
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
+from marketplace.security_headers import origin
 
 from . import payments
 from .models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, StripeEvent
 
 log = logging.getLogger(__name__)
 CURRENCY = "vnd"
+WEBHOOK_TOLERANCE_S = 300  # Stripe's own default, applied both ways (a signature from the future too)
+# Stripe ids are a prefix and letters/digits; anything else in an id field is not looked up.
+_EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,76}")
+_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,77}")
+_PAYMENT_CODE = re.compile(r"DH[0-9A-Z]{8}")
+
+
+def _well_formed(value: object, pattern: re.Pattern[str]) -> str | None:
+    """`value` when it is a string of the expected form, else None (never a database NULL)."""
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
+
+
+def _whole(value: object) -> int | None:
+    """An integer amount as JSON carries it; a float, a string or a boolean is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def enabled() -> bool:
@@ -41,6 +59,26 @@ def js_url() -> str:
     if cfg.get("STRIPE_API_BASE"):
         return cfg["STRIPE_API_BASE"].rstrip("/") + "/js.stripe.com/v3/"
     return "https://js.stripe.com/v3/"
+
+
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+
+
+def csp_sources() -> dict[str, list[str]]:
+    """What the card page's Content-Security-Policy must allow for Stripe.js, and nothing more:
+    Stripe's own (its published CSP guide: scripts and frames from js.stripe.com, 3-D Secure frames
+    from hooks.stripe.com, calls to api.stripe.com), or the one origin of a stand-in such as
+    localstripe (STRIPE_API_BASE / STRIPE_JS_URL), which serves its script and answers its calls."""
+    js = origin(js_url())
+    base = current_app.config.get("STRIPE_API_BASE")
+    api = origin(base) if base else "https://api.stripe.com"
+    if js == STRIPE_JS_ORIGIN:
+        return {
+            "script-src": [js, "https://*.js.stripe.com"],
+            "frame-src": [js, "https://*.js.stripe.com", "https://hooks.stripe.com"],
+            "connect-src": [api],
+        }
+    return {"script-src": [js], "connect-src": list(dict.fromkeys([js, api]))}
 
 
 def client() -> stripe.StripeClient:
@@ -135,18 +173,30 @@ def sync_intent(payment: Payment) -> str:
 
 
 def _payment_for(pi: dict) -> Payment | None:
-    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == pi.get("id")))
+    """The payment of a PaymentIntent, looked up only by a well-formed id (and payment code): a
+    missing or odd id must never become `IS NULL` and match a payment that has no intent."""
+    intent_id = _well_formed(pi.get("id"), _INTENT_ID)
+    if intent_id is None:
+        return None
+    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
     if payment is None:
-        code = (pi.get("metadata") or {}).get("payment_code")
+        metadata = pi.get("metadata")
+        code = (
+            _well_formed(metadata.get("payment_code"), _PAYMENT_CODE) if isinstance(metadata, dict) else None
+        )
         if code:
             payment = db.session.scalar(select(Payment).where(Payment.code == code))
-            if payment is not None and payment.stripe_payment_intent_id not in (None, pi.get("id")):
+            if payment is not None and payment.stripe_payment_intent_id not in (None, intent_id):
                 return None
+    if payment is not None and payment.method != PaymentMethod.CARD.value:
+        return None  # only card payments are Stripe's to change
     return payment
 
 
 def _amount_matches(payment: Payment, obj: dict) -> bool:
-    return obj.get("amount") == payment.amount_vnd and str(obj.get("currency", "")).lower() == CURRENCY
+    return (
+        _whole(obj.get("amount")) == payment.amount_vnd and str(obj.get("currency", "")).lower() == CURRENCY
+    )
 
 
 def apply_succeeded(pi: dict, *, actor_role: str) -> str:
@@ -201,15 +251,21 @@ def apply_failed(pi: dict) -> str:
 
 
 def apply_charge_refunded(charge: dict) -> str:
-    payment = db.session.scalar(
-        select(Payment).where(Payment.stripe_payment_intent_id == charge.get("payment_intent"))
-    )
-    if payment is None:
+    intent_id = _well_formed(charge.get("payment_intent"), _INTENT_ID)
+    if intent_id is None:
+        # A charge without a PaymentIntent is not one of ours (and `== None` would match COD).
+        log.warning("charge.refunded %r without a well-formed payment_intent: ignored", charge.get("id"))
+        return "ignored"
+    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
+    if payment is None or payment.method != PaymentMethod.CARD.value:
         return "unknown_payment"
-    if str(charge.get("currency", "")).lower() != CURRENCY or charge.get("amount") != payment.amount_vnd:
+    if not _amount_matches(payment, charge):
         payment.problem = _("Stripe báo hoàn tiền cho khoản thu khác số tiền của đơn.")
         return "amount_mismatch"
-    refunded = int(charge.get("amount_refunded") or 0)
+    refunded = _whole(charge.get("amount_refunded"))
+    if refunded is None or refunded < 0:
+        log.warning("charge.refunded %r with amount_refunded %r: ignored", charge.get("id"), refunded)
+        return "ignored"
     outcome = "noted"
     if refunded >= payment.amount_vnd:
         # Refunded in full (e.g. from Stripe's dashboard): every order still standing is refunded.
@@ -220,7 +276,7 @@ def apply_charge_refunded(charge: dict) -> str:
                     actor=None,
                     actor_role="stripe",
                     via_api=False,
-                    reference=charge.get("id"),
+                    reference=charge.get("id") if isinstance(charge.get("id"), str) else None,
                     note=_("Hoàn tiền toàn bộ trên Stripe."),
                 )
         outcome = "refunded"
@@ -228,32 +284,78 @@ def apply_charge_refunded(charge: dict) -> str:
     return outcome
 
 
+def _signed_at(header: str) -> int | None:
+    """The `t=` of a Stripe-Signature header (the first one, as the stripe library reads it)."""
+    for item in header.split(","):
+        key, _sep, value = item.partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def verify_webhook(payload: bytes, signature: str | None, secret: str) -> str:
+    """The body as text when Stripe signed it within the tolerance, either way; raises
+    stripe.SignatureVerificationError (or UnicodeDecodeError) otherwise."""
+    text = payload.decode("utf-8")
+    # The library checks the HMAC and refuses signatures older than the tolerance...
+    stripe.WebhookSignature.verify_header(text, signature, secret, WEBHOOK_TOLERANCE_S)
+    # ...but not ones from the future: a clock far ahead (or a signature made to be replayed
+    # later) is refused as well.
+    signed_at = _signed_at(signature or "")
+    if signed_at is None or signed_at > time.time() + WEBHOOK_TOLERANCE_S:
+        raise stripe.SignatureVerificationError(
+            f"Timestamp outside the tolerance zone ({signed_at})", signature, text
+        )
+    return text
+
+
+def _event_envelope(text: str) -> tuple[str, str, dict] | str:
+    """(event id, type, data.object) of a well-formed event, else the reason it is not one."""
+    try:
+        event = json.loads(text)
+    except (ValueError, RecursionError):
+        return "body is not JSON"
+    if not isinstance(event, dict):
+        return f"body is a JSON {type(event).__name__}, not an object"
+    event_id, kind = _well_formed(event.get("id"), _EVENT_ID), event.get("type")
+    if event_id is None:
+        return f"event id {event.get('id')!r:.100} is not an evt_ id"
+    if not isinstance(kind, str) or not kind or len(kind) > 80:
+        return f"event type {kind!r:.100} is not a short string"
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    return event_id, kind, obj if isinstance(obj, dict) else {}
+
+
 def handle_webhook(payload: bytes, signature: str | None) -> tuple[int, str]:
     """Verify, store the event id (UNIQUE) before acting, act. Returns (HTTP status, outcome);
-    the view commits."""
+    the view commits. A signed body that is not a well-formed event is acknowledged (Stripe
+    would only retry it) and ignored with a log line; nothing is looked up from it."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         return 400, "webhook secret not configured"
     try:
-        text = payload.decode("utf-8")
-        stripe.Webhook.construct_event(text, signature, secret)
-        event = json.loads(text)
-    except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
+        text = verify_webhook(payload, signature, secret)
+    except (UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
         log.warning("rejected Stripe webhook: %s", exc)
         return 400, "bad signature"
-    event_id, kind = event.get("id"), event.get("type", "")
-    if not event_id:
-        return 400, "no event id"
+    envelope = _event_envelope(text)
+    if isinstance(envelope, str):
+        log.warning("ignored signed Stripe webhook: %s", envelope)
+        return 200, "ignored"
+    event_id, kind, obj = envelope
     if db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event_id)):
         return 200, "duplicate"
-    row = StripeEvent(event_id=event_id, type=kind[:80])
+    row = StripeEvent(event_id=event_id, type=kind)
     db.session.add(row)
     try:
         db.session.flush()  # the first write of the transaction: losing the race loses nothing else
     except IntegrityError:
         db.session.rollback()
         return 200, "duplicate"
-    obj = (event.get("data") or {}).get("object") or {}
     if kind == "payment_intent.succeeded":
         outcome = apply_succeeded(obj, actor_role="stripe")
     elif kind == "payment_intent.payment_failed":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,8 +27,10 @@ from catalog.models import Listing
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
+from marketplace.forms import apply_errors, submitted_data
 from marketplace.models import Commune
+from marketplace.redirects import next_target
+from marketplace.security_headers import csp_allow
 
 from . import access, cart, services, states, stripe_gateway, vietqr
 from .access import OrderAccess
@@ -45,13 +46,6 @@ def _user():
 
 def _store():
     return cart.cart_for(_user(), session)
-
-
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
 
 
 # --- cart -------------------------------------------------------------------------------------
@@ -74,7 +68,7 @@ def add_to_cart():
         listing = None
     if listing is None:
         abort(404)
-    back = _safe_next(url_for("catalog.show_listing", slug=listing.slug))
+    back = next_target(url_for("catalog.show_listing", slug=listing.slug))
     try:
         cart.add(_store(), listing, int(form.quantity.data or listing.min_order_qty))
     except DomainError as exc:
@@ -171,8 +165,9 @@ def checkout():
     if not form.validate_on_submit():
         return _render_checkout(form, cart.view(entries), 400)
     items = [(e.listing_id, e.quantity) for e in entries]
+    posted = submitted_data(form)  # text fields cleaned by the form
     data = {
-        name: request.form.get(name)
+        name: posted.get(name)
         for name in (
             "email",
             "receiver_name",
@@ -301,6 +296,8 @@ def show_payment(code: str):
                     publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
                     stripe_js_url=stripe_gateway.js_url(),
                 )
+                for directive, sources in stripe_gateway.csp_sources().items():
+                    csp_allow(directive, *sources)
     return render_template("orders/payment.html", **context)
 
 

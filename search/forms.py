@@ -1,12 +1,13 @@
 """The operator's synonym form; an empty form carries the CSRF token of the small action buttons."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from marketplace.forms import AppForm
 
-class SynonymForm(FlaskForm):
+
+class SynonymForm(AppForm):
     terms = StringField(
         _l("Nhóm từ đồng nghĩa"),
         validators=[DataRequired(_l("Vui lòng nhập các từ, cách nhau bằng dấu phẩy.")), Length(max=1000)],
@@ -14,5 +15,5 @@ class SynonymForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     pass

@@ -1,10 +1,11 @@
 """Shop forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from marketplace.forms import AppForm
 
 KIND_CHOICES = [
     ("household", _l("Hộ sản xuất, kinh doanh")),
@@ -13,7 +14,7 @@ KIND_CHOICES = [
 ]
 
 
-class ShopForm(FlaskForm):
+class ShopForm(AppForm):
     kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES)
     # Required fields are checked by sellers.services, which reports every problem at once.
     name = StringField(_l("Tên cửa hàng"), validators=[Length(max=120)])
@@ -35,19 +36,19 @@ class ShopForm(FlaskForm):
     logo = FileField(_l("Logo"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     reason = TextAreaField(_l("Lý do"), validators=[Optional(), Length(max=2000)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """A form with only the CSRF token, for buttons that change state."""
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     email = EmailField(_l("Email nhân viên"), validators=[DataRequired(_l("Vui lòng nhập email."))])
 
 
-class CommuneForm(FlaskForm):
+class CommuneForm(AppForm):
     name = StringField(
         _l("Tên xã/phường"), validators=[DataRequired(_l("Vui lòng nhập tên.")), Length(max=120)]
     )

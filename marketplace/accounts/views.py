@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,19 +9,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..forms import apply_errors
+from ..redirects import next_target
 from . import services
 from .forms import ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    parts = urlsplit(target)
-    # Only same-site relative paths: never an open redirect.
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
 
 
 @bp.route("/dang-ky", methods=["GET", "POST"])
@@ -46,14 +36,14 @@ def sign_up():
             db.session.commit()
             login_user(user)
             flash(_("Chào mừng %(name)s! Tài khoản của bạn đã được tạo.", name=user.full_name), "success")
-            return redirect(_safe_next(url_for("catalog.home")))
+            return redirect(next_target(url_for("catalog.home")))
     return render_template("accounts/sign_up.html", form=form)
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
 def sign_in():
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("catalog.home")))
+        return redirect(next_target(url_for("catalog.home")))
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
@@ -61,7 +51,7 @@ def sign_in():
         db.session.commit()  # the attempt counts for throttling even when it failed
         if result.user:
             login_user(result.user, remember=form.remember.data)
-            return redirect(_safe_next(url_for("catalog.home")))
+            return redirect(next_target(url_for("catalog.home")))
         form.form_errors.append(result.message)
         status = 429 if result.throttled else 401
     return render_template("accounts/sign_in.html", form=form), status

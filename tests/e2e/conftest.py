@@ -108,20 +108,50 @@ def browser():
             browser.close()
 
 
+# Every Content-Security-Policy violation in any page or frame is reported to the test: the
+# browser's `securitypolicyviolation` event (through a binding, which the page's CSP cannot block)
+# and its console message ("Refused to …  Content Security Policy …").
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__cspViolation([e.violatedDirective, e.blockedURI || 'inline', e.sourceFile || '',
+                         e.lineNumber, e.documentURI].join(' | '));
+}, true);
+"""
+
+
 @pytest.fixture
-def new_page(browser, live_server):
-    """new_page() -> a Page in its own context (own cookies), based at the live server's URL."""
+def csp_violations() -> list[str]:
+    """The CSP violations the pages of this test reported (new_page fails the test on any left)."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, live_server, csp_violations):
+    """new_page() -> a Page in its own context (own cookies), based at the live server's URL.
+    Any Content-Security-Policy violation reported by its pages fails the test."""
     contexts = []
 
     def open_page(**options):
         context = browser.new_context(base_url=live_server.url, locale="vi-VN", **options)
         context.set_default_timeout(15_000)
+        context.expose_binding("__cspViolation", lambda _source, text: csp_violations.append(text))
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                csp_violations.append(f"console: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture
