@@ -55,11 +55,15 @@ def register_extensions(app: Flask) -> None:
     # Pillow's own bomb guard at the configured limit (our check runs first with a clear message).
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
+    # The session and the remember cookie hold "<id>:<session token>" (User.get_auth_id), so a
+    # new token ends them all; the loader refuses stale ones.
+    login_manager.id_attribute = "get_auth_id"
 
-        return db.session.get(User, int(user_id))
+    @login_manager.user_loader
+    def load_user(auth_id: str):
+        from .accounts.services import load_user as load
+
+        return load(auth_id)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -68,6 +69,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_COOKIE_DAYS") or 30)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ["vi", "en"],
@@ -77,6 +80,8 @@ def load_config(instance_path: str) -> dict:
         "PASSWORD_HASH_PARAMS": {},  # argon2-cffi defaults (RFC 9106 low-memory profile)
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES") or 5),
         "LOGIN_FAILURE_WINDOW_S": int(os.environ.get("LOGIN_FAILURE_WINDOW_S") or 900),
+        "EMAIL_CONFIRM_MAX_AGE_H": int(os.environ.get("EMAIL_CONFIRM_MAX_AGE_H") or 48),
+        "INVITATION_MAX_AGE_DAYS": int(os.environ.get("INVITATION_MAX_AGE_DAYS") or 7),
         "WORKER_POLL_S": float(os.environ.get("WORKER_POLL_S") or 0.5),
         "PER_PAGE": 24,
     }

@@ -33,3 +33,17 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField(
         _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
     )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))]
+    )
+    password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF only."""
