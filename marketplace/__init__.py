@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_limits(app)
     register_errorhandlers(app)
     register_commands(app)
     register_outbox_handlers(app)
@@ -95,6 +96,12 @@ def register_blueprints(app: Flask) -> None:
     search.init_app(app)
     orders.init_app(app)
     shell.register_template_globals(app)
+
+
+def register_limits(app: Flask) -> None:
+    from .limits import init_app
+
+    init_app(app)  # after the blueprints: limits name their endpoints
 
 
 def register_errorhandlers(app: Flask) -> None:

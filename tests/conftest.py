@@ -64,6 +64,9 @@ def _config(url: str, tmp_path: Path) -> dict:
         "OPENSEARCH_URL": None,
         # Argon2 at production cost is ~0.3 s a hash: far too slow for hundreds of test users.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # Hundreds of requests from one test client would trip them; the limit tests turn them on
+        # (tests/marketplace/test_limits.py, through the app_overrides fixture).
+        "RATELIMIT_ENABLED": False,
     }
 
 
