@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_limits(app)
     register_errorhandlers(app)
     register_commands(app)
     register_outbox_handlers(app)
@@ -58,11 +59,15 @@ def register_extensions(app: Flask) -> None:
     # Pillow's own bomb guard at the configured limit (our check runs first with a clear message).
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
+    # The session and the remember cookie hold "<id>:<session token>" (User.get_auth_id), so a
+    # new token ends them all; the loader refuses stale ones.
+    login_manager.id_attribute = "get_auth_id"
 
-        return db.session.get(User, int(user_id))
+    @login_manager.user_loader
+    def load_user(auth_id: str):
+        from .accounts.services import load_user as load
+
+        return load(auth_id)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -94,6 +99,12 @@ def register_blueprints(app: Flask) -> None:
     search.init_app(app)
     orders.init_app(app)
     shell.register_template_globals(app)
+
+
+def register_limits(app: Flask) -> None:
+    from .limits import init_app
+
+    init_app(app)  # after the blueprints: limits name their endpoints
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -37,6 +37,11 @@ def create_operator(email: str, name: str, password: str | None) -> None:
 
     user = get_user_by_email(email)
     if user is not None:
+        if user.email_confirmed_at is None:
+            # Anyone can sign up with an address; only its mailbox owner can confirm it.
+            raise click.ClickException(
+                f"{user.email} has not confirmed its address: confirm it (or reset its password) first."
+            )
         user.role = Role.OPERATOR.value
         db.session.commit()
         click.echo(f"{user.email} is now an operator.")
@@ -46,10 +51,12 @@ def create_operator(email: str, name: str, password: str | None) -> None:
             raise click.UsageError("Give the password with OPERATOR_PASSWORD or --password.")
         password = getpass.getpass("Password: ")
     try:
-        user = create_user(email=email, password=password, full_name=name, role=Role.OPERATOR.value)
+        user = create_user(
+            email=email, password=password, full_name=name, role=Role.OPERATOR.value, confirmed=True
+        )
     except ValidationFailed as exc:
         db.session.rollback()
-        raise click.ClickException("; ".join(m for ms in exc.field_errors.values() for m in ms))
+        raise click.ClickException("; ".join(m for ms in exc.field_errors.values() for m in ms)) from None
     db.session.commit()
     click.echo(f"Operator {user.email} created.")
 

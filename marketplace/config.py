@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +32,43 @@ def _secret_key(instance: Path) -> str:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+# Rate limits (Flask-Limiter syntax, "n per minute; m per hour"), each settable by environment
+# variable of the same name. "per IP" limits key on the client address (an IPv6 /64 counts as one),
+# "per account" ones on the e-mail address typed into the form or the signed-in account.
+RATE_LIMIT_DEFAULTS = {
+    "RATELIMIT_SIGN_IN": "20 per minute; 200 per hour",  # per IP; per account: LOGIN_MAX_FAILURES
+    "RATELIMIT_SIGN_UP": "5 per minute; 20 per hour",  # per IP
+    "RATELIMIT_SIGN_UP_ACCOUNT": "3 per hour; 10 per day",  # per address typed
+    "RATELIMIT_PASSWORD_RESET": "5 per minute; 20 per hour",  # per IP
+    "RATELIMIT_PASSWORD_RESET_ACCOUNT": "3 per hour; 10 per day",  # per address typed
+    "RATELIMIT_CONFIRMATION_RESEND": "5 per minute; 20 per hour",  # per IP
+    "RATELIMIT_CONFIRMATION_RESEND_ACCOUNT": "3 per hour; 10 per day",  # per account
+    "RATELIMIT_ACCOUNT_CHANGES": "10 per hour",  # per account: password change, sign out everywhere
+    "RATELIMIT_SEARCH": "120 per minute; 2000 per hour",  # per IP, results page and API search
+    "RATELIMIT_SEARCH_ACCOUNT": "60 per minute",  # per signed-in account
+    "RATELIMIT_SUGGEST": "300 per minute",  # per IP, search-as-you-type
+    "RATELIMIT_SUGGEST_ACCOUNT": "120 per minute",  # per signed-in account
+    "RATELIMIT_API": "300 per minute; 10000 per hour",  # per IP, every /api/v1 path together
+    "RATELIMIT_API_ACCOUNT": "120 per minute",  # per signed-in account
+}
+
+
+def _rate_limits() -> dict:
+    return {
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        # memory:// is per process: right for `make run`, wrong for several gunicorn workers or
+        # machines, which must share a store (redis://host:6379/0, memcached://host:11211).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY") or "fixed-window",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "marketplace",
+        # An unreachable store must not take the site down: limits fall back to this process's
+        # memory and errors are logged, not answered as 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        **{name: os.environ.get(name) or default for name, default in RATE_LIMIT_DEFAULTS.items()},
+    }
 
 
 def load_config(instance_path: str) -> dict:
@@ -68,6 +106,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_COOKIE_DAYS") or 30)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ["vi", "en"],
@@ -78,6 +118,12 @@ def load_config(instance_path: str) -> dict:
         "PASSWORD_HASH_PARAMS": {},  # argon2-cffi defaults (RFC 9106 low-memory profile)
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES") or 5),
         "LOGIN_FAILURE_WINDOW_S": int(os.environ.get("LOGIN_FAILURE_WINDOW_S") or 900),
+        "EMAIL_CONFIRM_MAX_AGE_H": int(os.environ.get("EMAIL_CONFIRM_MAX_AGE_H") or 48),
+        "INVITATION_MAX_AGE_DAYS": int(os.environ.get("INVITATION_MAX_AGE_DAYS") or 7),
+        # Behind N reverse proxies the client's address and scheme come from X-Forwarded-For/-Proto;
+        # 0 (the default) trusts no such header. The rate limits key on that address.
+        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT") or 0),
+        **_rate_limits(),
         "WORKER_POLL_S": float(os.environ.get("WORKER_POLL_S") or 0.5),
         "PER_PAGE": 24,
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from datetime import UTC, datetime
+
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 
 class DomainError(Exception):
@@ -91,6 +94,21 @@ _HTTP_MESSAGES = {
 }
 
 
+def _retry_after_s(exc: TooManyRequests) -> int:
+    """Seconds to wait: from the exception, else from the rate limiter's breach (limits.py)."""
+    value = getattr(exc, "retry_after", None) or g.get("retry_after")
+    if isinstance(value, datetime):
+        value = (value - datetime.now(UTC)).total_seconds()
+    return max(1, int(value or 60))
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext("%(num)d giây", "%(num)d giây", seconds)
+    minutes = -(-seconds // 60)
+    return ngettext("%(num)d phút", "%(num)d phút", minutes)
+
+
 def register_errorhandlers(app: Flask) -> None:
     from .extensions import db
 
@@ -111,6 +129,20 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json():
             return problem(400, "CSRF token missing or invalid", message)
         return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(TooManyRequests)
+    def too_many_requests(exc: TooManyRequests):
+        """A rate limit was reached: 429 with Retry-After, a problem in the API, a page otherwise."""
+        db.session.rollback()
+        seconds = _retry_after_s(exc)
+        message = _("Bạn thao tác quá nhanh. Vui lòng thử lại sau %(wait)s.", wait=_wait_text(seconds))
+        if wants_json():
+            response = problem(429, "Too Many Requests", message, retry_after=seconds)
+        else:
+            html = render_template("errors/error.html", status=429, message=message)
+            response = app.response_class(html, status=429, mimetype="text/html")
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 from .timeutil import utcnow
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Role(str, enum.Enum):
@@ -38,10 +43,24 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Set when the owner opened the confirmation link mailed to `email` (or a reset link, which
+    # proves the same). Until then the account may shop but not act for that address.
+    email_confirmed_at: Mapped[datetime | None]
+    # Part of every session and remember cookie (see get_auth_id); a new value ends them all.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    def get_auth_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie (its id_attribute):
+        the id and the current session token, so rotating the token ends every session."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_operator(self) -> bool:
@@ -52,8 +71,8 @@ class User(UserMixin, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One row per sign-in attempt; throttling counts recent failures in the database so that
-    every web process agrees."""
+    """One row per sign-in attempt that got as far as a password check (address, IP, outcome):
+    a record to look at after an attack. Throttling itself counts in LoginThrottle."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_email_created", "email", "created_at"),)
@@ -63,6 +82,18 @@ class LoginAttempt(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     success: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per e-mail address in the current window, counted by one conditional
+    UPDATE before the password is checked, so concurrent attempts cannot all pass the count."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_nonnegative"),)
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Commune(db.Model):

@@ -84,7 +84,8 @@ class ShopMember(db.Model):
 
 
 class ShopInvitation(db.Model):
-    """A staff invitation mailed as a signed link; accepted by signing in with that e-mail."""
+    """A staff invitation mailed as a link with a random single-use token (only its SHA-256 is
+    stored); accepted before `expires_at` by an account that has confirmed the invited address."""
 
     __tablename__ = "shop_invitations"
     __table_args__ = (UniqueConstraint("shop_id", "email"),)
@@ -92,8 +93,10 @@ class ShopInvitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
 
     shop: Mapped[Shop] = relationship()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import url_for
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any, cast
+
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from slugify import slugify
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
 from marketplace import outbox
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
-from marketplace.errors import DomainError, Errors, Forbidden
+from marketplace.errors import DomainError, Errors, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.images import process_image
 from marketplace.mail import queue_mail
@@ -90,6 +95,8 @@ def shop_event(shop: Shop, action: str) -> None:
 def register_shop(data: dict, *, actor: User, logo_data: bytes | None = None) -> Shop:
     if actor is None:
         raise Forbidden(_("Vui lòng đăng nhập để đăng ký cửa hàng."))
+    if not actor.email_confirmed:
+        raise Forbidden(_("Vui lòng xác nhận địa chỉ email trước khi đăng ký cửa hàng."))
     errors = Errors()
     clean = _validate_shop_fields(data, errors)
     logo_key = None
@@ -229,7 +236,13 @@ def reinstate_shop(shop: Shop, *, actor: User) -> Shop:
     return shop
 
 
+def _invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
+    """Mail the address a link with a fresh random token (only its hash is kept). Inviting the
+    same address again replaces the token: the older link stops working."""
     if not can_manage_staff(actor, shop):
         raise Forbidden(_("Chỉ chủ cửa hàng mới mời được nhân viên."))
     email = normalize_email(email)
@@ -240,19 +253,25 @@ def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
     except EmailNotValidError:
         raise DomainError(
             _("Địa chỉ email không hợp lệ."), field_errors={"email": [_("Địa chỉ email không hợp lệ.")]}
-        )
+        ) from None
     if any(m.user.email == email for m in shop.members):
         raise DomainError(_("Người này đã là thành viên của cửa hàng."))
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    days = int(current_app.config["INVITATION_MAX_AGE_DAYS"])
     invitation = db.session.scalar(
         select(ShopInvitation).where(ShopInvitation.shop_id == shop.id, ShopInvitation.email == email)
     )
     if invitation is None:
-        invitation = ShopInvitation(shop_id=shop.id, email=email, invited_by_id=actor.id)
+        invitation = ShopInvitation(shop_id=shop.id, email=email)
         db.session.add(invitation)
+    invitation.invited_by_id = actor.id
+    invitation.token_hash = _invitation_token_hash(token)
     invitation.accepted_at = None
-    invitation.created_at = utcnow()
+    invitation.created_at = now
+    invitation.expires_at = now + timedelta(days=days)
     db.session.flush()
-    link = url_for("sellers.accept_invitation", invitation_id=invitation.id, _external=True)
+    link = url_for("sellers.accept_invitation", token=token, _external=True)
     queue_mail(
         email,
         _("Lời mời tham gia cửa hàng %(name)s", name=shop.name),
@@ -260,19 +279,56 @@ def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
         shop=shop,
         inviter=actor,
         link=link,
+        days=days,
     )
     return invitation
 
 
-def accept_invitation(invitation: ShopInvitation, *, actor: User) -> ShopMember:
-    """The signed-in user accepts: only the invited e-mail address can."""
+def invitation_for_token(token: str) -> ShopInvitation:
+    invitation = db.session.scalar(
+        select(ShopInvitation).where(ShopInvitation.token_hash == _invitation_token_hash(token or ""))
+    )
+    if invitation is None:
+        raise NotFound(
+            _("Không tìm thấy lời mời. Có thể chủ cửa hàng đã gửi lời mời mới thay cho lời mời này.")
+        )
+    return invitation
+
+
+def invitation_problem(invitation: ShopInvitation, actor: User) -> str | None:
+    """Why `actor` cannot accept, or None."""
     if invitation.accepted_at is not None:
-        raise DomainError(_("Lời mời này đã được sử dụng."))
+        return _("Lời mời này đã được sử dụng.")
+    if invitation.expires_at <= utcnow():
+        return _("Lời mời này đã hết hạn. Vui lòng nhờ chủ cửa hàng gửi lời mời mới.")
+    if not actor.email_confirmed:
+        return _("Vui lòng xác nhận địa chỉ email trước khi nhận lời mời.")
     if actor.email != invitation.email:
-        raise Forbidden(_("Lời mời này dành cho một địa chỉ email khác."))
+        return _(
+            "Lời mời này dành cho %(email)s. Vui lòng đăng nhập bằng địa chỉ đó.", email=invitation.email
+        )
+    return None
+
+
+def accept_invitation(invitation: ShopInvitation, *, actor: User) -> ShopMember:
+    """Only the invited address, confirmed, before the expiry, once: the conditional UPDATE
+    consumes the invitation, so two acceptances cannot both succeed."""
+    problem = invitation_problem(invitation, actor)
+    if problem:
+        raise Forbidden(problem)
+    if any(m.user_id == actor.id for m in invitation.shop.members):
+        raise DomainError(_("Bạn đã là thành viên của cửa hàng này."))
+    consumed = db.session.execute(
+        update(ShopInvitation)
+        .where(ShopInvitation.id == invitation.id, ShopInvitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if cast("CursorResult[Any]", consumed).rowcount != 1:
+        raise Forbidden(_("Lời mời này đã được sử dụng."))
+    db.session.refresh(invitation)
     member = ShopMember(shop_id=invitation.shop_id, user_id=actor.id, role="staff")
     db.session.add(member)
-    invitation.accepted_at = utcnow()
     if actor.role == Role.BUYER.value:
         actor.role = Role.PRODUCER.value
     db.session.flush()

@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from marketplace.accounts.guards import confirmed_email_required
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
 from marketplace.models import Commune
 from marketplace.permissions import operator_required
+from marketplace.timeutil import utcnow
 
 from . import services
 from .forms import ActionForm, CommuneForm, InviteForm, ReasonForm, ShopForm
@@ -48,6 +50,7 @@ def index():
 
 @bp.route("/dang-ky-cua-hang", methods=["GET", "POST"])
 @login_required
+@confirmed_email_required
 def register_shop():
     form = ShopForm()
     form.commune_id.choices = commune_choices()
@@ -110,7 +113,12 @@ def staff(shop: Shop):
         select(ShopInvitation).where(ShopInvitation.shop_id == shop.id, ShopInvitation.accepted_at.is_(None))
     ).all()
     return render_template(
-        "sellers/staff.html", shop=shop, form=form, invitations=invitations, action_form=ActionForm()
+        "sellers/staff.html",
+        shop=shop,
+        form=form,
+        invitations=invitations,
+        action_form=ActionForm(),
+        now=utcnow(),
     )
 
 
@@ -128,19 +136,21 @@ def remove_staff(shop: Shop, member_id: int):
     return redirect(url_for("sellers.staff", shop_slug=shop.slug))
 
 
-@bp.route("/loi-moi/<int:invitation_id>", methods=["GET", "POST"])
-@login_required
-def accept_invitation(invitation_id: int):
-    invitation = db.session.get(ShopInvitation, invitation_id)
-    if invitation is None:
-        abort(404)
+@bp.route("/loi-moi/<token>", methods=["GET", "POST"])
+@confirmed_email_required
+def accept_invitation(token: str):
+    invitation = services.invitation_for_token(token)
     form = ActionForm()
-    if form.validate_on_submit():
+    problem = services.invitation_problem(invitation, current_user)
+    if form.validate_on_submit() and problem is None:
         services.accept_invitation(invitation, actor=current_user)
         db.session.commit()
         flash(_("Bạn đã tham gia cửa hàng %(name)s.", name=invitation.shop.name), "success")
         return redirect(url_for("sellers.dashboard", shop_slug=invitation.shop.slug))
-    return render_template("sellers/accept_invitation.html", invitation=invitation, form=form)
+    return (
+        render_template("sellers/accept_invitation.html", invitation=invitation, form=form, problem=problem),
+        403 if problem else 200,
+    )
 
 
 # --- operator ---------------------------------------------------------------------------------

@@ -30,9 +30,7 @@ def _no_network(monkeypatch, request):
 
     def guarded(sock, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and not (
-            host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")
-        ):
+        if isinstance(host, str) and not (host.startswith(("127.", "/")) or host in ("localhost", "::1")):
             raise RuntimeError(f"test tried to reach {address!r}: only loopback is allowed")
         return real_connect(sock, address)
 
@@ -66,6 +64,9 @@ def _config(url: str, tmp_path: Path) -> dict:
         "OPENSEARCH_URL": None,
         # Argon2 at production cost is ~0.3 s a hash: far too slow for hundreds of test users.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # Hundreds of requests from one test client would trip them; the limit tests turn them on
+        # (tests/marketplace/test_limits.py, through the app_overrides fixture).
+        "RATELIMIT_ENABLED": False,
     }
 
 
@@ -95,12 +96,18 @@ def _empty_postgres_tables() -> None:
 
 
 @pytest.fixture
-def app(tmp_path, migrated_database):
+def app_overrides() -> dict:
+    """Settings a test module needs at app creation (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, migrated_database, app_overrides):
     url, template = migrated_database
     if template is not None:
         shutil.copyfile(template, tmp_path / "test.db")
         url = f"sqlite:///{tmp_path / 'test.db'}"
-    app = create_app(_config(url, tmp_path))
+    app = create_app({**_config(url, tmp_path), **app_overrides})
 
     @app.teardown_request
     def _forget_request_user(_exc):
@@ -144,14 +151,23 @@ class Factory:
     def __init__(self, app):
         self.app = app
 
-    def user(self, role="buyer", email=None, password="matkhau123", name="Nguyễn Văn A"):
+    def user(self, role="buyer", email=None, password="matkhau123", name="Nguyễn Văn A", confirmed=True):
+        """An account whose e-mail address is confirmed, unless asked otherwise."""
         from marketplace.accounts.services import create_user
 
         user = create_user(
-            email=email or f"{uuid.uuid4().hex[:8]}@example.vn", password=password, full_name=name, role=role
+            email=email or f"{uuid.uuid4().hex[:8]}@example.vn",
+            password=password,
+            full_name=name,
+            role=role,
+            confirmed=confirmed,
         )
         db.session.commit()
         return user
+
+    def unconfirmed_user(self, **kw):
+        """An account that has not opened its confirmation link yet."""
+        return self.user(confirmed=False, **kw)
 
     def operator(self, **kw):
         return self.user(role="operator", **kw)

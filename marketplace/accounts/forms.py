@@ -34,3 +34,17 @@ class ResetPasswordForm(AppForm):
     confirm = PasswordField(
         _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
     )
+
+
+class ChangePasswordForm(AppForm):
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))]
+    )
+    password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+    )
+
+
+class ActionForm(AppForm):
+    """A button that changes something: CSRF only."""

@@ -1,8 +1,8 @@
-"""Sign-up, sign-in, sign-out and password reset pages."""
+"""Sign-up, e-mail confirmation, sign-in, sign-out, the account page and password reset."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,9 +11,26 @@ from ..extensions import db
 from ..forms import apply_errors
 from ..redirects import next_target
 from . import services
-from .forms import ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
+from .forms import (
+    ActionForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+)
 
 bp = Blueprint("accounts", __name__)
+
+
+def _end_browser_session() -> None:
+    """Forget everything this browser's session held (cart, order grants, sign-in), keeping only
+    the language; the remember cookie is deleted too."""
+    lang = session.get("lang")
+    session.clear()
+    logout_user()  # after clear(): it marks the remember cookie for deletion
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/dang-ky", methods=["GET", "POST"])
@@ -23,7 +40,7 @@ def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(
+            email = services.sign_up(
                 email=form.email.data,
                 password=form.password.data,
                 full_name=form.full_name.data,
@@ -34,10 +51,55 @@ def sign_up():
             apply_errors(form, exc)
         else:
             db.session.commit()
-            login_user(user)
-            flash(_("Chào mừng %(name)s! Tài khoản của bạn đã được tạo.", name=user.full_name), "success")
-            return redirect(next_target(url_for("catalog.home")))
+            # The same answer whether the address was free or taken (its owner got a mail).
+            flash(
+                _(
+                    "Chúng tôi đã gửi email tới %(email)s. Mở liên kết trong email để xác nhận địa chỉ, "
+                    "rồi đăng nhập.",
+                    email=email,
+                ),
+                "success",
+            )
+            next_url = next_target("")
+            return redirect(url_for("accounts.sign_in", next=next_url or None))
     return render_template("accounts/sign_up.html", form=form)
+
+
+@bp.get("/xac-nhan-email/<token>")
+def confirm_email(token: str):
+    try:
+        user, newly = services.confirm_email(token)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.account" if current_user.is_authenticated else "accounts.sign_in"))
+    db.session.commit()
+    if newly:
+        flash(_("Địa chỉ email %(email)s đã được xác nhận.", email=user.email), "success")
+    else:
+        flash(_("Địa chỉ email này đã được xác nhận trước đó."), "info")
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.post("/xac-nhan-email/gui-lai")
+@login_required
+def resend_confirmation():
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("accounts.account"))
+    if current_user.email_confirmed:
+        flash(_("Địa chỉ email này đã được xác nhận trước đó."), "info")
+    else:
+        services.send_confirmation(current_user)
+        db.session.commit()
+        flash(
+            _(
+                "Đã gửi lại liên kết xác nhận tới %(email)s. Vui lòng kiểm tra hộp thư.",
+                email=current_user.email,
+            ),
+            "success",
+        )
+    return redirect(next_target(url_for("accounts.account")))
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
@@ -45,24 +107,68 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(next_target(url_for("catalog.home")))
     form = SignInForm()
-    status = 200
+    status, headers, throttled = 200, {}, False
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
-        db.session.commit()  # the attempt counts for throttling even when it failed
+        db.session.commit()  # the attempt is recorded even when it failed
         if result.user:
             login_user(result.user, remember=form.remember.data)
             return redirect(next_target(url_for("catalog.home")))
         form.form_errors.append(result.message)
-        status = 429 if result.throttled else 401
-    return render_template("accounts/sign_in.html", form=form), status
+        status, throttled = (429, True) if result.throttled else (401, False)
+        if result.throttled:
+            headers["Retry-After"] = str(result.retry_after_s)
+    return render_template("accounts/sign_in.html", form=form, throttled=throttled), status, headers
 
 
-@bp.route("/dang-xuat", methods=["POST"])
+@bp.post("/dang-xuat")
 @login_required
 def sign_out():
-    logout_user()
+    # A copy of this session's cookie (or of a remember cookie) must not keep working.
+    services.end_sessions(current_user)
+    db.session.commit()
+    _end_browser_session()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("catalog.home"))
+
+
+@bp.get("/tai-khoan")
+@login_required
+def account():
+    return render_template("accounts/account.html", form=ChangePasswordForm(), action_form=ActionForm())
+
+
+@bp.post("/tai-khoan/mat-khau")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            # Every other session has ended; this one goes on with the new token.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(user, remember=remembered)
+            flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, action_form=ActionForm()), 422
+
+
+@bp.post("/tai-khoan/dang-xuat-moi-noi")
+@login_required
+def sign_out_everywhere():
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("accounts.account"))
+    services.end_sessions(current_user)
+    db.session.commit()
+    _end_browser_session()
+    flash(_("Bạn đã đăng xuất trên mọi thiết bị."), "info")
+    return redirect(url_for("accounts.sign_in"))
 
 
 @bp.route("/quen-mat-khau", methods=["GET", "POST"])
@@ -97,6 +203,8 @@ def reset_password(token: str):
             apply_errors(form, exc)
         else:
             db.session.commit()
+            if current_user.is_authenticated:
+                _end_browser_session()
             flash(_("Mật khẩu đã được đặt lại. Vui lòng đăng nhập."), "success")
             return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/reset_password.html", form=form, token=token)

@@ -57,7 +57,11 @@ def seed(app) -> dict:
         db.session.add_all([commune, category])
         db.session.flush()
         operator = create_user(
-            email="bql@example.vn", password=PASSWORD, full_name="Ban quản lý", role="operator"
+            email="bql@example.vn",
+            password=PASSWORD,
+            full_name="Ban quản lý",
+            role="operator",
+            confirmed=True,
         )
         out = {"commune": commune.label}
         for key, shop_name, title, price in (
@@ -65,7 +69,11 @@ def seed(app) -> dict:
             ("keo", "Cơ sở Kẹo cu đơ Thanh Tân", "Kẹo cu đơ Hà Tĩnh", 60_000),
         ):
             owner = create_user(
-                email=f"{key}@example.vn", password=PASSWORD, full_name=f"Chủ {shop_name}", role="producer"
+                email=f"{key}@example.vn",
+                password=PASSWORD,
+                full_name=f"Chủ {shop_name}",
+                role="producer",
+                confirmed=True,
             )
             shop = register_shop(
                 {

@@ -35,7 +35,11 @@ def seed(live_server):
         commune = Commune(name="Xã Sơn Kim 1", province="Hà Tĩnh", kind="xa")
         category = Category(name="Trái cây", slug=unique_slug(Category, "Trái cây"))
         operator = create_user(
-            email="bqlsan@example.vn", password=PASSWORD, full_name="Ban quản lý sàn", role="operator"
+            email="bqlsan@example.vn",
+            password=PASSWORD,
+            full_name="Ban quản lý sàn",
+            role="operator",
+            confirmed=True,
         )
         db.session.add_all([commune, category])
         db.session.commit()
@@ -80,7 +84,25 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     producer.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
     producer.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
     producer.locator("main").get_by_role("button", name="Đăng ký", exact=True).click()
-    expect(producer.get_by_text("Tài khoản của bạn đã được tạo")).to_be_visible()
+    expect(producer.get_by_text("Chúng tôi đã gửi email tới hoa.camsonkim@example.vn")).to_be_visible()
+
+    # …confirms her address from the mail the worker sends, and signs in.
+    with live_server.app.app_context():
+        assert outbox.drain() >= 1
+        db.session.remove()
+    confirm = [
+        m
+        for m in (
+            BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+            for p in sorted(live_server.mail_dir.glob("*.eml"))
+        )
+        if m["To"] == "hoa.camsonkim@example.vn"
+    ]
+    assert len(confirm) == 1, [m["Subject"] for m in confirm]
+    link = re.search(r"(/xac-nhan-email/\S+)", confirm[0].get_content()).group(1)
+    producer.goto(link)
+    expect(producer.get_by_text("Địa chỉ email hoa.camsonkim@example.vn đã được xác nhận")).to_be_visible()
+    sign_in(producer, "hoa.camsonkim@example.vn")
 
     # …and registers her shop, which waits for the operator.
     producer.goto("/kenh-ban/dang-ky-cua-hang")
@@ -117,7 +139,9 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
         BytesParser(policy=policy.default).parsebytes(p.read_bytes())
         for p in sorted(live_server.mail_dir.glob("*.eml"))
     ]
-    to_producer = [m for m in mails if m["To"] == "hoa.camsonkim@example.vn"]
+    to_producer = [
+        m for m in mails if m["To"] == "hoa.camsonkim@example.vn" and "đã được duyệt" in m["Subject"]
+    ]
     assert len(to_producer) == 1, [(m["To"], m["Subject"]) for m in mails]
     mail = to_producer[0]
     assert SHOP_NAME in mail["Subject"] and "đã được duyệt" in mail["Subject"]
