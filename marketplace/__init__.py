@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -72,6 +73,14 @@ def register_extensions(app: Flask) -> None:
                 # WAL lets the web server read while the worker writes.
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.close()
+
+
+def register_converters(app: Flask) -> None:
+    """Before any route is added: `<int:…>` everywhere is bounded to the database's integer range
+    (a larger id is a 404, not an OverflowError), without touching a single route."""
+    from .numbers import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def register_blueprints(app: Flask) -> None:
