@@ -56,6 +56,7 @@ def id_parameter(name: str = "id") -> dict:
     }
 
 
+_NUL_IN_QUERY = problem_response("The query string carries a NUL character")
 _TOO_MANY = {
     **problem_response("Too many requests: wait the number of seconds in Retry-After"),
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
@@ -78,18 +79,20 @@ def root():
 def openapi():
     registry = current_app.extensions.get("openapi", {"paths": {}, "schemas": {}})
     doc = {**OPENAPI_BASE, "servers": [{"url": url_for("api.root", _external=True).rstrip("/")}]}
-    doc["paths"] = {path: _with_limits(item) for path, item in sorted(registry["paths"].items())}
+    doc["paths"] = {path: _with_shared_answers(item) for path, item in sorted(registry["paths"].items())}
     doc["components"] = {"schemas": {**OPENAPI_BASE["components"]["schemas"], **registry["schemas"]}}
     doc["info"] = {**doc["info"], "title": f"{current_app.config['PROVINCE_NAME']} marketplace API"}
     return jsonify(doc)
 
 
-def _with_limits(path_item: dict) -> dict:
-    """Every operation answers 429 while a rate limiter is installed (Flask-Limiter registers
-    itself in app.extensions): the document says so only when it is true."""
-    if "limiter" not in current_app.extensions:
-        return path_item
+def _with_shared_answers(path_item: dict) -> dict:
+    """Answers every operation can give whatever its parameters: a 400 for a NUL character in
+    the query string (refused before any view, see create_app) and, while a rate limiter is
+    installed (Flask-Limiter registers itself in app.extensions), a 429."""
+    shared = {"400": _NUL_IN_QUERY}
+    if "limiter" in current_app.extensions:
+        shared["429"] = _TOO_MANY
     return {
-        method: {**operation, "responses": {**operation["responses"], "429": _TOO_MANY}}
+        method: {**operation, "responses": {**shared, **operation["responses"]}}
         for method, operation in path_item.items()
     }

@@ -116,6 +116,22 @@ def test_known_filters_still_work(client, listing):
     assert client.get("/api/v1/search?price_min=0&price_max=100000&page=2&per_page=10").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/api/v1/listings?category=%00", 400),
+        ("/api/v1/listings?shop=a%00b", 400),
+        ("/api/v1/search?category=%00", 400),
+        ("/api/v1/listings/1?x=%00", 400),
+        ("/san-pham/a%00b", 404),
+        ("/danh-muc/%00?page=1", 404),
+    ],
+)
+def test_a_nul_character_never_reaches_a_query(client, listing, url, status):
+    """PostgreSQL text cannot hold NUL: it was a 500 there."""
+    assert client.get(url).status_code == status
+
+
 @pytest.mark.parametrize("path", ["/api/v1/listings", "/api/v1/search", "/api/v1/listings/1"])
 def test_405_problems_carry_allow(client, listing, path):
     r = client.post(path)
@@ -148,5 +164,5 @@ def test_the_openapi_document_states_the_limits_the_server_enforces(client):
             "minimum": 1,
             "maximum": DB_INT_MAX,
         }
-        assert set(operation["responses"]) == {"200", "404"}
+        assert set(operation["responses"]) == {"200", "400", "404"}  # 400: a NUL in the query
     assert set(doc["paths"]["/search/suggest"]["get"]["responses"]) == {"200", "400"}
