@@ -56,6 +56,7 @@ def id_parameter(name: str = "id") -> dict:
     }
 
 
+NO_NUL_PATTERN = "^[^\\x00]*$"
 _NUL_IN_QUERY = problem_response("The query string carries a NUL character")
 _TOO_MANY = {
     **problem_response("Too many requests: wait the number of seconds in Retry-After"),
@@ -86,13 +87,25 @@ def openapi():
 
 
 def _with_shared_answers(path_item: dict) -> dict:
-    """Answers every operation can give whatever its parameters: a 400 for a NUL character in
-    the query string (refused before any view, see create_app) and, while a rate limiter is
-    installed (Flask-Limiter registers itself in app.extensions), a 429."""
+    """What holds for every operation whatever its package wrote: a NUL character in the query
+    string is refused before any view (see create_app), so string parameters say so and a 400
+    is listed; while a rate limiter is installed (Flask-Limiter registers itself in
+    app.extensions), a 429 too."""
     shared = {"400": _NUL_IN_QUERY}
     if "limiter" in current_app.extensions:
         shared["429"] = _TOO_MANY
     return {
-        method: {**operation, "responses": {**shared, **operation["responses"]}}
+        method: {
+            **operation,
+            "parameters": [_without_nul(p) for p in operation.get("parameters", [])],
+            "responses": {**shared, **operation["responses"]},
+        }
         for method, operation in path_item.items()
     }
+
+
+def _without_nul(parameter: dict) -> dict:
+    schema = parameter.get("schema", {})
+    if parameter.get("in") != "query" or schema.get("type") != "string" or "enum" in schema:
+        return parameter
+    return {**parameter, "schema": {"pattern": NO_NUL_PATTERN, **schema}}
