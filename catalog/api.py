@@ -8,9 +8,11 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace.api import id_parameter, problem_response
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.images import image_url_path
+from marketplace.numbers import NumberError, query_int
 from sellers.models import Shop
 
 from . import services
@@ -18,6 +20,7 @@ from .models import Category, Listing
 
 api_bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
 
 
 def _image(key: str, variant: str) -> str:
@@ -82,26 +85,16 @@ def listing_json(listing: Listing, *, full: bool = False) -> dict:
 
 
 def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise DomainError(
-            _("Tham số %(name)s phải là số nguyên.", name=name), field_errors={name: ["integer"]}
-        )
-    if not minimum <= value <= maximum:
-        raise DomainError(
-            _("Tham số %(name)s phải từ %(lo)d đến %(hi)d.", name=name, lo=minimum, hi=maximum),
-            field_errors={name: [f"{minimum}..{maximum}"]},
-        )
-    return value
+        value = query_int(request.args, name, minimum=minimum, maximum=maximum)
+    except NumberError as exc:
+        raise DomainError(exc.message, field_errors={name: [exc.message]}) from None
+    return default if value is None else value
 
 
 @api_bp.get("/listings")
 def list_listings():
-    page = _int_arg("page", 1, 1, 100000)
+    page = _int_arg("page", 1, 1, MAX_PAGE)
     per_page = _int_arg("per_page", 24, 1, MAX_PER_PAGE)
     sort = request.args.get("sort", "newest")
     if sort not in services.SORTS:
@@ -110,9 +103,13 @@ def list_listings():
     if request.args.get("category"):
         category = db.session.scalar(select(Category).where(Category.slug == request.args["category"]))
         if category is None:
-            raise NotFound(_("Không tìm thấy danh mục."))
+            message = _("Không có danh mục «%(slug)s».", slug=request.args["category"])
+            raise DomainError(message, field_errors={"category": [message]})
         query = query.where(Listing.category_id.in_(services.category_ids_below(category)))
     if request.args.get("shop"):
+        if db.session.scalar(select(Shop.id).where(Shop.slug == request.args["shop"])) is None:
+            message = _("Không có cửa hàng «%(slug)s».", slug=request.args["shop"])
+            raise DomainError(message, field_errors={"shop": [message]})
         query = query.where(Shop.slug == request.args["shop"])
     items, total = services.paginate(query.order_by(*services.SORTS[sort]), page, per_page)
     return jsonify(
@@ -127,11 +124,6 @@ def get_listing(listing_id: int):
         raise NotFound(_("Sản phẩm không tồn tại hoặc đã ngừng bán."))
     return jsonify(listing_json(listing, full=True))
 
-
-_PROBLEM = {
-    "description": "Problem details",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 
 OPENAPI_SCHEMAS = {
     "ListingSummary": {
@@ -185,8 +177,16 @@ OPENAPI_PATHS = {
         "get": {
             "summary": "Public listings, newest first",
             "operationId": "listListings",
+            "description": (
+                "Parameters are checked, never guessed: a number must be plain digits within its range "
+                "(`page=1.0` or `per_page=1,0` is a 400), and an unknown category or shop slug is a 400."
+            ),
             "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                },
                 {
                     "name": "per_page",
                     "in": "query",
@@ -195,11 +195,20 @@ OPENAPI_PATHS = {
                 {
                     "name": "category",
                     "in": "query",
-                    "description": "category slug (includes sub-categories)",
+                    "description": "category slug (includes sub-categories); an unknown slug is a 400",
                     "schema": {"type": "string"},
                 },
-                {"name": "shop", "in": "query", "description": "shop slug", "schema": {"type": "string"}},
-                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(services.SORTS)}},
+                {
+                    "name": "shop",
+                    "in": "query",
+                    "description": "shop slug; an unknown slug is a 400",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(services.SORTS), "default": "newest"},
+                },
             ],
             "responses": {
                 "200": {
@@ -208,8 +217,9 @@ OPENAPI_PATHS = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
+                                "required": ["total", "page", "per_page", "items"],
                                 "properties": {
-                                    "total": {"type": "integer"},
+                                    "total": {"type": "integer", "minimum": 0},
                                     "page": {"type": "integer"},
                                     "per_page": {"type": "integer"},
                                     "items": {
@@ -221,8 +231,10 @@ OPENAPI_PATHS = {
                         }
                     },
                 },
-                "400": _PROBLEM,
-                "404": _PROBLEM,
+                "400": problem_response(
+                    "A parameter out of range or not a plain whole number, an unknown sort, category or "
+                    "shop (`errors` names the parameter)"
+                ),
             },
         }
     },
@@ -230,13 +242,13 @@ OPENAPI_PATHS = {
         "get": {
             "summary": "One public listing",
             "operationId": "getListing",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [id_parameter()],
             "responses": {
                 "200": {
                     "description": "The listing",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Listing"}}},
                 },
-                "404": _PROBLEM,
+                "404": problem_response("No public listing has this id"),
             },
         }
     },

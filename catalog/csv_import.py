@@ -67,10 +67,6 @@ PLACEHOLDER_ADDRESS = "Chưa cập nhật"
 # validate_listing_data's field names that are not CSV column names.
 _FIELD_TO_COLUMN = {"category_id": "category"}
 
-_PLAIN_INT = re.compile(r"\d+")
-_GROUPED_INT = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")  # 45.000 / 1,250,000: one separator kind
-_CURRENCY = re.compile(r"\s*(₫|đ|đồng|vnd|vnđ)\s*$", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class RowError:
@@ -239,18 +235,6 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         ) from None
 
 
-def _parse_count(raw: str, *, required: bool) -> tuple[int | None, str | None]:
-    """'45000', '45.000', '45,000', '45.000 ₫' -> 45000. Returns (value, problem)."""
-    value = _CURRENCY.sub("", raw.replace("\u00a0", " ")).replace(" ", "")
-    if not value:
-        return (None, _("Ô này không được để trống.")) if required else (None, None)
-    if value.startswith("-"):
-        return None, _("Không được là số âm.")
-    if _PLAIN_INT.fullmatch(value) or _GROUPED_INT.fullmatch(value):
-        return int(value.replace(".", "").replace(",", "")), None
-    return None, _("Phải là số nguyên, không có phần thập phân (ví dụ 45000 hoặc 45.000).")
-
-
 class _Checker:
     def __init__(self, *, actor: User | None, shop: Shop | None, base_dir: Path | None, create_missing: bool):
         self.actor, self.shop, self.create_missing = actor, shop, create_missing
@@ -383,12 +367,9 @@ class _Checker:
         }
         data["status"] = status
         data["category"] = self._category_of(line, values["category"])
-        for column, required in (("price_vnd", True), ("stock", False)):
-            value, problem = _parse_count(values[column], required=required)
-            if problem:
-                self.fail(line, column, problem)
-                value = 0  # the problem is reported; keep validate_listing_data from repeating it
-            data[column] = value
+        # Whole numbers as people type them ("45.000 ₫"), checked with the form's rules
+        # (marketplace.money, marketplace.numbers): a blank stock is 0, a decimal part an error.
+        data["price_vnd"], data["stock"] = values["price_vnd"], values["stock"]
         data["ocop_stars"] = self._stars(line, values["ocop_stars"])
         errors = Errors()
         clean = services.validate_listing_data(data, errors)

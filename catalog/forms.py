@@ -1,11 +1,13 @@
-"""Listing and category forms."""
+"""Listing and category forms. Numbers are text fields: the services parse them as people type
+them ("45.000") within their bounds (marketplace.money, marketplace.numbers)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.numbers import coerce_id
 
 STATUS_CHOICES = [("draft", _l("Nháp")), ("active", _l("Đang bán")), ("archived", _l("Đã ngừng bán"))]
 OCOP_STAR_CHOICES = [("", _l("Không có"))] + [(str(n), f"{n} ★") for n in range(1, 6)]
@@ -16,7 +18,7 @@ class ListingForm(AppForm):
     # Required fields and numbers are checked by catalog.services.validate_listing_data, which
     # reports every problem at once and accepts "45.000" the way people type prices.
     title = StringField(_l("Tên sản phẩm"), validators=[Length(max=160)])
-    category_id = SelectField(_l("Danh mục"), coerce=int, validate_choice=False)
+    category_id = SelectField(_l("Danh mục"), coerce=coerce_id, validate_choice=False)
     description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=20000)])
     unit = StringField(_l("Đơn vị bán"), validators=[Length(max=30)])
     price_vnd = StringField(_l("Giá (đồng)"), render_kw={"inputmode": "numeric"})
@@ -53,8 +55,8 @@ class CategoryForm(AppForm):
         _l("Tên danh mục"), validators=[DataRequired(_l("Vui lòng nhập tên danh mục.")), Length(max=120)]
     )
     name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), Length(max=120)])
-    parent_id = SelectField(_l("Danh mục cha"), coerce=int)
-    position = IntegerField(_l("Thứ tự"), default=0, validators=[Optional()])
+    parent_id = SelectField(_l("Danh mục cha"), coerce=coerce_id)
+    position = StringField(_l("Thứ tự"), default="0", render_kw={"inputmode": "numeric"})
     description = TextAreaField(_l("Mô tả"), validators=[Optional(), Length(max=2000)])
 
 

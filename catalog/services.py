@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import outbox
+from marketplace import money, numbers, outbox
 from marketplace.errors import DomainError, Errors, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.images import StoredImage, process_image
 from marketplace.models import User
+from marketplace.numbers import NumberError
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import can_manage_listings, is_operator
@@ -93,11 +94,13 @@ def save_category(data: dict, *, actor: User, category: Category | None = None) 
     name = (data.get("name") or "").strip()
     if not name:
         errors.add("name", _("Vui lòng nhập tên danh mục."))
-    parent = db.session.get(Category, data["parent_id"]) if data.get("parent_id") else None
+    parent_id = numbers.coerce_id(data.get("parent_id"))
+    parent = db.session.get(Category, parent_id) if parent_id else None
     if data.get("parent_id") and parent is None:
         errors.add("parent_id", _("Danh mục cha không tồn tại."))
     if category is not None and parent is not None and category.id in category_ids_below_ids(parent):
         errors.add("parent_id", _("Không thể chọn danh mục con làm danh mục cha."))
+    position = _number(errors, data, "position", maximum=MAX_POSITION, default=0)
     errors.raise_if_any()
     if category is None:
         category = Category(name=name, slug=unique_slug(Category, name, max_len=120))
@@ -105,7 +108,7 @@ def save_category(data: dict, *, actor: User, category: Category | None = None) 
     category.name = name
     category.name_en = (data.get("name_en") or "").strip() or None
     category.parent_id = parent.id if parent else None
-    category.position = int(data.get("position") or 0)
+    category.position = position or 0
     category.description = (data.get("description") or "").strip()
     db.session.flush()
     outbox.record("category.changed", {"category_id": category.id})
@@ -136,30 +139,45 @@ def delete_category(category: Category, *, actor: User) -> None:
 # --- listings ---------------------------------------------------------------------------------
 
 
-def _int(
+MAX_STOCK = 1_000_000
+MAX_QUANTITY = 9_999  # units of one listing in one cart line (orders.cart); a minimum order is below it
+MAX_WEIGHT_GRAMS = 1_000_000  # one unit, packed: a tonne
+MAX_POSITION = 100_000
+
+
+def _number(
     errors: Errors,
     data: dict,
     field: str,
-    message: str,
     *,
     minimum: int = 0,
-    required: bool = True,
+    maximum: int,
     default: int | None = None,
+    required_message: str | None = None,
 ) -> int | None:
+    """A whole number field (typed as people type it: "1.500"), within its bounds. Blank: the
+    default, or `required_message` when there is none."""
     raw = data.get(field)
-    if raw is None or str(raw).strip() == "":
-        if required and default is None:
-            errors.add(field, message)
-        return default
     try:
-        value = int(str(raw).replace(".", "").replace(",", "").replace(" ", "").strip())
-    except ValueError:
-        errors.add(field, message)
+        value = numbers.parse_optional_int(raw, minimum=minimum, maximum=maximum)
+    except NumberError as exc:
+        errors.add(field, exc.message)
         return None
-    if value < minimum:
-        errors.add(field, message)
-        return None
+    if value is None:
+        if default is None and required_message:
+            errors.add(field, required_message)
+        return default
     return value
+
+
+def _stars(errors: Errors, raw: object) -> int | None:
+    if raw in (None, "", "0", 0):
+        return None
+    try:
+        return numbers.parse_int(raw, minimum=1, maximum=5)
+    except NumberError:
+        errors.add("ocop_stars", _("Hạng OCOP từ 1 đến 5 sao."))
+        return None
 
 
 def validate_listing_data(data: dict, errors: Errors) -> dict:
@@ -173,7 +191,7 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
     clean["title"] = title
     category = data.get("category")
     if category is None and data.get("category_id"):
-        category = db.session.get(Category, int(data["category_id"]))
+        category = db.session.get(Category, numbers.coerce_id(data["category_id"]))
     if category is None:
         errors.add("category_id", _("Vui lòng chọn danh mục."))
     clean["category"] = category
@@ -183,19 +201,19 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
     elif len(unit) > 30:
         errors.add("unit", _("Đơn vị tối đa 30 ký tự."))
     clean["unit"] = unit
-    clean["price_vnd"] = _int(errors, data, "price_vnd", _("Giá phải là số nguyên đồng, không âm."))
-    clean["stock"] = _int(errors, data, "stock", _("Tồn kho phải là số nguyên không âm."), default=0)
-    clean["min_order_qty"] = _int(
-        errors, data, "min_order_qty", _("Số lượng mua tối thiểu phải từ 1 trở lên."), minimum=1, default=1
+    clean["price_vnd"] = None
+    try:
+        clean["price_vnd"] = money.parse_optional_vnd(data.get("price_vnd"), maximum=money.MAX_PRICE_VND)
+    except NumberError as exc:
+        errors.add("price_vnd", exc.message)
+    else:
+        if clean["price_vnd"] is None:
+            errors.add("price_vnd", _("Vui lòng nhập giá bán (đồng)."))
+    clean["stock"] = _number(errors, data, "stock", maximum=MAX_STOCK, default=0)
+    clean["min_order_qty"] = _number(
+        errors, data, "min_order_qty", minimum=1, maximum=MAX_QUANTITY, default=1
     )
-    clean["weight_grams"] = _int(
-        errors,
-        data,
-        "weight_grams",
-        _("Khối lượng (gam) phải là số nguyên dương."),
-        minimum=1,
-        required=False,
-    )
+    clean["weight_grams"] = _number(errors, data, "weight_grams", minimum=1, maximum=MAX_WEIGHT_GRAMS)
     clean["description"] = sanitize_description(data.get("description") or "")
     for field, limit in (("sku", 60), ("origin", 120), ("harvest_season", 120), ("batch_code", 60)):
         value = (data.get(field) or "").strip() or None
@@ -203,10 +221,7 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
             errors.add(field, _("Tối đa %(n)d ký tự.", n=limit))
         clean[field] = value
     # OCOP rating: stars, certificate number, issuing level and date travel together.
-    stars = data.get("ocop_stars")
-    stars = int(stars) if stars not in (None, "", "0", 0) else None
-    if stars is not None and not 1 <= stars <= 5:
-        errors.add("ocop_stars", _("Hạng OCOP từ 1 đến 5 sao."))
+    stars = _stars(errors, data.get("ocop_stars"))
     clean["ocop_stars"] = stars
     clean["ocop_certificate_no"] = (data.get("ocop_certificate_no") or "").strip() or None
     level = (data.get("ocop_level") or "").strip() or None
@@ -219,7 +234,7 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
         if issued:
             try:
                 issued = date.fromisoformat(issued) if "-" in issued else _parse_vn_date(issued)
-            except ValueError:
+            except (ValueError, OverflowError):  # "1/1/99999999999999999999" too
                 errors.add("ocop_issued_on", _("Ngày công nhận không hợp lệ (dd/mm/yyyy)."))
                 issued = None
         else:

@@ -15,6 +15,7 @@ from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors
+from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 from marketplace.redirects import back_target
 from sellers.models import Shop, ShopStatus
@@ -30,7 +31,7 @@ operator_bp = Blueprint("catalog_admin", __name__, url_prefix="/quan-tri")
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg(request.args)
 
 
 def _sort() -> str:
@@ -174,7 +175,7 @@ def _uploads(field) -> list[bytes]:
 
 def _listing_form(**kwargs) -> ListingForm:
     form = ListingForm(**kwargs)
-    form.category_id.choices = [(0, _("— Chọn danh mục —"))] + services.category_choices()
+    form.category_id.choices = [(0, _("— Chọn danh mục —")), *services.category_choices()]
     return form
 
 

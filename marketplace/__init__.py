@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     register_extensions(app)
+    register_url_rules(app)
     register_blueprints(app)
     register_limits(app)
     register_errorhandlers(app)
@@ -80,6 +81,25 @@ def register_extensions(app: Flask) -> None:
                 # WAL lets the web server read while the worker writes.
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.close()
+
+
+def register_url_rules(app: Flask) -> None:
+    """What a URL may carry, before any route is added. `<int:…>` everywhere is bounded to the
+    database's integer range (a larger id is a 404, not an OverflowError) without touching a
+    route. A NUL character, which PostgreSQL text cannot hold, never reaches a query: in the path
+    it is a 404, in the query string a 400."""
+    from flask import abort, request
+
+    from .numbers import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.args.lists()):
+            abort(400)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, jsonify, url_for
 
+from .numbers import DB_INT_MAX
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_BASE = {
@@ -17,16 +19,48 @@ OPENAPI_BASE = {
         "schemas": {
             "Problem": {
                 "type": "object",
+                "required": ["type", "title", "status", "detail"],
                 "properties": {
                     "type": {"type": "string"},
                     "title": {"type": "string"},
                     "status": {"type": "integer"},
                     "detail": {"type": "string"},
-                    "errors": {"type": "object"},
+                    "errors": {
+                        "type": "object",
+                        "description": "Per parameter or field: the problems found with it",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
                 },
             },
         }
     },
+}
+
+
+def problem_response(description: str) -> dict:
+    """An OpenAPI response answered as RFC 9457 problem details."""
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def id_parameter(name: str = "id") -> dict:
+    """A row id in the path: `<int:…>` matches 1…DB_INT_MAX digits only; anything else is a 404."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": DB_INT_MAX},
+        "description": f"Ids are whole numbers up to {DB_INT_MAX}; an unknown or larger id is a 404",
+    }
+
+
+NO_NUL_PATTERN = "^[^\\x00]*$"
+_NUL_IN_QUERY = problem_response("The query string carries a NUL character")
+_TOO_MANY = {
+    **problem_response("Too many requests: wait the number of seconds in Retry-After"),
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
 }
 
 
@@ -46,7 +80,32 @@ def root():
 def openapi():
     registry = current_app.extensions.get("openapi", {"paths": {}, "schemas": {}})
     doc = {**OPENAPI_BASE, "servers": [{"url": url_for("api.root", _external=True).rstrip("/")}]}
-    doc["paths"] = dict(sorted(registry["paths"].items()))
+    doc["paths"] = {path: _with_shared_answers(item) for path, item in sorted(registry["paths"].items())}
     doc["components"] = {"schemas": {**OPENAPI_BASE["components"]["schemas"], **registry["schemas"]}}
     doc["info"] = {**doc["info"], "title": f"{current_app.config['PROVINCE_NAME']} marketplace API"}
     return jsonify(doc)
+
+
+def _with_shared_answers(path_item: dict) -> dict:
+    """What holds for every operation whatever its package wrote: a NUL character in the query
+    string is refused before any view (see create_app), so string parameters say so and a 400
+    is listed; while a rate limiter is installed (Flask-Limiter registers itself in
+    app.extensions), a 429 too."""
+    shared = {"400": _NUL_IN_QUERY}
+    if "limiter" in current_app.extensions:
+        shared["429"] = _TOO_MANY
+    return {
+        method: {
+            **operation,
+            "parameters": [_without_nul(p) for p in operation.get("parameters", [])],
+            "responses": {**shared, **operation["responses"]},
+        }
+        for method, operation in path_item.items()
+    }
+
+
+def _without_nul(parameter: dict) -> dict:
+    schema = parameter.get("schema", {})
+    if parameter.get("in") != "query" or schema.get("type") != "string" or "enum" in schema:
+        return parameter
+    return {**parameter, "schema": {"pattern": NO_NUL_PATTERN, **schema}}

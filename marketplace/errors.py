@@ -150,7 +150,11 @@ def register_errorhandlers(app: Flask) -> None:
         code = exc.code or 500
         message = str(_HTTP_MESSAGES.get(code, exc.description or ""))
         if wants_json():
-            return problem(code, exc.name, message)
+            response = problem(code, exc.name, message)
+            for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429 or 503
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         response = exc.get_response()
         html = render_template("errors/error.html", status=code, message=message)
         response.set_data(html)

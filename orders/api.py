@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 
 from catalog.models import Listing
+from marketplace.api import id_parameter, problem_response
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 
@@ -39,17 +40,12 @@ def listing_reviews(listing_id: int):
     )
 
 
-_PROBLEM = {
-    "description": "Problem",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
-
 OPENAPI_PATHS = {
     "/listings/{id}/reviews": {
         "get": {
             "summary": "Verified-buyer reviews of a listing (newest 50) and its average rating",
             "operationId": "listListingReviews",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [id_parameter()],
             "responses": {
                 "200": {
                     "description": "Rating and reviews",
@@ -57,7 +53,7 @@ OPENAPI_PATHS = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/ListingReviews"}}
                     },
                 },
-                "404": _PROBLEM,
+                "404": problem_response("No public listing has this id"),
             },
         }
     },

@@ -22,9 +22,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace import money
 from marketplace.errors import DomainError, Forbidden
 from marketplace.extensions import db
 from marketplace.models import User
+from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
 
 from . import payments
@@ -44,16 +46,6 @@ MAX_ROWS = 20_000
 def _key(name: str) -> str:
     text = unicodedata.normalize("NFD", name or "").encode("ascii", "ignore").decode().lower().strip()
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-
-
-def parse_amount(raw: str) -> int | None:
-    """'1.943.000', '1,943,000', '1943000', '1943000.00', '+1.943.000 VND' -> 1943000."""
-    text = (raw or "").strip().upper().replace("VND", "").replace("₫", "").replace(" ", "").lstrip("+")
-    if not text or text.startswith("-"):
-        return None
-    text = re.sub(r"[.,]00$", "", text)
-    text = text.replace(".", "").replace(",", "")
-    return int(text) if text.isdigit() else None
 
 
 def codes_in(description: str) -> list[str]:
@@ -100,24 +92,40 @@ def read_rows(text: str) -> list[dict]:
             )
         )
     rows = []
+    bad: list[str] = []
     for number, cells in enumerate(reader, start=2):
         if number > MAX_ROWS:
             raise DomainError(_("Tệp sao kê quá dài (tối đa %(n)d dòng).", n=MAX_ROWS))
         if not any(c.strip() for c in cells):
             continue
 
-        def cell(name):
+        def cell(name: str, cells: list[str] = cells) -> str:
             i = index.get(name)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
+        try:
+            # Blank or a debit (negative): None, skipped. "1943000.50" is an error, not 194300050.
+            amount = money.parse_statement_amount(cell("amount"))
+        except NumberError as exc:
+            bad.append(
+                _("dòng %(n)d: “%(raw)s”: %(why)s", n=number, raw=cell("amount")[:40], why=exc.message)
+            )
+            continue
         rows.append(
             {
                 "line": number,
                 "id": cell("id"),
-                "amount": parse_amount(cell("amount")),
+                "amount": amount,
                 "description": cell("description"),
                 "date": cell("date") or None,
             }
+        )
+    if bad:
+        raise DomainError(
+            _(
+                "Tệp sao kê có số tiền không đọc được, chưa nhập dòng nào: %(lines)s",
+                lines="; ".join(bad[:10]),
+            )
         )
     return rows
 

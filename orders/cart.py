@@ -13,16 +13,18 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
+from catalog import services as catalog_services
 from catalog.models import Listing
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import User
+from marketplace.money import MAX_TOTAL_VND, format_vnd
 
 from . import pricing
 from .models import CartItem
 
 SESSION_KEY = "cart"
-MAX_QUANTITY = 9999
+MAX_QUANTITY = catalog_services.MAX_QUANTITY
 MAX_LINES = 100
 
 
@@ -231,10 +233,11 @@ class View:
     lines: list[Line]
     quote: pricing.Quote
     shops: dict  # shop_id -> Shop
+    problems: list[str] = field(default_factory=list)  # of the whole cart
 
     @property
     def blocked(self) -> bool:
-        return any(line.problems for line in self.lines)
+        return bool(self.problems) or any(line.problems for line in self.lines)
 
     @property
     def empty(self) -> bool:
@@ -288,4 +291,13 @@ def view(entries: list[Entry]) -> View:
         rules_for({ln.listing.shop_id for ln in priced}),
     )
     shops = {ln.listing.shop_id: ln.listing.shop for ln in priced}
-    return View(lines, quote, shops)
+    return View(lines, quote, shops, [] if quote.within_limits else [too_large_message()])
+
+
+def too_large_message() -> str:
+    return _(
+        "Giỏ hàng vượt quá giới hạn của một lần đặt hàng (tổng tiền tối đa %(max)s, mỗi kiện "
+        "tối đa %(tonnes)d tấn). Vui lòng giảm số lượng hoặc chia thành nhiều đơn.",
+        max=format_vnd(MAX_TOTAL_VND),
+        tonnes=pricing.MAX_PARCEL_GRAMS // 1_000_000,
+    )

@@ -6,7 +6,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     EmailField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.numbers import coerce_id
 
 
 class ActionForm(AppForm):
@@ -24,7 +24,7 @@ class ActionForm(AppForm):
 
 class AddToCartForm(AppForm):
     listing_id = HiddenField()
-    quantity = IntegerField(_l("Số lượng"), default=1, validators=[Optional()])
+    quantity = StringField(_l("Số lượng"), default="1")  # parsed by the view (marketplace.numbers)
     next = HiddenField()
 
 
@@ -41,7 +41,7 @@ class CheckoutForm(AppForm):
         description=_l("Số di động, ví dụ 0912 345 678."),
     )
     address_line = StringField(_l("Số nhà, thôn/xóm, đường"), validators=[Length(max=200)])
-    commune_id = SelectField(_l("Xã/phường"), coerce=int, validate_choice=False)
+    commune_id = SelectField(_l("Xã/phường"), coerce=coerce_id, validate_choice=False)
     note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
     payment_method = RadioField(_l("Phương thức thanh toán"), validate_choice=False)
     quote = HiddenField()
@@ -53,7 +53,7 @@ class ReasonForm(AppForm):
 
 
 class PackForm(AppForm):
-    parcel_weight_grams = IntegerField(_l("Khối lượng kiện hàng (gam)"), validators=[Optional()])
+    parcel_weight_grams = StringField(_l("Khối lượng kiện hàng (gam)"), render_kw={"inputmode": "numeric"})
     parcel_size = StringField(_l("Kích thước (D×R×C, cm)"), validators=[Optional(), Length(max=60)])
 
 

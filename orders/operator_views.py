@@ -26,6 +26,7 @@ from marketplace.csv_writer import csv_response
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import short_datetime
+from marketplace.numbers import id_arg, page_arg
 from marketplace.permissions import operator_required
 from sellers.models import Shop
 
@@ -55,7 +56,7 @@ def _parse_day(raw: str | None) -> date | None:
 
 def _filters() -> dict:
     args = request.args
-    shop_id = args.get("shop", type=int)
+    shop_id = args.get("shop", type=id_arg)
     return {
         "status": args.get("status") if args.get("status") in states.LABELS else "",
         "shop": shop_id or "",
@@ -99,7 +100,7 @@ def _shops() -> list[Shop]:
 @operator_required
 def list_orders():
     f = _filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg(request.args)
     from catalog.services import paginate
 
     orders, total = paginate(_orders_query(f), page, PER_PAGE)
@@ -355,7 +356,7 @@ def import_statement():
 @bp.get("/doi-soat")
 @operator_required
 def ledger():
-    shop_id = request.args.get("shop", type=int)
+    shop_id = request.args.get("shop", type=id_arg)
     query = select(LedgerEntry).order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(300)
     if shop_id:
         query = query.where(LedgerEntry.shop_id == shop_id)
@@ -375,7 +376,7 @@ def record_payout():
     form = PayoutForm()
     if not form.validate_on_submit():
         abort(400)
-    shop = db.session.get(Shop, request.form.get("shop_id", type=int) or 0)
+    shop = db.session.get(Shop, request.form.get("shop_id", type=id_arg) or 0)
     if shop is None:
         abort(404)
 
@@ -393,7 +394,7 @@ def record_payout():
 @bp.get("/doi-soat.csv")
 @operator_required
 def export_ledger():
-    shop_id = request.args.get("shop", type=int)
+    shop_id = request.args.get("shop", type=id_arg)
     query = select(LedgerEntry).order_by(LedgerEntry.id)
     if shop_id:
         query = query.where(LedgerEntry.shop_id == shop_id)

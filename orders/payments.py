@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from marketplace import outbox
+from marketplace import money, outbox
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
 from marketplace.extensions import db
 from marketplace.models import User
+from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
@@ -220,10 +221,14 @@ def record_payout(shop: Shop, data: dict, *, actor: User) -> LedgerEntry:
     if not is_operator(actor):
         raise Forbidden(_("Chỉ ban quản lý sàn được ghi nhận chi trả."))
     errors = Errors()
-    raw = str(data.get("amount_vnd") or "").strip().replace(".", "").replace(",", "").replace(" ", "")
-    amount = int(raw) if raw.isdigit() else 0
-    if amount <= 0:
-        errors.add("amount_vnd", _("Vui lòng nhập số tiền (đồng) lớn hơn 0."))
+    amount = 0
+    try:
+        amount = money.parse_optional_vnd(data.get("amount_vnd"), minimum=1) or 0
+    except NumberError as exc:
+        errors.add("amount_vnd", exc.message)
+    else:
+        if not amount:
+            errors.add("amount_vnd", _("Vui lòng nhập số tiền (đồng) lớn hơn 0."))
     reference = (data.get("reference") or "").strip()
     if not reference:
         errors.add("reference", _("Vui lòng nhập mã giao dịch chi trả."))

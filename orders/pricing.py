@@ -9,10 +9,15 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from marketplace.money import MAX_TOTAL_VND
+
 # Defaults for shops that never set their own rule (editable per shop under /kenh-ban/…/van-chuyen).
 DEFAULT_FLAT_FEE_VND = 25_000
 DEFAULT_TIERS: tuple[tuple[int, int], ...] = ((2_000, 10_000), (5_000, 25_000), (10_000, 50_000))
 DEFAULT_FREE_OVER_VND: int | None = 500_000
+# One checkout is one payment: its total at most MAX_TOTAL_VND (marketplace.money), each parcel at
+# most 100 tonnes. Both keep the stored figures far inside their integer columns.
+MAX_PARCEL_GRAMS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ class Quote:
     @property
     def total_vnd(self) -> int:
         return sum(s.total_vnd for s in self.shops)
+
+    @property
+    def within_limits(self) -> bool:
+        """False when this cart is too large for one checkout (its total or a parcel's weight)."""
+        return self.total_vnd <= MAX_TOTAL_VND and all(s.weight_grams <= MAX_PARCEL_GRAMS for s in self.shops)
 
     def for_shop(self, shop_id: int) -> ShopQuote | None:
         return next((s for s in self.shops if s.shop_id == shop_id), None)

@@ -15,18 +15,19 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from catalog.models import Listing
 from catalog.services import listing_event
-from marketplace import outbox
+from marketplace import money, numbers, outbox
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
 from marketplace.extensions import db
 from marketplace.models import Commune, User
+from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 from sellers.permissions import can_edit_shipping, can_handle_orders
 
 from . import notify, pricing, states
-from .cart import check_quantity, weight_of
+from .cart import check_quantity, too_large_message, weight_of
 from .models import (
     Order,
     OrderEvent,
@@ -76,16 +77,32 @@ def rule_for(shop: Shop) -> pricing.Rule:
     return rules_for([shop.id])[shop.id]
 
 
-def _parse_int(errors: Errors, field: str, raw, *, required: bool, maximum: int = 100_000_000) -> int | None:
-    text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "").replace(" ", "")
-    if not text:
-        if required:
-            errors.add(field, _("Vui lòng nhập số."))
+MAX_SHIPPING_FEE_VND = 10_000_000  # a flat fee or a weight surcharge
+MAX_TIER_GRAMS = 1_000_000
+
+
+def _amount(errors: Errors, field: str, raw, *, required: bool, maximum: int) -> int | None:
+    """An amount of đồng typed in a form (marketplace.money: "18.000" is 18000, "18000.5" an error)."""
+    try:
+        value = money.parse_optional_vnd(raw, maximum=maximum)
+    except NumberError as exc:
+        errors.add(field, exc.message)
         return None
-    if not text.isdigit() or int(text) > maximum:
-        errors.add(field, _("Vui lòng nhập số nguyên không âm."))
+    if value is None and required:
+        errors.add(field, _("Vui lòng nhập số tiền."))
+    return value
+
+
+def _count(errors: Errors, field: str, raw, *, required: bool, minimum: int = 0, maximum: int) -> int | None:
+    """A whole number typed in a form (grams…), within its bounds (marketplace.numbers)."""
+    try:
+        value = numbers.parse_optional_int(raw, minimum=minimum, maximum=maximum)
+    except NumberError as exc:
+        errors.add(field, exc.message)
         return None
-    return int(text)
+    if value is None and required:
+        errors.add(field, _("Vui lòng nhập số."))
+    return value
 
 
 def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
@@ -93,15 +110,19 @@ def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
     if not (can_edit_shipping(actor, shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền sửa phí vận chuyển của cửa hàng này."))
     errors = Errors()
-    flat = _parse_int(errors, "flat_fee_vnd", data.get("flat_fee_vnd"), required=True, maximum=10_000_000)
-    free_over = _parse_int(errors, "free_over_vnd", data.get("free_over_vnd"), required=False)
+    flat = _amount(
+        errors, "flat_fee_vnd", data.get("flat_fee_vnd"), required=True, maximum=MAX_SHIPPING_FEE_VND
+    )
+    free_over = _amount(
+        errors, "free_over_vnd", data.get("free_over_vnd"), required=False, maximum=money.MAX_TOTAL_VND
+    )
     tiers: list[list[int]] = []
     for i in range(5):
-        grams = _parse_int(
-            errors, f"tier_grams_{i}", data.get(f"tier_grams_{i}"), required=False, maximum=1_000_000
+        grams = _count(
+            errors, f"tier_grams_{i}", data.get(f"tier_grams_{i}"), required=False, maximum=MAX_TIER_GRAMS
         )
-        fee = _parse_int(
-            errors, f"tier_fee_{i}", data.get(f"tier_fee_{i}"), required=False, maximum=10_000_000
+        fee = _amount(
+            errors, f"tier_fee_{i}", data.get(f"tier_fee_{i}"), required=False, maximum=MAX_SHIPPING_FEE_VND
         )
         if grams is None and fee is None:
             continue
@@ -159,11 +180,7 @@ def validate_address(data: dict, errors: Errors, *, guest: bool) -> dict:
         errors.add("address_line", _("Vui lòng nhập số nhà, thôn/xóm, đường."))
     elif len(out["address_line"]) > 200:
         errors.add("address_line", _("Địa chỉ quá dài."))
-    commune = None
-    try:
-        commune = db.session.get(Commune, int(data.get("commune_id") or 0))
-    except (TypeError, ValueError):
-        commune = None
+    commune = db.session.get(Commune, numbers.coerce_id(data.get("commune_id")))
     if commune is None or not commune.active:
         errors.add("commune_id", _("Vui lòng chọn xã/phường."))
     out["commune"] = commune
@@ -197,7 +214,10 @@ def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, 
         lines.append(
             pricing.Line(listing.id, listing.shop_id, listing.price_vnd, quantity, weight_of(listing))
         )
-    return pricing.quote(lines, rules_for({ln.shop_id for ln in lines})), listings
+    quote = pricing.quote(lines, rules_for({ln.shop_id for ln in lines}))
+    if not quote.within_limits:
+        raise DomainError(too_large_message())
+    return quote, listings
 
 
 def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> None:
@@ -403,11 +423,14 @@ def reject_order(order: Order, reason: str, *, actor: User) -> Order:
 def pack_order(order: Order, data: dict, *, actor: User) -> Order:
     _require_shop(order, actor)
     errors = Errors()
-    weight = _parse_int(
-        errors, "parcel_weight_grams", data.get("parcel_weight_grams"), required=True, maximum=1_000_000
+    weight = _count(
+        errors,
+        "parcel_weight_grams",
+        data.get("parcel_weight_grams"),
+        required=True,
+        minimum=1,
+        maximum=pricing.MAX_PARCEL_GRAMS,
     )
-    if weight == 0:
-        errors.add("parcel_weight_grams", _("Khối lượng phải lớn hơn 0."))
     size = (data.get("parcel_size") or "").strip()[:60] or None
     errors.raise_if_any()
     states.transition(

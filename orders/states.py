@@ -108,9 +108,9 @@ def next_step(order: Order) -> str:
 
 
 def _money(amount: int) -> str:
-    from marketplace.i18n import money
+    from marketplace.money import format_vnd
 
-    return money(amount)
+    return format_vnd(amount)
 
 
 def can_transition(current: str, target: str) -> bool:

@@ -29,6 +29,7 @@ from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_errors, submitted_data
 from marketplace.models import Commune
+from marketplace.numbers import NumberError, coerce_id, parse_int, parse_optional_int
 from marketplace.redirects import next_target
 from marketplace.security_headers import csp_allow
 
@@ -62,15 +63,17 @@ def add_to_cart():
     form = AddToCartForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        listing = db.session.get(Listing, int(form.listing_id.data or 0))
-    except ValueError:
-        listing = None
+    listing = db.session.get(Listing, coerce_id(form.listing_id.data))
     if listing is None:
         abort(404)
     back = next_target(url_for("catalog.show_listing", slug=listing.slug))
     try:
-        cart.add(_store(), listing, int(form.quantity.data or listing.min_order_qty))
+        quantity = parse_optional_int(form.quantity.data, minimum=1, maximum=cart.MAX_QUANTITY)
+        cart.add(_store(), listing, quantity or listing.min_order_qty)
+    except NumberError:
+        db.session.rollback()
+        flash(_("Số lượng không hợp lệ."), "error")
+        return redirect(back)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -91,8 +94,8 @@ def update_cart():
         if raw is None:
             continue
         try:
-            cart.set_quantity(store, entry.listing_id, int(raw))
-        except ValueError:
+            cart.set_quantity(store, entry.listing_id, parse_int(raw, maximum=cart.MAX_QUANTITY))
+        except NumberError:
             problems.append(_("Số lượng không hợp lệ."))
         except DomainError as exc:
             problems.append(exc.message)

@@ -7,11 +7,22 @@ from urllib.parse import quote
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from marketplace.api import problem_response
 from marketplace.errors import DomainError
 from marketplace.images import image_url_path
 
 from . import service
-from .query import MAX_PER_PAGE, PRICE_BUCKETS, SORTS, Hit, SearchQuery, SearchResult, parse_args
+from .query import (
+    MAX_PER_PAGE,
+    MAX_PRICE,
+    MAX_WINDOW,
+    PRICE_BUCKETS,
+    SORTS,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    parse_args,
+)
 
 api_bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
@@ -93,10 +104,13 @@ def _param(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
-_PROBLEM = {
-    "description": "Bad parameters (problem details with per-field errors)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
+_PROBLEM = problem_response(
+    "Bad parameters (problem details; `errors` names each parameter): a number that is not plain "
+    "digits or is out of range, price_min above price_max, page × per_page above "
+    f"{MAX_WINDOW} without a cursor, an invalid cursor, an unknown category or shop slug, a value "
+    "too long"
+)
+_TEXT = {"type": "string", "maxLength": 200}
 _FACET = {"type": "array", "items": {"$ref": "#/components/schemas/SearchFacetValue"}}
 
 OPENAPI_SCHEMAS = {
@@ -255,18 +269,23 @@ OPENAPI_PATHS = {
                     {"type": "string", "maxLength": 200},
                     "Words; 'cam bu huong son' finds 'Cam bù Hương Sơn'",
                 ),
-                _param("category", {"type": "string"}, "Category slug; a parent includes its children"),
-                _param("origin", {"type": "string"}, "Origin area, e.g. Hương Sơn (diacritics optional)"),
-                _param("shop", {"type": "string"}, "Shop slug"),
+                _param("category", _TEXT, "Category slug; a parent includes its children; unknown: 400"),
+                _param("origin", _TEXT, "Origin area, e.g. Hương Sơn (diacritics optional)"),
+                _param("shop", _TEXT, "Shop slug; unknown: 400"),
                 _param(
                     "ocop_min", {"type": "integer", "minimum": 1, "maximum": 5}, "Minimum valid OCOP stars"
                 ),
-                _param("cert", {"type": "string"}, "Certification, e.g. VietGAP"),
-                _param("price_min", {"type": "integer", "minimum": 0}, "Minimum price in đồng (inclusive)"),
+                _param("cert", _TEXT, "Certification, e.g. VietGAP"),
+                _param(
+                    "price_min",
+                    {"type": "integer", "minimum": 0, "maximum": MAX_PRICE},
+                    "Minimum price in whole đồng (inclusive), plain digits",
+                ),
                 _param(
                     "price_max",
-                    {"type": "integer", "minimum": 0},
-                    f"Maximum price in đồng (inclusive); facet buckets: {_BUCKETS}",
+                    {"type": "integer", "minimum": 0, "maximum": MAX_PRICE},
+                    "Maximum price in whole đồng (inclusive), not below price_min; facet buckets: "
+                    f"{_BUCKETS}",
                 ),
                 _param(
                     "in_stock",
@@ -280,13 +299,17 @@ OPENAPI_PATHS = {
                 ),
                 _param(
                     "page",
-                    {"type": "integer", "minimum": 1, "default": 1},
-                    "page x per_page is limited to 10 000 without cursor",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW, "default": 1},
+                    f"page × per_page is limited to {MAX_WINDOW} without cursor (400 beyond)",
                 ),
                 _param(
                     "per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}, ""
                 ),
-                _param("cursor", {"type": "string"}, "next_cursor of the previous page (deep pagination)"),
+                _param(
+                    "cursor",
+                    {"type": "string"},
+                    "next_cursor of the previous page (deep pagination); anything else is a 400",
+                ),
             ],
             "responses": {
                 "200": {
@@ -311,7 +334,7 @@ OPENAPI_PATHS = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/SearchSuggestions"}}
                     },
                 },
-                "400": _PROBLEM,
+                "400": problem_response("q is longer than 100 characters"),
             },
         }
     },

@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from marketplace.errors import DomainError
+from marketplace.money import MAX_PRICE_VND
+from marketplace.numbers import NumberError, query_int
 from marketplace.timeutil import utcnow
 
 from . import text as vi
@@ -29,7 +31,8 @@ PRICE_BUCKETS: list[tuple[int, int | None]] = [
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000  # page * per_page beyond this needs the cursor (search_after / keyset)
 MAX_QUERY_CHARS = 200
-MAX_PRICE = 10**12
+IN_STOCK_VALUES = ("1", "0", "true", "false", "on", "off", "yes", "no")  # the API: the first four
+MAX_PRICE = MAX_PRICE_VND
 
 # Relevance boosts, the same on every backend: score x (1 + IN_STOCK + OCOP x stars + SALES x ln(1 + sales)).
 BOOST_IN_STOCK = 0.3
@@ -145,40 +148,42 @@ def decode_cursor(token: str, backend: str, sort: str) -> list | None:
 # --- request parsing -------------------------------------------------------------------------
 
 
-def _int(args, name: str, lo: int, hi: int, errors: dict) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
+def _int(args, name: str, lo: int, hi: int, errors: dict, blank_ok: bool) -> int | None:
+    """Plain digits within [lo, hi] (marketplace.numbers.query_int): "1.0", "1,0" and
+    "100000.9" are errors, not other numbers."""
     try:
-        value = int(raw.replace(".", "").replace(",", "").replace(" ", ""))
-    except ValueError:
-        errors[name] = [_("Tham số %(name)s phải là số nguyên.", name=name)]
+        return query_int(args, name, minimum=lo, maximum=hi, blank_ok=blank_ok)
+    except NumberError as exc:
+        errors[name] = [exc.message]
         return None
-    if not lo <= value <= hi:
-        errors[name] = [_("Tham số %(name)s phải từ %(lo)s đến %(hi)s.", name=name, lo=lo, hi=hi)]
-        return None
-    return value
 
 
-def parse_args(args, *, default_per_page: int = 24) -> tuple[SearchQuery, dict[str, str]]:
+def parse_args(
+    args, *, default_per_page: int = 24, from_form: bool = False
+) -> tuple[SearchQuery, dict[str, str]]:
     """Validate the public parameters. Returns the query and the slugs still to resolve
-    (category, shop). Every problem is reported at once as a 400 with field errors."""
+    (category, shop). Every problem is reported at once as a 400 with field errors.
+    `from_form`: the results page, whose form sends its empty number fields as ""."""
     errors: dict[str, list[str]] = {}
     text = (args.get("q") or "").strip()
-    if len(text) > MAX_QUERY_CHARS:
+    if len(args.get("q") or "") > MAX_QUERY_CHARS:  # as sent: the documented maxLength
         errors["q"] = [_("Từ khoá tối đa %(n)d ký tự.", n=MAX_QUERY_CHARS)]
-    sort = (args.get("sort") or "relevance").strip()
+    sort = args.get("sort", "relevance")
+    if from_form:
+        sort = sort.strip() or "relevance"
     if sort not in SORTS:
         errors["sort"] = [_("Cách sắp xếp không hợp lệ; chọn một trong: %(s)s.", s=", ".join(SORTS))]
-    page = _int(args, "page", 1, MAX_WINDOW, errors) or 1
-    per_page = _int(args, "per_page", 1, MAX_PER_PAGE, errors) or default_per_page
-    ocop_min = _int(args, "ocop_min", 1, 5, errors)
-    price_min = _int(args, "price_min", 0, MAX_PRICE, errors)
-    price_max = _int(args, "price_max", 0, MAX_PRICE, errors)
+    page = _int(args, "page", 1, MAX_WINDOW, errors, from_form) or 1
+    per_page = _int(args, "per_page", 1, MAX_PER_PAGE, errors, from_form) or default_per_page
+    ocop_min = _int(args, "ocop_min", 1, 5, errors, from_form)
+    price_min = _int(args, "price_min", 0, MAX_PRICE, errors, from_form)
+    price_max = _int(args, "price_max", 0, MAX_PRICE, errors, from_form)
     if price_min is not None and price_max is not None and price_min > price_max:
         errors["price_max"] = [_("Giá tối đa phải lớn hơn hoặc bằng giá tối thiểu.")]
-    in_stock_raw = (args.get("in_stock") or "").strip().lower()
-    if in_stock_raw not in ("", "0", "1", "true", "false", "on", "off", "yes", "no"):
+    in_stock_raw = args.get("in_stock", "0")
+    if from_form:  # the page is lenient with letter case and on/off, yes/no
+        in_stock_raw = in_stock_raw.strip().lower() or "0"
+    if in_stock_raw not in IN_STOCK_VALUES or (in_stock_raw in ("on", "off", "yes", "no") and not from_form):
         errors["in_stock"] = [_("Tham số in_stock phải là 1 hoặc 0.")]
     cursor_raw = (args.get("cursor") or "").strip()
     if not cursor_raw and page * per_page > MAX_WINDOW:

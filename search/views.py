@@ -50,7 +50,9 @@ def url_with(**changes) -> str:
 def results():
     error = None
     try:
-        query, slugs = parse_args(request.args, default_per_page=current_app.config.get("PER_PAGE", 24))
+        query, slugs = parse_args(
+            request.args, default_per_page=current_app.config.get("PER_PAGE", 24), from_form=True
+        )
         service.resolve_filters(query, slugs)
     except DomainError as exc:
         error, query, slugs = (

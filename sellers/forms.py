@@ -6,6 +6,7 @@ from wtforms import EmailField, SelectField, StringField, TelField, TextAreaFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.numbers import coerce_id
 
 KIND_CHOICES = [
     ("household", _l("Hộ sản xuất, kinh doanh")),
@@ -26,7 +27,7 @@ class ShopForm(AppForm):
     phone = TelField(_l("Số điện thoại liên hệ"))
     email = EmailField(_l("Email liên hệ"), validators=[Optional()])
     address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[Length(max=200)])
-    commune_id = SelectField(_l("Xã/phường"), coerce=int, validate_choice=False)
+    commune_id = SelectField(_l("Xã/phường"), coerce=coerce_id, validate_choice=False)
     registration_number = StringField(
         _l("Số ĐKKD hoặc mã số thuế"),
         validators=[Optional(), Length(max=40)],

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import text
 
 from marketplace import create_app
@@ -21,6 +22,13 @@ from marketplace.extensions import db
 from tests.support import image_bytes, read_mail  # noqa: F401 - re-exported for older imports
 
 ON_CI = os.environ.get("CI") == "true"
+
+# Property tests (Hypothesis, and schemathesis built on it): the same examples on every run and
+# machine, no example database written into the tree, a modest number of examples so the suite
+# stays fast. HYPOTHESIS_PROFILE=thorough explores more when someone wants to look harder.
+settings.register_profile("suite", derandomize=True, database=None, max_examples=60, deadline=None)
+settings.register_profile("thorough", database=None, max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(autouse=True)

@@ -156,7 +156,7 @@ def test_form_errors_are_shown_in_vietnamese(client, auth, factory, csrf_off):
     html = r.get_data(as_text=True)
     assert (
         "Vui lòng nhập tên sản phẩm." in html
-        and "Giá phải là số nguyên" in html
+        and "Số tiền phải là số nguyên đồng" in html
         and "Vui lòng chọn danh mục." in html
     )
 
