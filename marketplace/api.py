@@ -60,7 +60,7 @@ NO_NUL_PATTERN = "^[^\\x00]*$"
 _NUL_IN_QUERY = problem_response("The query string carries a NUL character")
 _TOO_MANY = {
     **problem_response("Too many requests: wait the number of seconds in Retry-After"),
-    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
 }
 
 

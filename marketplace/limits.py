@@ -136,27 +136,6 @@ def _limit_for(limiter: Limiter, rule: Rule) -> RouteLimit:
     )
 
 
-def _document_429(app: Flask) -> None:
-    """Every /api/v1 operation may answer 429: say so in the OpenAPI document (copies, not the
-    packages' module-level dicts)."""
-    registry = app.extensions.get("openapi")
-    if not registry:
-        return
-    too_many = {
-        "description": "Too many requests; Retry-After says how many seconds to wait",
-        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-    methods = {"get", "put", "post", "patch", "delete"}
-    registry["paths"] = {
-        path: {
-            name: {**op, "responses": {**op.get("responses", {}), "429": too_many}} if name in methods else op
-            for name, op in item.items()
-        }
-        for path, item in registry["paths"].items()
-    }
-
-
 def init_app(app: Flask) -> Limiter:
     proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
     if proxies:
@@ -169,7 +148,6 @@ def init_app(app: Flask) -> Limiter:
         for endpoint in _endpoints(app, rule):
             # The wrapper checks the limit, then calls the view (same name and signature).
             app.view_functions[endpoint] = cast(Any, limit(app.view_functions[endpoint]))
-    _document_429(app)
     return limiter
 
 
