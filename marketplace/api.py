@@ -89,10 +89,12 @@ def openapi():
 def _with_shared_answers(path_item: dict) -> dict:
     """What holds for every operation whatever its package wrote: a NUL character in the query
     string is refused before any view (see create_app), so string parameters say so and a 400
-    is listed; while a rate limiter is installed (Flask-Limiter registers itself in
-    app.extensions), a 429 too."""
+    is listed; while the rate limits are installed (marketplace.limits, also when switched off by
+    RATELIMIT_ENABLED: the document describes the product, not one test's settings), a 429 too."""
+    from .limits import EXTENSION_KEY
+
     shared = {"400": _NUL_IN_QUERY}
-    if "limiter" in current_app.extensions:
+    if EXTENSION_KEY in current_app.extensions:
         shared["429"] = _TOO_MANY
     return {
         method: {
