@@ -164,5 +164,5 @@ def test_the_openapi_document_states_the_limits_the_server_enforces(client):
             "minimum": 1,
             "maximum": DB_INT_MAX,
         }
-        assert set(operation["responses"]) == {"200", "400", "404"}  # 400: a NUL in the query
-    assert set(doc["paths"]["/search/suggest"]["get"]["responses"]) == {"200", "400"}
+        assert set(operation["responses"]) == {"200", "400", "404", "429"}  # 400: a NUL in the query
+    assert set(doc["paths"]["/search/suggest"]["get"]["responses"]) == {"200", "400", "429"}
