@@ -467,14 +467,10 @@ def main() -> int:
                 if label != "embedded":
                     start(label)
                 state = use(label)
-                job, target = (
-                    (service.reindex_embedded, None)
-                    if label == "embedded"
-                    else (service.reindex_engine, 60.0)
-                )
+                backend, target = (state.embedded, None) if label == "embedded" else (state.engine, 60.0)
                 reset_peak()
                 base = rss_kb()
-                result = job()
+                result = service.reindex(backend)
                 delta_mb = (rss_kb("VmHWM") - base) / 1024
                 rows.append(
                     (

@@ -26,7 +26,7 @@ def reindex_command(target: str) -> None:
     state = service.state()
     jobs = []
     if target in ("all", "embedded"):
-        jobs.append(("embedded", service.reindex_embedded))
+        jobs.append(("embedded", state.embedded))
     if target in ("all", "engine"):
         if state.engine is None:
             if target == "engine":
@@ -34,8 +34,8 @@ def reindex_command(target: str) -> None:
                     "no search engine configured (set ELASTICSEARCH_URL or OPENSEARCH_URL)"
                 )
         else:
-            jobs.append((state.engine.kind, service.reindex_engine))
-    for label, job in jobs:
+            jobs.append((state.engine.kind, state.engine))
+    for label, backend in jobs:
         started = time.monotonic()
         last = {"at": 0.0}
 
@@ -47,7 +47,7 @@ def reindex_command(target: str) -> None:
                 )
 
         try:
-            result = job(progress=progress)
+            result = service.reindex(backend, progress=progress)
         except service.ReindexBusy as exc:
             raise click.ClickException(str(exc))
         click.echo(

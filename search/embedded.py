@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import text as vi
+from .backend import BackendUnavailable, Status
 from .query import (
     BOOST_IN_STOCK,
     BOOST_OCOP_PER_STAR,
@@ -92,8 +93,8 @@ DOC_COLUMNS = (
 )
 
 
-class EmbeddedUnavailable(RuntimeError):
-    pass
+class EmbeddedUnavailable(BackendUnavailable):
+    """No current generation to write to."""
 
 
 def _phrase(words: tuple[str, ...] | list[str]) -> str:
@@ -235,12 +236,20 @@ class EmbeddedBackend:
                 self._forget(set())  # dropped between reading the pointer and opening it: read again
         return None
 
-    def current(self) -> str | None:
+    @property
+    def lease_key(self) -> str:
+        return f"embedded:{Path(self.path).resolve()}"[:200]
+
+    def current_index(self) -> str | None:
         return self._pointer()
 
-    def ready(self) -> bool:
-        """True when a current generation of this schema version exists and opens."""
-        return self._open_current("BEGIN") is not None
+    def status(self) -> Status:
+        """ "ok" when a current generation of this schema version exists and opens; "outdated"
+        when the current one has another schema version; else "index_missing"."""
+        if self._open_current("BEGIN") is not None:
+            return "ok"
+        current = self._meta().execute("SELECT value FROM meta WHERE key = 'current'").fetchone()
+        return "outdated" if current is not None else "index_missing"
 
     def count(self) -> int:
         opened = self._open_current("BEGIN")
@@ -258,7 +267,7 @@ class EmbeddedBackend:
 
     # --- generations ------------------------------------------------------------------------------
 
-    def create_generation(self) -> str:
+    def create_index(self) -> str:
         """A new, empty generation file, built with journaling off (no reader sees it before the swap)."""
         g = "g" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
         meta = self._meta()
@@ -317,7 +326,7 @@ class EmbeddedBackend:
                 )
         return g
 
-    def finish_generation(self, g: str) -> None:
+    def finish_index(self, g: str) -> None:
         """Secondary indexes after the bulk load (faster), merged FTS segments, statistics, WAL."""
         conn = self._gen(g)
         with _Transaction(conn, "BEGIN") as c:
@@ -337,20 +346,20 @@ class EmbeddedBackend:
                 (f"version:{g}", str(SCHEMA_VERSION)),
             )
 
-    def swap(self, g: str) -> str | None:
-        """Point searches at generation g in one transaction; returns the previous one."""
+    def activate(self, g: str) -> list[str]:
+        """Point searches at generation g in one transaction; returns the other generations (the
+        previous one, and any left by a crashed build)."""
         with _Transaction(self._meta(), "BEGIN IMMEDIATE") as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'current'").fetchone()
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('current', ?)", (g,))
-        return row[0] if row else None
+        return [other for other in self.indexes() if other != g]
 
-    def generations(self) -> list[str]:
+    def indexes(self) -> list[str]:
         rows = self._meta().execute(
             "SELECT key FROM meta WHERE key LIKE 'version:%' OR key LIKE 'building:%'"
         )
         return sorted({key.split(":", 1)[1] for (key,) in rows})
 
-    def drop_generation(self, g: str) -> None:
+    def drop_index(self, g: str) -> None:
         with _Transaction(self._meta(), "BEGIN IMMEDIATE") as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'current'").fetchone()
             if row and row[0] == g:
@@ -366,12 +375,14 @@ class EmbeddedBackend:
 
     # --- writes -----------------------------------------------------------------------------------
 
-    def apply(self, docs: list[dict], delete_ids: list[int], *, generation: str | None = None) -> None:
-        """Upsert `docs` and delete `delete_ids` in one transaction (idempotent)."""
-        if generation is not None:
-            with _Transaction(self._gen(generation), "BEGIN") as conn:
-                _apply(conn, docs, delete_ids)
-            return
+    def bulk_write(self, g: str, docs: list[dict]) -> None:
+        """Add documents to generation g, being built, in one transaction."""
+        with _Transaction(self._gen(g), "BEGIN") as conn:
+            _apply(conn, docs, [])
+
+    def write(self, docs: list[dict], delete_ids: list[int]) -> None:
+        """Upsert `docs` and delete `delete_ids` in the current generation, in one transaction
+        (idempotent)."""
         opened = self._open_current("BEGIN IMMEDIATE")
         if opened is None:
             raise EmbeddedUnavailable("the embedded index has no current generation")

@@ -29,12 +29,16 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import text as vi
+from .backend import BackendError, BackendUnavailable, Status
 from .query import (
     BOOST_IN_STOCK,
     BOOST_OCOP_PER_STAR,
@@ -53,16 +57,12 @@ CATEGORY_FACET_SIZE = 500
 ORIGIN_SPELLINGS = 2000  # distinct spellings counted per search; a province has a few hundred places
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(BackendUnavailable):
     """The engine did not answer (connection refused, timeout, 429/5xx): fall back, retry later."""
 
 
-class EngineError(RuntimeError):
+class EngineError(BackendError):
     """The engine answered with an error that retrying will not fix by itself."""
-
-    def __init__(self, status: int | None, message: str):
-        super().__init__(f"{status}: {message}")
-        self.status = status
 
 
 # --- transports: the only place the two clients differ ---------------------------------------------
@@ -648,6 +648,32 @@ def _checked(part: dict) -> dict:
     return part
 
 
+class _BulkLoader:
+    """The bulk requests of one rebuild, sent from a second thread while the caller reads and
+    builds the next batch: the database, Python and the engine work at the same time (at most two
+    requests queued). A failure surfaces on the next add() or on finish()."""
+
+    def __init__(self, send):
+        self.send = send
+        self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bulk")
+        self.pending: deque[Future] = deque()
+
+    def add(self, docs: list[dict]) -> None:
+        self.pending.append(self.sender.submit(self.send, docs))
+        while len(self.pending) > 2:
+            self.pending.popleft().result()
+
+    def finish(self) -> None:
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        self.sender.shutdown(wait=True, cancel_futures=True)
+
+
 class EngineBackend:
     def __init__(
         self,
@@ -670,23 +696,35 @@ class EngineBackend:
         # The node's shard request cache keeps the counts of repeated searches (size 0) until the
         # next refresh that changed the index; the benchmark turns it off to measure the work itself.
         self.request_cache = request_cache
+        self._loaders: dict[str, _BulkLoader] = {}  # per index being built
+        self._loaders_lock = threading.Lock()
 
     @property
     def url(self) -> str:
         return self.transport.url
 
+    @property
+    def lease_key(self) -> str:
+        return f"engine:{self.alias}"[:200]
+
     def request(self, method: str, path: str, body: Any = None, **kw) -> Any:
         return self.transport.request(method, path, body, **kw)
 
-    # --- state ------------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._loaders_lock:
+            loaders, self._loaders = list(self._loaders.values()), {}
+        for loader in loaders:
+            loader.cancel()
 
-    def probe(self, timeout: float | None = None) -> str:
+    # --- health ------------------------------------------------------------------------------------
+
+    def status(self, timeout: float | None = None) -> Status:
         """ "ok", "unreachable", "index_missing" or "outdated" (mapping version behind the code)."""
         try:
             health = self.request("GET", "/_cluster/health", timeout=timeout)
             if health.get("status") not in ("green", "yellow"):
                 return "unreachable"
-            current = self.current_index()
+            current = self._current()
         except EngineUnavailable:
             return "unreachable"
         except EngineError:
@@ -695,7 +733,7 @@ class EngineBackend:
             return "index_missing"
         return "ok" if current[1] == MAPPING_VERSION else "outdated"
 
-    def current_index(self) -> tuple[str, int | None] | None:
+    def _current(self) -> tuple[str, int | None] | None:
         """(index name behind the alias, its mapping version), or None when the alias is missing."""
         try:
             mapping = self.request("GET", f"/{self.alias}/_mapping")
@@ -710,7 +748,11 @@ class EngineBackend:
             return name, None
         return name, (body.get("mappings", {}).get("_meta") or {}).get("mapping_version")
 
-    def indices(self) -> list[str]:
+    def current_index(self) -> str | None:
+        current = self._current()
+        return current[0] if current else None
+
+    def indexes(self) -> list[str]:
         rows = self.request("GET", f"/_cat/indices/{self.alias}-v*", params={"format": "json", "h": "index"})
         return sorted(row["index"] for row in rows)
 
@@ -721,7 +763,7 @@ class EngineBackend:
         ids: set[int] = set()
         after = None
         while True:
-            body = {
+            body: dict[str, Any] = {
                 "size": 1000,
                 "sort": [{"id": "asc"}],
                 "_source": False,
@@ -749,23 +791,39 @@ class EngineBackend:
         self.request("PUT", f"/{name}", body, timeout=self.bulk_timeout)
         return name
 
-    def finish_index(self, name: str) -> None:
+    def bulk_write(self, index: str, docs: list[dict]) -> None:
+        with self._loaders_lock:
+            loader = self._loaders.get(index)
+            if loader is None:
+                loader = self._loaders[index] = _BulkLoader(
+                    lambda batch: self._bulk(batch, [], index=index, refresh=False)
+                )
+        loader.add(docs)
+
+    def _loader_done(self, index: str) -> _BulkLoader | None:
+        with self._loaders_lock:
+            return self._loaders.pop(index, None)
+
+    def finish_index(self, index: str) -> None:
+        loader = self._loader_done(index)
+        if loader is not None:
+            loader.finish()
         self.request(
             "PUT",
-            f"/{name}/_settings",
+            f"/{index}/_settings",
             {"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}},
             timeout=self.bulk_timeout,
         )
-        self.request("POST", f"/{name}/_refresh", timeout=self.bulk_timeout)
+        self.request("POST", f"/{index}/_refresh", timeout=self.bulk_timeout)
         self.request(
             "GET",
             "/_cluster/health",
-            params={"index": name, "wait_for_status": "yellow", "timeout": "30s"},
+            params={"index": index, "wait_for_status": "yellow", "timeout": "30s"},
             timeout=self.bulk_timeout,
         )
 
-    def swap(self, name: str) -> list[str]:
-        """Point the alias at `name` in one atomic request; returns the indices it left."""
+    def activate(self, index: str) -> list[str]:
+        """Point the alias at `index` in one atomic request; returns the indices it left."""
         try:
             current = self.request("GET", f"/_alias/{self.alias}")
             old = sorted(current)
@@ -773,21 +831,31 @@ class EngineBackend:
             if exc.status != 404:
                 raise
             old = []
-        actions = [{"remove": {"index": index, "alias": self.alias}} for index in old if index != name]
-        actions.append({"add": {"index": name, "alias": self.alias, "is_write_index": True}})
+        actions: list[dict] = [
+            {"remove": {"index": name, "alias": self.alias}} for name in old if name != index
+        ]
+        actions.append({"add": {"index": index, "alias": self.alias, "is_write_index": True}})
         self.request("POST", "/_aliases", {"actions": actions}, timeout=self.bulk_timeout)
-        return [index for index in old if index != name]
+        return [name for name in old if name != index]
 
-    def delete_index(self, name: str) -> None:
+    def drop_index(self, index: str) -> None:
+        loader = self._loader_done(index)
+        if loader is not None:
+            loader.cancel()
+        if index == self.alias:  # never the alias itself (nor a concrete index squatting on its name)
+            return
         try:
-            self.request("DELETE", f"/{name}", timeout=self.bulk_timeout)
+            self.request("DELETE", f"/{index}", timeout=self.bulk_timeout)
         except EngineError as exc:
             if exc.status != 404:
                 raise
 
     # --- writes --------------------------------------------------------------------------------------
 
-    def apply(
+    def write(self, docs: list[dict], delete_ids: list[int]) -> None:
+        self._bulk(docs, delete_ids)
+
+    def _bulk(
         self,
         docs: list[dict],
         delete_ids: list[int],

@@ -13,8 +13,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +31,7 @@ from sellers.models import Shop, ShopStatus
 
 from . import documents
 from . import text as vi
+from .backend import SearchBackend
 from .embedded import EmbeddedBackend
 from .engine import EngineBackend, EngineError, EngineUnavailable, make_transport
 from .models import SearchIndexState, SearchSynonym
@@ -114,7 +113,7 @@ class SearchState:
             verdict = self._verdict
         if not fresh and verdict is not None and time.monotonic() - verdict[1] < self.ttl:
             return verdict[0]
-        status = self.engine.probe()
+        status = self.engine.status()
         with self._lock:
             self._verdict = (status, time.monotonic())
         return status
@@ -128,6 +127,8 @@ def reset_state(app: Flask) -> SearchState:
     old = app.extensions.get("search")
     if old is not None:
         old.embedded.close()
+        if old.engine is not None:
+            old.engine.close()
     app.extensions["search"] = SearchState(app)
     return app.extensions["search"]
 
@@ -463,8 +464,8 @@ def _engine_write(fn) -> None:
     try:
         if status in ("index_missing", "outdated"):
             # First write after a deploy (or a mapping change): build the index from the database.
-            reindex_engine(reason=status)
-            s.mark(s.engine.probe())
+            reindex(s.engine, reason=status)
+            s.mark(s.engine.status())
         fn(s.engine)
     except EngineUnavailable as exc:
         s.mark("unreachable")
@@ -477,14 +478,14 @@ def sync_listings(listing_ids) -> None:
     """Write the current database truth for these listings to every index (idempotent)."""
     docs, gone = documents.load_documents(listing_ids)
     s = state()
-    if not s.embedded.ready():
+    if s.embedded.status() != "ok":
         try:
-            reindex_embedded(reason="missing")
+            reindex(s.embedded, reason="missing")
         except ReindexBusy as exc:
             raise RetryLater(str(exc), seconds=float(current_app.config["SEARCH_RETRY_SECONDS"])) from exc
-    s.embedded.apply(docs, gone)
+    s.embedded.write(docs, gone)
     if s.engine is not None:
-        _engine_write(lambda engine: engine.apply(docs, gone))
+        _engine_write(lambda engine: engine.write(docs, gone))
 
 
 def _in_batches(ids: list[int], size: int = 500):
@@ -570,30 +571,33 @@ def _changed_since(mark: tuple[int, object]) -> list[int]:
     return sorted(ids)
 
 
-def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None, reason: str = "") -> dict:
+def reindex(backend: SearchBackend, progress=None, reason: str = "manual") -> dict:
+    """New index, bulk load streamed from the database, atomic swap, catch up the changes
+    recorded meanwhile, drop the old index. Searches keep answering throughout."""
+    key = backend.lease_key
     started = time.monotonic()
     _lease(key, "starting")
     name, swapped, docs, error = None, False, 0, None
     try:
         mark = _outbox_mark()
-        name = create()
+        name = backend.create_index()
         db.session.execute(
             update(SearchIndexState).where(SearchIndexState.backend == key).values(building=name)
         )
         db.session.commit()  # end the read transaction: the stream below runs in a session of its own
         for batch in documents.iter_all_documents():
-            add(name, batch)
+            backend.bulk_write(name, batch)
             docs += len(batch)
             if progress:
                 progress(docs)
-        finish(name)
-        old = swap(name)
+        backend.finish_index(name)
+        old = backend.activate(name)
         swapped = True
-        changed = _chunks_applied(catch_up, _changed_since(mark))
+        changed = _caught_up(backend, _changed_since(mark))
         for index in old:
-            drop(index)
+            backend.drop_index(index)
         log.info("reindexed %s into %s: %d documents, %d caught up (%s)", key, name, docs, changed, reason)
-        return {
+        result = {
             "index": name,
             "docs": docs,
             "caught_up": changed,
@@ -604,7 +608,7 @@ def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None,
         db.session.rollback()
         if name is not None and not swapped:
             try:
-                drop(name)
+                backend.drop_index(name)
             except Exception:
                 log.exception("could not drop the partial index %s", name)
         raise
@@ -616,77 +620,16 @@ def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None,
             seconds=round(time.monotonic() - started, 2),
             error=error,
         )
-
-
-def _chunks_applied(catch_up, ids: list[int]) -> int:
-    for chunk in _in_batches(ids):
-        docs, gone = documents.load_documents(chunk)
-        catch_up(docs, gone)
-    return len(ids)
-
-
-def reindex_engine(progress=None, reason: str = "manual") -> dict:
-    """New versioned index, bulk load streamed from the database, atomic alias swap, catch up
-    the changes recorded meanwhile, drop the old index. Searches keep answering throughout."""
-    engine = state().engine
-    if engine is None:
-        raise RuntimeError("no search engine configured (ELASTICSEARCH_URL / OPENSEARCH_URL)")
-
-    def drop(index):
-        if index != engine.alias:
-            engine.delete_index(index)
-
-    # Bulk requests go out from a second thread while the next batch is read and built here:
-    # the database, Python and the engine work at the same time (at most two requests queued).
-    sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bulk")
-    pending: deque = deque()
-
-    def add(name, batch):
-        pending.append(sender.submit(engine.apply, batch, [], index=name, refresh=False))
-        while len(pending) > 2:
-            pending.popleft().result()
-
-    def finish(name):
-        while pending:
-            pending.popleft().result()
-        engine.finish_index(name)
-
-    try:
-        result = _rebuild(
-            f"engine:{engine.alias}",
-            engine.create_index,
-            add,
-            finish,
-            engine.swap,
-            drop,
-            lambda docs, gone: engine.apply(docs, gone, refresh=True),
-            progress=progress,
-            reason=reason,
-        )
-    finally:
-        sender.shutdown(wait=True, cancel_futures=True)
-    state().mark("ok")
+    if backend is state().engine:
+        state().mark("ok")
     return result
 
 
-def reindex_embedded(progress=None, reason: str = "manual") -> dict:
-    embedded = state().embedded
-
-    def swap(name):
-        embedded.swap(name)
-        return [g for g in embedded.generations() if g != name]  # the previous one, and any crashed build
-
-    return _rebuild(
-        f"embedded:{Path(embedded.path).resolve()}"[:200],
-        embedded.create_generation,
-        lambda name, batch: embedded.apply(batch, [], generation=name),
-        embedded.finish_generation,
-        swap,
-        embedded.drop_generation,
-        lambda docs, gone: embedded.apply(docs, gone),
-        progress=progress,
-        reason=reason,
-    )
+def _caught_up(backend: SearchBackend, ids: list[int]) -> int:
+    for chunk in _in_batches(ids):
+        docs, gone = documents.load_documents(chunk)
+        backend.write(docs, gone)
+    return len(ids)
 
 
 # --- health -----------------------------------------------------------------------------------------------
@@ -696,7 +639,7 @@ def health() -> dict:
     """For /healthz: which backend answers searches right now, and why."""
     s = state()
     try:
-        embedded = {"status": "ok" if s.embedded.ready() else "empty", "path": s.embedded.path}
+        embedded = {"status": "ok" if s.embedded.status() == "ok" else "empty", "path": s.embedded.path}
     except Exception as exc:  # noqa: BLE001 - a probe reports, it does not crash
         embedded = {"status": "error", "error": type(exc).__name__}
     if s.engine is None:

@@ -39,7 +39,7 @@ def edit_title(listing: Listing, title: str, owner) -> None:
 
 
 def current_index(state, kind: str) -> str:
-    return state.embedded.current() if kind == "embedded" else state.engine.current_index()[0]
+    return state.embedded.current_index() if kind == "embedded" else state.engine.current_index()
 
 
 def pending_search_events() -> list[OutboxEvent]:
@@ -60,10 +60,10 @@ def test_reindex_command_swaps_in_a_new_index(backend, catalogue, app, runner, s
     after = current_index(s, backend)
     assert after != before
     if backend == "embedded":
-        assert s.embedded.generations() == [after]
+        assert s.embedded.indexes() == [after]
     else:
-        assert s.engine.indices() == [after]  # the old index is gone, the alias moved
-        assert s.embedded.ready()  # `reindex` with no target rebuilds the embedded index too
+        assert s.engine.indexes() == [after]  # the old index is gone, the alias moved
+        assert s.embedded.status() == "ok"  # `reindex` with no target rebuilds the embedded index too
     assert set(ids(search_api(per_page=50))) == catalogue.public
     status = runner.invoke(args=["search", "status"])
     assert status.exit_code == 0 and '"docs": 9' in status.output
@@ -88,8 +88,8 @@ def test_reindex_keeps_answering_and_catches_up(backend, catalogue, app, search_
         worker.start()
         worker.join()
 
-    job = service.reindex_embedded if backend == "embedded" else service.reindex_engine
-    result = job(progress=progress)
+    s = service.state()
+    result = service.reindex(s.embedded if backend == "embedded" else s.engine, progress=progress)
     assert answers == [1]
     assert result["docs"] == len(catalogue.public) and result["caught_up"] >= 1
     assert ids(search_api(q="loai mot")) == [catalogue.ngo]  # no worker ran: the catch-up did it
