@@ -3,8 +3,8 @@
 Two forms of every text are indexed: the *exact* form (NFC, lower case, diacritics kept) and the
 *folded* form (diacritics stripped, đ→d), so that "cam bu huong son" finds "Cam bù Hương Sơn"
 while a query typed with the right marks still ranks exact matches first. Both backends fold
-with fold() here: the engine indexes folded copies of the text fields (search/engine.py), so
-there is one definition of a Vietnamese word."""
+with fold() here: the engine indexes folded copies of the text fields
+(search/engine/mapping.py), so there is one definition of a Vietnamese word."""
 
 from __future__ import annotations
 
