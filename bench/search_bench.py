@@ -449,7 +449,7 @@ def main() -> int:
             from sqlalchemy import func, select
 
             from catalog.services import public_listings_query
-            from search import service
+            from search import indexer, service
 
             public = db.session.scalar(select(func.count()).select_from(public_listings_query().subquery()))
             rows.append(("listings generated / public", f"{args.listings} / {public}", "", None))
@@ -470,7 +470,7 @@ def main() -> int:
                 backend, target = (state.embedded, None) if label == "embedded" else (state.engine, 60.0)
                 reset_peak()
                 base = rss_kb()
-                result = service.reindex(backend)
+                result = indexer.reindex(backend)
                 delta_mb = (rss_kb("VmHWM") - base) / 1024
                 rows.append(
                     (

@@ -42,7 +42,7 @@ def test_default_synonyms(catalogue, search_api):
 
 
 def test_operator_synonyms_apply_to_the_next_search(catalogue, factory, search_api):
-    from search.service import add_synonym_group
+    from search.synonyms import add_synonym_group
 
     bitter = factory.listing(shop=catalogue.other_shop, title="Khổ qua rừng sấy khô", price=80000)
     drain()
@@ -119,7 +119,7 @@ def test_sorts(catalogue, search_api):
     new = db.session.get(Listing, catalogue.keo)
     new.published_at = datetime.now() + timedelta(days=1)
     db.session.commit()
-    from search.service import sync_listings
+    from search.indexer import sync_listings
 
     sync_listings([catalogue.ngo, catalogue.keo])
     newest = ids(search_api(sort="newest", per_page=50))

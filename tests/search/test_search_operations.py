@@ -72,7 +72,7 @@ def test_reindex_command_swaps_in_a_new_index(backend, catalogue, app, runner, s
 def test_reindex_keeps_answering_and_catches_up(backend, catalogue, app, search_api):
     """While the new index is filled, searches answer from the old one; a listing edited after
     the bulk read is right in the new index anyway (caught up from the outbox)."""
-    from search import service
+    from search import indexer, service
 
     answers = []
 
@@ -89,7 +89,7 @@ def test_reindex_keeps_answering_and_catches_up(backend, catalogue, app, search_
         worker.join()
 
     s = service.state()
-    result = service.reindex(s.embedded if backend == "embedded" else s.engine, progress=progress)
+    result = indexer.reindex(s.embedded if backend == "embedded" else s.engine, progress=progress)
     assert answers == [1]
     assert result["docs"] == len(catalogue.public) and result["caught_up"] >= 1
     assert ids(search_api(q="loai mot")) == [catalogue.ngo]  # no worker ran: the catch-up did it
