@@ -36,7 +36,7 @@ def _slow_fold(ch: str) -> str:
 
 # A constant table for str.translate (fast, in C): every Latin letter with marks (Vietnamese uses
 # Latin-1, Extended-A/B and Extended Additional) to its base letter, combining marks removed.
-_FOLD_TABLE = {
+_FOLD_TABLE: dict[int, str | None] = {
     cp: _slow_fold(chr(cp))
     for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
     if _slow_fold(chr(cp)) != chr(cp)
@@ -253,17 +253,24 @@ def snippet(
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
-    """Levenshtein distance, giving up (returning limit) once it cannot stay below `limit`."""
+    """Edits (insert, delete, substitute a letter, or swap two neighbours) from `a` to `b`: the
+    optimal string alignment distance, which is what the engine's fuzzy matching counts
+    (transpositions on), so "boui" is one edit from "buoi". Gives up (returning limit) once it
+    cannot stay below `limit`: a row's minimum never decreases, swaps included."""
     if abs(len(a) - len(b)) >= limit:
         return limit
+    before: list[int] = []  # the row two letters of `a` back, for swaps
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and ca != cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) >= limit:
             return limit
-        previous = current
+        before, previous = previous, current
     return min(previous[-1], limit)
 
 
