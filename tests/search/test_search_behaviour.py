@@ -319,6 +319,17 @@ def test_engine_tolerates_typos(engine_backend, factory, search_api):
     assert ids(search_api(q="mat ong rung vu quangggg")) == []  # three edits: too far
 
 
+def test_engine_marks_a_swapped_pair_of_letters(engine_backend, factory, search_api):
+    """A transposition is one edit for the engine's fuzziness and for the highlighter alike."""
+    pomelo = factory.listing(
+        shop=People(factory).shop(), title="Bưởi Phúc Trạch", category=factory.category("Bưởi")
+    )
+    drain()
+    body = search_api(q="boui phuc trach")
+    assert ids(body) == [pomelo.id]
+    assert body["hits"][0]["highlight"]["title"] == "<mark>Bưởi</mark> <mark>Phúc</mark> <mark>Trạch</mark>"
+
+
 def test_embedded_did_you_mean(app, factory, search_api, client):
     """On the embedded backend (no typo tolerance) a misspelt word gets a correction."""
     honey = factory.listing(
