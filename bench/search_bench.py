@@ -450,7 +450,7 @@ def main() -> int:
             from sqlalchemy import func, select
 
             from catalog.services import public_listings_query
-            from search import service
+            from search import indexer, service
 
             public = db.session.scalar(select(func.count()).select_from(public_listings_query().subquery()))
             rows.append(("listings generated / public", f"{args.listings} / {public}", "", None))
@@ -468,14 +468,10 @@ def main() -> int:
                 if label != "embedded":
                     start(label)
                 state = use(label)
-                job, target = (
-                    (service.reindex_embedded, None)
-                    if label == "embedded"
-                    else (service.reindex_engine, 60.0)
-                )
+                backend, target = (state.embedded, None) if label == "embedded" else (state.engine, 60.0)
                 reset_peak()
                 base = rss_kb()
-                result = job()
+                result = indexer.reindex(backend)
                 delta_mb = (rss_kb("VmHWM") - base) / 1024
                 rows.append(
                     (

@@ -12,7 +12,7 @@ from .service import get_backend  # noqa: F401 - the one entry point other packa
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
-    from . import service
+    from . import indexer, service
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .cli import search_cli
     from .views import admin_bp, bp
@@ -24,9 +24,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     # These replace the shell's no-op placeholders (it only sets them when absent).
-    register_handler(app, "listing.changed", service.on_listing_changed)
-    register_handler(app, "shop.changed", service.on_shop_changed)
-    register_handler(app, "category.changed", service.on_category_changed)
+    register_handler(app, "listing.changed", indexer.on_listing_changed)
+    register_handler(app, "shop.changed", indexer.on_shop_changed)
+    register_handler(app, "category.changed", indexer.on_category_changed)
     app.extensions.setdefault("health_checks", {})["search"] = service.health
     app.extensions.setdefault("operator_links", []).append(
         (_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms")

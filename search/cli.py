@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import click
 from flask.cli import AppGroup
 
-from . import service
+from . import indexer, service
+from .backend import SearchBackend
 
 search_cli = AppGroup("search", help="Search indexes: zero-downtime rebuild, status.")
 
@@ -24,9 +26,9 @@ search_cli = AppGroup("search", help="Search indexes: zero-downtime rebuild, sta
 def reindex_command(target: str) -> None:
     """Build a new index from the database, swap it in atomically, catch up what changed meanwhile."""
     state = service.state()
-    jobs = []
+    jobs: list[tuple[str, SearchBackend]] = []
     if target in ("all", "embedded"):
-        jobs.append(("embedded", service.reindex_embedded))
+        jobs.append(("embedded", state.embedded))
     if target in ("all", "engine"):
         if state.engine is None:
             if target == "engine":
@@ -34,26 +36,30 @@ def reindex_command(target: str) -> None:
                     "no search engine configured (set ELASTICSEARCH_URL or OPENSEARCH_URL)"
                 )
         else:
-            jobs.append((state.engine.kind, service.reindex_engine))
-    for label, job in jobs:
-        started = time.monotonic()
-        last = {"at": 0.0}
-
-        def progress(done: int) -> None:
-            if time.monotonic() - last["at"] > 2:
-                last["at"] = time.monotonic()
-                click.echo(
-                    f"  {label}: {done} documents ({done / max(time.monotonic() - started, 1e-6):.0f}/s)"
-                )
-
+            jobs.append((state.engine.kind, state.engine))
+    for label, backend in jobs:
         try:
-            result = job(progress=progress)
-        except service.ReindexBusy as exc:
-            raise click.ClickException(str(exc))
+            result = indexer.reindex(backend, progress=_progress(label))
+        except indexer.ReindexBusy as exc:
+            raise click.ClickException(str(exc)) from exc
         click.echo(
             f"{label}: {result['docs']} documents into {result['index']}, "
             f"{result['caught_up']} caught up, {result['seconds']} s"
         )
+
+
+def _progress(label: str) -> Callable[[int], None]:
+    """Documents written so far and the rate, every two seconds at most."""
+    started = time.monotonic()
+    last = 0.0
+
+    def progress(done: int) -> None:
+        nonlocal last
+        if time.monotonic() - last > 2:
+            last = time.monotonic()
+            click.echo(f"  {label}: {done} documents ({done / max(last - started, 1e-6):.0f}/s)")
+
+    return progress
 
 
 @search_cli.command("status")

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from catalog.models import OCOP_VALID_MONTHS, Category, Listing, ListingImage, add_months
-from catalog.services import category_ids_below, public_listings_query
+from catalog.services import public_listings_query
 from marketplace.extensions import db
 from sellers.models import Shop
 
@@ -122,17 +122,20 @@ def build_document(
     }
 
 
-def load_documents(listing_ids: Iterable[int]) -> tuple[list[dict], list[int]]:
+def load_documents(
+    listing_ids: Iterable[int], session: Session | None = None
+) -> tuple[list[dict], list[int]]:
     """Documents for the public listings among `listing_ids`, and the ids to delete."""
+    reader = session if session is not None else db.session
     wanted = sorted({int(i) for i in listing_ids})
     if not wanted:
         return [], []
-    paths = category_paths()
+    paths = category_paths(reader)
     docs: list[dict] = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        rows = db.session.execute(public_rows().where(Listing.id.in_(chunk))).all()
-        images = covers(db.session, [row.id for row in rows])
+        rows = reader.execute(public_rows().where(Listing.id.in_(chunk))).all()
+        images = covers(reader, [row.id for row in rows])
         docs.extend(build_document(row, paths, images.get(row.id)) for row in rows)
     found = {d["id"] for d in docs}
     return docs, [i for i in wanted if i not in found]
@@ -149,13 +152,15 @@ def iter_all_documents(batch: int = 1000) -> Iterator[list[dict]]:
             yield [build_document(row, paths, images.get(row.id)) for row in partition]
 
 
-def listing_ids_of_shop(shop_id: int) -> list[int]:
-    return list(db.session.scalars(select(Listing.id).where(Listing.shop_id == shop_id)))
+def listing_ids_of_shop(shop_id: int, session: Session | None = None) -> list[int]:
+    reader = session if session is not None else db.session
+    return list(reader.scalars(select(Listing.id).where(Listing.shop_id == shop_id)))
 
 
-def listing_ids_of_category(category_id: int) -> list[int]:
-    category = db.session.get(Category, category_id)
-    if category is None:
+def listing_ids_of_category(category_id: int, session: Session | None = None) -> list[int]:
+    """Listings in the category or any category below it."""
+    reader = session if session is not None else db.session
+    below = [cid for cid, (path, _names) in category_paths(reader).items() if category_id in path]
+    if not below:
         return []
-    ids = category_ids_below(category)
-    return list(db.session.scalars(select(Listing.id).where(Listing.category_id.in_(ids))))
+    return list(reader.scalars(select(Listing.id).where(Listing.category_id.in_(below))))

@@ -1,4 +1,5 @@
-"""The one search interface: pick a backend, search, suggest, keep the indexes true, reindex.
+"""The one search interface: pick a backend and report its health, search, suggest, and present
+facets. Keeping the indexes true is search/indexer.py; synonyms are search/synonyms.py.
 
 get_backend() answers the engine when one is configured and healthy, else the embedded index
 (indico's fallback-provider habit). The health verdict is cached briefly in this app's extension
@@ -13,36 +14,28 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app, url_for
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from catalog.models import Category
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.models import OutboxEvent
-from marketplace.outbox import RetryLater
-from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
 
-from . import documents
 from . import text as vi
+from .backend import BackendError, BackendUnavailable, SearchBackend, Status
 from .embedded import EmbeddedBackend
-from .engine import EngineBackend, EngineError, EngineUnavailable, make_transport
-from .models import SearchIndexState, SearchSynonym
+from .engine import EngineBackend, make_transport
 from .query import PRICE_BUCKETS, SearchQuery, SearchResult, decode_cursor
+from .synonyms import synonym_groups
 
 log = logging.getLogger(__name__)
-
-TOPICS = ("listing.changed", "shop.changed", "category.changed")
-LEASE = timedelta(hours=2)
-CATCH_UP_MARGIN = timedelta(minutes=2)  # transactions still open when a reindex starts
+T = TypeVar("T")
 
 
 # --- configuration and per-app state ---------------------------------------------------------------
@@ -103,31 +96,43 @@ class SearchState:
             else None
         )
         self.ttl = float(cfg["SEARCH_HEALTH_TTL"])
-        self._verdict: tuple[str, float] | None = None
+        self._verdict: tuple[Status, float] | None = None
         self._lock = threading.Lock()
 
-    def engine_status(self, *, fresh: bool = False) -> str | None:
-        """None without an engine; else "ok", "unreachable", "index_missing" or "outdated"."""
-        if self.engine is None:
-            return None
+    def backends(self) -> list[SearchBackend]:
+        """Every backend the indexer keeps true: the embedded index first, then the engine."""
+        return [self.embedded] if self.engine is None else [self.embedded, self.engine]
+
+    def status_of(self, backend: SearchBackend, *, fresh: bool = False) -> Status:
+        """The engine's verdict is cached for SEARCH_HEALTH_TTL (a probe is two requests); the
+        embedded index is asked every time (a read of its meta file)."""
+        if backend is not self.engine:
+            return backend.status()
         with self._lock:
             verdict = self._verdict
         if not fresh and verdict is not None and time.monotonic() - verdict[1] < self.ttl:
             return verdict[0]
-        status = self.engine.probe()
-        with self._lock:
-            self._verdict = (status, time.monotonic())
+        status = backend.status()
+        self.record_status(backend, status)
         return status
 
-    def mark(self, status: str) -> None:
-        with self._lock:
-            self._verdict = (status, time.monotonic())
+    def engine_status(self, *, fresh: bool = False) -> Status | None:
+        """None without an engine; else "ok", "unreachable", "index_missing" or "outdated"."""
+        return None if self.engine is None else self.status_of(self.engine, fresh=fresh)
+
+    def record_status(self, backend: SearchBackend, status: Status) -> None:
+        """What a search or a write just learnt about the engine (the embedded one is not cached)."""
+        if backend is self.engine:
+            with self._lock:
+                self._verdict = (status, time.monotonic())
 
 
 def reset_state(app: Flask) -> SearchState:
     old = app.extensions.get("search")
     if old is not None:
         old.embedded.close()
+        if old.engine is not None:
+            old.engine.close()
     app.extensions["search"] = SearchState(app)
     return app.extensions["search"]
 
@@ -136,66 +141,33 @@ def state() -> SearchState:
     return current_app.extensions["search"]
 
 
-def get_backend():
+# --- which backend answers -------------------------------------------------------------------------
+
+
+def get_backend() -> SearchBackend:
     """The engine when configured and healthy, else the embedded index."""
     s = state()
-    return s.engine if s.engine_status() == "ok" else s.embedded
+    engine = s.engine
+    return engine if engine is not None and s.status_of(engine) == "ok" else s.embedded
 
 
-# --- synonyms ------------------------------------------------------------------------------------------
-
-
-def synonym_groups() -> list[list[str]]:
-    rows = db.session.scalars(
-        select(SearchSynonym.terms).where(SearchSynonym.active.is_(True)).order_by(SearchSynonym.id)
-    )
-    return [vi.parse_synonym_group(terms) for terms in rows]
-
-
-def add_synonym_group(terms: str, *, actor) -> SearchSynonym:
-    from flask_babel import gettext as _
-
-    from marketplace.errors import Errors, Forbidden
-    from marketplace.permissions import is_operator
-
-    if not is_operator(actor):
-        raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
-    errors = Errors()
-    group = vi.parse_synonym_group(terms)
-    if len(group) < 2:
-        errors.add("terms", _("Nhập ít nhất hai từ khác nhau, cách nhau bằng dấu phẩy (ví dụ: quả, trái)."))
-    elif any(len(term) > 60 for term in group) or len(group) > 20:
-        errors.add("terms", _("Mỗi từ tối đa 60 ký tự, mỗi nhóm tối đa 20 từ."))
-    errors.raise_if_any()
-    row = SearchSynonym(terms=", ".join(group), active=True)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def set_synonym_active(row: SearchSynonym, active: bool, *, actor) -> SearchSynonym:
-    from flask_babel import gettext as _
-
-    from marketplace.errors import Forbidden
-    from marketplace.permissions import is_operator
-
-    if not is_operator(actor):
-        raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
-    row.active = active
-    db.session.flush()
-    return row
-
-
-def remove_synonym_group(row: SearchSynonym, *, actor) -> None:
-    from flask_babel import gettext as _
-
-    from marketplace.errors import Forbidden
-    from marketplace.permissions import is_operator
-
-    if not is_operator(actor):
-        raise Forbidden(_("Chỉ ban quản lý sàn mới sửa được từ đồng nghĩa."))
-    db.session.delete(row)
-    db.session.flush()
+def health() -> dict:
+    """For /healthz: which backend answers searches right now, and why."""
+    s = state()
+    try:
+        embedded = {"status": "ok" if s.embedded.status() == "ok" else "empty", "path": s.embedded.path}
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it does not crash
+        embedded = {"status": "error", "error": type(exc).__name__}
+    if s.engine is None:
+        return {"backend": "embedded", "status": embedded["status"], "embedded": embedded}
+    engine_status = s.engine_status(fresh=True)
+    ok = engine_status == "ok"
+    return {
+        "backend": s.engine.kind if ok else "embedded",
+        "status": "ok" if ok else "fallback",
+        "engine": {"kind": s.engine.kind, "status": engine_status, "alias": s.engine.alias},
+        "embedded": embedded,
+    }
 
 
 # --- searching -----------------------------------------------------------------------------------------
@@ -232,17 +204,17 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     backend = get_backend()
     fallback = s.engine is not None and backend is s.embedded
 
-    def attempt(fn, q):
+    def attempt(fn: Callable[[SearchBackend, SearchQuery], T], q: SearchQuery) -> T:
         nonlocal backend, fallback
         if backend is not s.embedded:
             try:
                 return fn(backend, q)
-            except EngineUnavailable as exc:
+            except BackendUnavailable as exc:
                 log.warning("search engine unavailable, answering from the embedded index: %s", exc)
-                s.mark("unreachable")
-            except EngineError as exc:
+                s.record_status(backend, "unreachable")
+            except BackendError as exc:
                 log.error("search engine error, answering from the embedded index: %s", exc)
-                s.mark("unreachable")
+                s.record_status(backend, "unreachable")
             backend, fallback = s.embedded, True
             q = replace(q, cursor=None)
         return fn(backend, q)
@@ -298,11 +270,11 @@ def suggest(text: str, limit: int = 5) -> dict:
     )
     backend = get_backend()
     try:
-        hits, shop_ids = _suggest(backend, query)
-    except (EngineUnavailable, EngineError) as exc:
+        hits, shop_ids = backend.suggest(query)
+    except (BackendUnavailable, BackendError) as exc:
         log.warning("search engine unavailable for suggestions: %s", exc)
-        s.mark("unreachable")
-        hits, shop_ids = _suggest(s.embedded, query)
+        s.record_status(backend, "unreachable")
+        hits, shop_ids = s.embedded.suggest(query)
     shops = (
         {
             shop.id: shop
@@ -337,10 +309,6 @@ def suggest(text: str, limit: int = 5) -> dict:
             if i in shops
         ],
     }
-
-
-def _suggest(backend, query: SearchQuery):
-    return backend.suggest(query)
 
 
 def _matching_categories(words: list[str]) -> list:
@@ -422,7 +390,7 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
             ocop.append({"value": stars, "count": running, "selected": query.ocop_min == stars})
     ocop.reverse()
     prices = []
-    for (lo, hi), count in zip(PRICE_BUCKETS, raw["price"]):
+    for (lo, hi), count in zip(PRICE_BUCKETS, raw["price"], strict=True):
         top = hi - 1 if hi is not None else None
         prices.append(
             {
@@ -447,265 +415,4 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
         ],
         "price": prices,
         "in_stock": {"count": raw["in_stock"], "selected": query.in_stock},
-    }
-
-
-# --- keeping the index true ----------------------------------------------------------------------------
-
-
-def _engine_write(fn) -> None:
-    """Run an engine write; an unavailable engine becomes a quick RetryLater, not a long backoff."""
-    s = state()
-    delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
-    status = s.engine_status()
-    if status == "unreachable":
-        raise RetryLater("search engine unavailable", seconds=delay)
-    try:
-        if status in ("index_missing", "outdated"):
-            # First write after a deploy (or a mapping change): build the index from the database.
-            reindex_engine(reason=status)
-            s.mark(s.engine.probe())
-        fn(s.engine)
-    except EngineUnavailable as exc:
-        s.mark("unreachable")
-        raise RetryLater(f"search engine unavailable: {exc}", seconds=delay) from exc
-    except ReindexBusy as exc:
-        raise RetryLater(str(exc), seconds=delay * 2) from exc
-
-
-def sync_listings(listing_ids) -> None:
-    """Write the current database truth for these listings to every index (idempotent)."""
-    docs, gone = documents.load_documents(listing_ids)
-    s = state()
-    if not s.embedded.ready():
-        try:
-            reindex_embedded(reason="missing")
-        except ReindexBusy as exc:
-            raise RetryLater(str(exc), seconds=float(current_app.config["SEARCH_RETRY_SECONDS"])) from exc
-    s.embedded.apply(docs, gone)
-    if s.engine is not None:
-        _engine_write(lambda engine: engine.apply(docs, gone))
-
-
-def _in_batches(ids: list[int], size: int = 500):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def on_listing_changed(payload: dict, event) -> None:
-    sync_listings([payload["listing_id"]])
-
-
-def on_shop_changed(payload: dict, event) -> None:
-    for chunk in _in_batches(documents.listing_ids_of_shop(payload["shop_id"])):
-        sync_listings(chunk)
-
-
-def on_category_changed(payload: dict, event) -> None:
-    for chunk in _in_batches(documents.listing_ids_of_category(payload["category_id"])):
-        sync_listings(chunk)
-
-
-# --- reindex --------------------------------------------------------------------------------------------
-
-
-class ReindexBusy(RuntimeError):
-    pass
-
-
-def _lease(key: str, name: str) -> None:
-    """Take the reindex lease of `key` with one conditional UPDATE (works across machines)."""
-    now = utcnow()
-    if db.session.get(SearchIndexState, key) is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(SearchIndexState(backend=key))
-        except IntegrityError:
-            pass
-    taken = db.session.execute(
-        update(SearchIndexState)
-        .where(SearchIndexState.backend == key)
-        .where(or_(SearchIndexState.lease_until.is_(None), SearchIndexState.lease_until < now))
-        .values(building=name, lease_until=now + LEASE)
-    ).rowcount
-    db.session.commit()
-    if not taken:
-        row = db.session.get(SearchIndexState, key)
-        raise ReindexBusy(
-            f"a reindex of {key} is already running ({row.building}, lease until {row.lease_until})"
-        )
-
-
-def _release(
-    key: str, *, current: str | None, docs: int | None, seconds: float | None, error: str | None
-) -> None:
-    values = {"building": None, "lease_until": None, "last_error": error}
-    if current is not None:
-        values.update(current_index=current, last_reindex_at=utcnow(), last_docs=docs, last_seconds=seconds)
-    db.session.execute(update(SearchIndexState).where(SearchIndexState.backend == key).values(**values))
-    db.session.commit()
-
-
-def _outbox_mark() -> tuple[int, object]:
-    return (db.session.scalar(select(func.max(OutboxEvent.id))) or 0), utcnow()
-
-
-def _changed_since(mark: tuple[int, object]) -> list[int]:
-    """Listing ids touched by events recorded since the rebuild started (with a margin for
-    transactions that were still open), whatever their status: replaying is idempotent."""
-    max_id, started = mark
-    rows = db.session.execute(
-        select(OutboxEvent.topic, OutboxEvent.payload)
-        .where(OutboxEvent.topic.in_(TOPICS))
-        .where(or_(OutboxEvent.id > max_id, OutboxEvent.created_at >= started - CATCH_UP_MARGIN))
-    )
-    ids: set[int] = set()
-    for topic, payload in rows:
-        if topic == "listing.changed":
-            ids.add(int(payload["listing_id"]))
-        elif topic == "shop.changed":
-            ids.update(documents.listing_ids_of_shop(int(payload["shop_id"])))
-        elif topic == "category.changed":
-            ids.update(documents.listing_ids_of_category(int(payload["category_id"])))
-    return sorted(ids)
-
-
-def _rebuild(key: str, create, add, finish, swap, drop, catch_up, progress=None, reason: str = "") -> dict:
-    started = time.monotonic()
-    _lease(key, "starting")
-    name, swapped, docs, error = None, False, 0, None
-    try:
-        mark = _outbox_mark()
-        name = create()
-        db.session.execute(
-            update(SearchIndexState).where(SearchIndexState.backend == key).values(building=name)
-        )
-        db.session.commit()  # end the read transaction: the stream below runs in a session of its own
-        for batch in documents.iter_all_documents():
-            add(name, batch)
-            docs += len(batch)
-            if progress:
-                progress(docs)
-        finish(name)
-        old = swap(name)
-        swapped = True
-        changed = _chunks_applied(catch_up, _changed_since(mark))
-        for index in old:
-            drop(index)
-        log.info("reindexed %s into %s: %d documents, %d caught up (%s)", key, name, docs, changed, reason)
-        return {
-            "index": name,
-            "docs": docs,
-            "caught_up": changed,
-            "seconds": round(time.monotonic() - started, 2),
-        }
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.rollback()
-        if name is not None and not swapped:
-            try:
-                drop(name)
-            except Exception:
-                log.exception("could not drop the partial index %s", name)
-        raise
-    finally:
-        _release(
-            key,
-            current=name if swapped else None,
-            docs=docs,
-            seconds=round(time.monotonic() - started, 2),
-            error=error,
-        )
-
-
-def _chunks_applied(catch_up, ids: list[int]) -> int:
-    for chunk in _in_batches(ids):
-        docs, gone = documents.load_documents(chunk)
-        catch_up(docs, gone)
-    return len(ids)
-
-
-def reindex_engine(progress=None, reason: str = "manual") -> dict:
-    """New versioned index, bulk load streamed from the database, atomic alias swap, catch up
-    the changes recorded meanwhile, drop the old index. Searches keep answering throughout."""
-    engine = state().engine
-    if engine is None:
-        raise RuntimeError("no search engine configured (ELASTICSEARCH_URL / OPENSEARCH_URL)")
-
-    def drop(index):
-        if index != engine.alias:
-            engine.delete_index(index)
-
-    # Bulk requests go out from a second thread while the next batch is read and built here:
-    # the database, Python and the engine work at the same time (at most two requests queued).
-    sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bulk")
-    pending: deque = deque()
-
-    def add(name, batch):
-        pending.append(sender.submit(engine.apply, batch, [], index=name, refresh=False))
-        while len(pending) > 2:
-            pending.popleft().result()
-
-    def finish(name):
-        while pending:
-            pending.popleft().result()
-        engine.finish_index(name)
-
-    try:
-        result = _rebuild(
-            f"engine:{engine.alias}",
-            engine.create_index,
-            add,
-            finish,
-            engine.swap,
-            drop,
-            lambda docs, gone: engine.apply(docs, gone, refresh=True),
-            progress=progress,
-            reason=reason,
-        )
-    finally:
-        sender.shutdown(wait=True, cancel_futures=True)
-    state().mark("ok")
-    return result
-
-
-def reindex_embedded(progress=None, reason: str = "manual") -> dict:
-    embedded = state().embedded
-
-    def swap(name):
-        embedded.swap(name)
-        return [g for g in embedded.generations() if g != name]  # the previous one, and any crashed build
-
-    return _rebuild(
-        f"embedded:{Path(embedded.path).resolve()}"[:200],
-        embedded.create_generation,
-        lambda name, batch: embedded.apply(batch, [], generation=name),
-        embedded.finish_generation,
-        swap,
-        embedded.drop_generation,
-        lambda docs, gone: embedded.apply(docs, gone),
-        progress=progress,
-        reason=reason,
-    )
-
-
-# --- health -----------------------------------------------------------------------------------------------
-
-
-def health() -> dict:
-    """For /healthz: which backend answers searches right now, and why."""
-    s = state()
-    try:
-        embedded = {"status": "ok" if s.embedded.ready() else "empty", "path": s.embedded.path}
-    except Exception as exc:  # noqa: BLE001 - a probe reports, it does not crash
-        embedded = {"status": "error", "error": type(exc).__name__}
-    if s.engine is None:
-        return {"backend": "embedded", "status": embedded["status"], "embedded": embedded}
-    engine_status = s.engine_status(fresh=True)
-    ok = engine_status == "ok"
-    return {
-        "backend": s.engine.kind if ok else "embedded",
-        "status": "ok" if ok else "fallback",
-        "engine": {"kind": s.engine.kind, "status": engine_status, "alias": s.engine.alias},
-        "embedded": embedded,
     }

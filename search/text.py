@@ -3,8 +3,8 @@
 Two forms of every text are indexed: the *exact* form (NFC, lower case, diacritics kept) and the
 *folded* form (diacritics stripped, đ→d), so that "cam bu huong son" finds "Cam bù Hương Sơn"
 while a query typed with the right marks still ranks exact matches first. Both backends fold
-with fold() here: the engine indexes folded copies of the text fields (search/engine.py), so
-there is one definition of a Vietnamese word."""
+with fold() here: the engine indexes folded copies of the text fields
+(search/engine/mapping.py), so there is one definition of a Vietnamese word."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _slow_fold(ch: str) -> str:
 
 # A constant table for str.translate (fast, in C): every Latin letter with marks (Vietnamese uses
 # Latin-1, Extended-A/B and Extended Additional) to its base letter, combining marks removed.
-_FOLD_TABLE = {
+_FOLD_TABLE: dict[int, str | None] = {
     cp: _slow_fold(chr(cp))
     for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
     if _slow_fold(chr(cp)) != chr(cp)
@@ -163,7 +163,7 @@ def _render(text: str, ranges: list[tuple[int, int]]) -> Markup:
         out.append("<mark>" + str(escape(text[start:end])) + "</mark>")
         pos = end
     out.append(str(escape(text[pos:])))
-    return Markup("".join(out))
+    return Markup("".join(out))  # noqa: S704 - every piece of text is escaped above
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -245,25 +245,29 @@ def snippet(
         space = text.rfind(" ", start, end)
         end = space if space > first else end
     window = text[start:end]
-    return Markup(
-        ("…" if start else "")
-        + _render(window, match_ranges(window, terms, prefix, fuzzy))
-        + ("…" if end < len(text) else "")
-    )
+    marked = _render(window, match_ranges(window, terms, prefix, fuzzy))
+    return (Markup("…") if start else Markup()) + marked + ("…" if end < len(text) else "")
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
-    """Levenshtein distance, giving up (returning limit) once it cannot stay below `limit`."""
+    """Edits (insert, delete, substitute a letter, or swap two neighbours) from `a` to `b`: the
+    optimal string alignment distance, which is what the engine's fuzzy matching counts
+    (transpositions on), so "boui" is one edit from "buoi". Gives up (returning limit) once it
+    cannot stay below `limit`: a row's minimum never decreases, swaps included."""
     if abs(len(a) - len(b)) >= limit:
         return limit
+    before: list[int] = []  # the row two letters of `a` back, for swaps
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and ca != cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) >= limit:
             return limit
-        previous = current
+        before, previous = previous, current
     return min(previous[-1], limit)
 
 

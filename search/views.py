@@ -16,6 +16,7 @@ from . import service
 from .forms import ActionForm, SynonymForm
 from .models import SearchSynonym
 from .query import SORTS, SearchQuery, parse_args
+from .synonyms import add_synonym_group, remove_synonym_group, set_synonym_active
 
 bp = Blueprint("search", __name__)
 admin_bp = Blueprint("search_admin", __name__, url_prefix="/quan-tri")
@@ -111,7 +112,7 @@ def synonyms():
     form = SynonymForm()
     if form.validate_on_submit():
         try:
-            service.add_synonym_group(form.terms.data, actor=current_user)
+            add_synonym_group(form.terms.data, actor=current_user)
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
@@ -132,7 +133,7 @@ def _row(synonym_id: int) -> SearchSynonym:
 @admin_bp.post("/tu-dong-nghia/<int:synonym_id>/xoa")
 @operator_required
 def remove_synonym(synonym_id: int):
-    service.remove_synonym_group(_row(synonym_id), actor=current_user)
+    remove_synonym_group(_row(synonym_id), actor=current_user)
     db.session.commit()
     flash(_("Đã xoá nhóm từ đồng nghĩa."), "success")
     return redirect(url_for("search_admin.synonyms"))
@@ -142,7 +143,7 @@ def remove_synonym(synonym_id: int):
 @operator_required
 def toggle_synonym(synonym_id: int):
     row = _row(synonym_id)
-    service.set_synonym_active(row, not row.active, actor=current_user)
+    set_synonym_active(row, not row.active, actor=current_user)
     db.session.commit()
     flash(_("Đã bật nhóm từ.") if row.active else _("Đã tắt nhóm từ."), "success")
     return redirect(url_for("search_admin.synonyms"))

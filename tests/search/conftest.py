@@ -1,9 +1,10 @@
 """Search fixtures: real engine nodes (never a mock), a backend switch, and a small catalogue.
 
-`opensearch_url` uses OPENSEARCH_TEST_URL (set by `make test`) or starts a node itself through
-tools/search_node.py for the session. Without either: the test FAILS under CI=true and is
-skipped with the reason otherwise. The Elasticsearch variants run only when ELASTICSEARCH_TEST_URL
-points at Elasticsearch 8 or newer (the official client, elasticsearch-py 9, refuses older servers)."""
+`opensearch_url` and `elasticsearch_url` use OPENSEARCH_TEST_URL / ELASTICSEARCH_TEST_URL (set by
+`make test`) or start a node themselves for the session through tools/search_node.py. When that
+fails, every test that needs the engine FAILS under CI=true and is skipped with the reason
+otherwise. Those tests carry the `engine` marker (given here at collection): `-m "not engine"`
+runs the rest without any node."""
 
 from __future__ import annotations
 
@@ -22,6 +23,24 @@ from search_testlib import (
     use_backend,
 )
 
+ENGINES = ("opensearch", "elasticsearch")
+BACKENDS = ("embedded", *ENGINES)
+ENGINE_URL_FIXTURES = {f"{kind}_url" for kind in ENGINES}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs an engine node: it asks for a node's URL, or takes an engine
+    as the value of the `backend` or `engine_backend` fixture."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if (
+            ENGINE_URL_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or params.get("backend") in ENGINES
+            or params.get("engine_backend") in ENGINES
+        ):
+            item.add_marker(pytest.mark.engine)
+
 
 @pytest.fixture(autouse=True)
 def _embedded_index_in_tmp(app, tmp_path):
@@ -35,42 +54,42 @@ def _embedded_index_in_tmp(app, tmp_path):
     state.embedded.close()
 
 
-@pytest.fixture(scope="session")
-def opensearch_url(tmp_path_factory):
-    url = os.environ.get("OPENSEARCH_TEST_URL")
+def _node_url(kind: str, tmp_path_factory):
+    """The URL of a node of this engine for the session: given, or started here."""
+    url = os.environ.get(f"{kind.upper()}_TEST_URL")
     if url:
         yield url.rstrip("/")
         return
     try:
         node = search_node()
-        url, proc = node.start_node("opensearch", tmp_path_factory.mktemp("opensearch-node"))
+        url, proc = node.start_node(kind, tmp_path_factory.mktemp(f"{kind}-node"))
     except Exception as exc:  # noqa: BLE001 - reported as the skip/fail reason
-        unavailable(f"no OpenSearch node (set OPENSEARCH_TEST_URL or make tools/search_node.py work): {exc}")
-    yield url
-    node.stop_node(proc)
-
-
-engine_url = opensearch_url  # the name the brief uses
-
-
-ELASTICSEARCH_TEST_URL = (os.environ.get("ELASTICSEARCH_TEST_URL") or "").rstrip("/")
-# Elasticsearch variants exist only when a node is given: tools/search_node.py can build only
-# 7.10.2 from Maven Central, which elasticsearch-py 9 refuses (no X-Elastic-Product header), and
-# a skipped variant must not pass for a tested one.
-BACKENDS = ["embedded", "opensearch"] + (["elasticsearch"] if ELASTICSEARCH_TEST_URL else [])
+        unavailable(
+            f"no {kind} node (set {kind.upper()}_TEST_URL, or make tools/search_node.py able to start one): {exc}"
+        )
+    try:
+        yield url
+    finally:
+        node.stop_node(proc)
 
 
 @pytest.fixture(scope="session")
-def elasticsearch_url():
-    # Node info rather than GET /, which the test node lacks (the rest-root module is unpublished).
-    with urllib.request.urlopen(
-        ELASTICSEARCH_TEST_URL + "/_nodes/_local?filter_path=nodes.*.version", timeout=10
-    ) as response:
-        version = next(iter(json.loads(response.read())["nodes"].values()))["version"]
-    assert int(version.split(".")[0]) >= 8, (
-        f"Elasticsearch {version} at ELASTICSEARCH_TEST_URL: elasticsearch-py 9 needs 8 or newer"
-    )
-    return ELASTICSEARCH_TEST_URL
+def opensearch_url(tmp_path_factory):
+    yield from _node_url("opensearch", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url(tmp_path_factory):
+    for url in _node_url("elasticsearch", tmp_path_factory):
+        # Node info rather than GET /, which the test node lacks (the rest-root module is unpublished).
+        with urllib.request.urlopen(
+            url + "/_nodes/_local?filter_path=nodes.*.version", timeout=10
+        ) as response:
+            version = next(iter(json.loads(response.read())["nodes"].values()))["version"]
+        assert int(version.split(".")[0]) >= 8, (
+            f"Elasticsearch {version} at {url}: elasticsearch-py 9 needs 8 or newer"
+        )
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -83,11 +102,12 @@ def backend(request, app):
     drop_indices(state)
 
 
-@pytest.fixture
-def engine_backend(app, opensearch_url):
-    """Only the engine (for engine-only behaviour such as typo tolerance)."""
-    state = use_backend(app, "opensearch", opensearch_url)
-    yield "opensearch"
+@pytest.fixture(params=ENGINES)
+def engine_backend(request, app):
+    """Each engine only (engine-only behaviour such as typo tolerance; embedded beside it)."""
+    kind = request.param
+    state = use_backend(app, kind, request.getfixturevalue(f"{kind}_url"))
+    yield kind
     drop_indices(state)
 
 

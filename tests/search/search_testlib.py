@@ -49,8 +49,8 @@ def use_backend(app, kind: str, url: str | None = None):
 def drop_indices(state) -> None:
     if state.engine is not None:
         try:
-            for index in state.engine.indices():
-                state.engine.delete_index(index)
+            for index in state.engine.indexes():
+                state.engine.drop_index(index)
         except Exception:  # noqa: BLE001 - a stopped node has nothing left to clean
             pass
     state.embedded.close()

@@ -99,6 +99,19 @@ def test_text_folding():
     assert str(vi.highlight("Mứt <b>gừng</b>", {"gung"})) == "Mứt &lt;b&gt;<mark>gừng</mark>&lt;/b&gt;"
 
 
+def test_a_transposition_is_one_edit_as_on_the_engine():
+    """The engine's fuzzy matching counts two neighbouring letters swapped as one edit, so the
+    highlighter must too: "boui" (a swap in a 4-letter word) finds "Bưởi" and marks it."""
+    from search import text as vi
+
+    assert vi.edit_distance("boui", "buoi") == 1
+    assert vi.edit_distance("mta", "mat") == 1 and vi.edit_distance("ab", "ba") == 1
+    assert vi.edit_distance("abcd", "badc") == 2  # two swaps
+    assert vi.edit_distance("ca", "abc") == 3  # not the unrestricted Damerau distance (2)
+    assert str(vi.highlight("Bưởi Phúc Trạch", {"boui"}, fuzzy=True)) == "<mark>Bưởi</mark> Phúc Trạch"
+    assert str(vi.highlight("Bưởi Phúc Trạch", {"boui"})) == "Bưởi Phúc Trạch"  # embedded: exact words only
+
+
 def test_operator_synonym_page(client, auth, factory, csrf_off):
     from search.models import SearchSynonym
 
@@ -120,6 +133,31 @@ def test_operator_synonym_page(client, auth, factory, csrf_off):
     assert row.active is False
     client.post(f"/quan-tri/tu-dong-nghia/{row.id}/xoa")
     assert db.session.get(SearchSynonym, row.id) is None
+
+
+def test_only_the_operator_edits_synonyms(factory):
+    from marketplace.errors import Forbidden
+    from search.models import SearchSynonym
+    from search.synonyms import (
+        add_synonym_group,
+        can_edit_synonyms,
+        remove_synonym_group,
+        set_synonym_active,
+    )
+
+    people = People(factory)
+    assert can_edit_synonyms(people.operator)
+    assert not can_edit_synonyms(people.owner) and not can_edit_synonyms(None)
+    row = add_synonym_group("mướp đắng, khổ qua", actor=people.operator)
+    for edit in (
+        lambda: add_synonym_group("na, mãng cầu", actor=people.owner),
+        lambda: set_synonym_active(row, False, actor=people.owner),
+        lambda: remove_synonym_group(row, actor=people.owner),
+        lambda: remove_synonym_group(row, actor=None),
+    ):
+        with pytest.raises(Forbidden):
+            edit()
+    assert row.active and db.session.query(SearchSynonym).filter_by(terms="na, mãng cầu").count() == 0
 
 
 def test_synonym_pages_need_csrf(client, auth, factory):

@@ -42,7 +42,7 @@ def test_default_synonyms(catalogue, search_api):
 
 
 def test_operator_synonyms_apply_to_the_next_search(catalogue, factory, search_api):
-    from search.service import add_synonym_group
+    from search.synonyms import add_synonym_group
 
     bitter = factory.listing(shop=catalogue.other_shop, title="Khổ qua rừng sấy khô", price=80000)
     drain()
@@ -119,7 +119,7 @@ def test_sorts(catalogue, search_api):
     new = db.session.get(Listing, catalogue.keo)
     new.published_at = datetime.now() + timedelta(days=1)
     db.session.commit()
-    from search.service import sync_listings
+    from search.indexer import sync_listings
 
     sync_listings([catalogue.ngo, catalogue.keo])
     newest = ids(search_api(sort="newest", per_page=50))
@@ -317,6 +317,17 @@ def test_engine_tolerates_typos(engine_backend, factory, search_api):
     assert ids(search_api(q="mat onng rung"))[0] == honey.id  # one edit in a 4-letter word
     assert ids(search_api(q="mat ong vu quangg"))[0] == honey.id
     assert ids(search_api(q="mat ong rung vu quangggg")) == []  # three edits: too far
+
+
+def test_engine_marks_a_swapped_pair_of_letters(engine_backend, factory, search_api):
+    """A transposition is one edit for the engine's fuzziness and for the highlighter alike."""
+    pomelo = factory.listing(
+        shop=People(factory).shop(), title="Bưởi Phúc Trạch", category=factory.category("Bưởi")
+    )
+    drain()
+    body = search_api(q="boui phuc trach")
+    assert ids(body) == [pomelo.id]
+    assert body["hits"][0]["highlight"]["title"] == "<mark>Bưởi</mark> <mark>Phúc</mark> <mark>Trạch</mark>"
 
 
 def test_embedded_did_you_mean(app, factory, search_api, client):

@@ -39,7 +39,7 @@ def edit_title(listing: Listing, title: str, owner) -> None:
 
 
 def current_index(state, kind: str) -> str:
-    return state.embedded.current() if kind == "embedded" else state.engine.current_index()[0]
+    return state.embedded.current_index() if kind == "embedded" else state.engine.current_index()
 
 
 def pending_search_events() -> list[OutboxEvent]:
@@ -60,10 +60,10 @@ def test_reindex_command_swaps_in_a_new_index(backend, catalogue, app, runner, s
     after = current_index(s, backend)
     assert after != before
     if backend == "embedded":
-        assert s.embedded.generations() == [after]
+        assert s.embedded.indexes() == [after]
     else:
-        assert s.engine.indices() == [after]  # the old index is gone, the alias moved
-        assert s.embedded.ready()  # `reindex` with no target rebuilds the embedded index too
+        assert s.engine.indexes() == [after]  # the old index is gone, the alias moved
+        assert s.embedded.status() == "ok"  # `reindex` with no target rebuilds the embedded index too
     assert set(ids(search_api(per_page=50))) == catalogue.public
     status = runner.invoke(args=["search", "status"])
     assert status.exit_code == 0 and '"docs": 9' in status.output
@@ -72,7 +72,7 @@ def test_reindex_command_swaps_in_a_new_index(backend, catalogue, app, runner, s
 def test_reindex_keeps_answering_and_catches_up(backend, catalogue, app, search_api):
     """While the new index is filled, searches answer from the old one; a listing edited after
     the bulk read is right in the new index anyway (caught up from the outbox)."""
-    from search import service
+    from search import indexer, service
 
     answers = []
 
@@ -88,8 +88,8 @@ def test_reindex_keeps_answering_and_catches_up(backend, catalogue, app, search_
         worker.start()
         worker.join()
 
-    job = service.reindex_embedded if backend == "embedded" else service.reindex_engine
-    result = job(progress=progress)
+    s = service.state()
+    result = indexer.reindex(s.embedded if backend == "embedded" else s.engine, progress=progress)
     assert answers == [1]
     assert result["docs"] == len(catalogue.public) and result["caught_up"] >= 1
     assert ids(search_api(q="loai mot")) == [catalogue.ngo]  # no worker ran: the catch-up did it
@@ -217,22 +217,142 @@ def test_engine_outage_in_the_middle_and_recovery(app, factory, client, tmp_path
         node.stop_node(proc)
 
 
-@pytest.mark.parametrize("kind", ["opensearch", "elasticsearch"])
-def test_an_error_inside_msearch_is_raised_like_a_search_error(request, app, factory, kind):
+def test_an_error_inside_msearch_is_raised_like_a_search_error(engine_backend, factory):
     """_msearch answers 200 with an error per failed part: each must still raise (a 4xx as
     EngineError, not a silently empty page), so the search falls back or reports it."""
     from search.engine import EngineError
+    from search.service import state
 
-    state = use_backend(app, kind, request.getfixturevalue(f"{kind}_url"))
+    engine = state().engine
+    factory.listing(title="Cam bù Hương Sơn")
+    drain()
+    good = {"query": {"match_all": {}}, "size": 1}
+    bad = {"query": {"range": {"price_vnd": {"gte": "không phải số"}}}, "size": 1}
+    (first,) = engine._msearch([good])
+    assert first["hits"]["hits"]
+    with pytest.raises(EngineError) as raised:
+        engine._msearch([good, bad])
+    assert raised.value.status == 400
+
+
+# --- the reindex lease ------------------------------------------------------------------------------
+
+
+def lease_row(key: str):
+    """The lease row as another machine sees it (a session of its own: committed state only)."""
+    from sqlalchemy.orm import Session
+
+    from search.models import SearchIndexState
+
+    with Session(db.engine) as other:
+        row = other.get(SearchIndexState, key)
+        return (
+            None
+            if row is None
+            else {
+                c: getattr(row, c)
+                for c in ("building", "lease_until", "current_index", "last_docs", "last_error")
+            }
+        )
+
+
+def test_two_reindexes_cannot_overlap(app, factory):
+    from search import indexer
+    from search.service import state
+
+    factory.listing(title="Cam bù Hương Sơn")
+    drain()
+    embedded = state().embedded
+    before = embedded.current_index()
+    with indexer.ReindexLease(embedded.lease_key) as held:
+        row = lease_row(embedded.lease_key)
+        assert row["building"] == "starting" and row["lease_until"] == held.until > utcnow()
+        with pytest.raises(indexer.ReindexBusy), indexer.ReindexLease(embedded.lease_key):
+            pass
+        with pytest.raises(indexer.ReindexBusy, match="already running"):
+            indexer.reindex(embedded)
+        assert embedded.current_index() == before and embedded.indexes() == [before]
+    assert lease_row(embedded.lease_key)["lease_until"] is None
+    indexer.reindex(embedded)  # free again
+    assert embedded.current_index() != before
+
+
+def test_an_expired_lease_can_be_taken_over(app, factory):
+    """A reindex that died (or ran past its lease) does not block the next one for ever; when the
+    late one finally ends, it does not release the lease of the one that took over."""
+    from search import indexer
+    from search.service import state
+
+    listing = factory.listing(title="Cam bù Hương Sơn")
+    drain()
+    embedded = state().embedded
+    key = embedded.lease_key
+    late = indexer.ReindexLease(key, duration=timedelta(seconds=-1)).__enter__()  # already expired
+    late.building("g-that-never-finished")
+    taker = indexer.ReindexLease(key).__enter__()
+    assert lease_row(key)["lease_until"] == taker.until
+    late.__exit__(None, None, None)
+    assert lease_row(key)["lease_until"] == taker.until  # still held by the one that took over
+    with pytest.raises(indexer.ReindexBusy):
+        indexer.reindex(embedded)
+    taker.__exit__(None, None, None)
+    result = indexer.reindex(embedded)
+    assert result["docs"] == 1 and embedded.doc_ids() == {listing.id}
+    assert lease_row(key)["lease_until"] is None
+
+
+def test_the_lease_is_released_after_success_and_after_failure(app, factory, monkeypatch):
+    from search import documents, indexer
+    from search.service import state
+
+    listing = factory.listing(title="Cam bù Hương Sơn")
+    drain()
+    embedded = state().embedded
+    key = embedded.lease_key
+
+    result = indexer.reindex(embedded)
+    row = lease_row(key)
+    assert row["building"] is None and row["lease_until"] is None and row["last_error"] is None
+    assert row["current_index"] == result["index"] == embedded.current_index() and row["last_docs"] == 1
+
+    def stream_that_breaks(batch: int = 1000):
+        yield documents.load_documents([listing.id])[0]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(documents, "iter_all_documents", stream_that_breaks)
+    with pytest.raises(RuntimeError, match="went away"):
+        indexer.reindex(embedded)
+    row = lease_row(key)
+    assert row["building"] is None and row["lease_until"] is None
+    assert row["last_error"] == "RuntimeError: the database went away"
+    assert row["current_index"] == result["index"] == embedded.current_index()  # searches never noticed
+    assert embedded.indexes() == [result["index"]]  # the half-built index is gone
+    monkeypatch.undo()
+    assert indexer.reindex(embedded)["docs"] == 1  # and the next reindex may run
+
+
+def test_indexing_never_commits_the_callers_session(app, factory):
+    """The worker commits after each handler and the command has nothing to commit: neither the
+    handlers, nor the rebuild the first write triggers, nor reindex commit the caller's session."""
+    from sqlalchemy import event
+
+    from search import indexer
+    from search.service import state
+
+    listing = factory.listing(title="Cam bù Hương Sơn")
+    db.session.commit()
+    commits = []
+
+    def committed(session):
+        commits.append(session)
+
+    session = db.session()
+    event.listen(session, "after_commit", committed)
     try:
-        factory.listing(title="Cam bù Hương Sơn")
-        drain()
-        good = {"query": {"match_all": {}}, "size": 1}
-        bad = {"query": {"range": {"price_vnd": {"gte": "không phải số"}}}, "size": 1}
-        (first,) = state.engine._msearch([good])
-        assert first["hits"]["hits"]
-        with pytest.raises(EngineError) as raised:
-            state.engine._msearch([good, bad])
-        assert raised.value.status == 400
+        assert state().embedded.status() == "index_missing"  # nothing drained yet
+        indexer.on_listing_changed({"listing_id": listing.id}, None)  # rebuilds, then writes
+        assert state().embedded.doc_ids() == {listing.id}
+        indexer.reindex(state().embedded)
     finally:
-        drop_indices(state)
+        event.remove(session, "after_commit", committed)
+    assert commits == []
