@@ -16,6 +16,7 @@ Not part of `make test`: run it by hand (`make bench-search`)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import random
@@ -220,10 +221,8 @@ def rss_kb(field: str = "VmRSS") -> int:
 
 
 def reset_peak() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-    except OSError:
-        pass
 
 
 def generate(app, n_listings: int, seed: int = 7) -> None:
@@ -342,7 +341,7 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def time_requests(
@@ -489,11 +488,11 @@ def main() -> int:
                 if state.engine is not None:
                     transport, plain = state.engine.transport, state.engine.transport.request
 
-                    def timed(method, path, body=None, _plain=plain, **kw):
+                    def timed(method, path, body=None, _plain=plain, _times=engine_times, **kw):
                         t0 = time.perf_counter()
                         response = _plain(method, path, body, **kw)
                         if isinstance(response, dict) and "took" in response:
-                            engine_times.append((float(response["took"]), (time.perf_counter() - t0) * 1000))
+                            _times.append((float(response["took"]), (time.perf_counter() - t0) * 1000))
                         return response
 
                     transport.request = timed

@@ -61,10 +61,12 @@ def listing_json(listing: Listing, *, full: bool = False) -> dict:
                         "certificate_no": listing.ocop_certificate_no,
                         "level": listing.ocop_level,
                         "issued_on": listing.ocop_issued_on.isoformat(),
-                        "expires_on": listing.ocop_expires_on.isoformat(),
+                        "expires_on": expires_on.isoformat(),
                         "active": listing.ocop_badge(today) is not None,
                     }
-                    if listing.ocop_stars and listing.ocop_issued_on
+                    if listing.ocop_stars
+                    and listing.ocop_issued_on
+                    and (expires_on := listing.ocop_expires_on)
                     else None
                 ),
                 "images": [

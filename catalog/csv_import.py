@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -351,7 +351,7 @@ class _Checker:
             if (isinstance(shop, _NewShop) or (shop is not None and shop.status == ShopStatus.APPROVED.value))
             else ListingStatus.DRAFT.value
         )
-        data = {
+        data: dict[str, Any] = {
             key: values[key]
             for key in (
                 "title",
@@ -409,7 +409,7 @@ class _Checker:
             self.fail(line, "shop", _("Vui lòng ghi đường dẫn (slug) của cửa hàng."))
             return None
         if slug not in self._shops:
-            found = db.session.scalar(select(Shop).where(Shop.slug == slug))
+            found: Shop | _NewShop | None = db.session.scalar(select(Shop).where(Shop.slug == slug))
             if found is None and self.create_missing and slugify(slug, max_length=80) == slug:
                 found = _NewShop(slug)
             self._shops[slug] = found
@@ -451,7 +451,7 @@ class _Checker:
             return None
         key = " ".join(value.split()).casefold()
         if key not in self._categories:
-            found = services.find_category(value)
+            found: Category | _NewCategory | None = services.find_category(value)
             if found is None and self.create_missing:
                 if len(value) > 120:
                     self.fail(line, "category", _("Tên danh mục tối đa 120 ký tự."))
@@ -522,8 +522,10 @@ class _Checker:
                 ),
             )
             return None
-        path = (self.base_dir / relative).resolve()
-        if not path.is_relative_to(self.base_dir):  # "../x.jpg", or a symlink leading out
+        base = self.base_dir
+        assert base is not None  # _images_of refused image paths without a folder
+        path = (base / relative).resolve()
+        if not path.is_relative_to(base):  # "../x.jpg", or a symlink leading out
             self.fail(line, "image_path", _("“%(path)s”: ảnh phải nằm trong thư mục chứa tệp CSV.", path=raw))
             return None
         if path not in self._images:

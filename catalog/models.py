@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 
@@ -50,13 +50,13 @@ COMMON_CERTIFICATIONS = [
 OCOP_LEVELS = ["province", "national"]  # cấp tỉnh (3–4★), cấp trung ương (5★)
 
 
-class ListingStatus(str, enum.Enum):
+class ListingStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     ARCHIVED = "archived"
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,7 +83,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-class Listing(db.Model):
+class Listing(Model):
     __tablename__ = "listings"
     __table_args__ = (
         CheckConstraint("price_vnd >= 0", name="price_nonnegative"),
@@ -137,10 +137,11 @@ class Listing(db.Model):
 
     def ocop_badge(self, today: date | None = None) -> int | None:
         """Stars to show, or None: an expired or undated rating stops showing as a badge."""
-        if not self.ocop_stars or self.ocop_issued_on is None:
+        expires = self.ocop_expires_on
+        if not self.ocop_stars or expires is None:
             return None
         today = today or utcnow().date()
-        return self.ocop_stars if today < self.ocop_expires_on else None
+        return self.ocop_stars if today < expires else None
 
     @property
     def is_public(self) -> bool:
@@ -162,7 +163,7 @@ class Listing(db.Model):
         return f"<Listing {self.slug}>"
 
 
-class ListingImage(db.Model):
+class ListingImage(Model):
     __tablename__ = "listing_images"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from typing import Any
 
 import nh3
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, UnaryExpression, func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace import money, numbers, outbox
@@ -38,9 +39,11 @@ def sanitize_description(text: str) -> str:
     return nh3.clean(text, tags=ALLOWED_TAGS, attributes={})
 
 
-def listing_event(listing: Listing, action: str = "updated") -> None:
-    """Announce a listing change in the same transaction (search index, syndication)."""
-    outbox.record("listing.changed", {"listing_id": listing.id, "action": action})
+def listing_event(listing: Listing | int, action: str = "updated") -> None:
+    """Announce a listing change in the same transaction (search index, syndication). Callers
+    that changed the row by a bulk UPDATE pass its id instead of loading it."""
+    listing_id = listing if isinstance(listing, int) else listing.id
+    outbox.record("listing.changed", {"listing_id": listing_id, "action": action})
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -117,7 +120,8 @@ def save_category(data: dict, *, actor: User, category: Category | None = None) 
 
 def category_ids_below_ids(category: Category) -> list[int]:
     """Ids of `category` and its ancestors: a category may not become its own descendant's child."""
-    ids, node = [], category
+    ids: list[int] = []
+    node: Category | None = category
     while node is not None:
         ids.append(node.id)
         node = node.parent
@@ -431,7 +435,7 @@ def unhide_listing(listing: Listing, *, actor: User) -> Listing:
 
 # --- public queries -----------------------------------------------------------------------------
 
-SORTS = {
+SORTS: dict[str, tuple[UnaryExpression[Any], ...]] = {
     "newest": (Listing.published_at.desc(), Listing.id.desc()),
     "price_asc": (Listing.price_vnd.asc(), Listing.id.asc()),
     "price_desc": (Listing.price_vnd.desc(), Listing.id.desc()),

@@ -151,10 +151,12 @@ def load_demo(today: date | None = None) -> Counter:
     shops: dict[str, Shop] = {}
     for spec in read_json("shops.json"):
         owner = _ensure_user(spec["owner"], password, counts)
-        shop = db.session.scalar(select(Shop).where(Shop.slug == spec["slug"]))
-        created = shop is None
+        found = db.session.scalar(select(Shop).where(Shop.slug == spec["slug"]))
+        created = found is None
         target = spec.get("status", ShopStatus.APPROVED.value)
-        if created:
+        if found is not None:
+            shop = found
+        else:
             commune = communes[spec["commune"]]
             fields = {
                 key: spec.get(key)

@@ -58,10 +58,10 @@ def find_font(size: int) -> ImageFont.FreeTypeFont | None:
         if _covers_vietnamese(font):
             return font
     try:  # Pillow >= 10.1 bundles a scalable font; it lacks Vietnamese glyphs today, but check.
-        font = ImageFont.load_default(size=size)
+        default = ImageFont.load_default(size=size)
     except (TypeError, ValueError, OSError):
         return None
-    return font if isinstance(font, ImageFont.FreeTypeFont) and _covers_vietnamese(font) else None
+    return default if isinstance(default, ImageFont.FreeTypeFont) and _covers_vietnamese(default) else None
 
 
 def _gradient(size: int, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Image.Image:
@@ -346,7 +346,7 @@ def _png(img: Image.Image) -> bytes:
 
 
 def _centered_text(draw: ImageDraw.ImageDraw, y: float, text: str, font, fill) -> None:
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    left, top, right, _bottom = draw.textbbox((0, 0), text, font=font)
     draw.text(((SIZE * SCALE - (right - left)) / 2 - left, y * SCALE - top), text, font=font, fill=fill)
 
 

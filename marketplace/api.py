@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, current_app, jsonify, url_for
 
 from .numbers import DB_INT_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-OPENAPI_BASE = {
+OPENAPI_BASE: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {
         "title": "Provincial marketplace API",
@@ -79,10 +81,13 @@ def root():
 @bp.get("/openapi.json")
 def openapi():
     registry = current_app.extensions.get("openapi", {"paths": {}, "schemas": {}})
-    doc = {**OPENAPI_BASE, "servers": [{"url": url_for("api.root", _external=True).rstrip("/")}]}
-    doc["paths"] = {path: _with_shared_answers(item) for path, item in sorted(registry["paths"].items())}
-    doc["components"] = {"schemas": {**OPENAPI_BASE["components"]["schemas"], **registry["schemas"]}}
-    doc["info"] = {**doc["info"], "title": f"{current_app.config['PROVINCE_NAME']} marketplace API"}
+    doc: dict[str, Any] = {
+        **OPENAPI_BASE,
+        "servers": [{"url": url_for("api.root", _external=True).rstrip("/")}],
+        "paths": {path: _with_shared_answers(item) for path, item in sorted(registry["paths"].items())},
+        "components": {"schemas": {**OPENAPI_BASE["components"]["schemas"], **registry["schemas"]}},
+        "info": {**OPENAPI_BASE["info"], "title": f"{current_app.config['PROVINCE_NAME']} marketplace API"},
+    }
     return jsonify(doc)
 
 

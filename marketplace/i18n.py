@@ -19,10 +19,11 @@ def select_locale() -> str:
     if not has_request_context():  # CLI, worker: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
-    if chosen in languages:
+    if isinstance(chosen, str) and chosen in languages:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
+    account_locale = current_user.locale if getattr(current_user, "is_authenticated", False) else None
+    if isinstance(account_locale, str) and account_locale in languages:
+        return account_locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .extensions import db
+from .extensions import Model
 from .timeutil import utcnow
 
 
@@ -19,7 +19,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     BUYER = "buyer"
     PRODUCER = "producer"
     OPERATOR = "operator"
@@ -27,7 +27,7 @@ class Role(str, enum.Enum):
     PARTNER = "partner"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('buyer','producer','operator','agency','partner')", name="role"),
@@ -70,7 +70,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """One row per sign-in attempt that got as far as a password check (address, IP, outcome):
     a record to look at after an attack. Throttling itself counts in LoginThrottle."""
 
@@ -84,7 +84,7 @@ class LoginAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed sign-ins per e-mail address in the current window, counted by one conditional
     UPDATE before the password is checked, so concurrent attempts cannot all pass the count."""
 
@@ -96,7 +96,7 @@ class LoginThrottle(db.Model):
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Commune(db.Model):
+class Commune(Model):
     """Commune-level units (xã, phường, đặc khu): data the operator maintains, not code."""
 
     __tablename__ = "communes"
@@ -117,7 +117,7 @@ class Commune(db.Model):
         return f"{self.name}, {self.province}"
 
 
-class OutboxEvent(db.Model):
+class OutboxEvent(Model):
     """A side effect to carry out after the transaction that caused it commits.
 
     Written in the same transaction as the change; `flask worker` drains it at least once and

@@ -115,6 +115,8 @@ def process_one(event_id: int) -> bool:
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
         db.session.rollback()
         event = db.session.get(OutboxEvent, event_id)
+        if event is None:  # deleted meanwhile (by hand): nothing left to record the failure on
+            return False
         event.attempts += 1
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         event.locked_until = None

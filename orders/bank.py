@@ -162,7 +162,7 @@ def import_statement(text: str, *, actor: User) -> Report:
             "payment": payment.code if payment else None,
             "outcome": outcome,
         }
-        if outcome == "matched":
+        if outcome == "matched" and payment is not None:
             payments.mark_paid(payment, actor=actor, actor_role="bank", reference=row["id"][:120])
             report.matched.append(info)
         else:

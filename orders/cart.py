@@ -280,17 +280,15 @@ def view(entries: list[Entry]) -> View:
             except DomainError as exc:
                 line.problems.append(exc.message)
         lines.append(line)
-    priced = [ln for ln in lines if ln.listing is not None]
+    priced = [(ln, ln.listing) for ln in lines if ln.listing is not None]
     quote = pricing.quote(
         [
-            pricing.Line(
-                ln.listing.id, ln.listing.shop_id, ln.listing.price_vnd, ln.quantity, weight_of(ln.listing)
-            )
-            for ln in priced
+            pricing.Line(listing.id, listing.shop_id, listing.price_vnd, ln.quantity, weight_of(listing))
+            for ln, listing in priced
         ],
-        rules_for({ln.listing.shop_id for ln in priced}),
+        rules_for({listing.shop_id for _, listing in priced}),
     )
-    shops = {ln.listing.shop_id: ln.listing.shop for ln in priced}
+    shops = {listing.shop_id: listing.shop for _, listing in priced}
     return View(lines, quote, shops, [] if quote.within_limits else [too_large_message()])
 
 

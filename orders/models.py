@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 
 
-class OrderStatus(str, enum.Enum):
+class OrderStatus(enum.StrEnum):
     PENDING_PAYMENT = "pending_payment"
     PLACED = "placed"
     CONFIRMED = "confirmed"
@@ -27,13 +27,13 @@ class OrderStatus(str, enum.Enum):
     REFUNDED = "refunded"
 
 
-class PaymentMethod(str, enum.Enum):
+class PaymentMethod(enum.StrEnum):
     COD = "cod"
     BANK_TRANSFER = "bank_transfer"
     CARD = "card"
 
 
-class PaymentStatus(str, enum.Enum):
+class PaymentStatus(enum.StrEnum):
     PENDING = "pending"  # card or transfer not received yet (COD: until delivery)
     PAID = "paid"
     EXPIRED = "expired"  # not paid in time; orders cancelled, stock released
@@ -44,7 +44,7 @@ def _in(values) -> str:
     return ",".join(f"'{v.value}'" for v in values)
 
 
-class CartItem(db.Model):
+class CartItem(Model):
     """A signed-in buyer's cart line. Visitors keep theirs in the session until they sign in."""
 
     __tablename__ = "cart_items"
@@ -62,7 +62,7 @@ class CartItem(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class ShippingRule(db.Model):
+class ShippingRule(Model):
     """A shop's own shipping fee: a flat fee, plus the surcharge of the heaviest weight tier
     reached, free when the shop subtotal reaches `free_over_vnd` (if set)."""
 
@@ -81,7 +81,7 @@ class ShippingRule(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One checkout's money: one payment for all of its orders (one order per shop).
 
     `code` is what the buyer writes in a bank transfer; order codes are `code-1`, `code-2`…"""
@@ -122,7 +122,7 @@ class Payment(db.Model):
         return f"<Payment {self.code} {self.method} {self.status}>"
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(OrderStatus)})", name="status"),
@@ -181,7 +181,7 @@ class Order(db.Model):
         return f"<Order {self.code} {self.status}>"
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     """A product as bought: title, unit and price are copied, so later edits do not rewrite history."""
 
     __tablename__ = "order_lines"
@@ -205,7 +205,7 @@ class OrderLine(db.Model):
     order: Mapped[Order] = relationship(back_populates="lines")
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """Every status change with who did it and when: the order's history."""
 
     __tablename__ = "order_events"
@@ -223,7 +223,7 @@ class OrderEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """Inbound Stripe webhook events, stored by Stripe's id before acting: a replay does nothing."""
 
     __tablename__ = "stripe_events"
@@ -236,7 +236,7 @@ class StripeEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class BankTransaction(db.Model):
+class BankTransaction(Model):
     """A credit line of an imported bank statement, by the bank's transaction id (re-imports skip it)."""
 
     __tablename__ = "bank_transactions"
@@ -252,13 +252,13 @@ class BankTransaction(db.Model):
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LedgerKind(str, enum.Enum):
+class LedgerKind(enum.StrEnum):
     COLLECTED = "collected"  # the floor received the buyer's money for this order (+)
     REFUNDED = "refunded"  # the floor returned it (−)
     PAYOUT = "payout"  # the floor paid the producer (−)
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     """What the floor holds for each producer: the sum of a shop's entries is what it is owed.
 
     COD money never passes through the floor, so COD orders have no entries here."""
@@ -286,7 +286,7 @@ class LedgerEntry(db.Model):
     order: Mapped[Order | None] = relationship()
 
 
-class Review(db.Model):
+class Review(Model):
     """A verified buyer's rating of a product they received: once per order line, and a signed-in
     buyer once per product."""
 

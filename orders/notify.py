@@ -59,12 +59,12 @@ def payment_received(payment: Payment) -> None:
 
 def shop_new_order(order: Order) -> None:
     """Tell the shop a new order is waiting for confirmation (when it is actually placed)."""
-    to = (
-        order.shop.email
-        or db.session.scalar(
-            select(ShopMember).where(ShopMember.shop_id == order.shop_id, ShopMember.role == "owner")
-        ).user.email
+    owner = db.session.scalar(
+        select(ShopMember).where(ShopMember.shop_id == order.shop_id, ShopMember.role == "owner")
     )
+    to = order.shop.email or (owner.user.email if owner else None)
+    if not to:  # a shop always has an owner; without one there is nobody to tell
+        return
     from .access import external_url
 
     queue_mail(

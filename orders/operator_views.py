@@ -93,7 +93,7 @@ def _orders_query(f: dict):
 
 
 def _shops() -> list[Shop]:
-    return db.session.scalars(select(Shop).order_by(Shop.name)).all()
+    return list(db.session.scalars(select(Shop).order_by(Shop.name)))
 
 
 @bp.get("/don-hang")

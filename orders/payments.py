@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from marketplace import money, outbox
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import User
 from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
@@ -32,7 +32,7 @@ def _set_status(payment: Payment, expected: str, target: str, **values) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(payment)
-    return result.rowcount == 1
+    return rows_matched(result) == 1
 
 
 def mark_paid(payment: Payment, *, actor: User | None, actor_role: str, reference: str | None = None) -> bool:

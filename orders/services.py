@@ -18,7 +18,7 @@ from catalog.services import listing_event
 from marketplace import money, numbers, outbox
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import Commune, User
 from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
@@ -68,7 +68,7 @@ def _rule_of(row: ShippingRule | None) -> pricing.Rule:
 
 def rules_for(shop_ids: Iterable[int]) -> dict[int, pricing.Rule]:
     ids = list(shop_ids)
-    rows = db.session.scalars(select(ShippingRule).where(ShippingRule.shop_id.in_(ids))) if ids else []
+    rows = list(db.session.scalars(select(ShippingRule).where(ShippingRule.shop_id.in_(ids)))) if ids else []
     found = {row.shop_id: _rule_of(row) for row in rows}
     return {shop_id: found.get(shop_id, pricing.Rule()) for shop_id in ids}
 
@@ -133,6 +133,7 @@ def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
     if len({g for g, _fee in tiers}) != len(tiers):
         errors.add("tier_grams_0", _("Mỗi mốc khối lượng chỉ được nhập một lần."))
     errors.raise_if_any()
+    assert flat is not None  # required: raise_if_any() refused a missing one
     row = db.session.get(ShippingRule, shop.id)
     if row is None:
         row = ShippingRule(shop_id=shop.id)
@@ -231,7 +232,7 @@ def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> N
             .values(stock=Listing.stock - n, sales_count=Listing.sales_count + n)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if rows_matched(result) != 1:
             listing = listings[listing_id]
             left = db.session.scalar(select(Listing.stock).where(Listing.id == listing_id)) or 0
             if left < max(listing.min_order_qty, 1):
@@ -262,14 +263,7 @@ def release_stock(order: Order) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-        listing_event(_ListingRef(line.listing_id), "stock")
-
-
-class _ListingRef:
-    """listing_event() only needs the id; no need to load the row."""
-
-    def __init__(self, listing_id: int):
-        self.id = listing_id
+        listing_event(line.listing_id, "stock")
 
 
 def payment_for_token(token: str) -> Payment | None:
@@ -282,9 +276,9 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     `items` are (listing id, quantity); `data` carries the address, the payment method, the
     `quote` fingerprint the buyer saw (a mismatch raises QuoteChanged) and the form's one-time
     `token` (a second submission returns the first checkout's payment)."""
-    guest = buyer is None or not getattr(buyer, "is_authenticated", False)
+    member = buyer if buyer is not None and getattr(buyer, "is_authenticated", False) else None
     errors = Errors()
-    address = validate_address(data, errors, guest=guest)
+    address = validate_address(data, errors, guest=member is None)
     method = data.get("payment_method") or ""
     if method not in available_methods():
         errors.add("payment_method", _("Vui lòng chọn phương thức thanh toán."))
@@ -307,23 +301,24 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         )
 
     now = utcnow()
-    email = address["email"] if guest else buyer.email
+    email = address["email"] if member is None else member.email
     payment = Payment(
         code=new_code(),
         method=method,
         amount_vnd=quote.total_vnd,
-        buyer_id=None if guest else buyer.id,
+        buyer_id=None if member is None else member.id,
         email=email,
         phone=address["receiver_phone"],
         status=PaymentStatus.PENDING.value,
         created_at=now,
         checkout_token=token,
     )
+    expires_at = None
     if method != PaymentMethod.COD.value:
         minutes = current_app.config[
             "ORDER_PAYMENT_TIMEOUT_MIN" if method == "card" else "ORDER_TRANSFER_TIMEOUT_MIN"
         ]
-        payment.expires_at = now + timedelta(minutes=int(minutes))
+        expires_at = payment.expires_at = now + timedelta(minutes=int(minutes))
     db.session.add(payment)
     initial = S.PLACED.value if method == PaymentMethod.COD.value else S.PENDING_PAYMENT.value
     commune = address["commune"]
@@ -377,13 +372,13 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     for listing_id in sorted(merged):
         listing_event(listings[listing_id], "stock")
     notify.checkout_received(payment)
-    if initial == S.PLACED.value:
+    if expires_at is None:  # COD: placed at once
         for order in orders:
             notify.shop_new_order(order)
     else:
         # The worker releases the stock if nobody pays in time (the handler is idempotent).
         event = outbox.record("order.expire", {"payment_id": payment.id}, key=f"order.expire:{payment.code}")
-        event.next_attempt_at = payment.expires_at
+        event.next_attempt_at = expires_at
     # Last, so the rows stay locked (PostgreSQL) for as short a time as possible.
     reserve_stock(listings, merged)
     db.session.flush()
@@ -619,19 +614,19 @@ def review_line(line: OrderLine, data: dict, *, author: User | None) -> Review:
     if len(body) > 3000:
         errors.add("body", _("Nội dung đánh giá tối đa 3000 ký tự."))
     errors.raise_if_any()
-    signed_in = author is not None and getattr(author, "is_authenticated", False)
+    member = author if author is not None and getattr(author, "is_authenticated", False) else None
     review = Review(
         order_line_id=line.id,
         listing_id=line.listing_id,
         shop_id=order.shop_id,
-        author_id=author.id if signed_in else None,
-        author_name=(author.full_name if signed_in else order.receiver_name)[:120],
+        author_id=member.id if member else None,
+        author_name=(member.full_name if member else order.receiver_name)[:120],
         stars=stars,
         body=body,
     )
     db.session.add(review)
     db.session.flush()
-    listing_event(_ListingRef(line.listing_id), "rating")
+    listing_event(line.listing_id, "rating")
     return review
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.errors import Conflict
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import User
 from marketplace.timeutil import utcnow
 
@@ -138,7 +138,7 @@ def transition(
         .values(status=target, updated_at=utcnow(), **changes)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_matched(result) != 1:
         db.session.refresh(order)
         raise Conflict(
             _(

@@ -17,10 +17,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from stripe._base_address import BaseAddresses
 
 from marketplace import outbox
 from marketplace.errors import Conflict, DomainError
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import OutboxEvent
 from marketplace.security_headers import origin
 
@@ -28,7 +29,9 @@ from . import payments
 from .models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, StripeEvent
 
 log = logging.getLogger(__name__)
-CURRENCY = "vnd"
+CURRENCY = "vnd"  # zero-decimal: amounts are whole đồng
+# The intent names its payment method (card) explicitly: localstripe needs it, and the floor
+# offers cards only through Stripe. stripe-python's types for this API version leave the key out.
 WEBHOOK_TOLERANCE_S = 300  # Stripe's own default, applied both ways (a signature from the future too)
 # Stripe ids are a prefix and letters/digits; anything else in an id field is not looked up.
 _EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,76}")
@@ -87,7 +90,9 @@ def client() -> stripe.StripeClient:
     key = (cfg["STRIPE_SECRET_KEY"], cfg.get("STRIPE_API_BASE"))
     cache = current_app.extensions.setdefault("orders_stripe_clients", {})
     if key not in cache:
-        bases = {"api": cfg["STRIPE_API_BASE"].rstrip("/")} if cfg.get("STRIPE_API_BASE") else None
+        bases: BaseAddresses | None = (
+            {"api": cfg["STRIPE_API_BASE"].rstrip("/")} if cfg.get("STRIPE_API_BASE") else None
+        )
         cache[key] = stripe.StripeClient(
             cfg["STRIPE_SECRET_KEY"], base_addresses=bases, max_network_retries=2
         )
@@ -107,9 +112,9 @@ def ensure_intent(payment: Payment) -> tuple[str, str]:
     api = client().v1.payment_intents
     if payment.stripe_payment_intent_id:
         pi = api.retrieve(payment.stripe_payment_intent_id)
-        return pi.id, pi.client_secret
+        return pi.id, _client_secret(pi)
     pi = api.create(
-        params={
+        params={  # type: ignore[typeddict-unknown-key]  # payment_method_types: see above
             "amount": payment.amount_vnd,
             "currency": CURRENCY,
             "payment_method_types": ["card"],
@@ -120,12 +125,14 @@ def ensure_intent(payment: Payment) -> tuple[str, str]:
         },
         options={"idempotency_key": f"pi:{payment.code}"},
     )
-    claimed = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.stripe_payment_intent_id.is_(None))
-        .values(stripe_payment_intent_id=pi.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = rows_matched(
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.stripe_payment_intent_id.is_(None))
+            .values(stripe_payment_intent_id=pi.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.refresh(payment)
     if not claimed and payment.stripe_payment_intent_id != pi.id:
         # Two first visits at once (a stand-in without idempotency keys): keep the stored one.
@@ -133,11 +140,17 @@ def ensure_intent(payment: Payment) -> tuple[str, str]:
             api.cancel(pi.id)
         except stripe.StripeError:
             log.warning("could not cancel duplicate PaymentIntent %s", pi.id)
-        pi = api.retrieve(payment.stripe_payment_intent_id)
-    return pi.id, pi.client_secret
+        pi = api.retrieve(payment.stripe_payment_intent_id or pi.id)
+    return pi.id, _client_secret(pi)
 
 
-def confirm_with_method(payment: Payment, payment_method: str) -> dict:
+def _client_secret(pi: stripe.PaymentIntent) -> str:
+    if not pi.client_secret:  # Stripe always sends it to the secret key that made the intent
+        raise RuntimeError(f"PaymentIntent {pi.id} came without a client secret")
+    return pi.client_secret
+
+
+def confirm_with_method(payment: Payment, payment_method: object) -> dict:
     """Server-side confirmation with a payment method the page created (used where Stripe.js has
     no confirmPayment, e.g. localstripe's stand-in). Returns status and what the page needs."""
     if (
@@ -214,14 +227,13 @@ def apply_succeeded(pi: dict, *, actor_role: str) -> str:
         return "amount_mismatch"
     if payment.stripe_payment_intent_id is None:
         payment.stripe_payment_intent_id = pi.get("id")
-    if payment.status == PaymentStatus.PENDING.value:
-        if payments.mark_paid(
-            payment,
-            actor=None,
-            actor_role=actor_role,
-            reference=pi.get("latest_charge") if isinstance(pi.get("latest_charge"), str) else pi.get("id"),
-        ):
-            return "paid"
+    if payment.status == PaymentStatus.PENDING.value and payments.mark_paid(
+        payment,
+        actor=None,
+        actor_role=actor_role,
+        reference=pi.get("latest_charge") if isinstance(pi.get("latest_charge"), str) else pi.get("id"),
+    ):
+        return "paid"
     if payment.status == PaymentStatus.PAID.value:
         return "already_paid"
     # Expired or cancelled meanwhile: the stock is gone back to the shelf, so the money goes back.

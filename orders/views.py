@@ -189,9 +189,10 @@ def checkout():
         except IntegrityError:
             # The same form posted twice at the same instant: the other request placed it.
             db.session.rollback()
-            payment = services.payment_for_token(data["token"] or "")
-            if payment is None:
+            placed = services.payment_for_token(data["token"] or "")
+            if placed is None:
                 raise
+            payment = placed
             access.grant_guest_access(_user(), payment)
             return redirect(url_for("orders.show_payment", code=payment.code))
     except ValidationFailed as exc:

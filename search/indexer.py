@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, Result, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import OutboxEvent
 from marketplace.outbox import RetryLater
 from marketplace.timeutil import utcnow
@@ -135,7 +135,7 @@ class ReindexLease:
             except IntegrityError:
                 pass  # another machine created it meanwhile: the UPDATE below decides
         until = now + self.duration
-        taken = _rowcount(
+        taken = rows_matched(
             session.execute(
                 update(SearchIndexState)
                 .where(SearchIndexState.backend == self.key)
@@ -153,7 +153,7 @@ class ReindexLease:
     def _update(self, **values: Any) -> bool:
         """Change our row while we hold it; False when another reindex took it over (ours expired)."""
         assert self._session is not None
-        changed = _rowcount(
+        changed = rows_matched(
             self._session.execute(
                 update(SearchIndexState)
                 .where(SearchIndexState.backend == self.key, SearchIndexState.lease_until == self.until)
@@ -194,11 +194,6 @@ class ReindexLease:
         finally:
             self._session.close()
             self._session = None
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an UPDATE matched (its result is a CursorResult)."""
-    return cast(CursorResult[Any], result).rowcount
 
 
 def reindex(

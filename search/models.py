@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.timeutil import utcnow
 
 # The starting list, seeded by migration 0002 (which keeps its own copy, as migrations must).
@@ -25,7 +25,7 @@ DEFAULT_SYNONYMS = [
 ]
 
 
-class SearchSynonym(db.Model):
+class SearchSynonym(Model):
     """One group of equivalent words, comma separated: "quả, trái" or "cam bù, cam bu"."""
 
     __tablename__ = "search_synonyms"
@@ -37,7 +37,7 @@ class SearchSynonym(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class SearchIndexState(db.Model):
+class SearchIndexState(Model):
     """Bookkeeping per backend ("engine:<alias>", "embedded:<path>"): who is rebuilding, until when
     (a lease taken by a conditional UPDATE, so two reindexes never run at once on any machine),
     and what the last rebuild produced."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -38,7 +40,9 @@ FILTER_ARGS = (
 
 def url_with(**changes) -> str:
     """This search with some parameters changed (None removes one); the page starts over."""
-    args = {key: value for key, value in request.args.items() if key in FILTER_ARGS and value != ""}
+    args: dict[str, Any] = {
+        key: value for key, value in request.args.items() if key in FILTER_ARGS and value != ""
+    }
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)

@@ -8,25 +8,25 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
 
 
-class ShopKind(str, enum.Enum):
+class ShopKind(enum.StrEnum):
     HOUSEHOLD = "household"  # hộ sản xuất / hộ kinh doanh
     COOPERATIVE = "cooperative"  # hợp tác xã (HTX)
     ENTERPRISE = "enterprise"  # doanh nghiệp
 
 
-class ShopStatus(str, enum.Enum):
+class ShopStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
 
 
-class Shop(db.Model):
+class Shop(Model):
     __tablename__ = "shops"
     __table_args__ = (
         CheckConstraint("kind IN ('household','cooperative','enterprise')", name="kind"),
@@ -66,7 +66,7 @@ class Shop(db.Model):
         return f"<Shop {self.slug} {self.status}>"
 
 
-class ShopMember(db.Model):
+class ShopMember(Model):
     __tablename__ = "shop_members"
     __table_args__ = (
         UniqueConstraint("shop_id", "user_id"),
@@ -83,7 +83,7 @@ class ShopMember(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class ShopInvitation(db.Model):
+class ShopInvitation(Model):
     """A staff invitation mailed as a link with a random single-use token (only its SHA-256 is
     stored); accepted before `expires_at` by an account that has confirmed the invited address."""
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from slugify import slugify
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from marketplace import outbox
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import DomainError, Errors, Forbidden, NotFound
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.images import process_image
 from marketplace.mail import queue_mail
 from marketplace.models import Commune, Role, User
@@ -324,7 +323,7 @@ def accept_invitation(invitation: ShopInvitation, *, actor: User) -> ShopMember:
         .values(accepted_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if cast("CursorResult[Any]", consumed).rowcount != 1:
+    if rows_matched(consumed) != 1:
         raise Forbidden(_("Lời mời này đã được sử dụng."))
     db.session.refresh(invitation)
     member = ShopMember(shop_id=invitation.shop_id, user_id=actor.id, role="staff")

@@ -104,7 +104,7 @@ def staff(shop: Shop):
             services.invite_staff(shop, form.email.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            form.email.errors = list(form.email.errors) + [exc.message]
+            form.email.errors = [*list(form.email.errors), exc.message]
         else:
             db.session.commit()
             flash(_("Đã gửi lời mời tới %(email)s.", email=form.email.data), "success")
@@ -207,7 +207,7 @@ def communes():
             select(Commune).where(Commune.province == province, Commune.name == form.name.data.strip())
         )
         if exists:
-            form.name.errors = list(form.name.errors) + [_("Xã/phường này đã có trong danh sách.")]
+            form.name.errors = [*list(form.name.errors), _("Xã/phường này đã có trong danh sách.")]
         else:
             db.session.add(
                 Commune(

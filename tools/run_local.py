@@ -9,6 +9,7 @@ Standard library only; the programs come from the folder of the running Python (
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -57,20 +58,16 @@ def start(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
 def stop(processes: dict[str, subprocess.Popen]) -> None:
     for proc in processes.values():
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + STOP_TIMEOUT_S
     for name, proc in processes.items():
         try:
             proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             log(f"{name} did not stop in {STOP_TIMEOUT_S}s; killing it")
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait()
 
 

@@ -288,7 +288,7 @@ def with_marker(args: list[str], expr: str) -> list[str]:
             continue
         rest.append(arg)
         i += 1
-    return rest + ["-m", f"({given}) and ({expr})" if given else expr]
+    return [*rest, "-m", f"({given}) and ({expr})" if given else expr]
 
 
 def read_counts(junit: Path) -> dict:

@@ -190,7 +190,7 @@ def _java_home(java: str) -> str:
 
 def _fingerprint(engine: Engine) -> str:
     h = hashlib.sha256()
-    files = [engine.project_dir / "pom.xml"] + sorted((engine.project_dir / "src").rglob("*"))
+    files = [engine.project_dir / "pom.xml", *sorted((engine.project_dir / "src").rglob("*"))]
     for f in files:
         if f.is_file():
             h.update(str(f.relative_to(engine.project_dir)).encode())
@@ -206,7 +206,7 @@ def _read_classpath(engine: Engine) -> list[str] | None:
     entries = [e for e in cp_file.read_text().strip().split(os.pathsep) if e]
     if not entries or not all(os.path.exists(e) for e in entries):
         return None
-    return [str(classes)] + entries
+    return [str(classes), *entries]
 
 
 @contextlib.contextmanager
@@ -256,7 +256,7 @@ def build(engine_name: str, *, java: str | None = None, verbose: bool = False) -
         ]
         # Offline first when something is cached (fast, no network); online as the fallback.
         warm = stamp.is_file() or (M2_REPO / engine.core_artifact).is_dir()
-        attempts = ([base[:1] + ["-o"] + base[1:]] if warm else []) + [base]
+        attempts = ([[*base[:1], "-o", *base[1:]]] if warm else []) + [base]
         rc = None
         log.write_text("")
         for cmd in attempts:

@@ -39,24 +39,22 @@ def take_slot(email: str) -> Slot:
     window = timedelta(seconds=int(current_app.config["LOGIN_FAILURE_WINDOW_S"]))
     limit = int(current_app.config["LOGIN_MAX_FAILURES"])
     now = utcnow()
-    table = LoginThrottle.__table__
+    row = LoginThrottle
     # Its own transaction: the count must be visible to the other attempts before this one's
     # (slow) password check, whatever the request's own transaction does afterwards.
     with db.engine.begin() as conn:
         conn.execute(_insert_if_missing(email, now))
         conn.execute(
-            update(table)
-            .where(table.c.email == email, table.c.window_started_at <= now - window)
+            update(row)
+            .where(row.email == email, row.window_started_at <= now - window)
             .values(failures=0, window_started_at=now)
         )
         taken = conn.execute(
-            update(table)
-            .where(table.c.email == email, table.c.failures < limit)
-            .values(failures=table.c.failures + 1)
+            update(row).where(row.email == email, row.failures < limit).values(failures=row.failures + 1)
         ).rowcount
         if taken == 1:
             return Slot(True)
-        started = conn.execute(select(table.c.window_started_at).where(table.c.email == email)).scalar()
+        started = conn.execute(select(row.window_started_at).where(row.email == email)).scalar()
     ends = (started or now) + window
     return Slot(False, max(1, int((ends - now).total_seconds()) + 1))
 

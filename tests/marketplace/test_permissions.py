@@ -20,7 +20,7 @@ def two_shops(factory):
 
 
 def test_predicates(two_shops, factory):
-    owner_a, shop_a, owner_b, shop_b, draft_b, active_b = two_shops
+    owner_a, shop_a, owner_b, shop_b, draft_b, _active_b = two_shops
     buyer, operator = factory.user(), factory.operator()
     assert can_manage_listings(owner_a, shop_a) and not can_manage_listings(owner_a, shop_b)
     assert can_edit_listing(owner_b, draft_b) and not can_edit_listing(owner_a, draft_b)
@@ -29,7 +29,7 @@ def test_predicates(two_shops, factory):
 
 
 def test_producer_cannot_see_or_change_another_shop(client, auth, two_shops, csrf_off):
-    owner_a, shop_a, owner_b, shop_b, draft_b, active_b = two_shops
+    owner_a, shop_a, _owner_b, shop_b, draft_b, _active_b = two_shops
     auth.login(owner_a)
     b = shop_b.slug
     for url in (
@@ -76,7 +76,7 @@ def test_buyer_cannot_reach_seller_or_operator_pages(client, auth, two_shops, fa
 
 
 def test_producer_is_not_an_operator(client, auth, two_shops):
-    owner_a, shop_a, *_ = two_shops
+    owner_a, _shop_a, *_ = two_shops
     auth.login(owner_a)
     assert client.get("/quan-tri/cua-hang").status_code == 403
 

@@ -41,7 +41,7 @@ def localstripe_server(tmp_path_factory):
         _unavailable(f"{executable} not found (pip install -r requirements-dev.txt)")
     port = _free_port()
     workdir = tmp_path_factory.mktemp("localstripe")
-    log = open(workdir / "localstripe.log", "wb")
+    log = open(workdir / "localstripe.log", "wb")  # noqa: SIM115 - the server writes it until teardown
     proc = subprocess.Popen(
         [str(executable), "--port", str(port), "--from-scratch"],
         cwd=workdir,

@@ -117,7 +117,7 @@ def test_card_page_creates_one_intent_with_our_idempotency_key(
 
 
 def test_server_confirmation_with_a_good_card_marks_paid(stripe_app, client, factory, shopper):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     response = client.post(f"/thanh-toan/{code}/the", json={"payment_method": "pm_card_visa"})
     assert response.status_code == 200 and response.get_json()["status"] == "succeeded"
     payment = _payment(code)
@@ -128,7 +128,7 @@ def test_server_confirmation_with_a_good_card_marks_paid(stripe_app, client, fac
 
 
 def test_declined_card_leaves_the_checkout_waiting(stripe_app, client, factory, shopper):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     response = client.post(f"/thanh-toan/{code}/the", json={"payment_method": "pm_card_chargeCustomerFail"})
     body = response.get_json()
     assert body.get("error") and "từ chối" in body["error"]
@@ -140,7 +140,7 @@ def test_declined_card_leaves_the_checkout_waiting(stripe_app, client, factory, 
 
 
 def test_return_page_asks_stripe(stripe_app, client, factory, shopper):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     assert _pay_directly(stripe_app, _payment(code)).status == "succeeded"
     html = client.get(f"/thanh-toan/{code}/ket-qua", follow_redirects=True).get_data(as_text=True)
     assert "Thanh toán thành công" in html
@@ -151,7 +151,7 @@ def test_return_page_asks_stripe(stripe_app, client, factory, shopper):
 
 
 def test_webhook_success_then_replay_does_nothing(stripe_app, client, factory, shopper):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     payment = _payment(code)
     event = _event("payment_intent.succeeded", _intent(payment))
     response = _post(client, event)
@@ -171,7 +171,7 @@ def test_webhook_success_then_replay_does_nothing(stripe_app, client, factory, s
 
 @pytest.mark.parametrize("how", ["wrong_secret", "stale", "garbage_header", "missing_header", "tampered"])
 def test_webhook_rejects_bad_signatures_and_changes_nothing(stripe_app, client, factory, shopper, how):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     event = _event("payment_intent.succeeded", _intent(_payment(code)))
     body = json.dumps(event)
     if how == "wrong_secret":
@@ -196,7 +196,7 @@ def test_webhook_rejects_bad_signatures_and_changes_nothing(stripe_app, client, 
 
 @pytest.mark.parametrize("changes", [{"amount": 1_000}, {"currency": "usd"}])
 def test_webhook_amount_or_currency_mismatch_is_not_paid(stripe_app, client, factory, shopper, changes):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     response = _post(client, _event("payment_intent.succeeded", _intent(_payment(code), **changes)))
     assert response.status_code == 200 and response.get_json()["outcome"] == "amount_mismatch"
     payment = _payment(code)
@@ -246,7 +246,7 @@ def test_success_after_expiry_is_refunded_automatically(stripe_app, client, fact
 
 
 def test_charge_refunded_in_full_refunds_the_orders(stripe_app, client, factory, shopper):
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     payment = _payment(code)
     _post(client, _event("payment_intent.succeeded", _intent(payment)))
     charge = {
@@ -299,7 +299,7 @@ def test_operator_refund_goes_through_stripe_once(stripe_app, client, factory, s
 def test_shop_cancelling_a_paid_card_order_refunds_it(stripe_app, client, factory, shopper):
     from sellers.models import ShopMember
 
-    code, listing, _html = _card_checkout(client, shopper, factory)
+    code, _listing, _html = _card_checkout(client, shopper, factory)
     client.post(f"/thanh-toan/{code}/the", json={"payment_method": "pm_card_visa"})
     order = _payment(code).orders[0]
     owner = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == order.shop_id)).user
