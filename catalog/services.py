@@ -458,9 +458,3 @@ def get_public_listing(slug: str) -> Listing:
     if listing is None:
         raise NotFound(_("Sản phẩm không tồn tại hoặc đã ngừng bán."))
     return listing
-
-
-def paginate(query: Select, page: int, per_page: int) -> tuple[list, int]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).unique())
-    return items, total

@@ -9,7 +9,8 @@ import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_, select
 
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
@@ -30,8 +31,12 @@ seller_bp = Blueprint("catalog_seller", __name__, url_prefix="/kenh-ban/<shop_sl
 operator_bp = Blueprint("catalog_admin", __name__, url_prefix="/quan-tri")
 
 
-def _page() -> int:
-    return page_arg(request.args)
+def _paginate(query: Select) -> Pagination:
+    """A public list's page: the page number clamped to 1–MAX_PAGE (a bad link shows page 1 or
+    an empty page, never an error), PER_PAGE listings."""
+    return db.paginate(
+        query, page=page_arg(request.args), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
 
 
 def _sort() -> str:
@@ -75,21 +80,16 @@ def home():
 @bp.route("/danh-muc/<slug>")
 def show_category(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
-    sort, page = _sort(), _page()
-    per_page = current_app.config["PER_PAGE"]
+    sort = _sort()
     query = (
         services.public_listings_query()
         .where(Listing.category_id.in_(services.category_ids_below(category)))
         .order_by(*services.SORTS[sort])
     )
-    items, total = services.paginate(query, page, per_page)
     return render_template(
         "catalog/category.html",
         category=category,
-        listings=items,
-        total=total,
-        page=page,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pagination=_paginate(query),
         sort=sort,
         categories=services.category_tree(),
     )
@@ -115,19 +115,9 @@ def show_shop(slug: str):
     shop = db.session.scalar(select(Shop).where(Shop.slug == slug))
     if shop is None or shop.status != ShopStatus.APPROVED.value:
         abort(404)
-    sort, page = _sort(), _page()
-    per_page = current_app.config["PER_PAGE"]
+    sort = _sort()
     query = services.public_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
-    items, total = services.paginate(query, page, per_page)
-    return render_template(
-        "catalog/shop.html",
-        shop=shop,
-        listings=items,
-        total=total,
-        page=page,
-        pages=max((total + per_page - 1) // per_page, 1),
-        sort=sort,
-    )
+    return render_template("catalog/shop.html", shop=shop, pagination=_paginate(query), sort=sort)
 
 
 @bp.route("/truy-xuat/<slug>")

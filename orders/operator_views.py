@@ -100,17 +100,13 @@ def _shops() -> list[Shop]:
 @operator_required
 def list_orders():
     f = _filters()
-    page = page_arg(request.args)
-    from catalog.services import paginate
-
-    orders, total = paginate(_orders_query(f), page, PER_PAGE)
+    pagination = db.paginate(
+        _orders_query(f), page=page_arg(request.args), per_page=PER_PAGE, error_out=False
+    )
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in f.items() if v}
     return render_template(
         "orders/operator_orders.html",
-        orders=orders,
-        total=total,
-        page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pagination=pagination,
         f=f,
         args=args,
         shops=_shops(),
