@@ -16,10 +16,10 @@ from marketplace.extensions import db
 from marketplace.images import StoredImage, process_image
 from marketplace.models import User
 from marketplace.numbers import NumberError
+from marketplace.slugs import unique_slug
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import can_manage_listings, is_operator
-from sellers.services import unique_slug
 
 from .models import OCOP_LEVELS, Category, Listing, ListingImage, ListingStatus
 
@@ -103,7 +103,7 @@ def save_category(data: dict, *, actor: User, category: Category | None = None) 
     position = _number(errors, data, "position", maximum=MAX_POSITION, default=0)
     errors.raise_if_any()
     if category is None:
-        category = Category(name=name, slug=unique_slug(Category, name, max_len=120))
+        category = Category(name=name, slug=unique_slug(Category, name))
         db.session.add(category)
     category.name = name
     category.name_en = (data.get("name_en") or "").strip() or None
@@ -276,7 +276,7 @@ def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] |
     errors.raise_if_any()
     stored = [process_image(blob, field="images") for blob in images or []]
     category = clean.pop("category")
-    listing = build_listing(shop, category, clean, stored, unique_slug(Listing, clean["title"], max_len=160))
+    listing = build_listing(shop, category, clean, stored, unique_slug(Listing, clean["title"]))
     db.session.flush()
     db.session.refresh(listing)
     listing_event(listing, "created")

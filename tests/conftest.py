@@ -192,7 +192,7 @@ class Factory:
 
     def category(self, name="Trái cây", parent=None):
         from catalog.models import Category
-        from sellers.services import unique_slug
+        from marketplace.slugs import unique_slug
 
         category = Category(
             name=name, slug=unique_slug(Category, name), parent_id=parent.id if parent else None

@@ -49,7 +49,8 @@ def seed(app) -> dict:
     """Two approved shops with a product each, and a commune to deliver to."""
     from catalog.models import Category
     from catalog.services import create_listing
-    from sellers.services import approve_shop, register_shop, unique_slug
+    from marketplace.slugs import unique_slug
+    from sellers.services import approve_shop, register_shop
 
     with app.app_context():
         commune = Commune(name="Phường Thành Sen", province="Hà Tĩnh", kind="phuong")

@@ -29,7 +29,7 @@ TITLE = "Cam bù Hương Sơn loại 1"
 def seed(live_server):
     """What exists before the story starts: a commune, a category and the operator's account."""
     from catalog.models import Category
-    from sellers.services import unique_slug
+    from marketplace.slugs import unique_slug
 
     with live_server.app.app_context():
         commune = Commune(name="Xã Sơn Kim 1", province="Hà Tĩnh", kind="xa")
