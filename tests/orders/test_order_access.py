@@ -4,6 +4,8 @@ guest link's grant never sticks to a member's session nor outlives a sign-in or 
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from orders_testlib import Shopper, login, payment_code, place_cod_order
 from sqlalchemy import select
@@ -251,3 +253,22 @@ def test_order_access_names_each_actor(app, factory, shopper):
         assert order_access(stranger, guest_order) is OrderAccess.NONE  # grants are not a member's
         assert order_access(operator, guest_order) is OrderAccess.OPERATOR
     assert db.session.scalar(select(OrderEvent).where(OrderEvent.actor_role == "operator")) is None
+
+
+def test_a_visitor_refused_a_page_signs_in_and_comes_back_to_it(app, client, factory, shopper):
+    """Flask-Login's own sign-in redirect (as for @login_required), with the page and its query
+    as `next`; signing in as the buyer lands back on it."""
+    member = factory.user()
+    login(client, member)
+    shopper.add(factory.listing(stock=5))
+    code = payment_code(shopper.checkout("cod"))
+    _sign_out(client)
+    r = client.get(f"/thanh-toan/{code}?xem=1")
+    location = urlsplit(r.headers["Location"])
+    assert r.status_code == 302 and location.path == "/dang-nhap"
+    assert parse_qs(location.query) == {"next": [f"/thanh-toan/{code}?xem=1"]}
+    back = client.post(
+        f"{location.path}?{location.query}", data={"email": member.email, "password": "matkhau123"}
+    )
+    assert back.status_code == 302 and back.headers["Location"] == f"/thanh-toan/{code}?xem=1"
+    assert client.get(back.headers["Location"]).status_code == 200
