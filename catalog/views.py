@@ -12,10 +12,8 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
 
-from marketplace.actions import run_action
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 from marketplace.redirects import back_target
@@ -194,20 +192,15 @@ def new_listing(shop: Shop):
     form = _listing_form()
     if not form.is_submitted() and shop.status != ShopStatus.APPROVED.value:
         form.status.data = ListingStatus.DRAFT.value
-    if form.validate_on_submit():
-        try:
-            listing = services.create_listing(
-                shop, form.data, actor=current_user, images=_uploads(form.images)
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu sản phẩm %(title)s.", title=listing.title), "success")
-            return redirect(
-                url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id)
-            )
+    done = run_form(
+        form,
+        lambda: services.create_listing(shop, form.data, actor=current_user, images=_uploads(form.images)),
+    )
+    if done:
+        flash(_("Đã lưu sản phẩm %(title)s.", title=done.result.title), "success")
+        return redirect(
+            url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=done.result.id)
+        )
     return render_template(
         "catalog/listing_form.html",
         shop=shop,
@@ -230,24 +223,15 @@ def edit_listing(shop: Shop, listing_id: int):
         form.ocop_issued_on.data = (
             listing.ocop_issued_on.strftime("%d/%m/%Y") if listing.ocop_issued_on else ""
         )
-    if form.validate_on_submit():
-        try:
-            services.update_listing(listing, form.data, actor=current_user)
-            new_images = _uploads(form.images)
-            if new_images:
-                services.add_images(listing, new_images, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thay đổi."), "success")
-            return redirect(
-                url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id)
-            )
+
+    def save() -> None:
+        services.update_listing(listing, form.data, actor=current_user)
+        new_images = _uploads(form.images)
+        if new_images:
+            services.add_images(listing, new_images, actor=current_user)
+
+    if run_form(form, save, _("Đã lưu thay đổi."), refusals=""):
+        return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
     return render_template(
         "catalog/listing_form.html",
         shop=shop,
@@ -281,14 +265,9 @@ def change_status(shop: Shop, listing_id: int, status: str):
     listing = _listing_of(shop, listing_id)
     if not ImagesForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_listing_status(listing, status, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.field_errors.get("status", [exc.message])[0], "error")
-    else:
-        db.session.commit()
-        flash(_("Đã cập nhật trạng thái."), "success")
+    run_action(
+        lambda: services.set_listing_status(listing, status, actor=current_user), _("Đã cập nhật trạng thái.")
+    )
     return redirect(url_for("catalog_seller.list_listings", shop_slug=shop.slug))
 
 
@@ -353,16 +332,12 @@ def categories(category_id: int | None = None):
     ]
     if not form.is_submitted() and category is not None:
         form.parent_id.data = category.parent_id or 0
-    if form.validate_on_submit():
-        try:
-            services.save_category(form.data, actor=current_user, category=category)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu danh mục."), "success")
-            return redirect(url_for("catalog_admin.categories"))
+    if run_form(
+        form,
+        lambda: services.save_category(form.data, actor=current_user, category=category),
+        _("Đã lưu danh mục."),
+    ):
+        return redirect(url_for("catalog_admin.categories"))
     return render_template(
         "catalog/operator_categories.html",
         form=form,
