@@ -19,9 +19,7 @@ from sqlalchemy import text
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.support import image_bytes, read_mail  # noqa: F401 - re-exported for older imports
-
-ON_CI = os.environ.get("CI") == "true"
+from tests.support import read_mails
 
 # Property tests (Hypothesis, and schemathesis built on it): the same examples on every run and
 # machine, no example database written into the tree, a modest number of examples so the suite
@@ -256,32 +254,6 @@ def factory(app):
     return Factory(app)
 
 
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, user, password="matkhau123"):
-        from flask import current_app
-
-        enabled = current_app.config.get("WTF_CSRF_ENABLED", True)
-        current_app.config["WTF_CSRF_ENABLED"] = False
-        try:
-            response = self.client.post("/dang-nhap", data={"email": user.email, "password": password})
-        finally:
-            current_app.config["WTF_CSRF_ENABLED"] = enabled
-        assert response.status_code == 302, response.data[:500]
-        return response
-
-    def logout(self):
-        with self.client.session_transaction() as session:
-            session.clear()
-
-
-@pytest.fixture
-def auth(client):
-    return Auth(client)
-
-
 @pytest.fixture
 def mailbox(app):
     """Drains the outbox, then returns every mail written so far (oldest first)."""
@@ -290,8 +262,6 @@ def mailbox(app):
         from marketplace import outbox
 
         outbox.drain()
-        folder = Path(app.config["MAIL_DIR"])
-        files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
-        return [read_mail(p) for p in files]
+        return read_mails(app)
 
     return read

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from marketplace.numbers import MAX_PAGE
+from tests.support import sign_in
 
 
 @pytest.fixture
@@ -58,13 +59,13 @@ def test_the_api_pages_with_the_same_shape(client, five_listings):
 
 def test_the_operator_order_list_pages(app, client, factory, csrf_off, monkeypatch):
     from orders import operator_views
-    from tests.orders.orders_testlib import Shopper, login, place_cod_order
+    from tests.orders.orders_testlib import Shopper, place_cod_order
 
     monkeypatch.setattr(operator_views, "PER_PAGE", 2)
     listing = factory.listing(stock=50)
     shopper = Shopper(client, factory.commune().id)
     codes = [place_cod_order(shopper, listing).code for _ in range(3)]
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     first = operator.get("/quan-tri/don-hang").get_data(as_text=True)
     assert "3 đơn hàng" in first and "Trang 1 / 2" in first
     assert codes[2] in first and codes[1] in first and codes[0] not in first  # newest first

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from orders_testlib import Shopper, login, payment_code, place_cod_order
+from orders_testlib import Shopper, payment_code, place_cod_order
 from sqlalchemy import select
 
 from marketplace.errors import Forbidden
@@ -15,6 +15,7 @@ from marketplace.extensions import db
 from orders import services
 from orders.access import SESSION_KEY, OrderAccess, make_token, order_access, payment_access
 from orders.models import Order, OrderEvent, Review
+from tests.support import sign_in, sign_out
 
 
 def _fresh(order: Order) -> Order:
@@ -27,9 +28,9 @@ def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     if member is not None:
-        login(shopper.client, member)
+        sign_in(shopper.client, member)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
@@ -37,11 +38,6 @@ def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
     seller.post(f"{base}/deliver")
     assert _fresh(order).status == "delivered"
     return _fresh(order), owner
-
-
-def _sign_out(client):
-    """Through the real page, so whatever sign-out does (and its signals) happens."""
-    return client.post("/dang-xuat")
 
 
 def _grants(client) -> list:
@@ -56,7 +52,7 @@ def test_operator_cannot_review_receive_or_cancel_as_the_buyer(app, client, fact
     buyer = factory.user(email="mua@example.vn", name="Người Mua Thật")
     order, _owner = _delivered(app, factory, shopper, member=buyer)
     line = order.lines[0]
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
 
     r = operator.post(f"/don-hang/{order.code}/danh-gia/{line.id}", data={"stars": "1", "body": "giả"})
     assert r.status_code == 403
@@ -80,7 +76,7 @@ def test_operator_cannot_review_receive_or_cancel_as_the_buyer(app, client, fact
 
 def test_operator_cannot_act_on_a_guest_order_as_the_buyer(app, factory, shopper):
     order, _owner = _delivered(app, factory, shopper)
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     r = operator.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"})
     assert r.status_code == 403 and db.session.scalar(select(Review)) is None
     assert operator.post(f"/don-hang/{order.code}/da-nhan").status_code == 403
@@ -109,7 +105,7 @@ def test_buyer_services_refuse_anyone_but_the_buyer(app, factory, shopper):
 
 def test_shop_member_opening_the_buyer_page_lands_on_the_shop_page(app, factory, shopper):
     order, owner = _delivered(app, factory, shopper)
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     r = seller.get(f"/don-hang/{order.code}")
     assert r.status_code == 302
     assert r.headers["Location"].endswith(f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}")
@@ -120,13 +116,13 @@ def test_operator_delivers_and_completes_through_own_routes(app, factory, shoppe
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
     seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "G1"})
     operator_user = factory.operator()
-    operator = login(app.test_client(), operator_user)
+    operator = sign_in(app.test_client(), operator_user)
     admin = f"/quan-tri/don-hang/{order.code}"
     assert "Ghi nhận đã giao" in operator.get(admin).get_data(as_text=True)
 
@@ -162,12 +158,12 @@ def test_operator_services_need_an_operator(app, factory, shopper):
 
 def test_member_checkout_leaves_no_grant_and_sign_out_hides_the_order(app, client, factory, shopper):
     member = factory.user(email="thanhvien@example.vn")
-    login(client, member)
+    sign_in(client, member)
     shopper.add(factory.listing(stock=5))
     code = payment_code(shopper.checkout("cod"))
     assert _grants(client) == []
     assert client.get(f"/don-hang/{code}-1").status_code == 200
-    _sign_out(client)
+    sign_out(client)
     # The next person on this phone sees neither the address nor a cancel button.
     r = client.get(f"/don-hang/{code}-1")
     assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"]
@@ -180,10 +176,10 @@ def test_a_guest_grant_ends_when_someone_signs_in(app, client, factory, shopper)
     order = place_cod_order(shopper, factory.listing(stock=5))  # a guest on this browser
     assert _grants(client) == [order.payment.code]
     assert client.get(f"/don-hang/{order.code}").status_code == 200
-    login(client, factory.user())  # someone else signs in on the same browser
+    sign_in(client, factory.user())  # someone else signs in on the same browser
     assert _grants(client) == []
     assert client.get(f"/don-hang/{order.code}").status_code == 404
-    _sign_out(client)
+    sign_out(client)
     r = client.get(f"/don-hang/{order.code}")
     assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"]
 
@@ -193,18 +189,18 @@ def test_a_guest_grant_ends_at_sign_out(app, client, factory, shopper):
     sign-out does with the rest of the session."""
     order = place_cod_order(shopper, factory.listing(stock=5))
     member = factory.user()
-    login(client, member)
+    sign_in(client, member)
     with client.session_transaction() as session:  # as if it had survived the sign-in somehow
         session[SESSION_KEY] = [order.payment.code]
     assert client.get(f"/don-hang/{order.code}").status_code == 404  # never honoured for a member
-    _sign_out(client)
+    sign_out(client)
     assert _grants(client) == []
     assert client.get(f"/don-hang/{order.code}").status_code == 302
 
 
 def test_member_opening_a_guest_link_sees_it_read_only(app, client, factory, shopper):
     order = place_cod_order(shopper, factory.listing(stock=5))
-    member_browser = login(app.test_client(), factory.user())
+    member_browser = sign_in(app.test_client(), factory.user())
     link = f"/don-hang/lien-ket/{make_token(order.payment)}?next={order.code}"
     r = member_browser.get(link)
     assert r.status_code == 200
@@ -215,7 +211,7 @@ def test_member_opening_a_guest_link_sees_it_read_only(app, client, factory, sho
     assert member_browser.post(f"/don-hang/{order.code}/huy", data={"reason": "x"}).status_code == 404
     assert _fresh(order).status == "placed"
     # Signed out, the same link works as the guest's.
-    _sign_out(member_browser)
+    sign_out(member_browser)
     assert member_browser.get(link).status_code == 302
     assert _grants(member_browser) == [order.payment.code]
     assert member_browser.get(f"/don-hang/{order.code}").status_code == 200
@@ -259,10 +255,10 @@ def test_a_visitor_refused_a_page_signs_in_and_comes_back_to_it(app, client, fac
     """Flask-Login's own sign-in redirect (as for @login_required), with the page and its query
     as `next`; signing in as the buyer lands back on it."""
     member = factory.user()
-    login(client, member)
+    sign_in(client, member)
     shopper.add(factory.listing(stock=5))
     code = payment_code(shopper.checkout("cod"))
-    _sign_out(client)
+    sign_out(client)
     r = client.get(f"/thanh-toan/{code}?xem=1")
     location = urlsplit(r.headers["Location"])
     assert r.status_code == 302 and location.path == "/dang-nhap"
