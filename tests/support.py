@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
 from email.policy import default as default_policy
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -169,6 +170,51 @@ def localstripe(workdir: Path) -> Iterator[dict[str, str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+class _Fields(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {key: value or "" for key, value in attrs}
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("file", "submit", "checkbox", "radio"):
+            self.values[name] = a.get("value", "")
+        elif tag == "input" and name and a.get("type") in ("checkbox", "radio") and "checked" in a:
+            self.values[name] = a.get("value", "on")
+        elif tag == "select" and name:
+            self._select = name
+            self.values.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """What the forms of a page would post as they are shown: each field's name and value (the
+    selected option, a text area's text); file inputs and buttons left out."""
+    parser = _Fields()
+    parser.feed(html)
+    return parser.values
 
 
 # --- pictures and mails ---------------------------------------------------------------------------
