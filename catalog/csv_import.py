@@ -31,9 +31,10 @@ from marketplace.errors import DomainError, Errors, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.images import StoredImage, image_dir, image_problem, process_image
 from marketplace.models import Commune, User
+from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopKind, ShopStatus
-from sellers.permissions import can_manage_listings, is_operator
+from sellers.permissions import can_manage_listings
 from sellers.services import shop_event
 
 from . import services

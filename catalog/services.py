@@ -16,10 +16,11 @@ from marketplace.extensions import db
 from marketplace.images import StoredImage, process_image
 from marketplace.models import User
 from marketplace.numbers import NumberError
+from marketplace.permissions import is_operator
 from marketplace.slugs import unique_slug
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
-from sellers.permissions import can_manage_listings, is_operator
+from sellers.permissions import can_manage_listings
 
 from .models import OCOP_LEVELS, Category, Listing, ListingImage, ListingStatus
 

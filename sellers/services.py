@@ -18,10 +18,11 @@ from marketplace.extensions import db
 from marketplace.images import process_image
 from marketplace.mail import queue_mail
 from marketplace.models import Commune, Role, User
+from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 
 from .models import Shop, ShopInvitation, ShopKind, ShopMember, ShopStatus
-from .permissions import can_manage_staff, is_operator
+from .permissions import can_manage_staff
 
 SHOP_KINDS = [k.value for k in ShopKind]
 
