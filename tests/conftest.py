@@ -199,7 +199,8 @@ class Factory:
         db.session.commit()
         return category
 
-    def shop(self, owner=None, name=None, approved=True, kind="household"):
+    def shop(self, owner=None, name=None, approved=True, kind="household", **fields):
+        """A shop registered through the service (`fields`: more of its form, e.g. slug)."""
         from sellers.services import approve_shop, register_shop
 
         owner = owner or self.user(role="producer")
@@ -211,6 +212,7 @@ class Factory:
                 "address_line": "Thôn 1",
                 "commune_id": self.commune().id,
                 "registration_number": None if kind == "household" else "3001234567",
+                **fields,
             },
             actor=owner,
         )

@@ -217,6 +217,21 @@ def form_fields(html: str) -> dict[str, str]:
     return parser.values
 
 
+def page_form(client: Any, url: str) -> dict[str, str]:
+    """GET `url` (it must answer 200) and read its form as shown, CSRF token included."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return form_fields(page.get_data(as_text=True))
+
+
+def reloaded(row: Any) -> Any:
+    """`row` as the database has it now (after a request committed a change to it)."""
+    from marketplace.extensions import db
+
+    db.session.expire_all()
+    return db.session.get(type(row), row.id)
+
+
 # --- pictures and mails ---------------------------------------------------------------------------
 
 

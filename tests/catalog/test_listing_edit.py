@@ -12,7 +12,7 @@ from sqlalchemy import select
 from catalog.models import Listing, ListingImage
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
-from tests.support import form_fields, image_bytes, sign_in
+from tests.support import form_fields, image_bytes, page_form, reloaded, sign_in
 
 
 @pytest.fixture
@@ -44,21 +44,13 @@ def _url(listing: Listing, tail: str = "") -> str:
 
 
 def _fields(seller, listing: Listing) -> dict:
-    """The edit form as the page shows it, with its CSRF token."""
-    page = seller.get(_url(listing))
-    assert page.status_code == 200
-    return form_fields(page.get_data(as_text=True))
+    return page_form(seller, _url(listing))
 
 
 def _events(listing: Listing) -> int:
     return len(
         [e for e in db.session.scalars(select(OutboxEvent)) if e.payload.get("listing_id") == listing.id]
     )
-
-
-def _fresh(listing: Listing) -> Listing:
-    db.session.expire_all()
-    return db.session.get(Listing, listing.id)
 
 
 # --- fields --------------------------------------------------------------------------------------
@@ -93,7 +85,7 @@ def test_saving_the_form_changes_the_listing_and_announces_it(seller, listing):
     )
     r = seller.post(_url(listing), data=fields)
     assert r.status_code == 302 and r.headers["Location"] == _url(listing)
-    saved = _fresh(listing)
+    saved = reloaded(listing)
     assert (saved.title, saved.price_vnd, saved.stock, saved.min_order_qty, saved.weight_grams) == (
         "Cam bù Hương Sơn loại 1",
         52_000,
@@ -126,7 +118,7 @@ def test_every_problem_is_shown_on_the_form_and_nothing_is_saved(seller, listing
     ):
         assert message in html, message
     assert form_fields(html)["stock"] == "-3"
-    saved = _fresh(listing)
+    saved = reloaded(listing)
     assert (saved.title, saved.unit, saved.stock, saved.ocop_certificate_no) == (
         "Cam bù Hương Sơn",
         "kg",
@@ -142,7 +134,7 @@ def test_a_price_with_a_decimal_part_is_refused_not_scaled(seller, listing, pric
     fields["price_vnd"] = price
     r = seller.post(_url(listing), data=fields)
     assert r.status_code == 200 and "Số tiền phải là số nguyên đồng" in r.get_data(as_text=True)
-    assert _fresh(listing).price_vnd == 45_000
+    assert reloaded(listing).price_vnd == 45_000
 
 
 def test_staff_edit_listings_too_but_not_another_shops(client, factory, listing):
@@ -154,7 +146,7 @@ def test_staff_edit_listings_too_but_not_another_shops(client, factory, listing)
     sign_in(client, staff)
     fields = form_fields(client.get(_url(listing)).get_data(as_text=True))
     assert client.post(_url(listing), data={**fields, "stock": "7"}).status_code == 302
-    assert _fresh(listing).stock == 7
+    assert reloaded(listing).stock == 7
     other = factory.listing(title="Bưởi Phúc Trạch")  # another shop's
     assert client.get(f"/kenh-ban/{listing.shop.slug}/san-pham/{other.id}").status_code == 404
 
@@ -169,7 +161,7 @@ def _upload(seller, listing, *images: bytes, **changes):
 
 
 def _pictures(listing: Listing) -> list[tuple[int, str]]:
-    return [(img.position, img.key) for img in _fresh(listing).images]
+    return [(img.position, img.key) for img in reloaded(listing).images]
 
 
 def test_pictures_are_added_with_the_form(seller, listing):
@@ -186,7 +178,7 @@ def test_a_ninth_picture_or_a_file_that_is_no_picture_is_refused_and_nothing_cha
     _upload(seller, listing, *(image_bytes(color=(n, 0, 0)) for n in range(7)))
     r = _upload(seller, listing, image_bytes(color=(1, 1, 1)), image_bytes(color=(2, 2, 2)), title="Đổi tên")
     assert r.status_code == 200 and "Tối đa 8 ảnh cho mỗi sản phẩm." in r.get_data(as_text=True)
-    assert len(_pictures(listing)) == 7 and _fresh(listing).title == "Cam bù Hương Sơn"  # all or nothing
+    assert len(_pictures(listing)) == 7 and reloaded(listing).title == "Cam bù Hương Sơn"  # all or nothing
     r = _upload(seller, listing, b"not a picture at all")
     assert r.status_code == 200 and len(_pictures(listing)) == 7
     assert "Tệp tải lên không phải là ảnh hợp lệ." in r.get_data(as_text=True)
@@ -217,14 +209,14 @@ def test_any_picture_can_become_the_cover(seller, listing):
 
 def test_picture_buttons_refuse_what_they_do_not_know(seller, listing, factory):
     _upload(seller, listing, image_bytes())
-    image_id = _fresh(listing).images[0].id
+    image_id = reloaded(listing).images[0].id
     token = _fields(seller, listing)["csrf_token"]
     assert seller.post(_url(listing, f"/anh/{image_id}/xoay"), data={"csrf_token": token}).status_code == 404
     assert seller.post(_url(listing, f"/anh/{image_id}/xoa"), data={}).status_code == 400  # no CSRF token
     other = factory.listing(title="Bưởi", images=[image_bytes(color=(9, 9, 9))])
     foreign = other.images[0].id  # a picture of another shop's listing
     assert seller.post(_url(listing, f"/anh/{foreign}/xoa"), data={"csrf_token": token}).status_code == 404
-    assert len(_fresh(other).images) == 1 and len(_pictures(listing)) == 1
+    assert len(reloaded(other).images) == 1 and len(_pictures(listing)) == 1
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -241,11 +233,11 @@ def test_a_listing_is_withdrawn_and_put_back_on_sale(seller, listing):
     published = listing.published_at
     page = _set_status(seller, listing, "archived").get_data(as_text=True)
     assert "Đã cập nhật trạng thái." in page and "Đăng bán" in page  # the button to put it back
-    assert _fresh(listing).status == "archived"
+    assert reloaded(listing).status == "archived"
     assert seller.get(f"/san-pham/{listing.slug}").status_code == 404
     page = _set_status(seller, listing, "active").get_data(as_text=True)
     assert "Ngừng bán" in page
-    saved = _fresh(listing)
+    saved = reloaded(listing)
     assert saved.status == "active" and saved.published_at == published
     assert seller.get(f"/san-pham/{listing.slug}").status_code == 200
 
@@ -253,7 +245,7 @@ def test_a_listing_is_withdrawn_and_put_back_on_sale(seller, listing):
 def test_the_form_saves_a_draft_that_nobody_else_sees(seller, listing):
     fields = _fields(seller, listing)
     assert seller.post(_url(listing), data={**fields, "status": "draft"}).status_code == 302
-    assert _fresh(listing).status == "draft"
+    assert reloaded(listing).status == "draft"
     assert seller.get(f"/san-pham/{listing.slug}").status_code == 404
     listed = seller.get(f"/kenh-ban/{listing.shop.slug}/san-pham/?status=draft").get_data(as_text=True)
     assert "Cam bù Hương Sơn" in listed
@@ -265,13 +257,13 @@ def test_a_shop_not_yet_approved_cannot_put_a_listing_on_sale(client, factory):
     sign_in(client, pending.members[0].user)
     page = _set_status(client, draft, "active").get_data(as_text=True)
     assert "Cửa hàng chưa được duyệt nên chưa thể đăng bán." in page
-    assert _fresh(draft).status == "draft"
+    assert reloaded(draft).status == "draft"
     fields = form_fields(client.get(_url(draft)).get_data(as_text=True))
     r = client.post(_url(draft), data={**fields, "status": "active"})
     assert r.status_code == 200 and "Cửa hàng chưa được duyệt" in r.get_data(as_text=True)
-    assert _fresh(draft).status == "draft"
+    assert reloaded(draft).status == "draft"
 
 
 def test_an_unknown_status_is_refused(seller, listing):
     page = _set_status(seller, listing, "sold-out").get_data(as_text=True)
-    assert "Trạng thái không hợp lệ." in page and _fresh(listing).status == "active"
+    assert "Trạng thái không hợp lệ." in page and reloaded(listing).status == "active"

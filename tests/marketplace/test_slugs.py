@@ -12,7 +12,6 @@ from marketplace import slugs
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from sellers.models import Shop
-from sellers.services import register_shop
 from tests.catalog.test_csv_import import csv_text, row
 
 
@@ -77,20 +76,11 @@ def test_many_rows_with_one_name_get_slugs_of_their_own(factory):
 
 
 def test_a_shop_may_choose_its_address(factory):
-    owner = factory.user(role="producer")
-    data = {
-        "name": "Hợp tác xã Chè Xanh",
-        "kind": "household",
-        "phone": "0912345678",
-        "address_line": "Thôn 1",
-        "commune_id": factory.commune().id,
-    }
-    shop = register_shop({**data, "slug": "Chè-Xanh"}, actor=owner)
-    db.session.commit()
-    assert shop.slug == "che-xanh"
+    name = "Hợp tác xã Chè Xanh"
+    assert factory.shop(name=name, slug="Chè-Xanh").slug == "che-xanh"
     for wanted, message in (("che-xanh", "đã có cửa hàng khác dùng"), ("!!!", "chữ không dấu")):
         with pytest.raises(ValidationFailed) as caught:
-            register_shop({**data, "slug": wanted}, actor=owner)
+            factory.shop(name=name, slug=wanted)
         db.session.rollback()
         assert message in caught.value.field_errors["slug"][0]
-    assert register_shop(data, actor=owner).slug == "hop-tac-xa-che-xanh"
+    assert factory.shop(name=name).slug == "hop-tac-xa-che-xanh"

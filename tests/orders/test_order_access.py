@@ -15,12 +15,7 @@ from marketplace.extensions import db
 from orders import services
 from orders.access import SESSION_KEY, OrderAccess, make_token, order_access, payment_access
 from orders.models import Order, OrderEvent, Review
-from tests.support import sign_in, sign_out
-
-
-def _fresh(order: Order) -> Order:
-    db.session.expire_all()
-    return db.session.get(Order, order.id)
+from tests.support import reloaded, sign_in, sign_out
 
 
 def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
@@ -36,8 +31,8 @@ def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
     seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "G1"})
     seller.post(f"{base}/deliver")
-    assert _fresh(order).status == "delivered"
-    return _fresh(order), owner
+    assert reloaded(order).status == "delivered"
+    return reloaded(order), owner
 
 
 def _grants(client) -> list:
@@ -59,7 +54,7 @@ def test_operator_cannot_review_receive_or_cancel_as_the_buyer(app, client, fact
     assert operator.post(f"/don-hang/{order.code}/da-nhan").status_code == 403
     assert operator.post(f"/don-hang/{order.code}/huy", data={"reason": "x"}).status_code == 403
     assert operator.post(f"/don-hang/{order.code}/mua-lai").status_code == 403
-    assert db.session.scalar(select(Review)) is None and _fresh(order).status == "delivered"
+    assert db.session.scalar(select(Review)) is None and reloaded(order).status == "delivered"
     # The operator's way in is the operator's page of the order.
     r = operator.get(f"/don-hang/{order.code}")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/quan-tri/don-hang/{order.code}")
@@ -80,7 +75,7 @@ def test_operator_cannot_act_on_a_guest_order_as_the_buyer(app, factory, shopper
     r = operator.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"})
     assert r.status_code == 403 and db.session.scalar(select(Review)) is None
     assert operator.post(f"/don-hang/{order.code}/da-nhan").status_code == 403
-    assert _fresh(order).status == "delivered"
+    assert reloaded(order).status == "delivered"
 
 
 def test_buyer_services_refuse_anyone_but_the_buyer(app, factory, shopper):
@@ -100,7 +95,7 @@ def test_buyer_services_refuse_anyone_but_the_buyer(app, factory, shopper):
         services.buyer_received(guest_order, actor=buyer)
     db.session.rollback()
     services.buyer_received(guest_order, actor=None)  # the guest (the view checked the link)
-    assert _fresh(guest_order).status == "completed"
+    assert reloaded(guest_order).status == "completed"
 
 
 def test_shop_member_opening_the_buyer_page_lands_on_the_shop_page(app, factory, shopper):
@@ -129,12 +124,12 @@ def test_operator_delivers_and_completes_through_own_routes(app, factory, shoppe
     html = operator.post(f"{admin}/da-giao", data={"reason": " "}, follow_redirects=True).get_data(
         as_text=True
     )
-    assert "Vui lòng ghi rõ căn cứ" in html and _fresh(order).status == "shipped"
+    assert "Vui lòng ghi rõ căn cứ" in html and reloaded(order).status == "shipped"
     operator.post(f"{admin}/da-giao", data={"reason": "GHN xác nhận qua tổng đài"})
     assert "Hoàn tất đơn" in operator.get(admin).get_data(as_text=True)
     operator.post(f"{admin}/hoan-tat", data={"reason": "Khách gọi điện báo đã nhận"})
 
-    order = _fresh(order)
+    order = reloaded(order)
     assert order.status == "completed" and order.paid
     last_two = order.events[-2:]
     assert [(e.to_status, e.actor_id, e.actor_role) for e in last_two] == [
@@ -169,7 +164,7 @@ def test_member_checkout_leaves_no_grant_and_sign_out_hides_the_order(app, clien
     assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"]
     assert client.get(f"/thanh-toan/{code}").status_code == 302
     assert client.post(f"/don-hang/{code}-1/huy", data={"reason": "x"}).status_code == 404
-    assert _fresh(db.session.scalar(select(Order).where(Order.code == f"{code}-1"))).status == "placed"
+    assert reloaded(db.session.scalar(select(Order).where(Order.code == f"{code}-1"))).status == "placed"
 
 
 def test_a_guest_grant_ends_when_someone_signs_in(app, client, factory, shopper):
@@ -209,7 +204,7 @@ def test_member_opening_a_guest_link_sees_it_read_only(app, client, factory, sho
     assert f"/don-hang/{order.code}/huy" not in html and "Thôn 2" not in html
     assert _grants(member_browser) == []
     assert member_browser.post(f"/don-hang/{order.code}/huy", data={"reason": "x"}).status_code == 404
-    assert _fresh(order).status == "placed"
+    assert reloaded(order).status == "placed"
     # Signed out, the same link works as the guest's.
     sign_out(member_browser)
     assert member_browser.get(link).status_code == 302

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
 from sellers.models import Shop, ShopMember
-from tests.support import form_fields, image_bytes, sign_in
+from tests.support import form_fields, image_bytes, page_form, reloaded, sign_in
 
 
 @pytest.fixture
@@ -31,14 +31,7 @@ def _url(shop: Shop) -> str:
 
 
 def _fields(client, shop: Shop) -> dict:
-    page = client.get(_url(shop))
-    assert page.status_code == 200
-    return form_fields(page.get_data(as_text=True))
-
-
-def _fresh(shop: Shop) -> Shop:
-    db.session.expire_all()
-    return db.session.get(Shop, shop.id)
+    return page_form(client, _url(shop))
 
 
 def _shop_events(shop: Shop) -> list[str]:
@@ -69,7 +62,7 @@ def test_the_owner_changes_the_profile(owner, shop, factory):
     )
     r = owner.post(_url(shop), data=fields)
     assert r.status_code == 302 and r.headers["Location"] == f"/kenh-ban/{shop.slug}/"
-    saved = _fresh(shop)
+    saved = reloaded(shop)
     assert (saved.name, saved.phone, saved.email, saved.address_line) == (
         "HTX Cam bù Sơn Kim",
         "0987654321",
@@ -101,7 +94,7 @@ def test_every_problem_is_on_the_form_and_nothing_is_saved(owner, shop):
     ):
         assert message in html, message
     assert form_fields(html)["phone"] == "12345"  # what was typed stays in the form
-    saved = _fresh(shop)
+    saved = reloaded(shop)
     assert (saved.name, saved.phone, saved.registration_number) == (
         "Hợp tác xã Cam Sơn Kim",
         "0912345678",
@@ -115,7 +108,7 @@ def test_a_logo_is_uploaded_with_the_form_and_a_bad_file_is_refused(owner, shop)
     logo = (io.BytesIO(image_bytes("PNG", size=(300, 300))), "logo.png")
     r = owner.post(_url(shop), data={**fields, "logo": logo}, content_type="multipart/form-data")
     assert r.status_code == 302
-    key = _fresh(shop).logo_key
+    key = reloaded(shop).logo_key
     assert key and key in owner.get(f"/cua-hang/{shop.slug}").get_data(as_text=True)
 
     bad = (io.BytesIO(b"GIF89a but not really"), "logo.gif")
@@ -123,7 +116,7 @@ def test_a_logo_is_uploaded_with_the_form_and_a_bad_file_is_refused(owner, shop)
         _url(shop), data={**fields, "name": "Tên mới", "logo": bad}, content_type="multipart/form-data"
     )
     assert r.status_code == 200 and "Tệp tải lên không phải là ảnh hợp lệ." in r.get_data(as_text=True)
-    saved = _fresh(shop)
+    saved = reloaded(shop)
     assert saved.logo_key == key and saved.name == "Hợp tác xã Cam Sơn Kim"
 
 
@@ -136,4 +129,4 @@ def test_staff_cannot_open_or_post_the_profile(client, factory, shop):
     assert page.status_code == 403 and "Việc này chỉ chủ cửa hàng" in page.get_data(as_text=True)
     token = form_fields(client.get(f"/kenh-ban/{shop.slug}/").get_data(as_text=True)).get("csrf_token", "")
     r = client.post(_url(shop), data={"csrf_token": token, "name": "Của nhân viên", "phone": "0912345678"})
-    assert r.status_code == 403 and _fresh(shop).name == "Hợp tác xã Cam Sơn Kim"
+    assert r.status_code == 403 and reloaded(shop).name == "Hợp tác xã Cam Sơn Kim"
