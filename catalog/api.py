@@ -113,9 +113,20 @@ def list_listings():
             message = _("Không có cửa hàng «%(slug)s».", slug=request.args["shop"])
             raise DomainError(message, field_errors={"shop": [message]})
         query = query.where(Shop.slug == request.args["shop"])
-    items, total = services.paginate(query.order_by(*services.SORTS[sort]), page, per_page)
+    pagination = db.paginate(
+        query.order_by(*services.SORTS[sort]),
+        page=page,
+        per_page=per_page,
+        max_per_page=MAX_PER_PAGE,
+        error_out=False,
+    )
     return jsonify(
-        {"total": total, "page": page, "per_page": per_page, "items": [listing_json(item) for item in items]}
+        {
+            "total": pagination.total,
+            "page": pagination.page,
+            "per_page": pagination.per_page,
+            "items": [listing_json(item) for item in pagination.items],
+        }
     )
 
 

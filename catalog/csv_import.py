@@ -15,7 +15,6 @@ import io
 import os
 import re
 import shutil
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -23,20 +22,20 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from slugify import slugify
 from sqlalchemy import select
 
-from marketplace import outbox
+from marketplace import outbox, slugs
 from marketplace.cleantext import multi_line, single_line
 from marketplace.csv_writer import csv_text
 from marketplace.errors import DomainError, Errors, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.images import StoredImage, image_dir, image_problem, process_image
 from marketplace.models import Commune, User
+from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopKind, ShopStatus
-from sellers.permissions import can_manage_listings, is_operator
-from sellers.services import shop_event, unique_slug
+from sellers.permissions import can_manage_listings
+from sellers.services import shop_event
 
 from . import services
 from .models import Category, Listing, ListingStatus
@@ -410,7 +409,7 @@ class _Checker:
             return None
         if slug not in self._shops:
             found: Shop | _NewShop | None = db.session.scalar(select(Shop).where(Shop.slug == slug))
-            if found is None and self.create_missing and slugify(slug, max_length=80) == slug:
+            if found is None and self.create_missing and slugs.is_slug(slug, Shop):
                 found = _NewShop(slug)
             self._shops[slug] = found
         found = self._shops[slug]
@@ -585,9 +584,7 @@ def _create_shop(slug: str, commune: Commune) -> Shop:
 
 
 def _create_category(name: str) -> Category:
-    category = Category(
-        name=name, slug=unique_slug(Category, name, max_len=120), parent_id=None, description=""
-    )
+    category = Category(name=name, slug=slugs.unique_slug(Category, name), parent_id=None, description="")
     db.session.add(category)
     db.session.flush()
     outbox.record("category.changed", {"category_id": category.id})
@@ -624,7 +621,9 @@ def _write(rows: list[_Row]) -> ImportResult:
         images = _store_images(rows, new_folders)
         commune = None
         shops: dict[int, Shop] = {}
-        taken = _taken_slugs(rows)
+        for row in rows:
+            row.slug_base = slugs.slug_of(row.clean["title"], Listing)  # slugify is slow: once per row
+        taken = slugs.taken_slugs(Listing, [row.slug_base for row in rows])
         pending: list[Listing] = []
         # Listings are flushed in batches (their outbox events need ids); no autoflush in between.
         with db.session.no_autoflush:
@@ -651,7 +650,7 @@ def _write(rows: list[_Row]) -> ImportResult:
                         category,
                         clean,
                         [images[p] for p in row.images],
-                        _free_slug(row.slug_base, taken),
+                        slugs.free_slug(row.slug_base, taken),
                     )
                 )
                 if len(pending) >= FLUSH_EVERY:
@@ -666,52 +665,6 @@ def _write(rows: list[_Row]) -> ImportResult:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     return result
-
-
-def _slug_base(title: str) -> str:
-    return slugify(title, max_length=160 - 4) or "muc"
-
-
-def _existing_slugs(candidates: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(candidates), 500):
-        found.update(
-            db.session.scalars(select(Listing.slug).where(Listing.slug.in_(candidates[start : start + 500])))
-        )
-    return found
-
-
-def _taken_slugs(rows: list[_Row]) -> set[str]:
-    """The existing slugs `_free_slug` must avoid, found with a few equality queries on the unique
-    index instead of one query per candidate: first every row's base slug, then, for bases that
-    are taken or repeated in the file, windows of -2…-21, -22…-41… until each base has a free slug
-    for each of its rows."""
-    for row in rows:
-        row.slug_base = _slug_base(row.clean["title"])  # slugify is slow: once per row
-    wanted = Counter(row.slug_base for row in rows)
-    taken = _existing_slugs(sorted(wanted))
-    short = {base: n - (base not in taken) for base, n in wanted.items()}  # rows still without a free slug
-    short = {base: n for base, n in short.items() if n > 0}
-    suffix = 2
-    while short:
-        window = range(suffix, suffix + 20)
-        found = _existing_slugs([f"{base}-{i}" for base in sorted(short) for i in window])
-        taken |= found
-        short = {base: n - sum(f"{base}-{i}" not in found for i in window) for base, n in short.items()}
-        short = {base: n for base, n in short.items() if n > 0}
-        suffix += 20
-    return taken
-
-
-def _free_slug(base: str, taken: set[str]) -> str:
-    """sellers.services.unique_slug's rule (-2, -3… when taken), against `_taken_slugs` and the
-    slugs this import has given out already."""
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    taken.add(slug)
-    return slug
 
 
 def _flush_listings(listings: list[Listing]) -> list[Listing]:

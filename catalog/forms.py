@@ -3,7 +3,7 @@ them ("45.000") within their bounds (marketplace.money, marketplace.numbers)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import AppForm
@@ -72,7 +72,3 @@ class CsvUploadForm(AppForm):
             FileAllowed(["csv", "txt"], _l("Chỉ nhận tệp .csv (lưu từ Excel bằng “CSV UTF-8”).")),
         ],
     )
-
-
-class FeatureForm(AppForm):
-    featured = BooleanField(_l("Sản phẩm chủ lực nổi bật"))

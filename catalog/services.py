@@ -17,10 +17,11 @@ from marketplace.extensions import db
 from marketplace.images import StoredImage, process_image
 from marketplace.models import User
 from marketplace.numbers import NumberError
+from marketplace.permissions import is_operator
+from marketplace.slugs import unique_slug
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
-from sellers.permissions import can_manage_listings, is_operator
-from sellers.services import unique_slug
+from sellers.permissions import can_manage_listings
 
 from .models import OCOP_LEVELS, Category, Listing, ListingImage, ListingStatus
 
@@ -106,7 +107,7 @@ def save_category(data: dict, *, actor: User, category: Category | None = None) 
     position = _number(errors, data, "position", maximum=MAX_POSITION, default=0)
     errors.raise_if_any()
     if category is None:
-        category = Category(name=name, slug=unique_slug(Category, name, max_len=120))
+        category = Category(name=name, slug=unique_slug(Category, name))
         db.session.add(category)
     category.name = name
     category.name_en = (data.get("name_en") or "").strip() or None
@@ -280,7 +281,7 @@ def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] |
     errors.raise_if_any()
     stored = [process_image(blob, field="images") for blob in images or []]
     category = clean.pop("category")
-    listing = build_listing(shop, category, clean, stored, unique_slug(Listing, clean["title"], max_len=160))
+    listing = build_listing(shop, category, clean, stored, unique_slug(Listing, clean["title"]))
     db.session.flush()
     db.session.refresh(listing)
     listing_event(listing, "created")
@@ -462,9 +463,3 @@ def get_public_listing(slug: str) -> Listing:
     if listing is None:
         raise NotFound(_("Sản phẩm không tồn tại hoặc đã ngừng bán."))
     return listing
-
-
-def paginate(query: Select, page: int, per_page: int) -> tuple[list, int]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).unique())
-    return items, total

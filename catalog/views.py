@@ -9,12 +9,11 @@ import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_, select
 
-from marketplace.actions import run_action
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 from marketplace.redirects import back_target
@@ -30,8 +29,12 @@ seller_bp = Blueprint("catalog_seller", __name__, url_prefix="/kenh-ban/<shop_sl
 operator_bp = Blueprint("catalog_admin", __name__, url_prefix="/quan-tri")
 
 
-def _page() -> int:
-    return page_arg(request.args)
+def _paginate(query: Select) -> Pagination:
+    """A public list's page: the page number clamped to 1–MAX_PAGE (a bad link shows page 1 or
+    an empty page, never an error), PER_PAGE listings."""
+    return db.paginate(
+        query, page=page_arg(request.args), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
 
 
 def _sort() -> str:
@@ -75,21 +78,16 @@ def home():
 @bp.route("/danh-muc/<slug>")
 def show_category(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
-    sort, page = _sort(), _page()
-    per_page = current_app.config["PER_PAGE"]
+    sort = _sort()
     query = (
         services.public_listings_query()
         .where(Listing.category_id.in_(services.category_ids_below(category)))
         .order_by(*services.SORTS[sort])
     )
-    items, total = services.paginate(query, page, per_page)
     return render_template(
         "catalog/category.html",
         category=category,
-        listings=items,
-        total=total,
-        page=page,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pagination=_paginate(query),
         sort=sort,
         categories=services.category_tree(),
     )
@@ -115,19 +113,9 @@ def show_shop(slug: str):
     shop = db.session.scalar(select(Shop).where(Shop.slug == slug))
     if shop is None or shop.status != ShopStatus.APPROVED.value:
         abort(404)
-    sort, page = _sort(), _page()
-    per_page = current_app.config["PER_PAGE"]
+    sort = _sort()
     query = services.public_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
-    items, total = services.paginate(query, page, per_page)
-    return render_template(
-        "catalog/shop.html",
-        shop=shop,
-        listings=items,
-        total=total,
-        page=page,
-        pages=max((total + per_page - 1) // per_page, 1),
-        sort=sort,
-    )
+    return render_template("catalog/shop.html", shop=shop, pagination=_paginate(query), sort=sort)
 
 
 @bp.route("/truy-xuat/<slug>")
@@ -204,20 +192,15 @@ def new_listing(shop: Shop):
     form = _listing_form()
     if not form.is_submitted() and shop.status != ShopStatus.APPROVED.value:
         form.status.data = ListingStatus.DRAFT.value
-    if form.validate_on_submit():
-        try:
-            listing = services.create_listing(
-                shop, form.data, actor=current_user, images=_uploads(form.images)
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu sản phẩm %(title)s.", title=listing.title), "success")
-            return redirect(
-                url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id)
-            )
+    done = run_form(
+        form,
+        lambda: services.create_listing(shop, form.data, actor=current_user, images=_uploads(form.images)),
+    )
+    if done:
+        flash(_("Đã lưu sản phẩm %(title)s.", title=done.result.title), "success")
+        return redirect(
+            url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=done.result.id)
+        )
     return render_template(
         "catalog/listing_form.html",
         shop=shop,
@@ -240,24 +223,15 @@ def edit_listing(shop: Shop, listing_id: int):
         form.ocop_issued_on.data = (
             listing.ocop_issued_on.strftime("%d/%m/%Y") if listing.ocop_issued_on else ""
         )
-    if form.validate_on_submit():
-        try:
-            services.update_listing(listing, form.data, actor=current_user)
-            new_images = _uploads(form.images)
-            if new_images:
-                services.add_images(listing, new_images, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thay đổi."), "success")
-            return redirect(
-                url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id)
-            )
+
+    def save() -> None:
+        services.update_listing(listing, form.data, actor=current_user)
+        new_images = _uploads(form.images)
+        if new_images:
+            services.add_images(listing, new_images, actor=current_user)
+
+    if run_form(form, save, _("Đã lưu thay đổi."), refusals=""):
+        return redirect(url_for("catalog_seller.edit_listing", shop_slug=shop.slug, listing_id=listing.id))
     return render_template(
         "catalog/listing_form.html",
         shop=shop,
@@ -291,14 +265,9 @@ def change_status(shop: Shop, listing_id: int, status: str):
     listing = _listing_of(shop, listing_id)
     if not ImagesForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_listing_status(listing, status, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.field_errors.get("status", [exc.message])[0], "error")
-    else:
-        db.session.commit()
-        flash(_("Đã cập nhật trạng thái."), "success")
+    run_action(
+        lambda: services.set_listing_status(listing, status, actor=current_user), _("Đã cập nhật trạng thái.")
+    )
     return redirect(url_for("catalog_seller.list_listings", shop_slug=shop.slug))
 
 
@@ -363,16 +332,12 @@ def categories(category_id: int | None = None):
     ]
     if not form.is_submitted() and category is not None:
         form.parent_id.data = category.parent_id or 0
-    if form.validate_on_submit():
-        try:
-            services.save_category(form.data, actor=current_user, category=category)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu danh mục."), "success")
-            return redirect(url_for("catalog_admin.categories"))
+    if run_form(
+        form,
+        lambda: services.save_category(form.data, actor=current_user, category=category),
+        _("Đã lưu danh mục."),
+    ):
+        return redirect(url_for("catalog_admin.categories"))
     return render_template(
         "catalog/operator_categories.html",
         form=form,

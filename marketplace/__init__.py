@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask
+
+from .config import env_str, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,12 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=env_str("INSTANCE_PATH", str(ROOT / "instance")),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from .config import load_config
-
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -1,25 +1,140 @@
-"""Configuration from environment variables, with defaults that let `make run` work untouched."""
+"""Configuration from environment variables, with defaults that let `make run` work untouched.
+
+The one place that reads the environment: `load_config()` for the shell's settings, and the typed
+readers (`env_str`, `env_optional`, `env_int`, `env_float`, `env_bool`, `env_list`) with which a
+package declares its own (`set_defaults()`, e.g. orders' ORDER_* and search's SEARCH_*). An empty
+variable counts as unset (its default applies); a value a reader cannot take stops the start with
+a ConfigError that names the variable (`PORT=abc`), never a silent default or a stack of
+unrelated errors later."""
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+if TYPE_CHECKING:
+    from flask import Flask
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+    def __init__(self, name: str, value: str, problem: str):
+        super().__init__(f"{name}={value!r}: {problem}")
+        self.name = name
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    value = (os.environ if environ is None else environ).get(name)
+    return None if value is None or value == "" else value
+
+
+def env_optional(name: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """The variable as written, or None when unset (URLs, keys and passwords without a default)."""
+    return _raw(name, environ)
+
+
+def env_str(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """The variable as written, or `default` when unset."""
+    value = _raw(name, environ)
+    return default if value is None else value
+
+
+def _check_range(name: str, raw: str, value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise ConfigError(name, raw, f"must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(name, raw, f"must be at most {maximum}")
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """A whole number written in plain digits (`PORT=8000`), within [minimum, maximum]."""
+    raw = _raw(name, environ)
+    if raw is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    text = raw.strip()
+    if not _INT.fullmatch(text) or len(text) > 19:
+        raise ConfigError(name, raw, "not a whole number")
+    value = int(text)
+    _check_range(name, raw, value, minimum, maximum)
+    return value
+
+
+def env_float(
+    name: str,
+    default: float,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> float:
+    """A finite number (`SEARCH_ENGINE_TIMEOUT=2.5`), within [minimum, maximum]."""
+    raw = _raw(name, environ)
+    if raw is None:
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(name, raw, "not a number") from None
+    if not math.isfinite(value):
+        raise ConfigError(name, raw, "not a finite number")
+    _check_range(name, raw, value, minimum, maximum)
+    return value
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    """On with 1/true/yes/on, off with 0/false/no/off (any case); anything else is an error."""
+    raw = _raw(name, environ)
+    if raw is None:
+        return default
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(name, raw, "not one of 1/true/yes/on or 0/false/no/off")
+
+
+def env_list(
+    name: str, default: Sequence[str], *, sep: str = ",", environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Items separated by `sep` (`a, b,c` -> ["a", "b", "c"]), blanks dropped."""
+    raw = _raw(name, environ)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(sep) if item.strip()]
+
+
+def set_defaults(app: Flask, settings: Mapping[str, object]) -> None:
+    """A package's own settings (read with the env_* readers) for what create_app()'s overrides
+    did not set: those are already in app.config and win."""
+    for key, value in settings.items():
+        app.config.setdefault(key, value)
 
 
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment, else one generated once into instance/ and reused."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+    configured = env_optional("SECRET_KEY")
+    if configured is not None:
+        return configured
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
@@ -57,73 +172,74 @@ RATE_LIMIT_DEFAULTS = {
 
 def _rate_limits() -> dict:
     return {
-        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_ENABLED": env_bool("RATELIMIT_ENABLED", True),
         # memory:// is per process: right for `make run`, wrong for several gunicorn workers or
         # machines, which must share a store (redis://host:6379/0, memcached://host:11211).
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
-        "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY") or "fixed-window",
-        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "marketplace",
+        "RATELIMIT_STORAGE_URI": env_str("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STRATEGY": env_str("RATELIMIT_STRATEGY", "fixed-window"),
+        "RATELIMIT_KEY_PREFIX": env_str("RATELIMIT_KEY_PREFIX", "marketplace"),
         # An unreachable store must not take the site down: limits fall back to this process's
         # memory and errors are logged, not answered as 500.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
-        **{name: os.environ.get(name) or default for name, default in RATE_LIMIT_DEFAULTS.items()},
+        **{name: env_str(name, default) for name, default in RATE_LIMIT_DEFAULTS.items()},
     }
 
 
 def load_config(instance_path: str) -> dict:
     instance = Path(instance_path)
-    local = os.environ.get("MARKETPLACE_ENV", "production") in {"local", "development"}
+    local = env_str("MARKETPLACE_ENV", "production") in {"local", "development"}
     # Links in mails and feeds are built outside requests too (worker, CLI): they need the
     # public address. Flask 3.1 still serves requests for other hosts when SERVER_NAME is set.
-    base_url = urlsplit(os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}")
+    port = env_int("PORT", 5000, minimum=1, maximum=65535)
+    base_url = urlsplit(env_str("BASE_URL", f"http://127.0.0.1:{port}"))
+    secure_cookies = env_bool("SESSION_COOKIE_SECURE", not local)
     return {
         "SERVER_NAME": base_url.netloc,
         "PREFERRED_URL_SCHEME": base_url.scheme or "https",
         "SECRET_KEY": _secret_key(instance),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-        or f"sqlite:///{instance / 'marketplace.db'}",
+        "SQLALCHEMY_DATABASE_URI": env_str("DATABASE_URL", f"sqlite:///{instance / 'marketplace.db'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or str(instance / "media"),
-        "MAIL_DIR": os.environ.get("MAIL_DIR") or str(instance / "mail"),
-        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 587),
-        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
-        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
-        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
-        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost",
-        "PROVINCE_NAME": os.environ.get("PROVINCE_NAME") or "Hà Tĩnh",
-        "SITE_NAME": os.environ.get("SITE_NAME") or None,
-        "ELASTICSEARCH_URL": os.environ.get("ELASTICSEARCH_URL") or None,
-        "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL") or None,
-        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
-        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
-        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
-        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        "MEDIA_ROOT": env_str("MEDIA_ROOT", str(instance / "media")),
+        "MAIL_DIR": env_str("MAIL_DIR", str(instance / "mail")),
+        "MAIL_SERVER": env_optional("MAIL_SERVER"),
+        "MAIL_PORT": env_int("MAIL_PORT", 587, minimum=1, maximum=65535),
+        "MAIL_USERNAME": env_optional("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env_optional("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", True),
+        "MAIL_DEFAULT_SENDER": env_str("MAIL_DEFAULT_SENDER", "no-reply@localhost"),
+        "PROVINCE_NAME": env_str("PROVINCE_NAME", "Hà Tĩnh"),
+        "SITE_NAME": env_optional("SITE_NAME"),
+        "ELASTICSEARCH_URL": env_optional("ELASTICSEARCH_URL"),
+        "OPENSEARCH_URL": env_optional("OPENSEARCH_URL"),
+        "STRIPE_SECRET_KEY": env_optional("STRIPE_SECRET_KEY"),
+        "STRIPE_PUBLISHABLE_KEY": env_optional("STRIPE_PUBLISHABLE_KEY"),
+        "STRIPE_WEBHOOK_SECRET": env_optional("STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_API_BASE": env_optional("STRIPE_API_BASE"),
         # Cookies: HttpOnly and SameSite always; Secure unless running locally over plain http.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_COOKIE_DAYS") or 30)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=env_int("REMEMBER_COOKIE_DAYS", 30, minimum=1)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ["vi", "en"],
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
-        "MAX_IMAGE_BYTES": int(os.environ.get("MAX_IMAGE_BYTES") or 10 * 1024 * 1024),
-        "MAX_IMAGE_PIXELS": int(os.environ.get("MAX_IMAGE_PIXELS") or 40_000_000),
-        "MAX_IMAGE_SIDE": int(os.environ.get("MAX_IMAGE_SIDE") or 12_000),
+        "MAX_IMAGE_BYTES": env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1),
+        "MAX_IMAGE_PIXELS": env_int("MAX_IMAGE_PIXELS", 40_000_000, minimum=1),
+        "MAX_IMAGE_SIDE": env_int("MAX_IMAGE_SIDE", 12_000, minimum=1),
         "PASSWORD_HASH_PARAMS": {},  # argon2-cffi defaults (RFC 9106 low-memory profile)
-        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES") or 5),
-        "LOGIN_FAILURE_WINDOW_S": int(os.environ.get("LOGIN_FAILURE_WINDOW_S") or 900),
-        "EMAIL_CONFIRM_MAX_AGE_H": int(os.environ.get("EMAIL_CONFIRM_MAX_AGE_H") or 48),
-        "INVITATION_MAX_AGE_DAYS": int(os.environ.get("INVITATION_MAX_AGE_DAYS") or 7),
+        "LOGIN_MAX_FAILURES": env_int("LOGIN_MAX_FAILURES", 5, minimum=1),
+        "LOGIN_FAILURE_WINDOW_S": env_int("LOGIN_FAILURE_WINDOW_S", 900, minimum=1),
+        "EMAIL_CONFIRM_MAX_AGE_H": env_int("EMAIL_CONFIRM_MAX_AGE_H", 48, minimum=1),
+        "INVITATION_MAX_AGE_DAYS": env_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1),
         # Behind N reverse proxies the client's address and scheme come from X-Forwarded-For/-Proto;
         # 0 (the default) trusts no such header. The rate limits key on that address.
-        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT") or 0),
+        "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0, minimum=0),
         **_rate_limits(),
-        "WORKER_POLL_S": float(os.environ.get("WORKER_POLL_S") or 0.5),
+        "WORKER_POLL_S": env_float("WORKER_POLL_S", 0.5, minimum=0.01),
         "PER_PAGE": 24,
     }

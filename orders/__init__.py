@@ -4,40 +4,36 @@ shop order inbox, operator pages and settlement ledger, reviews. Wired in by ini
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, current_app, has_request_context, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 
+from marketplace.config import env_int, env_optional, env_str, set_defaults
+
 log = logging.getLogger(__name__)
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
 def _configure(app: Flask) -> None:
-    """Settings of this package, from the environment, with defaults that work untouched
-    (overrides given to create_app() win: they are already in app.config)."""
-    defaults = {
-        # Unpaid card checkouts expire after 30 minutes, bank transfers after 24 hours.
-        "ORDER_PAYMENT_TIMEOUT_MIN": _env_int("ORDER_PAYMENT_TIMEOUT_MIN", 30),
-        "ORDER_TRANSFER_TIMEOUT_MIN": _env_int("ORDER_TRANSFER_TIMEOUT_MIN", 24 * 60),
-        "ORDER_COMPLETE_AFTER_DAYS": _env_int("ORDER_COMPLETE_AFTER_DAYS", 7),
-        "ORDER_LINK_MAX_AGE_DAYS": _env_int("ORDER_LINK_MAX_AGE_DAYS", 180),
-        "DEFAULT_ITEM_WEIGHT_GRAMS": _env_int("DEFAULT_ITEM_WEIGHT_GRAMS", 500),
-        # The floor's collection account for VietQR transfers (demo values until configured).
-        "BANK_BIN": os.environ.get("BANK_BIN") or "970415",
-        "BANK_ACCOUNT": os.environ.get("BANK_ACCOUNT") or "113366668888",
-        "BANK_ACCOUNT_NAME": os.environ.get("BANK_ACCOUNT_NAME") or "SAN TMDT HA TINH (DEMO)",
-        "BANK_NAME": os.environ.get("BANK_NAME") or "VietinBank",
-        # Unset: Stripe's own, or the stand-in served by the STRIPE_API_BASE server (localstripe).
-        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or None,
-    }
-    for key, value in defaults.items():
-        app.config.setdefault(key, value)
+    """Settings of this package, from the environment, with defaults that work untouched."""
+    set_defaults(
+        app,
+        {
+            # Unpaid card checkouts expire after 30 minutes, bank transfers after 24 hours.
+            "ORDER_PAYMENT_TIMEOUT_MIN": env_int("ORDER_PAYMENT_TIMEOUT_MIN", 30, minimum=1),
+            "ORDER_TRANSFER_TIMEOUT_MIN": env_int("ORDER_TRANSFER_TIMEOUT_MIN", 24 * 60, minimum=1),
+            "ORDER_COMPLETE_AFTER_DAYS": env_int("ORDER_COMPLETE_AFTER_DAYS", 7, minimum=1),
+            "ORDER_LINK_MAX_AGE_DAYS": env_int("ORDER_LINK_MAX_AGE_DAYS", 180, minimum=1),
+            "DEFAULT_ITEM_WEIGHT_GRAMS": env_int("DEFAULT_ITEM_WEIGHT_GRAMS", 500, minimum=1),
+            # The floor's collection account for VietQR transfers (demo values until configured).
+            "BANK_BIN": env_str("BANK_BIN", "970415"),
+            "BANK_ACCOUNT": env_str("BANK_ACCOUNT", "113366668888"),
+            "BANK_ACCOUNT_NAME": env_str("BANK_ACCOUNT_NAME", "SAN TMDT HA TINH (DEMO)"),
+            "BANK_NAME": env_str("BANK_NAME", "VietinBank"),
+            # Unset: Stripe's own, or the stand-in served by the STRIPE_API_BASE server (localstripe).
+            "STRIPE_JS_URL": env_optional("STRIPE_JS_URL"),
+        },
+    )
 
 
 def _template_helpers() -> dict:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from marketplace.actions import run_action
+from marketplace.actions import run_action, run_form
 from marketplace.cleantext import single_line
 from marketplace.csv_writer import csv_response
 from marketplace.errors import DomainError
@@ -100,17 +100,13 @@ def _shops() -> list[Shop]:
 @operator_required
 def list_orders():
     f = _filters()
-    page = page_arg(request.args)
-    from catalog.services import paginate
-
-    orders, total = paginate(_orders_query(f), page, PER_PAGE)
+    pagination = db.paginate(
+        _orders_query(f), page=page_arg(request.args), per_page=PER_PAGE, error_out=False
+    )
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in f.items() if v}
     return render_template(
         "orders/operator_orders.html",
-        orders=orders,
-        total=total,
-        page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pagination=pagination,
         f=f,
         args=args,
         shops=_shops(),
@@ -319,32 +315,30 @@ def confirm_transfer(code: str):
 @operator_required
 def import_statement():
     form = StatementForm()
-    report = None
-    if form.validate_on_submit():
+
+    def read_and_import() -> bank.Report:
         upload = form.statement.data
         raw = upload.read() if upload and getattr(upload, "filename", "") else b""
+        if not raw:
+            raise DomainError(_("Vui lòng chọn tệp sao kê CSV."))
         try:
-            if not raw:
-                raise DomainError(_("Vui lòng chọn tệp sao kê CSV."))
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("cp1258", errors="replace")
-            report = bank.import_statement(text, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "Đã nhập sao kê: %(m)d khớp, %(u)d không khớp, %(d)d đã nhập trước đó.",
-                    m=len(report.matched),
-                    u=len(report.unmatched),
-                    d=report.duplicates,
-                ),
-                "success",
-            )
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1258", errors="replace")
+        return bank.import_statement(text, actor=current_user)
+
+    done = run_form(form, read_and_import, refusals="statement")
+    report = done.result if done else None
+    if report is not None:
+        flash(
+            _(
+                "Đã nhập sao kê: %(m)d khớp, %(u)d không khớp, %(d)d đã nhập trước đó.",
+                m=len(report.matched),
+                u=len(report.unmatched),
+                d=report.duplicates,
+            ),
+            "success",
+        )
     return render_template(
         "orders/operator_statement.html", form=form, report=report, outcome_labels=bank.OUTCOME_LABELS
     )

@@ -75,9 +75,6 @@ class Quote:
         """False when this cart is too large for one checkout (its total or a parcel's weight)."""
         return self.total_vnd <= MAX_TOTAL_VND and all(s.weight_grams <= MAX_PARCEL_GRAMS for s in self.shops)
 
-    def for_shop(self, shop_id: int) -> ShopQuote | None:
-        return next((s for s in self.shops if s.shop_id == shop_id), None)
-
     def fingerprint(self) -> str:
         """Changes whenever anything the buyer agreed to changes: a line's price or quantity, a
         shipping fee, the total. The checkout form carries it; a mismatch means 'look again'."""

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
-from marketplace.actions import run_action
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
-from marketplace.forms import apply_errors, submitted_data
+from marketplace.forms import submitted_data
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
@@ -185,23 +184,15 @@ def shipping(shop: Shop):
         form.flat_fee_vnd.data = str(rule.flat_fee_vnd)
         form.free_over_vnd.data = "" if rule.free_over_vnd is None else str(rule.free_over_vnd)
     tiers = [list(t) for t in sorted(rule.tiers)] + [["", ""]] * (5 - len(rule.tiers))
-    errors: dict = {}
-    if form.validate_on_submit():
-        data = dict(request.form.items())
-        try:
-            services.save_shipping_rule(shop, data, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-            errors = exc.field_errors
-            tiers = [[data.get(f"tier_grams_{i}", ""), data.get(f"tier_fee_{i}", "")] for i in range(5)]
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Đã lưu phí vận chuyển."), "success")
-            return redirect(url_for("orders_seller.shipping", shop_slug=shop.slug))
+    data = dict(request.form.items())
+    outcome = run_form(
+        form, lambda: services.save_shipping_rule(shop, data, actor=current_user), _("Đã lưu phí vận chuyển.")
+    )
+    if outcome:
+        return redirect(url_for("orders_seller.shipping", shop_slug=shop.slug))
+    errors = outcome.errors  # the tiers' errors show beside their inputs, with what was typed
+    if errors:
+        tiers = [[data.get(f"tier_grams_{i}", ""), data.get(f"tier_fee_{i}", "")] for i in range(5)]
     examples = [
         (w, s, pricing.shipping_fee(rule, s, w)[0])
         for w, s in ((500, 100_000), (3_000, 200_000), (12_000, 400_000), (1_000, 600_000))

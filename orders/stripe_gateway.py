@@ -99,10 +99,6 @@ def client() -> stripe.StripeClient:
     return cache[key]
 
 
-def _pi_value(pi, name):
-    return pi.get(name) if isinstance(pi, dict) else getattr(pi, name, None)
-
-
 def ensure_intent(payment: Payment) -> tuple[str, str]:
     """The PaymentIntent of a card payment, created on first need: (id, client_secret)."""
     if payment.method != PaymentMethod.CARD.value:

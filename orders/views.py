@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from catalog.models import Listing
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
-from marketplace.extensions import db
+from marketplace.extensions import db, login_manager
 from marketplace.forms import apply_errors, submitted_data
 from marketplace.models import Commune
 from marketplace.numbers import NumberError, coerce_id, parse_int, parse_optional_int
@@ -225,12 +225,6 @@ def checkout():
 # operator and 404 to everyone else.
 
 
-def _login_redirect():
-    return redirect(
-        url_for("accounts.sign_in", next=request.full_path if request.query_string else request.path)
-    )
-
-
 def _elsewhere(order: Order, who: OrderAccess) -> Response:
     """The operator's or the shop's own page of `order`."""
     if who is OrderAccess.OPERATOR:
@@ -241,8 +235,8 @@ def _elsewhere(order: Order, who: OrderAccess) -> Response:
 def _refuse(who: OrderAccess, *, page: bool, order: Order | None) -> NoReturn:
     if page and who in (OrderAccess.OPERATOR, OrderAccess.SHOP_MEMBER) and order is not None:
         abort(_elsewhere(order, who))
-    if page and _user() is None:
-        abort(_login_redirect())
+    if page and not current_user.is_authenticated:
+        abort(login_manager.unauthorized())  # the sign-in page, with this page as `next`
     abort(403 if who in (OrderAccess.OPERATOR, OrderAccess.SHOP_MEMBER) else 404)
 
 

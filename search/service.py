@@ -9,7 +9,6 @@ maintained by the worker, so the fallback is complete whenever the engine is dow
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ from flask import Flask, current_app, url_for
 from sqlalchemy import select
 
 from catalog.models import Category
+from marketplace.config import env_bool, env_float, env_int, env_optional, env_str, set_defaults
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from sellers.models import Shop, ShopStatus
@@ -45,21 +45,26 @@ def configure(app: Flask) -> None:
     # The clients log every request at INFO and every failure at WARNING; this module logs what matters.
     for name in ("opensearch", "elastic_transport.transport"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    env = os.environ.get
-    app.config.setdefault("SEARCH_INDEX_PREFIX", env("SEARCH_INDEX_PREFIX") or "marketplace-")
-    app.config.setdefault("SEARCH_ENGINE_TIMEOUT", float(env("SEARCH_ENGINE_TIMEOUT") or 2.0))
-    app.config.setdefault("SEARCH_ENGINE_BULK_TIMEOUT", float(env("SEARCH_ENGINE_BULK_TIMEOUT") or 60.0))
-    app.config.setdefault("SEARCH_ENGINE_SHARDS", int(env("SEARCH_ENGINE_SHARDS") or 1))
-    app.config.setdefault("SEARCH_ENGINE_REPLICAS", int(env("SEARCH_ENGINE_REPLICAS") or 0))
-    app.config.setdefault("SEARCH_ENGINE_CA_CERTS", env("SEARCH_ENGINE_CA_CERTS") or None)
-    app.config.setdefault("SEARCH_HEALTH_TTL", float(env("SEARCH_HEALTH_TTL") or 5.0))
-    app.config.setdefault("SEARCH_RETRY_SECONDS", float(env("SEARCH_RETRY_SECONDS") or 5.0))
-    app.config.setdefault("SEARCH_REFRESH_ON_WRITE", True)
-    app.config.setdefault(
-        "SEARCH_ENGINE_REQUEST_CACHE", (env("SEARCH_ENGINE_REQUEST_CACHE") or "1") not in ("0", "false")
+    set_defaults(
+        app,
+        {
+            "SEARCH_INDEX_PREFIX": env_str("SEARCH_INDEX_PREFIX", "marketplace-"),
+            "SEARCH_ENGINE_TIMEOUT": env_float("SEARCH_ENGINE_TIMEOUT", 2.0, minimum=0.01),
+            "SEARCH_ENGINE_BULK_TIMEOUT": env_float("SEARCH_ENGINE_BULK_TIMEOUT", 60.0, minimum=0.01),
+            "SEARCH_ENGINE_SHARDS": env_int("SEARCH_ENGINE_SHARDS", 1, minimum=1),
+            "SEARCH_ENGINE_REPLICAS": env_int("SEARCH_ENGINE_REPLICAS", 0, minimum=0),
+            "SEARCH_ENGINE_CA_CERTS": env_optional("SEARCH_ENGINE_CA_CERTS"),
+            "SEARCH_HEALTH_TTL": env_float("SEARCH_HEALTH_TTL", 5.0, minimum=0),
+            "SEARCH_RETRY_SECONDS": env_float("SEARCH_RETRY_SECONDS", 5.0, minimum=0),
+            "SEARCH_REFRESH_ON_WRITE": True,
+            "SEARCH_ENGINE_REQUEST_CACHE": env_bool("SEARCH_ENGINE_REQUEST_CACHE", True),
+            "SEARCH_EMBEDDED_BM25_LIMIT": env_int("SEARCH_EMBEDDED_BM25_LIMIT", 5000, minimum=1),
+        },
     )
-    app.config.setdefault("SEARCH_EMBEDDED_BM25_LIMIT", int(env("SEARCH_EMBEDDED_BM25_LIMIT") or 5000))
-    app.config.setdefault("SEARCH_EMBEDDED_PATH", env("SEARCH_EMBEDDED_PATH") or _default_embedded_path(app))
+    # After the others: the default path depends on the database URI.
+    app.config.setdefault(
+        "SEARCH_EMBEDDED_PATH", env_optional("SEARCH_EMBEDDED_PATH") or _default_embedded_path(app)
+    )
 
 
 def _default_embedded_path(app: Flask) -> str:

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.actions import run_form
+from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
 from marketplace.permissions import operator_required
 
 from . import service
@@ -114,16 +114,12 @@ def _active_filters(query: SearchQuery, facets: dict) -> list[tuple[str, str]]:
 @operator_required
 def synonyms():
     form = SynonymForm()
-    if form.validate_on_submit():
-        try:
-            add_synonym_group(form.terms.data, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã thêm nhóm từ đồng nghĩa, áp dụng ngay từ lần tìm tiếp theo."), "success")
-            return redirect(url_for("search_admin.synonyms"))
+    if run_form(
+        form,
+        lambda: add_synonym_group(form.terms.data, actor=current_user),
+        _("Đã thêm nhóm từ đồng nghĩa, áp dụng ngay từ lần tìm tiếp theo."),
+    ):
+        return redirect(url_for("search_admin.synonyms"))
     rows = db.session.scalars(select(SearchSynonym).order_by(SearchSynonym.id)).all()
     return render_template("search/operator_synonyms.html", form=form, rows=rows, action_form=ActionForm())
 

@@ -55,10 +55,6 @@ class Shop(Model):
     members: Mapped[list[ShopMember]] = relationship(back_populates="shop", cascade="all, delete-orphan")
 
     @property
-    def is_approved(self) -> bool:
-        return self.status == ShopStatus.APPROVED.value
-
-    @property
     def address(self) -> str:
         return f"{self.address_line}, {self.commune.name}, {self.province}"
 

@@ -21,9 +21,6 @@ from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.models import User
 
-# is_operator is re-exported for callers that think of it as a shop-moderation predicate.
-from marketplace.permissions import is_operator
-
 from .models import Shop, ShopMember
 
 
@@ -88,10 +85,6 @@ def can_manage_staff(user: User | None, shop: Shop) -> bool:
 
 def can_edit_shipping(user: User | None, shop: Shop) -> bool:
     return has_shop_permission(user, shop, P.EDIT_SHIPPING)
-
-
-def can_moderate(user: User | None) -> bool:
-    return is_operator(user)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

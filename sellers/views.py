@@ -8,10 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from marketplace.accounts.guards import confirmed_email_required
-from marketplace.actions import run_action
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
-from marketplace.forms import apply_errors
 from marketplace.models import Commune
 from marketplace.permissions import operator_required
 from marketplace.timeutil import utcnow
@@ -54,18 +52,13 @@ def index():
 def register_shop():
     form = ShopForm()
     form.commune_id.choices = commune_choices()
-    if form.validate_on_submit():
-        try:
-            shop = services.register_shop(form.data, actor=current_user, logo_data=_upload(form.logo))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(
-                _("Đã gửi đăng ký cửa hàng. Ban quản lý sàn sẽ xem xét và báo cho bạn qua email."), "success"
-            )
-            return redirect(url_for("sellers.dashboard", shop_slug=shop.slug))
+    done = run_form(
+        form,
+        lambda: services.register_shop(form.data, actor=current_user, logo_data=_upload(form.logo)),
+        _("Đã gửi đăng ký cửa hàng. Ban quản lý sàn sẽ xem xét và báo cho bạn qua email."),
+    )
+    if done:
+        return redirect(url_for("sellers.dashboard", shop_slug=done.result.slug))
     return render_template("sellers/register.html", form=form)
 
 
@@ -82,16 +75,12 @@ def dashboard(shop: Shop):
 def edit_shop(shop: Shop):
     form = ShopForm(obj=shop)
     form.commune_id.choices = commune_choices()
-    if form.validate_on_submit():
-        try:
-            services.update_shop(shop, form.data, actor=current_user, logo_data=_upload(form.logo))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thông tin cửa hàng."), "success")
-            return redirect(url_for("sellers.dashboard", shop_slug=shop.slug))
+    if run_form(
+        form,
+        lambda: services.update_shop(shop, form.data, actor=current_user, logo_data=_upload(form.logo)),
+        _("Đã lưu thông tin cửa hàng."),
+    ):
+        return redirect(url_for("sellers.dashboard", shop_slug=shop.slug))
     return render_template("sellers/edit.html", form=form, shop=shop)
 
 
@@ -99,16 +88,13 @@ def edit_shop(shop: Shop):
 @shop_permission_required(ShopPermission.MANAGE_STAFF)
 def staff(shop: Shop):
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            services.invite_staff(shop, form.email.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.email.errors = [*list(form.email.errors), exc.message]
-        else:
-            db.session.commit()
-            flash(_("Đã gửi lời mời tới %(email)s.", email=form.email.data), "success")
-            return redirect(url_for("sellers.staff", shop_slug=shop.slug))
+    if run_form(
+        form,
+        lambda: services.invite_staff(shop, form.email.data, actor=current_user),
+        _("Đã gửi lời mời tới %(email)s.", email=form.email.data),
+        refusals="email",
+    ):
+        return redirect(url_for("sellers.staff", shop_slug=shop.slug))
     invitations = db.session.scalars(
         select(ShopInvitation).where(ShopInvitation.shop_id == shop.id, ShopInvitation.accepted_at.is_(None))
     ).all()

@@ -19,9 +19,7 @@ from sqlalchemy import text
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.support import image_bytes, read_mail  # noqa: F401 - re-exported for older imports
-
-ON_CI = os.environ.get("CI") == "true"
+from tests.support import read_mails
 
 # Property tests (Hypothesis, and schemathesis built on it): the same examples on every run and
 # machine, no example database written into the tree, a modest number of examples so the suite
@@ -192,7 +190,7 @@ class Factory:
 
     def category(self, name="Trái cây", parent=None):
         from catalog.models import Category
-        from sellers.services import unique_slug
+        from marketplace.slugs import unique_slug
 
         category = Category(
             name=name, slug=unique_slug(Category, name), parent_id=parent.id if parent else None
@@ -201,7 +199,8 @@ class Factory:
         db.session.commit()
         return category
 
-    def shop(self, owner=None, name=None, approved=True, kind="household"):
+    def shop(self, owner=None, name=None, approved=True, kind="household", **fields):
+        """A shop registered through the service (`fields`: more of its form, e.g. slug)."""
         from sellers.services import approve_shop, register_shop
 
         owner = owner or self.user(role="producer")
@@ -213,6 +212,7 @@ class Factory:
                 "address_line": "Thôn 1",
                 "commune_id": self.commune().id,
                 "registration_number": None if kind == "household" else "3001234567",
+                **fields,
             },
             actor=owner,
         )
@@ -256,32 +256,6 @@ def factory(app):
     return Factory(app)
 
 
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, user, password="matkhau123"):
-        from flask import current_app
-
-        enabled = current_app.config.get("WTF_CSRF_ENABLED", True)
-        current_app.config["WTF_CSRF_ENABLED"] = False
-        try:
-            response = self.client.post("/dang-nhap", data={"email": user.email, "password": password})
-        finally:
-            current_app.config["WTF_CSRF_ENABLED"] = enabled
-        assert response.status_code == 302, response.data[:500]
-        return response
-
-    def logout(self):
-        with self.client.session_transaction() as session:
-            session.clear()
-
-
-@pytest.fixture
-def auth(client):
-    return Auth(client)
-
-
 @pytest.fixture
 def mailbox(app):
     """Drains the outbox, then returns every mail written so far (oldest first)."""
@@ -290,8 +264,6 @@ def mailbox(app):
         from marketplace import outbox
 
         outbox.drain()
-        folder = Path(app.config["MAIL_DIR"])
-        files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
-        return [read_mail(p) for p in files]
+        return read_mails(app)
 
     return read

@@ -4,7 +4,8 @@ Run after `flask db upgrade` and `flask demo load` (the Makefile does both). Sta
 (`wsgi:app` on 127.0.0.1:PORT, two workers with threads; `flask run` when gunicorn cannot start)
 and `flask worker`, prints the address and the demo accounts, forwards Ctrl+C / SIGTERM to both
 and waits. If either child dies, the other is stopped and the launcher exits non-zero.
-Standard library only; the programs come from the folder of the running Python (the venv)."""
+Run by the venv's Python: the programs come from its folder, and PORT is read by the app's own
+configuration loader (marketplace/config.py), so `PORT=abc` is refused here as it is by the app."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from marketplace.config import ConfigError, env_int  # noqa: E402 - needs ROOT on the path
+
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
@@ -162,10 +167,15 @@ def wait_until_serving(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000))
+    parser.add_argument("--port", type=int, help="default: PORT, else 5000")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
+    if args.port is None:
+        try:
+            args.port = env_int("PORT", 5000, minimum=1, maximum=65535)
+        except ConfigError as exc:
+            parser.error(str(exc))
 
     url = f"http://{args.host}:{args.port}"
     env = dict(os.environ)

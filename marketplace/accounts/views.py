@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import DomainError, ValidationFailed
+from ..actions import run_form
+from ..errors import DomainError
 from ..extensions import db
-from ..forms import apply_errors
 from ..redirects import next_target
 from . import services
 from .forms import (
@@ -38,30 +38,27 @@ def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("catalog.home"))
     form = SignUpForm()
-    if form.validate_on_submit():
-        try:
-            email = services.sign_up(
-                email=form.email.data,
-                password=form.password.data,
-                full_name=form.full_name.data,
-                phone=form.phone.data,
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            # The same answer whether the address was free or taken (its owner got a mail).
-            flash(
-                _(
-                    "Chúng tôi đã gửi email tới %(email)s. Mở liên kết trong email để xác nhận địa chỉ, "
-                    "rồi đăng nhập.",
-                    email=email,
-                ),
-                "success",
-            )
-            next_url = next_target("")
-            return redirect(url_for("accounts.sign_in", next=next_url or None))
+    done = run_form(
+        form,
+        lambda: services.sign_up(
+            email=form.email.data,
+            password=form.password.data,
+            full_name=form.full_name.data,
+            phone=form.phone.data,
+        ),
+    )
+    if done:
+        # The same answer whether the address was free or taken (its owner got a mail).
+        flash(
+            _(
+                "Chúng tôi đã gửi email tới %(email)s. Mở liên kết trong email để xác nhận địa chỉ, "
+                "rồi đăng nhập.",
+                email=done.result,
+            ),
+            "success",
+        )
+        next_url = next_target("")
+        return redirect(url_for("accounts.sign_in", next=next_url or None))
     return render_template("accounts/sign_up.html", form=form)
 
 
@@ -142,20 +139,16 @@ def account():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            # Every other session has ended; this one goes on with the new token.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(user, remember=remembered)
-            flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
-            return redirect(url_for("accounts.account"))
+    user = current_user._get_current_object()
+    if run_form(
+        form,
+        lambda: services.change_password(user, form.current_password.data, form.password.data),
+        _("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."),
+    ):
+        # Every other session has ended; this one goes on with the new token.
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+        login_user(user, remember=remembered)
+        return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, action_form=ActionForm()), 422
 
 
@@ -195,16 +188,9 @@ def reset_password(token: str):
         flash(exc.message, "error")
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            if current_user.is_authenticated:
-                _end_browser_session()
-            flash(_("Mật khẩu đã được đặt lại. Vui lòng đăng nhập."), "success")
-            return redirect(url_for("accounts.sign_in"))
+    if run_form(form, lambda: services.reset_password(token, form.password.data)):
+        if current_user.is_authenticated:
+            _end_browser_session()
+        flash(_("Mật khẩu đã được đặt lại. Vui lòng đăng nhập."), "success")
+        return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/reset_password.html", form=form, token=token)

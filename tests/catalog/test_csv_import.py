@@ -15,7 +15,7 @@ from catalog.models import Category, Listing, ListingImage
 from marketplace.extensions import db
 from marketplace.models import Commune, OutboxEvent
 from sellers.models import Shop
-from tests.conftest import image_bytes
+from tests.support import image_bytes, sign_in
 
 HEADER = ["shop", "title", "category", "unit", "price_vnd", "stock", "description"]
 
@@ -501,8 +501,8 @@ def upload(client, shop, text: str, filename="sp.csv"):
     )
 
 
-def test_upload_for_own_shop(client, auth, csrf_off, shop):
-    auth.login(shop.members[0].user)
+def test_upload_for_own_shop(client, csrf_off, shop):
+    sign_in(client, shop.members[0].user)
     page = client.get(f"/kenh-ban/{shop.slug}/san-pham/nhap-csv")
     assert page.status_code == 200 and "price_vnd" in page.get_data(as_text=True)
     response = upload(client, shop, csv_text([row(shop), row("", title="Bưởi Phúc Trạch")]))
@@ -513,9 +513,9 @@ def test_upload_for_own_shop(client, auth, csrf_off, shop):
     assert counts()[0] == 2
 
 
-def test_upload_errors_are_listed_and_nothing_written(client, auth, csrf_off, factory, shop):
+def test_upload_errors_are_listed_and_nothing_written(client, csrf_off, factory, shop):
     other = factory.shop(name="Hộ khác")
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     response = upload(
         client, shop, csv_text([row(shop), row(other, title="Lén"), row(shop, image_path="a.jpg")])
     )
@@ -526,25 +526,25 @@ def test_upload_errors_are_listed_and_nothing_written(client, auth, csrf_off, fa
     assert counts()[0] == 0
 
 
-def test_upload_without_csrf_token_is_refused(client, auth, shop):
-    auth.login(shop.members[0].user)
+def test_upload_without_csrf_token_is_refused(client, shop):
+    sign_in(client, shop.members[0].user)
     response = upload(client, shop, csv_text([row(shop)]))
     assert response.status_code == 400
     db.session.remove()
     assert counts()[0] == 0
 
 
-def test_upload_requires_a_file(client, auth, csrf_off, shop):
-    auth.login(shop.members[0].user)
+def test_upload_requires_a_file(client, csrf_off, shop):
+    sign_in(client, shop.members[0].user)
     response = client.post(
         f"/kenh-ban/{shop.slug}/san-pham/nhap-csv", data={}, content_type="multipart/form-data"
     )
     assert response.status_code == 200 and "Vui lòng chọn tệp CSV" in response.get_data(as_text=True)
 
 
-def test_upload_page_of_another_shop_is_hidden(client, auth, csrf_off, factory, shop):
+def test_upload_page_of_another_shop_is_hidden(client, csrf_off, factory, shop):
     other = factory.shop(name="Hộ khác")
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     assert client.get(f"/kenh-ban/{other.slug}/san-pham/nhap-csv").status_code == 404
     assert upload(client, other, csv_text([row(other)])).status_code == 404
     assert client.get(f"/kenh-ban/{other.slug}/san-pham/nhap-csv/mau.csv").status_code == 404
@@ -552,9 +552,9 @@ def test_upload_page_of_another_shop_is_hidden(client, auth, csrf_off, factory, 
     assert counts()[0] == 0
 
 
-def test_sample_csv_downloads_and_imports_back(client, auth, csrf_off, factory, shop):
+def test_sample_csv_downloads_and_imports_back(client, csrf_off, factory, shop):
     factory.category("Đặc sản")
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     response = client.get(f"/kenh-ban/{shop.slug}/san-pham/nhap-csv/mau.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]

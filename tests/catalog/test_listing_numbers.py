@@ -11,6 +11,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import MAX_PRICE_VND
 from tests.catalog.test_csv_import import csv_text, row
+from tests.support import sign_in
 
 
 @pytest.fixture
@@ -40,17 +41,17 @@ def _post(client, shop, **fields):
 
 
 @pytest.mark.parametrize("price", ["45000.5", "45,5"])
-def test_the_listing_form_refuses_a_decimal_price_instead_of_scaling_it(client, auth, csrf_off, shop, price):
+def test_the_listing_form_refuses_a_decimal_price_instead_of_scaling_it(client, csrf_off, shop, price):
     """The form turned "45000.5" into 450 005 đồng and "45,5" into 455."""
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     r = _post(client, shop, price_vnd=price)
     assert r.status_code == 200 and "phần thập phân" in r.get_data(as_text=True)  # the form again
     assert db.session.query(Listing).count() == 0
 
 
 @pytest.mark.parametrize("price, expected", [("45.000", 45000), ("45000", 45000), ("45.000 ₫", 45000)])
-def test_the_listing_form_takes_prices_as_people_type_them(client, auth, csrf_off, shop, price, expected):
-    auth.login(shop.members[0].user)
+def test_the_listing_form_takes_prices_as_people_type_them(client, csrf_off, shop, price, expected):
+    sign_in(client, shop.members[0].user)
     assert _post(client, shop, price_vnd=price).status_code == 302
     assert db.session.query(Listing).one().price_vnd == expected
 
@@ -67,10 +68,8 @@ def test_the_listing_form_takes_prices_as_people_type_them(client, auth, csrf_of
         ("category_id", "99999999999999999999", "Vui lòng chọn danh mục."),
     ],
 )
-def test_the_listing_form_bounds_every_number_with_a_message(
-    client, auth, csrf_off, shop, field, value, message
-):
-    auth.login(shop.members[0].user)
+def test_the_listing_form_bounds_every_number_with_a_message(client, csrf_off, shop, field, value, message):
+    sign_in(client, shop.members[0].user)
     extra = {"ocop_certificate_no": "1/QĐ"} if field == "ocop_issued_on" else {}
     r = _post(client, shop, **{field: value, **extra})
     assert r.status_code == 200  # the form again, with the message
@@ -109,8 +108,8 @@ def test_csv_price_and_form_price_are_one_parser(shop, factory):
     assert result.listings[0].price_vnd == 45000
 
 
-def test_category_position_is_bounded(client, auth, csrf_off, factory):
-    auth.login(factory.operator())
+def test_category_position_is_bounded(client, csrf_off, factory):
+    sign_in(client, factory.operator())
     r = client.post(
         "/quan-tri/danh-muc", data={"name": "Chè", "parent_id": "0", "position": "99999999999999999999"}
     )

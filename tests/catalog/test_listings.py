@@ -10,7 +10,7 @@ from catalog.models import Listing, add_months
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
-from tests.support import image_bytes
+from tests.support import image_bytes, sign_in
 
 
 def test_validation_collects_every_problem(factory):
@@ -112,10 +112,10 @@ def test_every_change_is_an_outbox_event(factory):
     assert [e.payload["action"] for e in events] == ["created", "updated"]
 
 
-def test_producer_creates_listing_with_images_through_form(client, auth, factory, csrf_off):
+def test_producer_creates_listing_with_images_through_form(client, factory, csrf_off):
     shop = factory.shop()
     category = factory.category("Mật ong")
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     data = {
         "title": "Mật ong Hương Sơn",
         "category_id": category.id,
@@ -139,9 +139,9 @@ def test_producer_creates_listing_with_images_through_form(client, auth, factory
     assert "250.000\xa0₫" in page and 'loading="lazy"' not in page.split("gallery")[1].split("</figure>")[0]
 
 
-def test_form_errors_are_shown_in_vietnamese(client, auth, factory, csrf_off):
+def test_form_errors_are_shown_in_vietnamese(client, factory, csrf_off):
     shop = factory.shop()
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     r = client.post(
         f"/kenh-ban/{shop.slug}/san-pham/moi",
         data={

@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.images import image_dir
 from marketplace.models import Commune, OutboxEvent, User
 from sellers.models import Shop, ShopInvitation, ShopMember
+from tests.support import forget_session, sign_in
 
 PASSWORD = "demo12345"
 COUNTED = (Commune, Category, User, Shop, ShopMember, ShopInvitation, Listing, ListingImage, OutboxEvent)
@@ -97,7 +98,7 @@ def test_load_twice_creates_everything_once(app, runner, client):
     assert client.get(f"/san-pham/{hidden.slug}").status_code == 404
 
 
-def test_demo_accounts_sign_in(app, runner, client, auth):
+def test_demo_accounts_sign_in(app, runner, client):
     load(runner)
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.like("%@demo.vn")))}
     expected_roles = {
@@ -110,18 +111,18 @@ def test_demo_accounts_sign_in(app, runner, client, auth):
     }
     for email, role in expected_roles.items():
         assert users[email].role == role
-        auth.login(users[email], password=PASSWORD)
-        auth.logout()
+        sign_in(client, users[email], password=PASSWORD)
+        forget_session(client)
 
     shop = db.session.scalar(select(Shop).where(Shop.slug == "htx-cam-bu-huong-son"))
     assert {(m.user.email, m.role) for m in shop.members} == {
         ("camhuongson@demo.vn", "owner"),
         ("staff@demo.vn", "staff"),
     }
-    auth.login(users["staff@demo.vn"], password=PASSWORD)
+    sign_in(client, users["staff@demo.vn"], password=PASSWORD)
     assert client.get(f"/kenh-ban/{shop.slug}/").status_code == 200
-    auth.logout()
-    auth.login(users["operator@demo.vn"], password=PASSWORD)
+    forget_session(client)
+    sign_in(client, users["operator@demo.vn"], password=PASSWORD)
     assert client.get("/quan-tri/").status_code == 200
 
 

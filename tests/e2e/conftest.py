@@ -1,7 +1,7 @@
 """Real-browser fixtures: the app served over HTTP on 127.0.0.1, and Debian's Chromium driven by Playwright.
 
 `live_server` runs its own app (temp SQLite migrated by Alembic, CSRF on, plain-http cookies) in a
-background thread; `browser` is one headless Chromium per session; `new_page()` opens a page in a
+background thread (tests/support.py's LiveServer); `browser` is one headless Chromium per session; `new_page()` opens a page in a
 fresh context (separate cookies), so one test can play producer, operator and visitor at once.
 Playwright's bundled node driver is used, never its downloaded browsers (no `playwright install`).
 """
@@ -9,20 +9,16 @@ Playwright's bundled node driver is used, never its downloaded browsers (no `pla
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
+from tests.support import LiveServer, unavailable
 
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
-ON_CI = os.environ.get("CI") == "true"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -42,24 +38,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-@dataclass
-class LiveServer:
-    app: Flask
-    url: str
-    media_root: Path
-    mail_dir: Path
-
-
 @pytest.fixture
 def live_server(tmp_path):
-    media, mail = tmp_path / "media", tmp_path / "mail"
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "e2e-secret",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "MEDIA_ROOT": str(media),
-            "MAIL_DIR": str(mail),
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "MAIL_DIR": str(tmp_path / "mail"),
             "MAIL_SERVER": None,
             "WTF_CSRF_ENABLED": True,  # a real browser posts real forms, tokens and all
             "SESSION_COOKIE_SECURE": False,
@@ -74,18 +61,11 @@ def live_server(tmp_path):
     with app.app_context():
         upgrade()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    # Links built outside a request (worker, mails) must point at this server, as BASE_URL would.
-    app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
-    thread.start()
+    # Links built outside a request (worker, mails) point at this server, as BASE_URL would.
     try:
-        yield LiveServer(app=app, url=url, media_root=media, mail_dir=mail)
+        with LiveServer(app, own_links=True) as live:
+            yield live
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -94,10 +74,7 @@ def live_server(tmp_path):
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
-        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
-        if ON_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -4,16 +4,9 @@ buyer pays by card through localstripe's stand-in for Stripe.js."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from jinja2 import ChoiceLoader, DictLoader
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -21,35 +14,19 @@ from marketplace import outbox
 from marketplace.accounts.services import create_user
 from marketplace.extensions import db
 from marketplace.models import Commune
+from tests.support import localstripe, read_mails, sign_in_page
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "matkhau-an-toan-123"
-ON_CI = os.environ.get("CI") == "true"
-LISTING_INCLUDES = (
-    '{% include "orders/_listing_buy.html" ignore missing %}',
-    '{% include "orders/_listing_reviews.html" ignore missing %}',
-)
-
-
-def _listing_template_shim(app) -> None:
-    """Until templates/catalog/listing.html carries the two orders includes, ORDERS_E2E_LISTING_SHIM=1
-    adds them in memory (for checking this test before the lead merges them). Without the variable
-    the real template is used, so a missing include fails this test."""
-    path = Path(app.template_folder) / "catalog" / "listing.html"
-    source = path.read_text()
-    if "orders/_listing_buy.html" in source or os.environ.get("ORDERS_E2E_LISTING_SHIM") != "1":
-        return
-    source = source.replace('<dl class="facts">', LISTING_INCLUDES[0] + '\n    <dl class="facts">', 1)
-    source = source.replace("</article>", "</article>\n" + LISTING_INCLUDES[1], 1)
-    app.jinja_env.loader = ChoiceLoader([DictLoader({"catalog/listing.html": source}), app.jinja_env.loader])
 
 
 def seed(app) -> dict:
     """Two approved shops with a product each, and a commune to deliver to."""
     from catalog.models import Category
     from catalog.services import create_listing
-    from sellers.services import approve_shop, register_shop, unique_slug
+    from marketplace.slugs import unique_slug
+    from sellers.services import approve_shop, register_shop
 
     with app.app_context():
         commune = Commune(name="Phường Thành Sen", province="Hà Tĩnh", kind="phuong")
@@ -111,20 +88,12 @@ def seed(app) -> dict:
     return out
 
 
-def sign_in(page, email):
-    page.goto("/dang-nhap")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Đăng nhập", exact=True).click()
-    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
-
-
 def add_to_cart(page, listing_slug):
     page.goto(f"/san-pham/{listing_slug}")
     button = page.get_by_role("button", name="Thêm vào giỏ hàng")
     assert button.count() == 1, (
         "no add-to-cart form on the listing page: templates/catalog/listing.html "
-        f"needs {LISTING_INCLUDES[0]} in its buy box"
+        "should include orders/_listing_buy.html in its buy box"
     )
     button.click()
     expect(page.get_by_text("vào giỏ hàng.")).to_be_visible()
@@ -139,7 +108,6 @@ def fill_checkout(page, seeded, email):
 
 
 def test_two_shops_one_cod_checkout_shop_ships_buyer_follows(live_server, new_page):
-    _listing_template_shim(live_server.app)
     seeded = seed(live_server.app)
 
     buyer = new_page()
@@ -164,7 +132,7 @@ def test_two_shops_one_cod_checkout_shop_ships_buyer_follows(live_server, new_pa
 
     # Each shop sees its own order; the orange grower ships hers.
     cam = new_page()
-    sign_in(cam, seeded["cam"]["owner"])
+    sign_in_page(cam, seeded["cam"]["owner"], PASSWORD)
     cam.goto(f"/kenh-ban/{seeded['cam']['slug']}/don-hang")
     row = cam.locator("table.inbox tbody tr").filter(has_text=code)
     expect(row).to_have_count(1)
@@ -183,7 +151,7 @@ def test_two_shops_one_cod_checkout_shop_ships_buyer_follows(live_server, new_pa
     cam_order = re.search(r"/don-hang/(DH[0-9A-Z]{8}-\d)$", cam.url).group(1)
 
     keo = new_page()
-    sign_in(keo, seeded["keo"]["owner"])
+    sign_in_page(keo, seeded["keo"]["owner"], PASSWORD)
     keo.goto(f"/kenh-ban/{seeded['keo']['slug']}/don-hang")
     keo_row = keo.locator("table.inbox tbody tr").filter(has_text=code)
     expect(keo_row).to_have_count(1)
@@ -199,68 +167,27 @@ def test_two_shops_one_cod_checkout_shop_ships_buyer_follows(live_server, new_pa
     with live_server.app.app_context():
         outbox.drain()
         db.session.remove()
-    subjects = [p.read_bytes() for p in live_server.mail_dir.glob("*.eml")]
-    assert len(subjects) >= 5  # buyer: placed + shipped + confirmed; each shop: new order
+    assert len(read_mails(live_server.app)) >= 5  # buyer: placed + shipped + confirmed; each shop: new order
 
 
 # --- card, through localstripe ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def localstripe_base(tmp_path_factory):
-    base = os.environ.get("STRIPE_API_BASE")
-    if base:
-        yield base.rstrip("/")
-        return
-    executable = Path(sys.executable).parent / "localstripe"
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("localstripe-e2e")
-    with open(workdir / "log", "wb") as log:
-        proc = (
-            subprocess.Popen(
-                [str(executable), "--port", str(port), "--from-scratch"],
-                cwd=workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            if executable.exists()
-            else None
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while proc is not None and time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            message = "localstripe could not be started"
-            if ON_CI:
-                pytest.fail(message)
-            pytest.skip(message)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+def localstripe_server(tmp_path_factory):
+    with localstripe(tmp_path_factory.mktemp("localstripe-e2e")) as server:
+        yield server
 
 
-def test_card_payment_through_the_stripe_js_stand_in(live_server, new_page, localstripe_base):
+def test_card_payment_through_the_stripe_js_stand_in(live_server, new_page, localstripe_server):
     from orders.models import Payment
 
-    _listing_template_shim(live_server.app)
+    base = localstripe_server["api_base"]
     live_server.app.config.update(
-        STRIPE_SECRET_KEY=os.environ.get("STRIPE_SECRET_KEY") or "sk_test_e2e",
+        STRIPE_SECRET_KEY=localstripe_server["secret_key"],
         STRIPE_PUBLISHABLE_KEY="pk_test_e2e",
-        STRIPE_API_BASE=localstripe_base,
-        STRIPE_JS_URL=f"{localstripe_base}/js.stripe.com/v3/",
+        STRIPE_API_BASE=base,
+        STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
     )
     seeded = seed(live_server.app)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from email import policy
-from email.parser import BytesParser
 
 import pytest
 from PIL import Image
@@ -18,6 +16,7 @@ from marketplace import outbox
 from marketplace.accounts.services import create_user
 from marketplace.extensions import db
 from marketplace.models import Commune
+from tests.support import read_mails, sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +28,7 @@ TITLE = "Cam bù Hương Sơn loại 1"
 def seed(live_server):
     """What exists before the story starts: a commune, a category and the operator's account."""
     from catalog.models import Category
-    from sellers.services import unique_slug
+    from marketplace.slugs import unique_slug
 
     with live_server.app.app_context():
         commune = Commune(name="Xã Sơn Kim 1", province="Hà Tĩnh", kind="xa")
@@ -64,14 +63,6 @@ def photo(path):
     return path
 
 
-def sign_in(page, email):
-    page.goto("/dang-nhap")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Đăng nhập", exact=True).click()
-    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
-
-
 def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_path):
     seeded = seed(live_server)
 
@@ -90,19 +81,12 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     with live_server.app.app_context():
         assert outbox.drain() >= 1
         db.session.remove()
-    confirm = [
-        m
-        for m in (
-            BytesParser(policy=policy.default).parsebytes(p.read_bytes())
-            for p in sorted(live_server.mail_dir.glob("*.eml"))
-        )
-        if m["To"] == "hoa.camsonkim@example.vn"
-    ]
-    assert len(confirm) == 1, [m["Subject"] for m in confirm]
-    link = re.search(r"(/xac-nhan-email/\S+)", confirm[0].get_content()).group(1)
+    confirm = [m for m in read_mails(live_server.app) if m["to"] == "hoa.camsonkim@example.vn"]
+    assert len(confirm) == 1, [m["subject"] for m in confirm]
+    link = re.search(r"(/xac-nhan-email/\S+)", confirm[0]["body"]).group(1)
     producer.goto(link)
     expect(producer.get_by_text("Địa chỉ email hoa.camsonkim@example.vn đã được xác nhận")).to_be_visible()
-    sign_in(producer, "hoa.camsonkim@example.vn")
+    sign_in_page(producer, "hoa.camsonkim@example.vn", PASSWORD)
 
     # …and registers her shop, which waits for the operator.
     producer.goto("/kenh-ban/dang-ky-cua-hang")
@@ -124,7 +108,7 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
 
     # The operator, in another browser, approves it from the pending list.
     operator = new_page()
-    sign_in(operator, seeded["operator"])
+    sign_in_page(operator, seeded["operator"], PASSWORD)
     operator.goto("/quan-tri/cua-hang")
     operator.get_by_role("link", name=SHOP_NAME).click()
     expect(operator).to_have_url(re.compile(rf"/quan-tri/cua-hang/{shop_id}$"))
@@ -135,17 +119,14 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     with live_server.app.app_context():
         assert outbox.drain() >= 1
         db.session.remove()
-    mails = [
-        BytesParser(policy=policy.default).parsebytes(p.read_bytes())
-        for p in sorted(live_server.mail_dir.glob("*.eml"))
-    ]
+    mails = read_mails(live_server.app)
     to_producer = [
-        m for m in mails if m["To"] == "hoa.camsonkim@example.vn" and "đã được duyệt" in m["Subject"]
+        m for m in mails if m["to"] == "hoa.camsonkim@example.vn" and "đã được duyệt" in m["subject"]
     ]
-    assert len(to_producer) == 1, [(m["To"], m["Subject"]) for m in mails]
+    assert len(to_producer) == 1, [(m["to"], m["subject"]) for m in mails]
     mail = to_producer[0]
-    assert SHOP_NAME in mail["Subject"] and "đã được duyệt" in mail["Subject"]
-    body = mail.get_content()
+    assert SHOP_NAME in mail["subject"] and "đã được duyệt" in mail["subject"]
+    body = mail["body"]
     assert "đã được duyệt" in body and f"{live_server.url}/kenh-ban/{shop_slug}/" in body
 
     # The producer sees the approval and lists a product with a photo.

@@ -6,6 +6,7 @@ from pathlib import Path
 from marketplace import outbox
 from marketplace.extensions import db
 from marketplace.models import LoginAttempt, User
+from tests.support import sign_in
 
 
 def read_mail(path):
@@ -297,10 +298,10 @@ def test_confirmation_link_expires_and_is_bound_to_the_address(client, app, fact
 
 
 def test_unconfirmed_account_sees_a_banner_and_can_have_the_link_sent_again(
-    client, auth, factory, csrf_off, mailbox
+    client, factory, csrf_off, mailbox
 ):
     user = factory.unconfirmed_user(email="chua@example.vn")
-    auth.login(user)
+    sign_in(client, user)
     home = client.get("/").get_data(as_text=True)
     assert "Chúng tôi đã gửi liên kết xác nhận tới chua@example.vn" in home
     assert "Gửi lại liên kết xác nhận" in home
@@ -314,12 +315,12 @@ def test_unconfirmed_account_sees_a_banner_and_can_have_the_link_sent_again(
     assert len([m for m in mailbox() if m["to"] == "chua@example.vn"]) == 1
 
 
-def test_unconfirmed_account_cannot_register_a_shop_but_can_shop(client, auth, factory, csrf_off):
+def test_unconfirmed_account_cannot_register_a_shop_but_can_shop(client, factory, csrf_off):
     from sellers.models import Shop
 
     listing = factory.listing(stock=5)
     user = factory.unconfirmed_user(email="mua@example.vn")
-    auth.login(user)
+    sign_in(client, user)
     r = client.get("/kenh-ban/dang-ky-cua-hang")
     assert r.status_code == 403
     page = r.get_data(as_text=True)
@@ -343,7 +344,7 @@ def test_register_shop_service_refuses_an_unconfirmed_actor(factory):
 
 
 def test_guest_orders_with_the_address_stay_hidden_from_an_unconfirmed_account(
-    app, client, auth, factory, csrf_off
+    app, client, factory, csrf_off
 ):
     """Orders belong to the account that placed them (buyer_id), never to whoever signs up with
     the address a guest typed: an unconfirmed (or any other) account does not see them."""
@@ -357,7 +358,7 @@ def test_guest_orders_with_the_address_stay_hidden_from_an_unconfirmed_account(
     order = Order.query.filter_by(email="khach@example.vn").one()
     assert order.buyer_id is None and order.code.startswith(code)
 
-    auth.login(factory.unconfirmed_user(email="khach@example.vn"))
+    sign_in(client, factory.unconfirmed_user(email="khach@example.vn"))
     assert order.code not in client.get("/don-hang").get_data(as_text=True)
     assert client.get(f"/don-hang/{order.code}").status_code in (302, 403, 404)
     assert client.get(f"/thanh-toan/{code}").status_code in (302, 403, 404)

@@ -16,7 +16,7 @@ from marketplace.cleantext import multi_line, single_line
 from marketplace.extensions import db
 from marketplace.forms import AppForm
 from marketplace.models import OutboxEvent
-from tests.support import read_mail
+from tests.support import read_mail, sign_in
 
 TITLE = "Cam bù\r\nBcc: evil@example.com\x00\x07 Hương\u202e Sơn\u2028"
 
@@ -67,10 +67,10 @@ def _listing_data(category_id: int, **overrides) -> dict:
     return data
 
 
-def test_listing_form_stores_clean_text(client, auth, factory, csrf_off):
+def test_listing_form_stores_clean_text(client, factory, csrf_off):
     shop = factory.shop()
     category = factory.category()
-    auth.login(shop.members[0].user)
+    sign_in(client, shop.members[0].user)
     response = client.post(
         f"/kenh-ban/{shop.slug}/san-pham/moi",
         data=_listing_data(category.id),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import sign_in
+
 REMOTE = {"REMOTE_ADDR": "203.0.113.7"}
 
 
@@ -28,12 +30,12 @@ def test_loopback_probe_sees_the_details(client, app):
     assert client.get("/healthz", environ_base={"REMOTE_ADDR": "::1"}).json.keys() == body.keys()
 
 
-def test_operator_sees_the_details_from_anywhere(client, auth, factory):
-    auth.login(factory.operator())
+def test_operator_sees_the_details_from_anywhere(client, factory):
+    sign_in(client, factory.operator())
     body = client.get("/healthz", environ_base=REMOTE).json
     assert body["database"]["status"] == "ok" and "search" in body
 
 
-def test_other_signed_in_users_see_only_the_status(client, auth, factory):
-    auth.login(factory.user(role="producer"))
+def test_other_signed_in_users_see_only_the_status(client, factory):
+    sign_in(client, factory.user(role="producer"))
     assert client.get("/healthz", environ_base=REMOTE).json == {"status": "ok"}

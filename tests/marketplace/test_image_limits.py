@@ -14,6 +14,7 @@ from PIL import Image
 from marketplace import images
 from marketplace.errors import ValidationFailed
 from marketplace.images import declared_size, image_dir, process_image
+from tests.support import sign_in
 
 
 def _png(width: int, height: int) -> bytes:
@@ -144,10 +145,10 @@ def test_declared_size_of_truncated_or_foreign_headers_is_none(data):
     assert declared_size(data) is None
 
 
-def test_upload_of_a_70000_by_1_logo_answers_with_the_message(client, auth, factory, csrf_off):
+def test_upload_of_a_70000_by_1_logo_answers_with_the_message(client, factory, csrf_off):
     from sellers.models import Shop
 
-    auth.login(factory.user())
+    sign_in(client, factory.user())
     response = client.post(
         "/kenh-ban/dang-ky-cua-hang",
         data={

@@ -11,6 +11,7 @@ import pytest
 
 from marketplace.config import RATE_LIMIT_DEFAULTS, load_config
 from marketplace.limits import RULES, client_ip, get_limiter
+from tests.support import sign_in
 
 
 @pytest.fixture
@@ -127,9 +128,9 @@ def test_search_page_is_limited_per_ip(app, client):
     assert client.get("/tim-kiem?q=cam", **_from("10.0.5.2")).status_code == 200
 
 
-def test_search_is_limited_per_account_across_ips(app, client, auth, factory):
+def test_search_is_limited_per_account_across_ips(app, client, factory):
     app.config["RATELIMIT_SEARCH_ACCOUNT"] = "2 per minute"
-    auth.login(factory.user())
+    sign_in(client, factory.user())
     assert client.get("/tim-kiem?q=cam", **_from("10.0.6.1")).status_code == 200
     assert client.get("/tim-kiem?q=cam", **_from("10.0.6.2")).status_code == 200
     assert client.get("/tim-kiem?q=cam", **_from("10.0.6.3")).status_code == 429

@@ -8,6 +8,7 @@ from catalog.models import Listing
 from catalog.services import can_edit_listing
 from marketplace.extensions import db
 from sellers.permissions import can_manage_listings, can_manage_staff
+from tests.support import sign_in
 
 
 @pytest.fixture
@@ -28,9 +29,9 @@ def test_predicates(two_shops, factory):
     assert not can_manage_listings(None, shop_a)
 
 
-def test_producer_cannot_see_or_change_another_shop(client, auth, two_shops, csrf_off):
+def test_producer_cannot_see_or_change_another_shop(client, two_shops, csrf_off):
     owner_a, shop_a, _owner_b, shop_b, draft_b, _active_b = two_shops
-    auth.login(owner_a)
+    sign_in(client, owner_a)
     b = shop_b.slug
     for url in (
         f"/kenh-ban/{b}/",
@@ -60,9 +61,9 @@ def test_producer_cannot_see_or_change_another_shop(client, auth, two_shops, csr
     assert client.get(f"/api/v1/listings/{draft_b.id}").status_code == 404
 
 
-def test_buyer_cannot_reach_seller_or_operator_pages(client, auth, two_shops, factory):
+def test_buyer_cannot_reach_seller_or_operator_pages(client, two_shops, factory):
     _, shop_a, *_ = two_shops
-    auth.login(factory.user())
+    sign_in(client, factory.user())
     assert client.get(f"/kenh-ban/{shop_a.slug}/").status_code == 404
     for url in (
         "/quan-tri/",
@@ -75,9 +76,9 @@ def test_buyer_cannot_reach_seller_or_operator_pages(client, auth, two_shops, fa
         assert client.get(url).status_code == 403, url
 
 
-def test_producer_is_not_an_operator(client, auth, two_shops):
+def test_producer_is_not_an_operator(client, two_shops):
     owner_a, _shop_a, *_ = two_shops
-    auth.login(owner_a)
+    sign_in(client, owner_a)
     assert client.get("/quan-tri/cua-hang").status_code == 403
 
 
@@ -88,8 +89,8 @@ def test_anonymous_is_sent_to_sign_in(client, two_shops):
         assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"], url
 
 
-def test_operator_reaches_operator_pages(client, auth, factory):
-    auth.login(factory.operator())
+def test_operator_reaches_operator_pages(client, factory):
+    sign_in(client, factory.operator())
     for url in (
         "/quan-tri/",
         "/quan-tri/cua-hang",
@@ -105,8 +106,8 @@ def test_operator_reaches_operator_pages(client, auth, factory):
 CSRF_EXEMPT_ENDPOINTS = {"orders.stripe_webhook", "payments.stripe_webhook", "orders_payments.stripe_webhook"}
 
 
-def test_every_state_changing_form_rejects_missing_csrf(app, client, auth, factory):
-    auth.login(factory.operator())  # signed in, so a 403/302 from login checks cannot hide a pass
+def test_every_state_changing_form_rejects_missing_csrf(app, client, factory):
+    sign_in(client, factory.operator())  # signed in, so a 403/302 from login checks cannot hide a pass
     checked = []
     for rule in app.url_map.iter_rules():
         if not rule.methods & {"POST", "PUT", "PATCH", "DELETE"} or rule.endpoint in CSRF_EXEMPT_ENDPOINTS:

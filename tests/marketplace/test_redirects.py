@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.redirects import safe_target
+from tests.support import sign_in
 
 HOME = "/"
 HOSTILE = [
@@ -76,11 +77,9 @@ def test_add_to_cart_goes_back_only_on_the_site(client, csrf_off, factory):
 
 
 @pytest.mark.parametrize("action", ["an", "hien", "noi-bat"])
-def test_operator_listing_actions_go_back_to_a_same_site_referer_only(
-    client, auth, csrf_off, factory, action
-):
+def test_operator_listing_actions_go_back_to_a_same_site_referer_only(client, csrf_off, factory, action):
     listing = factory.listing()
-    auth.login(factory.operator())
+    sign_in(client, factory.operator())
     url = f"/quan-tri/san-pham/{listing.id}/{action}"
     hostile = client.post(url, data={"reason": "x"}, headers={"Referer": "https://evil.example/quan-tri"})
     assert hostile.status_code == 302 and hostile.headers["Location"] == "/quan-tri/san-pham"

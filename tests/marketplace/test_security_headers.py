@@ -13,6 +13,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 
 from marketplace.security_headers import content_security_policy
+from tests.support import forget_session, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_CSP = (
@@ -104,12 +105,12 @@ def test_visitor_crawl_every_page_has_the_headers_and_no_inline_code(client, sit
     assert any(p.startswith("/truy-xuat/") for p in pages)
 
 
-def test_producer_and_operator_crawls(client, auth, site):
-    auth.login(site["owner"])
+def test_producer_and_operator_crawls(client, site):
+    sign_in(client, site["owner"])
     seller = crawl(client, ["/kenh-ban/", f"/kenh-ban/{site['shop'].slug}/"], limit=60)
     assert any(p.startswith(f"/kenh-ban/{site['shop'].slug}/san-pham") for p in seller)
-    auth.logout()
-    auth.login(site["operator"])
+    forget_session(client)
+    sign_in(client, site["operator"])
     operator = crawl(client, ["/quan-tri/"], limit=60)
     assert {"/quan-tri/don-hang", "/quan-tri/san-pham"} <= set(operator)
 

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from marketplace.extensions import db
 from marketplace.models import User
-
-PASSWORD = "matkhau123"
-
-
-def _sign_in(client, user, remember=False):
-    data = {"email": user.email, "password": PASSWORD}
-    if remember:
-        data["remember"] = "y"
-    r = client.post("/dang-nhap", data=data)
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
-    return r
+from tests.support import PASSWORD, sign_in
 
 
 def _copy(app, client, *names):
@@ -38,7 +27,7 @@ def _signed_in(client) -> bool:
 
 def test_an_old_session_cookie_stops_working_after_sign_out(app, client, factory, csrf_off):
     user = factory.user()
-    _sign_in(client, user)
+    sign_in(client, user)
     thief = _copy(app, client, "session")
     assert _signed_in(thief)
     client.post("/dang-xuat")
@@ -48,11 +37,11 @@ def test_an_old_session_cookie_stops_working_after_sign_out(app, client, factory
 
 def test_a_remember_cookie_stops_working_after_sign_out(app, client, factory, csrf_off):
     user = factory.user()
-    _sign_in(client, user, remember=True)
+    sign_in(client, user, remember=True)
     kept = _copy(app, client, "remember_token")  # e.g. the browser restarted: only this cookie left
     assert _signed_in(kept)
     other_device = app.test_client()
-    _sign_in(other_device, user)
+    sign_in(other_device, user)
     client.post("/dang-xuat")
     assert client.get_cookie("remember_token") is None
     assert not _signed_in(_copy(app, kept, "remember_token"))
@@ -62,19 +51,18 @@ def test_a_remember_cookie_stops_working_after_sign_out(app, client, factory, cs
 
 def test_remember_cookie_is_samesite_and_lasts_thirty_days(client, factory, csrf_off):
     user = factory.user()
-    r = _sign_in(client, user, remember=True)
-    cookie = next(c for c in r.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
-    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
-    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
-    days = (expires - datetime.now(UTC)).total_seconds() / 86400
+    sign_in(client, user, remember=True)
+    cookie = client.get_cookie("remember_token")
+    assert cookie is not None and cookie.same_site == "Lax" and cookie.http_only
+    days = (cookie.expires - datetime.now(UTC)).total_seconds() / 86400
     assert 29.9 < days <= 30.01, days
 
 
 def test_password_change_keeps_this_session_and_ends_the_others(app, client, factory, csrf_off):
     user = factory.user()
-    _sign_in(client, user, remember=True)
+    sign_in(client, user, remember=True)
     other = app.test_client()
-    _sign_in(other, user, remember=True)
+    sign_in(other, user, remember=True)
     old_remember = _copy(app, client, "remember_token")
 
     r = client.post(
@@ -98,7 +86,7 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, client, fac
 
 def test_password_reset_ends_every_session(app, client, factory, csrf_off, mailbox):
     user = factory.user(email="quen@example.vn")
-    _sign_in(client, user, remember=True)
+    sign_in(client, user, remember=True)
     remembered = _copy(app, client, "remember_token")
     app.test_client().post("/quen-mat-khau", data={"email": "quen@example.vn"})
     body = next(m["body"] for m in mailbox() if m["to"] == "quen@example.vn")
@@ -111,9 +99,9 @@ def test_password_reset_ends_every_session(app, client, factory, csrf_off, mailb
 
 def test_sign_out_everywhere_from_the_account_page(app, client, factory, csrf_off):
     user = factory.user()
-    _sign_in(client, user)
+    sign_in(client, user)
     other = app.test_client()
-    _sign_in(other, user, remember=True)
+    sign_in(other, user, remember=True)
     page = client.get("/tai-khoan").get_data(as_text=True)
     assert "Đăng xuất trên mọi thiết bị" in page
     r = client.post("/tai-khoan/dang-xuat-moi-noi")
@@ -122,13 +110,13 @@ def test_sign_out_everywhere_from_the_account_page(app, client, factory, csrf_of
     assert not _signed_in(other)
     assert not _signed_in(_copy(app, other, "remember_token"))
     # Signing in again works as usual.
-    _sign_in(client, user)
+    sign_in(client, user)
     assert _signed_in(client)
 
 
 def test_sign_out_clears_the_whole_session_but_the_language(client, factory, csrf_off):
     user = factory.user()
-    _sign_in(client, user)
+    sign_in(client, user)
     with client.session_transaction() as session:
         session["order_access"] = ["DH12345678"]
         session["cart"] = {"1": [1, 1000]}

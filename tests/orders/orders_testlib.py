@@ -1,23 +1,14 @@
-"""Helpers for the orders tests (imported as `orders_testlib`; conftest holds the fixtures)."""
+"""Helpers for the orders tests (imported as `orders_testlib`; conftest holds the fixtures; what
+every folder shares, signing in and servers, is tests/support.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
 import time
-from email import message_from_bytes
-from email.policy import default as default_policy
-from pathlib import Path
-
-import pytest
-from werkzeug.serving import make_server
 
 from marketplace import outbox
 from marketplace.extensions import db
 
-ON_CI = os.environ.get("CI") == "true"
 WEBHOOK_SECRET = "whsec_orders_test_secret"
 PUBLISHABLE_KEY = "pk_test_orders"
 
@@ -77,56 +68,9 @@ def payment_code(response) -> str:
     return match.group(1)
 
 
-def read_mails(app) -> list[dict]:
-    folder = Path(app.config["MAIL_DIR"])
-    out = []
-    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
-        msg = message_from_bytes(path.read_bytes(), policy=default_policy)
-        out.append({"to": msg["To"], "subject": msg["Subject"], "body": msg.get_content(), "file": path.name})
-    return out
-
-
 def drain():
     outbox.drain()
     db.session.expire_all()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def _unavailable(reason: str):
-    if ON_CI:
-        pytest.fail(f"localstripe is required on CI: {reason}")
-    pytest.skip(f"localstripe not available: {reason}")
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(10)
 
 
 def register_webhook(api_base: str, url: str, secret: str = WEBHOOK_SECRET) -> None:
@@ -148,13 +92,6 @@ def wait_until(predicate, seconds: float = 30, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
-
-
-def login(client, user, password: str = "matkhau123"):
-    """Sign `user` in on `client` (CSRF must be off: use the csrf_off fixture)."""
-    response = client.post("/dang-nhap", data={"email": user.email, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
 
 
 def place_cod_order(shopper, listing, quantity: int = 1):

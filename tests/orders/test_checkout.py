@@ -3,13 +3,14 @@ shipping fee, stock reserved, guest access by signed link, price changes shown b
 
 import re
 
-from orders_testlib import drain, payment_code, read_mails
+from orders_testlib import drain, payment_code
 from sqlalchemy import func, select
 
 from catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
 from orders.models import CartItem, Order, Payment, ShippingRule
+from tests.support import forget_session, read_mails, sign_in
 
 
 def _stock(listing_id):
@@ -81,11 +82,11 @@ def test_guest_reaches_order_by_signed_link_only(app, client, factory, shopper):
     assert "không hợp lệ" in guest.get(tampered, follow_redirects=True).get_data(as_text=True)
 
 
-def test_signed_in_checkout_uses_account_and_lists_orders(client, factory, auth, csrf_off):
+def test_signed_in_checkout_uses_account_and_lists_orders(client, factory, csrf_off):
     from orders_testlib import Shopper
 
     buyer = factory.user(email="mua@example.vn", name="Lê Văn Mua")
-    auth.login(buyer)
+    sign_in(client, buyer)
     listing = factory.listing(stock=4)
     shopper = Shopper(client, factory.commune().id)
     shopper.add(listing, 2)
@@ -169,7 +170,7 @@ def test_sold_out_between_cart_and_checkout_keeps_nothing(client, factory, shopp
     assert db.session.scalar(select(Payment)) is None
 
 
-def test_visitor_cart_merges_into_account_on_sign_in(client, factory, auth, csrf_off):
+def test_visitor_cart_merges_into_account_on_sign_in(client, factory, csrf_off):
     from orders_testlib import Shopper
 
     buyer = factory.user()
@@ -182,13 +183,13 @@ def test_visitor_cart_merges_into_account_on_sign_in(client, factory, auth, csrf
     shopper.add(first, 2)
     shopper.add(second, 1)
     assert "(2)" in client.get("/gio-hang").get_data(as_text=True)  # cart_count in the header
-    auth.login(buyer)
+    sign_in(client, buyer)
     rows = {
         r.listing_id: r.quantity
         for r in db.session.scalars(select(CartItem).where(CartItem.user_id == buyer.id))
     }
     assert rows == {first.id: 3, second.id: 1}
-    auth.logout()
+    forget_session(client)
     assert "Giỏ hàng của bạn đang trống." in client.get("/gio-hang").get_data(as_text=True)
 
 

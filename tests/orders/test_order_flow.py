@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from orders_testlib import drain, login, place_cod_order, read_mails
+from orders_testlib import drain, place_cod_order
 from sqlalchemy import select, update
 
 from catalog.models import Listing
@@ -15,6 +15,7 @@ from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
 from orders import states
 from orders.models import Order, OrderEvent, Review
+from tests.support import read_mails, sign_in
 
 
 def _fresh(model, id_):
@@ -67,7 +68,7 @@ def test_shop_inbox_and_the_whole_journey(app, client, factory, shopper):
     order = place_cod_order(shopper, listing, 2)
     code = order.code
 
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     inbox = seller.get(f"/kenh-ban/{shop.slug}/don-hang?tab=new").get_data(as_text=True)
     assert code in inbox
     dashboard = seller.get(f"/kenh-ban/{shop.slug}/").get_data(as_text=True)
@@ -168,7 +169,7 @@ def test_shop_rejects_with_reason_and_stock_returns(app, client, factory, shoppe
     listing = factory.listing(shop=shop, stock=4)
     order = place_cod_order(shopper, listing, 3)
     assert _fresh(Listing, listing.id).stock == 1
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     html = seller.post(f"{base}/reject", data={"reason": ""}, follow_redirects=True).get_data(as_text=True)
     assert "Vui lòng cho biết lý do từ chối" in html and _fresh(Order, order.id).status == "placed"
@@ -196,7 +197,7 @@ def test_buyer_cancels_only_until_the_shop_confirms(app, client, factory, shoppe
     assert [e.actor_role for e in _fresh(Order, first.id).events] == ["buyer", "buyer"]
 
     second = place_cod_order(shopper, listing, 1)
-    login(app.test_client(), owner).post(f"/kenh-ban/{shop.slug}/don-hang/{second.code}/confirm")
+    sign_in(app.test_client(), owner).post(f"/kenh-ban/{shop.slug}/don-hang/{second.code}/confirm")
     html = client.post(f"/don-hang/{second.code}/huy", data={}, follow_redirects=True).get_data(as_text=True)
     assert "Cửa hàng đã xác nhận đơn" in html and _fresh(Order, second.id).status == "confirmed"
 
@@ -206,7 +207,7 @@ def test_other_shops_and_strangers_cannot_see_an_order(app, factory, shopper):
     order = place_cod_order(shopper, listing)
     other_owner = factory.user(role="producer")
     other = factory.shop(owner=other_owner)
-    seller = login(app.test_client(), other_owner)
+    seller = sign_in(app.test_client(), other_owner)
     assert seller.get(f"/kenh-ban/{other.slug}/don-hang/{order.code}").status_code == 404
     assert seller.get(f"/kenh-ban/{listing.shop.slug}/don-hang").status_code == 404
     assert seller.get(f"/don-hang/{order.code}").status_code == 404
@@ -225,7 +226,7 @@ def test_delivered_orders_complete_by_themselves(app, factory, shopper):
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
@@ -259,7 +260,7 @@ def test_shop_sets_its_shipping_fee_and_checkout_uses_it(app, client, factory, s
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     listing = factory.listing(shop=shop, stock=20, price=100_000, weight_grams=1500)
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     page = seller.get(f"/kenh-ban/{shop.slug}/van-chuyen").get_data(as_text=True)
     assert "mức mặc định của sàn" in page and 'value="25000"' in page
     html = seller.post(
@@ -287,7 +288,7 @@ def test_shop_sets_its_shipping_fee_and_checkout_uses_it(app, client, factory, s
     shopper.add(listing, 4)  # 400.000 ₫ reaches the free threshold
     order = db.session.scalar(select(Order).where(Order.code == f"{_checkout_code(shopper)}-1"))
     assert order.shipping_vnd == 0
-    stranger = login(app.test_client(), factory.user(role="producer"))
+    stranger = sign_in(app.test_client(), factory.user(role="producer"))
     assert stranger.get(f"/kenh-ban/{shop.slug}/van-chuyen").status_code == 404
 
 
@@ -303,7 +304,7 @@ def test_guest_reviews_through_the_mailed_link(app, factory, shopper):
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 
-from orders_testlib import login, place_cod_order
+from orders_testlib import place_cod_order
 from sqlalchemy import func, select
 
 from catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.money import MAX_PRICE_VND
 from orders.models import BankTransaction, LedgerEntry, Order, Payment
+from tests.support import sign_in
 
 HUGE = "99999999999999999999"
 
@@ -62,7 +63,7 @@ def test_parcel_weight_is_typed_like_any_number_and_bounded(app, factory, shoppe
     owner = factory.user(role="producer")
     shop = factory.shop(owner=owner)
     order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
     seller.post(f"{base}/confirm")
     html = seller.post(f"{base}/pack", data={"parcel_weight_grams": HUGE}, follow_redirects=True).get_data(
@@ -74,7 +75,7 @@ def test_parcel_weight_is_typed_like_any_number_and_bounded(app, factory, shoppe
 
 
 def test_operator_pages_take_impossible_ids_and_pages_calmly(app, factory, csrf_off):
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     for url in (
         f"/quan-tri/don-hang?shop={HUGE}&page={HUGE}",
         "/quan-tri/don-hang?page=abc",
@@ -86,7 +87,7 @@ def test_operator_pages_take_impossible_ids_and_pages_calmly(app, factory, csrf_
 
 def test_a_payout_with_a_decimal_part_is_refused_not_scaled(app, factory, shopper):
     place_cod_order(shopper, factory.listing(stock=5, price=300_000))
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     shop_id = db.session.scalar(select(Order.shop_id))
     for amount, message in (("1.000,5", "phần thập phân"), (HUGE, "Tối đa"), ("0", "lớn hơn 0")):
         html = operator.post(
@@ -105,7 +106,7 @@ def test_a_statement_amount_with_cents_is_refused_not_read_as_a_bigger_number(ap
     writer.writerow(["Mã giao dịch", "Số tiền ghi có", "Nội dung"])
     writer.writerow(["FT1", "1.943.000,00", "DH23456789"])
     writer.writerow(["FT2", "1943000.50", "DH23456789"])
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     html = operator.post(
         "/quan-tri/sao-ke",
         data={"statement": (io.BytesIO(buffer.getvalue().encode()), "saoke.csv")},

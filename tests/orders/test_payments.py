@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from orders_testlib import drain, login, payment_code, read_mails
+from orders_testlib import drain, payment_code
 from sqlalchemy import func, select
 
 from catalog.models import Listing
@@ -15,6 +15,7 @@ from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
 from orders import vietqr
 from orders.models import BankTransaction, LedgerEntry, Order, Payment
+from tests.support import read_mails, sign_in
 
 
 def _fresh(model, id_):
@@ -124,14 +125,14 @@ def _shop_tab(app, factory, order, tab):
     from sellers.models import ShopMember
 
     owner = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == order.shop_id)).user
-    seller = login(app.test_client(), owner)
+    seller = sign_in(app.test_client(), owner)
     return seller.get(f"/kenh-ban/{order.shop.slug}/don-hang?tab={tab}").get_data(as_text=True)
 
 
 def test_operator_confirms_a_transfer_by_hand(app, factory, shopper):
     a, b = factory.listing(stock=5, price=100_000), factory.listing(stock=5, price=50_000)
     code = _transfer_checkout(shopper, factory, (a, 1), (b, 2))
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     page = operator.get("/quan-tri/thanh-toan").get_data(as_text=True)
     assert code in page
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT2611"})
@@ -180,7 +181,7 @@ def test_statement_import_matches_code_and_exact_amount_and_is_idempotent(app, f
             ("26/11/2026", "FT004", "-50.000", "phi dich vu"),  # a debit: skipped
         ]
     )
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     html = operator.post(
         "/quan-tri/sao-ke",
         data={"statement": (io.BytesIO(statement), "saoke.csv")},
@@ -235,7 +236,7 @@ def test_unpaid_transfer_expires_releases_stock_and_late_money_is_flagged(app, f
     drain()
     assert any("đã bị hủy" in m["subject"] for m in read_mails(app))
 
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     html = operator.post(
         "/quan-tri/sao-ke",
         data={"statement": (io.BytesIO(_statement([("27/11/2026", "FT900", "225000", f"{code}")])), "s.csv")},
@@ -250,11 +251,11 @@ def test_cancelled_paid_transfer_is_refunded_by_the_operator_and_ledgered(app, f
 
     listing = factory.listing(stock=5, price=200_000)
     code = _transfer_checkout(shopper, factory, (listing, 1))
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT1"})
     order = _payment(code).orders[0]
     owner = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == order.shop_id)).user
-    login(app.test_client(), owner).post(
+    sign_in(app.test_client(), owner).post(
         f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}/reject", data={"reason": "Hàng bị dập"}
     )
     order = _fresh(Order, order.id)
@@ -282,7 +283,7 @@ def test_cancelled_paid_transfer_is_refunded_by_the_operator_and_ledgered(app, f
 def test_ledger_balances_payouts_and_csv(app, factory, shopper):
     listing = factory.listing(stock=5, price=300_000)
     code = _transfer_checkout(shopper, factory, (listing, 1))
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT7"})
     shop = listing.shop
     page = operator.get("/quan-tri/doi-soat").get_data(as_text=True)
@@ -304,7 +305,7 @@ def test_ledger_balances_payouts_and_csv(app, factory, shopper):
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:5] == ["id", "created_at", "shop", "kind", "amount_vnd"]
     assert sorted(int(r[4]) for r in rows[1:]) == [-200_000, owed]
-    assert login(app.test_client(), factory.user()).get("/quan-tri/doi-soat").status_code == 403
+    assert sign_in(app.test_client(), factory.user()).get("/quan-tri/doi-soat").status_code == 403
 
 
 def test_operator_order_list_filters_and_csv(app, factory, shopper, no_cards):
@@ -314,7 +315,7 @@ def test_operator_order_list_filters_and_csv(app, factory, shopper, no_cards):
     cod = payment_code(shopper.checkout("cod"))
     shopper.add(b, 1)
     transfer = payment_code(shopper.checkout("bank_transfer"))
-    operator = login(app.test_client(), factory.operator())
+    operator = sign_in(app.test_client(), factory.operator())
     everything = operator.get("/quan-tri/don-hang").get_data(as_text=True)
     assert f"{cod}-1" in everything and f"{transfer}-1" in everything
     by_method = operator.get("/quan-tri/don-hang?method=bank_transfer").get_data(as_text=True)
@@ -336,7 +337,7 @@ def test_operator_order_list_filters_and_csv(app, factory, shopper, no_cards):
     assert rows[0][0] == "code" and [r[0] for r in rows[1:]] == [f"{cod}-1"]
     assert rows[1][rows[0].index("total_vnd")] == str(a.price_vnd + 25_000)
     assert operator.get(f"/quan-tri/don-hang/{cod}-1").status_code == 200
-    assert login(app.test_client(), factory.user()).get("/quan-tri/don-hang").status_code == 403
+    assert sign_in(app.test_client(), factory.user()).get("/quan-tri/don-hang").status_code == 403
     assert "Đơn hàng" in operator.get("/quan-tri/").get_data(as_text=True)
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import requests
 import stripe
-from orders_testlib import WEBHOOK_SECRET, drain, login, payment_code, register_webhook, wait_until
+from orders_testlib import WEBHOOK_SECRET, drain, payment_code, register_webhook, wait_until
 from sqlalchemy import func, select
 
 from catalog.models import Listing
@@ -18,6 +18,7 @@ from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
 from orders import stripe_gateway
 from orders.models import LedgerEntry, Order, Payment, StripeEvent
+from tests.support import sign_in
 
 WEBHOOK = "/payments/stripe/webhook"
 
@@ -276,7 +277,7 @@ def test_operator_refund_goes_through_stripe_once(stripe_app, client, factory, s
     code, listing, _html = _card_checkout(client, shopper, factory, price=200_000)
     client.post(f"/thanh-toan/{code}/the", json={"payment_method": "pm_card_visa"})
     order = _payment(code).orders[0]
-    operator = login(stripe_app.test_client(), factory.operator())
+    operator = sign_in(stripe_app.test_client(), factory.operator())
     operator.post(f"/quan-tri/don-hang/{order.code}/hoan-tien", data={"note": "Khách đổi ý"})
     db.session.expire_all()
     order = db.session.get(Order, order.id)
@@ -303,7 +304,7 @@ def test_shop_cancelling_a_paid_card_order_refunds_it(stripe_app, client, factor
     client.post(f"/thanh-toan/{code}/the", json={"payment_method": "pm_card_visa"})
     order = _payment(code).orders[0]
     owner = db.session.scalar(select(ShopMember).where(ShopMember.shop_id == order.shop_id)).user
-    login(stripe_app.test_client(), owner).post(
+    sign_in(stripe_app.test_client(), owner).post(
         f"/kenh-ban/{order.shop.slug}/don-hang/{order.code}/reject", data={"reason": "Hết hàng thật"}
     )
     db.session.expire_all()

@@ -19,9 +19,10 @@ from search_testlib import (
     drop_indices,
     search_node,
     seed_default_synonyms,
-    unavailable,
     use_backend,
 )
+
+from tests.support import unavailable
 
 ENGINES = ("opensearch", "elasticsearch")
 BACKENDS = ("embedded", *ENGINES)

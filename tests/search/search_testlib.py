@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
-
-ON_CI = os.environ.get("CI") == "true"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,12 +24,6 @@ def search_node():
         del sys.modules["search_node"]
         raise
     return module
-
-
-def unavailable(message: str):
-    if ON_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def use_backend(app, kind: str, url: str | None = None):

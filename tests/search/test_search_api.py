@@ -6,6 +6,7 @@ import pytest
 from search_testlib import People, drain
 
 from marketplace.extensions import db
+from tests.support import forget_session, sign_in
 
 
 @pytest.mark.parametrize(
@@ -112,14 +113,14 @@ def test_a_transposition_is_one_edit_as_on_the_engine():
     assert str(vi.highlight("Bưởi Phúc Trạch", {"boui"})) == "Bưởi Phúc Trạch"  # embedded: exact words only
 
 
-def test_operator_synonym_page(client, auth, factory, csrf_off):
+def test_operator_synonym_page(client, factory, csrf_off):
     from search.models import SearchSynonym
 
     people = People(factory)
-    auth.login(people.owner)
+    sign_in(client, people.owner)
     assert client.get("/quan-tri/tu-dong-nghia").status_code == 403
-    auth.logout()
-    auth.login(people.operator)
+    forget_session(client)
+    sign_in(client, people.operator)
     page = client.get("/quan-tri/tu-dong-nghia").get_data(as_text=True)
     assert "heo, lợn" in page  # seeded by the migration
     assert 'href="/quan-tri/tu-dong-nghia"' in client.get("/quan-tri/").get_data(as_text=True)
@@ -160,9 +161,9 @@ def test_only_the_operator_edits_synonyms(factory):
     assert row.active and db.session.query(SearchSynonym).filter_by(terms="na, mãng cầu").count() == 0
 
 
-def test_synonym_pages_need_csrf(client, auth, factory):
+def test_synonym_pages_need_csrf(client, factory):
     people = People(factory)
-    auth.login(people.operator)
+    sign_in(client, people.operator)
     assert client.post("/quan-tri/tu-dong-nghia", data={"terms": "a, b"}).status_code in (200, 400)
     from search.models import SearchSynonym
 

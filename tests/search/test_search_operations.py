@@ -9,12 +9,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from search_testlib import People, drain, drop_indices, ids, search_node, unavailable, use_backend
+from search_testlib import People, drain, drop_indices, ids, search_node, use_backend
 
 from catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
 from marketplace.timeutil import utcnow
+from tests.support import unavailable
 
 SEARCH_TOPICS = ("listing.changed", "shop.changed", "category.changed")
 

@@ -10,37 +10,38 @@ from datetime import timedelta
 from marketplace.extensions import db
 from marketplace.timeutil import utcnow
 from sellers.models import ShopInvitation, ShopMember
+from tests.support import forget_session, sign_in
 
 
-def _invite(client, auth, factory, mailbox, email="nv@example.vn"):
+def _invite(client, factory, mailbox, email="nv@example.vn"):
     owner = factory.user(email=f"chu-{email}")
     shop = factory.shop(owner=owner)
-    auth.login(owner)
+    sign_in(client, owner)
     assert client.post(f"/kenh-ban/{shop.slug}/nhan-vien", data={"email": email}).status_code == 302
-    auth.logout()
+    forget_session(client)
     body = [m for m in mailbox() if m["to"] == email][-1]["body"]
     link = re.search(r"http://localhost(/kenh-ban/loi-moi/\S+)", body).group(1)
     return shop, owner, link
 
 
 def test_the_invitation_link_carries_a_long_random_token_stored_only_hashed(
-    client, auth, factory, mailbox, csrf_off
+    client, factory, mailbox, csrf_off
 ):
-    shop, _owner, link = _invite(client, auth, factory, mailbox)
+    shop, _owner, link = _invite(client, factory, mailbox)
     token = link.rsplit("/", 1)[1]
     assert len(token) >= 40 and not token.isdigit()
     invitation = ShopInvitation.query.filter_by(shop_id=shop.id).one()
     assert token not in (invitation.token_hash, str(invitation.id))
     assert invitation.expires_at > utcnow() + timedelta(days=6)
     # The old address by sequential id answers nothing.
-    auth.login(factory.user(email="nv@example.vn"))
+    sign_in(client, factory.user(email="nv@example.vn"))
     assert client.get(f"/kenh-ban/loi-moi/{invitation.id}").status_code == 404
 
 
 def test_signing_up_with_the_invited_address_does_not_take_the_invitation(
-    app, client, auth, factory, mailbox, csrf_off
+    app, client, factory, mailbox, csrf_off
 ):
-    shop, _owner, link = _invite(client, auth, factory, mailbox, email="nhan-vien@example.vn")
+    shop, _owner, link = _invite(client, factory, mailbox, email="nhan-vien@example.vn")
     # The attacker signs up with the invited address (no account had it yet) and signs in…
     r = client.post(
         "/dang-ky",
@@ -61,10 +62,10 @@ def test_signing_up_with_the_invited_address_does_not_take_the_invitation(
     assert ShopMember.query.filter_by(shop_id=shop.id, role="staff").count() == 0
 
 
-def test_an_invitation_is_accepted_once(client, auth, factory, mailbox, csrf_off):
-    shop, _owner, link = _invite(client, auth, factory, mailbox)
+def test_an_invitation_is_accepted_once(client, factory, mailbox, csrf_off):
+    shop, _owner, link = _invite(client, factory, mailbox)
     staff = factory.user(email="nv@example.vn")
-    auth.login(staff)
+    sign_in(client, staff)
     page = client.get(link)
     assert page.status_code == 200 and "Chấp nhận lời mời" in page.get_data(as_text=True)
     assert client.post(link).status_code == 302
@@ -74,35 +75,35 @@ def test_an_invitation_is_accepted_once(client, auth, factory, mailbox, csrf_off
     assert ShopMember.query.filter_by(shop_id=shop.id, user_id=staff.id).count() == 1
 
 
-def test_an_expired_invitation_is_refused(client, auth, factory, mailbox, csrf_off):
-    shop, _owner, link = _invite(client, auth, factory, mailbox)
+def test_an_expired_invitation_is_refused(client, factory, mailbox, csrf_off):
+    shop, _owner, link = _invite(client, factory, mailbox)
     invitation = ShopInvitation.query.filter_by(shop_id=shop.id).one()
     invitation.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    auth.login(factory.user(email="nv@example.vn"))
+    sign_in(client, factory.user(email="nv@example.vn"))
     r = client.post(link)
     assert r.status_code == 403 and "hết hạn" in r.get_data(as_text=True)
     assert ShopMember.query.filter_by(shop_id=shop.id, role="staff").count() == 0
 
 
-def test_inviting_again_replaces_the_link(client, auth, factory, mailbox, csrf_off):
-    shop, owner, old_link = _invite(client, auth, factory, mailbox)
-    auth.login(owner)
+def test_inviting_again_replaces_the_link(client, factory, mailbox, csrf_off):
+    shop, owner, old_link = _invite(client, factory, mailbox)
+    sign_in(client, owner)
     client.post(f"/kenh-ban/{shop.slug}/nhan-vien", data={"email": "nv@example.vn"})
-    auth.logout()
+    forget_session(client)
     new_link = re.search(
         r"http://localhost(/kenh-ban/loi-moi/\S+)",
         [m for m in mailbox() if m["to"] == "nv@example.vn"][-1]["body"],
     ).group(1)
     assert new_link != old_link
-    auth.login(factory.user(email="nv@example.vn"))
+    sign_in(client, factory.user(email="nv@example.vn"))
     assert client.get(old_link).status_code == 404
     assert client.post(new_link).status_code == 302
 
 
-def test_another_confirmed_account_cannot_accept(client, auth, factory, mailbox, csrf_off):
-    shop, _owner, link = _invite(client, auth, factory, mailbox)
-    auth.login(factory.user(email="nguoi-khac@example.vn"))
+def test_another_confirmed_account_cannot_accept(client, factory, mailbox, csrf_off):
+    shop, _owner, link = _invite(client, factory, mailbox)
+    sign_in(client, factory.user(email="nguoi-khac@example.vn"))
     r = client.post(link)
     assert r.status_code == 403 and "dành cho nv@example.vn" in r.get_data(as_text=True)
     assert ShopMember.query.filter_by(shop_id=shop.id, role="staff").count() == 0

@@ -30,6 +30,7 @@ from sellers.permissions import (
     shop_role,
 )
 from sellers.services import update_shop
+from tests.support import sign_in
 
 LOGIN, OK = "sign-in", "ok"
 ACTORS = ("anonymous", "buyer", "staff", "owner", "other_owner", "operator")
@@ -138,7 +139,7 @@ def world(app, factory, csrf_off):
         ("other_owner", other_owner),
         ("operator", operator),
     ):
-        clients[name] = _signed_in(app, user)
+        clients[name] = sign_in(app.test_client(), user)
     return World(shop, listing, order, other_staff), clients
 
 
@@ -158,13 +159,6 @@ def _place_order(factory, listing, buyer) -> Order:
     )
     db.session.commit()
     return payment.orders[0]
-
-
-def _signed_in(app, user):
-    client = app.test_client()
-    response = client.post("/dang-nhap", data={"email": user.email, "password": "matkhau123"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
 
 
 def _outcome(response) -> object:

@@ -7,6 +7,7 @@ from marketplace.errors import DomainError, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from sellers import services
 from sellers.models import Shop, ShopMember
+from tests.support import forget_session, sign_in
 
 
 def _form(commune, **over):
@@ -23,10 +24,10 @@ def _form(commune, **over):
     return data
 
 
-def test_register_shop_through_the_form(client, auth, factory, csrf_off):
+def test_register_shop_through_the_form(client, factory, csrf_off):
     user = factory.user()
     commune = factory.commune()
-    auth.login(user)
+    sign_in(client, user)
     r = client.post("/kenh-ban/dang-ky-cua-hang", data=_form(commune))
     assert r.status_code == 302
     shop = Shop.query.one()
@@ -37,8 +38,8 @@ def test_register_shop_through_the_form(client, auth, factory, csrf_off):
     assert "Chờ duyệt" in page
 
 
-def test_register_shop_bad_input_reports_every_field(client, auth, factory, csrf_off):
-    auth.login(factory.user())
+def test_register_shop_bad_input_reports_every_field(client, factory, csrf_off):
+    sign_in(client, factory.user())
     r = client.post(
         "/kenh-ban/dang-ky-cua-hang",
         data={"kind": "cooperative", "name": "", "phone": "123", "address_line": "", "commune_id": 0},
@@ -54,10 +55,10 @@ def test_register_shop_bad_input_reports_every_field(client, auth, factory, csrf
     assert Shop.query.count() == 0
 
 
-def test_bad_logo_is_refused_with_message(client, auth, factory, csrf_off):
+def test_bad_logo_is_refused_with_message(client, factory, csrf_off):
     import io
 
-    auth.login(factory.user())
+    sign_in(client, factory.user())
     data = _form(factory.commune())
     data["logo"] = (io.BytesIO(b"not an image at all"), "logo.jpg")
     r = client.post("/kenh-ban/dang-ky-cua-hang", data=data, content_type="multipart/form-data")
@@ -115,24 +116,24 @@ def test_suspended_shop_pages_404(client, factory):
     assert client.get(f"/api/v1/listings/{listing.id}").status_code == 404
 
 
-def test_staff_invitation_flow(client, auth, factory, mailbox, csrf_off):
+def test_staff_invitation_flow(client, factory, mailbox, csrf_off):
     owner = factory.user(email="owner@example.vn")
     shop = factory.shop(owner=owner)
-    auth.login(owner)
+    sign_in(client, owner)
     r = client.post(f"/kenh-ban/{shop.slug}/nhan-vien", data={"email": "Staff@Example.vn"})
     assert r.status_code == 302
     invite_mail = [m for m in mailbox() if m["to"] == "staff@example.vn"]
     assert invite_mail and "/kenh-ban/loi-moi/" in invite_mail[0]["body"]
     link = invite_mail[0]["body"].split("http://localhost", 1)[1].split()[0]
-    auth.logout()
+    forget_session(client)
 
     intruder = factory.user(email="someone@example.vn")
-    auth.login(intruder)
+    sign_in(client, intruder)
     assert client.post(link).status_code == 403
-    auth.logout()
+    forget_session(client)
 
     staff = factory.user(email="staff@example.vn")
-    auth.login(staff)
+    sign_in(client, staff)
     assert client.post(link).status_code == 302
     assert ShopMember.query.filter_by(shop_id=shop.id, user_id=staff.id, role="staff").count() == 1
     # Staff manage listings but not other staff.
