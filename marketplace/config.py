@@ -210,6 +210,8 @@ def load_config(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": env_str("MAIL_DEFAULT_SENDER", "no-reply@localhost"),
         "PROVINCE_NAME": env_str("PROVINCE_NAME", "Hà Tĩnh"),
         "SITE_NAME": env_optional("SITE_NAME"),
+        # Where to report a vulnerability (mailto: or https: URL), served as /.well-known/security.txt.
+        "SECURITY_CONTACT": env_optional("SECURITY_CONTACT"),
         "ELASTICSEARCH_URL": env_optional("ELASTICSEARCH_URL"),
         "OPENSEARCH_URL": env_optional("OPENSEARCH_URL"),
         "STRIPE_SECRET_KEY": env_optional("STRIPE_SECRET_KEY"),

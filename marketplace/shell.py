@@ -1,11 +1,13 @@
-"""Shell routes: health, language switch, media files, robots.txt; template globals."""
+"""Shell routes: health, language switch, media files, robots.txt, security.txt; template globals."""
 
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 
 from flask import (
     Blueprint,
+    abort,
     Response,
     current_app,
     jsonify,
@@ -24,6 +26,7 @@ from . import outbox
 from .extensions import db
 from .permissions import is_operator
 from .redirects import next_target
+from .timeutil import utcnow
 
 bp = Blueprint("shell", __name__)
 
@@ -98,6 +101,23 @@ def robots():
         "Disallow: /dang-nhap",
         "Disallow: /dang-ky",
         f"Sitemap: {url_for('catalog.sitemap', _external=True)}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.get("/.well-known/security.txt")
+def security_txt():
+    """RFC 9116: where to report a vulnerability. Without SECURITY_CONTACT there is nobody to name."""
+    contact = current_app.config.get("SECURITY_CONTACT")
+    if not contact:
+        abort(404)
+    # The file must say until when it holds; it is made per request, so always half a year ahead.
+    expires = (utcnow() + timedelta(days=182)).replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = [
+        f"Contact: {contact}",
+        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        "Preferred-Languages: vi, en",
+        f"Canonical: {url_for('shell.security_txt', _external=True)}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
