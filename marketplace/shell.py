@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
-    abort,
     Response,
+    abort,
     current_app,
     jsonify,
     redirect,
