@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -116,6 +117,35 @@ class SearchResult:
     fallback: bool = False
     did_you_mean: str | None = None
     nearest: list[Hit] = field(default_factory=list)
+
+
+def hit_from_document(
+    d: Mapping[str, Any], query: SearchQuery, terms: set[str], prefix: str | None, *, fuzzy: bool
+) -> Hit:
+    """A hit from a stored document: both backends store the same fields (search.documents).
+    `fuzzy`: also mark title words within the typo tolerance (the engine forgives typos; its typo
+    branch never looks at descriptions, so snippets are never fuzzy)."""
+    marks = query.highlight and bool(terms)
+    return Hit(
+        id=d["id"],
+        title=d["title"],
+        slug=d["slug"],
+        price_vnd=d["price_vnd"],
+        unit=d["unit"],
+        shop_id=d["shop_id"],
+        shop_slug=d["shop_slug"],
+        shop_name=d["shop_name"],
+        origin=d.get("origin"),
+        in_stock=bool(d["in_stock"]),
+        ocop_stars=valid_stars(d.get("ocop_stars"), d.get("ocop_expires_on"), query.today),
+        image_key=d.get("image_key"),
+        image_w=d.get("image_w"),
+        image_h=d.get("image_h"),
+        title_html=vi.highlight(
+            d["title"], terms if marks else set(), prefix if marks else None, fuzzy=fuzzy
+        ),
+        snippet_html=vi.snippet(d.get("description"), terms, prefix) if marks else None,
+    )
 
 
 def valid_stars(stars: int | None, expires_on: str | None, today: date) -> int | None:

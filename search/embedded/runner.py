@@ -21,7 +21,7 @@ from itertools import compress, repeat
 from operator import mul
 
 from .. import text as vi
-from ..query import PRICE_BUCKETS, Hit, SearchQuery, SearchResult, encode_cursor, valid_stars
+from ..query import PRICE_BUCKETS, Hit, SearchQuery, SearchResult, encode_cursor, hit_from_document
 from .columns import Columns, bitmap, byte_flags, pick
 
 KIND = "embedded"
@@ -398,34 +398,7 @@ def hits_of(conn: sqlite3.Connection, query: SearchQuery, ids: list[int]) -> lis
     names = [c[0] for c in cursor.description]
     docs = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
     terms, prefix = query.highlight_terms()
-    out = []
-    for doc_id in ids:
-        d = docs[doc_id]
-        out.append(
-            Hit(
-                id=d["id"],
-                title=d["title"],
-                slug=d["slug"],
-                price_vnd=d["price_vnd"],
-                unit=d["unit"],
-                shop_id=d["shop_id"],
-                shop_slug=d["shop_slug"],
-                shop_name=d["shop_name"],
-                origin=d["origin"],
-                in_stock=bool(d["in_stock"]),
-                ocop_stars=valid_stars(d["ocop_stars"], d["ocop_expires_on"], query.today),
-                image_key=d["image_key"],
-                image_w=d["image_w"],
-                image_h=d["image_h"],
-                title_html=vi.highlight(d["title"], terms, prefix)
-                if query.highlight
-                else vi.highlight(d["title"], set()),
-                snippet_html=vi.snippet(d["description"], terms, prefix)
-                if query.highlight and terms
-                else None,
-            )
-        )
-    return out
+    return [hit_from_document(docs[doc_id], query, terms, prefix, fuzzy=False) for doc_id in ids]
 
 
 def suggest(

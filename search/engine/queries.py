@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from .. import text as vi
-from ..query import BOOST_OCOP_PER_STAR, PRICE_BUCKETS, Hit, SearchQuery, valid_stars
+from ..query import BOOST_OCOP_PER_STAR, PRICE_BUCKETS, Hit, SearchQuery, hit_from_document
 from .mapping import PREFIX_CHARS, SOURCE_EXCLUDES, folded
 
 FACET_SIZE = 20
@@ -300,28 +300,8 @@ def facets_body(q: SearchQuery) -> dict:
 
 
 def read_hit(raw: dict, q: SearchQuery, terms: set[str], prefix: str | None) -> Hit:
-    d = raw["_source"]
-    marks = q.highlight and bool(terms)
-    return Hit(
-        id=d["id"],
-        title=d["title"],
-        slug=d["slug"],
-        price_vnd=d["price_vnd"],
-        unit=d["unit"],
-        shop_id=d["shop_id"],
-        shop_slug=d["shop_slug"],
-        shop_name=d["shop_name"],
-        origin=d.get("origin"),
-        in_stock=bool(d["in_stock"]),
-        ocop_stars=valid_stars(d.get("ocop_stars"), d.get("ocop_expires_on"), q.today),
-        image_key=d.get("image_key"),
-        image_w=d.get("image_w"),
-        image_h=d.get("image_h"),
-        # fuzzy: the engine forgives typos, so words one or two edits away are marked too
-        title_html=vi.highlight(d["title"], terms if marks else set(), prefix if marks else None, fuzzy=True),
-        # not fuzzy: the typo branch of text_query never looks at descriptions
-        snippet_html=vi.snippet(d.get("description"), terms, prefix) if marks else None,
-    )
+    # fuzzy: the engine forgives typos, so words one or two edits away are marked too
+    return hit_from_document(raw["_source"], q, terms, prefix, fuzzy=True)
 
 
 def _origin_facet(buckets: list[dict]) -> list[tuple[str, str, int]]:

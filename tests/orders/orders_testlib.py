@@ -103,3 +103,35 @@ def place_cod_order(shopper, listing, quantity: int = 1):
     assert shopper.add(listing, quantity).status_code == 302
     code = payment_code(shopper.checkout("cod"))
     return db.session.scalar(select(Order).where(Order.code == f"{code}-1"))
+
+
+class ShopOrder:
+    """A new shop's COD order placed by `shopper`, handled by the owner's signed-in client through
+    the shop's order pages: `advance("shipped")` confirms, packs and ships it (and "delivered"
+    delivers it too), as a shop would."""
+
+    STEPS = (
+        ("confirmed", "confirm", {}),
+        ("packed", "pack", {"parcel_weight_grams": "500"}),
+        ("shipped", "ship", {"carrier": "GHN", "tracking_number": "G1"}),
+        ("delivered", "deliver", {}),
+    )
+
+    def __init__(self, app, factory, shopper, *, stock: int = 5):
+        from tests.support import sign_in
+
+        self.owner = factory.user(role="producer")
+        self.shop = factory.shop(owner=self.owner)
+        self.order = place_cod_order(shopper, factory.listing(shop=self.shop, stock=stock))
+        self.seller = sign_in(app.test_client(), self.owner)
+        self.base = f"/kenh-ban/{self.shop.slug}/don-hang/{self.order.code}"
+
+    def post(self, action: str, **data):
+        return self.seller.post(f"{self.base}/{action}", data=data)
+
+    def advance(self, until: str) -> None:
+        for status, action, data in self.STEPS:
+            assert self.post(action, **data).status_code == 302, action
+            if status == until:
+                return
+        raise ValueError(until)

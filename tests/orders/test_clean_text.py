@@ -3,7 +3,7 @@ view hands the posted values to a service (checkout, the shop's actions) (issue 
 
 from __future__ import annotations
 
-from orders_testlib import place_cod_order
+from orders_testlib import ShopOrder, place_cod_order
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -29,11 +29,8 @@ def test_checkout_stores_clean_text(client, factory, shopper):
 
 
 def test_shop_actions_store_clean_text(app, factory, shopper):
-    owner = factory.user(role="producer")
-    shop = factory.shop(owner=owner)
-    order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = sign_in(app.test_client(), owner)
-    base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
+    shop_order = ShopOrder(app, factory, shopper)
+    order, seller, base = shop_order.order, shop_order.seller, shop_order.base
     seller.post(f"{base}/confirm")
     seller.post(f"{base}/pack", data={"parcel_weight_grams": "500", "parcel_size": "20×10×10\x00"})
     seller.post(f"{base}/ship", data={"carrier": "GHN\r\nX-Evil: 1", "tracking_number": "X1\x1b"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from orders_testlib import Shopper, payment_code, place_cod_order
+from orders_testlib import ShopOrder, Shopper, payment_code, place_cod_order
 from sqlalchemy import select
 
 from marketplace.errors import Forbidden
@@ -20,19 +20,12 @@ from tests.support import reloaded, sign_in, sign_out
 
 def _delivered(app, factory, shopper, *, member=None) -> tuple[Order, object]:
     """A delivered COD order (a guest's, or `member`'s when given) and the shop's owner."""
-    owner = factory.user(role="producer")
-    shop = factory.shop(owner=owner)
     if member is not None:
         sign_in(shopper.client, member)
-    order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = sign_in(app.test_client(), owner)
-    base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
-    seller.post(f"{base}/confirm")
-    seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
-    seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "G1"})
-    seller.post(f"{base}/deliver")
-    assert reloaded(order).status == "delivered"
-    return reloaded(order), owner
+    shop_order = ShopOrder(app, factory, shopper)
+    shop_order.advance("delivered")
+    assert reloaded(shop_order.order).status == "delivered"
+    return reloaded(shop_order.order), shop_order.owner
 
 
 def _grants(client) -> list:
@@ -108,14 +101,9 @@ def test_shop_member_opening_the_buyer_page_lands_on_the_shop_page(app, factory,
 
 
 def test_operator_delivers_and_completes_through_own_routes(app, factory, shopper):
-    owner = factory.user(role="producer")
-    shop = factory.shop(owner=owner)
-    order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = sign_in(app.test_client(), owner)
-    base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
-    seller.post(f"{base}/confirm")
-    seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
-    seller.post(f"{base}/ship", data={"carrier": "GHN", "tracking_number": "G1"})
+    shop_order = ShopOrder(app, factory, shopper)
+    shop_order.advance("shipped")
+    order = shop_order.order
     operator_user = factory.operator()
     operator = sign_in(app.test_client(), operator_user)
     admin = f"/quan-tri/don-hang/{order.code}"
@@ -138,7 +126,7 @@ def test_operator_delivers_and_completes_through_own_routes(app, factory, shoppe
     ]
     assert last_two[1].note == "Khách gọi điện báo đã nhận"
     # Nobody else reaches them.
-    assert seller.post(f"{admin}/hoan-tat", data={"reason": "x"}).status_code == 403
+    assert shop_order.seller.post(f"{admin}/hoan-tat", data={"reason": "x"}).status_code == 403
 
 
 def test_operator_services_need_an_operator(app, factory, shopper):

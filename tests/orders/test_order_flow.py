@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from orders_testlib import drain, place_cod_order
+from orders_testlib import ShopOrder, drain, place_cod_order
 from sqlalchemy import select, update
 
 from catalog.models import Listing
@@ -223,15 +223,9 @@ def test_reorder_puts_the_products_back_in_the_cart(client, factory, shopper):
 
 
 def test_delivered_orders_complete_by_themselves(app, factory, shopper):
-    owner = factory.user(role="producer")
-    shop = factory.shop(owner=owner)
-    order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = sign_in(app.test_client(), owner)
-    base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
-    seller.post(f"{base}/confirm")
-    seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
-    seller.post(f"{base}/ship", data={"carrier": "Cửa hàng tự giao", "tracking_number": "TG-1"})
-    seller.post(f"{base}/deliver")
+    shop_order = ShopOrder(app, factory, shopper)
+    shop_order.advance("delivered")
+    order = shop_order.order
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "order.complete"))
     assert event.next_attempt_at > utcnow() + timedelta(days=6)
     drain()
@@ -301,15 +295,9 @@ def _checkout_code(shopper):
 def test_guest_reviews_through_the_mailed_link(app, factory, shopper):
     from orders.access import make_token
 
-    owner = factory.user(role="producer")
-    shop = factory.shop(owner=owner)
-    order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = sign_in(app.test_client(), owner)
-    base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
-    seller.post(f"{base}/confirm")
-    seller.post(f"{base}/pack", data={"parcel_weight_grams": "500"})
-    seller.post(f"{base}/ship", data={"carrier": "GHTK", "tracking_number": "S1"})
-    seller.post(f"{base}/deliver")
+    shop_order = ShopOrder(app, factory, shopper)
+    shop_order.advance("delivered")
+    order = shop_order.order
     guest = app.test_client()  # another browser, with only the link
     assert (
         guest.post(f"/don-hang/{order.code}/danh-gia/{order.lines[0].id}", data={"stars": "5"}).status_code

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from orders_testlib import place_cod_order
+from orders_testlib import ShopOrder, place_cod_order
 from sqlalchemy import func, select
 
 from catalog.models import Listing
@@ -60,11 +60,8 @@ def test_checkout_with_an_impossible_commune_id_is_a_form_error(app, factory, sh
 
 
 def test_parcel_weight_is_typed_like_any_number_and_bounded(app, factory, shopper):
-    owner = factory.user(role="producer")
-    shop = factory.shop(owner=owner)
-    order = place_cod_order(shopper, factory.listing(shop=shop, stock=5))
-    seller = sign_in(app.test_client(), owner)
-    base = f"/kenh-ban/{shop.slug}/don-hang/{order.code}"
+    shop_order = ShopOrder(app, factory, shopper)
+    order, seller, base = shop_order.order, shop_order.seller, shop_order.base
     seller.post(f"{base}/confirm")
     html = seller.post(f"{base}/pack", data={"parcel_weight_grams": HUGE}, follow_redirects=True).get_data(
         as_text=True
