@@ -161,6 +161,8 @@ RATE_LIMIT_DEFAULTS = {
     "RATELIMIT_CONFIRMATION_RESEND": "5 per minute; 20 per hour",  # per IP
     "RATELIMIT_CONFIRMATION_RESEND_ACCOUNT": "3 per hour; 10 per day",  # per account
     "RATELIMIT_ACCOUNT_CHANGES": "10 per hour",  # per account: password change, sign out everywhere
+    "RATELIMIT_ORDER_LOOKUP": "10 per minute; 60 per hour",  # per IP, /tra-cuu-don-hang
+    "RATELIMIT_ORDER_LOOKUP_CODE": "10 per hour; 30 per day",  # per order code typed
     "RATELIMIT_SEARCH": "120 per minute; 2000 per hour",  # per IP, results page and API search
     "RATELIMIT_SEARCH_ACCOUNT": "60 per minute",  # per signed-in account
     "RATELIMIT_SUGGEST": "300 per minute",  # per IP, search-as-you-type

@@ -2,7 +2,7 @@
 
 Every limit's value is a setting (RATELIMIT_*, see config.py) read at request time, keyed per
 client IP (an IPv6 /64 counts as one address) and, where there is one, per account: the e-mail
-address typed into the form, or the signed-in user. Packages do not decorate their views: the
+address typed into the form, or the signed-in user (the order look-up: per order code typed). Packages do not decorate their views: the
 table below names their endpoints, so a renamed endpoint fails app creation instead of silently
 losing its limit. A breach answers 429 with Retry-After (errors.py renders it).
 
@@ -52,6 +52,15 @@ def typed_email() -> str | None:
     return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
+def typed_order_code() -> str | None:
+    """The order code typed into the look-up form (an order's "DH…-2" counts as its checkout's
+    "DH…"; hashed like addresses), or None."""
+    typed = "".join((request.form.get("code") or "").split()).upper().split("-")[0][:40]
+    if not typed:
+        return None
+    return "order:" + hashlib.sha256(typed.encode()).hexdigest()[:32]
+
+
 def signed_in_account() -> str | None:
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
@@ -86,6 +95,9 @@ RULES: tuple[Rule, ...] = (
         ("accounts.change_password", "accounts.sign_out_everywhere"),
         shared="account-changes",
     ),
+    # Guessing the phone number of a known order code, or trying codes with a known number.
+    Rule("RATELIMIT_ORDER_LOOKUP", client_ip, ("orders.lookup_order",), methods=POST),
+    Rule("RATELIMIT_ORDER_LOOKUP_CODE", typed_order_code, ("orders.lookup_order",), methods=POST),
     Rule("RATELIMIT_SEARCH", client_ip, SEARCH, shared="search"),
     Rule("RATELIMIT_SEARCH_ACCOUNT", signed_in_account, SEARCH, shared="search-account"),
     Rule("RATELIMIT_SUGGEST", client_ip, ("search_api.suggest",)),

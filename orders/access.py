@@ -10,16 +10,24 @@ The link signs the checkout's payment code (itsdangerous). Opening it while not 
 this browser the checkout: its code is kept in the session, so the guest can pay, cancel and
 review without carrying the token around. Grants are for guests only: never stored while
 someone is signed in, never honoured for a signed-in user, and dropped whenever anyone signs in
-or out in that browser (Flask-Login's signals, so the sign-in pages need not know)."""
+or out in that browser (Flask-Login's signals, so the sign-in pages need not know).
+
+The same grant follows a look-up by the checkout's (or an order's) code and the receiver's phone
+number at /tra-cuu-don-hang (`lookup()`), for a guest who gave no e-mail address or lost the mail."""
 
 from __future__ import annotations
 
 import enum
+import hmac
+import re
 
 from flask import Flask, current_app, has_request_context, session, url_for
 from flask_login import user_logged_in, user_logged_out
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
+from marketplace.accounts.services import normalize_phone
+from marketplace.extensions import db
 from marketplace.models import User
 from marketplace.permissions import is_operator
 from sellers.permissions import can_handle_orders
@@ -116,6 +124,34 @@ def forget_guest_access(*_args: object, **_kwargs: object) -> None:
     """Drop every grant of this browser (a Flask-Login signal receiver, and callable as is)."""
     if has_request_context():
         session.pop(SESSION_KEY, None)
+
+
+# --- look-up by code and phone number (/tra-cuu-don-hang) ---------------------------------------
+
+LOOKUP_CODE_RE = re.compile(r"(DH[A-Z0-9]{8})(?:-(\d{1,3}))?")
+
+
+def _phone_key(raw: str | None) -> str:
+    """A phone number as compared: separators dropped, +84 written as 0."""
+    phone = normalize_phone(raw) or ""
+    return "0" + phone[3:] if phone.startswith("+84") else phone
+
+
+def lookup(code: str | None, phone: str | None) -> tuple[Payment, Order | None] | None:
+    """The checkout (and the one order, for an order code) that `code` names, if `phone` is its
+    receiver's number; else None, whether the code exists or not. The caller rate-limits."""
+    typed = re.sub(r"\s+", "", code or "").upper()
+    match = LOOKUP_CODE_RE.fullmatch(typed)
+    wanted = _phone_key(phone)
+    if match is None or not wanted:
+        return None
+    payment = db.session.scalar(select(Payment).where(Payment.code == match.group(1)))
+    if payment is None or not hmac.compare_digest(_phone_key(payment.phone).encode(), wanted.encode()):
+        return None
+    if match.group(2) is None:
+        return payment, None
+    order = next((o for o in payment.orders if o.code == typed), None)
+    return (payment, order) if order is not None else None
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import AppForm
 from marketplace.numbers import coerce_id
@@ -30,9 +30,12 @@ class AddToCartForm(AppForm):
 
 class CheckoutForm(AppForm):
     email = EmailField(
-        _l("Email nhận thông tin đơn hàng"),
+        _l("Email nhận thông tin đơn hàng (không bắt buộc)"),
         validators=[Optional(), Length(max=254)],
-        description=_l("Chúng tôi gửi liên kết theo dõi đơn hàng vào email này."),
+        description=_l(
+            "Chúng tôi gửi liên kết theo dõi đơn hàng vào email này. Không có email: bạn vẫn đặt "
+            "được, rồi lưu liên kết đơn hàng hoặc tra cứu bằng mã đơn và số điện thoại."
+        ),
     )
     receiver_name = StringField(_l("Họ tên người nhận"), validators=[Length(max=120)])
     receiver_phone = TelField(
@@ -46,6 +49,26 @@ class CheckoutForm(AppForm):
     payment_method = RadioField(_l("Phương thức thanh toán"), validate_choice=False)
     quote = HiddenField()
     token = HiddenField()
+    buy_now = HiddenField()  # "Mua ngay": the one line bought, signed (cart.BuyNow); empty: the cart
+
+
+class LookupForm(AppForm):
+    """/tra-cuu-don-hang: an order found by its code and the receiver's phone number."""
+
+    code = StringField(
+        _l("Mã đơn hàng"),
+        validators=[DataRequired(_l("Vui lòng nhập mã đơn hàng.")), Length(max=40)],
+        description=_l(
+            "Ví dụ DH7K3M9QXA hoặc DH7K3M9QXA-1, trên trang xác nhận hoặc trong tin nhắn của cửa hàng."
+        ),
+        render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
+    )
+    phone = TelField(
+        _l("Số điện thoại người nhận"),
+        validators=[DataRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=20)],
+        description=_l("Số đã nhập khi đặt hàng."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
 
 
 class ReasonForm(AppForm):

@@ -102,7 +102,7 @@ class Payment(Model):
     amount_vnd: Mapped[int]
     refunded_vnd: Mapped[int] = mapped_column(default=0)
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254))  # "": a guest who gave only a phone number
     phone: Mapped[str] = mapped_column(String(20))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     # The checkout form's one-time token: a double-submitted form finds this payment instead of
@@ -145,7 +145,7 @@ class Order(Model):
     shipping_vnd: Mapped[int]
     total_vnd: Mapped[int]
     weight_grams: Mapped[int] = mapped_column(default=0)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254))  # "": no mail goes to the buyer
     receiver_name: Mapped[str] = mapped_column(String(120))
     receiver_phone: Mapped[str] = mapped_column(String(20))
     address_line: Mapped[str] = mapped_column(String(200))  # số nhà, thôn/xóm, đường

@@ -1,7 +1,9 @@
 """Order mails, queued through the outbox in the same transaction as the change they announce.
 
 Each mail's idempotency key names the order and the event, so a retried transaction or a
-replayed webhook cannot send the same news twice."""
+replayed webhook cannot send the same news twice. A guest may check out with a phone number
+alone: then the buyer's mails are not queued at all (the confirmation page shows the order link,
+and /tra-cuu-don-hang finds the order by its code and the phone number)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.mail import queue_mail
+from marketplace.models import OutboxEvent
 from sellers.models import ShopMember
 
 from . import states
@@ -27,17 +30,27 @@ def _ctx(order: Order) -> dict:
     }
 
 
+def _to_buyer(address: str, subject: str, template: str, *, key: str, **context) -> None:
+    """A mail to the buyer, if the buyer gave an address."""
+    if address:
+        queue_mail(address, subject, template, key=key, **context)
+
+
+def _checkout_mail_key(payment: Payment) -> str:
+    return f"mail:order-placed:{payment.code}"
+
+
 def checkout_received(payment: Payment) -> None:
     """Right after checkout: the buyer's summary with the link (a guest's only way back)."""
     if payment.method == "cod":
         subject = _("Đã nhận đơn hàng %(code)s", code=payment.code)
     else:
         subject = _("Đơn hàng %(code)s đang chờ thanh toán", code=payment.code)
-    queue_mail(
+    _to_buyer(
         payment.email,
         subject,
         "order_placed",
-        key=f"mail:order-placed:{payment.code}",
+        key=_checkout_mail_key(payment),
         payment=payment,
         orders=payment.orders,
         link=payment_link(payment),
@@ -45,8 +58,19 @@ def checkout_received(payment: Payment) -> None:
     )
 
 
+def checkout_mail_state(payment: Payment) -> str | None:
+    """What became of the checkout mail: None (no address, none queued), "queued", "sent" or
+    "failed" (the worker gave up on it)."""
+    if not payment.email:
+        return None
+    status = db.session.scalar(
+        select(OutboxEvent.status).where(OutboxEvent.idempotency_key == _checkout_mail_key(payment))
+    )
+    return {"done": "sent", "dead": "failed"}.get(status or "", "queued")
+
+
 def payment_received(payment: Payment) -> None:
-    queue_mail(
+    _to_buyer(
         payment.email,
         _("Đã nhận thanh toán cho đơn %(code)s", code=payment.code),
         "order_paid",
@@ -88,7 +112,7 @@ def status_changed(order: Order, *, reason: str | None = None) -> None:
     }
     if order.status not in subjects:
         return
-    queue_mail(
+    _to_buyer(
         order.email,
         subjects[order.status],
         f"order_{order.status}",

@@ -185,13 +185,15 @@ def validate_address(data: dict, errors: Errors, *, guest: bool) -> dict:
     if commune is None or not commune.active:
         errors.add("commune_id", _("Vui lòng chọn xã/phường."))
     out["commune"] = commune
-    if guest:
+    if guest and out["email"]:
+        # Optional: a guest may buy with a phone number alone ("" kept: no mail is ever queued,
+        # and the confirmation page shows the order link instead).
         from email_validator import EmailNotValidError, validate_email
 
         try:
             out["email"] = validate_email(out["email"], check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            errors.add("email", _("Vui lòng nhập email để nhận thông tin đơn hàng."))
+            errors.add("email", _("Địa chỉ email không hợp lệ."))
     return out
 
 

@@ -10,6 +10,7 @@ Layout (ID, 2-digit length, value):
 from __future__ import annotations
 
 import binascii
+import io
 import re
 
 import segno
@@ -78,3 +79,11 @@ def verify(data: str) -> bool:
 def svg(data: str, *, scale: int = 5, title: str = "VietQR") -> str:
     """The QR as inline SVG (no file, no external image)."""
     return segno.make(data, error="m", micro=False).svg_inline(scale=scale, title=title)
+
+
+def png(data: str, *, scale: int = 8) -> bytes:
+    """The QR as a PNG file, for a buyer who pays from the phone showing it: saved to the photos,
+    then opened in the bank app's "scan from image"."""
+    out = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()

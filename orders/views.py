@@ -33,9 +33,9 @@ from marketplace.numbers import NumberError, coerce_id, parse_int, parse_optiona
 from marketplace.redirects import next_target
 from marketplace.security_headers import csp_allow
 
-from . import access, cart, services, states, stripe_gateway, vietqr
+from . import access, cart, notify, services, states, stripe_gateway, vietqr
 from .access import OrderAccess
-from .forms import ActionForm, AddToCartForm, CheckoutForm, ReasonForm, ReviewForm
+from .forms import ActionForm, AddToCartForm, CheckoutForm, LookupForm, ReasonForm, ReviewForm
 from .models import Order, OrderLine, Payment, PaymentStatus, Review
 
 bp = Blueprint("orders", __name__)
@@ -60,6 +60,8 @@ def view_cart():
 
 @bp.post("/gio-hang/them")
 def add_to_cart():
+    if request.form.get("buy_now"):  # "Mua ngay" posted here (a page without the button's formaction)
+        return buy_now()
     form = AddToCartForm()
     if not form.validate_on_submit():
         abort(400)
@@ -80,7 +82,30 @@ def add_to_cart():
         return redirect(back)
     db.session.commit()
     flash(_("Đã thêm “%(title)s” vào giỏ hàng.", title=listing.title), "success")
-    return redirect(url_for("orders.view_cart") if request.form.get("buy_now") else back)
+    return redirect(back)
+
+
+@bp.post("/mua-ngay")
+def buy_now():
+    """Straight to checkout with this one listing and quantity; the cart is not touched."""
+    form = AddToCartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    listing = db.session.get(Listing, coerce_id(form.listing_id.data))
+    if listing is None:
+        abort(404)
+    back = next_target(url_for("catalog.show_listing", slug=listing.slug))
+    try:
+        quantity = parse_optional_int(form.quantity.data, minimum=1, maximum=cart.MAX_QUANTITY)
+        quantity = quantity or listing.min_order_qty
+        cart.check_quantity(listing, quantity)
+    except NumberError:
+        flash(_("Số lượng không hợp lệ."), "error")
+        return redirect(back)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    return redirect(url_for("orders.checkout", buy_now=cart.BuyNow.for_listing(listing, quantity).token()))
 
 
 @bp.post("/gio-hang/cap-nhat")
@@ -141,19 +166,40 @@ def _prefill(form: CheckoutForm) -> None:
         form.receiver_phone.data = form.receiver_phone.data or last.receiver_phone
 
 
-def _render_checkout(form: CheckoutForm, view: cart.View, status: int = 200):
+def _render_checkout(
+    form: CheckoutForm, view: cart.View, status: int = 200, *, buy_now: cart.BuyNow | None = None
+):
     form.commune_id.choices = _commune_choices()  # only when showing the form: a successful POST skips it
     methods = services.available_methods()
     form.payment_method.choices = [(m, str(states.METHOD_LABELS[m])) for m in methods]
     form.quote.data = view.quote.fingerprint()
+    form.buy_now.data = buy_now.token() if buy_now is not None else ""
     return render_template(
-        "orders/checkout.html", form=form, view=view, methods=methods, guest=_user() is None
+        "orders/checkout.html",
+        form=form,
+        view=view,
+        methods=methods,
+        guest=_user() is None,
+        buy_now=buy_now,
     ), status
+
+
+def _checkout_store() -> cart.SessionCart | cart.UserCart | cart.BuyNow | None:
+    """What this checkout buys: the "Mua ngay" line its URL or form carries, else the cart.
+    None: a "Mua ngay" value that is not valid (too old, or not made here)."""
+    token = request.form.get("buy_now") if request.method == "POST" else request.args.get("buy_now")
+    if token:
+        return cart.BuyNow.from_token(token)
+    return _store()
 
 
 @bp.route("/thanh-toan", methods=["GET", "POST"])
 def checkout():
-    store = _store()
+    store = _checkout_store()
+    if store is None:
+        flash(_("Phiên “Mua ngay” đã hết hạn. Vui lòng chọn lại sản phẩm."), "error")
+        return redirect(url_for("catalog.home"))
+    buy_now = store if isinstance(store, cart.BuyNow) else None
     entries = store.entries()
     if not entries:
         flash(_("Giỏ hàng đang trống."), "info")
@@ -164,9 +210,9 @@ def checkout():
         if not form.payment_method.data:
             form.payment_method.data = "cod"
         form.token.data = secrets.token_urlsafe(24)
-        return _render_checkout(form, cart.view(entries))
+        return _render_checkout(form, cart.view(entries), buy_now=buy_now)
     if not form.validate_on_submit():
-        return _render_checkout(form, cart.view(entries), 400)
+        return _render_checkout(form, cart.view(entries), 400, buy_now=buy_now)
     items = [(e.listing_id, e.quantity) for e in entries]
     posted = submitted_data(form)  # text fields cleaned by the form
     data = {
@@ -198,19 +244,19 @@ def checkout():
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc)
-        return _render_checkout(form, cart.view(entries), 422)
+        return _render_checkout(form, cart.view(entries), 422, buy_now=buy_now)
     except services.QuoteChanged as exc:
         db.session.rollback()
         flash(exc.message, "error")
         view = cart.view(entries)
-        cart.acknowledge_prices(store)
+        cart.acknowledge_prices(store)  # a "Mua ngay" line: its next token carries the new price
         db.session.commit()
-        return _render_checkout(form, view, 409)
+        return _render_checkout(form, view, 409, buy_now=buy_now)
     except DomainError as exc:  # sold out, gone, too few: nothing was kept
         db.session.rollback()
         flash(exc.message, "error")
-        return _render_checkout(form, cart.view(entries), 409)
-    store.remove([listing_id for listing_id, _q in items])
+        return _render_checkout(form, cart.view(entries), 409, buy_now=buy_now)
+    store.remove([listing_id for listing_id, _q in items])  # "Mua ngay": the cart stays as it was
     db.session.commit()
     access.grant_guest_access(_user(), payment)
     return redirect(url_for("orders.show_payment", code=payment.code))
@@ -262,19 +308,44 @@ def _buyer_order(code: str, *, page: bool) -> Order:
     return order
 
 
+def _transfer_qr(payment: Payment) -> str:
+    """The VietQR payload of a bank-transfer checkout: the floor's account, the amount, the code."""
+    cfg = current_app.config
+    return vietqr.payload(
+        bin_code=cfg["BANK_BIN"],
+        account=cfg["BANK_ACCOUNT"],
+        amount_vnd=payment.amount_vnd,
+        note=payment.code,
+    )
+
+
+def mask_email(address: str) -> str:
+    """An address shown half hidden, "nguyenmai@gmail.com" -> "ng•••i@gmail.com": enough for its
+    owner to recognise (the domain whole, where typos show), not the address itself for whoever
+    else opens the page."""
+    local, at, domain = (address or "").rpartition("@")
+    if not at:
+        return address
+    if len(local) <= 3:
+        return f"{local[:1]}•••@{domain}"
+    return f"{local[:2]}•••{local[-1]}@{domain}"
+
+
 @bp.get("/thanh-toan/<code>")
 def show_payment(code: str):
     payment = _buyer_payment(code, page=True)
-    context = {"payment": payment, "form": ActionForm()}
+    context = {
+        "payment": payment,
+        "form": ActionForm(),
+        "first_order": payment.orders[0] if payment.orders else None,
+        "mail_state": notify.checkout_mail_state(payment),
+        "mail_to": mask_email(payment.email),
+        # A guest's way back to this page (the same link the mail carries, when there is one).
+        "order_link": access.payment_link(payment) if payment.buyer_id is None else None,
+    }
     if payment.status == PaymentStatus.PENDING.value and payment.method == "bank_transfer":
-        cfg = current_app.config
-        qr = vietqr.payload(
-            bin_code=cfg["BANK_BIN"],
-            account=cfg["BANK_ACCOUNT"],
-            amount_vnd=payment.amount_vnd,
-            note=payment.code,
-        )
-        context.update(qr_payload=qr, qr_svg=vietqr.svg(qr))
+        # The QR only: its raw payload means nothing to a person (the facts beside it say it all).
+        context.update(qr_svg=vietqr.svg(_transfer_qr(payment)))
     if payment.status == PaymentStatus.PENDING.value and payment.method == "card":
         if not stripe_gateway.enabled():
             context["card_error"] = _("Thanh toán thẻ tạm thời không khả dụng.")
@@ -297,6 +368,19 @@ def show_payment(code: str):
                 for directive, sources in stripe_gateway.csp_sources().items():
                     csp_allow(directive, *sources)
     return render_template("orders/payment.html", **context)
+
+
+@bp.get("/thanh-toan/<code>/vietqr.png")
+def payment_qr_png(code: str):
+    """The transfer's QR as an image file to save (a phone cannot scan its own screen; bank apps
+    scan a saved picture). The buyer's, while the transfer is awaited."""
+    payment = _buyer_payment(code, page=False)
+    if payment.method != "bank_transfer" or payment.status != PaymentStatus.PENDING.value:
+        abort(404)
+    response = Response(vietqr.png(_transfer_qr(payment)), mimetype="image/png")
+    response.headers["Content-Disposition"] = f'attachment; filename="vietqr-{payment.code}.png"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/thanh-toan/<code>/the")
@@ -366,6 +450,50 @@ def open_link(token: str):
     if order is not None:
         return redirect(url_for("orders.show_order", code=order.code))
     return redirect(url_for("orders.show_payment", code=payment.code))
+
+
+# --- look-up by code and phone number ---------------------------------------------------------
+
+
+@bp.route("/tra-cuu-don-hang", methods=["GET", "POST"])
+def lookup_order():
+    """An order found by its code and the receiver's phone number: for a guest who gave no e-mail
+    address or lost the link. Rate-limited per IP and per code (marketplace/limits.py); a wrong
+    pair gets one answer whether the code exists or not. Found, it opens as the mailed link does."""
+    form = LookupForm()
+    if not form.validate_on_submit():
+        return render_template("orders/lookup.html", form=form), 200 if request.method == "GET" else 422
+    found = access.lookup(form.code.data, form.phone.data)
+    if found is None:
+        form.form_errors.append(
+            _(
+                "Không tìm thấy đơn hàng với mã và số điện thoại này. Vui lòng kiểm tra lại mã đơn và số điện thoại."
+            )
+        )
+        return render_template("orders/lookup.html", form=form), 404
+    payment, order = found
+    target = (
+        url_for("orders.show_order", code=order.code)
+        if order is not None
+        else url_for("orders.show_payment", code=payment.code)
+    )
+    user = _user()
+    if payment.buyer_id is not None:  # a member's order: theirs to see once signed in
+        if user is not None and user.id == payment.buyer_id:
+            return redirect(target)
+        flash(
+            _("Đơn hàng này được đặt bằng một tài khoản. Vui lòng đăng nhập bằng tài khoản đó để xem."),
+            "info",
+        )
+        if user is not None:
+            return render_template("orders/lookup.html", form=LookupForm(formdata=None)), 200
+        return redirect(url_for("accounts.sign_in", next=target))
+    if not access.grant_guest_access(user, payment):  # signed in: read-only, nothing kept
+        orders = [order] if order is not None else list(payment.orders)
+        return render_template(
+            "orders/guest_link_signed_in.html", payment=payment, orders=orders, via_lookup=True
+        )
+    return redirect(target)
 
 
 # --- orders -----------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ class Factory:
     def __init__(self, app):
         self.app = app
 
-    def user(self, role="buyer", email=None, password="matkhau123", name="Nguyễn Văn A", confirmed=True):
+    def user(self, role="buyer", email=None, password="cam-bu-ht9", name="Nguyễn Văn A", confirmed=True):
         """An account whose e-mail address is confirmed, unless asked otherwise."""
         from marketplace.accounts.services import create_user
 

@@ -26,7 +26,7 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 ON_CI = os.environ.get("CI") == "true"
-PASSWORD = "matkhau123"  # what tests/conftest.py's Factory gives every user
+PASSWORD = "cam-bu-ht9"  # what tests/conftest.py's Factory gives every user
 
 
 def unavailable(message: str) -> NoReturn:

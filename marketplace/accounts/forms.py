@@ -6,6 +6,19 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from marketplace.forms import AppForm
 
+from .passwords import MIN_LENGTH
+
+
+def new_password_field(label: str) -> PasswordField:
+    """A password being chosen: the rules are shown beside it before the form is sent (the
+    service checks them again, and the list of common passwords)."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))],
+        description=_l("Ít nhất 8 ký tự. Tránh mật khẩu phổ biến như 12345678 hay matkhau123."),
+        render_kw={"minlength": MIN_LENGTH, "autocomplete": "new-password"},
+    )
+
 
 class SignUpForm(AppForm):
     full_name = StringField(
@@ -13,9 +26,11 @@ class SignUpForm(AppForm):
     )
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Vui lòng nhập email."))])
     phone = TelField(_l("Số điện thoại"), validators=[Optional(), Length(max=20)])
-    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    password = new_password_field(_l("Mật khẩu"))
     confirm = PasswordField(
-        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+        _l("Nhập lại mật khẩu"),
+        validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -30,9 +45,11 @@ class ForgotPasswordForm(AppForm):
 
 
 class ResetPasswordForm(AppForm):
-    password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    password = new_password_field(_l("Mật khẩu mới"))
     confirm = PasswordField(
-        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+        _l("Nhập lại mật khẩu"),
+        validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -40,9 +57,11 @@ class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         _l("Mật khẩu hiện tại"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))]
     )
-    password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu."))])
+    password = new_password_field(_l("Mật khẩu mới"))
     confirm = PasswordField(
-        _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
+        _l("Nhập lại mật khẩu"),
+        validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 

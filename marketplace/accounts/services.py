@@ -24,7 +24,7 @@ from ..extensions import db
 from ..mail import queue_mail
 from ..models import LoginAttempt, Role, User, new_session_token
 from ..timeutil import utcnow
-from . import throttle
+from . import passwords, throttle
 
 
 def _hasher() -> PasswordHasher:
@@ -77,8 +77,8 @@ def waste_password_check(password: str) -> None:
 
 
 def _check_password_rules(errors: Errors, password: str, field: str = "password") -> None:
-    if len(password or "") < 8:
-        errors.add(field, _("Mật khẩu phải có ít nhất 8 ký tự."))
+    for message in passwords.problems(password):
+        errors.add(field, message)
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -156,10 +156,13 @@ def create_user(
     return user
 
 
-def sign_up(*, email: str, password: str, full_name: str, phone: str | None = None) -> str:
+def sign_up(
+    *, email: str, password: str, full_name: str, phone: str | None = None, next_url: str | None = None
+) -> str:
     """The public sign-up. A new address gets an unconfirmed buyer account and a confirmation
-    link; a taken one gets a note to its owner instead. Either way the same work is done and
-    the same thing returned (the normalised address), so the answer tells nobody which it was."""
+    link (carrying `next_url`, a path on this site, where the person was going); a taken one gets
+    a note to its owner instead. Either way the same work is done and the same thing returned
+    (the normalised address), so the answer tells nobody which it was."""
     errors = Errors()
     fields = _validated(
         errors, email=email, password=password, full_name=full_name, phone=phone, role=Role.BUYER.value
@@ -181,7 +184,7 @@ def sign_up(*, email: str, password: str, full_name: str, phone: str | None = No
         except IntegrityError:  # the same address signed up a moment ago
             existing = get_user_by_email(fields.email)
         else:
-            send_confirmation(user)
+            send_confirmation(user, next_url=next_url)
             return fields.email
     if existing is not None:
         queue_mail(
@@ -207,8 +210,12 @@ def make_confirmation_token(user: User) -> str:
     return _confirm_serializer().dumps({"uid": user.id, "e": user.email})
 
 
-def send_confirmation(user: User) -> None:
-    link = url_for("accounts.confirm_email", token=make_confirmation_token(user), _external=True)
+def send_confirmation(user: User, *, next_url: str | None = None) -> None:
+    """Mail the confirmation link; `next_url` (a path on this site, checked again when the link
+    is opened) is where the link leads after confirming and signing in."""
+    link = url_for(
+        "accounts.confirm_email", token=make_confirmation_token(user), next=next_url, _external=True
+    )
     queue_mail(
         user.email,
         _("Xác nhận địa chỉ email"),

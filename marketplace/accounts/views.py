@@ -36,8 +36,10 @@ def _end_browser_session() -> None:
 @bp.route("/dang-ky", methods=["GET", "POST"])
 def sign_up():
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.home"))
+        return redirect(next_target(url_for("catalog.home")))
     form = SignUpForm()
+    # Where the person was going ("open a shop"…): kept through the confirmation mail and sign-in.
+    going_to = next_target("") or None
     done = run_form(
         form,
         lambda: services.sign_up(
@@ -45,6 +47,7 @@ def sign_up():
             password=form.password.data,
             full_name=form.full_name.data,
             phone=form.phone.data,
+            next_url=going_to,
         ),
     )
     if done:
@@ -57,26 +60,28 @@ def sign_up():
             ),
             "success",
         )
-        next_url = next_target("")
-        return redirect(url_for("accounts.sign_in", next=next_url or None))
+        return redirect(url_for("accounts.sign_in", next=going_to))
     return render_template("accounts/sign_up.html", form=form)
 
 
 @bp.get("/xac-nhan-email/<token>")
 def confirm_email(token: str):
+    going_to = next_target("") or None  # the page the person was on their way to at sign-up
     try:
         user, newly = services.confirm_email(token)
     except DomainError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("accounts.account" if current_user.is_authenticated else "accounts.sign_in"))
+        if current_user.is_authenticated:
+            return redirect(url_for("accounts.account"))
+        return redirect(url_for("accounts.sign_in", next=going_to))
     db.session.commit()
     if newly:
         flash(_("Địa chỉ email %(email)s đã được xác nhận.", email=user.email), "success")
     else:
         flash(_("Địa chỉ email này đã được xác nhận trước đó."), "info")
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.account"))
-    return redirect(url_for("accounts.sign_in"))
+        return redirect(going_to or url_for("accounts.account"))
+    return redirect(url_for("accounts.sign_in", next=going_to))
 
 
 @bp.post("/xac-nhan-email/gui-lai")
@@ -87,7 +92,8 @@ def resend_confirmation():
     if current_user.email_confirmed:
         flash(_("Địa chỉ email này đã được xác nhận trước đó."), "info")
     else:
-        services.send_confirmation(current_user)
+        # The new link leads back to the page the button was on (e.g. the shop form).
+        services.send_confirmation(current_user, next_url=next_target("") or None)
         db.session.commit()
         flash(
             _(

@@ -27,8 +27,8 @@ def _sign_up(client, email, **over):
         "full_name": "Trần Thị Bình",
         "email": email,
         "phone": "0912 345 678",
-        "password": "matkhau123",
-        "confirm": "matkhau123",
+        "password": "cam-bu-ht9",
+        "confirm": "cam-bu-ht9",
     }
     data.update(over)
     return client.post("/dang-ky", data=data)
@@ -64,7 +64,7 @@ def test_sign_in_wrong_password_then_throttled(client, app, factory, csrf_off):
         assert r.status_code == 401
         assert "Email hoặc mật khẩu không đúng." in r.get_data(as_text=True)
     # Even the right password is refused while throttled.
-    r = client.post("/dang-nhap", data={"email": "a@example.vn", "password": "matkhau123"})
+    r = client.post("/dang-nhap", data={"email": "a@example.vn", "password": "cam-bu-ht9"})
     assert r.status_code == 429
     assert "quá nhiều lần" in r.get_data(as_text=True)
     assert 0 < int(r.headers["Retry-After"]) <= app.config["LOGIN_FAILURE_WINDOW_S"] + 1
@@ -77,7 +77,7 @@ def test_sign_in_wrong_password_then_throttled(client, app, factory, csrf_off):
 def test_sign_in_redirect_is_never_offsite(client, factory, csrf_off):
     factory.user(email="b@example.vn")
     r = client.post(
-        "/dang-nhap?next=//evil.example/x", data={"email": "b@example.vn", "password": "matkhau123"}
+        "/dang-nhap?next=//evil.example/x", data={"email": "b@example.vn", "password": "cam-bu-ht9"}
     )
     assert r.status_code == 302 and "evil" not in r.headers["Location"]
 
@@ -105,7 +105,7 @@ def test_password_reset_by_mailed_link_is_single_use(client, app, factory, csrf_
 
 
 def test_create_operator_command(runner, factory):
-    result = runner.invoke(args=["users", "create-operator", "op@example.vn", "--password", "matkhau123"])
+    result = runner.invoke(args=["users", "create-operator", "op@example.vn", "--password", "cam-bu-ht9"])
     assert result.exit_code == 0, result.output
     operator = User.query.filter_by(email="op@example.vn").one()
     assert operator.role == "operator" and operator.email_confirmed_at is not None
@@ -114,13 +114,13 @@ def test_create_operator_command(runner, factory):
     refused = runner.invoke(args=["users", "create-operator", "admin@example.vn"])
     assert refused.exit_code != 0 and "confirm" in refused.output
     assert db.session.get(User, squatter.id).role == "buyer"
-    bad = runner.invoke(args=["users", "create-operator", "not-an-email", "--password", "matkhau123"])
+    bad = runner.invoke(args=["users", "create-operator", "not-an-email", "--password", "cam-bu-ht9"])
     assert bad.exit_code != 0 and "không hợp lệ" in bad.output
 
 
 def test_cookies_are_httponly_and_samesite(client, factory, csrf_off):
     factory.user(email="d@example.vn")
-    r = client.post("/dang-nhap", data={"email": "d@example.vn", "password": "matkhau123"})
+    r = client.post("/dang-nhap", data={"email": "d@example.vn", "password": "cam-bu-ht9"})
     cookie = r.headers.get("Set-Cookie")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 

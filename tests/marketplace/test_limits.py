@@ -24,7 +24,7 @@ def _from(ip: str) -> dict:
 
 
 def _sign_up(client, email, ip="10.0.0.1"):
-    data = {"full_name": "Lê Văn C", "email": email, "password": "matkhau123", "confirm": "matkhau123"}
+    data = {"full_name": "Lê Văn C", "email": email, "password": "cam-bu-ht9", "confirm": "cam-bu-ht9"}
     return client.post("/dang-ky", data=data, **_from(ip))
 
 
@@ -110,7 +110,7 @@ def test_confirmation_resend_is_limited_per_account(app, factory, csrf_off, mail
     for i in range(5):
         client = app.test_client()
         assert (
-            client.post("/dang-nhap", data={"email": user.email, "password": "matkhau123"}).status_code == 302
+            client.post("/dang-nhap", data={"email": user.email, "password": "cam-bu-ht9"}).status_code == 302
         )
         statuses.append(client.post("/xac-nhan-email/gui-lai", **_from(f"10.0.4.{i}")).status_code)
     assert statuses == [302] * 3 + [429] * 2

@@ -56,14 +56,14 @@ def test_concurrent_wrong_passwords_stop_at_the_limit(app, factory, monkeypatch)
     assert db.session.get(LoginThrottle, email).failures == limit
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == limit
     # The right password is refused too while the lock lasts.
-    r = app.test_client().post("/dang-nhap", data={"email": email, "password": "matkhau123"})
+    r = app.test_client().post("/dang-nhap", data={"email": email, "password": "cam-bu-ht9"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
 
 
 def _lock(client, app, email):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert client.post("/dang-nhap", data={"email": email, "password": "doan-sai"}).status_code == 401
-    assert client.post("/dang-nhap", data={"email": email, "password": "matkhau123"}).status_code == 429
+    assert client.post("/dang-nhap", data={"email": email, "password": "cam-bu-ht9"}).status_code == 429
 
 
 def test_a_lock_does_not_stop_the_owner_resetting_and_the_reset_lifts_it(
@@ -98,7 +98,7 @@ def test_the_lock_ends_with_its_window_and_success_clears_the_count(app, client,
         client.post("/dang-nhap", data={"email": "cho@example.vn", "password": "doan-sai"}).status_code == 401
     )
     assert (
-        client.post("/dang-nhap", data={"email": "cho@example.vn", "password": "matkhau123"}).status_code
+        client.post("/dang-nhap", data={"email": "cho@example.vn", "password": "cam-bu-ht9"}).status_code
         == 302
     )
     db.session.expire_all()

@@ -55,7 +55,7 @@ def test_sign_in_next_never_leaves_the_site(client, factory):
     app.config["WTF_CSRF_ENABLED"] = False
     try:
         response = client.post(
-            "/dang-nhap?next=/\\evil.example", data={"email": user.email, "password": "matkhau123"}
+            "/dang-nhap?next=/\\evil.example", data={"email": user.email, "password": "cam-bu-ht9"}
         )
     finally:
         app.config["WTF_CSRF_ENABLED"] = True

@@ -112,7 +112,7 @@ def test_checkout_validation_errors_are_shown_and_nothing_is_reserved(client, fa
         "Số điện thoại di động không hợp lệ.",
         "Vui lòng nhập tên người nhận.",
         "Vui lòng chọn xã/phường.",
-        "Vui lòng nhập email để nhận thông tin đơn hàng.",
+        "Địa chỉ email không hợp lệ.",
     ):
         assert message in html
     assert _stock(listing.id) == 5 and db.session.scalar(select(Payment)) is None

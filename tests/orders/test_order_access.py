@@ -247,7 +247,7 @@ def test_a_visitor_refused_a_page_signs_in_and_comes_back_to_it(app, client, fac
     assert r.status_code == 302 and location.path == "/dang-nhap"
     assert parse_qs(location.query) == {"next": [f"/thanh-toan/{code}?xem=1"]}
     back = client.post(
-        f"{location.path}?{location.query}", data={"email": member.email, "password": "matkhau123"}
+        f"{location.path}?{location.query}", data={"email": member.email, "password": "cam-bu-ht9"}
     )
     assert back.status_code == 302 and back.headers["Location"] == f"/thanh-toan/{code}?xem=1"
     assert client.get(back.headers["Location"]).status_code == 200

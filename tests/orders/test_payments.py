@@ -113,9 +113,17 @@ def test_transfer_checkout_shows_vietqr_and_waits_for_money(app, client, factory
 
     html = client.get(f"/thanh-toan/{code}").get_data(as_text=True)
     assert "<svg" in html and "125.000" in html and app.config["BANK_ACCOUNT"] in html and code in html
-    qr = html.split('class="qr-payload">')[1].split("<")[0]
+    # The QR drawn (and offered as a PNG) encodes the floor's account, the amount and the code;
+    # its raw payload is not shown to people.
+    qr = vietqr.payload(
+        bin_code=app.config["BANK_BIN"], account=app.config["BANK_ACCOUNT"], amount_vnd=125_000, note=code
+    )
     assert vietqr.verify(qr) and vietqr.parse(qr)["54"] == "125000"
     assert vietqr.parse(vietqr.parse(qr)["62"])["08"] == code
+    assert vietqr.svg(qr) in html and qr not in html and "qr-payload" not in html
+    png = client.get(f"/thanh-toan/{code}/vietqr.png")
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data == vietqr.png(qr)
+    assert png.headers["Content-Disposition"] == f'attachment; filename="vietqr-{code}.png"'
     assert client.get(f"/thanh-toan/{code}/trang-thai").get_json() == {"code": code, "status": "pending"}
     # Not the shop's business yet.
     assert payment.orders[0].code not in _shop_tab(app, factory, payment.orders[0], "to_confirm")

@@ -48,12 +48,12 @@ def test_signing_up_with_the_invited_address_does_not_take_the_invitation(
         data={
             "full_name": "Kẻ gian",
             "email": "nhan-vien@example.vn",
-            "password": "matkhau123",
-            "confirm": "matkhau123",
+            "password": "cam-bu-ht9",
+            "confirm": "cam-bu-ht9",
         },
     )
     assert r.status_code == 302
-    client.post("/dang-nhap", data={"email": "nhan-vien@example.vn", "password": "matkhau123"})
+    client.post("/dang-nhap", data={"email": "nhan-vien@example.vn", "password": "cam-bu-ht9"})
     # …and even holding the link cannot accept: the address is not confirmed.
     for method in (client.get, client.post):
         r = method(link)
