@@ -693,3 +693,19 @@ def test_inbox_needs_attention_counts_open_complaints(app, factory, shopper):
     db.session.commit()
     assert tab_counts(order.shop)["problems"] == 0
     sign_out(shopper.client)
+
+
+def test_card_refunds_in_two_parts_go_to_stripe_as_two_amounts(app, factory, shopper):
+    order, _owner = _order(app, factory, shopper, method="card")
+    operator_user = factory.operator()
+    payments.refund_part(order, 20_000, actor=operator_user, actor_role="operator", note="Một quả hỏng")
+    payments.refund_order(reloaded(order), actor=operator_user, actor_role="operator")
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "payment.stripe_refund").order_by(OutboxEvent.id)
+    ).all()
+    assert [(r.idempotency_key, r.payload["amount"]) for r in rows] == [
+        (f"stripe-refund:order:{order.id}:part", 20_000),
+        (f"stripe-refund:order:{order.id}", order.total_vnd - 20_000),
+    ]
+    assert db.session.get(Payment, order.payment_id).refunded_vnd == order.total_vnd
