@@ -1,5 +1,5 @@
 """orders package: cart, checkout, order state machine, payments (COD, VietQR transfer, Stripe),
-shop order inbox, operator pages and settlement ledger, reviews. Wired in by init_app()."""
+shop order inbox, operator pages and settlement ledger, reviews, complaints. Wired in by init_app()."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def _configure(app: Flask) -> None:
             "ORDER_COMPLETE_AFTER_DAYS": env_int("ORDER_COMPLETE_AFTER_DAYS", 7, minimum=1),
             "ORDER_LINK_MAX_AGE_DAYS": env_int("ORDER_LINK_MAX_AGE_DAYS", 180, minimum=1),
             "DEFAULT_ITEM_WEIGHT_GRAMS": env_int("DEFAULT_ITEM_WEIGHT_GRAMS", 500, minimum=1),
+            # After delivery the buyer may complain for this many days, and the floor holds the
+            # shop's money until they are over (and while a complaint is unresolved).
+            "ORDER_RETURN_WINDOW_DAYS": env_int("ORDER_RETURN_WINDOW_DAYS", 3, minimum=0),
+            # The shop's time to answer a complaint before the buyer may take it to the floor.
+            "ORDER_COMPLAINT_ANSWER_DAYS": env_int("ORDER_COMPLAINT_ANSWER_DAYS", 2, minimum=0),
             # The floor's collection account for VietQR transfers (demo values until configured).
             "BANK_BIN": env_str("BANK_BIN", "970415"),
             "BANK_ACCOUNT": env_str("BANK_ACCOUNT", "113366668888"),
@@ -140,7 +145,7 @@ def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
     from marketplace.api import add_openapi
 
-    from . import access, models  # noqa: F401 - the tables belong to the metadata
+    from . import access, complaint_views, models  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .operator_views import bp as operator_bp
     from .seller_views import bp as seller_bp
@@ -164,6 +169,7 @@ def init_app(app: Flask) -> None:
             (_l("Đối soát với cửa hàng"), "orders_admin.ledger"),
         ]
     )
+    complaint_views.init_app(app)  # the buyer's, the shop's and the operator's complaint pages
     user_logged_in.connect(_on_login, app)
     access.init_app(app)  # guest grants end whenever someone signs in or out
     _register_handlers(app)

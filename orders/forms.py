@@ -2,7 +2,7 @@
 (every problem at once) and the views map those errors back onto these forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     EmailField,
     HiddenField,
@@ -123,3 +123,49 @@ class PayoutForm(AppForm):
 
 class StatementForm(AppForm):
     statement = FileField(_l("Tệp sao kê (CSV)"))
+
+
+class ComplaintForm(AppForm):
+    """A buyer's complaint. The reasons offered depend on the order (complaints.reasons_open)."""
+
+    reason = RadioField(_l("Vấn đề của đơn hàng"), validate_choice=False)
+    description = TextAreaField(
+        _l("Mô tả"),
+        validators=[Optional(), Length(max=3000)],
+        description=_l("Điều gì đã xảy ra, sản phẩm nào, bao nhiêu."),
+    )
+    photos = MultipleFileField(
+        _l("Ảnh chụp (tối đa 5)"),
+        description=_l(
+            "Ảnh kiện hàng, sản phẩm, tem vận đơn. Thông tin vị trí trong ảnh được xóa khi tải lên."
+        ),
+    )
+
+
+class ComplaintAnswerForm(AppForm):
+    """The shop's answer to a complaint."""
+
+    offer = RadioField(_l("Cách giải quyết"), validate_choice=False)
+    amount_vnd = StringField(
+        _l("Số tiền hoàn (đồng)"),
+        validators=[Optional(), Length(max=30)],
+        description=_l("Để trống để hoàn toàn bộ số tiền người mua đã trả."),
+    )
+    note = TextAreaField(_l("Lời nhắn cho người mua"), validators=[Optional(), Length(max=2000)])
+
+
+class ComplaintDecisionForm(AppForm):
+    """The operator's decision on an escalated complaint, or the record of a refund sent by hand."""
+
+    decision = RadioField(_l("Quyết định"), validate_choice=False)
+    amount_vnd = StringField(
+        _l("Số tiền hoàn (đồng)"),
+        validators=[Optional(), Length(max=30)],
+        description=_l("Để trống để hoàn toàn bộ; ít hơn là hoàn một phần."),
+    )
+    reference = StringField(
+        _l("Mã giao dịch hoàn tiền"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Bắt buộc với chuyển khoản và COD; thẻ được hoàn qua Stripe."),
+    )
+    note = TextAreaField(_l("Căn cứ, ghi chú"), validators=[Optional(), Length(max=2000)])

@@ -1,5 +1,5 @@
 """Carts, shipping rules, payments, orders with their history, inbound payment events, the
-settlement ledger and product reviews. Money is integer VND (đồng) in every column."""
+settlement ledger, product reviews and buyers' complaints. Money is integer VND (đồng) in every column."""
 
 from __future__ import annotations
 
@@ -129,6 +129,8 @@ class Order(Model):
         CheckConstraint(f"payment_method IN ({_in(PaymentMethod)})", name="payment_method"),
         CheckConstraint("subtotal_vnd >= 0 AND shipping_vnd >= 0", name="amounts_nonnegative"),
         CheckConstraint("total_vnd = subtotal_vnd + shipping_vnd", name="total_is_sum"),
+        # Refunds (a complaint's part, then the rest) never give back more than was paid.
+        CheckConstraint("refunded_vnd >= 0 AND refunded_vnd <= total_vnd", name="refunded_within_total"),
         Index("ix_orders_shop_status", "shop_id", "status"),
         Index("ix_orders_created_at", "created_at"),
     )
@@ -158,6 +160,7 @@ class Order(Model):
     carrier: Mapped[str | None] = mapped_column(String(60))
     tracking_number: Mapped[str | None] = mapped_column(String(80))
     refund_reference: Mapped[str | None] = mapped_column(String(120))
+    refunded_vnd: Mapped[int] = mapped_column(default=0, server_default="0")  # given back so far
     shop_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -254,7 +257,8 @@ class BankTransaction(Model):
 
 class LedgerKind(enum.StrEnum):
     COLLECTED = "collected"  # the floor received the buyer's money for this order (+)
-    REFUNDED = "refunded"  # the floor returned it (−)
+    REFUNDED = "refunded"  # the floor returned it, or what was left of it (−)
+    PARTIAL_REFUND = "partial_refund"  # part of it returned, settling a complaint (−)
     PAYOUT = "payout"  # the floor paid the producer (−)
 
 
@@ -266,7 +270,8 @@ class LedgerEntry(Model):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         CheckConstraint(f"kind IN ({_in(LedgerKind)})", name="kind"),
-        # An order is collected once and refunded once; payouts have no order (NULLs are distinct).
+        # An order is collected once, partly refunded once (its one complaint) and refunded once;
+        # payouts have no order (NULLs are distinct).
         UniqueConstraint("order_id", "kind"),
         Index("ix_ledger_entries_shop_created", "shop_id", "created_at"),
     )
@@ -306,3 +311,84 @@ class Review(Model):
     stars: Mapped[int]
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ComplaintReason(enum.StrEnum):
+    NOT_RECEIVED = "not_received"
+    WRONG_ITEM = "wrong_item"
+    DAMAGED = "damaged"
+    OTHER = "other"
+
+
+class ComplaintStatus(enum.StrEnum):
+    OPEN = "open"  # waiting for the shop's answer
+    ANSWERED = "answered"  # the shop offered something: waiting for the buyer
+    ESCALATED = "escalated"  # the buyer asked the floor to decide
+    REFUND_DUE = "refund_due"  # agreed on a refund the floor still has to send by hand
+    REFUNDED = "refunded"
+    REPLACED = "replaced"
+    REJECTED = "rejected"
+
+
+class ComplaintOffer(enum.StrEnum):
+    REFUND = "refund"
+    REPLACEMENT = "replacement"
+    REJECT = "reject"
+
+
+class Complaint(Model):
+    """A buyer's complaint about one order (at most one per order), its shop's answer and how it
+    ended. While it is unresolved the floor holds the shop's money for the order."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        CheckConstraint(f"reason IN ({_in(ComplaintReason)})", name="reason"),
+        CheckConstraint(f"status IN ({_in(ComplaintStatus)})", name="status"),
+        CheckConstraint(f"offer IS NULL OR offer IN ({_in(ComplaintOffer)})", name="offer"),
+        CheckConstraint("offer_vnd IS NULL OR offer_vnd > 0", name="offer_positive"),
+        CheckConstraint("refund_vnd >= 0", name="refund_nonnegative"),
+        Index("ix_complaints_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    photo_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # marketplace.images keys
+    status: Mapped[str] = mapped_column(String(20), default=ComplaintStatus.OPEN.value)
+    answer_due_at: Mapped[datetime]  # after this the buyer may take an unanswered complaint to the floor
+    offer: Mapped[str | None] = mapped_column(String(20))  # the shop's answer
+    offer_vnd: Mapped[int | None]  # the refund the shop offered
+    offer_note: Mapped[str | None] = mapped_column(Text)
+    refund_vnd: Mapped[int] = mapped_column(default=0)  # what the complaint gave back in the end
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order] = relationship()
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Complaint {self.order_id} {self.status}>"
+
+
+class ComplaintEvent(Model):
+    """Every step of a complaint: what was done, by whom (and in which role), when."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(30))  # opened, offer_refund, accepted, escalated…
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(20))  # buyer, shop, operator, system
+    amount_vnd: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

@@ -81,12 +81,19 @@ def payment_received(payment: Payment) -> None:
     )
 
 
-def shop_new_order(order: Order) -> None:
-    """Tell the shop a new order is waiting for confirmation (when it is actually placed)."""
+def shop_address(order: Order) -> str | None:
+    """Where mail for the order's shop goes: the shop's address, else its owner's."""
+    if order.shop.email:
+        return order.shop.email
     owner = db.session.scalar(
         select(ShopMember).where(ShopMember.shop_id == order.shop_id, ShopMember.role == "owner")
     )
-    to = order.shop.email or (owner.user.email if owner else None)
+    return owner.user.email if owner else None
+
+
+def shop_new_order(order: Order) -> None:
+    """Tell the shop a new order is waiting for confirmation (when it is actually placed)."""
+    to = shop_address(order)
     if not to:  # a shop always has an owner; without one there is nobody to tell
         return
     from .access import external_url

@@ -30,7 +30,7 @@ from marketplace.numbers import id_arg, page_arg
 from marketplace.permissions import operator_required
 from sellers.models import Shop
 
-from . import bank, payments, services, states
+from . import bank, payments, services, settlement, states
 from .forms import ActionForm, PayoutForm, ReasonForm, RefundForm, StatementForm
 from .models import LedgerEntry, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
 
@@ -357,6 +357,7 @@ def ledger():
     return render_template(
         "orders/operator_ledger.html",
         balances=payments.balances(),
+        return_window_days=int(current_app.config["ORDER_RETURN_WINDOW_DAYS"]),
         entries=db.session.scalars(query).all(),
         shop_id=shop_id,
         shops=_shops(),
@@ -389,12 +390,20 @@ def record_payout():
 @operator_required
 def export_ledger():
     shop_id = request.args.get("shop", type=id_arg)
-    query = select(LedgerEntry).order_by(LedgerEntry.id)
+    held, delivered = settlement.entry_columns()
+    query = (
+        select(LedgerEntry, held, delivered)
+        .outerjoin(Order, Order.id == LedgerEntry.order_id)
+        .order_by(LedgerEntry.id)
+    )
     if shop_id:
         query = query.where(LedgerEntry.shop_id == shop_id)
+    window = settlement.return_window()
 
     def rows():
-        for entry in db.session.scalars(query.execution_options(yield_per=500)):
+        # held: 1 while the floor still holds the order's money (not delivered, in the return
+        # window, or under complaint); payable_from: the end of the order's return window.
+        for entry, is_held, delivered_at in db.session.execute(query.execution_options(yield_per=500)):
             yield [
                 entry.id,
                 short_datetime(entry.created_at),
@@ -404,8 +413,23 @@ def export_ledger():
                 entry.order.code if entry.order else "",
                 entry.reference or "",
                 entry.note or "",
+                "" if entry.order_id is None else int(is_held),
+                short_datetime(delivered_at + window) if entry.order_id and delivered_at else "",
             ]
 
     return csv_response(
-        "doi-soat.csv", ["id", "created_at", "shop", "kind", "amount_vnd", "order", "reference", "note"], rows
+        "doi-soat.csv",
+        [
+            "id",
+            "created_at",
+            "shop",
+            "kind",
+            "amount_vnd",
+            "order",
+            "reference",
+            "note",
+            "held",
+            "payable_from",
+        ],
+        rows,
     )

@@ -1,4 +1,5 @@
-"""Money moving: a payment received, expired or cancelled; refunds; the settlement ledger.
+"""Money moving: a payment received, expired or cancelled; refunds (whole, or part of an order for
+a complaint); the settlement ledger and its payouts (what is payable: orders.settlement).
 
 A payment's status changes by a conditional UPDATE on its current status, so a webhook, a
 bank-statement import, the operator and the expiry job can race without double effects:
@@ -18,8 +19,17 @@ from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 
-from . import notify, states
-from .models import LedgerEntry, LedgerKind, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from . import notify, settlement, states
+from .models import (
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 S = OrderStatus
 
@@ -123,23 +133,9 @@ def expire_payment(payment_id: int) -> bool:
     )
 
 
-def refund_order(
-    order: Order,
-    *,
-    actor: User | None,
-    actor_role: str,
-    reference: str | None = None,
-    note: str | None = None,
-    via_api: bool = True,
-) -> Order:
-    """Give the buyer's money back. Card: through Stripe by the worker (idempotency key per order).
-    Bank transfer and COD: the operator has paid it back by hand; `reference` records how.
-    `via_api=False` when Stripe already refunded it (a charge.refunded webhook)."""
-    from .services import release_stock
-
+def _check_refund(order: Order, *, actor: User | None, reference: str | None) -> None:
     if actor is not None and not is_operator(actor):
         raise Forbidden(_("Chỉ ban quản lý sàn được hoàn tiền."))
-    was = order.status
     if not order.paid:
         raise Conflict(_("Đơn %(code)s chưa được thanh toán nên không có gì để hoàn.", code=order.code))
     if (
@@ -151,6 +147,61 @@ def refund_order(
             _("Vui lòng nhập mã giao dịch hoàn tiền."),
             field_errors={"reference": [_("Vui lòng nhập mã giao dịch hoàn tiền.")]},
         )
+
+
+def _money_back(
+    order: Order,
+    amount: int,
+    kind: LedgerKind,
+    *,
+    actor: User | None,
+    reference: str | None,
+    stripe_key: str,
+    via_api: bool,
+) -> None:
+    """The ledger entry, the payment's refunded sum and (cards) the refund at Stripe."""
+    if order.payment_method != PaymentMethod.COD.value:
+        _ledger(order, kind, -amount, reference=reference, actor=actor)
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == order.payment_id)
+            .values(refunded_vnd=Payment.refunded_vnd + amount)
+            .execution_options(synchronize_session=False)
+        )
+    if order.payment_method == PaymentMethod.CARD.value and via_api and amount > 0:
+        outbox.record(
+            "payment.stripe_refund",
+            {"payment_id": order.payment_id, "order_id": order.id, "amount": amount},
+            key=stripe_key,
+        )
+
+
+def refundable(order: Order) -> int:
+    """What the buyer paid for the order and has not had back yet (0 while unpaid)."""
+    return order.total_vnd - order.refunded_vnd if order.paid else 0
+
+
+def refund_order(
+    order: Order,
+    *,
+    actor: User | None,
+    actor_role: str,
+    reference: str | None = None,
+    note: str | None = None,
+    via_api: bool = True,
+) -> Order:
+    """Give the buyer's money back: all of it, or what a partial refund left. Card: through Stripe
+    by the worker (idempotency key per order). Bank transfer and COD: the operator has paid it
+    back by hand; `reference` records how. `via_api=False` when Stripe already refunded it (a
+    charge.refunded webhook)."""
+    from .services import release_stock
+
+    _check_refund(order, actor=actor, reference=reference)
+    was = order.status
+    # What is left to give back, read under the row's lock (PostgreSQL): a partial refund
+    # committed meanwhile is not given back twice.
+    already = db.session.scalar(select(Order.refunded_vnd).where(Order.id == order.id).with_for_update())
+    amount = order.total_vnd - int(already or 0)
     states.transition(
         order,
         S.REFUNDED.value,
@@ -158,24 +209,86 @@ def refund_order(
         actor_role=actor_role,
         note=note,
         refund_reference=(reference or "").strip() or None,
+        refunded_vnd=order.total_vnd,
     )
     if was in states.HOLDS_STOCK:
         release_stock(order)
-    if order.payment_method != PaymentMethod.COD.value:
-        _ledger(order, LedgerKind.REFUNDED, -order.total_vnd, reference=reference, actor=actor)
-        db.session.execute(
-            update(Payment)
-            .where(Payment.id == order.payment_id)
-            .values(refunded_vnd=Payment.refunded_vnd + order.total_vnd)
-            .execution_options(synchronize_session=False)
-        )
-    if order.payment_method == PaymentMethod.CARD.value and via_api:
-        outbox.record(
-            "payment.stripe_refund",
-            {"payment_id": order.payment_id, "order_id": order.id, "amount": order.total_vnd},
-            key=f"stripe-refund:order:{order.id}",
-        )
+    _money_back(
+        order,
+        amount,
+        LedgerKind.REFUNDED,
+        actor=actor,
+        reference=reference,
+        stripe_key=f"stripe-refund:order:{order.id}",
+        via_api=via_api,
+    )
     notify.status_changed(order)
+    return order
+
+
+def refund_part(
+    order: Order,
+    amount: int,
+    *,
+    actor: User | None,
+    actor_role: str,
+    reference: str | None = None,
+    note: str | None = None,
+) -> Order:
+    """Give back part of what the buyer paid (a complaint settled that way); the order keeps its
+    status. Once per order: the ledger keeps one partial refund per order, and the rest goes back
+    through refund_order. The history records it as an event on the unchanged status."""
+    _check_refund(order, actor=actor, reference=reference)
+    left = order.total_vnd - order.refunded_vnd
+    if order.status == S.REFUNDED.value or left <= 0:
+        raise Conflict(_("Đơn %(code)s đã được hoàn tiền toàn bộ.", code=order.code))
+    if not 0 < amount < left:
+        raise DomainError(
+            _("Số tiền hoàn một phần phải lớn hơn 0 và nhỏ hơn %(left)s.", left=money.format_vnd(left)),
+            field_errors={"amount_vnd": [_("Số tiền không hợp lệ.")]},
+        )
+    if order.payment_method != PaymentMethod.COD.value and db.session.scalar(
+        select(LedgerEntry.id).where(
+            LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.PARTIAL_REFUND.value
+        )
+    ):
+        raise Conflict(_("Đơn %(code)s đã được hoàn một phần.", code=order.code))
+    reference = (reference or "").strip() or None
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == order.status, Order.refunded_vnd == order.refunded_vnd)
+        .values(
+            refunded_vnd=Order.refunded_vnd + amount,
+            refund_reference=reference or Order.refund_reference,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if rows_matched(result) != 1:
+        db.session.refresh(order)
+        raise Conflict(_("Đơn %(code)s vừa được cập nhật. Vui lòng tải lại trang.", code=order.code))
+    db.session.refresh(order)
+    text = _("Hoàn một phần: %(amount)s.", amount=money.format_vnd(amount))
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=order.status,
+            to_status=order.status,
+            actor_id=actor.id if actor is not None else None,
+            actor_role=actor_role,
+            note=f"{text} {note}" if note else text,
+        )
+    )
+    _money_back(
+        order,
+        amount,
+        LedgerKind.PARTIAL_REFUND,
+        actor=actor,
+        reference=reference,
+        stripe_key=f"stripe-refund:order:{order.id}:part",
+        via_api=True,
+    )
+    db.session.flush()
     return order
 
 
@@ -196,7 +309,7 @@ def _ledger(
     )
     if exists:
         return
-    if kind == LedgerKind.REFUNDED and not db.session.scalar(
+    if kind in (LedgerKind.REFUNDED, LedgerKind.PARTIAL_REFUND) and not db.session.scalar(
         select(LedgerEntry.id).where(
             LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.COLLECTED.value
         )
@@ -233,10 +346,16 @@ def record_payout(shop: Shop, data: dict, *, actor: User) -> LedgerEntry:
     if not reference:
         errors.add("reference", _("Vui lòng nhập mã giao dịch chi trả."))
     errors.raise_if_any()
-    if amount > balance_of(shop.id):
+    # One payout decision per shop at a time (PostgreSQL locks the row; SQLite serialises writers).
+    db.session.execute(select(Shop.id).where(Shop.id == shop.id).with_for_update())
+    if amount > settlement.payable_to(shop.id):
         raise DomainError(
-            _("Số tiền chi trả lớn hơn số dư sàn đang giữ cho cửa hàng."),
-            field_errors={"amount_vnd": [_("Lớn hơn số dư.")]},
+            _(
+                "Số tiền chi trả lớn hơn số tiền đã đến hạn trả cho cửa hàng (%(payable)s). Tiền của "
+                "đơn chưa giao, còn trong thời hạn đổi trả hoặc đang bị khiếu nại chưa được trả.",
+                payable=money.format_vnd(max(settlement.payable_to(shop.id), 0)),
+            ),
+            field_errors={"amount_vnd": [_("Lớn hơn số tiền đến hạn trả.")]},
         )
     entry = LedgerEntry(
         shop_id=shop.id,
@@ -261,7 +380,8 @@ def balance_of(shop_id: int) -> int:
 
 
 def balances() -> list[dict]:
-    """Per shop: collected, refunded, paid out, and what the floor still owes."""
+    """Per shop: collected, refunded, paid out, what the floor still owes, and of that what is
+    still held and what is payable now (orders.settlement)."""
     rows = db.session.execute(
         select(LedgerEntry.shop_id, LedgerEntry.kind, func.sum(LedgerEntry.amount_vnd)).group_by(
             LedgerEntry.shop_id, LedgerEntry.kind
@@ -269,8 +389,9 @@ def balances() -> list[dict]:
     ).all()
     by_shop: dict[int, dict] = {}
     for shop_id, kind, total in rows:
-        entry = by_shop.setdefault(shop_id, {"collected": 0, "refunded": 0, "payout": 0})
+        entry = by_shop.setdefault(shop_id, {"collected": 0, "refunded": 0, "partial_refund": 0, "payout": 0})
         entry[kind] = int(total or 0)
+    held = settlement.held_by_shop(list(by_shop)) if by_shop else {}
     shops = (
         {s.id: s for s in db.session.scalars(select(Shop).where(Shop.id.in_(list(by_shop))))}
         if by_shop
@@ -278,13 +399,16 @@ def balances() -> list[dict]:
     )
     out = []
     for shop_id, sums in sorted(by_shop.items(), key=lambda kv: shops[kv[0]].name):
+        owed = sum(sums.values())
         out.append(
             {
                 "shop": shops[shop_id],
                 "collected": sums["collected"],
-                "refunded": -sums["refunded"],
+                "refunded": -(sums["refunded"] + sums["partial_refund"]),
                 "paid_out": -sums["payout"],
-                "owed": sums["collected"] + sums["refunded"] + sums["payout"],
+                "owed": owed,
+                "held": held.get(shop_id, 0),
+                "payable": owed - held.get(shop_id, 0),
             }
         )
     return out

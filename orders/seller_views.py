@@ -21,6 +21,7 @@ from sellers.permissions import ShopPermission, shop_permission_required
 from . import pricing, services, vietqr
 from .forms import ActionForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
 from .models import Order, OrderStatus, ShippingRule
+from .settlement import unresolved_complaint
 
 S = OrderStatus
 bp = Blueprint("orders_seller", __name__, url_prefix="/kenh-ban")
@@ -43,6 +44,7 @@ def tab_filters() -> dict:
             and_(Order.status.in_([S.CANCELLED.value, S.REFUNDED.value]), Order.updated_at > now - RECENT),
             and_(Order.status == S.PLACED.value, Order.created_at < now - LATE_CONFIRM),
             and_(Order.status == S.SHIPPED.value, Order.updated_at < now - LATE_DELIVERY),
+            unresolved_complaint(),
         ),
         "all": None,
     }

