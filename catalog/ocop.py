@@ -13,7 +13,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.errors import DomainError, Forbidden
@@ -145,12 +145,32 @@ def _decide(certificate: OcopCertificate, status: OcopStatus, reason: str | None
                 state=STATUS_LABELS[status.value],
             )
         )
-    certificate.status = status.value
-    certificate.refusal_reason = reason
-    certificate.decided_by_id = actor.id
-    certificate.decided_at = utcnow()
-    certificate.events.append(OcopCertificateEvent(action=status.value, reason=reason, actor_id=actor.id))
+    # A conditional UPDATE on the state the operator saw: of two operators deciding the same claim
+    # at the same moment, one wins and the other is told, rather than both being recorded.
+    seen = certificate.status
+    now = utcnow()
+    changed = db.session.execute(
+        update(OcopCertificate)
+        .where(OcopCertificate.id == certificate.id, OcopCertificate.status == seen)
+        .values(status=status.value, refusal_reason=reason, decided_by_id=actor.id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.refresh(certificate)
+        raise DomainError(
+            _("Chứng nhận %(no)s vừa được người khác xử lý; hãy xem lại.", no=certificate.certificate_no)
+        )
+    db.session.add(
+        OcopCertificateEvent(
+            certificate_id=certificate.id,
+            action=status.value,
+            reason=reason,
+            actor_id=actor.id,
+            created_at=now,
+        )
+    )
     db.session.flush()
+    db.session.refresh(certificate)
     # Facets and ranking use the stars: every listing citing the row is indexed again.
     from .services import listing_event
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from catalog import ocop
 from catalog.models import (
@@ -256,6 +256,24 @@ def test_decisions_are_the_operators_and_may_be_reversed(factory):
     ).all()
     assert history == ["checked", "refused", "checked"]
     assert reloaded(listing).ocop_badge() == 4 and row.refusal_reason is None
+
+
+def test_two_operators_deciding_at_once_one_wins(factory):
+    listing = rated(factory)
+    row = listing.ocop_certificate
+    first, second = factory.operator(), factory.operator()
+    # The other operator's refusal lands after this one loaded the row as waiting.
+    db.session.execute(
+        update(OcopCertificate)
+        .where(OcopCertificate.id == row.id)
+        .values(status="refused", refusal_reason="Sai số", decided_by_id=second.id)
+        .execution_options(synchronize_session=False)
+    )
+    assert row.status == "waiting"  # what the first operator saw
+    with pytest.raises(DomainError, match="vừa được người khác xử lý"):
+        ocop.check_certificate(row, actor=first)
+    assert (row.status, row.decided_by_id) == ("refused", second.id)
+    assert db.session.scalar(select(func.count()).select_from(OcopCertificateEvent)) == 0
 
 
 def test_a_number_claimed_by_two_shops_is_flagged(client, factory):
