@@ -17,7 +17,7 @@ from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.errors import DomainError, Forbidden
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
@@ -149,12 +149,14 @@ def _decide(certificate: OcopCertificate, status: OcopStatus, reason: str | None
     # at the same moment, one wins and the other is told, rather than both being recorded.
     seen = certificate.status
     now = utcnow()
-    changed = db.session.execute(
-        update(OcopCertificate)
-        .where(OcopCertificate.id == certificate.id, OcopCertificate.status == seen)
-        .values(status=status.value, refusal_reason=reason, decided_by_id=actor.id, decided_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rows_matched(
+        db.session.execute(
+            update(OcopCertificate)
+            .where(OcopCertificate.id == certificate.id, OcopCertificate.status == seen)
+            .values(status=status.value, refusal_reason=reason, decided_by_id=actor.id, decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
         db.session.refresh(certificate)
         raise DomainError(
