@@ -142,7 +142,7 @@ def _check_certificate(listing: Listing, operator: User, counts: Counter) -> Non
     certificate = listing.ocop_certificate
     if certificate is not None and certificate.status == OcopStatus.WAITING.value:
         check_certificate(certificate, actor=operator)
-        counts["OCOP certificates checked"] += 1
+        counts["OCOP checks"] += 1
 
 
 def load_demo(today: date | None = None) -> Counter:
