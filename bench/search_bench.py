@@ -229,7 +229,7 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
     """Users, communes, categories, shops and listings by bulk inserts (SQLAlchemy core)."""
     from sqlalchemy import insert
 
-    from catalog.models import Category, Listing, ListingImage
+    from catalog.models import Category, ListingImage
     from marketplace.extensions import db
     from marketplace.models import Commune, User
     from marketplace.timeutil import utcnow
@@ -284,7 +284,7 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
                 for i in range(1, n_shops + 1)
             ],
         )
-        batch, images = [], []
+        batch, images, certificates, certificate_id = [], [], [], 0
         for i in range(1, n_listings + 1):
             stem, category, price = rnd.choice(PRODUCTS)
             origin = rnd.choice(ORIGINS)
@@ -293,9 +293,26 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
             issued = (date.today() - timedelta(days=rnd.randint(10, 1600))) if stars else None
             published = now - timedelta(minutes=rnd.randint(0, 600000))
             status = "active" if rnd.random() < 0.94 else rnd.choice(["draft", "archived"])
+            shop_id = rnd.randint(1, n_shops)
+            if stars:  # a rating in the register, checked by the operator (else it would not count)
+                certificate_id += 1
+                certificates.append(
+                    {
+                        "id": certificate_id,
+                        "shop_id": shop_id,
+                        "certificate_no": f"OCOP-{i}",
+                        "stars": stars,
+                        "level": "province",
+                        "issued_on": issued,
+                        "product_name": title[:160],
+                        "status": "checked",
+                        "decided_at": now,
+                        "created_at": now,
+                    }
+                )
             batch.append(
                 {
-                    "shop_id": rnd.randint(1, n_shops),
+                    "shop_id": shop_id,
                     "category_id": slug_ids[category],
                     "slug": f"sp-{i}",
                     "title": title[:160],
@@ -309,6 +326,7 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
                     "ocop_certificate_no": f"OCOP-{i}" if stars else None,
                     "ocop_level": "province" if stars else None,
                     "ocop_issued_on": issued,
+                    "ocop_certificate_id": certificate_id if stars else None,
                     "certifications": rnd.sample(CERTS, rnd.choice([0, 0, 1, 2])),
                     "status": status,
                     "hidden_at": now if rnd.random() < 0.01 else None,
@@ -331,12 +349,22 @@ def generate(app, n_listings: int, seed: int = 7) -> None:
                     }
                 )
             if len(batch) == 5000:
-                conn.execute(insert(Listing.__table__), batch)
-                batch = []
+                _insert_listings(conn, batch, certificates)
+                batch, certificates = [], []
         if batch:
-            conn.execute(insert(Listing.__table__), batch)
+            _insert_listings(conn, batch, certificates)
         for start in range(0, len(images), 5000):
             conn.execute(insert(ListingImage.__table__), images[start : start + 5000])
+
+
+def _insert_listings(conn, listings: list[dict], certificates: list[dict]) -> None:
+    from sqlalchemy import insert
+
+    from catalog.models import Listing, OcopCertificate
+
+    if certificates:
+        conn.execute(insert(OcopCertificate.__table__), certificates)
+    conn.execute(insert(Listing.__table__), listings)
 
 
 def percentile(samples: list[float], p: float) -> float:

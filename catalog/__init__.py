@@ -8,8 +8,11 @@ from marketplace.api import add_openapi
 from marketplace.extensions import db
 from marketplace.outbox import declare_topics
 
-from . import csv_views  # noqa: F401 - registers the CSV upload route on seller_bp
+# The CSV upload (seller_bp) and the OCOP register (operator_bp) register their routes on import.
+from . import csv_views, ocop_views  # noqa: F401
 from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
+from .ocop import LEVEL_LABELS as OCOP_LEVEL_LABELS
+from .ocop import STATUS_LABELS as OCOP_STATUS_LABELS
 from .views import bp, operator_bp, seller_bp
 
 
@@ -57,3 +60,8 @@ def init_app(app: Flask) -> None:
     declare_topics(app, "listing.changed", "category.changed")
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
     app.jinja_env.globals["listing_status_label"] = lambda code: LISTING_STATUS_LABELS.get(code, code)
+    app.jinja_env.globals["ocop_status_label"] = lambda code: OCOP_STATUS_LABELS.get(code, code)
+    app.jinja_env.globals["ocop_level_label"] = lambda code: OCOP_LEVEL_LABELS.get(code, code or "—")
+    app.extensions.setdefault("operator_links", []).append(
+        (_l("Sổ chứng nhận OCOP"), "catalog_admin.ocop_register")
+    )

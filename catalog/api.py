@@ -16,7 +16,7 @@ from marketplace.numbers import NumberError, query_int
 from sellers.models import Shop
 
 from . import services
-from .models import Category, Listing
+from .models import Category, Listing, OcopStatus
 
 api_bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -55,20 +55,7 @@ def listing_json(listing: Listing, *, full: bool = False) -> dict:
                 "weight_grams": listing.weight_grams,
                 "harvest_season": listing.harvest_season,
                 "batch_code": listing.batch_code,
-                "ocop": (
-                    {
-                        "stars": listing.ocop_stars,
-                        "certificate_no": listing.ocop_certificate_no,
-                        "level": listing.ocop_level,
-                        "issued_on": listing.ocop_issued_on.isoformat(),
-                        "expires_on": expires_on.isoformat(),
-                        "active": listing.ocop_badge(today) is not None,
-                    }
-                    if listing.ocop_stars
-                    and listing.ocop_issued_on
-                    and (expires_on := listing.ocop_expires_on)
-                    else None
-                ),
+                "ocop": ocop_json(listing, today),
                 "images": [
                     {
                         "w320": _image(img.key, "320.jpg"),
@@ -84,6 +71,37 @@ def listing_json(listing: Listing, *, full: bool = False) -> dict:
             }
         )
     return data
+
+
+def ocop_json(listing: Listing, today: date) -> dict | None:
+    """The listing's OCOP rating as the public may see it. `status`: "checked" (the operator
+    checked the certificate; `active` while it has not expired), "expired", or "waiting" (not
+    checked yet: no stars, number or dates are published). A refused claim, like no claim, is
+    null: the refusal is between the operator and the producer."""
+    certificate = listing.ocop_certificate
+    status = listing.ocop_status
+    if certificate is None or status is None or status == OcopStatus.REFUSED:
+        return None
+    if status == OcopStatus.WAITING:
+        return {
+            "status": "waiting",
+            "active": False,
+            "stars": None,
+            "certificate_no": None,
+            "level": None,
+            "issued_on": None,
+            "expires_on": None,
+        }
+    active = certificate.badge(today) is not None
+    return {
+        "status": "checked" if active else "expired",
+        "active": active,
+        "stars": certificate.stars,
+        "certificate_no": certificate.certificate_no,
+        "level": certificate.level or None,
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat(),
+    }
 
 
 def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
@@ -157,7 +175,7 @@ OPENAPI_SCHEMAS = {
             "ocop_stars": {
                 "type": "integer",
                 "nullable": True,
-                "description": "Only while the rating is valid",
+                "description": "Only while the rating is valid and checked by the operator",
             },
             "certifications": {"type": "array", "items": {"type": "string"}},
             "url": {"type": "string", "format": "uri"},
@@ -176,7 +194,29 @@ OPENAPI_SCHEMAS = {
                     "weight_grams": {"type": "integer", "nullable": True},
                     "harvest_season": {"type": "string", "nullable": True},
                     "batch_code": {"type": "string", "nullable": True},
-                    "ocop": {"type": "object", "nullable": True},
+                    "ocop": {
+                        "type": "object",
+                        "nullable": True,
+                        "description": (
+                            "The OCOP rating: null without one (or when the operator refused the claim); "
+                            "`waiting` until the operator has checked the certificate (nothing else is "
+                            "published then), `checked` while valid, `expired` 36 months after issue"
+                        ),
+                        "required": ["status", "active"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["waiting", "checked", "expired"]},
+                            "active": {"type": "boolean", "description": "Whether the badge shows"},
+                            "stars": {"type": "integer", "minimum": 1, "maximum": 5, "nullable": True},
+                            "certificate_no": {"type": "string", "nullable": True},
+                            "level": {
+                                "type": "string",
+                                "nullable": True,
+                                "description": "province or national",
+                            },
+                            "issued_on": {"type": "string", "format": "date", "nullable": True},
+                            "expires_on": {"type": "string", "format": "date", "nullable": True},
+                        },
+                    },
                     "images": {"type": "array", "items": {"type": "object"}},
                     "trace_url": {"type": "string"},
                 },

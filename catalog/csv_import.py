@@ -2,27 +2,33 @@
 
 Two phases. The first reads and checks every row with the listing form's own rules
 (`validate_listing_data`) plus the CSV's own (columns, shops, numbers, image paths) and writes
-nothing at all. Only when no row has a problem does the second phase create the missing
-communes/shops/categories, store the images and insert the listings, with the same slugs and
-outbox events as `create_listing`. The caller owns the transaction: on `ImportFailed` it rolls
-back, on success it commits once."""
+nothing at all: its result is the preview (`preview_listings`: every row as it will be written,
+every OCOP claim and whether it will wait for the operator's check, and a fingerprint of it all).
+Only when no row has a problem does the second phase create the missing communes/shops/categories,
+store the images and insert the listings, with the same slugs, OCOP register rows and outbox
+events as `create_listing`. The caller owns the transaction: on `ImportFailed` it rolls back, on
+success it commits once. The upload page keeps the checked file (`keep_upload`) and imports it
+when its producer confirms, only if it still reads as previewed (`expect=` the fingerprint)."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import json
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path, PureWindowsPath
 from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from marketplace import outbox, slugs
 from marketplace.cleantext import multi_line, single_line
@@ -37,8 +43,17 @@ from sellers.models import Shop, ShopKind, ShopStatus
 from sellers.permissions import can_manage_listings
 from sellers.services import shop_event
 
-from . import services
-from .models import Category, Listing, ListingStatus
+from . import ocop, services
+from .models import (
+    OCOP_VALID_MONTHS,
+    Category,
+    CsvImportPreview,
+    Listing,
+    ListingStatus,
+    OcopCertificate,
+    OcopStatus,
+    add_months,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -80,15 +95,127 @@ class RowError:
         return f"{where}{self.column + ': ' if self.column else ''}{self.message}"
 
 
-class ImportFailed(DomainError):
-    """The file has problems; nothing was written. `errors` lists every one, in line order."""
+@dataclass(frozen=True)
+class ClaimPreview:
+    """An OCOP claim the file makes, once however many rows cite it, and what the register
+    says of it now: "new" (it will wait for the operator's check), "waiting", "checked",
+    "refused" (with the operator's reason)."""
 
-    def __init__(self, errors: list[RowError]):
+    shop: str
+    certificate_no: str
+    stars: int
+    level: str
+    issued_on: date
+    state: str
+    lines: tuple[int, ...]
+    refusal_reason: str | None = None
+    expired: bool = False
+
+    @property
+    def waits(self) -> bool:
+        return self.state in ("new", OcopStatus.WAITING.value)
+
+    def __str__(self) -> str:
+        level = f" {self.level}" if self.level else ""
+        return f"{self.certificate_no} {self.stars}★{level} {self.issued_on:%d/%m/%Y}"
+
+
+@dataclass
+class PreviewRow:
+    """One product line as it will be written (`price_vnd`, `stock` as read), or as typed when
+    it has `problems`."""
+
+    line: int
+    shop: str
+    title: str
+    category: str
+    price_vnd: int | str
+    stock: int | str
+    status: str | None = None
+    claim: ClaimPreview | None = None
+    ocop_typed: str = ""  # the rating cells of a row with problems
+    problems: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class ImportPreview:
+    """What an import will write, before anything is: shown by the upload page and `--dry-run`."""
+
+    rows: list[PreviewRow]
+    claims: list[ClaimPreview]
+    new_shops: list[str]
+    new_categories: list[str]
+    fingerprint: str
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shop_count(self) -> int:
+        return len({row.shop for row in self.rows})
+
+    @property
+    def waiting_claims(self) -> list[ClaimPreview]:
+        return [claim for claim in self.claims if claim.waits]
+
+    def text_lines(self) -> list[str]:
+        """The preview for the command line (English, like the command's other output)."""
+        out = []
+        for row in self.rows:
+            claim = row.claim
+            ocop_text = f"OCOP {claim}: {_CLAIM_STATES_CLI[claim.state]}" if claim else "no OCOP"
+            out.append(
+                f"line {row.line}: {row.title} | {row.category} | {row.price_vnd} VND | stock {row.stock} | "
+                f"{row.status} | shop {row.shop} | {ocop_text}"
+            )
+        out.extend(f"would create shop {slug}" for slug in self.new_shops)
+        out.extend(f"would create category {name}" for name in self.new_categories)
+        waiting = self.waiting_claims
+        out.append(f"OCOP claims that will wait for the operator's check: {len(waiting)}")
+        for claim in waiting:
+            lines = ", ".join(str(n) for n in claim.lines)
+            out.append(f"  {claim} (shop {claim.shop}; line{'s' if len(claim.lines) > 1 else ''} {lines})")
+        for claim in self.claims:
+            if claim.state == OcopStatus.REFUSED.value:
+                out.append(f"  refused earlier, no badge: {claim} ({claim.refusal_reason})")
+        return out
+
+
+_CLAIM_STATES_CLI = {
+    "new": "waits for checking",
+    OcopStatus.WAITING.value: "waits for checking (claimed before)",
+    OcopStatus.CHECKED.value: "checked already",
+    OcopStatus.REFUSED.value: "refused earlier",
+}
+
+
+class ImportFailed(DomainError):
+    """The file has problems; nothing was written. `errors` lists every one, in line order;
+    `rows` the product lines read, each with its own problems (empty when the file itself could
+    not be read)."""
+
+    def __init__(self, errors: list[RowError], rows: list[PreviewRow] | None = None):
         self.errors = sorted(errors, key=lambda e: e.line)
+        self.rows = rows or []
         super().__init__(
             _(
                 "Tệp CSV có %(n)d lỗi nên chưa nhập sản phẩm nào. Vui lòng sửa rồi tải lên lại.",
                 n=len(self.errors),
+            )
+        )
+
+
+class PreviewChanged(DomainError):
+    """The file no longer reads as it was previewed (a category or the shop changed meanwhile):
+    nothing was written; `preview` is the new reading, to be confirmed again."""
+
+    def __init__(self, preview: ImportPreview):
+        self.preview = preview
+        super().__init__(
+            _(
+                "Dữ liệu trên sàn đã thay đổi từ lúc xem trước (danh mục hoặc cửa hàng) nên tệp được đọc "
+                "khác đi. Chưa nhập sản phẩm nào: hãy xem lại bản xem trước mới rồi xác nhận."
             )
         )
 
@@ -99,10 +226,15 @@ class ImportResult:
     shops: list[Shop] = field(default_factory=list)
     created_shops: list[Shop] = field(default_factory=list)
     created_categories: list[Category] = field(default_factory=list)
+    preview: ImportPreview | None = None
 
     @property
     def count(self) -> int:
         return len(self.listings)
+
+    @property
+    def waiting_claims(self) -> int:
+        return len(self.preview.waiting_claims) if self.preview else 0
 
     def summary(self) -> str:
         return f"imported {self.count} listings into {len(self.shops)} shops"
@@ -126,7 +258,43 @@ class _Row:
     shop: Shop | _NewShop
     clean: dict
     images: list[Path]
+    shown: PreviewRow
     slug_base: str = ""
+
+    @property
+    def shop_slug(self) -> str:
+        return self.shop.slug
+
+
+def _category_name(category: Category | _NewCategory) -> str:
+    return category.name
+
+
+def _fingerprint(rows: list[_Row]) -> str:
+    """Of everything the import will write, in order: two readings of the same bytes agree
+    unless the floor changed in between (a category renamed or gone, the shop's approval)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, Category):
+            return ["category", value.id]
+        if isinstance(value, _NewCategory):
+            return ["new category", value.name]
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, Path):
+            return str(value)
+        return value
+
+    data = [
+        [
+            row.line,
+            ["shop", row.shop.id] if isinstance(row.shop, Shop) else ["new shop", row.shop.slug],
+            sorted((key, plain(value)) for key, value in row.clean.items()),
+            [str(path) for path in row.images],
+        ]
+        for row in rows
+    ]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def import_listings(
@@ -136,6 +304,7 @@ def import_listings(
     shop: Shop | None = None,
     base_dir: str | os.PathLike | None = None,
     create_missing: bool = False,
+    expect: str | None = None,
 ) -> ImportResult:
     """Import listings from a CSV (bytes, a binary file object, or a path).
 
@@ -143,8 +312,37 @@ def import_listings(
     `shop` cell must be blank or that shop's slug, and the column may be left out. `base_dir` is
     the folder image paths are relative to (default: the CSV's folder when given a path; none
     for bytes, so any image_path is an error). `create_missing` creates unknown shops and
-    top-level categories; only the system or an operator may ask for it.
-    Raises ImportFailed (nothing written) or Forbidden; the caller commits or rolls back."""
+    top-level categories; only the system or an operator may ask for it. `expect`: the
+    fingerprint of the preview the user confirmed; the file must still read exactly so.
+    Raises ImportFailed (nothing written), PreviewChanged or Forbidden; the caller commits or
+    rolls back."""
+    rows, preview = _check(rows_source, actor, shop, base_dir, create_missing)
+    if expect is not None and preview.fingerprint != expect:
+        raise PreviewChanged(preview)
+    result = _write(rows)
+    result.preview = preview
+    return result
+
+
+def preview_listings(
+    rows_source: bytes | BinaryIO | str | os.PathLike,
+    *,
+    actor: User | None,
+    shop: Shop | None = None,
+    base_dir: str | os.PathLike | None = None,
+    create_missing: bool = False,
+) -> ImportPreview:
+    """What import_listings would write, writing nothing (same arguments, same ImportFailed)."""
+    return _check(rows_source, actor, shop, base_dir, create_missing)[1]
+
+
+def _check(
+    rows_source: bytes | BinaryIO | str | os.PathLike,
+    actor: User | None,
+    shop: Shop | None,
+    base_dir: str | os.PathLike | None,
+    create_missing: bool,
+) -> tuple[list[_Row], ImportPreview]:
     if (
         shop is not None
         and actor is not None
@@ -155,8 +353,9 @@ def import_listings(
         raise Forbidden(_("Chỉ ban quản lý sàn mới tạo được cửa hàng và danh mục mới khi nhập CSV."))
     data, default_dir = _read_source(rows_source)
     folder = Path(base_dir) if base_dir is not None else default_dir
-    rows = _Checker(actor=actor, shop=shop, base_dir=folder, create_missing=create_missing).check(data)
-    return _write(rows)
+    checker = _Checker(actor=actor, shop=shop, base_dir=folder, create_missing=create_missing)
+    rows = checker.check(data)
+    return rows, checker.preview(rows)
 
 
 # --- phase 1: read and check, write nothing -------------------------------------------------------
@@ -239,6 +438,7 @@ class _Checker:
         self.actor, self.shop, self.create_missing = actor, shop, create_missing
         self.base_dir = base_dir.resolve() if base_dir is not None else None
         self.errors: list[RowError] = []
+        self.shown: list[PreviewRow] = []  # every product line read, good or not
         self._shops: dict[str, Shop | _NewShop | None] = {}
         self._categories: dict[str, Category | _NewCategory | None] = {}
         self._images: dict[Path, str | None] = {}  # resolved path -> problem or None
@@ -274,8 +474,64 @@ class _Checker:
         if count == 0:
             self.fail(2, None, _("Tệp không có dòng sản phẩm nào dưới dòng tiêu đề."))
         if self.errors:
-            raise ImportFailed(self.errors)
+            by_line: dict[int, list[RowError]] = {}
+            for error in self.errors:
+                by_line.setdefault(error.line, []).append(error)
+            for shown in self.shown:
+                shown.problems = by_line.get(shown.line, [])
+            raise ImportFailed(self.errors, rows=self.shown)
         return rows
+
+    def preview(self, rows: list[_Row]) -> ImportPreview:
+        """The good rows as they will be written, and their OCOP claims as the register has them."""
+        claims: dict[tuple, list[_Row]] = {}
+        for row in rows:
+            clean = row.clean
+            if clean.get("ocop_stars") and clean.get("ocop_certificate_no") and clean.get("ocop_issued_on"):
+                key = (
+                    row.shop_slug,
+                    clean["ocop_certificate_no"],
+                    clean["ocop_stars"],
+                    clean.get("ocop_level") or "",
+                    clean["ocop_issued_on"],
+                )
+                claims.setdefault(key, []).append(row)
+        today = utcnow().date()
+        found: list[ClaimPreview] = []
+        for (slug, number, stars, level, issued), citing in claims.items():
+            shop = citing[0].shop
+            registered = (
+                ocop.find_claim(ocop.ClaimKey(shop.id, number, stars, level, issued))
+                if isinstance(shop, Shop)
+                else None
+            )
+            claim = ClaimPreview(
+                shop=slug,
+                certificate_no=number,
+                stars=stars,
+                level=level,
+                issued_on=issued,
+                state=registered.status if registered is not None else "new",
+                lines=tuple(row.line for row in citing),
+                refusal_reason=registered.refusal_reason if registered is not None else None,
+                expired=today >= add_months(issued, OCOP_VALID_MONTHS),
+            )
+            found.append(claim)
+            for row in citing:
+                row.shown.claim = claim
+        new_shops = list(dict.fromkeys(row.shop.slug for row in rows if isinstance(row.shop, _NewShop)))
+        new_categories = list(
+            dict.fromkeys(
+                row.clean["category"].name for row in rows if isinstance(row.clean["category"], _NewCategory)
+            )
+        )
+        return ImportPreview(
+            rows=[row.shown for row in rows],
+            claims=found,
+            new_shops=new_shops,
+            new_categories=new_categories,
+            fingerprint=_fingerprint(rows),
+        )
 
     def _header(self, cells: list[str]) -> list[str | None]:
         names = [c.strip().lower() for c in cells]
@@ -385,9 +641,26 @@ class _Checker:
                     )
                 self.fail(line, column, message)
         images = self._images_of(line, values["image_path"])
+        shown = PreviewRow(
+            line=line,
+            shop=values["shop"] or (self.shop.slug if self.shop is not None else ""),
+            title=values["title"],
+            category=values["category"],
+            price_vnd=values["price_vnd"],
+            stock=values["stock"],
+            ocop_typed=" · ".join(
+                v
+                for v in (values["ocop_stars"], values["ocop_certificate_no"], values["ocop_issued_on"])
+                if v
+            ),
+        )
+        self.shown.append(shown)
         if len(self.errors) > before or shop is None:
             return None
-        return _Row(line=line, shop=shop, clean=clean, images=images)
+        shown.shop, shown.title = shop.slug, clean["title"]
+        shown.category = _category_name(clean["category"])
+        shown.price_vnd, shown.stock, shown.status = clean["price_vnd"], clean["stock"], clean["status"]
+        return _Row(line=line, shop=shop, clean=clean, images=images, shown=shown)
 
     def _shop_of(self, line: int, slug: str) -> Shop | _NewShop | None:
         if self.shop is not None:
@@ -625,6 +898,7 @@ def _write(rows: list[_Row]) -> ImportResult:
             row.slug_base = slugs.slug_of(row.clean["title"], Listing)  # slugify is slow: once per row
         taken = slugs.taken_slugs(Listing, [row.slug_base for row in rows])
         pending: list[Listing] = []
+        claims: dict[ocop.ClaimKey, OcopCertificate] = {}
         # Listings are flushed in batches (their outbox events need ids); no autoflush in between.
         with db.session.no_autoflush:
             for row in rows:
@@ -644,6 +918,12 @@ def _write(rows: list[_Row]) -> ImportResult:
                         category.category = _create_category(category.name)
                         result.created_categories.append(category.category)
                     category = category.category
+                # The OCOP claim's register row (found, or new and waiting), as create_listing does.
+                key = ocop.claim_key(shop.id, clean)
+                if key is not None:
+                    if key not in claims:
+                        claims[key] = ocop.claim_for(key, clean["title"])
+                    clean["ocop_certificate"] = claims[key]
                 pending.append(
                     services.build_listing(
                         shop,
@@ -672,6 +952,68 @@ def _flush_listings(listings: list[Listing]) -> list[Listing]:
     for listing in listings:
         services.listing_event(listing, "created")  # needs the id: after the flush
     return listings
+
+
+# --- an upload kept between its preview and its confirmation ------------------------------------------
+
+PREVIEW_MAX_AGE = timedelta(minutes=30)
+MAX_KEPT_PER_USER = 3  # a producer may have a few previews open in tabs; older ones go
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keep_upload(data: bytes, preview: ImportPreview, *, shop: Shop, user: User) -> str:
+    """Keep a checked upload for its confirmation: the file's bytes (never what a form sends back
+    later), bound to this shop and user, for PREVIEW_MAX_AGE. Returns the random token the page
+    carries (only its hash is stored). Expired uploads of everyone go at the same time."""
+    now = utcnow()
+    db.session.execute(delete(CsvImportPreview).where(CsvImportPreview.expires_at <= now))
+    older = list(
+        db.session.scalars(
+            select(CsvImportPreview.id)
+            .where(CsvImportPreview.user_id == user.id)
+            .order_by(CsvImportPreview.created_at.desc(), CsvImportPreview.id.desc())
+            .offset(MAX_KEPT_PER_USER - 1)
+        )
+    )
+    if older:
+        db.session.execute(delete(CsvImportPreview).where(CsvImportPreview.id.in_(older)))
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        CsvImportPreview(
+            token_hash=_token_hash(token),
+            shop_id=shop.id,
+            user_id=user.id,
+            data=data,
+            fingerprint=preview.fingerprint,
+            created_at=now,
+            expires_at=now + PREVIEW_MAX_AGE,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def take_upload(token: str | None, *, shop: Shop, user: User) -> tuple[bytes, str] | None:
+    """The kept upload of `token` (its bytes and the fingerprint of its preview), removed in the
+    same statement so it is imported at most once (a second confirmation, even at the same moment,
+    finds nothing); None when the token is unknown, expired, or another user's or shop's. The
+    caller's rollback puts it back."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.execute(
+        delete(CsvImportPreview)
+        .where(
+            CsvImportPreview.token_hash == _token_hash(token),
+            CsvImportPreview.shop_id == shop.id,
+            CsvImportPreview.user_id == user.id,
+            CsvImportPreview.expires_at > utcnow(),
+        )
+        .returning(CsvImportPreview.data, CsvImportPreview.fingerprint)
+    ).first()
+    return (bytes(row.data), row.fingerprint) if row is not None else None
 
 
 # --- the sample file ---------------------------------------------------------------------------

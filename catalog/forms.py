@@ -3,7 +3,7 @@ them ("45.000") within their bounds (marketplace.money, marketplace.numbers)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import AppForm
@@ -72,3 +72,15 @@ class CsvUploadForm(AppForm):
             FileAllowed(["csv", "txt"], _l("Chỉ nhận tệp .csv (lưu từ Excel bằng “CSV UTF-8”).")),
         ],
     )
+
+
+class OcopDecisionForm(AppForm):
+    """The operator's check or refusal of an OCOP claim (the reason is needed to refuse)."""
+
+    reason = TextAreaField(_l("Lý do từ chối (người bán sẽ thấy)"), validators=[Optional(), Length(max=1000)])
+
+
+class CsvConfirmForm(AppForm):
+    """Confirms a previewed CSV upload: only the token of the upload kept on the server."""
+
+    token = HiddenField(validators=[DataRequired()])

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import calendar
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import Model
+from marketplace.models import User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 
@@ -83,6 +95,119 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# --- OCOP: when a rating may show as a badge ------------------------------------------------------
+#
+# The one rule, used by the pages, the API, the home page's query and the search documents: a
+# rating shows only when the operator has checked its certificate in the register, and only until
+# it expires (OCOP_VALID_MONTHS after issue). Everything below derives from these two facts.
+
+
+class OcopStatus(enum.StrEnum):
+    WAITING = "waiting"  # claimed by the producer, not checked yet: no badge
+    CHECKED = "checked"  # the operator checked the certificate: badge until it expires
+    REFUSED = "refused"  # the operator found it wrong: no badge, the producer sees the reason
+
+
+def ocop_rating(stars: int | None, issued_on: date | None, status: str | None) -> tuple[int, date] | None:
+    """(stars, the day the badge stops) of a rating that may show, or None: only a checked
+    certificate with a date counts. Whether that day has come is the caller's `today`."""
+    if not stars or issued_on is None or status != OcopStatus.CHECKED:
+        return None
+    return stars, add_months(issued_on, OCOP_VALID_MONTHS)
+
+
+def ocop_expired_on_or_before(today: date) -> date:
+    """The latest issue date whose rating has expired by `today`: a rating issued on day d is
+    valid while today < add_months(d, 36), i.e. exactly when d is after this date (month ends
+    clamp, so it is found by stepping, not by subtracting 36 months)."""
+    day = add_months(today, -OCOP_VALID_MONTHS)
+    while add_months(day + timedelta(days=1), OCOP_VALID_MONTHS) <= today:
+        day += timedelta(days=1)
+    while add_months(day, OCOP_VALID_MONTHS) > today:
+        day -= timedelta(days=1)
+    return day
+
+
+class OcopCertificate(Model):
+    """One OCOP claim in the operator's register: a shop says certificate `certificate_no` rates
+    its product `stars` stars, at `level`, issued on `issued_on`.
+
+    The claim's fields never change: a producer who edits a listing's rating makes (or finds)
+    another row, so a "checked" always refers to exactly the data the operator checked, and the
+    decision stays on record after the listing moved on. Several listings of the shop (sizes of one
+    product) cite one row; the operator checks it once."""
+
+    __tablename__ = "ocop_certificates"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "certificate_no", "stars", "level", "issued_on"),  # one row per claim
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        CheckConstraint("status IN ('waiting','checked','refused')", name="status"),
+        CheckConstraint("status <> 'refused' OR refusal_reason IS NOT NULL", name="refusal_has_reason"),
+        Index("ix_ocop_certificates_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    certificate_no: Mapped[str] = mapped_column(String(60))
+    stars: Mapped[int]
+    level: Mapped[str] = mapped_column(String(20), default="")  # "" when the producer gave none
+    issued_on: Mapped[date]
+    product_name: Mapped[str] = mapped_column(String(160))  # the listing it was first claimed for
+    status: Mapped[str] = mapped_column(String(20), default=OcopStatus.WAITING.value)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    shop: Mapped[Shop] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+    listings: Mapped[list[Listing]] = relationship(back_populates="ocop_certificate")
+    events: Mapped[list[OcopCertificateEvent]] = relationship(
+        back_populates="certificate", order_by="OcopCertificateEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def expires_on(self) -> date:
+        return add_months(self.issued_on, OCOP_VALID_MONTHS)
+
+    def expired(self, today: date | None = None) -> bool:
+        return (today or utcnow().date()) >= self.expires_on
+
+    def badge(self, today: date | None = None) -> int | None:
+        rating = ocop_rating(self.stars, self.issued_on, self.status)
+        if rating is None:
+            return None
+        return rating[0] if (today or utcnow().date()) < rating[1] else None
+
+    @classmethod
+    def shows_badge(cls, today: date) -> ColumnElement[bool]:
+        """The same rule in SQL: checked and not expired on `today`."""
+        return and_(cls.status == OcopStatus.CHECKED.value, cls.issued_on > ocop_expired_on_or_before(today))
+
+    def __repr__(self) -> str:
+        return f"<OcopCertificate {self.certificate_no} {self.stars}* {self.status}>"
+
+
+class OcopCertificateEvent(Model):
+    """Every decision on a claim (checked, refused), with who and when: the register shows the
+    last one, this keeps them all (a check later withdrawn stays on record)."""
+
+    __tablename__ = "ocop_certificate_events"
+    __table_args__ = (CheckConstraint("action IN ('checked','refused')", name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("ocop_certificates.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    certificate: Mapped[OcopCertificate] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
 class Listing(Model):
     __tablename__ = "listings"
     __table_args__ = (
@@ -113,6 +238,11 @@ class Listing(Model):
     ocop_certificate_no: Mapped[str | None] = mapped_column(String(60))
     ocop_level: Mapped[str | None] = mapped_column(String(20))
     ocop_issued_on: Mapped[date | None]
+    # The register row of exactly this claim (catalog.ocop.attach_claim keeps it in step with the
+    # four fields above, which are what the producer typed); only that row decides the badge.
+    ocop_certificate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ocop_certificates.id", ondelete="SET NULL"), index=True
+    )
     certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default=ListingStatus.DRAFT.value)
     hidden_reason: Mapped[str | None] = mapped_column(Text)
@@ -125,6 +255,7 @@ class Listing(Model):
 
     shop: Mapped[Shop] = relationship(lazy="joined")
     category: Mapped[Category] = relationship(lazy="joined")
+    ocop_certificate: Mapped[OcopCertificate | None] = relationship(back_populates="listings", lazy="joined")
     images: Mapped[list[ListingImage]] = relationship(
         back_populates="listing", order_by="ListingImage.position", cascade="all, delete-orphan"
     )
@@ -135,13 +266,19 @@ class Listing(Model):
             return None
         return add_months(self.ocop_issued_on, OCOP_VALID_MONTHS)
 
+    @property
+    def ocop_status(self) -> str | None:
+        """waiting / checked / refused for a listing with a rating, None without one."""
+        certificate = self.ocop_certificate
+        return certificate.status if certificate is not None and self.ocop_stars else None
+
     def ocop_badge(self, today: date | None = None) -> int | None:
-        """Stars to show, or None: an expired or undated rating stops showing as a badge."""
-        expires = self.ocop_expires_on
-        if not self.ocop_stars or expires is None:
+        """Stars to show, or None: only a certificate the operator checked, until it expires
+        (the register row decides, see ocop_rating)."""
+        certificate = self.ocop_certificate
+        if certificate is None or not self.ocop_stars:
             return None
-        today = today or utcnow().date()
-        return self.ocop_stars if today < expires else None
+        return certificate.badge(today)
 
     @property
     def is_public(self) -> bool:
@@ -175,3 +312,20 @@ class ListingImage(Model):
     alt: Mapped[str] = mapped_column(String(160), default="")
 
     listing: Mapped[Listing] = relationship(back_populates="images")
+
+
+class CsvImportPreview(Model):
+    """A checked CSV upload kept until its producer confirms it (catalog.csv_views): the file
+    itself, so the confirmation imports these bytes and never a resubmitted form, bound to the
+    shop and the user, under a random token stored hashed, for a short time."""
+
+    __tablename__ = "csv_import_previews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of what the preview showed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

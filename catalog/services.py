@@ -23,6 +23,7 @@ from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import can_manage_listings
 
+from . import ocop
 from .models import OCOP_LEVELS, Category, Listing, ListingImage, ListingStatus
 
 MAX_IMAGES = 8
@@ -284,6 +285,7 @@ def create_listing(shop: Shop, data: dict, *, actor: User, images: list[bytes] |
     listing = build_listing(shop, category, clean, stored, unique_slug(Listing, clean["title"]))
     db.session.flush()
     db.session.refresh(listing)
+    ocop.attach_claim(listing)  # a rating waits in the register until the operator checks it
     listing_event(listing, "created")
     return listing
 
@@ -326,6 +328,7 @@ def update_listing(listing: Listing, data: dict, *, actor: User) -> Listing:
         listing.published_at = utcnow()
     listing.updated_at = utcnow()
     db.session.flush()
+    ocop.attach_claim(listing)  # a changed rating cites another register row: it waits again
     listing_event(listing)
     return listing
 

@@ -22,7 +22,7 @@ from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import services
 from .forms import CategoryForm, HideForm, ImagesForm, ListingForm
-from .models import COMMON_CERTIFICATIONS, COMMON_UNITS, Category, Listing, ListingStatus
+from .models import COMMON_CERTIFICATIONS, COMMON_UNITS, Category, Listing, ListingStatus, OcopCertificate
 
 bp = Blueprint("catalog", __name__)
 seller_bp = Blueprint("catalog_seller", __name__, url_prefix="/kenh-ban/<shop_slug>/san-pham")
@@ -52,12 +52,13 @@ def home():
     ocop = [
         item
         for item in db.session.scalars(
-            base.where(Listing.ocop_stars >= 3)
-            .order_by(Listing.ocop_stars.desc(), Listing.published_at.desc())
-            .limit(24)
+            base.join(OcopCertificate, Listing.ocop_certificate_id == OcopCertificate.id)
+            .where(OcopCertificate.stars >= 3, OcopCertificate.shows_badge(today))
+            .order_by(OcopCertificate.stars.desc(), Listing.published_at.desc())
+            .limit(8)
         ).unique()
         if item.ocop_badge(today)
-    ][:8]
+    ]
     featured = (
         db.session.scalars(
             base.where(Listing.featured.is_(True)).order_by(Listing.published_at.desc()).limit(8)

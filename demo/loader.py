@@ -17,7 +17,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from catalog.models import Category, Listing, add_months
+from catalog.models import Category, Listing, OcopStatus, add_months
+from catalog.ocop import check_certificate
 from catalog.seed import seed_categories
 from catalog.services import create_listing
 from marketplace.accounts.services import create_user, get_user_by_email
@@ -133,6 +134,17 @@ def _listing_data(spec: dict, categories: dict[str, Category], today: date, shop
     return data
 
 
+def _check_certificate(listing: Listing, operator: User, counts: Counter) -> None:
+    """The demo operator has checked the demo's OCOP certificates, through the register's own
+    service (so the badges show). Only a waiting claim: a decision taken by hand stays, and a
+    second run checks nothing. Also checks the claims of a database migrated from before the
+    register (where every rating waits)."""
+    certificate = listing.ocop_certificate
+    if certificate is not None and certificate.status == OcopStatus.WAITING.value:
+        check_certificate(certificate, actor=operator)
+        counts["OCOP checks"] += 1
+
+
 def load_demo(today: date | None = None) -> Counter:
     """Create whatever of the demo province is missing. Returns counts of what was created."""
     today = today or date.today()
@@ -171,18 +183,23 @@ def load_demo(today: date | None = None) -> Counter:
             if target in (ShopStatus.APPROVED.value, ShopStatus.SUSPENDED.value):
                 approve_shop(shop, actor=operator)
         shops[spec["slug"]] = shop
-        existing = set(db.session.scalars(select(Listing.sku).where(Listing.shop_id == shop.id)))
+        existing = {
+            listing.sku: listing
+            for listing in db.session.scalars(select(Listing).where(Listing.shop_id == shop.id)).unique()
+        }
         for item in listings_by_shop.get(spec["slug"], []):
-            if item["sku"] in existing:
-                continue
-            # One picture per product family: the image store is content-addressed, so it is kept once.
-            picture = cached_product_picture(json.dumps(families[item["image"]], sort_keys=True), caption)
-            listing = create_listing(
-                shop, _listing_data(item, categories, today, shop), actor=owner, images=[picture]
-            )
-            if item.get("featured"):
-                listing.featured = True  # an operator's choice; the "created" event covers it
-            counts["listings"] += 1
+            listing = existing.get(item["sku"])
+            if listing is None:
+                # One picture per product family: the image store is content-addressed, so it is kept once.
+                picture = cached_product_picture(json.dumps(families[item["image"]], sort_keys=True), caption)
+                listing = create_listing(
+                    shop, _listing_data(item, categories, today, shop), actor=owner, images=[picture]
+                )
+                if item.get("featured"):
+                    listing.featured = True  # an operator's choice; the "created" event covers it
+                counts["listings"] += 1
+            if item.get("ocop"):
+                _check_certificate(listing, operator, counts)
         if created and target == ShopStatus.SUSPENDED.value:
             suspend_shop(shop, spec["status_reason"], actor=operator)
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from catalog.models import OCOP_VALID_MONTHS, Category, Listing, ListingImage, add_months
+from catalog.models import Category, Listing, ListingImage, OcopCertificate, ocop_rating
 from catalog.services import public_listings_query
 from marketplace.extensions import db
 from sellers.models import Shop
@@ -34,8 +34,9 @@ COLUMNS = (
     Shop.name.label("shop_name"),
     Listing.category_id,
     Listing.origin,
-    Listing.ocop_stars,
-    Listing.ocop_issued_on,
+    OcopCertificate.stars.label("ocop_stars"),
+    OcopCertificate.issued_on.label("ocop_issued_on"),
+    OcopCertificate.status.label("ocop_status"),
     Listing.certifications,
     Listing.sales_count,
     Listing.published_at,
@@ -44,8 +45,13 @@ COLUMNS = (
 
 
 def public_rows() -> Select:
-    """The public listings query, projected onto the indexed columns (same joins, same filter)."""
-    return public_listings_query().with_only_columns(*COLUMNS)
+    """The public listings query, projected onto the indexed columns (same joins, same filter),
+    with the listing's OCOP claim from the register: only the operator's check makes stars count."""
+    return (
+        public_listings_query()
+        .outerjoin(OcopCertificate, Listing.ocop_certificate_id == OcopCertificate.id)
+        .with_only_columns(*COLUMNS)
+    )
 
 
 def category_paths(session=None) -> dict[int, tuple[list[int], list[str]]]:
@@ -90,8 +96,9 @@ def build_document(
     row, paths: dict[int, tuple[list[int], list[str]]], cover: tuple[str, int, int] | None
 ) -> dict:
     ids, names = paths.get(row.category_id, ([row.category_id], []))
-    stars = row.ocop_stars if row.ocop_stars and row.ocop_issued_on else None
-    expires = add_months(row.ocop_issued_on, OCOP_VALID_MONTHS) if stars else None
+    # Checked ratings only (catalog.models.ocop_rating); the expiry is compared at query time.
+    rating = ocop_rating(row.ocop_stars, row.ocop_issued_on, row.ocop_status)
+    stars, expires = rating if rating is not None else (None, None)
     published = row.published_at or row.created_at
     origin = (row.origin or "").strip() or None
     return {

@@ -250,6 +250,20 @@ class Factory:
         db.session.commit()
         return listing
 
+    def check_ocop(self, *listings, operator=None):
+        """The operator checks the listings' OCOP certificates in the register, through the real
+        service: a rating shows as a badge only then. Returns the listings."""
+        from catalog.ocop import check_certificate
+
+        operator = operator or self.operator()
+        for listing in listings:
+            certificate = listing.ocop_certificate
+            assert certificate is not None, f"{listing!r} has no OCOP rating to check"
+            if certificate.status != "checked":
+                check_certificate(certificate, actor=operator)
+        db.session.commit()
+        return listings[0] if len(listings) == 1 else listings
+
 
 @pytest.fixture
 def factory(app):

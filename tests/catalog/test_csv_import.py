@@ -15,7 +15,7 @@ from catalog.models import Category, Listing, ListingImage
 from marketplace.extensions import db
 from marketplace.models import Commune, OutboxEvent
 from sellers.models import Shop
-from tests.support import image_bytes, sign_in
+from tests.support import form_fields, image_bytes, sign_in
 
 HEADER = ["shop", "title", "category", "unit", "price_vnd", "stock", "description"]
 
@@ -501,11 +501,21 @@ def upload(client, shop, text: str, filename="sp.csv"):
     )
 
 
+def confirm(client, shop, preview_page):
+    """Press "confirm import" on a preview page: it posts the kept upload's token, nothing else."""
+    token = form_fields(preview_page.get_data(as_text=True))["token"]
+    return client.post(f"/kenh-ban/{shop.slug}/san-pham/nhap-csv/xac-nhan", data={"token": token})
+
+
 def test_upload_for_own_shop(client, csrf_off, shop):
     sign_in(client, shop.members[0].user)
     page = client.get(f"/kenh-ban/{shop.slug}/san-pham/nhap-csv")
     assert page.status_code == 200 and "price_vnd" in page.get_data(as_text=True)
-    response = upload(client, shop, csv_text([row(shop), row("", title="Bưởi Phúc Trạch")]))
+    preview = upload(client, shop, csv_text([row(shop), row("", title="Bưởi Phúc Trạch")]))
+    assert preview.status_code == 200 and "Xem trước: 2 sản phẩm" in preview.get_data(as_text=True)
+    db.session.remove()
+    assert counts()[0] == 0
+    response = confirm(client, shop, preview)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/kenh-ban/{shop.slug}/san-pham/")
     assert "Đã nhập 2 sản phẩm" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -563,7 +573,7 @@ def test_sample_csv_downloads_and_imports_back(client, csrf_off, factory, shop):
     records = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(records) == 2 and records[0]["title"] == "Cam bù Hương Sơn"
     assert list(records[0]) == list(csv_import.COLUMNS) and {r["shop"] for r in records} == {shop.slug}
-    imported = upload(client, shop, text.lstrip("\ufeff"))
+    imported = confirm(client, shop, upload(client, shop, text.lstrip("\ufeff")))
     assert imported.status_code == 302
     db.session.remove()
     assert (

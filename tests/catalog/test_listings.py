@@ -54,6 +54,7 @@ def test_ocop_badge_expires_after_36_months(factory):
         ocop_level="province",
         ocop_issued_on="15/03/2023",
     )
+    factory.check_ocop(listing)
     assert listing.ocop_expires_on == date(2026, 3, 15)
     assert listing.ocop_badge(date(2026, 3, 14)) == 4
     assert listing.ocop_badge(date(2026, 3, 15)) is None
@@ -61,7 +62,9 @@ def test_ocop_badge_expires_after_36_months(factory):
 
 
 def test_expired_badge_not_shown_but_trace_says_expired(client, factory):
-    listing = factory.listing(ocop_stars=3, ocop_certificate_no="OCOP-1", ocop_issued_on="01/01/2020")
+    listing = factory.check_ocop(
+        factory.listing(ocop_stars=3, ocop_certificate_no="OCOP-1", ocop_issued_on="01/01/2020")
+    )
     page = client.get(f"/san-pham/{listing.slug}").get_data(as_text=True)
     assert "OCOP ★" not in page
     trace = client.get(f"/truy-xuat/{listing.slug}").get_data(as_text=True)

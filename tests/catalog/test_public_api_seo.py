@@ -24,9 +24,11 @@ def test_listing_detail_api(client, factory):
         ocop_issued_on="01/06/2025",
         ocop_level="province",
     )
+    factory.check_ocop(listing)
     body = client.get(f"/api/v1/listings/{listing.id}").json
     assert (
-        body["ocop"]["stars"] == 4
+        body["ocop"]["status"] == "checked"
+        and body["ocop"]["stars"] == 4
         and body["ocop"]["active"] is True
         and body["ocop"]["expires_on"] == "2028-06-01"
     )

@@ -146,7 +146,14 @@ def test_relevance_boosts_stock_ocop_and_sales(backend, factory, search_api):
     db.session.get(Listing, popular.id).sales_count = 500
     db.session.commit()
     drain()
+    # Waiting for the operator's check, the rating counts nowhere: no facet, no filter, no stars.
+    body = search_api(q="gao tam thom")
+    assert not body["facets"]["ocop"] and ocop.id not in ids(search_api(q="gao tam thom", ocop_min=1))
+    assert all(hit["ocop_stars"] is None for hit in body["hits"])
+    factory.check_ocop(db.session.get(Listing, ocop.id))
+    drain()
     order = ids(search_api(q="gao tam thom"))
+    assert ids(search_api(q="gao tam thom", ocop_min=4)) == [ocop.id]
     assert order.index(plain.id) < order.index(out.id)
     assert order.index(ocop.id) < order.index(plain.id)
     assert order.index(popular.id) < order.index(plain.id)

@@ -88,6 +88,7 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "catalog_seller.image_action": (MEMBERS, lambda w: {**_listing(w), "image_id": 1, "action": "anh-bia"}),
     "catalog_seller.change_status": (MEMBERS, lambda w: {**_listing(w), "status": "active"}),
     "catalog_seller.import_csv": (MEMBERS, _shop),
+    "catalog_seller.confirm_csv_import": (MEMBERS, _shop),
     "catalog_seller.csv_template": (MEMBERS, _shop),
     "orders_seller.inbox": (MEMBERS, _shop),
     "orders_seller.show_order": (MEMBERS, _order),
