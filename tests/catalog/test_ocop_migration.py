@@ -1,4 +1,4 @@
-"""Ratings already on listings when the register arrives (migration 0005_ocop) become claims that
+"""Ratings already on listings when the register arrives (migration 0006_ocop) become claims that
 wait for the operator's check: nothing unverified keeps its badge."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from catalog.models import Listing, OcopCertificate
 from marketplace.extensions import db
 from tests.marketplace.test_migrations import empty_app, script_directory  # noqa: F401 - the fixture
 
-REVISION = "0005_ocop"
+REVISION = "0006_ocop"
 NOW = datetime(2026, 1, 1)
 
 

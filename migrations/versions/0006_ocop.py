@@ -1,8 +1,8 @@
 """ocop: the OCOP register (a claim checked by the operator before its badge shows), and CSV
 uploads kept for their preview
 
-Revision ID: 0005_ocop
-Revises: 0004_accounts
+Revision ID: 0006_ocop
+Revises: 0005_complaints
 Create Date: 2026-12-05
 
 Every rating already on a listing becomes a claim in the register, one per distinct (shop,
@@ -14,8 +14,8 @@ keeps showing a badge. The demo loader checks the demo's certificates through th
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_ocop"
-down_revision = "0004_accounts"
+revision = "0006_ocop"
+down_revision = "0005_complaints"
 branch_labels = None
 depends_on = None
 
