@@ -86,6 +86,14 @@ RULES: tuple[Rule, ...] = (
         ("accounts.change_password", "accounts.sign_out_everywhere"),
         shared="account-changes",
     ),
+    # Erasing the account checks the password: the same budget as a password change.
+    Rule(
+        "RATELIMIT_ACCOUNT_CHANGES",
+        signed_in_account,
+        ("legal.delete_account",),
+        methods=POST,
+        shared="account-changes",
+    ),
     Rule("RATELIMIT_SEARCH", client_ip, SEARCH, shared="search"),
     Rule("RATELIMIT_SEARCH_ACCOUNT", signed_in_account, SEARCH, shared="search-account"),
     Rule("RATELIMIT_SUGGEST", client_ip, ("search_api.suggest",)),
