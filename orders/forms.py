@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.legal.forms import consent_field
 from marketplace.numbers import coerce_id
 
 
@@ -46,6 +47,9 @@ class CheckoutForm(AppForm):
     payment_method = RadioField(_l("Phương thức thanh toán"), validate_choice=False)
     quote = HiddenField()
     token = HiddenField()
+    # Consent to the privacy policy (marketplace.legal): shown and required for a guest, and for a
+    # member who has not agreed to the version in force (services.place_checkout checks it).
+    privacy_consent = consent_field()
 
 
 class ReasonForm(AppForm):

@@ -5,6 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, TelFie
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.legal.forms import consent_field
 
 
 class SignUpForm(AppForm):
@@ -17,6 +18,7 @@ class SignUpForm(AppForm):
     confirm = PasswordField(
         _l("Nhập lại mật khẩu"), validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))]
     )
+    privacy_consent = consent_field()
 
 
 class SignInForm(AppForm):

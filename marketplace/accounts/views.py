@@ -45,6 +45,7 @@ def sign_up():
             password=form.password.data,
             full_name=form.full_name.data,
             phone=form.phone.data,
+            privacy_consent=form.privacy_consent.data,
         ),
     )
     if done:

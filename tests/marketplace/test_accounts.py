@@ -29,6 +29,7 @@ def _sign_up(client, email, **over):
         "phone": "0912 345 678",
         "password": "matkhau123",
         "confirm": "matkhau123",
+        "privacy_consent": "y",
     }
     data.update(over)
     return client.post("/dang-ky", data=data)
