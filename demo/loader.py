@@ -160,7 +160,16 @@ def load_demo(today: date | None = None) -> Counter:
             commune = communes[spec["commune"]]
             fields = {
                 key: spec.get(key)
-                for key in ("name", "kind", "phone", "address_line", "registration_number", "story", "slug")
+                for key in (
+                    "name",
+                    "kind",
+                    "phone",
+                    "address_line",
+                    "registration_number",
+                    "tax_code",
+                    "story",
+                    "slug",
+                )
             }
             shop = register_shop(
                 {**fields, "commune_id": commune.id, "email": spec["owner"]["email"]},
