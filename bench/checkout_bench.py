@@ -170,6 +170,7 @@ def buyer(app, catalogue: dict, info: dict, barrier, window, seed_: int) -> dict
             "note": "",
             "payment_method": "cod" if rng.random() < 0.6 else "bank_transfer",
             "quote": fingerprint,
+            "privacy_consent": "y",  # a guest agrees to the privacy policy (marketplace/legal)
         }
         began = time.perf_counter()
         response = client.post("/thanh-toan", data=data)

@@ -23,6 +23,8 @@ from catalog.seed import seed_categories
 from catalog.services import create_listing
 from marketplace.accounts.services import create_user, get_user_by_email
 from marketplace.extensions import db
+from marketplace.legal import services as legal_services
+from marketplace.legal.pages import PAGES
 from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop, ShopMember, ShopStatus
@@ -145,6 +147,23 @@ def _check_certificate(listing: Listing, operator: User, counts: Counter) -> Non
         counts["OCOP checks"] += 1
 
 
+def _load_legal_pages(operator: User, counts: Counter) -> None:
+    """A first version of each legal page (demo/data/legal/<key>.md), marked as a template to
+    adapt, for a page that has none yet; the operator publishes the next ones."""
+    config = current_app.config
+    province = config["PROVINCE_NAME"]
+    site = config.get("SITE_NAME") or f"Sàn TMĐT {province}"
+    for page in PAGES:
+        if legal_services.latest_version(page.key) is not None:
+            continue
+        text = (DATA / "legal" / f"{page.key}.md").read_text(encoding="utf-8")
+        body = text.replace("{site}", site).replace("{province}", province)
+        legal_services.publish_version(
+            page.key, {"body": body, "change_note": "Bản đầu tiên (văn bản mẫu)"}, actor=operator
+        )
+        counts["legal pages"] += 1
+
+
 def load_demo(today: date | None = None) -> Counter:
     """Create whatever of the demo province is missing. Returns counts of what was created."""
     today = today or date.today()
@@ -158,6 +177,7 @@ def load_demo(today: date | None = None) -> Counter:
     communes = _load_communes(counts)
     accounts = read_json("accounts.json")["accounts"]
     operator = _ensure_user(next(a for a in accounts if a["role"] == "operator"), password, counts)
+    _load_legal_pages(operator, counts)
 
     listings_by_shop = read_json("listings.json")
     shops: dict[str, Shop] = {}
@@ -172,7 +192,16 @@ def load_demo(today: date | None = None) -> Counter:
             commune = communes[spec["commune"]]
             fields = {
                 key: spec.get(key)
-                for key in ("name", "kind", "phone", "address_line", "registration_number", "story", "slug")
+                for key in (
+                    "name",
+                    "kind",
+                    "phone",
+                    "address_line",
+                    "registration_number",
+                    "tax_code",
+                    "story",
+                    "slug",
+                )
             }
             shop = register_shop(
                 {**fields, "commune_id": commune.id, "email": spec["owner"]["email"]},

@@ -107,11 +107,12 @@ def register_blueprints(app: Flask) -> None:
     import search
     import sellers
 
-    from . import accounts, api, shell
+    from . import accounts, api, legal, shell
 
     app.register_blueprint(shell.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(api.bp)
+    legal.init_app(app)  # legal pages, consent, personal data (before the packages add their data)
     # Each domain package registers its blueprints, API paths and hooks, in dependency order.
     sellers.init_app(app)
     catalog.init_app(app)

@@ -188,6 +188,42 @@ def _rate_limits() -> dict:
     }
 
 
+def _static_path(name: str) -> str | None:
+    """A file under static/ (`img/bo-cong-thuong.png`): relative, inside the folder."""
+    raw = _raw(name, None)
+    if raw is None:
+        return None
+    path = raw.strip().replace("\\", "/")
+    if path.startswith("/") or ".." in path.split("/") or ":" in path:
+        raise ConfigError(name, raw, "must be a path inside static/, such as img/bo-cong-thuong.png")
+    return path
+
+
+def _http_url(name: str) -> str | None:
+    raw = _raw(name, None)
+    if raw is None:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(name, raw, "must be an http(s) URL")
+    return raw.strip()
+
+
+def _operator_identity() -> dict:
+    """The floor's operator as every page's footer shows it (the rules for e-commerce floors ask
+    for its name, address, contact and registration); an unset line is left out. The Ministry of
+    Industry and Trade registration notice shows only once its URL is set."""
+    return {
+        "OPERATOR_NAME": env_optional("OPERATOR_NAME"),
+        "OPERATOR_ADDRESS": env_optional("OPERATOR_ADDRESS"),
+        "OPERATOR_PHONE": env_optional("OPERATOR_PHONE"),
+        "OPERATOR_EMAIL": env_optional("OPERATOR_EMAIL"),
+        "OPERATOR_REGISTRATION": env_optional("OPERATOR_REGISTRATION"),
+        "MOIT_NOTICE_URL": _http_url("MOIT_NOTICE_URL"),
+        "MOIT_NOTICE_IMAGE": _static_path("MOIT_NOTICE_IMAGE"),
+    }
+
+
 def load_config(instance_path: str) -> dict:
     instance = Path(instance_path)
     local = env_str("MARKETPLACE_ENV", "production") in {"local", "development"}
@@ -244,6 +280,7 @@ def load_config(instance_path: str) -> dict:
         # 0 (the default) trusts no such header. The rate limits key on that address.
         "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0, minimum=0),
         **_rate_limits(),
+        **_operator_identity(),
         "WORKER_POLL_S": env_float("WORKER_POLL_S", 0.5, minimum=0.01),
         "PER_PAGE": 24,
     }

@@ -98,6 +98,14 @@ RULES: tuple[Rule, ...] = (
     # Guessing the phone number of a known order code, or trying codes with a known number.
     Rule("RATELIMIT_ORDER_LOOKUP", client_ip, ("orders.lookup_order",), methods=POST),
     Rule("RATELIMIT_ORDER_LOOKUP_CODE", typed_order_code, ("orders.lookup_order",), methods=POST),
+    # Erasing the account checks the password: the same budget as a password change.
+    Rule(
+        "RATELIMIT_ACCOUNT_CHANGES",
+        signed_in_account,
+        ("legal.delete_account",),
+        methods=POST,
+        shared="account-changes",
+    ),
     Rule("RATELIMIT_SEARCH", client_ip, SEARCH, shared="search"),
     Rule("RATELIMIT_SEARCH_ACCOUNT", signed_in_account, SEARCH, shared="search-account"),
     Rule("RATELIMIT_SUGGEST", client_ip, ("search_api.suggest",)),

@@ -18,6 +18,8 @@ from .cleantext import multi_line, single_line
 
 
 def queue_mail(to: str, subject: str, template: str, *, key: str | None = None, **context) -> None:
+    if not to:  # nobody to write to: e.g. an order whose buyer had the account erased
+        return
     body = render_template(f"mail/{template}.txt", **context)
     outbox.record("mail.send", {"to": to, "subject": subject, "body": body}, key=key)
 

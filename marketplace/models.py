@@ -48,6 +48,9 @@ class User(UserMixin, Model):
     email_confirmed_at: Mapped[datetime | None]
     # Part of every session and remember cookie (see get_auth_id); a new value ends them all.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Set when the owner had the account erased (marketplace/legal/personal_data.py): the row
+    # stays, anonymised and unable to sign in, so orders and consents keep their account.
+    deleted_at: Mapped[datetime | None]
 
     @property
     def is_active(self) -> bool:  # Flask-Login

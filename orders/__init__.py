@@ -144,8 +144,9 @@ def _register_handlers(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
     from marketplace.api import add_openapi
+    from marketplace.legal.personal_data import register_source
 
-    from . import access, complaint_views, models  # noqa: F401 - the tables belong to the metadata
+    from . import access, complaint_views, models, personal_data  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .operator_views import bp as operator_bp
     from .seller_views import bp as seller_bp
@@ -173,3 +174,4 @@ def init_app(app: Flask) -> None:
     user_logged_in.connect(_on_login, app)
     access.init_app(app)  # guest grants end whenever someone signs in or out
     _register_handlers(app)
+    register_source(app, personal_data.SOURCE)  # orders, addresses, reviews in export and erasure

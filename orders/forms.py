@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.legal.forms import consent_field
 from marketplace.numbers import coerce_id
 
 
@@ -50,6 +51,10 @@ class CheckoutForm(AppForm):
     quote = HiddenField()
     token = HiddenField()
     buy_now = HiddenField()  # "Mua ngay": the one line bought, signed (cart.BuyNow); empty: the cart
+
+    # Consent to the privacy policy (marketplace.legal): shown and required for a guest, and for a
+    # member who has not agreed to the version in force (services.place_checkout checks it).
+    privacy_consent = consent_field()
 
 
 class LookupForm(AppForm):

@@ -112,6 +112,9 @@ class Payment(Model):
     paid_at: Mapped[datetime | None]
     paid_reference: Mapped[str | None] = mapped_column(String(120))  # bank txn id, Stripe charge…
     problem: Mapped[str | None] = mapped_column(Text)  # e.g. a Stripe amount mismatch, for the operator
+    # The buyer's consent to the privacy policy given at this checkout (marketplace.legal), when
+    # it was asked: always for a guest, for a member who had not agreed to the version in force.
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -19,6 +19,7 @@ from marketplace import money, numbers, outbox
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
 from marketplace.extensions import db, rows_matched
+from marketplace.legal import services as legal
 from marketplace.models import Commune, User
 from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
@@ -286,6 +287,11 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         errors.add("payment_method", _("Vui lòng chọn phương thức thanh toán."))
     if not items:
         errors.add("items", _("Giỏ hàng đang trống."))
+    # Consent to the privacy policy (marketplace.legal): a guest always, a member who has not
+    # agreed to the version in force; recorded on the payment below.
+    consent_needed = legal.consent_required(member)
+    if consent_needed:
+        legal.check_consent(errors, data.get("privacy_consent"))
     errors.raise_if_any()
 
     token = (data.get("token") or "").strip()[:40] or None
@@ -322,6 +328,8 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         ]
         expires_at = payment.expires_at = now + timedelta(minutes=int(minutes))
     db.session.add(payment)
+    if consent_needed:  # the consent given with this checkout, kept with its payment
+        payment.consent_id = legal.record_consent(context="checkout", user=member).id
     initial = S.PLACED.value if method == PaymentMethod.COD.value else S.PENDING_PAYMENT.value
     commune = address["commune"]
     orders = []

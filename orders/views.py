@@ -229,6 +229,7 @@ def checkout():
             "token",
         )
     }
+    data["privacy_consent"] = form.privacy_consent.data  # consent to the privacy policy (legal)
     try:
         try:
             payment = services.place_checkout(items, data, buyer=_user())

@@ -4,8 +4,10 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from marketplace.legal.personal_data import register_source
 from marketplace.outbox import declare_topics
 
+from . import personal_data
 from .permissions import ShopPermission, has_shop_permission
 from .views import bp, operator_bp
 
@@ -40,3 +42,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(operator_bp)
     app.context_processor(_labels)
     declare_topics(app, "shop.changed")
+    register_source(app, personal_data.SOURCE)  # memberships in a person's export and erasure

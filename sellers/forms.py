@@ -28,10 +28,19 @@ class ShopForm(AppForm):
     email = EmailField(_l("Email liên hệ"), validators=[Optional()])
     address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[Length(max=200)])
     commune_id = SelectField(_l("Xã/phường"), coerce=coerce_id, validate_choice=False)
+    tax_code = StringField(
+        _l("Mã số thuế"),
+        validators=[Optional(), Length(max=20)],
+        description=_l(
+            "Bắt buộc với hợp tác xã và doanh nghiệp: 10 chữ số, chi nhánh thêm 3 chữ số "
+            "(3001234567-001). Hộ sản xuất: không bắt buộc."
+        ),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     registration_number = StringField(
-        _l("Số ĐKKD hoặc mã số thuế"),
+        _l("Số giấy chứng nhận đăng ký kinh doanh"),
         validators=[Optional(), Length(max=40)],
-        description=_l("Không bắt buộc với hộ sản xuất."),
+        description=_l("Nếu có, khi khác mã số thuế (ví dụ giấy đăng ký hộ kinh doanh)."),
     )
     story = TextAreaField(_l("Câu chuyện sản phẩm"), validators=[Optional(), Length(max=5000)])
     logo = FileField(_l("Logo"))

@@ -42,7 +42,10 @@ class Shop(Model):
     address_line: Mapped[str] = mapped_column(String(200))  # thôn/xóm, số nhà, đường
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"))
     province: Mapped[str] = mapped_column(String(120))
-    registration_number: Mapped[str | None] = mapped_column(String(40))  # ĐKKD / MST
+    registration_number: Mapped[str | None] = mapped_column(String(40))  # số giấy chứng nhận ĐKKD
+    # Mã số thuế: 10 digits, 10-3 for a branch (or a household's 12-digit personal number);
+    # required of cooperatives and enterprises from registration (sellers.services.tax_code).
+    tax_code: Mapped[str | None] = mapped_column(String(14))
     story: Mapped[str] = mapped_column(Text, default="")
     logo_key: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default=ShopStatus.PENDING.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -24,6 +25,35 @@ from .models import Shop, ShopInvitation, ShopKind, ShopMember, ShopStatus
 from .permissions import can_manage_staff
 
 SHOP_KINDS = [k.value for k in ShopKind]
+# Mã số thuế: 10 digits; a branch adds a dash and 3 digits. Since 1 July 2025 a household business
+# may also use its owner's 12-digit personal identification number (Circular 86/2024/TT-BTC).
+_TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
+_PERSONAL_NUMBER = re.compile(r"\d{12}")
+
+
+def normalize_tax_code(raw: str | None) -> str | None:
+    """As people type it: spaces and dots dropped, a branch's 13 digits run together get their dash."""
+    text = re.sub(r"[\s.]", "", raw or "")
+    if re.fullmatch(r"\d{13}", text):
+        text = f"{text[:10]}-{text[10:]}"
+    return text or None
+
+
+def tax_code_problem(code: str | None, kind: str | None) -> str | None:
+    """Why `code` is not a tax code a shop of `kind` may give (None: fine). Required of
+    cooperatives and enterprises; optional for households. The check digit is not verified (its
+    rule is not confirmed here): a wrong code is caught by the operator's review."""
+    household = kind == ShopKind.HOUSEHOLD.value
+    if code is None:
+        return None if household else _("Hợp tác xã và doanh nghiệp cần mã số thuế.")
+    if _TAX_CODE.fullmatch(code) or (household and _PERSONAL_NUMBER.fullmatch(code)):
+        return None
+    if household:
+        return _(
+            "Mã số thuế gồm 10 chữ số (chi nhánh: thêm dấu gạch ngang và 3 chữ số), hoặc 12 chữ số "
+            "định danh cá nhân của chủ hộ."
+        )
+    return _("Mã số thuế gồm 10 chữ số; chi nhánh thêm dấu gạch ngang và 3 chữ số (ví dụ 3001234567-001).")
 
 
 def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = None) -> dict:
@@ -50,12 +80,12 @@ def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = Non
     if commune is None or not commune.active:
         errors.add("commune_id", _("Vui lòng chọn xã/phường."))
     clean["commune"] = commune
-    registration = (data.get("registration_number") or "").strip() or None
-    if kind in (ShopKind.COOPERATIVE.value, ShopKind.ENTERPRISE.value) and not registration:
-        errors.add(
-            "registration_number", _("Hợp tác xã và doanh nghiệp cần số đăng ký kinh doanh hoặc mã số thuế.")
-        )
-    clean["registration_number"] = registration
+    clean["registration_number"] = (data.get("registration_number") or "").strip() or None
+    tax_code = normalize_tax_code(data.get("tax_code"))
+    problem = tax_code_problem(tax_code, kind)
+    if problem:
+        errors.add("tax_code", problem)
+    clean["tax_code"] = tax_code
     clean["story"] = (data.get("story") or "").strip()
     clean["email"] = normalize_email(data.get("email")) or None
     wanted_slug = (data.get("slug") or "").strip()

@@ -5,6 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, TelFie
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from marketplace.forms import AppForm
+from marketplace.legal.forms import consent_field
 
 from .passwords import MIN_LENGTH
 
@@ -32,6 +33,7 @@ class SignUpForm(AppForm):
         validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))],
         render_kw={"autocomplete": "new-password"},
     )
+    privacy_consent = consent_field()
 
 
 class SignInForm(AppForm):

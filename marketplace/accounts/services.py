@@ -157,16 +157,26 @@ def create_user(
 
 
 def sign_up(
-    *, email: str, password: str, full_name: str, phone: str | None = None, next_url: str | None = None
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    phone: str | None = None,
+    next_url: str | None = None,
+    privacy_consent: object,
 ) -> str:
     """The public sign-up. A new address gets an unconfirmed buyer account and a confirmation
     link (carrying `next_url`, a path on this site, where the person was going); a taken one gets
     a note to its owner instead. Either way the same work is done and the same thing returned
-    (the normalised address), so the answer tells nobody which it was."""
+    (the normalised address), so the answer tells nobody which it was. The privacy policy's box
+    must be ticked; the new account's consent is recorded with the version in force."""
+    from ..legal import services as legal
+
     errors = Errors()
     fields = _validated(
         errors, email=email, password=password, full_name=full_name, phone=phone, role=Role.BUYER.value
     )
+    legal.check_consent(errors, privacy_consent)
     errors.raise_if_any()
     password_hash = hash_password(password)  # also for a taken address: the same time either way
     existing = get_user_by_email(fields.email)
@@ -184,6 +194,7 @@ def sign_up(
         except IntegrityError:  # the same address signed up a moment ago
             existing = get_user_by_email(fields.email)
         else:
+            legal.record_consent(context="sign_up", user=user)
             send_confirmation(user, next_url=next_url)
             return fields.email
     if existing is not None:

@@ -48,6 +48,7 @@ def sign_up():
             full_name=form.full_name.data,
             phone=form.phone.data,
             next_url=going_to,
+            privacy_consent=form.privacy_consent.data,
         ),
     )
     if done:

@@ -105,6 +105,8 @@ def fill_checkout(page, seeded, email):
     page.get_by_label("Số điện thoại người nhận").fill("0987 654 321")
     page.get_by_label("Số nhà, thôn/xóm, đường").fill("12 Nguyễn Du")
     page.get_by_label("Xã/phường").select_option(label=seeded["commune"])
+    # A guest agrees to the privacy policy (the box links it; marketplace/legal).
+    page.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()
 
 
 def test_two_shops_one_cod_checkout_shop_ships_buyer_follows(live_server, new_page):

@@ -74,6 +74,7 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     producer.get_by_label("Số điện thoại").fill("0912345678")
     producer.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
     producer.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
+    producer.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()
     producer.locator("main").get_by_role("button", name="Đăng ký", exact=True).click()
     expect(producer.get_by_text("Chúng tôi đã gửi email tới hoa.camsonkim@example.vn")).to_be_visible()
 

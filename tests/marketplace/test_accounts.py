@@ -29,6 +29,7 @@ def _sign_up(client, email, **over):
         "phone": "0912 345 678",
         "password": "cam-bu-ht9",
         "confirm": "cam-bu-ht9",
+        "privacy_consent": "y",
     }
     data.update(over)
     return client.post("/dang-ky", data=data)

@@ -24,7 +24,13 @@ def _from(ip: str) -> dict:
 
 
 def _sign_up(client, email, ip="10.0.0.1"):
-    data = {"full_name": "Lê Văn C", "email": email, "password": "cam-bu-ht9", "confirm": "cam-bu-ht9"}
+    data = {
+        "full_name": "Lê Văn C",
+        "email": email,
+        "password": "cam-bu-ht9",
+        "confirm": "cam-bu-ht9",
+        "privacy_consent": "y",
+    }
     return client.post("/dang-ky", data=data, **_from(ip))
 
 

@@ -50,6 +50,7 @@ class Shopper:
             "commune_id": self.commune_id,
             "note": "Giao giờ hành chính",
             "payment_method": method,
+            "privacy_consent": "y",  # asked of guests and of members without a consent (legal)
         }
         data.update(overrides)
         if "quote" not in data:

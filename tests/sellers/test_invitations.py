@@ -50,6 +50,7 @@ def test_signing_up_with_the_invited_address_does_not_take_the_invitation(
             "email": "nhan-vien@example.vn",
             "password": "cam-bu-ht9",
             "confirm": "cam-bu-ht9",
+            "privacy_consent": "y",
         },
     )
     assert r.status_code == 302

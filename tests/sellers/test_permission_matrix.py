@@ -169,6 +169,7 @@ def _place_order(factory, listing, buyer) -> Order:
             "commune_id": factory.commune().id,
             "payment_method": "cod",
             "quote": quote.fingerprint(),
+            "privacy_consent": True,
         },
         buyer=buyer,
     )

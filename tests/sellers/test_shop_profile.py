@@ -43,7 +43,7 @@ def test_the_profile_page_shows_what_was_saved(owner, shop):
     fields = _fields(owner, shop)
     assert fields["name"] == "Hợp tác xã Cam Sơn Kim" and fields["phone"] == "0912345678"
     assert fields["address_line"] == "Thôn 1" and fields["commune_id"] == str(shop.commune_id)
-    assert fields["registration_number"] == "3001234567"
+    assert fields["tax_code"] == "3001234567" and fields["registration_number"] == ""
     assert "kind" not in fields and "slug" not in fields  # chosen at registration only
     assert fields["csrf_token"]
 
@@ -81,7 +81,7 @@ def test_the_owner_changes_the_profile(owner, shop, factory):
 def test_every_problem_is_on_the_form_and_nothing_is_saved(owner, shop):
     events = len(_shop_events(shop))
     fields = _fields(owner, shop)
-    fields.update(name="", phone="12345", address_line="", commune_id="0", registration_number="")
+    fields.update(name="", phone="12345", address_line="", commune_id="0", tax_code="")
     r = owner.post(_url(shop), data=fields)
     assert r.status_code == 200
     html = r.get_data(as_text=True)
@@ -90,12 +90,12 @@ def test_every_problem_is_on_the_form_and_nothing_is_saved(owner, shop):
         "Số điện thoại di động không hợp lệ",
         "Vui lòng nhập thôn/xóm, số nhà hoặc đường.",
         "Vui lòng chọn xã/phường.",
-        "Hợp tác xã và doanh nghiệp cần số đăng ký kinh doanh hoặc mã số thuế.",
+        "Hợp tác xã và doanh nghiệp cần mã số thuế.",
     ):
         assert message in html, message
     assert form_fields(html)["phone"] == "12345"  # what was typed stays in the form
     saved = reloaded(shop)
-    assert (saved.name, saved.phone, saved.registration_number) == (
+    assert (saved.name, saved.phone, saved.tax_code) == (
         "Hợp tác xã Cam Sơn Kim",
         "0912345678",
         "3001234567",

@@ -49,7 +49,7 @@ def test_register_shop_bad_input_reports_every_field(client, factory, csrf_off):
         "Vui lòng nhập tên cửa hàng.",
         "Số điện thoại di động không hợp lệ",
         "Vui lòng chọn xã/phường.",
-        "Hợp tác xã và doanh nghiệp cần số đăng ký",
+        "Hợp tác xã và doanh nghiệp cần mã số thuế.",
     ):
         assert message in html
     assert Shop.query.count() == 0
