@@ -16,7 +16,7 @@ from marketplace.models import User
 from marketplace.timeutil import utcnow
 from orders.models import Payment
 from tests.orders.orders_testlib import Shopper, payment_code
-from tests.support import sign_in
+from tests.support import PASSWORD, sign_in
 
 CONSENT_ERROR = "Vui lòng đồng ý với Chính sách bảo mật thông tin để tiếp tục."
 
@@ -31,8 +31,8 @@ def _sign_up(client, email: str, **extra):
     data = {
         "full_name": "Trần Thị Bình",
         "email": email,
-        "password": "matkhau123",
-        "confirm": "matkhau123",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
         **extra,
     }
     return client.post("/dang-ky", data=data)

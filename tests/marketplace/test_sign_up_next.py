@@ -52,6 +52,7 @@ def test_open_a_shop_through_sign_up_confirmation_and_sign_in(client, csrf_off, 
         "email": "hai@example.vn",
         "password": "mat-ong-huong-son",
         "confirm": "mat-ong-huong-son",
+        "privacy_consent": "y",
         "next": SHOP_FORM,
     }
     r = client.post(sign_up_url, data=data)
@@ -90,6 +91,7 @@ def test_next_elsewhere_is_dropped_at_every_step(client, csrf_off, mailbox):
         "email": "ngoai@example.vn",
         "password": "mat-ong-huong-son",
         "confirm": "mat-ong-huong-son",
+        "privacy_consent": "y",
         "next": "//evil.example/x",
     }
     r = client.post("/dang-ky", data=data)
