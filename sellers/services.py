@@ -10,13 +10,13 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from marketplace import outbox, slugs
+from marketplace import addresses, outbox, slugs
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import DomainError, Errors, Forbidden, NotFound
 from marketplace.extensions import db, rows_matched
 from marketplace.images import process_image
 from marketplace.mail import queue_mail
-from marketplace.models import Commune, Role, User
+from marketplace.models import Role, User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 
@@ -46,10 +46,7 @@ def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = Non
     if not address_line:
         errors.add("address_line", _("Vui lòng nhập thôn/xóm, số nhà hoặc đường."))
     clean["address_line"] = address_line
-    commune = db.session.get(Commune, data.get("commune_id")) if data.get("commune_id") else None
-    if commune is None or not commune.active:
-        errors.add("commune_id", _("Vui lòng chọn xã/phường."))
-    clean["commune"] = commune
+    clean["commune"] = addresses.validate_commune(data, errors)  # in the chosen province
     registration = (data.get("registration_number") or "").strip() or None
     if kind in (ShopKind.COOPERATIVE.value, ShopKind.ENTERPRISE.value) and not registration:
         errors.add(
