@@ -1,13 +1,13 @@
 """Load the demo province through the real services, so outbox events are recorded as in real use.
 
-Idempotent: every record has a natural key (commune name, category slug, e-mail, shop slug,
+Idempotent: every record has a natural key (commune code, category slug, e-mail, shop slug,
 listing SKU within its shop) and is created only when missing; nothing existing is changed, so a
-second run adds nothing. Shop states (approved, pending, suspended) are applied only when the
+second run adds nothing. Communes are the official list (marketplace.communes.import_official),
+which a second run finds unchanged. Shop states (approved, pending, suspended) are applied only when the
 shop is first created. Everything happens in the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from datetime import date
@@ -22,17 +22,22 @@ from catalog.ocop import check_certificate
 from catalog.seed import seed_categories
 from catalog.services import create_listing
 from marketplace.accounts.services import create_user, get_user_by_email
+from marketplace.communes import import_official
 from marketplace.extensions import db
 from marketplace.legal import services as legal_services
 from marketplace.legal.pages import PAGES
 from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
+from orders.models import ShippingRule
+from orders.pricing import DEFAULT_RULES, ZONES
+from orders.shipping import save_shipping_rule
 from sellers.models import Shop, ShopMember, ShopStatus
 from sellers.services import accept_invitation, approve_shop, invite_staff, register_shop, suspend_shop
 
 from .pictures import cached_product_picture, shop_logo
 
 DATA = Path(__file__).resolve().parent / "data"
+DEMO_PROVINCE = "Hà Tĩnh"  # the province the demo's shops are in (official name)
 
 
 def read_json(name: str) -> Any:
@@ -82,23 +87,36 @@ def _ensure_user(spec: dict, password: str, counts: Counter) -> User:
 
 
 def _load_communes(counts: Counter) -> dict[str, Commune]:
-    by_name: dict[str, Commune] = {}
-    with open(DATA / "communes.csv", newline="", encoding="utf-8-sig") as fh:
-        for row in csv.DictReader(fh):
-            name, province = row["name"].strip(), row["province"].strip()
-            commune = db.session.scalar(
-                select(Commune).where(Commune.province == province, Commune.name == name)
-            )
-            if commune is None:
-                code = (row.get("code") or "").strip() or None
-                if code and db.session.scalar(select(Commune.id).where(Commune.code == code)):
-                    code = None  # the operator's own list already uses this code
-                commune = Commune(name=name, province=province, kind=row["kind"].strip(), code=code)
-                db.session.add(commune)
-                counts["communes"] += 1
-            by_name[name] = commune
-    db.session.flush()
-    return by_name
+    """The official list of every province (marketplace.communes.import_official: the same
+    command an operator runs), so buyers anywhere can give an address. The made-up rows an older
+    demo loaded (codes DEMO-HT-nn) were adopted by name where the unit is real; the rest stop
+    being offered. Returns the demo province's communes by name."""
+    counts["communes"] += import_official().added
+    for row in db.session.scalars(
+        select(Commune).where(Commune.code.like("DEMO-HT-%"), Commune.source == "operator")
+    ):
+        row.active = False  # not a real unit; kept for whatever refers to it
+    rows = db.session.scalars(select(Commune).where(Commune.province == DEMO_PROVINCE))
+    return {row.name: row for row in rows}
+
+
+def _ensure_shipping(shop: Shop, spec: dict, owner: User, counts: Counter) -> None:
+    """A shop whose produce does not travel far (`ships_to` in shops.json) refuses the other zones."""
+    ships_to = spec.get("ships_to")
+    if ships_to is None or db.session.get(ShippingRule, shop.id) is not None:
+        return
+    data: dict[str, str] = {}
+    for zone in ZONES:
+        rule = DEFAULT_RULES[zone]
+        p = f"{zone.value}_"
+        data[f"{p}flat_fee_vnd"] = str(rule.flat_fee_vnd)
+        data[f"{p}free_over_vnd"] = "" if rule.free_over_vnd is None else str(rule.free_over_vnd)
+        for i, (grams, fee) in enumerate(rule.tiers):
+            data[f"{p}tier_grams_{i}"], data[f"{p}tier_fee_{i}"] = str(grams), str(fee)
+        if zone.value in ships_to:
+            data[f"{p}ships"] = "1"
+    save_shipping_rule(shop, data, actor=owner)
+    counts["shipping rules"] += 1
 
 
 def _listing_data(spec: dict, categories: dict[str, Category], today: date, shop: Shop) -> dict:
@@ -212,6 +230,7 @@ def load_demo(today: date | None = None) -> Counter:
             if target in (ShopStatus.APPROVED.value, ShopStatus.SUSPENDED.value):
                 approve_shop(shop, actor=operator)
         shops[spec["slug"]] = shop
+        _ensure_shipping(shop, spec, owner, counts)
         existing = {
             listing.sku: listing
             for listing in db.session.scalars(select(Listing).where(Listing.shop_id == shop.id)).unique()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import os
 import signal
@@ -14,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from . import outbox
-from .errors import ValidationFailed
+from .errors import DomainError, ValidationFailed
 from .extensions import db
 from .models import Commune, Role
 
@@ -82,32 +81,56 @@ def worker_command(once: bool) -> None:
 @communes_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_communes(path: str) -> None:
-    """Load communes from a CSV with columns name,kind,province[,code]; existing ones are updated."""
-    added = updated = 0
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            name, province = (row.get("name") or "").strip(), (row.get("province") or "").strip()
-            kind = (row.get("kind") or "xa").strip()
-            if not name or not province or kind not in ("xa", "phuong", "dac_khu"):
-                raise click.ClickException(
-                    f"line {line}: name, province and kind (xa|phuong|dac_khu) are required"
-                )
-            commune = db.session.scalar(
-                select(Commune).where(Commune.province == province, Commune.name == name)
-            )
-            if commune is None:
-                db.session.add(
-                    Commune(name=name, province=province, kind=kind, code=(row.get("code") or None))
-                )
-                added += 1
-            else:
-                commune.kind = kind
-                updated += 1
+    """Load communes from a CSV with columns name,kind,province[,code]: new ones are added, and
+    what the file changes in existing ones is kept as the operator's correction."""
+    from .communes import import_csv
+
+    try:
+        added, updated = import_csv(path)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"{added} added, {updated} updated")
 
 
+@communes_cli.command("import-official")
+@click.option("--province", default=None, help="Only this province, in any spelling ('Hà Nội', 'ha noi').")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A nested-divisions.json to read instead of the installed package's.",
+)
+def import_official_communes(province: str | None, data_path: str | None) -> None:
+    """Load the official list of provinces and communes (package vietnam-provinces). Running it
+    again after an update applies the update; the operator's corrections are kept, no row is
+    deleted (a unit no longer listed is deactivated)."""
+    from .communes import import_official, package_version
+
+    try:
+        report = import_official(province, data_path=data_path)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{data_path or package_version()}: {report.summary()}")
+    for note in report.notes:
+        click.echo(f"  {note}")
+
+
 @communes_cli.command("list")
-def list_communes() -> None:
+@click.option("--province", default=None, help="Only this province.")
+def list_communes(province: str | None) -> None:
+    """id, kind, name, province, code, and what the operator corrected."""
+    from .addresses import province_key
+
     for commune in db.session.scalars(select(Commune).order_by(Commune.province, Commune.name)):
-        click.echo(f"{commune.id}\t{commune.kind}\t{commune.name}\t{commune.province}")
+        if province and province_key(commune.province) != province_key(province):
+            continue
+        state = "" if commune.active else "\tinactive"
+        pinned = f"\tcorrected: {','.join(commune.operator_fields)}" if commune.operator_fields else ""
+        click.echo(
+            f"{commune.id}\t{commune.kind}\t{commune.name}\t{commune.province}\t{commune.code or ''}{state}{pinned}"
+        )

@@ -100,12 +100,19 @@ class LoginThrottle(Model):
 
 
 class Commune(Model):
-    """Commune-level units (xã, phường, đặc khu): data the operator maintains, not code."""
+    """Commune-level units (xã, phường, đặc khu): data the operator maintains, not code.
+
+    Rows come from the official list (`source` "official", `flask communes import-official`) or
+    from the operator (the pages, `flask communes import`). `operator_fields` names the fields the
+    operator corrected by hand; an import of the official list never overwrites those. Names are
+    stored as addresses print them: "Xã Kỳ Xuân", "Phường Sông Trí", province "Hà Tĩnh",
+    "Thành phố Hà Nội". A row an order or a shop refers to is never deleted, only deactivated."""
 
     __tablename__ = "communes"
     __table_args__ = (
         UniqueConstraint("province", "name"),
         CheckConstraint("kind IN ('xa','phuong','dac_khu')", name="kind"),
+        CheckConstraint("source IN ('official','operator')", name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +121,8 @@ class Commune(Model):
     province: Mapped[str] = mapped_column(String(120))
     code: Mapped[str | None] = mapped_column(String(20), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    source: Mapped[str] = mapped_column(String(10), default="operator")
+    operator_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     @property
     def label(self) -> str:

@@ -42,7 +42,9 @@ def _configure(app: Flask) -> None:
 
 
 def _template_helpers() -> dict:
-    from . import cart, services, states
+    from marketplace.addresses import province_phrase
+
+    from . import cart, services, shipping, states
 
     class CartCount:
         """The header's cart badge, counted only if a template shows it (mails never do)."""
@@ -80,6 +82,9 @@ def _template_helpers() -> dict:
         "order_short_label": lambda s: str(states.SHORT_LABELS.get(s, s)),
         "order_next_step": states.next_step,
         "payment_method_label": lambda m: str(states.METHOD_LABELS.get(m, m)),
+        "zone_label": shipping.zone_label,
+        "delivery_note": shipping.delivery_note,
+        "province_phrase": province_phrase,
     }
 
 

@@ -292,10 +292,21 @@ class View:
     quote: pricing.Quote
     shops: dict  # shop_id -> Shop
     problems: list[str] = field(default_factory=list)  # of the whole cart
+    destination_province: str | None = None  # the address's province, once chosen
 
     @property
     def blocked(self) -> bool:
-        return bool(self.problems) or any(line.problems for line in self.lines)
+        return bool(self.problems) or any(line.problems for line in self.lines) or not self.quote.deliverable
+
+    def refusal(self, shop_id: int) -> str | None:
+        """Why this shop's items cannot go to the chosen address, if they cannot."""
+        from .shipping import refusal_message
+
+        sq = next((s for s in self.quote.shops if s.shop_id == shop_id), None)
+        if sq is None or sq.ships or not self.destination_province:
+            return None
+        titles = [line.listing.title for line in self.lines_of(shop_id) if line.listing is not None]
+        return refusal_message(self.shops[shop_id], titles, self.destination_province)
 
     @property
     def empty(self) -> bool:
@@ -312,8 +323,10 @@ class View:
         return [line for line in self.lines if line.listing is None]
 
 
-def view(entries: list[Entry]) -> View:
-    from .services import rules_for
+def view(entries: list[Entry], destination_province: str | None = None) -> View:
+    """The cart priced for an address in `destination_province` (None: not chosen yet, so each
+    shop's fee within its own province)."""
+    from .shipping import rules_for, zones_for
 
     ids = [e.listing_id for e in entries]
     listings = (
@@ -339,15 +352,18 @@ def view(entries: list[Entry]) -> View:
                 line.problems.append(exc.message)
         lines.append(line)
     priced = [(ln, ln.listing) for ln in lines if ln.listing is not None]
+    shops = {listing.shop_id: listing.shop for _, listing in priced}
     quote = pricing.quote(
         [
             pricing.Line(listing.id, listing.shop_id, listing.price_vnd, ln.quantity, weight_of(listing))
             for ln, listing in priced
         ],
-        rules_for({listing.shop_id for _, listing in priced}),
+        rules_for(shops),
+        zones_for(shops, destination_province),
     )
-    shops = {listing.shop_id: listing.shop for _, listing in priced}
-    return View(lines, quote, shops, [] if quote.within_limits else [too_large_message()])
+    return View(
+        lines, quote, shops, [] if quote.within_limits else [too_large_message()], destination_province
+    )
 
 
 def too_large_message() -> str:

@@ -45,6 +45,7 @@ class CheckoutForm(AppForm):
         description=_l("Số di động, ví dụ 0912 345 678."),
     )
     address_line = StringField(_l("Số nhà, thôn/xóm, đường"), validators=[Length(max=200)])
+    province = SelectField(_l("Tỉnh/thành phố"), validate_choice=False)  # narrows commune_id
     commune_id = SelectField(_l("Xã/phường"), coerce=coerce_id, validate_choice=False)
     note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
     payment_method = RadioField(_l("Phương thức thanh toán"), validate_choice=False)
@@ -95,10 +96,7 @@ class ShipForm(AppForm):
 
 
 class ShippingRuleForm(AppForm):
-    flat_fee_vnd = StringField(_l("Phí cố định mỗi đơn (đồng)"))
-    free_over_vnd = StringField(
-        _l("Miễn phí vận chuyển cho đơn từ (đồng)"), description=_l("Để trống nếu không miễn phí.")
-    )
+    """The CSRF token; the fields, several per zone, are read by orders.shipping.save_shipping_rule."""
 
 
 class ReviewForm(AppForm):

@@ -14,6 +14,8 @@ from marketplace.models import Commune, User
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 
+from .pricing import ZONES, Zone
+
 
 class OrderStatus(enum.StrEnum):
     PENDING_PAYMENT = "pending_payment"
@@ -63,22 +65,44 @@ class CartItem(Model):
 
 
 class ShippingRule(Model):
-    """A shop's own shipping fee: a flat fee, plus the surcharge of the heaviest weight tier
-    reached, free when the shop subtotal reaches `free_over_vnd` (if set)."""
+    """A shop's own shipping fees: one ShippingZone per zone (orders.pricing.Zone). A shop without
+    a row pays the floor's defaults (pricing.DEFAULT_RULES)."""
 
     __tablename__ = "shipping_rules"
-    __table_args__ = (
-        CheckConstraint("flat_fee_vnd >= 0", name="flat_fee_nonnegative"),
-        CheckConstraint("free_over_vnd IS NULL OR free_over_vnd >= 0", name="free_over_nonnegative"),
-    )
 
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    zones: Mapped[list[ShippingZone]] = relationship(
+        back_populates="rule", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ShippingZone(Model):
+    """One zone of a shop's rule: a flat fee, plus the surcharge of the heaviest weight tier
+    reached, free when the shop subtotal reaches `free_over_vnd` (if set); or, when `ships` is
+    false, no delivery to that zone at all (the shop's own province is always served)."""
+
+    __tablename__ = "shipping_zones"
+    __table_args__ = (
+        CheckConstraint(f"zone IN ({_in(ZONES)})", name="zone"),
+        CheckConstraint("flat_fee_vnd >= 0", name="flat_fee_nonnegative"),
+        CheckConstraint("free_over_vnd IS NULL OR free_over_vnd >= 0", name="free_over_nonnegative"),
+        CheckConstraint("ships OR zone <> 'province'", name="province_served"),
+    )
+
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shipping_rules.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    zone: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ships: Mapped[bool] = mapped_column(default=True)
     flat_fee_vnd: Mapped[int]
     # [[from_grams, surcharge_vnd], …] ascending by weight
     tiers: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
     free_over_vnd: Mapped[int | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    rule: Mapped[ShippingRule] = relationship(back_populates="zones")
 
 
 class Payment(Model):
@@ -134,6 +158,7 @@ class Order(Model):
         CheckConstraint("total_vnd = subtotal_vnd + shipping_vnd", name="total_is_sum"),
         # Refunds (a complaint's part, then the rest) never give back more than was paid.
         CheckConstraint("refunded_vnd >= 0 AND refunded_vnd <= total_vnd", name="refunded_within_total"),
+        CheckConstraint(f"shipping_zone IN ({_in(ZONES)})", name="shipping_zone"),
         Index("ix_orders_shop_status", "shop_id", "status"),
         Index("ix_orders_created_at", "created_at"),
     )
@@ -155,7 +180,11 @@ class Order(Model):
     receiver_phone: Mapped[str] = mapped_column(String(20))
     address_line: Mapped[str] = mapped_column(String(200))  # số nhà, thôn/xóm, đường
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="RESTRICT"))
+    # The names as they were when the order was placed: a later correction of the commune list
+    # does not rewrite an address a parcel was sent to.
+    commune_name: Mapped[str] = mapped_column(String(120))
     province: Mapped[str] = mapped_column(String(120))
+    shipping_zone: Mapped[str] = mapped_column(String(10), default=Zone.PROVINCE.value)  # pricing.Zone
     note: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     parcel_weight_grams: Mapped[int | None]
@@ -181,7 +210,7 @@ class Order(Model):
 
     @property
     def address(self) -> str:
-        return f"{self.address_line}, {self.commune.name}, {self.province}"
+        return f"{self.address_line}, {self.commune_name}, {self.province}"
 
     def __repr__(self) -> str:
         return f"<Order {self.code} {self.status}>"

@@ -154,7 +154,7 @@ def export_orders():
                 order.receiver_name,
                 order.receiver_phone,
                 order.address_line,
-                order.commune.name,
+                order.commune_name,
                 order.province,
                 order.carrier or "",
                 order.tracking_number or "",

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
 from marketplace.actions import run_action, run_form
+from marketplace.addresses import neighbours_of
 from marketplace.extensions import db
 from marketplace.forms import submitted_data
 from marketplace.timeutil import utcnow
@@ -19,8 +20,10 @@ from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import pricing, services, vietqr
+from . import shipping as shipping_rules
 from .forms import ActionForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
 from .models import Order, OrderStatus, ShippingRule
+from .pricing import ZONES, Zone
 from .settlement import unresolved_complaint
 
 S = OrderStatus
@@ -179,32 +182,52 @@ def packing_slip(shop: Shop, code: str):
 @bp.route("/<shop_slug>/van-chuyen", methods=["GET", "POST"])
 @shop_permission_required(ShopPermission.EDIT_SHIPPING)
 def shipping(shop: Shop):
+    """The shop's fees per zone: its province, the neighbouring provinces, the rest of the country."""
     row = db.session.get(ShippingRule, shop.id)
-    rule = services.rule_for(shop)
+    rule = shipping_rules.rule_for(shop)
     form = ShippingRuleForm()
-    if request.method == "GET":
-        form.flat_fee_vnd.data = str(rule.flat_fee_vnd)
-        form.free_over_vnd.data = "" if rule.free_over_vnd is None else str(rule.free_over_vnd)
-    tiers = [list(t) for t in sorted(rule.tiers)] + [["", ""]] * (5 - len(rule.tiers))
     data = dict(request.form.items())
     outcome = run_form(
-        form, lambda: services.save_shipping_rule(shop, data, actor=current_user), _("Đã lưu phí vận chuyển.")
+        form,
+        lambda: shipping_rules.save_shipping_rule(shop, data, actor=current_user),
+        _("Đã lưu phí vận chuyển."),
     )
     if outcome:
         return redirect(url_for("orders_seller.shipping", shop_slug=shop.slug))
-    errors = outcome.errors  # the tiers' errors show beside their inputs, with what was typed
-    if errors:
-        tiers = [[data.get(f"tier_grams_{i}", ""), data.get(f"tier_fee_{i}", "")] for i in range(5)]
-    examples = [
-        (w, s, pricing.shipping_fee(rule, s, w)[0])
-        for w, s in ((500, 100_000), (3_000, 200_000), (12_000, 400_000), (1_000, 600_000))
-    ]
+    errors = outcome.errors  # shown beside their inputs, with what was typed
+    zones = []
+    for zone in ZONES:
+        current = rule.for_zone(zone)
+        p = f"{zone.value}_"
+        if errors:
+            values = {
+                "ships": zone is Zone.PROVINCE or bool(data.get(f"{p}ships")),
+                "flat_fee_vnd": data.get(f"{p}flat_fee_vnd", ""),
+                "free_over_vnd": data.get(f"{p}free_over_vnd", ""),
+                "tiers": [
+                    [data.get(f"{p}tier_grams_{i}", ""), data.get(f"{p}tier_fee_{i}", "")]
+                    for i in range(shipping_rules.TIERS_PER_ZONE)
+                ],
+            }
+        else:
+            tiers = [list(t) for t in sorted(current.tiers)]
+            values = {
+                "ships": rule.ships_to(zone),
+                "flat_fee_vnd": str(current.flat_fee_vnd),
+                "free_over_vnd": "" if current.free_over_vnd is None else str(current.free_over_vnd),
+                "tiers": tiers + [["", ""]] * (shipping_rules.TIERS_PER_ZONE - len(tiers)),
+            }
+        examples = [
+            (w, s, pricing.shipping_fee(current, s, w)[0])
+            for w, s in ((500, 100_000), (3_000, 200_000), (12_000, 400_000), (1_000, 600_000))
+        ]
+        zones.append({"zone": zone.value, "prefix": p, "fields": values, "examples": examples})
     return render_template(
         "orders/seller_shipping.html",
         shop=shop,
         form=form,
-        tiers=tiers,
+        zones=zones,
         errors=errors,
         custom=row is not None,
-        examples=examples,
+        neighbours=neighbours_of(shop.province),
     )

@@ -5,7 +5,6 @@ the caller commits (views once per request, the worker once per event)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
@@ -15,7 +14,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from catalog.models import Listing
 from catalog.services import listing_event
-from marketplace import money, numbers, outbox
+from marketplace import addresses, outbox
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
 from marketplace.extensions import db, rows_matched
@@ -25,9 +24,9 @@ from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
-from sellers.permissions import can_edit_shipping, can_handle_orders
+from sellers.permissions import can_handle_orders
 
-from . import notify, pricing, states
+from . import notify, pricing, shipping, states
 from .cart import check_quantity, too_large_message, weight_of
 from .models import (
     Order,
@@ -38,7 +37,6 @@ from .models import (
     PaymentMethod,
     PaymentStatus,
     Review,
-    ShippingRule,
 )
 
 S = OrderStatus
@@ -56,93 +54,10 @@ class QuoteChanged(DomainError):
     status = 409
 
 
-# --- shipping rules ---------------------------------------------------------------------------
+class Undeliverable(DomainError):
+    """A shop of the cart does not deliver to the address's zone: nothing of the checkout is kept."""
 
-
-def _rule_of(row: ShippingRule | None) -> pricing.Rule:
-    if row is None:
-        return pricing.Rule()
-    return pricing.Rule(
-        row.flat_fee_vnd, tuple((int(a), int(b)) for a, b in row.tiers or []), row.free_over_vnd
-    )
-
-
-def rules_for(shop_ids: Iterable[int]) -> dict[int, pricing.Rule]:
-    ids = list(shop_ids)
-    rows = list(db.session.scalars(select(ShippingRule).where(ShippingRule.shop_id.in_(ids)))) if ids else []
-    found = {row.shop_id: _rule_of(row) for row in rows}
-    return {shop_id: found.get(shop_id, pricing.Rule()) for shop_id in ids}
-
-
-def rule_for(shop: Shop) -> pricing.Rule:
-    return rules_for([shop.id])[shop.id]
-
-
-MAX_SHIPPING_FEE_VND = 10_000_000  # a flat fee or a weight surcharge
-MAX_TIER_GRAMS = 1_000_000
-
-
-def _amount(errors: Errors, field: str, raw, *, required: bool, maximum: int) -> int | None:
-    """An amount of đồng typed in a form (marketplace.money: "18.000" is 18000, "18000.5" an error)."""
-    try:
-        value = money.parse_optional_vnd(raw, maximum=maximum)
-    except NumberError as exc:
-        errors.add(field, exc.message)
-        return None
-    if value is None and required:
-        errors.add(field, _("Vui lòng nhập số tiền."))
-    return value
-
-
-def _count(errors: Errors, field: str, raw, *, required: bool, minimum: int = 0, maximum: int) -> int | None:
-    """A whole number typed in a form (grams…), within its bounds (marketplace.numbers)."""
-    try:
-        value = numbers.parse_optional_int(raw, minimum=minimum, maximum=maximum)
-    except NumberError as exc:
-        errors.add(field, exc.message)
-        return None
-    if value is None and required:
-        errors.add(field, _("Vui lòng nhập số."))
-    return value
-
-
-def save_shipping_rule(shop: Shop, data: dict, *, actor: User) -> ShippingRule:
-    """data: flat_fee_vnd, free_over_vnd (blank: never free), tier_grams_N / tier_fee_N pairs."""
-    if not (can_edit_shipping(actor, shop) or is_operator(actor)):
-        raise Forbidden(_("Bạn không có quyền sửa phí vận chuyển của cửa hàng này."))
-    errors = Errors()
-    flat = _amount(
-        errors, "flat_fee_vnd", data.get("flat_fee_vnd"), required=True, maximum=MAX_SHIPPING_FEE_VND
-    )
-    free_over = _amount(
-        errors, "free_over_vnd", data.get("free_over_vnd"), required=False, maximum=money.MAX_TOTAL_VND
-    )
-    tiers: list[list[int]] = []
-    for i in range(5):
-        grams = _count(
-            errors, f"tier_grams_{i}", data.get(f"tier_grams_{i}"), required=False, maximum=MAX_TIER_GRAMS
-        )
-        fee = _amount(
-            errors, f"tier_fee_{i}", data.get(f"tier_fee_{i}"), required=False, maximum=MAX_SHIPPING_FEE_VND
-        )
-        if grams is None and fee is None:
-            continue
-        if grams is None or fee is None:
-            errors.add(f"tier_grams_{i}", _("Nhập cả khối lượng và phụ phí, hoặc để trống cả hai."))
-            continue
-        tiers.append([grams, fee])
-    if len({g for g, _fee in tiers}) != len(tiers):
-        errors.add("tier_grams_0", _("Mỗi mốc khối lượng chỉ được nhập một lần."))
-    errors.raise_if_any()
-    assert flat is not None  # required: raise_if_any() refused a missing one
-    row = db.session.get(ShippingRule, shop.id)
-    if row is None:
-        row = ShippingRule(shop_id=shop.id)
-        db.session.add(row)
-    row.flat_fee_vnd, row.free_over_vnd, row.tiers = flat, free_over, sorted(tiers)
-    row.updated_by_id = actor.id
-    db.session.flush()
-    return row
+    status = 409
 
 
 # --- checkout ---------------------------------------------------------------------------------
@@ -182,10 +97,7 @@ def validate_address(data: dict, errors: Errors, *, guest: bool) -> dict:
         errors.add("address_line", _("Vui lòng nhập số nhà, thôn/xóm, đường."))
     elif len(out["address_line"]) > 200:
         errors.add("address_line", _("Địa chỉ quá dài."))
-    commune = db.session.get(Commune, numbers.coerce_id(data.get("commune_id")))
-    if commune is None or not commune.active:
-        errors.add("commune_id", _("Vui lòng chọn xã/phường."))
-    out["commune"] = commune
+    out["commune"] = addresses.validate_commune(data, errors)  # in the posted province
     if guest and out["email"]:
         # Optional: a guest may buy with a phone number alone ("" kept: no mail is ever queued,
         # and the confirmation page shows the order link instead).
@@ -198,11 +110,14 @@ def validate_address(data: dict, errors: Errors, *, guest: bool) -> dict:
     return out
 
 
-def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, Listing]]:
-    """Load listings and price (listing id, quantity) pairs; raise if any is not buyable."""
+def quote_items(
+    items: list[tuple[int, int]], destination_province: str | None = None
+) -> tuple[pricing.Quote, dict[int, Listing]]:
+    """Load listings and price (listing id, quantity) pairs for an address in
+    `destination_province` (None: not chosen yet); raise if any is not buyable."""
     ids = sorted({listing_id for listing_id, _q in items})
-    # The shop (for is_public and the order) comes in the same query; the category and the
-    # shop's commune are not needed here.
+    # The shop (for is_public, its province and the order) comes in the same query; the category
+    # and the shop's commune are not needed here.
     query = (
         select(Listing)
         .where(Listing.id.in_(ids))
@@ -218,10 +133,23 @@ def quote_items(items: list[tuple[int, int]]) -> tuple[pricing.Quote, dict[int, 
         lines.append(
             pricing.Line(listing.id, listing.shop_id, listing.price_vnd, quantity, weight_of(listing))
         )
-    quote = pricing.quote(lines, rules_for({ln.shop_id for ln in lines}))
+    shops = {listing.shop_id: listing.shop for listing in listings.values()}
+    quote = pricing.quote(lines, shipping.rules_for(shops), shipping.zones_for(shops, destination_province))
     if not quote.within_limits:
         raise DomainError(too_large_message())
     return quote, listings
+
+
+def refusals(quote: pricing.Quote, listings: dict[int, Listing], destination_province: str) -> list[str]:
+    """One message per shop of `quote` that does not deliver to `destination_province`."""
+    return [
+        shipping.refusal_message(
+            listings[sq.lines[0].listing_id].shop,
+            [listings[line.listing_id].title for line in sq.lines],
+            destination_province,
+        )
+        for sq in quote.refused
+    ]
 
 
 def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> None:
@@ -302,7 +230,10 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     merged: dict[int, int] = {}
     for listing_id, quantity in items:
         merged[listing_id] = merged.get(listing_id, 0) + quantity
-    quote, listings = quote_items(sorted(merged.items()))
+    commune = address["commune"]
+    quote, listings = quote_items(sorted(merged.items()), commune.province)
+    if not quote.deliverable:  # a shop does not deliver there: say which items, place nothing
+        raise Undeliverable(" ".join(refusals(quote, listings, commune.province)))
     if data.get("quote") != quote.fingerprint():
         raise QuoteChanged(
             _("Giá, số lượng hoặc phí vận chuyển vừa thay đổi. Vui lòng xem lại đơn hàng trước khi đặt.")
@@ -331,7 +262,6 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
     if consent_needed:  # the consent given with this checkout, kept with its payment
         payment.consent_id = legal.record_consent(context="checkout", user=member).id
     initial = S.PLACED.value if method == PaymentMethod.COD.value else S.PENDING_PAYMENT.value
-    commune = address["commune"]
     orders = []
     for n, shop_quote in enumerate(quote.shops, start=1):
         shop = listings[shop_quote.lines[0].listing_id].shop  # loaded with the listing: no extra query
@@ -352,7 +282,9 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
             receiver_phone=address["receiver_phone"],
             address_line=address["address_line"],
             commune_id=commune.id,
+            commune_name=commune.name,  # names as they are today, kept if the list changes
             province=commune.province,
+            shipping_zone=shop_quote.zone.value,
             note=address["note"],
             created_at=now,
         )
@@ -428,7 +360,7 @@ def reject_order(order: Order, reason: str, *, actor: User) -> Order:
 def pack_order(order: Order, data: dict, *, actor: User) -> Order:
     _require_shop(order, actor)
     errors = Errors()
-    weight = _count(
+    weight = shipping.read_count(
         errors,
         "parcel_weight_grams",
         data.get("parcel_weight_grams"),

@@ -24,11 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from catalog.models import Listing
+from marketplace import addresses
 from marketplace.actions import run_action
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db, login_manager
 from marketplace.forms import apply_errors, submitted_data
-from marketplace.models import Commune
 from marketplace.numbers import NumberError, coerce_id, parse_int, parse_optional_int
 from marketplace.redirects import next_target
 from marketplace.security_headers import csp_allow
@@ -144,13 +144,6 @@ def remove_from_cart(listing_id: int):
 # --- checkout ---------------------------------------------------------------------------------
 
 
-def _commune_choices() -> list[tuple[int, str]]:
-    communes = db.session.scalars(
-        select(Commune).where(Commune.active.is_(True)).order_by(Commune.province, Commune.name)
-    )
-    return [(0, _("— Chọn xã/phường —"))] + [(c.id, c.label) for c in communes]
-
-
 def _prefill(form: CheckoutForm) -> None:
     user = _user()
     if user is None:
@@ -162,14 +155,20 @@ def _prefill(form: CheckoutForm) -> None:
     )
     if last is not None:
         form.address_line.data = form.address_line.data or last.address_line
+        form.province.data = form.province.data or last.province
         form.commune_id.data = form.commune_id.data or last.commune_id
         form.receiver_phone.data = form.receiver_phone.data or last.receiver_phone
+
+
+def _checkout_view(form: CheckoutForm, entries: list[cart.Entry]) -> cart.View:
+    """The province and commune choices (only when showing the form: a successful POST skips
+    them), and the cart priced for the chosen province."""
+    return cart.view(entries, addresses.fill_choices(form))
 
 
 def _render_checkout(
     form: CheckoutForm, view: cart.View, status: int = 200, *, buy_now: cart.BuyNow | None = None
 ):
-    form.commune_id.choices = _commune_choices()  # only when showing the form: a successful POST skips it
     methods = services.available_methods()
     form.payment_method.choices = [(m, str(states.METHOD_LABELS[m])) for m in methods]
     form.quote.data = view.quote.fingerprint()
@@ -210,9 +209,11 @@ def checkout():
         if not form.payment_method.data:
             form.payment_method.data = "cod"
         form.token.data = secrets.token_urlsafe(24)
-        return _render_checkout(form, cart.view(entries), buy_now=buy_now)
+        return _render_checkout(form, _checkout_view(form, entries), buy_now=buy_now)
+    if addresses.is_refresh(request.form):  # the province's "Chọn": its communes and fees
+        return _render_checkout(form, _checkout_view(form, entries), buy_now=buy_now)
     if not form.validate_on_submit():
-        return _render_checkout(form, cart.view(entries), 400, buy_now=buy_now)
+        return _render_checkout(form, _checkout_view(form, entries), 400, buy_now=buy_now)
     items = [(e.listing_id, e.quantity) for e in entries]
     posted = submitted_data(form)  # text fields cleaned by the form
     data = {
@@ -222,6 +223,7 @@ def checkout():
             "receiver_name",
             "receiver_phone",
             "address_line",
+            "province",
             "commune_id",
             "note",
             "payment_method",
@@ -245,18 +247,18 @@ def checkout():
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc)
-        return _render_checkout(form, cart.view(entries), 422, buy_now=buy_now)
+        return _render_checkout(form, _checkout_view(form, entries), 422, buy_now=buy_now)
     except services.QuoteChanged as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        view = cart.view(entries)
+        view = _checkout_view(form, entries)
         cart.acknowledge_prices(store)  # a "Mua ngay" line: its next token carries the new price
         db.session.commit()
         return _render_checkout(form, view, 409, buy_now=buy_now)
-    except DomainError as exc:  # sold out, gone, too few: nothing was kept
+    except DomainError as exc:  # sold out, gone, too few, not delivered there: nothing was kept
         db.session.rollback()
         flash(exc.message, "error")
-        return _render_checkout(form, cart.view(entries), 409, buy_now=buy_now)
+        return _render_checkout(form, _checkout_view(form, entries), 409, buy_now=buy_now)
     store.remove([listing_id for listing_id, _q in items])  # "Mua ngay": the cart stays as it was
     db.session.commit()
     access.grant_guest_access(_user(), payment)

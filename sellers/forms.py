@@ -27,6 +27,7 @@ class ShopForm(AppForm):
     phone = TelField(_l("Số điện thoại liên hệ"))
     email = EmailField(_l("Email liên hệ"), validators=[Optional()])
     address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[Length(max=200)])
+    province = SelectField(_l("Tỉnh/thành phố"), validate_choice=False)  # narrows commune_id
     commune_id = SelectField(_l("Xã/phường"), coerce=coerce_id, validate_choice=False)
     tax_code = StringField(
         _l("Mã số thuế"),
@@ -60,9 +61,12 @@ class InviteForm(AppForm):
 
 class CommuneForm(AppForm):
     name = StringField(
-        _l("Tên xã/phường"), validators=[DataRequired(_l("Vui lòng nhập tên.")), Length(max=120)]
+        _l("Tên xã/phường"),
+        validators=[DataRequired(_l("Vui lòng nhập tên.")), Length(max=120)],
+        description=_l("Như địa chỉ ghi, có cả loại đơn vị: Xã Kỳ Xuân, Phường Sông Trí."),
     )
     kind = SelectField(
         _l("Loại"), choices=[("xa", _l("Xã")), ("phuong", _l("Phường")), ("dac_khu", _l("Đặc khu"))]
     )
+    province = SelectField(_l("Tỉnh/thành phố"), validate_choice=False)
     code = StringField(_l("Mã đơn vị"), validators=[Optional(), Length(max=20)])

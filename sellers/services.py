@@ -11,13 +11,13 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from marketplace import outbox, slugs
+from marketplace import addresses, outbox, slugs
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
 from marketplace.errors import DomainError, Errors, Forbidden, NotFound
 from marketplace.extensions import db, rows_matched
 from marketplace.images import process_image
 from marketplace.mail import queue_mail
-from marketplace.models import Commune, Role, User
+from marketplace.models import Role, User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 
@@ -76,10 +76,7 @@ def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = Non
     if not address_line:
         errors.add("address_line", _("Vui lòng nhập thôn/xóm, số nhà hoặc đường."))
     clean["address_line"] = address_line
-    commune = db.session.get(Commune, data.get("commune_id")) if data.get("commune_id") else None
-    if commune is None or not commune.active:
-        errors.add("commune_id", _("Vui lòng chọn xã/phường."))
-    clean["commune"] = commune
+    clean["commune"] = addresses.validate_commune(data, errors)  # in the chosen province
     clean["registration_number"] = (data.get("registration_number") or "").strip() or None
     tax_code = normalize_tax_code(data.get("tax_code"))
     problem = tax_code_problem(tax_code, kind)

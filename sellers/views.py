@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from marketplace import addresses
+from marketplace import communes as commune_list
 from marketplace.accounts.guards import confirmed_email_required
 from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
@@ -21,13 +23,6 @@ from .permissions import ShopPermission, shop_permission_required
 
 bp = Blueprint("sellers", __name__, url_prefix="/kenh-ban")
 operator_bp = Blueprint("sellers_admin", __name__, url_prefix="/quan-tri")
-
-
-def commune_choices() -> list[tuple[int, str]]:
-    communes = db.session.scalars(
-        select(Commune).where(Commune.active.is_(True)).order_by(Commune.province, Commune.name)
-    )
-    return [(0, _("— Chọn xã/phường —"))] + [(c.id, c.label) for c in communes]
 
 
 def _upload(field) -> bytes | None:
@@ -51,14 +46,15 @@ def index():
 @confirmed_email_required
 def register_shop():
     form = ShopForm()
-    form.commune_id.choices = commune_choices()
-    done = run_form(
-        form,
-        lambda: services.register_shop(form.data, actor=current_user, logo_data=_upload(form.logo)),
-        _("Đã gửi đăng ký cửa hàng. Ban quản lý sàn sẽ xem xét và báo cho bạn qua email."),
-    )
-    if done:
-        return redirect(url_for("sellers.dashboard", shop_slug=done.result.slug))
+    if not addresses.is_refresh(request.form):  # the province's "Chọn" saves nothing
+        done = run_form(
+            form,
+            lambda: services.register_shop(form.data, actor=current_user, logo_data=_upload(form.logo)),
+            _("Đã gửi đăng ký cửa hàng. Ban quản lý sàn sẽ xem xét và báo cho bạn qua email."),
+        )
+        if done:
+            return redirect(url_for("sellers.dashboard", shop_slug=done.result.slug))
+    addresses.fill_choices(form)
     return render_template("sellers/register.html", form=form)
 
 
@@ -74,13 +70,13 @@ def dashboard(shop: Shop):
 @shop_permission_required(ShopPermission.EDIT_PROFILE)
 def edit_shop(shop: Shop):
     form = ShopForm(obj=shop)
-    form.commune_id.choices = commune_choices()
-    if run_form(
+    if not addresses.is_refresh(request.form) and run_form(  # "Chọn" of the province saves nothing
         form,
         lambda: services.update_shop(shop, form.data, actor=current_user, logo_data=_upload(form.logo)),
         _("Đã lưu thông tin cửa hàng."),
     ):
         return redirect(url_for("sellers.dashboard", shop_slug=shop.slug))
+    addresses.fill_choices(form)
     return render_template("sellers/edit.html", form=form, shop=shop)
 
 
@@ -183,32 +179,73 @@ def review_shop(shop_id: int):
     return render_template("sellers/operator_review.html", shop=shop, form=form)
 
 
+def _all_provinces() -> list[tuple[str, int]]:
+    """Every province in the commune table (active or not) with its number of communes, this
+    floor's first."""
+    rows = db.session.execute(select(Commune.province, func.count()).group_by(Commune.province)).all()
+    home = addresses.province_key(current_app.config["PROVINCE_NAME"])
+    return sorted(
+        ((name, n) for name, n in rows),
+        key=lambda row: (addresses.province_key(row[0]) != home, addresses.province_key(row[0])),
+    )
+
+
+def _commune_form(form: CommuneForm, provinces: list[tuple[str, int]]) -> CommuneForm:
+    names = [name for name, _n in provinces] or [current_app.config["PROVINCE_NAME"]]
+    if form.province.data and form.province.data not in names:
+        names.append(form.province.data)
+    form.province.choices = [(name, name) for name in names]
+    return form
+
+
 @operator_bp.route("/xa-phuong", methods=["GET", "POST"])
 @operator_required
 def communes():
-    form = CommuneForm()
-    province = current_app.config["PROVINCE_NAME"]
-    if form.validate_on_submit():
-        exists = db.session.scalar(
-            select(Commune).where(Commune.province == province, Commune.name == form.name.data.strip())
-        )
-        if exists:
-            form.name.errors = [*list(form.name.errors), _("Xã/phường này đã có trong danh sách.")]
-        else:
-            db.session.add(
-                Commune(
-                    name=form.name.data.strip(),
-                    kind=form.kind.data,
-                    province=province,
-                    code=form.code.data or None,
-                )
-            )
-            db.session.commit()
-            flash(_("Đã thêm %(name)s.", name=form.name.data), "success")
-            return redirect(url_for("sellers_admin.communes"))
-    rows = db.session.scalars(select(Commune).order_by(Commune.province, Commune.name)).all()
+    """The commune list, one province at a time (`?tinh=`, `?q=` to search by name): the operator
+    adds a unit the official list lacks, corrects one, or stops offering it."""
+    provinces = _all_provinces()
+    province = addresses.resolve_province(request.args.get("tinh")) or next(
+        (name for name, _n in provinces if name == request.args.get("tinh")),
+        provinces[0][0] if provinces else current_app.config["PROVINCE_NAME"],
+    )
+    form = _commune_form(CommuneForm(province=province), provinces)
+    if run_form(
+        form,
+        lambda: commune_list.add_commune(form.data, actor=current_user),
+        _("Đã thêm %(name)s.", name=form.name.data),
+    ):
+        return redirect(url_for("sellers_admin.communes", tinh=form.province.data))
+    query = (request.args.get("q") or "").strip()[:80]
+    rows = db.session.scalars(select(Commune).where(Commune.province == province)).all()
+    if query:
+        rows = [c for c in rows if addresses.fold(query) in addresses.fold(c.name)]
+    rows = sorted(rows, key=lambda c: addresses.commune_key(c.name))
     return render_template(
-        "sellers/operator_communes.html", form=form, communes=rows, action_form=ActionForm()
+        "sellers/operator_communes.html",
+        form=form,
+        communes=rows,
+        provinces=provinces,
+        province=province,
+        query=query,
+        action_form=ActionForm(),
+        kind_labels=addresses.KIND_LABELS,
+    )
+
+
+@operator_bp.route("/xa-phuong/<int:commune_id>", methods=["GET", "POST"])
+@operator_required
+def edit_commune(commune_id: int):
+    """Correct a unit: what changes is kept when the official list is imported again."""
+    commune = db.session.get(Commune, commune_id) or abort(404)
+    form = _commune_form(CommuneForm(obj=commune), _all_provinces())
+    if run_form(
+        form,
+        lambda: commune_list.correct_commune(commune, form.data, actor=current_user),
+        _("Đã lưu %(name)s.", name=form.name.data),
+    ):
+        return redirect(url_for("sellers_admin.communes", tinh=commune.province))
+    return render_template(
+        "sellers/operator_commune.html", form=form, commune=commune, action_form=ActionForm()
     )
 
 
@@ -218,6 +255,21 @@ def toggle_commune(commune_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     commune = db.session.get(Commune, commune_id) or abort(404)
-    commune.active = not commune.active
+    commune_list.set_active(commune, not commune.active, actor=current_user)
     db.session.commit()
-    return redirect(url_for("sellers_admin.communes"))
+    return redirect(url_for("sellers_admin.communes", tinh=commune.province))
+
+
+@operator_bp.post("/xa-phuong/<int:commune_id>/theo-danh-sach-chinh-thuc")
+@operator_required
+def follow_official(commune_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    commune = db.session.get(Commune, commune_id) or abort(404)
+    commune_list.follow_official(commune, actor=current_user)
+    db.session.commit()
+    flash(
+        _("%(name)s sẽ theo danh sách chính thức ở lần nhập tới.", name=commune.name),
+        "success",
+    )
+    return redirect(url_for("sellers_admin.edit_commune", commune_id=commune.id))

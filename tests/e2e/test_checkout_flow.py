@@ -40,7 +40,7 @@ def seed(app) -> dict:
             role="operator",
             confirmed=True,
         )
-        out = {"commune": commune.label}
+        out = {"commune": commune.name}
         for key, shop_name, title, price in (
             ("cam", "HTX Cam Hương Sơn", "Cam bù Hương Sơn", 45_000),
             ("keo", "Cơ sở Kẹo cu đơ Thanh Tân", "Kẹo cu đơ Hà Tĩnh", 60_000),
@@ -104,6 +104,8 @@ def fill_checkout(page, seeded, email):
     page.get_by_label("Họ tên người nhận").fill("Nguyễn Thị Mai")
     page.get_by_label("Số điện thoại người nhận").fill("0987 654 321")
     page.get_by_label("Số nhà, thôn/xóm, đường").fill("12 Nguyễn Du")
+    # Province, then its communes (this floor's province is chosen to start with).
+    expect(page.get_by_label("Tỉnh/thành phố")).to_have_value("Hà Tĩnh")
     page.get_by_label("Xã/phường").select_option(label=seeded["commune"])
     # A guest agrees to the privacy policy (the box links it; marketplace/legal).
     page.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()

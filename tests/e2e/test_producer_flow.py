@@ -43,7 +43,7 @@ def seed(live_server):
         db.session.add_all([commune, category])
         db.session.commit()
         seeded = {
-            "commune": commune.label,
+            "commune": commune.name,
             "category": category.name,
             "category_slug": category.slug,
             "operator": operator.email,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
-from orders.models import CartItem, Order, Payment, ShippingRule
+from orders.models import CartItem, Order, Payment, ShippingRule, ShippingZone
 from tests.support import forget_session, read_mails, sign_in
 
 
@@ -23,7 +23,12 @@ def test_two_shop_checkout_makes_one_payment_and_one_order_per_shop(app, client,
     cam = factory.listing(shop=shop_a, title="Cam bù", price=45_000, stock=10, weight_grams=1000)
     mat_ong = factory.listing(shop=shop_b, title="Mật ong rừng", price=250_000, stock=3, weight_grams=700)
     db.session.add(
-        ShippingRule(shop_id=shop_b.id, flat_fee_vnd=15_000, tiers=[[1000, 5_000]], free_over_vnd=None)
+        ShippingRule(
+            shop_id=shop_b.id,
+            zones=[
+                ShippingZone(zone="province", flat_fee_vnd=15_000, tiers=[[1000, 5_000]], free_over_vnd=None)
+            ],
+        )
     )
     db.session.commit()
 

@@ -259,7 +259,7 @@ def test_shop_sets_its_shipping_fee_and_checkout_uses_it(app, client, factory, s
     assert "mức mặc định của sàn" in page and 'value="25000"' in page
     html = seller.post(
         f"/kenh-ban/{shop.slug}/van-chuyen",
-        data={"flat_fee_vnd": "abc", "free_over_vnd": "", "tier_grams_0": "3000", "tier_fee_0": ""},
+        data={**_zone_fields(), "province_flat_fee_vnd": "abc", "province_tier_grams_0": "3000"},
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Số tiền phải là số nguyên đồng" in html and "Nhập cả khối lượng và phụ phí" in html
@@ -267,14 +267,16 @@ def test_shop_sets_its_shipping_fee_and_checkout_uses_it(app, client, factory, s
     seller.post(
         f"/kenh-ban/{shop.slug}/van-chuyen",
         data={
-            "flat_fee_vnd": "18.000",
-            "free_over_vnd": "400000",
-            "tier_grams_0": "3000",
-            "tier_fee_0": "12000",
+            **_zone_fields(),
+            "province_flat_fee_vnd": "18.000",
+            "province_free_over_vnd": "400000",
+            "province_tier_grams_0": "3000",
+            "province_tier_fee_0": "12000",
         },
     )
     rule = db.session.get(ShippingRule, shop.id)
-    assert (rule.flat_fee_vnd, rule.free_over_vnd, rule.tiers) == (18_000, 400_000, [[3000, 12_000]])
+    zone = next(z for z in rule.zones if z.zone == "province")
+    assert (zone.flat_fee_vnd, zone.free_over_vnd, zone.tiers) == (18_000, 400_000, [[3000, 12_000]])
 
     shopper.add(listing, 2)  # 3 kg, 200.000 ₫: 18.000 + 12.000
     order = db.session.scalar(select(Order).where(Order.code == f"{_checkout_code(shopper)}-1"))
@@ -284,6 +286,16 @@ def test_shop_sets_its_shipping_fee_and_checkout_uses_it(app, client, factory, s
     assert order.shipping_vnd == 0
     stranger = sign_in(app.test_client(), factory.user(role="producer"))
     assert stranger.get(f"/kenh-ban/{shop.slug}/van-chuyen").status_code == 404
+
+
+def _zone_fields() -> dict:
+    """The other zones as the page shows them with the defaults: served, 30.000 and 40.000 ₫."""
+    return {
+        "neighbour_ships": "1",
+        "neighbour_flat_fee_vnd": "30000",
+        "country_ships": "1",
+        "country_flat_fee_vnd": "40000",
+    }
 
 
 def _checkout_code(shopper):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from orders import services as order_services
+from orders import shipping as shipping_rules
 from orders.models import Order, ShippingRule
 from sellers.models import ShopMember
 from sellers.permissions import (
@@ -299,7 +300,7 @@ def test_services_refuse_staff_too(world):
         select(ShopMember).where(ShopMember.shop_id == w.shop.id, ShopMember.role == "staff")
     ).user
     with pytest.raises(Forbidden):
-        order_services.save_shipping_rule(w.shop, {"flat_fee_vnd": "1"}, actor=staff)
+        shipping_rules.save_shipping_rule(w.shop, {"province_flat_fee_vnd": "1"}, actor=staff)
     with pytest.raises(Forbidden):
         update_shop(w.shop, {"name": "X"}, actor=staff)
     db.session.rollback()
