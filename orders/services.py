@@ -19,8 +19,7 @@ from marketplace.accounts.services import normalize_email, normalize_phone, vali
 from marketplace.errors import Conflict, DomainError, Errors, Forbidden
 from marketplace.extensions import db, rows_matched
 from marketplace.legal import services as legal
-from marketplace.models import Commune, User
-from marketplace.numbers import NumberError
+from marketplace.models import User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
