@@ -133,6 +133,7 @@ def test_a_ha_noi_buyer_chooses_the_province_then_types_the_ward(live_server, ne
     expect(communes.locator("option:checked")).to_have_text("Phường Hoàn Kiếm")
     buyer.get_by_label("Số nhà, thôn/xóm, đường").fill("12 Hàng Bài")
     buyer.get_by_label("Thanh toán khi nhận hàng (COD)").check()
+    buyer.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()
     buyer.get_by_role("button", name="Xác nhận đặt hàng").click()
     expect(buyer.get_by_text("Đặt hàng thành công")).to_be_visible()
     expect(buyer.locator(".order-card")).to_have_count(2)
@@ -174,6 +175,7 @@ def test_without_javascript_the_province_button_lists_its_wards(live_server, new
     buyer.get_by_label("Xã/phường").select_option(label="Phường Ba Đình")
     buyer.get_by_label("Số nhà, thôn/xóm, đường").fill("1 Điện Biên Phủ")
     buyer.get_by_label("Thanh toán khi nhận hàng (COD)").check()
+    buyer.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()
     buyer.get_by_role("button", name="Xác nhận đặt hàng").click()
     expect(buyer.get_by_text("Đặt hàng thành công")).to_be_visible()
 

@@ -1,5 +1,5 @@
-"""Buying without friction, in a real browser: a guest buys from two shops with a phone number
-alone, keeps the order link shown on the confirmation page, and looks the order up afterwards in
+"""Buying without friction, in a real browser: a guest in a Hà Nội ward buys from two Hà Tĩnh
+shops with a phone number alone, keeps the order link shown on the confirmation page, and looks the order up afterwards in
 a fresh browser with its code and the phone number; "Mua ngay" checks out one item by bank
 transfer (copy buttons, countdown, QR to save) and leaves the cart as it was."""
 
@@ -10,7 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_checkout_flow import add_to_cart, seed
+from tests.e2e.test_address_flow import seed  # the official units of Hà Tĩnh and Hà Nội
+from tests.e2e.test_checkout_flow import add_to_cart
 
 pytestmark = pytest.mark.e2e
 
@@ -18,10 +19,12 @@ PHONE = "0987 654 321"
 
 
 def fill_address(page, seeded) -> None:
-    """The delivery address part of checkout (the one place to adjust when the address fields
-    change, e.g. a province select before the commune)."""
+    """The delivery address: a ward of Hà Nội, far from the Hà Tĩnh shops (the province first;
+    the page then offers its wards)."""
+    page.get_by_label("Tỉnh/thành phố").select_option("Thành phố Hà Nội")
+    expect(page.get_by_label("Tỉnh/thành phố")).to_have_value("Thành phố Hà Nội")
+    page.get_by_label("Xã/phường").select_option(label="Phường Hoàn Kiếm")
     page.get_by_label("Số nhà, thôn/xóm, đường").fill("12 Nguyễn Du")
-    page.get_by_label("Xã/phường").select_option(label=seeded["commune"])
 
 
 def fill_receiver_without_email(page, seeded) -> None:
@@ -39,6 +42,7 @@ def test_guest_buys_with_a_phone_number_only_and_looks_the_order_up_later(live_s
     buyer.goto("/thanh-toan")
     fill_receiver_without_email(buyer, seeded)
     buyer.get_by_label("Thanh toán khi nhận hàng (COD)").check()
+    buyer.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()
     buyer.get_by_role("button", name="Xác nhận đặt hàng").click()
 
     # The confirmation page: the link to keep, the address, what comes next, no mail.
@@ -93,6 +97,7 @@ def test_buy_now_by_transfer_leaves_the_cart_and_offers_copy_countdown_and_qr(li
     expect(buyer.locator(".quote-shop")).to_contain_text(f"2 × {seeded['keo']['title']}")
     fill_receiver_without_email(buyer, seeded)
     buyer.get_by_label("Chuyển khoản ngân hàng (VietQR)").check()
+    buyer.get_by_label("Tôi đã đọc và đồng ý với Chính sách bảo mật thông tin").check()
     buyer.get_by_role("button", name="Xác nhận đặt hàng").click()
 
     expect(buyer.get_by_role("heading", name="Chuyển khoản để hoàn tất đơn hàng")).to_be_visible()
