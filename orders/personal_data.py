@@ -4,8 +4,10 @@ and history, the addresses they used, their reviews and their cart.
 Erasure keeps every order, payment and line (the accounts of a sale must be kept) and replaces
 the personal fields: receiver name, phone, e-mail, street address and the note to the shop. The
 commune and province stay (they locate the sale, not the person). Reviews keep their stars and
-text under an anonymous name. Orders still on their way block the erasure: the shop needs the
-address until the parcel arrives. Orders placed as a guest are not the account's (they belong to
+text under an anonymous name. A complaint keeps its reason, status, amounts and history (the
+record of a dispute), while the buyer's own words and photos go. Orders still on their way, and
+complaints not yet resolved, block the erasure: the shop needs the address until the parcel
+arrives, and the floor needs the buyer while it decides. Orders placed as a guest are not the account's (they belong to
 whoever holds their link), so neither the export nor the erasure touches them."""
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from marketplace.extensions import db, rows_matched
 from marketplace.legal.personal_data import ANONYMISED, PersonalDataSource, iso
 from marketplace.models import User
 
-from .models import CartItem, Order, OrderLine, OrderStatus, Payment, Review
+from .complaint_states import UNRESOLVED
+from .models import CartItem, Complaint, ComplaintEvent, Order, OrderLine, OrderStatus, Payment, Review
 
 S = OrderStatus
 IN_PROGRESS = (S.PENDING_PAYMENT, S.PLACED, S.CONFIRMED, S.PACKED, S.SHIPPED)
@@ -104,6 +107,13 @@ def export(user: User) -> dict[str, Any]:
         .order_by(Review.id)
     ).all()
     cart = db.session.scalars(select(CartItem).where(CartItem.user_id == user.id).order_by(CartItem.id))
+    complaints = db.session.scalars(
+        select(Complaint)
+        .join(Order, Order.id == Complaint.order_id)
+        .where(Order.buyer_id == user.id)
+        .order_by(Complaint.id)
+        .options(selectinload(Complaint.events))
+    )
     return {
         "addresses": list(addresses.values()),
         "orders": [_order(order) for order in orders],
@@ -122,6 +132,22 @@ def export(user: User) -> dict[str, Any]:
             {"listing_id": item.listing_id, "quantity": item.quantity, "added_at": iso(item.added_at)}
             for item in cart
         ],
+        "complaints": [
+            {
+                "order_code": complaint.order.code,
+                "reason": complaint.reason,
+                "description": complaint.description,
+                "photos": list(complaint.photo_keys or []),
+                "status": complaint.status,
+                "refund_vnd": complaint.refund_vnd,
+                "created_at": iso(complaint.created_at),
+                "history": [
+                    {"action": e.action, "by": e.actor_role, "note": e.note, "at": iso(e.created_at)}
+                    for e in complaint.events
+                ],
+            }
+            for complaint in complaints
+        ],
     }
 
 
@@ -133,15 +159,31 @@ def blockers(user: User) -> list[str]:
             .order_by(Order.id)
         )
     )
-    if not codes:
-        return []
-    return [
-        _(
-            "Bạn còn đơn hàng đang xử lý (%(codes)s). Cửa hàng cần địa chỉ của bạn để giao: hãy chờ "
-            "nhận hàng hoặc hủy đơn, rồi xoá tài khoản.",
-            codes=", ".join(codes),
+    disputed = list(
+        db.session.scalars(
+            select(Order.code)
+            .join(Complaint, Complaint.order_id == Order.id)
+            .where(Order.buyer_id == user.id, Complaint.status.in_(UNRESOLVED))
+            .order_by(Order.id)
         )
-    ]
+    )
+    out = []
+    if codes:
+        out.append(
+            _(
+                "Bạn còn đơn hàng đang xử lý (%(codes)s). Cửa hàng cần địa chỉ của bạn để giao: hãy chờ "
+                "nhận hàng hoặc hủy đơn, rồi xoá tài khoản.",
+                codes=", ".join(codes),
+            )
+        )
+    if disputed:
+        out.append(
+            _(
+                "Khiếu nại của bạn về đơn %(codes)s chưa được giải quyết. Hãy chờ kết quả, rồi xoá tài khoản.",
+                codes=", ".join(disputed),
+            )
+        )
+    return out
 
 
 def erase(user: User) -> dict[str, int]:
@@ -164,11 +206,28 @@ def erase(user: User) -> dict[str, int]:
         .execution_options(synchronize_session=False)
     )
     cart = db.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
+    own_orders = select(Order.id).where(Order.buyer_id == user.id)
+    complaints = db.session.execute(
+        update(Complaint)
+        .where(Complaint.order_id.in_(own_orders))
+        .values(description=ANONYMISED, photo_keys=[])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(ComplaintEvent)
+        .where(
+            ComplaintEvent.actor_role == "buyer",
+            ComplaintEvent.complaint_id.in_(select(Complaint.id).where(Complaint.order_id.in_(own_orders))),
+        )
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
     return {
         "orders": rows_matched(orders),
         "payments": rows_matched(payments),
         "reviews": rows_matched(reviews),
         "cart_items": rows_matched(cart),
+        "complaints": rows_matched(complaints),
     }
 
 

@@ -253,3 +253,48 @@ def test_a_new_account_exports_an_empty_history(app, factory, csrf_off):
     assert data["account"]["email"] == "moi@example.vn"
     assert data["orders"] == [] and data["reviews"] == [] and data["addresses"] == []
     assert data["consents"] == [] and data["shop_memberships"] == [] and data["cart"] == []
+
+
+def test_a_complaint_is_exported_holds_the_deletion_while_open_and_loses_the_buyers_words(world, app):
+    from orders import complaints
+    from orders.models import Complaint, ComplaintEvent
+    from tests.support import image_bytes
+
+    binh, client, order = world["binh"], world["binh_client"], world["binh_order"]
+    complaint = complaints.open_complaint(
+        order,
+        {"reason": "damaged", "description": "Cam bị dập, gọi tôi 0911111111."},
+        [image_bytes()],
+        actor=binh,
+    )
+    db.session.commit()
+    exported = _export(client)["complaints"]
+    assert [(c["order_code"], c["description"], len(c["photos"])) for c in exported] == [
+        (order.code, "Cam bị dập, gọi tôi 0911111111.", 1)
+    ]
+
+    r = client.post("/tai-khoan/xoa-tai-khoan", data={"password": PASSWORD, "confirm": "y"})
+    assert r.status_code == 409 and "chưa được giải quyết" in r.get_data(as_text=True)
+
+    owner = world["shop"].members[0].user
+    complaints.answer_complaint(complaint, {"offer": "reject", "note": "Ảnh không rõ."}, actor=owner)
+    complaints.accept_offer(complaint, actor=binh)
+    db.session.commit()
+    r = client.post("/tai-khoan/xoa-tai-khoan", data={"password": PASSWORD, "confirm": "y"})
+    assert r.status_code == 302
+    kept = db.session.get(Complaint, complaint.id)
+    db.session.refresh(kept)
+    assert kept.status == "rejected" and kept.reason == "damaged"  # the dispute's record stays
+    assert "0911111111" not in kept.description and kept.photo_keys == []
+    buyer_notes = db.session.scalars(
+        select(ComplaintEvent.note).where(
+            ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.actor_role == "buyer"
+        )
+    ).all()
+    assert all(note is None for note in buyer_notes)
+    shop_note = db.session.scalar(
+        select(ComplaintEvent.note).where(
+            ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.actor_role == "shop"
+        )
+    )
+    assert shop_note == "Ảnh không rõ."
