@@ -31,7 +31,7 @@ from . import text as vi
 from .backend import BackendError, BackendUnavailable, SearchBackend, Status
 from .embedded import EmbeddedBackend
 from .engine import EngineBackend, make_transport
-from .query import PRICE_BUCKETS, SearchQuery, SearchResult, decode_cursor
+from .query import PRICE_BUCKETS, SearchQuery, SearchResult, check_window, decode_cursor
 from .synonyms import synonym_groups
 
 log = logging.getLogger(__name__)
@@ -219,13 +219,16 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
                 s.record_status(backend, "unreachable")
             except BackendError as exc:
                 log.error("search engine error, answering from the embedded index: %s", exc)
-                s.record_status(backend, "unreachable")
+                if not exc.refused_request:  # a query it refused says nothing of its health
+                    s.record_status(backend, "unreachable")
             backend, fallback = s.embedded, True
-            q = replace(q, cursor=None)
+            q = replace(q, cursor=None)  # the engine's cursor means nothing to the embedded index
+            check_window(q)
         return fn(backend, q)
 
     if cursor:
         query.cursor = decode_cursor(cursor, backend.kind, query.sort)
+    check_window(query)
     result = attempt(lambda b, q: b.search(q), query)
     result.fallback = fallback
     if nearest and result.total == 0 and query.folded and query.page == 1 and query.cursor is None:
@@ -278,7 +281,8 @@ def suggest(text: str, limit: int = 5) -> dict:
         hits, shop_ids = backend.suggest(query)
     except (BackendUnavailable, BackendError) as exc:
         log.warning("search engine unavailable for suggestions: %s", exc)
-        s.record_status(backend, "unreachable")
+        if not (isinstance(exc, BackendError) and exc.refused_request):
+            s.record_status(backend, "unreachable")
         hits, shop_ids = s.embedded.suggest(query)
     shops = (
         {
