@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -34,6 +35,7 @@ from .service import state
 log = logging.getLogger(__name__)
 
 TOPICS = ("listing.changed", "shop.changed", "category.changed")
+REBUILD_TOPIC = "search.rebuild"  # a search found an index missing or built by older code
 LEASE = timedelta(hours=2)  # renewed at every batch: only a rebuild that stopped making progress loses it
 CATCH_UP_MARGIN = timedelta(minutes=2)  # transactions still open when a reindex starts
 
@@ -81,6 +83,66 @@ def _write(backend: SearchBackend, docs: list[dict], gone: list[int]) -> None:
         raise RetryLater(f"search backend {backend.kind} unavailable: {exc}", seconds=delay) from exc
     except ReindexBusy as exc:
         raise RetryLater(str(exc), seconds=delay * 2) from exc
+
+
+def request_rebuild(backend: SearchBackend, status: str) -> bool:
+    """Ask the worker to rebuild `backend`'s index, which a search found missing or built by an
+    older MAPPING_VERSION / SCHEMA_VERSION: a `search.rebuild` outbox row, unless one for that
+    backend is pending already. Searches commit nothing, so the row is committed at once in a
+    session of its own. Returns whether a row was added."""
+    target = _target(backend)
+    with Session(db.engine) as session:
+        pending = session.scalar(
+            select(OutboxEvent.id)
+            .where(OutboxEvent.topic == REBUILD_TOPIC, OutboxEvent.status == "pending")
+            .where(OutboxEvent.idempotency_key.like(f"{REBUILD_TOPIC}:{target}:%"))
+            .limit(1)
+        )
+        if pending is not None:
+            return False
+        session.add(
+            OutboxEvent(
+                topic=REBUILD_TOPIC,
+                payload={"target": target, "index": backend.lease_key, "reason": status},
+                idempotency_key=f"{REBUILD_TOPIC}:{target}:{uuid.uuid4().hex}",
+                next_attempt_at=utcnow(),
+            )
+        )
+        session.commit()
+    log.info("asked the worker to rebuild the %s index (%s)", target, status)
+    return True
+
+
+def on_rebuild_requested(payload: dict, event: OutboxEvent) -> None:
+    """Rebuild the index a search found missing or outdated, if it still is (requests from
+    several processes are cheap: the second finds it current)."""
+    s = state()
+    backend: SearchBackend | None = s.embedded if payload.get("target") == "embedded" else s.engine
+    if backend is None:
+        return  # no engine configured any more
+    if backend.lease_key != payload.get("index"):
+        # A web process reads another index than this worker maintains (an embedded file on
+        # another machine, say): nobody here can rebuild that one.
+        log.warning(
+            "a search asked to rebuild %s, but this worker maintains %s", payload.get("index"), backend.lease_key
+        )
+    delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
+    status = s.status_of(backend, fresh=True)
+    if status == "unreachable":
+        raise RetryLater(f"search backend {backend.kind} unavailable", seconds=delay)
+    if status not in ("index_missing", "outdated"):
+        return
+    try:
+        reindex(backend, reason=status)
+    except BackendUnavailable as exc:
+        s.record_status(backend, "unreachable")
+        raise RetryLater(f"search backend {backend.kind} unavailable: {exc}", seconds=delay) from exc
+    except ReindexBusy as exc:  # another rebuild runs: check again once it is done
+        raise RetryLater(str(exc), seconds=delay * 2) from exc
+
+
+def _target(backend: SearchBackend) -> str:
+    return "embedded" if backend is state().embedded else "engine"
 
 
 def _in_batches(ids: list[int], size: int = 500) -> Iterator[list[int]]:
