@@ -124,7 +124,9 @@ def on_rebuild_requested(payload: dict, event: OutboxEvent) -> None:
         # A web process reads another index than this worker maintains (an embedded file on
         # another machine, say): nobody here can rebuild that one.
         log.warning(
-            "a search asked to rebuild %s, but this worker maintains %s", payload.get("index"), backend.lease_key
+            "a search asked to rebuild %s, but this worker maintains %s",
+            payload.get("index"),
+            backend.lease_key,
         )
     delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
     status = s.status_of(backend, fresh=True)

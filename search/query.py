@@ -15,7 +15,7 @@ from markupsafe import Markup
 from marketplace.errors import DomainError
 from marketplace.money import MAX_PRICE_VND
 from marketplace.numbers import NumberError, query_int
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today
 
 from . import text as vi
 
@@ -62,7 +62,7 @@ class SearchQuery:
     synonyms: list[list[tuple[str, ...]]] = field(
         default_factory=list
     )  # folded groups, filled by the service
-    today: date = field(default_factory=lambda: utcnow().date())
+    today: date = field(default_factory=local_today)
 
     @property
     def folded(self) -> str:

@@ -202,7 +202,7 @@ def request_stale_rebuilds() -> None:
             status = s.status_of(backend)
             if status in ("index_missing", "outdated"):
                 request_rebuild(backend, status)
-        except Exception:  # noqa: BLE001 - the search goes on; the next check asks again
+        except Exception:  # the search goes on; the next check asks again
             log.exception("could not ask for a rebuild of the %s index", backend.kind)
 
 

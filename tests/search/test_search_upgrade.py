@@ -32,7 +32,9 @@ def age_the_indexes(state) -> None:
     )
     if state.engine is not None:
         index = state.engine.current_index()
-        state.engine.request("PUT", f"/{index}/_mapping", {"_meta": {"mapping_version": ENGINE_MAPPING_BEFORE}})
+        state.engine.request(
+            "PUT", f"/{index}/_mapping", {"_meta": {"mapping_version": ENGINE_MAPPING_BEFORE}}
+        )
 
 
 def upgrade_through_0006() -> None:
