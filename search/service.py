@@ -4,7 +4,8 @@ facets. Keeping the indexes true is search/indexer.py; synonyms are search/synon
 get_backend() answers the engine when one is configured and healthy, else the embedded index
 (indico's fallback-provider habit). The health verdict is cached briefly in this app's extension
 state (a timestamp, nothing that other processes must agree with). The embedded index is ALWAYS
-maintained by the worker, so the fallback is complete whenever the engine is down."""
+maintained by the workers (all on the machine holding its files: each outbox event is claimed by
+one worker), so the fallback is complete whenever the engine is down."""
 
 from __future__ import annotations
 
