@@ -159,7 +159,9 @@ CURSOR_SALT = "search.cursor"
 def _cursor_signer() -> URLSafeSerializer:
     """Cursors are signed with the app's SECRET_KEY: a search only ever receives the sort values
     of a hit it returned itself (every web process shares the key, so any of them accepts it)."""
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
+    key = current_app.secret_key
+    assert key, "SECRET_KEY is always set (generated into instance/ when not configured)"
+    return URLSafeSerializer(key, salt=CURSOR_SALT)
 
 
 def encode_cursor(backend: str, sort: str, values: list) -> str:
