@@ -13,6 +13,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.images import image_url_path
 from marketplace.numbers import NumberError, query_int
+from marketplace.timeutil import local_today
 from sellers.models import Shop
 
 from . import services
@@ -28,7 +29,7 @@ def _image(key: str, variant: str) -> str:
 
 
 def listing_json(listing: Listing, *, full: bool = False) -> dict:
-    today = date.today()
+    today = local_today()
     data = {
         "id": listing.id,
         "slug": listing.slug,

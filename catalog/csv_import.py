@@ -38,7 +38,7 @@ from marketplace.extensions import db
 from marketplace.images import StoredImage, image_dir, image_problem, process_image
 from marketplace.models import Commune, User
 from marketplace.permissions import is_operator
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 from sellers.models import Shop, ShopKind, ShopStatus
 from sellers.permissions import can_manage_listings
 from sellers.services import shop_event
@@ -496,7 +496,7 @@ class _Checker:
                     clean["ocop_issued_on"],
                 )
                 claims.setdefault(key, []).append(row)
-        today = utcnow().date()
+        today = local_today()
         found: list[ClaimPreview] = []
         for (slug, number, stars, level, issued), citing in claims.items():
             shop = citing[0].shop

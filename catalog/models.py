@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import Model
 from marketplace.models import User
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 from sellers.models import Shop
 
 OCOP_VALID_MONTHS = 36
@@ -171,13 +171,13 @@ class OcopCertificate(Model):
         return add_months(self.issued_on, OCOP_VALID_MONTHS)
 
     def expired(self, today: date | None = None) -> bool:
-        return (today or utcnow().date()) >= self.expires_on
+        return (today or local_today()) >= self.expires_on
 
     def badge(self, today: date | None = None) -> int | None:
         rating = ocop_rating(self.stars, self.issued_on, self.status)
         if rating is None:
             return None
-        return rating[0] if (today or utcnow().date()) < rating[1] else None
+        return rating[0] if (today or local_today()) < rating[1] else None
 
     @classmethod
     def shows_badge(cls, today: date) -> ColumnElement[bool]:

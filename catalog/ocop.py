@@ -20,7 +20,7 @@ from marketplace.errors import DomainError, Forbidden
 from marketplace.extensions import db, rows_matched
 from marketplace.models import User
 from marketplace.permissions import is_operator
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 from sellers.models import Shop
 
 from .models import Listing, OcopCertificate, OcopCertificateEvent, OcopStatus, ocop_expired_on_or_before
@@ -233,7 +233,7 @@ class RegisterFilter:
 def register_query(f: RegisterFilter, today: date | None = None) -> Select:
     """The register's rows under the filter: waiting first (oldest first: the queue), then the rest
     newest first."""
-    today = today or utcnow().date()
+    today = today or local_today()
     cutoff = ocop_expired_on_or_before(today)
     query = select(OcopCertificate).join(OcopCertificate.shop)
     if f.status == "waiting":

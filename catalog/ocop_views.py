@@ -3,8 +3,6 @@ the check or refusal of each claim."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +14,7 @@ from marketplace.i18n import short_datetime
 from marketplace.numbers import NumberError, id_arg, page_arg, query_int
 from marketplace.permissions import operator_required
 from marketplace.redirects import back_target
+from marketplace.timeutil import local_today
 
 from . import ocop
 from .forms import OcopDecisionForm
@@ -45,7 +44,7 @@ def _filter() -> ocop.RegisterFilter:
 @operator_required
 def ocop_register():
     f = _filter()
-    today = date.today()
+    today = local_today()
     pagination = db.paginate(
         ocop.register_query(f, today), page=page_arg(request.args), per_page=PER_PAGE, error_out=False
     )
@@ -73,7 +72,7 @@ def ocop_certificate(certificate_id: int):
         cert=certificate,
         listings=ocop.citing_listings([certificate.id])[certificate.id],
         shared=bool(ocop.numbers_claimed_by_several_shops([certificate.certificate_no])),
-        today=date.today(),
+        today=local_today(),
     )
 
 
@@ -100,7 +99,7 @@ CSV_COLUMNS = [
 @operator_required
 def export_ocop_register():
     f = _filter()
-    today = date.today()
+    today = local_today()
 
     def rows():
         certificates = list(db.session.scalars(ocop.register_query(f, today)))

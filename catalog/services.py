@@ -19,7 +19,7 @@ from marketplace.models import User
 from marketplace.numbers import NumberError
 from marketplace.permissions import is_operator
 from marketplace.slugs import unique_slug
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import can_manage_listings
 
@@ -245,7 +245,7 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
                 issued = None
         else:
             issued = None
-    if issued and issued > utcnow().date():
+    if issued and issued > local_today():
         errors.add("ocop_issued_on", _("Ngày công nhận không thể ở tương lai."))
     clean["ocop_issued_on"] = issued
     if stars and not (clean["ocop_certificate_no"] and issued):

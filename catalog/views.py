@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,6 +16,7 @@ from marketplace.extensions import db
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 from marketplace.redirects import back_target
+from marketplace.timeutil import local_today
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import ShopPermission, shop_permission_required
 
@@ -47,7 +47,7 @@ def _sort() -> str:
 
 @bp.route("/")
 def home():
-    today = date.today()
+    today = local_today()
     base = services.public_listings_query()
     ocop = [
         item
@@ -106,7 +106,7 @@ def show_listing(slug: str):
         .unique()
         .all()
     )
-    return render_template("catalog/listing.html", listing=listing, more=more, today=date.today())
+    return render_template("catalog/listing.html", listing=listing, more=more, today=local_today())
 
 
 @bp.route("/cua-hang/<slug>")
@@ -123,7 +123,7 @@ def show_shop(slug: str):
 def trace_listing(slug: str):
     """The page a traceability QR code points to: producer, origin, batch, certificates."""
     listing = services.get_public_listing(slug)
-    return render_template("catalog/trace.html", listing=listing, today=date.today())
+    return render_template("catalog/trace.html", listing=listing, today=local_today())
 
 
 @bp.route("/truy-xuat/<slug>/qr.svg")

@@ -27,7 +27,7 @@ from marketplace.extensions import db
 from marketplace.legal import services as legal_services
 from marketplace.legal.pages import PAGES
 from marketplace.models import Commune, User
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_date, local_today, utcnow
 from orders.models import ShippingRule
 from orders.pricing import DEFAULT_RULES, ZONES
 from orders.shipping import save_shipping_rule
@@ -142,25 +142,34 @@ def _listing_data(spec: dict, categories: dict[str, Category], today: date, shop
     status = spec.get("status", "active")
     # Only an approved shop can publish; a pending shop's products wait as drafts.
     data["status"] = status if shop.status == ShopStatus.APPROVED.value else "draft"
-    ocop = spec.get("ocop")
-    if ocop:
-        issued = add_months(today, -int(ocop["issued_months_ago"]))
-        data.update(
-            ocop_stars=ocop["stars"],
-            ocop_level=ocop["level"],
-            ocop_issued_on=issued,
-            ocop_certificate_no=ocop["certificate_no"].format(year=issued.year),
-        )
+    if spec.get("ocop"):
+        number, stars, level, issued = _demo_claim(spec, today)
+        data.update(ocop_stars=stars, ocop_level=level, ocop_issued_on=issued, ocop_certificate_no=number)
     return data
 
 
-def _check_certificate(listing: Listing, operator: User, counts: Counter) -> None:
+def _demo_claim(spec: dict, day: date) -> tuple[str, int, str, date]:
+    """(certificate number, stars, level, issue date) of a demo listing's rating loaded on `day`:
+    listings.json dates each rating some months before the day it is loaded."""
+    ocop = spec["ocop"]
+    issued = add_months(day, -int(ocop["issued_months_ago"]))
+    return ocop["certificate_no"].format(year=issued.year), int(ocop["stars"]), ocop["level"], issued
+
+
+def _check_certificate(listing: Listing, spec: dict, today: date, operator: User, counts: Counter) -> None:
     """The demo operator has checked the demo's OCOP certificates, through the register's own
-    service (so the badges show). Only a waiting claim: a decision taken by hand stays, and a
-    second run checks nothing. Also checks the claims of a database migrated from before the
-    register (where every rating waits)."""
+    service (so the badges show). Only a waiting claim, and only the demo's own: number, stars,
+    level and date exactly as listings.json gives them — on the day of this run, or of the run
+    that created the listing (a database migrated from before the register, where every rating
+    waits). A decision taken by hand stays, a second run checks nothing, and a claim the producer
+    retyped on a demo listing waits for the operator like any other."""
     certificate = listing.ocop_certificate
-    if certificate is not None and certificate.status == OcopStatus.WAITING.value:
+    if certificate is None or certificate.status != OcopStatus.WAITING.value:
+        return
+    claimed = (certificate.certificate_no, certificate.stars, certificate.level, certificate.issued_on)
+    created = listing.created_at
+    days = {today, created.date(), local_date(created)}  # an older demo was loaded on the server's day
+    if claimed in {_demo_claim(spec, day) for day in days}:
         check_certificate(certificate, actor=operator)
         counts["OCOP checks"] += 1
 
@@ -184,7 +193,7 @@ def _load_legal_pages(operator: User, counts: Counter) -> None:
 
 def load_demo(today: date | None = None) -> Counter:
     """Create whatever of the demo province is missing. Returns counts of what was created."""
-    today = today or date.today()
+    today = today or local_today()
     counts: Counter = Counter()
     password = demo_password()
     families = {k: v for k, v in read_json("images.json").items() if not k.startswith("_")}
@@ -247,7 +256,7 @@ def load_demo(today: date | None = None) -> Counter:
                     listing.featured = True  # an operator's choice; the "created" event covers it
                 counts["listings"] += 1
             if item.get("ocop"):
-                _check_certificate(listing, operator, counts)
+                _check_certificate(listing, item, today, operator, counts)
         if created and target == ShopStatus.SUSPENDED.value:
             suspend_shop(shop, spec["status_reason"], actor=operator)
 

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     register_handler(app, "listing.changed", indexer.on_listing_changed)
     register_handler(app, "shop.changed", indexer.on_shop_changed)
     register_handler(app, "category.changed", indexer.on_category_changed)
+    register_handler(app, indexer.REBUILD_TOPIC, indexer.on_rebuild_requested)
     app.extensions.setdefault("health_checks", {})["search"] = service.health
     app.extensions.setdefault("operator_links", []).append(
         (_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms")

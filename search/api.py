@@ -107,7 +107,7 @@ def _param(name: str, schema: dict, description: str) -> dict:
 _PROBLEM = problem_response(
     "Bad parameters (problem details; `errors` names each parameter): a number that is not plain "
     "digits or is out of range, price_min above price_max, page × per_page above "
-    f"{MAX_WINDOW} without a cursor, an invalid cursor, an unknown category or shop slug, a value "
+    f"{MAX_WINDOW} when no cursor is used, an invalid cursor, an unknown category or shop slug, a value "
     "too long"
 )
 _TEXT = {"type": "string", "maxLength": 200}
@@ -300,7 +300,8 @@ OPENAPI_PATHS = {
                 _param(
                     "page",
                     {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW, "default": 1},
-                    f"page × per_page is limited to {MAX_WINDOW} without cursor (400 beyond)",
+                    f"page × per_page is limited to {MAX_WINDOW} unless a cursor is used (400 beyond); "
+                    "a cursor of another sort or backend is not used",
                 ),
                 _param(
                     "per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}, ""
@@ -308,7 +309,8 @@ OPENAPI_PATHS = {
                 _param(
                     "cursor",
                     {"type": "string"},
-                    "next_cursor of the previous page (deep pagination); anything else is a 400",
+                    "next_cursor of the previous page (deep pagination; signed by the server): "
+                    "anything else is a 400",
                 ),
             ],
             "responses": {

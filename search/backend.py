@@ -31,6 +31,12 @@ class BackendError(RuntimeError):
         super().__init__(f"{status}: {message}")
         self.status = status
 
+    @property
+    def refused_request(self) -> bool:
+        """A 4xx: the backend is up and refused this one request (a bad query, a window too
+        deep); unlike a connection error, a timeout or a 5xx it says nothing of its health."""
+        return self.status is not None and 400 <= self.status < 500
+
 
 class SearchBackend(Protocol):
     kind: str  # "embedded", "opensearch" or "elasticsearch": in results, cursors and /healthz

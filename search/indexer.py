@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -34,7 +35,8 @@ from .service import state
 log = logging.getLogger(__name__)
 
 TOPICS = ("listing.changed", "shop.changed", "category.changed")
-LEASE = timedelta(hours=2)
+REBUILD_TOPIC = "search.rebuild"  # a search found an index missing or built by older code
+LEASE = timedelta(hours=2)  # renewed at every batch: only a rebuild that stopped making progress loses it
 CATCH_UP_MARGIN = timedelta(minutes=2)  # transactions still open when a reindex starts
 
 
@@ -83,6 +85,68 @@ def _write(backend: SearchBackend, docs: list[dict], gone: list[int]) -> None:
         raise RetryLater(str(exc), seconds=delay * 2) from exc
 
 
+def request_rebuild(backend: SearchBackend, status: str) -> bool:
+    """Ask the worker to rebuild `backend`'s index, which a search found missing or built by an
+    older MAPPING_VERSION / SCHEMA_VERSION: a `search.rebuild` outbox row, unless one for that
+    backend is pending already. Searches commit nothing, so the row is committed at once in a
+    session of its own. Returns whether a row was added."""
+    target = _target(backend)
+    with Session(db.engine) as session:
+        pending = session.scalar(
+            select(OutboxEvent.id)
+            .where(OutboxEvent.topic == REBUILD_TOPIC, OutboxEvent.status == "pending")
+            .where(OutboxEvent.idempotency_key.like(f"{REBUILD_TOPIC}:{target}:%"))
+            .limit(1)
+        )
+        if pending is not None:
+            return False
+        session.add(
+            OutboxEvent(
+                topic=REBUILD_TOPIC,
+                payload={"target": target, "index": backend.lease_key, "reason": status},
+                idempotency_key=f"{REBUILD_TOPIC}:{target}:{uuid.uuid4().hex}",
+                next_attempt_at=utcnow(),
+            )
+        )
+        session.commit()
+    log.info("asked the worker to rebuild the %s index (%s)", target, status)
+    return True
+
+
+def on_rebuild_requested(payload: dict, event: OutboxEvent) -> None:
+    """Rebuild the index a search found missing or outdated, if it still is (requests from
+    several processes are cheap: the second finds it current)."""
+    s = state()
+    backend: SearchBackend | None = s.embedded if payload.get("target") == "embedded" else s.engine
+    if backend is None:
+        return  # no engine configured any more
+    if backend.lease_key != payload.get("index"):
+        # A web process reads another index than this worker maintains (an embedded file on
+        # another machine, say): nobody here can rebuild that one.
+        log.warning(
+            "a search asked to rebuild %s, but this worker maintains %s",
+            payload.get("index"),
+            backend.lease_key,
+        )
+    delay = float(current_app.config["SEARCH_RETRY_SECONDS"])
+    status = s.status_of(backend, fresh=True)
+    if status == "unreachable":
+        raise RetryLater(f"search backend {backend.kind} unavailable", seconds=delay)
+    if status not in ("index_missing", "outdated"):
+        return
+    try:
+        reindex(backend, reason=status)
+    except BackendUnavailable as exc:
+        s.record_status(backend, "unreachable")
+        raise RetryLater(f"search backend {backend.kind} unavailable: {exc}", seconds=delay) from exc
+    except ReindexBusy as exc:  # another rebuild runs: check again once it is done
+        raise RetryLater(str(exc), seconds=delay * 2) from exc
+
+
+def _target(backend: SearchBackend) -> str:
+    return "embedded" if backend is state().embedded else "engine"
+
+
 def _in_batches(ids: list[int], size: int = 500) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -95,11 +159,18 @@ class ReindexBusy(RuntimeError):
     """Another reindex of the same index holds the lease."""
 
 
+class ReindexLeaseLost(ReindexBusy):
+    """Our lease expired while we rebuilt and another reindex took it over: we stop and leave the
+    indexes to it."""
+
+
 class ReindexLease:
     """The right to rebuild one backend's index: its row in search_index_state, taken with one
     conditional UPDATE (free, or its lease expired), so that two reindexes never overlap,
     whichever machine starts them; released (with what the rebuild produced, or its error) on
-    leaving the `with` block, however it is left.
+    leaving the `with` block, however it is left. The holder renews it as it makes progress
+    (`renew`, at every batch); a holder whose lease was taken over stops at its next renewal
+    (ReindexLeaseLost) instead of activating or dropping indexes under the new holder's feet.
 
     The lease lives in a database session of its own, opened and closed here, and committed at
     each step: other machines must see it while the rebuild runs (an hour on a big catalogue),
@@ -164,8 +235,17 @@ class ReindexLease:
         return bool(changed)
 
     def building(self, index: str) -> None:
-        """Name the index being built (for `flask search status` and the next ReindexBusy)."""
-        self._update(building=index)
+        """Name the index being built (for `flask search status` and the next ReindexBusy), and
+        renew the lease."""
+        self.renew(building=index)
+
+    def renew(self, **values: Any) -> None:
+        """Extend the lease to `duration` from now (with `values`); ReindexLeaseLost when another
+        reindex took it over meanwhile (ours had expired)."""
+        until = utcnow() + self.duration
+        if not self._update(lease_until=until, **values):
+            raise ReindexLeaseLost(f"the reindex lease of {self.key} expired and was taken over")
+        self.until = until
 
     def activated(self, index: str, docs: int) -> None:
         """The new index answers searches now: recorded as current when the lease is released."""
@@ -203,19 +283,23 @@ def reindex(
     every public listing into it; activate it atomically; catch up what changed meanwhile (the
     outbox events recorded since it started, with a margin for transactions still open); drop
     the old index. Searches keep answering from the old index until it is activated. Raises
-    ReindexBusy when another reindex of that index is running."""
+    ReindexBusy when another reindex of that index is running. The lease is renewed at every
+    batch; when it was lost (this rebuild stalled past it and another took over), the rebuild
+    stops with ReindexLeaseLost and drops only the index it made itself."""
     with ReindexLease(backend.lease_key) as lease:
         mark = _outbox_mark()
         name = backend.create_index()
-        lease.building(name)
         docs = 0
         try:
+            lease.building(name)
             for batch in documents.iter_all_documents():
                 backend.bulk_write(name, batch)
                 docs += len(batch)
+                lease.renew()
                 if progress:
                     progress(docs)
             backend.finish_index(name)
+            lease.renew()  # still ours: nobody else is building, the other indexes are stale
             stale = backend.activate(name)
         except BaseException:
             try:
@@ -225,6 +309,13 @@ def reindex(
             raise
         lease.activated(name, docs)
         caught_up = _catch_up(backend, mark)
+        try:
+            lease.renew()
+        except ReindexLeaseLost:
+            # Taken over after the swap: the new holder's index may be among the "stale" ones and
+            # it drops what it replaces itself.
+            log.warning("the reindex lease of %s was taken over: old indexes left to it", lease.key)
+            stale = []
         for index in stale:
             backend.drop_index(index)
         seconds = round(time.monotonic() - lease.started, 2)

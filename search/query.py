@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import Markup
 
 from marketplace.errors import DomainError
 from marketplace.money import MAX_PRICE_VND
 from marketplace.numbers import NumberError, query_int
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today
 
 from . import text as vi
 
@@ -63,7 +62,7 @@ class SearchQuery:
     synonyms: list[list[tuple[str, ...]]] = field(
         default_factory=list
     )  # folded groups, filled by the service
-    today: date = field(default_factory=lambda: utcnow().date())
+    today: date = field(default_factory=local_today)
 
     @property
     def folded(self) -> str:
@@ -154,25 +153,55 @@ def valid_stars(stars: int | None, expires_on: str | None, today: date) -> int |
     return stars if today.isoformat() < expires_on[:10] else None
 
 
+CURSOR_SALT = "search.cursor"
+
+
+def _cursor_signer() -> URLSafeSerializer:
+    """Cursors are signed with the app's SECRET_KEY: a search only ever receives the sort values
+    of a hit it returned itself (every web process shares the key, so any of them accepts it)."""
+    key = current_app.secret_key
+    assert key, "SECRET_KEY is always set (generated into instance/ when not configured)"
+    return URLSafeSerializer(key, salt=CURSOR_SALT)
+
+
 def encode_cursor(backend: str, sort: str, values: list) -> str:
-    raw = json.dumps({"b": backend, "s": sort, "v": values}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _cursor_signer().dumps({"b": backend, "s": sort, "v": values})
+
+
+def _cursor_value(value: Any) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
 
 def decode_cursor(token: str, backend: str, sort: str) -> list | None:
     """The sort values of the last hit seen, or None when the cursor came from another backend
-    or sort (the page number is used instead). Garbage is a 400."""
+    or sort (the page number is used instead). A cursor the server did not sign, or whose values
+    are not two sort values, is a 400."""
     try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        data = _cursor_signer().loads(token)
         values = data["v"]
-        if not isinstance(values, list) or len(values) != 2:
+        if not (
+            isinstance(values, list)
+            and len(values) == 2
+            and all(_cursor_value(v) for v in values)
+            and isinstance(data["b"], str)
+            and data["s"] in SORTS
+        ):
             raise ValueError
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (BadData, ValueError, KeyError, TypeError):
         raise DomainError(_("Tham số cursor không hợp lệ."), field_errors={"cursor": ["invalid"]}) from None
-    if data.get("b") != backend or data.get("s") != sort:
+    if data["b"] != backend or data["s"] != sort:
         return None
     return values
+
+
+def check_window(query: SearchQuery) -> None:
+    """Without a cursor in use, a page lies within the first MAX_WINDOW hits (the engine refuses
+    `from` beyond its max_result_window, and offsets cost what they skip). Applied once the
+    backend answering is known: a cursor of another backend or sort is not used, so its page
+    number must be within the window too."""
+    if query.cursor is None and query.page * query.per_page > MAX_WINDOW:
+        message = _("Trang quá sâu: hãy dùng tham số cursor (next_cursor của trang trước).")
+        raise DomainError(message, field_errors={"page": [message]})
 
 
 # --- request parsing -------------------------------------------------------------------------

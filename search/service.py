@@ -4,7 +4,8 @@ facets. Keeping the indexes true is search/indexer.py; synonyms are search/synon
 get_backend() answers the engine when one is configured and healthy, else the embedded index
 (indico's fallback-provider habit). The health verdict is cached briefly in this app's extension
 state (a timestamp, nothing that other processes must agree with). The embedded index is ALWAYS
-maintained by the worker, so the fallback is complete whenever the engine is down."""
+maintained by the workers (all on the machine holding its files: each outbox event is claimed by
+one worker), so the fallback is complete whenever the engine is down."""
 
 from __future__ import annotations
 
@@ -31,11 +32,12 @@ from . import text as vi
 from .backend import BackendError, BackendUnavailable, SearchBackend, Status
 from .embedded import EmbeddedBackend
 from .engine import EngineBackend, make_transport
-from .query import PRICE_BUCKETS, SearchQuery, SearchResult, decode_cursor
+from .query import PRICE_BUCKETS, SearchQuery, SearchResult, check_window, decode_cursor
 from .synonyms import synonym_groups
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+STALE_CHECK_SECONDS = 60.0
 
 
 # --- configuration and per-app state ---------------------------------------------------------------
@@ -102,6 +104,7 @@ class SearchState:
         )
         self.ttl = float(cfg["SEARCH_HEALTH_TTL"])
         self._verdict: tuple[Status, float] | None = None
+        self._stale_checked: float | None = None  # when a search last looked for stale indexes
         self._lock = threading.Lock()
 
     def backends(self) -> list[SearchBackend]:
@@ -130,6 +133,15 @@ class SearchState:
         if backend is self.engine:
             with self._lock:
                 self._verdict = (status, time.monotonic())
+
+    def stale_check_due(self) -> bool:
+        """True at the first search of this process, then once per STALE_CHECK_SECONDS."""
+        with self._lock:
+            now = time.monotonic()
+            if self._stale_checked is not None and now - self._stale_checked < STALE_CHECK_SECONDS:
+                return False
+            self._stale_checked = now
+            return True
 
 
 def reset_state(app: Flask) -> SearchState:
@@ -175,6 +187,26 @@ def health() -> dict:
     }
 
 
+def request_stale_rebuilds() -> None:
+    """On the first search of a process, then once a minute: ask the worker to rebuild an index
+    that is missing or was built by an older MAPPING_VERSION / SCHEMA_VERSION. A write rebuilds
+    it too (search/indexer.py), but after a deploy that changed what documents hold, a site may
+    see no write for a while; meanwhile no search reads the outdated index (searches fall back to
+    the embedded index, and an embedded index without a current generation answers nothing)."""
+    s = state()
+    if not s.stale_check_due():
+        return
+    from .indexer import request_rebuild
+
+    for backend in s.backends():
+        try:
+            status = s.status_of(backend)
+            if status in ("index_missing", "outdated"):
+                request_rebuild(backend, status)
+        except Exception:  # the search goes on; the next check asks again
+            log.exception("could not ask for a rebuild of the %s index", backend.kind)
+
+
 # --- searching -----------------------------------------------------------------------------------------
 
 
@@ -204,6 +236,7 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     """Search the current backend; on an engine failure answer from the embedded index.
     Zero hits for some words: a "did you mean" and the nearest listings (any word)."""
     s = state()
+    request_stale_rebuilds()
     # Synonyms only ever rewrite words: browsing a category or a shop needs no query for them.
     query.synonyms = vi.folded_synonym_groups(synonym_groups()) if query.folded else []
     backend = get_backend()
@@ -219,13 +252,16 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
                 s.record_status(backend, "unreachable")
             except BackendError as exc:
                 log.error("search engine error, answering from the embedded index: %s", exc)
-                s.record_status(backend, "unreachable")
+                if not exc.refused_request:  # a query it refused says nothing of its health
+                    s.record_status(backend, "unreachable")
             backend, fallback = s.embedded, True
-            q = replace(q, cursor=None)
+            q = replace(q, cursor=None)  # the engine's cursor means nothing to the embedded index
+            check_window(q)
         return fn(backend, q)
 
     if cursor:
         query.cursor = decode_cursor(cursor, backend.kind, query.sort)
+    check_window(query)
     result = attempt(lambda b, q: b.search(q), query)
     result.fallback = fallback
     if nearest and result.total == 0 and query.folded and query.page == 1 and query.cursor is None:
@@ -265,6 +301,7 @@ def suggest(text: str, limit: int = 5) -> dict:
     if len("".join(words)) < 2:  # one letter says too little about products (the box asks from two)
         return {"query": text, "products": [], "categories": categories, "shops": []}
     s = state()
+    request_stale_rebuilds()
     query = SearchQuery(
         text=text,
         per_page=limit,
@@ -278,7 +315,8 @@ def suggest(text: str, limit: int = 5) -> dict:
         hits, shop_ids = backend.suggest(query)
     except (BackendUnavailable, BackendError) as exc:
         log.warning("search engine unavailable for suggestions: %s", exc)
-        s.record_status(backend, "unreachable")
+        if not (isinstance(exc, BackendError) and exc.refused_request):
+            s.record_status(backend, "unreachable")
         hits, shop_ids = s.embedded.suggest(query)
     shops = (
         {

@@ -59,13 +59,10 @@ def results():
             request.args, default_per_page=current_app.config.get("PER_PAGE", 24), from_form=True
         )
         service.resolve_filters(query, slugs)
-    except DomainError as exc:
-        error, query, slugs = (
-            exc.message,
-            SearchQuery(text=(request.args.get("q") or "")[:200]),
-            {"cursor": ""},
-        )
-    result = service.run_search(query, slugs["cursor"])
+        result = service.run_search(query, slugs["cursor"])
+    except DomainError as exc:  # the parameters, or a cursor or page the answering backend cannot use
+        error, query = exc.message, SearchQuery(text=(request.args.get("q") or "")[:200])
+        result = service.run_search(query)
     facets = service.describe_facets(result, query)
     pages = max((result.total + query.per_page - 1) // query.per_page, 1)
     return render_template(

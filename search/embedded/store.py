@@ -28,7 +28,10 @@ from .. import text as vi
 from ..backend import BackendUnavailable
 from ..query import BOOST_IN_STOCK, BOOST_SALES
 
-SCHEMA_VERSION = 8  # bump when the tables or the FTS columns change: a rebuild follows
+# Bump when the tables, the FTS columns or what documents hold change: the first search or write
+# after the deploy has the index rebuilt (search/indexer.py). 9: documents carry the stars of
+# ratings the operator checked only (migration 0006_ocop made every earlier rating a waiting claim).
+SCHEMA_VERSION = 9
 # The FTS columns, in order (their bm25 weights are in runner.py).
 COLUMNS = ("t_exact", "t_fold", "o_exact", "o_fold", "s_fold", "d_fold")
 # FTS tables of column subsets of `fts`, for the expressions that name only those columns: the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -458,3 +458,54 @@ def test_search_counts_only_checked_unexpired_ratings(client, factory):
     }
     assert [hit["id"] for hit in search(ocop_min=4)["hits"]] == [waiting.id]
     assert body["hits"][0]["id"] == waiting.id
+
+
+# --- the floor's date ----------------------------------------------------------------------------
+
+
+def freeze_clock(monkeypatch, utc: datetime) -> None:
+    """marketplace.timeutil reads the clock at `utc` (naive UTC)."""
+    from marketplace import timeutil
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            aware = utc.replace(tzinfo=UTC)
+            return aware.astimezone(tz) if tz is not None else aware.replace(tzinfo=None)
+
+    monkeypatch.setattr(timeutil, "datetime", Frozen)
+
+
+def test_the_floors_date_decides_when_a_badge_expires_everywhere(client, factory, monkeypatch):
+    """A rating issued on 2 June 2027 shows until 1 June 2030 included, in Hà Tĩnh's calendar: at
+    00:30 on 2 June there (still 1 June in UTC) the listing page, the API, search and the register
+    all agree that it has expired."""
+    freeze_clock(monkeypatch, datetime(2030, 6, 1, 16, 30))  # 23:30 on 1 June in Hà Tĩnh
+    listing = factory.check_ocop(
+        factory.listing(
+            title="Mật ong rừng Vũ Quang",
+            ocop_stars=4,
+            ocop_certificate_no="OCOP-7",
+            ocop_level="province",
+            ocop_issued_on="2027-06-02",
+        )
+    )
+    outbox.drain()
+    sign_in(client, factory.operator(email="op@sct.gov.vn"))
+
+    def seen() -> dict:
+        search = client.get("/api/v1/search", query_string={"q": "mat ong"}).json
+        register = client.get("/quan-tri/chung-nhan-ocop.csv?status=expired").get_data(as_text=True)
+        return {
+            "page": "OCOP ★★★★" in client.get(f"/san-pham/{listing.slug}").get_data(as_text=True),
+            "api": client.get(f"/api/v1/listings/{listing.id}").json["ocop_stars"],
+            "search": [hit["ocop_stars"] for hit in search["hits"]],
+            "ocop_min": len(
+                client.get("/api/v1/search", query_string={"q": "mat ong", "ocop_min": 4}).json["hits"]
+            ),
+            "register_expired": "OCOP-7" in register,
+        }
+
+    assert seen() == {"page": True, "api": 4, "search": [4], "ocop_min": 1, "register_expired": False}
+    freeze_clock(monkeypatch, datetime(2030, 6, 1, 17, 30))  # 00:30 on 2 June in Hà Tĩnh
+    assert seen() == {"page": False, "api": None, "search": [None], "ocop_min": 0, "register_expired": True}

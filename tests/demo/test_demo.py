@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from catalog.models import Category, Listing, ListingImage, add_months
+from catalog.models import Category, Listing, ListingImage, OcopCertificate, add_months
+from catalog.services import update_listing
 from marketplace.extensions import db
 from marketplace.images import image_dir
 from marketplace.models import Commune, OutboxEvent, User
@@ -134,3 +135,56 @@ def test_seed_categories_command_is_idempotent(app, runner):
     second = runner.invoke(args=["catalog", "seed-categories"])
     assert second.output.startswith("0 categories created")
     assert db.session.scalar(select(func.count()).select_from(Category)) == total
+
+
+def retype_claim(listing: Listing, **changes) -> None:
+    """The producer edits the listing's OCOP rating (through the real service)."""
+    owner = next(m.user for m in listing.shop.members if m.role == "owner")
+    fields = (
+        "title category_id unit price_vnd stock min_order_qty weight_grams description sku origin "
+        "harvest_season batch_code certifications status"
+    )
+    data = {
+        **{name: getattr(listing, name) for name in fields.split()},
+        "ocop_stars": listing.ocop_stars,
+        "ocop_certificate_no": listing.ocop_certificate_no,
+        "ocop_level": listing.ocop_level,
+        "ocop_issued_on": listing.ocop_issued_on,
+        **changes,
+    }
+    update_listing(listing, data, actor=owner)
+    db.session.commit()
+
+
+def test_demo_load_checks_only_the_demo_claims(app, runner):
+    load(runner)
+    rated = [
+        item
+        for item in db.session.scalars(select(Listing).order_by(Listing.id)).unique()
+        if item.ocop_certificate is not None and item.ocop_certificate.status == "checked"
+    ]
+    by_number: dict[str, Listing] = {}
+    for item in rated:  # one listing per certificate (several sizes may cite one)
+        by_number.setdefault(item.ocop_certificate_no, item)
+    retyped, more_stars, migrated = list(by_number.values())[:3]
+
+    retype_claim(retyped, ocop_certificate_no=retyped.ocop_certificate_no + "-9")
+    retype_claim(more_stars, ocop_stars=5, ocop_level="national")
+    # A database migrated from before the register: the demo's own claim waits as well.
+    db.session.execute(
+        update(OcopCertificate)
+        .where(OcopCertificate.id == migrated.ocop_certificate_id)
+        .values(status="waiting", decided_by_id=None, decided_at=None)
+    )
+    db.session.commit()
+    for item in (retyped, more_stars, migrated):
+        assert item.ocop_certificate.status == "waiting"
+
+    listings = db.session.scalar(select(func.count()).select_from(Listing))
+    output = load(runner)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Listing)) == listings  # found by SKU
+    assert db.session.get(Listing, retyped.id).ocop_certificate.status == "waiting"
+    assert db.session.get(Listing, more_stars.id).ocop_certificate.status == "waiting"
+    assert db.session.get(Listing, migrated.id).ocop_certificate.status == "checked"
+    assert "OCOP checks" in output

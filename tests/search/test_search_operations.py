@@ -357,3 +357,83 @@ def test_indexing_never_commits_the_callers_session(app, factory):
     finally:
         event.remove(session, "after_commit", committed)
     assert commits == []
+
+
+def short_lease(monkeypatch, seconds: float):
+    """Reindexes take leases of `seconds` (instead of two hours) for the rest of the test."""
+    from search import indexer
+
+    class ShortLease(indexer.ReindexLease):
+        def __init__(self, key, duration=None):
+            super().__init__(key, timedelta(seconds=seconds))
+
+    monkeypatch.setattr(indexer, "ReindexLease", ShortLease)
+
+
+def slow_stream(monkeypatch, listing_ids: list[int], pause: float, between=lambda n: None):
+    """The rebuild reads one listing per batch and each batch takes `pause` seconds."""
+    from search import documents
+
+    def stream(batch: int = 1000):
+        for n, listing_id in enumerate(listing_ids):
+            if n:
+                time.sleep(pause)
+                between(n)
+            yield documents.load_documents([listing_id])[0]
+
+    monkeypatch.setattr(documents, "iter_all_documents", stream)
+
+
+def test_a_long_reindex_keeps_its_lease(app, factory, monkeypatch):
+    """Renewed at every batch: a rebuild that takes longer than the lease but keeps making progress
+    is never taken over."""
+    from search import indexer
+    from search.service import state
+
+    made = [factory.listing(title=f"Cam bù Hương Sơn {n}") for n in range(4)]
+    drain()
+    embedded = state().embedded
+    short_lease(monkeypatch, 1.0)
+    slow_stream(monkeypatch, [listing.id for listing in made], pause=0.6)
+    attempts = []
+
+    def another_reindex(done):
+        try:
+            with indexer.ReindexLease(embedded.lease_key):
+                attempts.append("taken")
+        except indexer.ReindexBusy:
+            attempts.append("busy")
+
+    result = indexer.reindex(embedded, progress=another_reindex)  # 1.8 s, lease 1 s
+    assert attempts == ["busy"] * 4
+    assert result["docs"] == 4 and embedded.current_index() == result["index"]
+    assert embedded.indexes() == [result["index"]]
+
+
+def test_a_reindex_that_lost_its_lease_stops_and_drops_only_its_own_index(app, factory, monkeypatch):
+    """A rebuild stalls past its lease and another takes over and starts filling a generation: the
+    first stops at its next batch, drops its own index only, activates nothing."""
+    from search import indexer
+    from search.service import state
+
+    made = [factory.listing(title=f"Cam bù Hương Sơn {n}") for n in range(3)]
+    drain()
+    embedded = state().embedded
+    before = embedded.current_index()
+    short_lease(monkeypatch, 0.3)
+    taken = {}
+
+    def stall_then_taken_over(n):
+        if n == 1:
+            time.sleep(0.5)  # past the lease
+            taken["lease"] = lease = indexer.ReindexLease(embedded.lease_key).__enter__()
+            taken["index"] = embedded.create_index()
+            lease.building(taken["index"])
+
+    slow_stream(monkeypatch, [listing.id for listing in made], pause=0, between=stall_then_taken_over)
+    with pytest.raises(indexer.ReindexLeaseLost):
+        indexer.reindex(embedded)
+    assert embedded.current_index() == before  # nothing activated
+    assert embedded.indexes() == sorted([before, taken["index"]])  # the other's generation survives
+    assert lease_row(embedded.lease_key)["building"] == taken["index"]  # the lease is still the other's
+    taken["lease"].__exit__(None, None, None)
