@@ -6,8 +6,11 @@ Rules that keep stored addresses whole and the operator's work safe:
   names they were placed with, shops keep their commune until they choose another);
 - the fields the operator corrected (`Commune.operator_fields`: name, kind, province, code,
   active) are never overwritten by an import of the official list; every other field follows it;
-- rows are matched by their official code, else by province and name (without the unit word), so
-  a list typed in by hand or loaded by the old demo is adopted instead of duplicated.
+- rows are matched by the list's code they were imported with (`official_code`, kept apart from
+  the `code` the operator may correct), else — rows not tied to the list yet — by code, else by
+  province and name (without the unit word), so a list typed in by hand or loaded by the old demo
+  is adopted instead of duplicated, and a corrected row is still recognised;
+- a row the operator corrected is never deactivated by an import: the operator looks after it.
 Services flush; the caller commits."""
 
 from __future__ import annotations
@@ -113,26 +116,33 @@ def import_official(province: str | None = None, *, data_path: str | Path | None
     report = ImportReport(provinces=len({u.province for u in units}))
     scope = {province_key(u.province) for u in units}
     rows = list(db.session.scalars(select(Commune)))
-    by_code = {r.code: r for r in rows if r.code}
+    by_official = {r.official_code: r for r in rows if r.official_code}
+    # Rows not tied to the list yet (typed in by hand, loaded by the old demo, or imported before
+    # official_code existed with a corrected code): adoptable by their code, else by name.
+    untied = [r for r in rows if r.official_code is None]
+    by_code = {r.code: r for r in untied if r.code}
     by_key: dict[tuple[str, str], Commune] = {}
-    for r in rows:
-        # Adoptable by name: rows not (yet) tied to an official code.
-        if r.source != "official":
-            by_key.setdefault((province_key(r.province), commune_key(r.name)), r)
+    for r in untied:
+        by_key.setdefault((province_key(r.province), commune_key(r.name)), r)
     names = _Names(rows)
+    codes = _Codes(rows)
     seen: set[int] = set()
     for unit in units:
-        row = by_code.get(unit.code)
+        row = by_official.get(unit.code)
         if row is None:
-            candidate = by_key.get((province_key(unit.province), commune_key(unit.name)))
-            if candidate is not None and candidate.id not in seen:
-                row = candidate
+            for candidate in (
+                by_code.get(unit.code),
+                by_key.get((province_key(unit.province), commune_key(unit.name))),
+            ):
+                if candidate is not None and candidate.id not in seen and candidate.official_code is None:
+                    row = candidate
+                    break
         if row is None:
-            if not names.free_for(None, unit.province, unit.name):
-                holder = names.owner[(unit.province, unit.name)]
+            holder = names.owner.get((unit.province, unit.name)) or codes.owner.get(unit.code)
+            if holder is not None:
                 report.notes.append(
-                    f"{unit.name}, {unit.province} ({unit.code}): not added, the name belongs to "
-                    f"row {holder.id} (code {holder.code or '-'})"
+                    f"{unit.name}, {unit.province} ({unit.code}): not added, the name or code belongs "
+                    f"to row {holder.id} ({holder.name}, code {holder.code or '-'})"
                 )
                 continue
             row = Commune(
@@ -140,15 +150,17 @@ def import_official(province: str | None = None, *, data_path: str | Path | None
                 kind=unit.kind,
                 province=unit.province,
                 code=unit.code,
+                official_code=unit.code,
                 source="official",
                 operator_fields=[],
             )
             db.session.add(row)
             names.move(row, unit.province, unit.name)
+            codes.move(row, unit.code)
             report.added += 1
             continue
         seen.add(row.id)
-        if _apply(row, unit, names, report):
+        if _apply(row, unit, names, codes, report):
             report.updated += 1
         else:
             report.unchanged += 1
@@ -158,7 +170,7 @@ def import_official(province: str | None = None, *, data_path: str | Path | None
             and row.id not in seen
             and row.active
             and province_key(row.province) in scope
-            and "active" not in (row.operator_fields or [])
+            and not row.operator_fields  # corrected by the operator: theirs to switch off
         ):
             row.active = False  # left the official list; kept for the addresses that name it
             report.deactivated += 1
@@ -167,10 +179,29 @@ def import_official(province: str | None = None, *, data_path: str | Path | None
     return report
 
 
-def _apply(row: Commune, unit: OfficialUnit, names: _Names, report: ImportReport) -> bool:
+class _Codes:
+    """Codes in use (the table's UNIQUE constraint on `code`), checked before a change."""
+
+    def __init__(self, rows: Iterable[Commune]):
+        self.owner = {r.code: r for r in rows if r.code}
+
+    def free_for(self, row: Commune, code: str) -> bool:
+        holder = self.owner.get(code)
+        return holder is None or holder is row
+
+    def move(self, row: Commune, code: str) -> None:
+        if row.code and self.owner.get(row.code) is row:
+            del self.owner[row.code]
+        self.owner[code] = row
+
+
+def _apply(row: Commune, unit: OfficialUnit, names: _Names, codes: _Codes, report: ImportReport) -> bool:
     """Make `row` say what the official list says, except where the operator corrected it."""
     pinned = set(row.operator_fields or [])
     changed = False
+    if row.official_code != unit.code:
+        row.official_code = unit.code  # the row is this unit of the list from now on
+        changed = True
     wanted = {"code": unit.code, "kind": unit.kind, "province": unit.province, "name": unit.name}
     for name, value in wanted.items():
         if getattr(row, name) == value:
@@ -188,6 +219,11 @@ def _apply(row: Commune, unit: OfficialUnit, names: _Names, report: ImportReport
                 report.notes.append(f"{row.name}, {row.province}: cannot become {new_name!r}, name taken")
                 continue
             names.move(row, province, new_name)
+        if name == "code":
+            if not codes.free_for(row, value):
+                report.notes.append(f"{row.name}, {row.province}: cannot take code {value}, code taken")
+                continue
+            codes.move(row, value)
         setattr(row, name, value)
         changed = True
     if not row.active and "active" not in pinned:

@@ -104,7 +104,9 @@ class Commune(Model):
 
     Rows come from the official list (`source` "official", `flask communes import-official`) or
     from the operator (the pages, `flask communes import`). `operator_fields` names the fields the
-    operator corrected by hand; an import of the official list never overwrites those. Names are
+    operator corrected by hand; an import of the official list never overwrites those.
+    `official_code` is the list's code for the row, kept apart from `code` (which the operator may
+    correct), so a corrected row is still recognised by the next import. Names are
     stored as addresses print them: "Xã Kỳ Xuân", "Phường Sông Trí", province "Hà Tĩnh",
     "Thành phố Hà Nội". A row an order or a shop refers to is never deleted, only deactivated."""
 
@@ -120,6 +122,7 @@ class Commune(Model):
     kind: Mapped[str] = mapped_column(String(10), default="xa")
     province: Mapped[str] = mapped_column(String(120))
     code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    official_code: Mapped[str | None] = mapped_column(String(20), unique=True)  # the list's, never corrected
     active: Mapped[bool] = mapped_column(default=True)
     source: Mapped[str] = mapped_column(String(10), default="operator")
     operator_fields: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -28,8 +28,12 @@ def _configure(app: Flask) -> None:
             # After delivery the buyer may complain for this many days, and the floor holds the
             # shop's money until they are over (and while a complaint is unresolved).
             "ORDER_RETURN_WINDOW_DAYS": env_int("ORDER_RETURN_WINDOW_DAYS", 3, minimum=0),
-            # The shop's time to answer a complaint before the buyer may take it to the floor.
+            # The shop's time to answer a complaint before the buyer may take it to the floor
+            # (and the operator may decide it).
             "ORDER_COMPLAINT_ANSWER_DAYS": env_int("ORDER_COMPLAINT_ANSWER_DAYS", 2, minimum=0),
+            # The buyer's time to accept the shop's answer or take it to the floor; after it the
+            # answer stands (the worker closes the complaint) and the operator may decide it.
+            "ORDER_COMPLAINT_REPLY_DAYS": env_int("ORDER_COMPLAINT_REPLY_DAYS", 7, minimum=0),
             # The floor's collection account for VietQR transfers (demo values until configured).
             "BANK_BIN": env_str("BANK_BIN", "970415"),
             "BANK_ACCOUNT": env_str("BANK_ACCOUNT", "113366668888"),
@@ -129,7 +133,7 @@ def _register_handlers(app: Flask) -> None:
     from marketplace.extensions import db
     from marketplace.outbox import register_handler
 
-    from . import payments, services, stripe_gateway
+    from . import complaints, payments, services, stripe_gateway
     from .models import Order, OrderStatus
 
     def expire(payload, event):
@@ -140,8 +144,12 @@ def _register_handlers(app: Flask) -> None:
         if order is not None and order.status == OrderStatus.DELIVERED.value:
             services.complete_order(order, actor=None, actor_role="system")
 
+    def accept_complaint(payload, event):
+        complaints.accept_when_due(int(payload["complaint_id"]))
+
     register_handler(app, "order.expire", expire)
     register_handler(app, "order.complete", complete)
+    register_handler(app, "complaint.accept", accept_complaint)
     register_handler(app, "payment.stripe_refund", stripe_gateway.refund_handler)
     register_handler(app, "payment.stripe_cancel", stripe_gateway.cancel_handler)
 

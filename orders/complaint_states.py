@@ -4,6 +4,9 @@ open → answered (the shop offers a refund, a replacement, or rejects with a re
 accepts (refunded, refund_due, replaced, rejected) or escalates → the operator decides (refunded,
 rejected). An unanswered complaint may be escalated once the shop's time to answer is over; a
 refund the floor sends by hand (bank transfer, COD) waits in refund_due until it is recorded.
+No complaint holds the shop's money forever: once the shop's time to answer is over the operator
+may decide an open complaint, and once the buyer's time to reply is over an answered one (which
+the worker then closes as accepted by itself, orders/complaints.py).
 Like orders/states.py: each move is a conditional UPDATE on the current status (two people
 acting at once cannot both win) and a complaint_events row saying who did what, and when."""
 
@@ -24,7 +27,8 @@ from .models import Complaint, ComplaintEvent, ComplaintOffer, ComplaintReason, 
 C = ComplaintStatus
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    C.OPEN.value: frozenset({C.ANSWERED.value, C.ESCALATED.value}),
+    # refunded / rejected: the operator decides once the shop's time to answer is over
+    C.OPEN.value: frozenset({C.ANSWERED.value, C.ESCALATED.value, C.REFUNDED.value, C.REJECTED.value}),
     C.ANSWERED.value: frozenset(
         {C.ESCALATED.value, C.REFUNDED.value, C.REFUND_DUE.value, C.REPLACED.value, C.REJECTED.value}
     ),
@@ -38,7 +42,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # Unresolved: the floor holds the shop's money for the order, the shop's inbox lists the order
 # under "needs attention".
 UNRESOLVED = frozenset({C.OPEN.value, C.ANSWERED.value, C.ESCALATED.value, C.REFUND_DUE.value})
-# Waiting for the operator: the queue's count on the operator's home page.
+# Waiting for the operator whatever the time: the queue's count on the operator's home page
+# adds the open and answered ones whose time is over (orders/complaints.py, for_operator).
 FOR_OPERATOR = frozenset({C.ESCALATED.value, C.REFUND_DUE.value})
 
 LABELS = {
@@ -70,6 +75,7 @@ ACTION_LABELS = {
     "offer_replacement": _l("Cửa hàng đề nghị gửi hàng thay thế"),
     "offer_reject": _l("Cửa hàng từ chối khiếu nại"),
     "accepted": _l("Người mua đồng ý với cửa hàng"),
+    "auto_accepted": _l("Người mua không trả lời: khiếu nại kết thúc theo trả lời của cửa hàng"),
     "escalated": _l("Người mua đề nghị sàn giải quyết"),
     "decided_refund": _l("Sàn quyết định hoàn tiền"),
     "decided_reject": _l("Sàn không chấp nhận khiếu nại"),

@@ -201,13 +201,12 @@ def queue():
     view = request.args.get("view", "operator")
     if view not in QUEUES:
         view = "operator"
-    query = (
-        select(Complaint)
-        .where(Complaint.status.in_(QUEUES[view]))
-        .order_by(Complaint.updated_at.desc(), Complaint.id.desc())
-    )
+    now = utcnow()
+    # The floor's queue: escalated, refunds to send, and those whose shop or buyer let time pass.
+    where = complaints.for_operator(now) if view == "operator" else Complaint.status.in_(QUEUES[view])
+    query = select(Complaint).where(where).order_by(Complaint.updated_at.desc(), Complaint.id.desc())
     pagination = db.paginate(query, page=page_arg(request.args), per_page=PER_PAGE, error_out=False)
-    return render_template("orders/operator_complaints.html", pagination=pagination, view=view, now=utcnow())
+    return render_template("orders/operator_complaints.html", pagination=pagination, view=view, now=now)
 
 
 def _complaint(code: str) -> Complaint:
@@ -234,6 +233,7 @@ def _show(complaint: Complaint, form: ComplaintDecisionForm, status: int = 200):
         form=form,
         refundable=payments.refundable(complaint.order),
         offer_refund=ComplaintOffer.REFUND.value,
+        can_decide=complaints.can_decide(complaint),
     ), status
 
 

@@ -11,10 +11,14 @@ Who does what (each service checks its actor; the views only find the order):
   answered, or once ORDER_COMPLAINT_ANSWER_DAYS have passed without an answer;
 - the shop's members who handle orders (owner and staff): answer once — a refund (all or part),
   a replacement, or a rejection with its reason;
-- the operator: decides an escalated complaint (refund all or part, or reject, with a reason) and
-  records a refund sent by hand that the buyer accepted from the shop.
+- the operator: decides an escalated complaint (refund all or part, or reject, with a reason) —
+  and an open one once the shop's time to answer is over, an answered one once the buyer's time
+  to reply (ORDER_COMPLAINT_REPLY_DAYS) is over — and records a refund sent by hand that the
+  buyer accepted from the shop;
+- the worker (outbox `complaint.accept`, due when the buyer's time to reply is over): an answer
+  the buyer neither accepted nor took to the floor stands, as if accepted.
 One complaint per order; while it is unresolved the floor holds the shop's money for the order
-(orders/settlement.py)."""
+(orders/settlement.py), so none stays unresolved without a time limit."""
 
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from marketplace import money
+from marketplace import money, outbox
 from marketplace.errors import Conflict, Errors, Forbidden
 from marketplace.extensions import db
 from marketplace.i18n import short_datetime
@@ -32,6 +36,7 @@ from marketplace.images import process_image
 from marketplace.mail import queue_mail
 from marketplace.models import Role, User
 from marketplace.numbers import NumberError
+from marketplace.outbox import RetryLater
 from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.permissions import can_handle_orders
@@ -64,6 +69,10 @@ def complaint_of(order: Order) -> Complaint | None:
 
 def _answer_time() -> timedelta:
     return timedelta(days=int(current_app.config["ORDER_COMPLAINT_ANSWER_DAYS"]))
+
+
+def _reply_time() -> timedelta:
+    return timedelta(days=int(current_app.config["ORDER_COMPLAINT_REPLY_DAYS"]))
 
 
 # --- opening ----------------------------------------------------------------------------------
@@ -128,6 +137,13 @@ def open_complaint(order: Order, data: dict, photos: list[bytes], *, actor: User
         key = process_image(blob, field="photos").key
         if key not in keys:
             keys.append(key)
+    # The photos take time, and a payout may be deciding meanwhile whether the order's money is
+    # still held. Under the lock a payout takes, the deadline is checked again: the complaint
+    # commits before the payout reads what is payable, or it is refused as too late.
+    settlement.lock_shop(order.shop_id)
+    refusal = opening_refusal(order)
+    if refusal:
+        raise Conflict(refusal)
     member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     now = utcnow()
     complaint = Complaint(
@@ -201,6 +217,7 @@ def answer_complaint(complaint: Complaint, data: dict, *, actor: User) -> Compla
         else None,
     )
     errors.raise_if_any()
+    reply_due = utcnow() + _reply_time()
     event = complaint_states.transition(
         complaint,
         C.ANSWERED.value,
@@ -212,7 +229,13 @@ def answer_complaint(complaint: Complaint, data: dict, *, actor: User) -> Compla
         offer=offer,
         offer_vnd=amount,
         offer_note=note,
+        reply_due_at=reply_due,
     )
+    # If the buyer neither accepts nor asks the floor by then, the answer stands.
+    due = outbox.record(
+        "complaint.accept", {"complaint_id": complaint.id}, key=f"complaint.accept:{complaint.id}"
+    )
+    due.next_attempt_at = reply_due
     _announce(complaint, event, buyer=True)
     return complaint
 
@@ -221,9 +244,12 @@ def answer_complaint(complaint: Complaint, data: dict, *, actor: User) -> Compla
 
 
 def can_escalate(complaint: Complaint, *, now: datetime | None = None) -> bool:
+    """After the shop's answer until the buyer's time to reply is over (then the answer stands);
+    without an answer once the shop's time to answer is over."""
+    now = now or utcnow()
     if complaint.status == C.ANSWERED.value:
-        return True
-    return complaint.status == C.OPEN.value and (now or utcnow()) >= complaint.answer_due_at
+        return complaint.reply_due_at is None or now < complaint.reply_due_at
+    return complaint.status == C.OPEN.value and now >= complaint.answer_due_at
 
 
 def _give_back(
@@ -251,25 +277,35 @@ def accept_offer(complaint: Complaint, *, actor: User | None) -> Complaint:
     _require_buyer(order, actor)
     if complaint.status != C.ANSWERED.value:
         raise Conflict(_("Cửa hàng chưa trả lời khiếu nại này."))
+    if complaint.offer == ComplaintOffer.REFUND.value and payments.refundable(order) <= 0:
+        raise Conflict(_("Đơn không còn khoản nào để hoàn. Vui lòng đề nghị sàn giải quyết."))
+    member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    _accept(complaint, action="accepted", actor=member, actor_role="buyer")
+    return complaint
+
+
+def _accept(complaint: Complaint, *, action: str, actor: User | None, actor_role: str) -> None:
+    """The shop's answer stands: by the buyer's word, or by the buyer's silence (the worker)."""
+    order = complaint.order
     offer = complaint.offer
     amount = None
     if offer == ComplaintOffer.REFUND.value:
         amount = min(complaint.offer_vnd or 0, payments.refundable(order))
-        if amount <= 0:
-            raise Conflict(_("Đơn không còn khoản nào để hoàn. Vui lòng đề nghị sàn giải quyết."))
-        target = C.REFUNDED.value if order.payment_method == PaymentMethod.CARD.value else C.REFUND_DUE.value
+        if amount <= 0 or order.payment_method == PaymentMethod.CARD.value:
+            target = C.REFUNDED.value  # nothing left (the order was refunded meanwhile), or by card
+        else:
+            target = C.REFUND_DUE.value
     elif offer == ComplaintOffer.REPLACEMENT.value:
         target = C.REPLACED.value
     else:
         target = C.REJECTED.value
-    member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     event = complaint_states.transition(
         complaint,
         target,
-        action="accepted",
-        actor=member,
-        actor_role="buyer",
-        amount_vnd=amount,
+        action=action,
+        actor=actor,
+        actor_role=actor_role,
+        amount_vnd=amount or None,
         refund_vnd=amount if target == C.REFUNDED.value and amount else 0,
     )
     if target == C.REFUNDED.value and amount:
@@ -281,8 +317,28 @@ def accept_offer(complaint: Complaint, *, actor: User | None) -> Complaint:
             reference=None,
             note=_("Hoàn tiền theo khiếu nại: người mua đồng ý với đề nghị của cửa hàng."),
         )
-    _announce(complaint, event, shop=True, operators=target == C.REFUND_DUE.value)
-    return complaint
+    _announce(
+        complaint,
+        event,
+        buyer=actor_role != "buyer",
+        shop=True,
+        operators=target == C.REFUND_DUE.value,
+    )
+
+
+def accept_when_due(complaint_id: int) -> bool:
+    """The `complaint.accept` handler: at the end of the buyer's time to reply, an answered
+    complaint closes as if the buyer had accepted the shop's answer. Idempotent: a complaint the
+    buyer accepted or escalated meanwhile, or the operator decided, is left alone. Returns True
+    when it closed one."""
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None or complaint.status != C.ANSWERED.value or complaint.reply_due_at is None:
+        return False
+    now = utcnow()
+    if now < complaint.reply_due_at:
+        raise RetryLater("not due yet", (complaint.reply_due_at - now).total_seconds() + 1)
+    _accept(complaint, action="auto_accepted", actor=None, actor_role="system")
+    return True
 
 
 def escalate(complaint: Complaint, data: dict, *, actor: User | None) -> Complaint:
@@ -291,6 +347,13 @@ def escalate(complaint: Complaint, data: dict, *, actor: User | None) -> Complai
     _require_buyer(order, actor)
     if complaint.status not in (C.OPEN.value, C.ANSWERED.value):
         raise Conflict(_("Khiếu nại này không còn chờ bạn trả lời."))
+    if not can_escalate(complaint) and complaint.status == C.ANSWERED.value:
+        raise Conflict(
+            _(
+                "Đã hết thời hạn đề nghị sàn giải quyết (%(due)s): khiếu nại kết thúc theo trả lời của cửa hàng.",
+                due=short_datetime(complaint.reply_due_at),
+            )
+        )
     if not can_escalate(complaint):
         raise Conflict(
             _(
@@ -317,11 +380,35 @@ def _require_operator(actor: User) -> None:
         raise Forbidden(_("Chỉ ban quản lý sàn mới giải quyết được khiếu nại."))
 
 
+def can_decide(complaint: Complaint, *, now: datetime | None = None) -> bool:
+    """The operator may decide: an escalated complaint; an open one once the shop's time to
+    answer is over; an answered one once the buyer's time to reply is over."""
+    now = now or utcnow()
+    if complaint.status == C.ESCALATED.value:
+        return True
+    if complaint.status == C.OPEN.value:
+        return now >= complaint.answer_due_at
+    if complaint.status == C.ANSWERED.value:
+        return complaint.reply_due_at is not None and now >= complaint.reply_due_at
+    return False
+
+
+def for_operator(now: datetime | None = None) -> ColumnElement[bool]:
+    """Complaints waiting for the operator (a condition on Complaint): escalated, a refund to
+    send by hand, and those whose shop or buyer let their time pass."""
+    now = now or utcnow()
+    return or_(
+        Complaint.status.in_(complaint_states.FOR_OPERATOR),
+        and_(Complaint.status == C.OPEN.value, Complaint.answer_due_at <= now),
+        and_(Complaint.status == C.ANSWERED.value, Complaint.reply_due_at <= now),
+    )
+
+
 def decide(complaint: Complaint, data: dict, *, actor: User) -> Complaint:
     """data: decision (refund, reject), amount_vnd (blank: everything still refundable; less is a
     partial refund), reference (the money sent back, for transfer and COD), note (required)."""
     _require_operator(actor)
-    if complaint.status != C.ESCALATED.value:
+    if not can_decide(complaint):
         raise Conflict(_("Khiếu nại này không chờ sàn quyết định."))
     order = complaint.order
     errors = Errors()
@@ -332,8 +419,8 @@ def decide(complaint: Complaint, data: dict, *, actor: User) -> Complaint:
     elif decision == "refund":
         amount = _refund_amount(errors, order, data.get("amount_vnd"))
     note = _note(errors, data.get("note"), required=_("Vui lòng ghi rõ căn cứ của quyết định."))
+    reference = payments.check_reference(str(data.get("reference") or ""), errors)
     errors.raise_if_any()
-    reference = str(data.get("reference") or "").strip()[:120] or None
     if decision == "refund":
         assert amount is not None and note is not None  # errors.raise_if_any() refused the rest
         event = complaint_states.transition(
@@ -373,15 +460,17 @@ def record_refund(complaint: Complaint, data: dict, *, actor: User) -> Complaint
     _require_operator(actor)
     if complaint.status != C.REFUND_DUE.value:
         raise Conflict(_("Khiếu nại này không chờ hoàn tiền."))
+    amount = min(complaint.offer_vnd or 0, payments.refundable(complaint.order))
+    if amount <= 0:
+        # The order was refunded in full meanwhile (before close_refund_due did it by itself).
+        close_refund_due(complaint.order, 0, actor=actor, actor_role="operator")
+        return complaint
     errors = Errors()
     note = _note(errors, data.get("note"))
-    reference = str(data.get("reference") or "").strip()[:120]
+    reference = payments.check_reference(str(data.get("reference") or ""), errors)
     if not reference:
         errors.add("reference", _("Vui lòng nhập mã giao dịch hoàn tiền."))
     errors.raise_if_any()
-    amount = min(complaint.offer_vnd or 0, payments.refundable(complaint.order))
-    if amount <= 0:
-        raise Conflict(_("Đơn không còn khoản nào để hoàn."))
     event = complaint_states.transition(
         complaint,
         C.REFUNDED.value,
@@ -404,18 +493,33 @@ def record_refund(complaint: Complaint, data: dict, *, actor: User) -> Complaint
     return complaint
 
 
+def close_refund_due(order: Order, amount: int, *, actor: User | None, actor_role: str) -> None:
+    """The order was refunded in full (payments.refund_order, from the order page, say): a
+    complaint refund still waiting for the floor to send it is settled by that refund, as far as
+    the amount given back now covers it."""
+    complaint = complaint_of(order)
+    if complaint is None or complaint.status != C.REFUND_DUE.value:
+        return
+    covered = min(complaint.offer_vnd or 0, max(amount, 0))
+    member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    event = complaint_states.transition(
+        complaint,
+        C.REFUNDED.value,
+        action="refund_recorded",
+        actor=member,
+        actor_role=actor_role,
+        note=_("Đơn đã được hoàn tiền toàn bộ."),
+        amount_vnd=covered or None,
+        refund_vnd=covered,
+    )
+    _announce(complaint, event, buyer=True, shop=True)
+
+
 # --- lists ------------------------------------------------------------------------------------
 
 
 def waiting_for_operator() -> int:
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Complaint)
-            .where(Complaint.status.in_(complaint_states.FOR_OPERATOR))
-        )
-        or 0
-    )
+    return int(db.session.scalar(select(func.count()).select_from(Complaint).where(for_operator())) or 0)
 
 
 class QueueLabel:
@@ -499,6 +603,12 @@ def _announce(
 
 
 def _buyer_hint(complaint: Complaint) -> str | None:
+    if complaint.status == C.ANSWERED.value and complaint.reply_due_at is not None:
+        return _(
+            "Bạn có thể đồng ý với cửa hàng hoặc đề nghị sàn giải quyết đến %(due)s. Sau thời hạn "
+            "này khiếu nại kết thúc theo trả lời của cửa hàng.",
+            due=short_datetime(complaint.reply_due_at),
+        )
     if complaint.status == C.ANSWERED.value:
         return _("Bạn có thể đồng ý với cửa hàng hoặc đề nghị sàn giải quyết.")
     if complaint.status == C.REFUNDED.value and complaint.order.payment_method == PaymentMethod.CARD.value:

@@ -289,15 +289,16 @@ class BankTransaction(Model):
 
 class LedgerKind(enum.StrEnum):
     COLLECTED = "collected"  # the floor received the buyer's money for this order (+)
-    REFUNDED = "refunded"  # the floor returned it, or what was left of it (−)
-    PARTIAL_REFUND = "partial_refund"  # part of it returned, settling a complaint (−)
+    REFUNDED = "refunded"  # the floor returned it, or what was left of it; or a COD order's refund (−)
+    PARTIAL_REFUND = "partial_refund"  # part of it returned, settling a complaint (COD too) (−)
     PAYOUT = "payout"  # the floor paid the producer (−)
 
 
 class LedgerEntry(Model):
     """What the floor holds for each producer: the sum of a shop's entries is what it is owed.
 
-    COD money never passes through the floor, so COD orders have no entries here."""
+    COD money never passes through the floor, so a COD order is never `collected` here; a refund
+    the floor sends its buyer by hand is, against the shop (it reduces what the floor owes)."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
@@ -390,6 +391,8 @@ class Complaint(Model):
     photo_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # marketplace.images keys
     status: Mapped[str] = mapped_column(String(20), default=ComplaintStatus.OPEN.value)
     answer_due_at: Mapped[datetime]  # after this the buyer may take an unanswered complaint to the floor
+    # Set when the shop answers: after this an answer the buyer left unanswered stands (accepted).
+    reply_due_at: Mapped[datetime | None]
     offer: Mapped[str | None] = mapped_column(String(20))  # the shop's answer
     offer_vnd: Mapped[int | None]  # the refund the shop offered
     offer_note: Mapped[str | None] = mapped_column(Text)

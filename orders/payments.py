@@ -67,12 +67,29 @@ def mark_paid(payment: Payment, *, actor: User | None, actor_role: str, referenc
     return True
 
 
+MAX_REFERENCE = 120  # payments.paid_reference, ledger_entries.reference, orders.refund_reference
+
+
+def check_reference(reference: str | None, errors: Errors | None = None) -> str | None:
+    """A transaction reference typed by the operator, stripped; longer than the columns hold:
+    a DomainError on the `reference` field (or added to `errors`), never cut short silently."""
+    reference = (reference or "").strip() or None
+    if reference is not None and len(reference) > MAX_REFERENCE:
+        message = _("Mã giao dịch tối đa %(n)d ký tự.", n=MAX_REFERENCE)
+        if errors is None:
+            raise DomainError(message, field_errors={"reference": [message]})
+        errors.add("reference", message)
+    return reference
+
+
 def confirm_transfer(payment: Payment, *, actor: User, reference: str | None = None) -> None:
-    """The operator saw the transfer on the floor's account."""
+    """The operator saw the transfer on the floor's account (`reference`: the bank's transaction
+    id, optional, at most MAX_REFERENCE characters)."""
     if not is_operator(actor):
         raise Forbidden(_("Chỉ ban quản lý sàn được xác nhận chuyển khoản."))
     if payment.method != PaymentMethod.BANK_TRANSFER.value:
         raise Conflict(_("Thanh toán %(code)s không phải chuyển khoản.", code=payment.code))
+    reference = check_reference(reference)
     if not mark_paid(
         payment, actor=actor, actor_role="operator", reference=reference or _("xác nhận thủ công")
     ):
@@ -159,9 +176,11 @@ def _money_back(
     stripe_key: str,
     via_api: bool,
 ) -> None:
-    """The ledger entry, the payment's refunded sum and (cards) the refund at Stripe."""
+    """The ledger entry, the payment's refunded sum and (cards) the refund at Stripe. A COD
+    refund is money the floor sends the buyer on the shop's behalf (the cash went to the shop
+    through the carrier): its entry is charged to the shop too."""
+    _ledger(order, kind, -amount, reference=reference, actor=actor)
     if order.payment_method != PaymentMethod.COD.value:
-        _ledger(order, kind, -amount, reference=reference, actor=actor)
         db.session.execute(
             update(Payment)
             .where(Payment.id == order.payment_id)
@@ -194,20 +213,25 @@ def refund_order(
     by the worker (idempotency key per order). Bank transfer and COD: the operator has paid it
     back by hand; `reference` records how. `via_api=False` when Stripe already refunded it (a
     charge.refunded webhook)."""
+    from .complaints import close_refund_due
     from .services import release_stock
 
     _check_refund(order, actor=actor, reference=reference)
     was = order.status
-    # What is left to give back, read under the row's lock (PostgreSQL): a partial refund
-    # committed meanwhile is not given back twice.
-    already = db.session.scalar(select(Order.refunded_vnd).where(Order.id == order.id).with_for_update())
-    amount = order.total_vnd - int(already or 0)
+    # What is left to give back (PostgreSQL reads it under the row's lock). The status changes
+    # only if the sum refunded is still what was read: a partial refund committed in between
+    # (SQLite has no FOR UPDATE) makes this refund fail instead of both giving the money back.
+    already = int(
+        db.session.scalar(select(Order.refunded_vnd).where(Order.id == order.id).with_for_update()) or 0
+    )
+    amount = order.total_vnd - already
     states.transition(
         order,
         S.REFUNDED.value,
         actor=actor,
         actor_role=actor_role,
         note=note,
+        where=(Order.refunded_vnd == already,),
         refund_reference=(reference or "").strip() or None,
         refunded_vnd=order.total_vnd,
     )
@@ -223,6 +247,8 @@ def refund_order(
         via_api=via_api,
     )
     notify.status_changed(order)
+    # A complaint refund waiting for the floor is settled by this one: nothing is left to send.
+    close_refund_due(order, amount, actor=actor, actor_role=actor_role)
     return order
 
 
@@ -247,7 +273,7 @@ def refund_part(
             _("Số tiền hoàn một phần phải lớn hơn 0 và nhỏ hơn %(left)s.", left=money.format_vnd(left)),
             field_errors={"amount_vnd": [_("Số tiền không hợp lệ.")]},
         )
-    if order.payment_method != PaymentMethod.COD.value and db.session.scalar(
+    if db.session.scalar(
         select(LedgerEntry.id).where(
             LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.PARTIAL_REFUND.value
         )
@@ -302,16 +328,26 @@ def operator_refund(order: Order, *, actor: User, reference: str | None, note: s
 def _ledger(
     order: Order, kind: LedgerKind, amount: int, *, reference: str | None, actor: User | None
 ) -> None:
-    if order.payment_method == PaymentMethod.COD.value:
+    """One entry per order and kind. Card and transfer orders: what the floor collected, and
+    what of it went back. COD orders (the carrier hands the cash to the shop): only refunds, the
+    money the floor sends the buyer for the shop, which the shop then owes the floor."""
+    cod = order.payment_method == PaymentMethod.COD.value
+    if cod and kind == LedgerKind.COLLECTED:
+        return
+    if amount == 0:
         return
     exists = db.session.scalar(
         select(LedgerEntry.id).where(LedgerEntry.order_id == order.id, LedgerEntry.kind == kind.value)
     )
     if exists:
         return
-    if kind in (LedgerKind.REFUNDED, LedgerKind.PARTIAL_REFUND) and not db.session.scalar(
-        select(LedgerEntry.id).where(
-            LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.COLLECTED.value
+    if (
+        not cod
+        and kind in (LedgerKind.REFUNDED, LedgerKind.PARTIAL_REFUND)
+        and not db.session.scalar(
+            select(LedgerEntry.id).where(
+                LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.COLLECTED.value
+            )
         )
     ):
         return  # nothing was collected for it, nothing to take back
@@ -342,18 +378,20 @@ def record_payout(shop: Shop, data: dict, *, actor: User) -> LedgerEntry:
     else:
         if not amount:
             errors.add("amount_vnd", _("Vui lòng nhập số tiền (đồng) lớn hơn 0."))
-    reference = (data.get("reference") or "").strip()
+    reference = check_reference(data.get("reference"), errors)
     if not reference:
         errors.add("reference", _("Vui lòng nhập mã giao dịch chi trả."))
     errors.raise_if_any()
-    # One payout decision per shop at a time (PostgreSQL locks the row; SQLite serialises writers).
-    db.session.execute(select(Shop.id).where(Shop.id == shop.id).with_for_update())
-    if amount > settlement.payable_to(shop.id):
+    # One payout decision per shop at a time, and none while a complaint is being opened: the
+    # lock comes before what is payable is read (settlement.lock_shop, on both databases).
+    settlement.lock_shop(shop.id)
+    payable = settlement.payable_to(shop.id)
+    if amount > payable:
         raise DomainError(
             _(
                 "Số tiền chi trả lớn hơn số tiền đã đến hạn trả cho cửa hàng (%(payable)s). Tiền của "
                 "đơn chưa giao, còn trong thời hạn đổi trả hoặc đang bị khiếu nại chưa được trả.",
-                payable=money.format_vnd(max(settlement.payable_to(shop.id), 0)),
+                payable=money.format_vnd(max(payable, 0)),
             ),
             field_errors={"amount_vnd": [_("Lớn hơn số tiền đến hạn trả.")]},
         )

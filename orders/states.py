@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.errors import Conflict
@@ -118,10 +118,18 @@ def can_transition(current: str, target: str) -> bool:
 
 
 def transition(
-    order: Order, target: str, *, actor: User | None, actor_role: str, note: str | None = None, **changes
+    order: Order,
+    target: str,
+    *,
+    actor: User | None,
+    actor_role: str,
+    note: str | None = None,
+    where: tuple[ColumnElement[bool], ...] = (),
+    **changes,
 ) -> OrderEvent:
     """Move `order` to `target` or raise Conflict with a message for the user. `changes` are
-    other columns set in the same UPDATE (carrier, tracking number…)."""
+    other columns set in the same UPDATE (carrier, tracking number…); `where` are further
+    conditions the row must still meet (what was read before, e.g. the sum refunded so far)."""
     current = order.status
     if not can_transition(current, target):
         raise Conflict(
@@ -134,7 +142,7 @@ def transition(
         )
     result = db.session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == current)
+        .where(Order.id == order.id, Order.status == current, *where)
         .values(status=target, updated_at=utcnow(), **changes)
         .execution_options(synchronize_session=False)
     )

@@ -6,6 +6,7 @@ Revises: 0004_accounts
 Create Date: 2026-12-08
 
 Orders refunded before this revision were refunded in full: their refunded_vnd is their total.
+The downgrade refuses while an order is refunded in part (the schema before cannot record it).
 """
 
 import sqlalchemy as sa
@@ -107,6 +108,31 @@ def upgrade():
 
 
 def downgrade():
+    # Before this revision an order was refunded in full or not at all: an order refunded in part
+    # (refunded_vnd above 0, status not refunded) cannot be written down without losing what was
+    # given back (and its ledger entry would pass for a full refund). Refuse, and say which.
+    orders = sa.table(
+        "orders",
+        sa.column("code", sa.String),
+        sa.column("status", sa.String),
+        sa.column("refunded_vnd", sa.Integer),
+    )
+    partly = (
+        op.get_bind()
+        .execute(
+            sa.select(orders.c.code)
+            .where(orders.c.refunded_vnd > 0, orders.c.status != "refunded")
+            .order_by(orders.c.code)
+        )
+        .scalars()
+        .all()
+    )
+    if partly:
+        raise RuntimeError(
+            f"Cannot downgrade below 0005_complaints: {len(partly)} order(s) are refunded in part "
+            f"({', '.join(partly[:10])}{', …' if len(partly) > 10 else ''}), which the schema before "
+            "it cannot record. Refund them in full or keep this revision."
+        )
     with op.batch_alter_table("complaint_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_events_complaint_id"))
     op.drop_table("complaint_events")

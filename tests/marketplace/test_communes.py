@@ -148,6 +148,90 @@ def test_a_unit_the_operator_stopped_offering_stays_stopped(app, runner, factory
     assert row.id not in {c.id for c in addresses.communes_of("Hà Tĩnh")}
 
 
+def _correct(operator, row: Commune, **changes: str) -> None:
+    data = {"name": row.name, "kind": row.kind, "province": row.province, "code": row.code or ""}
+    response = operator.post(f"/quan-tri/xa-phuong/{row.id}", data={**data, **changes})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def _count(**where: str) -> int:
+    query = select(func.count()).select_from(Commune)
+    for name, value in where.items():
+        query = query.where(getattr(Commune, name) == value)
+    return db.session.scalar(query)
+
+
+def test_a_corrected_code_survives_a_reimport_without_deactivation_or_duplicate(
+    app, runner, factory, csrf_off
+):
+    _import(runner, "--province", "Hà Tĩnh")
+    operator = sign_in(app.test_client(), factory.operator())
+    ky_xuan = _commune("Xã Kỳ Xuân")
+    _correct(operator, ky_xuan, code="18766-A")
+    ky_xuan = _commune("Xã Kỳ Xuân")
+    assert (ky_xuan.code, ky_xuan.operator_fields) == ("18766-A", ["code"])
+
+    output = _import(runner, "--province", "Hà Tĩnh")
+    assert "0 added, 0 updated, 69 unchanged, 0 deactivated" in output
+    assert "code kept as corrected ('18766-A'); the official list says '18766'" in output
+    row = db.session.get(Commune, ky_xuan.id)
+    assert (row.active, row.code, row.name) == (True, "18766-A", "Xã Kỳ Xuân")
+    assert row.id in {c.id for c in addresses.communes_of("Hà Tĩnh")}  # still offered in forms
+    assert _count(province="Hà Tĩnh") == 69
+
+    # The name corrected as well: still the same unit of the list, still no second "Xã Kỳ Xuân".
+    _correct(operator, row, name="Xã Kỳ Xuân (Kỳ Anh)")
+    output = _import(runner)
+    assert "3252 added, 0 updated, 69 unchanged, 0 deactivated" in output  # the other 33 provinces
+    row = db.session.get(Commune, ky_xuan.id)
+    assert (row.active, row.code, row.name) == (True, "18766-A", "Xã Kỳ Xuân (Kỳ Anh)")
+    assert _commune("Xã Kỳ Xuân") is None and _count() == 3321
+
+    # "Theo danh sách chính thức": the list's code and name come back on the same row.
+    operator.post(f"/quan-tri/xa-phuong/{row.id}/theo-danh-sach-chinh-thuc")
+    _import(runner, "--province", "Hà Tĩnh")
+    row = db.session.get(Commune, ky_xuan.id)
+    assert (row.code, row.name, row.active) == ("18766", "Xã Kỳ Xuân", True)
+
+
+def test_a_corrected_province_survives_a_reimport_of_either_province(app, runner, factory, csrf_off):
+    _import(runner, "--province", "Hà Tĩnh")
+    _import(runner, "--province", "Nghệ An")
+    operator = sign_in(app.test_client(), factory.operator())
+    ky_xuan = _commune("Xã Kỳ Xuân")
+    nghe_an = _count(province="Nghệ An")
+    _correct(operator, ky_xuan, province="Nghệ An")
+    assert _commune("Xã Kỳ Xuân", "Nghệ An").operator_fields == ["province"]
+
+    for province in ("Nghệ An", "Hà Tĩnh"):  # Nghệ An's list lacks it; Hà Tĩnh's names it
+        output = _import(runner, "--province", province)
+        assert "0 added" in output and "0 deactivated" in output, output
+        row = db.session.get(Commune, ky_xuan.id)
+        assert (row.active, row.province, row.code) == (True, "Nghệ An", "18766")
+    output = _import(runner)
+    assert "3122 added, 0 updated, 199 unchanged, 0 deactivated" in output  # the other 32 provinces
+    assert "province kept as corrected ('Nghệ An'); the official list says 'Hà Tĩnh'" in output
+    assert _commune("Xã Kỳ Xuân") is None  # no new row in Hà Tĩnh
+    assert (_count(province="Hà Tĩnh"), _count(province="Nghệ An")) == (68, nghe_an + 1)
+    assert ky_xuan.id in {c.id for c in addresses.communes_of("Nghệ An")}
+
+
+def test_a_reimport_still_deactivates_what_left_the_list_unless_corrected(
+    app, runner, factory, tmp_path, csrf_off
+):
+    _import(runner, "--province", "Hà Tĩnh")
+    operator = sign_in(app.test_client(), factory.operator())
+    _correct(operator, _commune("Xã Kỳ Lạc"), name="Xã Kỳ Lạc (đã sửa)")
+    gone = ("Xã Kỳ Lạc", "Xã Sơn Kim 1")
+    data = _updated_package(
+        tmp_path, lambda wards: wards.__setitem__(slice(None), [w for w in wards if w["name"] not in gone])
+    )
+    output = _import(runner, "--province", "Hà Tĩnh", "--data", data)
+    assert "1 deactivated" in output
+    assert not _commune("Xã Sơn Kim 1").active  # untouched by the operator: follows the list
+    assert _commune("Xã Kỳ Lạc (đã sửa)").active  # corrected: the operator's to switch off
+
+
 def test_rows_typed_in_by_hand_or_by_the_old_demo_are_adopted_not_duplicated(runner):
     old = Commune(name="Phường Thành Sen", kind="phuong", province="Hà Tĩnh", code="DEMO-HT-01")
     bare = Commune(name="Kỳ Xuân", kind="xa", province="Tỉnh Hà Tĩnh")  # no unit word, other spelling

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from orders_testlib import payment_code
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from marketplace.errors import Conflict, Forbidden
+from marketplace.errors import Conflict, DomainError, Forbidden
 from marketplace.extensions import db
 from marketplace.images import image_dir
 from marketplace.models import OutboxEvent
@@ -122,7 +122,7 @@ def _held_and_payable(shop_id: int) -> tuple[int, int]:
 
 def test_transition_table():
     T = complaint_states.TRANSITIONS
-    assert T["open"] == {"answered", "escalated"}
+    assert T["open"] == {"answered", "escalated", "refunded", "rejected"}  # the last two: the operator
     assert T["answered"] == {"escalated", "refunded", "refund_due", "replaced", "rejected"}
     assert T["escalated"] == {"refunded", "rejected"} and T["refund_due"] == {"refunded"}
     for final in ("refunded", "replaced", "rejected"):
@@ -663,7 +663,6 @@ def test_refunds_never_exceed_what_was_paid(app, factory, shopper):
             reloaded(order), 10_000, actor=operator_user, actor_role="operator", reference="R2"
         )
     db.session.rollback()
-    from marketplace.errors import DomainError
 
     with pytest.raises(DomainError):
         payments.refund_part(
@@ -709,3 +708,267 @@ def test_card_refunds_in_two_parts_go_to_stripe_as_two_amounts(app, factory, sho
         (f"stripe-refund:order:{order.id}", order.total_vnd - 20_000),
     ]
     assert db.session.get(Payment, order.payment_id).refunded_vnd == order.total_vnd
+
+
+# --- deadlines: no complaint holds the shop's money forever ----------------------------------
+
+
+def test_the_deadline_is_checked_again_after_the_photos(app, factory, shopper, monkeypatch):
+    """Photos take time: a complaint started in the window but written after it is refused (a
+    payout may already have treated the order's money as payable)."""
+    order, _owner = _order(app, factory, shopper, method="bank_transfer")
+    start = utcnow()
+    clock = {"now": start}
+    monkeypatch.setattr(complaints, "utcnow", lambda: clock["now"])
+    db.session.execute(
+        update(OrderEvent)
+        .where(OrderEvent.order_id == order.id, OrderEvent.to_status == "delivered")
+        .values(created_at=start - settlement.return_window() + timedelta(minutes=1))
+    )
+    db.session.commit()
+    real = complaints.process_image
+
+    def slow(blob, **kw):
+        clock["now"] = start + timedelta(minutes=2)  # the window closed while the photo was read
+        return real(blob, **kw)
+
+    monkeypatch.setattr(complaints, "process_image", slow)
+    r = _post_complaint(shopper.client, order, photos=[image_bytes()])
+    assert r.status_code == 422 and "Đã hết thời hạn khiếu nại" in r.get_data(as_text=True)
+    assert _complaint(order) is None
+
+
+def _answered(app, factory, shopper, *, method="bank_transfer", offer="reject", amount=None):
+    buyer = factory.user()
+    order, owner = _order(app, factory, shopper, method=method, member=buyer)
+    complaints.open_complaint(order, {"reason": "damaged", "description": "Dập"}, [], actor=buyer)
+    data = {"offer": offer, "note": "Đúng hàng" if offer == "reject" else None, "amount_vnd": amount}
+    complaints.answer_complaint(_complaint(order), data, actor=owner)
+    db.session.commit()
+    return order, owner, buyer
+
+
+def _due_now(complaint: Complaint) -> None:
+    """Move the buyer's reply deadline (and the event due then) into the past."""
+    past = utcnow() - timedelta(seconds=1)
+    db.session.execute(update(Complaint).where(Complaint.id == complaint.id).values(reply_due_at=past))
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.idempotency_key == f"complaint.accept:{complaint.id}")
+        .values(next_attempt_at=past)
+    )
+    db.session.commit()
+
+
+def test_an_answer_the_buyer_ignores_stands_after_the_reply_time(app, factory, shopper):
+    from orders_testlib import drain
+
+    order, owner, buyer = _answered(app, factory, shopper)
+    complaint = _complaint(order)
+    answered_at = complaint.events[-1].created_at
+    assert abs(complaint.reply_due_at - answered_at - timedelta(days=7)) < timedelta(seconds=5)
+    due = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "complaint.accept"))
+    assert (due.payload, due.next_attempt_at) == ({"complaint_id": complaint.id}, complaint.reply_due_at)
+    page = shopper.client.get(f"/don-hang/{order.code}").get_data(as_text=True)
+    assert "khiếu nại kết thúc theo trả lời của cửa hàng" in page  # the buyer is told the deadline
+    _delivered_days_ago(order, 10)
+    assert _held_and_payable(order.shop_id) == (order.total_vnd, 0)  # held while answered
+
+    drain()  # not due yet: the worker leaves it
+    assert _complaint(order).status == "answered"
+    _due_now(complaint)
+    # Past the deadline the buyer can no longer take it to the floor (the answer stands).
+    assert "Đề nghị sàn giải quyết" not in shopper.client.get(f"/don-hang/{order.code}").get_data(
+        as_text=True
+    )
+    with pytest.raises(Conflict, match="Đã hết thời hạn đề nghị sàn giải quyết"):
+        complaints.escalate(_complaint(order), {}, actor=buyer)
+    db.session.rollback()
+    drain()
+    complaint = _complaint(order)
+    assert complaint.status == "rejected"
+    assert [(e.action, e.actor_role, e.actor_id) for e in complaint.events][-1] == (
+        "auto_accepted",
+        "system",
+        None,
+    )
+    assert _held_and_payable(order.shop_id) == (0, order.total_vnd)  # the money is the shop's now
+    closed = [to for to, subject in _complaint_mails() if "Người mua không trả lời" in subject]
+    assert sorted(closed) == sorted([buyer.email, owner.email])
+    # Run again (at least once delivery): nothing more happens.
+    assert complaints.accept_when_due(complaint.id) is False
+    assert len(_complaint(order).events) == 3
+
+
+def test_an_ignored_refund_offer_goes_to_the_floor_to_send_and_a_decided_one_is_left_alone(
+    app, factory, shopper
+):
+    from orders_testlib import drain
+
+    order, _owner, _buyer = _answered(app, factory, shopper, offer="refund", amount="40000")
+    operator_user = factory.operator()
+    _due_now(_complaint(order))
+    drain()
+    complaint = _complaint(order)
+    assert (complaint.status, complaint.events[-1].action) == ("refund_due", "auto_accepted")
+    assert any(to == operator_user.email for to, s in _complaint_mails() if "Người mua không trả lời" in s)
+
+    # The buyer escalated in time: the event comes due and does nothing.
+    sign_out(shopper.client)
+    other, _owner2, buyer2 = _answered(app, factory, shopper)
+    complaints.escalate(_complaint(other), {"note": "Không đồng ý"}, actor=buyer2)
+    db.session.commit()
+    _due_now(_complaint(other))
+    drain()
+    assert _complaint(other).status == "escalated"
+
+
+def test_the_operator_decides_an_open_complaint_once_the_shops_time_is_over(app, factory, shopper):
+    buyer = factory.user()
+    order, _owner = _order(app, factory, shopper, method="bank_transfer", member=buyer)
+    complaints.open_complaint(order, {"reason": "damaged", "description": "Dập"}, [], actor=buyer)
+    db.session.commit()
+    operator = sign_in(app.test_client(), factory.operator())
+    url = f"/quan-tri/khieu-nai/{order.code}/quyet-dinh"
+    assert "Quyết định của sàn" not in operator.get(f"/quan-tri/khieu-nai/{order.code}").get_data(
+        as_text=True
+    )
+    r = operator.post(url, data={"decision": "reject", "note": "Cửa hàng im lặng"})
+    assert r.status_code == 422 and "không chờ sàn quyết định" in r.get_data(as_text=True)
+    assert complaints.waiting_for_operator() == 0
+
+    db.session.execute(update(Complaint).values(answer_due_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert complaints.waiting_for_operator() == 1  # the floor's queue shows it
+    assert order.code in operator.get("/quan-tri/khieu-nai").get_data(as_text=True)
+    detail = operator.get(f"/quan-tri/khieu-nai/{order.code}").get_data(as_text=True)
+    assert "Quyết định của sàn" in detail and "Cửa hàng đã quá hạn trả lời" in detail
+    r = operator.post(
+        url,
+        data={
+            "decision": "refund",
+            "amount_vnd": "20.000",
+            "note": "Cửa hàng không trả lời",
+            "reference": "FT-9",
+        },
+    )
+    assert r.status_code == 302
+    complaint, order = _complaint(order), reloaded(order)
+    assert (complaint.status, complaint.refund_vnd, order.refunded_vnd) == ("refunded", 20_000, 20_000)
+    assert complaint.events[-1].action == "decided_refund" and complaints.waiting_for_operator() == 0
+
+
+def test_the_operator_decides_an_answered_complaint_once_the_buyers_time_is_over(app, factory, shopper):
+    order, _owner, _buyer = _answered(app, factory, shopper)
+    operator_user = factory.operator()
+    with pytest.raises(Conflict):
+        complaints.decide(_complaint(order), {"decision": "reject", "note": "x"}, actor=operator_user)
+    db.session.rollback()
+    db.session.execute(update(Complaint).values(reply_due_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    operator = sign_in(app.test_client(), operator_user)
+    assert "Người mua quá hạn trả lời" in operator.get("/quan-tri/khieu-nai").get_data(as_text=True)
+    complaints.decide(_complaint(order), {"decision": "reject", "note": "Đúng hàng"}, actor=operator_user)
+    db.session.commit()
+    assert _complaint(order).status == "rejected"
+    assert complaints.accept_when_due(_complaint(order).id) is False  # the worker then does nothing
+
+
+# --- COD refunds in the ledger, and a refund the order page settles ---------------------------
+
+
+def test_a_cod_refund_the_floor_sends_is_charged_to_the_shop(app, factory, shopper):
+    buyer = factory.user()
+    cod, owner = _order(app, factory, shopper, member=buyer)  # COD, delivered, paid at the door
+    assert cod.paid and cod.payment_method == "cod"
+    complaints.open_complaint(cod, {"reason": "damaged", "description": "Dập"}, [], actor=buyer)
+    complaints.answer_complaint(_complaint(cod), {"offer": "refund", "amount_vnd": "30000"}, actor=owner)
+    complaints.accept_offer(_complaint(cod), actor=buyer)
+    db.session.commit()
+    assert _complaint(cod).status == "refund_due"
+    operator_user = factory.operator()
+    operator = sign_in(app.test_client(), operator_user)
+    assert (
+        operator.post(
+            f"/quan-tri/khieu-nai/{cod.code}/da-hoan-tien", data={"reference": "FT-COD-1"}
+        ).status_code
+        == 302
+    )
+    assert _complaint(cod).status == "refunded"
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == cod.id)).all()
+    assert [(e.kind, e.amount_vnd, e.reference) for e in entries] == [("partial_refund", -30_000, "FT-COD-1")]
+    # The shop owes the floor the 30.000 at once: never held, even inside the return window.
+    shop_id = cod.shop_id
+    assert settlement.owed_to(shop_id) == -30_000
+    assert _held_and_payable(shop_id) == (0, -30_000)
+
+    # The shop's next money through the floor: the refund is deducted from the payout.
+    listing = factory.listing(shop=cod.shop, stock=5, price=100_000)
+    assert shopper.add(listing).status_code == 302
+    code = payment_code(shopper.checkout("bank_transfer"))
+    payment = db.session.scalar(select(Payment).where(Payment.code == code))
+    payments.mark_paid(payment, actor=None, actor_role="bank", reference="FT-THU-2")
+    db.session.commit()
+    transfer = reloaded(payment.orders[0])
+    _advance(transfer, owner, "delivered")
+    _delivered_days_ago(transfer, 10)
+    assert _held_and_payable(shop_id) == (0, 125_000 - 30_000)
+    row = next(b for b in payments.balances() if b["shop"].id == shop_id)
+    assert (row["collected"], row["refunded"], row["paid_out"], row["owed"], row["payable"]) == (
+        125_000,
+        30_000,
+        0,
+        95_000,
+        95_000,
+    )
+    with pytest.raises(DomainError, match="lớn hơn số tiền đã đến hạn trả"):
+        payments.record_payout(cod.shop, {"amount_vnd": "125000", "reference": "UNC-1"}, actor=operator_user)
+    db.session.rollback()
+    payments.record_payout(cod.shop, {"amount_vnd": "95000", "reference": "UNC-2"}, actor=operator_user)
+    db.session.commit()
+    assert settlement.owed_to(shop_id) == 0 and _held_and_payable(shop_id) == (0, 0)
+
+    # The rest of the COD order refunded from the order page: charged too, once per kind.
+    payments.operator_refund(reloaded(cod), actor=operator_user, reference="FT-COD-2", note="Hoàn nốt")
+    db.session.commit()
+    kinds = {
+        e.kind: e.amount_vnd
+        for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == cod.id))
+    }
+    assert kinds == {"partial_refund": -30_000, "refunded": -(cod.total_vnd - 30_000)}
+    assert settlement.owed_to(shop_id) == -(cod.total_vnd - 30_000)
+    import csv
+
+    text = operator.get("/quan-tri/doi-soat.csv").get_data(as_text=True).lstrip("\ufeff")
+    held = {(r["order"], r["kind"]): r["held"] for r in csv.DictReader(io.StringIO(text))}
+    assert held[(cod.code, "partial_refund")] == "0" and held[(cod.code, "refunded")] == "0"
+
+
+def test_a_full_refund_from_the_order_page_settles_a_complaint_refund_waiting(app, factory, shopper):
+    order, _owner, buyer = _answered(app, factory, shopper, offer="refund", amount="30000")
+    complaints.accept_offer(_complaint(order), actor=buyer)
+    db.session.commit()
+    assert _complaint(order).status == "refund_due" and complaints.waiting_for_operator() == 1
+    operator = sign_in(app.test_client(), factory.operator())
+    r = operator.post(f"/quan-tri/don-hang/{order.code}/hoan-tien", data={"reference": "FT-HOAN-HET"})
+    assert r.status_code == 302
+    complaint, order = _complaint(order), reloaded(order)
+    assert (order.status, order.refunded_vnd) == ("refunded", order.total_vnd)
+    assert (complaint.status, complaint.refund_vnd) == ("refunded", 30_000)
+    assert complaint.events[-1].action == "refund_recorded" and complaint.events[-1].actor_role == "operator"
+    assert complaints.waiting_for_operator() == 0
+    kinds = {
+        e.kind: e.amount_vnd
+        for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == order.id))
+    }
+    assert kinds == {"collected": order.total_vnd, "refunded": -order.total_vnd}  # given back once
+
+    # One left behind by the code before this fix: recording it closes it, nothing is sent twice.
+    db.session.execute(update(Complaint).values(status="refund_due"))
+    db.session.commit()
+    assert (
+        operator.post(f"/quan-tri/khieu-nai/{order.code}/da-hoan-tien", data={"reference": ""}).status_code
+        == 302
+    )
+    assert _complaint(order).status == "refunded"
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 2

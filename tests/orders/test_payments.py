@@ -163,6 +163,29 @@ def test_operator_confirms_a_transfer_by_hand(app, factory, shopper):
     assert sum("Đơn hàng mới" in s for s in subjects) == 2
 
 
+def test_a_transfer_reference_longer_than_its_column_is_refused_with_a_message(app, factory, shopper):
+    """payments.paid_reference and ledger_entries.reference hold 120 characters: PostgreSQL
+    refused a longer one with a server error; now the operator is told, and nothing is cut."""
+    listing = factory.listing(stock=5, price=100_000)
+    code = _transfer_checkout(shopper, factory, (listing, 1))
+    operator = sign_in(app.test_client(), factory.operator())
+    page = operator.get("/quan-tri/thanh-toan").get_data(as_text=True)
+    assert 'name="reference" maxlength="120"' in page
+    response = operator.post(
+        f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": "FT" + "9" * 498}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert "Mã giao dịch tối đa 120 ký tự." in response.get_data(as_text=True)
+    payment = _payment(code)
+    assert payment.status == "pending" and payment.paid_reference is None
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+    reference = "FT" + "9" * 118  # exactly 120: kept whole
+    operator.post(f"/quan-tri/thanh-toan/{code}/xac-nhan", data={"reference": reference})
+    payment = _payment(code)
+    assert payment.status == "paid" and payment.paid_reference == reference
+    assert db.session.scalar(select(LedgerEntry.reference)) == reference
+
+
 def _statement(rows) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
