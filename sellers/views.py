@@ -17,7 +17,7 @@ from marketplace.permissions import operator_required
 from marketplace.timeutil import utcnow
 
 from . import services
-from .forms import ActionForm, CommuneForm, InviteForm, ReasonForm, ShopForm
+from .forms import ActionForm, CommuneForm, InviteForm, ReasonForm, ShopForm, ShopProfileForm
 from .models import Shop, ShopInvitation, ShopMember, ShopStatus
 from .permissions import ShopPermission, shop_permission_required
 
@@ -69,7 +69,7 @@ def dashboard(shop: Shop):
 @bp.route("/<shop_slug>/thong-tin", methods=["GET", "POST"])
 @shop_permission_required(ShopPermission.EDIT_PROFILE)
 def edit_shop(shop: Shop):
-    form = ShopForm(obj=shop)
+    form = ShopProfileForm(obj=shop)
     if not addresses.is_refresh(request.form) and run_form(  # "Chọn" of the province saves nothing
         form,
         lambda: services.update_shop(shop, form.data, actor=current_user, logo_data=_upload(form.logo)),
