@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from marketplace import addresses, outbox, slugs
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
@@ -363,6 +363,22 @@ def accept_invitation(invitation: ShopInvitation, *, actor: User) -> ShopMember:
         actor.role = Role.PRODUCER.value
     db.session.flush()
     return member
+
+
+def revoke_invitation(shop: Shop, invitation: ShopInvitation, *, actor: User) -> None:
+    """The owner takes back an invitation not yet accepted: its link stops working at once."""
+    if not can_manage_staff(actor, shop) or invitation.shop_id != shop.id:
+        raise Forbidden(_("Bạn không có quyền thực hiện thao tác này."))
+    # Conditional, like the acceptance: of a revocation and an acceptance at the same moment,
+    # exactly one wins.
+    revoked = db.session.execute(
+        delete(ShopInvitation)
+        .where(ShopInvitation.id == invitation.id, ShopInvitation.accepted_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    if rows_matched(revoked) != 1:
+        raise DomainError(_("Lời mời này đã được sử dụng."))
+    db.session.expunge(invitation)
 
 
 def remove_staff(shop: Shop, member: ShopMember, *, actor: User) -> None:

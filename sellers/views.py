@@ -104,6 +104,22 @@ def staff(shop: Shop):
     )
 
 
+@bp.post("/<shop_slug>/nhan-vien/loi-moi/<int:invitation_id>/thu-hoi")
+@shop_permission_required(ShopPermission.MANAGE_STAFF)
+def revoke_invitation(shop: Shop, invitation_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    invitation = db.session.get(ShopInvitation, invitation_id)
+    if invitation is None or invitation.shop_id != shop.id:
+        abort(404)
+    email = invitation.email
+    run_action(
+        lambda: services.revoke_invitation(shop, invitation, actor=current_user),
+        _("Đã thu hồi lời mời gửi tới %(email)s.", email=email),
+    )
+    return redirect(url_for("sellers.staff", shop_slug=shop.slug))
+
+
 @bp.post("/<shop_slug>/nhan-vien/<int:member_id>/xoa")
 @shop_permission_required(ShopPermission.MANAGE_STAFF)
 def remove_staff(shop: Shop, member_id: int):
