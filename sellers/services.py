@@ -212,10 +212,24 @@ def _set_status(shop: Shop, status: ShopStatus, reason: str | None) -> None:
     shop.status_changed_at = utcnow()
 
 
+def has_owner(shop: Shop) -> bool:
+    return any(member.role == "owner" for member in shop.members)
+
+
+def _require_owner(shop: Shop) -> None:
+    """A shop opens only with someone answerable for it: after its owner erased the account (which
+    the owner of a rejected shop may do), it stays closed."""
+    if not has_owner(shop):
+        raise DomainError(
+            _("Cửa hàng không còn chủ (tài khoản chủ cửa hàng đã bị xoá): không thể cho hoạt động lại.")
+        )
+
+
 def approve_shop(shop: Shop, *, actor: User) -> Shop:
     _require_operator(actor)
     if shop.status == ShopStatus.APPROVED.value:
         raise DomainError(_("Cửa hàng đã được duyệt."))
+    _require_owner(shop)
     _set_status(shop, ShopStatus.APPROVED, None)
     db.session.flush()
     shop_event(shop, "approved")
@@ -230,10 +244,13 @@ def reject_shop(shop: Shop, reason: str, *, actor: User) -> Shop:
         raise DomainError(
             _("Vui lòng nêu lý do từ chối."), field_errors={"reason": [_("Vui lòng nêu lý do.")]}
         )
-    if shop.status not in (ShopStatus.PENDING.value,):
-        raise DomainError(_("Chỉ từ chối được cửa hàng đang chờ duyệt."))
+    if shop.status not in (ShopStatus.PENDING.value, ShopStatus.SUSPENDED.value):
+        raise DomainError(_("Chỉ từ chối được cửa hàng đang chờ duyệt hoặc đang tạm ngưng."))
+    was_suspended = shop.status == ShopStatus.SUSPENDED.value
     _set_status(shop, ShopStatus.REJECTED, reason)
     db.session.flush()
+    if was_suspended:  # a shop closed for good: its listings were hidden already, say so again
+        shop_event(shop, "rejected")
     _notify_owners(
         shop, _("Cửa hàng %(name)s chưa được duyệt", name=shop.name), "shop_rejected", reason=reason
     )
@@ -262,6 +279,7 @@ def reinstate_shop(shop: Shop, *, actor: User) -> Shop:
     _require_operator(actor)
     if shop.status not in (ShopStatus.SUSPENDED.value, ShopStatus.REJECTED.value):
         raise DomainError(_("Cửa hàng không ở trạng thái tạm ngưng hoặc bị từ chối."))
+    _require_owner(shop)
     _set_status(shop, ShopStatus.APPROVED, None)
     db.session.flush()
     shop_event(shop, "reinstated")

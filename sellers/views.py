@@ -192,7 +192,9 @@ def review_shop(shop_id: int):
             abort(400)
         if run_action(actions[action], _("Đã cập nhật trạng thái cửa hàng %(name)s.", name=shop.name)):
             return redirect(url_for("sellers_admin.shops", status=shop.status))
-    return render_template("sellers/operator_review.html", shop=shop, form=form)
+    return render_template(
+        "sellers/operator_review.html", shop=shop, form=form, shop_has_owner=services.has_owner(shop)
+    )
 
 
 def _all_provinces() -> list[tuple[str, int]]:
