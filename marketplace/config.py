@@ -282,5 +282,8 @@ def load_config(instance_path: str) -> dict:
         **_rate_limits(),
         **_operator_identity(),
         "WORKER_POLL_S": env_float("WORKER_POLL_S", 0.5, minimum=0.01),
+        # Done outbox rows (a mail's recipient and text among them) are deleted this many days
+        # after they were processed; 0 keeps them (marketplace/outbox.py purge).
+        "OUTBOX_RETENTION_DAYS": env_int("OUTBOX_RETENTION_DAYS", 30, minimum=0),
         "PER_PAGE": 24,
     }

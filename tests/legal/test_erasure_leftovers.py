@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from marketplace import outbox
+from marketplace import mail, outbox
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent, User
 from marketplace.timeutil import utcnow
+from orders.models import Order
 from sellers import services as shop_services
 from sellers.models import Shop, ShopMember
+from tests.orders.orders_testlib import ShopOrder, Shopper, payment_code
 from tests.support import PASSWORD, sign_in
 
 ERASE = {"password": PASSWORD, "confirm": "y"}
@@ -127,6 +130,57 @@ def test_a_closed_household_shop_loses_its_owners_identity_and_is_never_reopened
     assert db.session.get(Shop, shop.id).status == "rejected"
 
 
+# --- mails ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def buyer(app, factory, csrf_off):
+    """Bình, signed in, with a delivered order (its mails sent) and a cancelled one (she typed why)."""
+    binh = factory.user(email="binh@example.vn", name="Trần Thị Bình")
+    client = sign_in(app.test_client(), binh)
+    shopper = Shopper(client, factory.commune().id)
+    delivered = ShopOrder(app, factory, shopper)
+    delivered.advance("delivered")
+    shopper.add(factory.listing(shop=delivered.shop, title="Mật ong Hương Sơn", stock=5))
+    code = payment_code(shopper.checkout(email="binh@example.vn", address_line="Xóm Đông, nhà chị Bình"))
+    cancelled = db.session.scalar(select(Order).where(Order.code == f"{code}-1"))
+    r = client.post(
+        f"/don-hang/{cancelled.code}/huy", data={"reason": "Đặt nhầm, gọi tôi 0911111111 ở Xóm Đông"}
+    )
+    assert r.status_code == 302
+    return binh, client, delivered, db.session.get(Order, cancelled.id)
+
+
+def test_erasure_empties_the_mails_to_the_address_and_deletes_their_files(app, buyer, mailbox):
+    binh, client, _delivered, _cancelled = buyer
+    sent = [m for m in mailbox() if m["to"] == "binh@example.vn"]
+    assert len(sent) >= 3  # order placed, confirmed, shipped, delivered, cancelled…
+    folder = Path(app.config["MAIL_DIR"])
+    assert all((folder / m["file"]).exists() for m in sent)
+    assert any("Trần Thị Bình" in m["body"] for m in sent)  # names, addresses, links
+    # One more mail waits in the outbox when she erases the account: it is never sent.
+    mail.queue_mail("binh@example.vn", "Khuyến mãi", "account_deleted", user=binh)
+    db.session.commit()
+
+    _erase(client)
+    after = mailbox()
+    to_her = [m for m in after if m["to"] == "binh@example.vn"]
+    assert [m["subject"] for m in to_her] == ["Tài khoản của bạn đã được xoá"]  # the notice alone
+    assert not any((folder / m["file"]).exists() for m in sent)
+    rows = _mail_rows()
+    [notice] = [r for r in rows if r.payload.get("to") == "binh@example.vn"]
+    # Its key is random: nothing in it leads from the erased account to the old address.
+    suffix = notice.idempotency_key.removeprefix("mail:account-deleted:")
+    assert suffix != str(binh.id) and len(suffix) == 32 and int(suffix, 16) >= 0
+    emptied = [r for r in rows if "redacted" in r.payload]
+    assert len(emptied) == len(sent) + 1 and all(r.status == "done" for r in emptied)
+    for row in emptied:  # kept for their keys, with nothing of her in them
+        assert set(row.payload) == {"redacted"} and "binh" not in json.dumps(row.payload)
+    assert "Trần Thị Bình" not in json.dumps([r.payload for r in rows if r is not notice], ensure_ascii=False)
+    # Mails to others (the shop's) are untouched.
+    assert any(r.payload.get("to") and r.payload["to"] != "binh@example.vn" for r in rows)
+
+
 # --- the outbox's retention -----------------------------------------------------------------------
 
 
@@ -137,3 +191,50 @@ def _row(key: str, status: str, processed_days_ago: float | None, topic: str = "
     if processed_days_ago is not None:
         row.processed_at = utcnow() - timedelta(days=processed_days_ago)
     return row
+
+
+def test_done_rows_are_purged_after_the_retention_with_their_mail_files(app, runner):
+    assert app.config["OUTBOX_RETENTION_DAYS"] == 30
+    _row("mail:old", "done", 31)
+    _row("mail:recent", "done", 29)
+    _row("other:old", "done", 90, topic="test.topic")
+    _row("mail:dead", "dead", None)
+    _row("mail:pending", "pending", None)
+    db.session.commit()
+    folder = Path(app.config["MAIL_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in ("mail:old", "mail:recent"):
+        mail.mail_file(key).write_text("From: x\n\nđã gửi\n")
+
+    result = runner.invoke(args=["outbox", "purge"])
+    assert result.exit_code == 0 and "purged 2 done event(s)" in result.output
+    db.session.expire_all()
+    keys = set(db.session.scalars(select(OutboxEvent.idempotency_key)))
+    assert keys == {"mail:recent", "mail:dead", "mail:pending"}  # dead rows wait to be handled
+    assert not mail.mail_file("mail:old").exists() and mail.mail_file("mail:recent").exists()
+    assert outbox.purge(0) == 0  # 0 keeps everything
+    assert runner.invoke(args=["outbox", "purge", "--days", "1"]).output.strip() == "purged 1 done event(s)"
+
+
+def test_the_worker_purges_as_it_runs(app):
+    _row("mail:old", "done", 45)
+    db.session.commit()
+    loops = iter([False, True])
+    outbox.run_worker(0.01, stop=lambda: next(loops))
+    assert db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.idempotency_key == "mail:old")) is None
+
+
+def test_a_purged_checkout_mail_is_not_announced_as_still_being_sent(buyer, mailbox):
+    _binh, client, delivered, _cancelled = buyer
+    mailbox()
+    payment_url = f"/thanh-toan/{delivered.order.payment.code}"
+    assert "Đã gửi email xác nhận tới" in client.get(payment_url).get_data(as_text=True)
+    db.session.execute(
+        OutboxEvent.__table__.update()
+        .where(OutboxEvent.topic == "mail.send")
+        .values(processed_at=utcnow() - timedelta(days=31))
+    )
+    db.session.commit()
+    assert outbox.purge() > 0
+    page = client.get(payment_url).get_data(as_text=True)
+    assert "đang được gửi" not in page and "Chưa gửi được" not in page
