@@ -2,10 +2,11 @@
 and history, the addresses they used, their reviews and their cart.
 
 Erasure keeps every order, payment and line (the accounts of a sale must be kept) and replaces
-the personal fields: receiver name, phone, e-mail, street address and the note to the shop. The
-commune and province stay (they locate the sale, not the person). Reviews keep their stars and
-text under an anonymous name. A complaint keeps its reason, status, amounts and history (the
-record of a dispute), while the buyer's own words and photos go. Orders still on their way, and
+the personal fields: receiver name, phone, e-mail, street address, the note to the shop, the
+reason the buyer gave for cancelling and the buyer's notes in the history. The commune and
+province stay (they locate the sale, not the person). Reviews keep their stars and text under an
+anonymous name. A complaint keeps its reason, status, amounts and history (the record of a
+dispute), while the buyer's own words and photos go. Orders still on their way, and
 complaints not yet resolved, block the erasure: the shop needs the address until the parcel
 arrives, and the floor needs the buyer while it decides. Orders placed as a guest are not the account's (they belong to
 whoever holds their link), so neither the export nor the erasure touches them."""
@@ -23,7 +24,17 @@ from marketplace.legal.personal_data import ANONYMISED, PersonalDataSource, iso
 from marketplace.models import User
 
 from .complaint_states import UNRESOLVED
-from .models import CartItem, Complaint, ComplaintEvent, Order, OrderLine, OrderStatus, Payment, Review
+from .models import (
+    CartItem,
+    Complaint,
+    ComplaintEvent,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Review,
+)
 
 S = OrderStatus
 IN_PROGRESS = (S.PENDING_PAYMENT, S.PLACED, S.CONFIRMED, S.PACKED, S.SHIPPED)
@@ -207,6 +218,27 @@ def erase(user: User) -> dict[str, int]:
     )
     cart = db.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
     own_orders = select(Order.id).where(Order.buyer_id == user.id)
+    # What the buyer typed along the way: the reason they gave when cancelling, their notes in
+    # the history. A reason the shop or the operator gave is theirs, and stays.
+    db.session.execute(
+        update(Order)
+        .where(
+            Order.buyer_id == user.id,
+            Order.id.in_(
+                select(OrderEvent.order_id).where(
+                    OrderEvent.actor_role == "buyer", OrderEvent.to_status == S.CANCELLED.value
+                )
+            ),
+        )
+        .values(cancel_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OrderEvent)
+        .where(OrderEvent.actor_role == "buyer", OrderEvent.order_id.in_(own_orders))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
     complaints = db.session.execute(
         update(Complaint)
         .where(Complaint.order_id.in_(own_orders))

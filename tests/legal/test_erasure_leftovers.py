@@ -16,7 +16,8 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent, User
 from marketplace.timeutil import utcnow
-from orders.models import Order
+from orders import services as order_services
+from orders.models import Order, OrderEvent
 from sellers import services as shop_services
 from sellers.models import Shop, ShopMember
 from tests.orders.orders_testlib import ShopOrder, Shopper, payment_code
@@ -179,6 +180,31 @@ def test_erasure_empties_the_mails_to_the_address_and_deletes_their_files(app, b
     assert "Trần Thị Bình" not in json.dumps([r.payload for r in rows if r is not notice], ensure_ascii=False)
     # Mails to others (the shop's) are untouched.
     assert any(r.payload.get("to") and r.payload["to"] != "binh@example.vn" for r in rows)
+
+
+def test_a_typed_cancel_reason_and_the_buyers_notes_go_with_the_account(buyer, factory, app):
+    _binh, client, delivered, cancelled = buyer
+    assert cancelled.cancel_reason == "Đặt nhầm, gọi tôi 0911111111 ở Xóm Đông"
+    # Another of her orders, cancelled by the shop: the shop's reason is the shop's record.
+    shopper = Shopper(client, factory.commune().id)
+    shopper.add(factory.listing(shop=delivered.shop, title="Kẹo cu đơ", stock=5))
+    code = payment_code(shopper.checkout(email="binh@example.vn"))
+    by_shop = db.session.scalar(select(Order).where(Order.code == f"{code}-1"))
+    order_services.cancel_order(by_shop, reason="Hết hàng", actor=delivered.owner, actor_role="shop")
+    db.session.commit()
+
+    _erase(client)
+    db.session.expire_all()
+    assert db.session.get(Order, cancelled.id).cancel_reason is None
+    buyer_notes = db.session.scalars(
+        select(OrderEvent.note).where(OrderEvent.order_id == cancelled.id, OrderEvent.actor_role == "buyer")
+    ).all()
+    assert buyer_notes and all(note is None for note in buyer_notes)
+    assert db.session.get(Order, by_shop.id).cancel_reason == "Hết hàng"
+    shop_note = db.session.scalar(
+        select(OrderEvent.note).where(OrderEvent.order_id == by_shop.id, OrderEvent.to_status == "cancelled")
+    )
+    assert shop_note == "Hết hàng"
 
 
 # --- the outbox's retention -----------------------------------------------------------------------
