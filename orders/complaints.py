@@ -125,7 +125,7 @@ def open_complaint(order: Order, data: dict, photos: list[bytes], *, actor: User
     errors.raise_if_any()
     keys: list[str] = []
     for blob in photos:
-        key = process_image(blob, field="photos").key
+        key = process_image(blob, field="photos", private=True).key  # never under /media
         if key not in keys:
             keys.append(key)
     member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None

@@ -6,7 +6,8 @@ the personal fields: receiver name, phone, e-mail, street address, the note to t
 reason the buyer gave for cancelling and the buyer's notes in the history. The commune and
 province stay (they locate the sale, not the person). Reviews keep their stars and text under an
 anonymous name. A complaint keeps its reason, status, amounts and history (the record of a
-dispute), while the buyer's own words and photos go. Orders still on their way, and
+dispute), while the buyer's own words and photos go: the photo files are deleted by the worker
+(PHOTOS_TOPIC) unless another complaint shows the same picture. Orders still on their way, and
 complaints not yet resolved, block the erasure: the shop needs the address until the parcel
 arrives, and the floor needs the buyer while it decides. Orders placed as a guest are not the account's (they belong to
 whoever holds their link), so neither the export nor the erasure touches them."""
@@ -16,12 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import selectinload
 
+from marketplace import outbox
 from marketplace.extensions import db, rows_matched
+from marketplace.images import delete_image
 from marketplace.legal.personal_data import ANONYMISED, PersonalDataSource, iso
-from marketplace.models import User
+from marketplace.models import OutboxEvent, User
 
 from .complaint_states import UNRESOLVED
 from .models import (
@@ -38,6 +41,7 @@ from .models import (
 
 S = OrderStatus
 IN_PROGRESS = (S.PENDING_PAYMENT, S.PLACED, S.CONFIRMED, S.PACKED, S.SHIPPED)
+PHOTOS_TOPIC = "complaint.photos_erased"
 ANONYMOUS_REVIEWER = "Người mua ẩn danh"
 
 
@@ -239,6 +243,11 @@ def erase(user: User) -> dict[str, int]:
         .values(note=None)
         .execution_options(synchronize_session=False)
     )
+    photos = [
+        key
+        for keys in db.session.scalars(select(Complaint.photo_keys).where(Complaint.order_id.in_(own_orders)))
+        for key in keys or []
+    ]
     complaints = db.session.execute(
         update(Complaint)
         .where(Complaint.order_id.in_(own_orders))
@@ -254,13 +263,33 @@ def erase(user: User) -> dict[str, int]:
         .values(note=None)
         .execution_options(synchronize_session=False)
     )
+    if photos:  # the files go after the commit, if no other complaint shows the same picture
+        outbox.record(PHOTOS_TOPIC, {"keys": sorted(set(photos))})
     return {
         "orders": rows_matched(orders),
         "payments": rows_matched(payments),
         "reviews": rows_matched(reviews),
         "cart_items": rows_matched(cart),
         "complaints": rows_matched(complaints),
+        "complaint_photos": len(set(photos)),
     }
+
+
+def photo_in_use(key: str) -> bool:
+    """Whether a complaint still shows the picture `key` (pictures are stored once per content:
+    two complaints may share one). Keys are hex digests, so a match in the JSON text is exact."""
+    return (
+        db.session.scalar(select(Complaint.id).where(cast(Complaint.photo_keys, Text).contains(key)).limit(1))
+        is not None
+    )
+
+
+def forget_photos(payload: dict[str, Any], event: OutboxEvent) -> None:
+    """The outbox handler of PHOTOS_TOPIC: delete the files of erased complaint photos that no
+    complaint shows any more (checked again now: a later complaint may have the same picture)."""
+    for key in payload.get("keys", []):
+        if not photo_in_use(str(key)):
+            delete_image(str(key), private=True)
 
 
 SOURCE = PersonalDataSource("orders", export, erase, blockers)

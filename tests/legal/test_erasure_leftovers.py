@@ -14,14 +14,16 @@ from sqlalchemy import select
 from marketplace import mail, outbox
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.images import image_dir
 from marketplace.models import OutboxEvent, User
 from marketplace.timeutil import utcnow
+from orders import complaints
 from orders import services as order_services
-from orders.models import Order, OrderEvent
+from orders.models import Complaint, Order, OrderEvent
 from sellers import services as shop_services
 from sellers.models import Shop, ShopMember
 from tests.orders.orders_testlib import ShopOrder, Shopper, payment_code
-from tests.support import PASSWORD, sign_in
+from tests.support import PASSWORD, image_bytes, sign_in
 
 ERASE = {"password": PASSWORD, "confirm": "y"}
 
@@ -248,6 +250,103 @@ def test_the_worker_purges_as_it_runs(app):
     loops = iter([False, True])
     outbox.run_worker(0.01, stop=lambda: next(loops))
     assert db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.idempotency_key == "mail:old")) is None
+
+
+# --- complaint photos -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def complained(buyer, factory, app):
+    """Bình complains about her delivered order with two photos."""
+    binh, client, delivered, _cancelled = buyer
+    order = db.session.get(Order, delivered.order.id)
+    complaint = complaints.open_complaint(
+        order,
+        {"reason": "damaged", "description": "Cam dập"},
+        [image_bytes(color=(200, 10, 10)), image_bytes(color=(10, 10, 200))],
+        actor=binh,
+    )
+    db.session.commit()
+    return binh, client, delivered, complaint
+
+
+def test_complaint_photos_are_shown_only_to_the_parties(app, complained, factory):
+    _binh, client, delivered, complaint = complained
+    code = delivered.order.code
+    url = f"/don-hang/{code}/khieu-nai/anh/1/320.jpg"
+    page = client.get(f"/don-hang/{code}").get_data(as_text=True)
+    assert url in page and "/media/img/" not in page
+
+    staff = factory.user(role="producer")
+    db.session.add(ShopMember(shop_id=delivered.shop.id, user_id=staff.id, role="staff"))
+    db.session.commit()
+    allowed = {
+        "buyer": client,
+        "owner": delivered.seller,
+        "staff": sign_in(app.test_client(), staff),
+        "operator": sign_in(app.test_client(), factory.operator()),
+    }
+    for who, browser in allowed.items():
+        status, mimetype, cache = _get(browser, url)
+        assert (status, mimetype) == (200, "image/jpeg"), who
+        assert "private" in cache and "public" not in cache and "immutable" not in cache, who
+    assert _get(allowed["owner"], f"/don-hang/{code}/khieu-nai/anh/2/1200.webp")[:2] == (200, "image/webp")
+    refused = {
+        "anonymous": app.test_client(),
+        "another buyer": sign_in(app.test_client(), factory.user()),
+        "another shop's owner": sign_in(app.test_client(), factory.shop().members[0].user),
+    }
+    for who, browser in refused.items():
+        assert _get(browser, url)[0] == 404, who
+    for wrong in ("3/320.jpg", "0/320.jpg", "1/orig.png", "1/..%2F..%2Fsecret"):
+        assert _get(client, f"/don-hang/{code}/khieu-nai/anh/{wrong}")[0] == 404, wrong
+    # Not in the public store: /media has nothing under the photo's key.
+    key = complaint.photo_keys[0]
+    assert _get(client, f"/media/img/{key[:2]}/{key}/320.jpg")[0] == 404
+    assert (image_dir(key, private=True) / "320.jpg").exists() and not image_dir(key).exists()
+
+
+def test_a_guest_sees_the_photos_of_their_complaint_through_the_link(app, factory, csrf_off):
+    guest = Shopper(app.test_client(), factory.commune().id)  # not signed in: the session holds the grant
+    shop_order = ShopOrder(app, factory, guest)
+    shop_order.advance("delivered")
+    order = db.session.get(Order, shop_order.order.id)
+    complaints.open_complaint(order, {"reason": "damaged", "description": "Dập"}, [image_bytes()], actor=None)
+    db.session.commit()
+    url = f"/don-hang/{order.code}/khieu-nai/anh/1/320.jpg"
+    assert _get(guest.client, url)[0] == 200
+    assert _get(app.test_client(), url)[0] == 404
+
+
+def test_erasure_deletes_the_photo_files_unless_another_complaint_shows_them(
+    app, complained, factory, mailbox
+):
+    binh, client, delivered, complaint = complained
+    shared, own = complaint.photo_keys
+    # Someone else complained with the very same picture as her first (a forwarded photo).
+    other = factory.user()
+    other_shopper = Shopper(sign_in(app.test_client(), other), factory.commune().id)
+    other_order = ShopOrder(app, factory, other_shopper)
+    other_order.advance("delivered")
+    other_complaint = complaints.open_complaint(
+        db.session.get(Order, other_order.order.id),
+        {"reason": "damaged", "description": "Dập"},
+        [image_bytes(color=(200, 10, 10))],
+        actor=other,
+    )
+    db.session.commit()
+    assert other_complaint.photo_keys == [shared]
+    complaints.answer_complaint(complaint, {"offer": "reject", "note": "Không rõ."}, actor=delivered.owner)
+    complaints.accept_offer(complaint, actor=binh)
+    db.session.commit()
+
+    _erase(client)
+    mailbox()  # the worker runs
+    assert db.session.get(Complaint, complaint.id).photo_keys == []
+    assert not image_dir(own, private=True).exists()
+    assert image_dir(shared, private=True).exists()  # still the other complaint's evidence
+    other_browser = sign_in(app.test_client(), other)
+    assert _get(other_browser, f"/don-hang/{other_order.order.code}/khieu-nai/anh/1/320.jpg")[0] == 200
 
 
 def test_a_purged_checkout_mail_is_not_announced_as_still_being_sent(buyer, mailbox):
