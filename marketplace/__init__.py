@@ -141,13 +141,16 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(cli.users_cli)
     app.cli.add_command(cli.worker_command)
+    app.cli.add_command(cli.outbox_cli)
     app.cli.add_command(cli.communes_cli)
     app.cli.add_command(catalog.cli.catalog_cli)
     app.cli.add_command(demo.demo_cli)
 
 
 def register_outbox_handlers(app: Flask) -> None:
-    from .mail import send_mail_handler
-    from .outbox import register_handler
+    from . import mail
+    from .outbox import register_handler, register_purged
 
-    register_handler(app, "mail.send", send_mail_handler)
+    register_handler(app, mail.TOPIC, mail.send_mail_handler)
+    register_handler(app, mail.FORGET_TOPIC, mail.forget_mail_handler)
+    register_purged(app, mail.TOPIC, mail.remove_mail_files)

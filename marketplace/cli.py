@@ -1,4 +1,4 @@
-"""Shell commands: the first operator, the worker, the commune list."""
+"""Shell commands: the first operator, the worker and the outbox, the commune list."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .models import Commune, Role
 
 users_cli = AppGroup("users", help="Manage accounts.")
 communes_cli = AppGroup("communes", help="Manage the commune list (xã, phường, đặc khu).")
+outbox_cli = AppGroup("outbox", help="The transactional outbox the worker drains.")
 
 
 @users_cli.command("create-operator")
@@ -76,6 +77,19 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGINT, _stop)
     click.echo(f"worker {os.getpid()} draining the outbox (Ctrl+C to stop)")
     outbox.run_worker(current_app.config["WORKER_POLL_S"], stop=lambda: stopping["flag"])
+
+
+@outbox_cli.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Keep done events this many days (default OUTBOX_RETENTION_DAYS; 0 keeps all).",
+)
+def purge_outbox(days: int | None) -> None:
+    """Delete done events older than the retention (the worker does it hourly); pending and dead
+    events stay."""
+    click.echo(f"purged {outbox.purge(days)} done event(s)")
 
 
 @communes_cli.command("import")

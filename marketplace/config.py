@@ -239,6 +239,9 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": env_str("DATABASE_URL", f"sqlite:///{instance / 'marketplace.db'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MEDIA_ROOT": env_str("MEDIA_ROOT", str(instance / "media")),
+        # Images only some people may see (complaint photos), served by access-checked routes:
+        # never under MEDIA_ROOT, which is public.
+        "PRIVATE_MEDIA_ROOT": env_str("PRIVATE_MEDIA_ROOT", str(instance / "private-media")),
         "MAIL_DIR": env_str("MAIL_DIR", str(instance / "mail")),
         "MAIL_SERVER": env_optional("MAIL_SERVER"),
         "MAIL_PORT": env_int("MAIL_PORT", 587, minimum=1, maximum=65535),
@@ -282,5 +285,8 @@ def load_config(instance_path: str) -> dict:
         **_rate_limits(),
         **_operator_identity(),
         "WORKER_POLL_S": env_float("WORKER_POLL_S", 0.5, minimum=0.01),
+        # Done outbox rows (a mail's recipient and text among them) are deleted this many days
+        # after they were processed; 0 keeps them (marketplace/outbox.py purge).
+        "OUTBOX_RETENTION_DAYS": env_int("OUTBOX_RETENTION_DAYS", 30, minimum=0),
         "PER_PAGE": 24,
     }

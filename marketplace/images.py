@@ -2,7 +2,11 @@
 
 Every upload is re-encoded, so nothing of the original file's metadata (EXIF GPS, camera serials,
 ICC comments) survives. Files are content-addressed: the same picture uploaded twice is stored
-once, and URLs never change, so they are served with year-long immutable cache headers."""
+once, and URLs never change, so they are served with year-long immutable cache headers.
+
+Two stores: MEDIA_ROOT is public (/media/…, a CDN may serve it); PRIVATE_MEDIA_ROOT holds the
+pictures only some people may see (complaint photos), served by routes that check who asks, and
+deleted when the last row showing them goes (`delete_image`)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import struct
 import zlib
@@ -37,12 +42,29 @@ class StoredImage:
     height: int
 
 
-def media_root() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"])
+def media_root(*, private: bool = False) -> Path:
+    return Path(current_app.config["PRIVATE_MEDIA_ROOT" if private else "MEDIA_ROOT"])
 
 
-def image_dir(key: str) -> Path:
-    return media_root() / "img" / key[:2] / key
+def image_dir(key: str, *, private: bool = False) -> Path:
+    return media_root(private=private) / "img" / key[:2] / key
+
+
+def variants() -> tuple[str, ...]:
+    """The file names of a stored picture's sizes ('320.webp', '1200.jpg'…); orig.jpg aside."""
+    return tuple(f"{width}.{ext}" for width in WIDTHS for ext, _format in VARIANT_FORMATS)
+
+
+def delete_image(key: str, *, private: bool) -> bool:
+    """Remove a stored picture and all its sizes (the caller made sure nothing shows it any more).
+    Returns whether there was one."""
+    if not re.fullmatch(r"[0-9a-f]{40}", key or ""):
+        raise ValueError(f"not an image key: {key!r:.80}")
+    folder = image_dir(key, private=private)
+    if not folder.exists():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def image_url_path(key: str, variant: str) -> str:
@@ -201,8 +223,9 @@ def image_problem(data: bytes) -> str | None:
     return None
 
 
-def process_image(data: bytes, *, field: str = "image") -> StoredImage:
-    """Validate and store one uploaded image; raise ValidationFailed with a clear message."""
+def process_image(data: bytes, *, field: str = "image", private: bool = False) -> StoredImage:
+    """Validate and store one uploaded image (in the private store if `private`); raise
+    ValidationFailed with a clear message."""
     problem = image_problem(data)
     if problem:
         _refuse(problem, field)
@@ -214,7 +237,7 @@ def process_image(data: bytes, *, field: str = "image") -> StoredImage:
         _refuse(_("Tệp tải lên không phải là ảnh hợp lệ."), field)
 
     key = hashlib.sha256(data).hexdigest()[:40]
-    folder = image_dir(key)
+    folder = image_dir(key, private=private)
     original = folder / "orig.jpg"
     if not original.exists():
         created = not folder.exists()

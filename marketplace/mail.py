@@ -1,27 +1,97 @@
 """Mail through the outbox: rendered when queued (in the user's language), sent by the worker.
 
 Without MAIL_SERVER the worker writes each message as an .eml file into MAIL_DIR, named by the
-event's idempotency key, so a retry rewrites the same file instead of sending twice."""
+event's idempotency key, so a retry rewrites the same file instead of sending twice.
+
+A mail row holds its recipient and the whole text (names, addresses, links). When a person erases
+their account, `forget_mails_to` empties the rows to their address (the row stays, so its key
+still stops a second sending) and a `mail.forget` event deletes their .eml files; the outbox's
+retention purge (`outbox.purge`) removes every done row, and its file, after
+OUTBOX_RETENTION_DAYS."""
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Collection, Iterable
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
+from sqlalchemy import func, select, update
 
 from . import outbox
 from .cleantext import multi_line, single_line
+from .extensions import db
+from .models import OutboxEvent
+
+TOPIC = "mail.send"
+FORGET_TOPIC = "mail.forget"
+# What a mail row's payload becomes once its recipient erased the account: no address, no text.
+REDACTED = {"redacted": "erased at the recipient's request"}
 
 
 def queue_mail(to: str, subject: str, template: str, *, key: str | None = None, **context) -> None:
     if not to:  # nobody to write to: e.g. an order whose buyer had the account erased
         return
     body = render_template(f"mail/{template}.txt", **context)
-    outbox.record("mail.send", {"to": to, "subject": subject, "body": body}, key=key)
+    outbox.record(TOPIC, {"to": to, "subject": subject, "body": body}, key=key)
+
+
+def forget_mails_to(address: str, *, keep: Collection[str] = ()) -> int:
+    """Empty every mail row addressed to `address` (whatever its status; `keep`: keys to leave
+    alone, such as the notice that the account was erased), and ask the worker to delete their
+    .eml files. A pending row is then done without sending anything. Returns how many rows."""
+    address = (address or "").strip().lower()
+    if not address:
+        return 0
+    db.session.flush()
+    found = db.session.execute(
+        select(OutboxEvent.id, OutboxEvent.idempotency_key).where(
+            OutboxEvent.topic == TOPIC,
+            func.lower(OutboxEvent.payload["to"].as_string()) == address,
+        )
+    ).all()
+    rows = [(row_id, key) for row_id, key in found if key not in keep]
+    if not rows:
+        return 0
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_([row_id for row_id, _key in rows]))
+        .values(payload=dict(REDACTED))
+        .execution_options(synchronize_session=False)
+    )
+    # An error may quote the address ("not a mail address: …").
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_([row_id for row_id, _key in rows]), OutboxEvent.last_error.is_not(None))
+        .values(last_error=REDACTED["redacted"])
+        .execution_options(synchronize_session=False)
+    )
+    outbox.record(FORGET_TOPIC, {"keys": [key for _row_id, key in rows]})
+    return len(rows)
+
+
+def mail_file(key: str) -> Path:
+    """Where the worker writes the mail of the row keyed `key` when there is no MAIL_SERVER."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+    return Path(current_app.config["MAIL_DIR"]) / f"{safe}.eml"
+
+
+def remove_mail_files(keys: Iterable[str]) -> int:
+    removed = 0
+    for key in keys:
+        path = mail_file(key)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def forget_mail_handler(payload: dict, event) -> None:
+    """The .eml files of mails that were emptied (the rows changed in the same transaction)."""
+    remove_mail_files(str(key) for key in payload.get("keys", []))
 
 
 def build_message(payload: dict, event) -> EmailMessage:
@@ -49,6 +119,8 @@ def build_message(payload: dict, event) -> EmailMessage:
 
 
 def send_mail_handler(payload: dict, event) -> None:
+    if "redacted" in payload:  # its recipient erased the account before it was sent
+        return
     cfg = current_app.config
     msg = build_message(payload, event)
     if cfg.get("MAIL_SERVER"):
@@ -59,9 +131,8 @@ def send_mail_handler(payload: dict, event) -> None:
                 smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
             smtp.send_message(msg)
         return
-    directory = Path(cfg["MAIL_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in event.idempotency_key)
-    tmp = directory / f".{safe}.tmp"
+    path = mail_file(event.idempotency_key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp")
     tmp.write_bytes(bytes(msg))
-    tmp.replace(directory / f"{safe}.eml")
+    tmp.replace(path)

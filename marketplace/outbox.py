@@ -4,7 +4,13 @@
 caused it. `drain()` claims due rows, runs the registered handler and marks the row done only
 after the handler returned. Failures retry with exponential backoff; after MAX_ATTEMPTS the row
 is marked dead and stays visible in /healthz. On PostgreSQL several workers share the table
-through FOR UPDATE SKIP LOCKED; on SQLite one worker runs."""
+through FOR UPDATE SKIP LOCKED; on SQLite one worker runs.
+
+Done rows are kept OUTBOX_RETENTION_DAYS (30; 0 keeps them for ever) after they were processed,
+then `purge()` deletes them — the worker once an hour, or `flask outbox purge`: a mail row holds
+its recipient and text. Pending and dead rows are never purged (a dead row waits for someone to
+handle it). A topic may register what else goes with its purged rows (`register_purged`: the
+mail's .eml files)."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from .extensions import db
 from .models import OutboxEvent
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], OutboxEvent], None]
 MAX_ATTEMPTS = 12
 LOCK_SECONDS = 300
+PURGE_INTERVAL_S = 3600
+PURGE_BATCH = 500
 
 
 class RetryLater(Exception):
@@ -156,9 +164,57 @@ def drain(batch: int = 50, max_batches: int | None = None) -> int:
     return done
 
 
+def register_purged(app, topic: str, forget: Callable[[list[str]], object]) -> None:
+    """`forget(keys)` is called with the idempotency keys of `topic`'s rows after a purge deleted
+    them (committed), for what lives outside the database (files)."""
+    app.extensions.setdefault("outbox_purged", {})[topic] = forget
+
+
+def purge(retention_days: int | None = None) -> int:
+    """Delete the done rows processed more than `retention_days` (default OUTBOX_RETENTION_DAYS)
+    ago, in batches, each committed; 0 days keeps everything. Returns how many rows went."""
+    days = current_app.config["OUTBOX_RETENTION_DAYS"] if retention_days is None else retention_days
+    if days <= 0:
+        return 0
+    cutoff = utcnow() - timedelta(days=days)
+    hooks: dict[str, Callable[[list[str]], object]] = current_app.extensions.get("outbox_purged", {})
+    purged = 0
+    while True:
+        rows = db.session.execute(
+            select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.idempotency_key)
+            .where(OutboxEvent.status == "done", OutboxEvent.processed_at < cutoff)
+            .order_by(OutboxEvent.id)
+            .limit(PURGE_BATCH)
+        ).all()
+        if not rows:
+            break
+        db.session.execute(
+            delete(OutboxEvent)
+            .where(OutboxEvent.id.in_([row.id for row in rows]), OutboxEvent.status == "done")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        purged += len(rows)
+        for topic, forget in hooks.items():
+            keys = [row.idempotency_key for row in rows if row.topic == topic]
+            if keys:
+                forget(keys)
+    if purged:
+        log.info("outbox: purged %s done event(s) processed before %s", purged, cutoff.isoformat())
+    return purged
+
+
 def run_worker(poll_seconds: float, stop: Callable[[], bool] = lambda: False) -> None:
     log.info("worker started")
+    next_purge = 0.0
     while not stop():
+        if time.monotonic() >= next_purge:
+            next_purge = time.monotonic() + PURGE_INTERVAL_S
+            try:
+                purge()
+            except Exception:
+                log.exception("outbox purge failed")
+                db.session.rollback()
         try:
             processed = drain()
         except Exception:

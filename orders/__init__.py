@@ -158,6 +158,7 @@ def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
     from marketplace.api import add_openapi
     from marketplace.legal.personal_data import register_source
+    from marketplace.outbox import register_handler
 
     from . import access, complaint_views, models, personal_data  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
@@ -188,3 +189,4 @@ def init_app(app: Flask) -> None:
     access.init_app(app)  # guest grants end whenever someone signs in or out
     _register_handlers(app)
     register_source(app, personal_data.SOURCE)  # orders, addresses, reviews in export and erasure
+    register_handler(app, personal_data.PHOTOS_TOPIC, personal_data.forget_photos)  # erased photos' files

@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
 from marketplace.forms import submitted_data
+from marketplace.images import image_dir, variants
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 from marketplace.timeutil import utcnow
@@ -24,6 +35,7 @@ from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import complaint_states, complaints, payments
+from .access import OrderAccess, order_access
 from .complaint_states import OFFER_LABELS, REASON_LABELS
 from .forms import ComplaintAnswerForm, ComplaintDecisionForm, ComplaintForm, ReasonForm
 from .models import Complaint, ComplaintOffer, ComplaintStatus, Order
@@ -161,6 +173,32 @@ def escalate(code: str):
         _("Đã chuyển khiếu nại tới ban quản lý sàn. Sàn sẽ xem xét và quyết định."),
     )
     return redirect(_order_page(order))
+
+
+# --- the photos -------------------------------------------------------------------------------
+
+
+@bp.get("/don-hang/<code>/khieu-nai/anh/<int:number>/<variant>")
+def photo(code: str, number: int, variant: str):
+    """A complaint's photo (the `number`th, one of its sizes) for whoever may see the complaint:
+    the buyer or the guest link's holder, the shop's members who handle orders, the operator.
+    The files live in the private store, never under /media; nobody else learns they exist (404),
+    and no shared cache keeps them."""
+    if variant not in variants():
+        abort(404)
+    order = db.session.scalar(select(Order).where(Order.code == code))
+    if order is None or order_access(_user(), order) is OrderAccess.NONE:
+        abort(404)
+    complaint = complaints.complaint_of(order)
+    keys = list(complaint.photo_keys or []) if complaint is not None else []
+    if not 1 <= number <= len(keys):
+        abort(404)
+    response = send_from_directory(image_dir(keys[number - 1], private=True), variant)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    response.expires = None
+    return response
 
 
 # --- the shop ---------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def open_complaint(order: Order, data: dict, photos: list[bytes], *, actor: User
     errors.raise_if_any()
     keys: list[str] = []
     for blob in photos:
-        key = process_image(blob, field="photos").key
+        key = process_image(blob, field="photos", private=True).key  # never under /media
         if key not in keys:
             keys.append(key)
     # The photos take time, and a payout may be deciding meanwhile whether the order's money is

@@ -59,14 +59,17 @@ def checkout_received(payment: Payment) -> None:
 
 
 def checkout_mail_state(payment: Payment) -> str | None:
-    """What became of the checkout mail: None (no address, none queued), "queued", "sent" or
-    "failed" (the worker gave up on it)."""
+    """What became of the checkout mail: None (no address, none queued, or its row purged after
+    OUTBOX_RETENTION_DAYS: nothing left to tell), "queued", "sent" or "failed" (the worker gave
+    up on it)."""
     if not payment.email:
         return None
     status = db.session.scalar(
         select(OutboxEvent.status).where(OutboxEvent.idempotency_key == _checkout_mail_key(payment))
     )
-    return {"done": "sent", "dead": "failed"}.get(status or "", "queued")
+    if status is None:
+        return None
+    return {"done": "sent", "dead": "failed"}.get(status, "queued")
 
 
 def payment_received(payment: Payment) -> None:

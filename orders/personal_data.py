@@ -2,10 +2,12 @@
 and history, the addresses they used, their reviews and their cart.
 
 Erasure keeps every order, payment and line (the accounts of a sale must be kept) and replaces
-the personal fields: receiver name, phone, e-mail, street address and the note to the shop. The
-commune and province stay (they locate the sale, not the person). Reviews keep their stars and
-text under an anonymous name. A complaint keeps its reason, status, amounts and history (the
-record of a dispute), while the buyer's own words and photos go. Orders still on their way, and
+the personal fields: receiver name, phone, e-mail, street address, the note to the shop, the
+reason the buyer gave for cancelling and the buyer's notes in the history. The commune and
+province stay (they locate the sale, not the person). Reviews keep their stars and text under an
+anonymous name. A complaint keeps its reason, status, amounts and history (the record of a
+dispute), while the buyer's own words and photos go: the photo files are deleted by the worker
+(PHOTOS_TOPIC) unless another complaint shows the same picture. Orders still on their way, and
 complaints not yet resolved, block the erasure: the shop needs the address until the parcel
 arrives, and the floor needs the buyer while it decides. Orders placed as a guest are not the account's (they belong to
 whoever holds their link), so neither the export nor the erasure touches them."""
@@ -15,18 +17,31 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import selectinload
 
+from marketplace import outbox
 from marketplace.extensions import db, rows_matched
+from marketplace.images import delete_image
 from marketplace.legal.personal_data import ANONYMISED, PersonalDataSource, iso
-from marketplace.models import User
+from marketplace.models import OutboxEvent, User
 
 from .complaint_states import UNRESOLVED
-from .models import CartItem, Complaint, ComplaintEvent, Order, OrderLine, OrderStatus, Payment, Review
+from .models import (
+    CartItem,
+    Complaint,
+    ComplaintEvent,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Review,
+)
 
 S = OrderStatus
 IN_PROGRESS = (S.PENDING_PAYMENT, S.PLACED, S.CONFIRMED, S.PACKED, S.SHIPPED)
+PHOTOS_TOPIC = "complaint.photos_erased"
 ANONYMOUS_REVIEWER = "Người mua ẩn danh"
 
 
@@ -207,6 +222,32 @@ def erase(user: User) -> dict[str, int]:
     )
     cart = db.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
     own_orders = select(Order.id).where(Order.buyer_id == user.id)
+    # What the buyer typed along the way: the reason they gave when cancelling, their notes in
+    # the history. A reason the shop or the operator gave is theirs, and stays.
+    db.session.execute(
+        update(Order)
+        .where(
+            Order.buyer_id == user.id,
+            Order.id.in_(
+                select(OrderEvent.order_id).where(
+                    OrderEvent.actor_role == "buyer", OrderEvent.to_status == S.CANCELLED.value
+                )
+            ),
+        )
+        .values(cancel_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OrderEvent)
+        .where(OrderEvent.actor_role == "buyer", OrderEvent.order_id.in_(own_orders))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
+    photos = [
+        key
+        for keys in db.session.scalars(select(Complaint.photo_keys).where(Complaint.order_id.in_(own_orders)))
+        for key in keys or []
+    ]
     complaints = db.session.execute(
         update(Complaint)
         .where(Complaint.order_id.in_(own_orders))
@@ -222,13 +263,33 @@ def erase(user: User) -> dict[str, int]:
         .values(note=None)
         .execution_options(synchronize_session=False)
     )
+    if photos:  # the files go after the commit, if no other complaint shows the same picture
+        outbox.record(PHOTOS_TOPIC, {"keys": sorted(set(photos))})
     return {
         "orders": rows_matched(orders),
         "payments": rows_matched(payments),
         "reviews": rows_matched(reviews),
         "cart_items": rows_matched(cart),
         "complaints": rows_matched(complaints),
+        "complaint_photos": len(set(photos)),
     }
+
+
+def photo_in_use(key: str) -> bool:
+    """Whether a complaint still shows the picture `key` (pictures are stored once per content:
+    two complaints may share one). Keys are hex digests, so a match in the JSON text is exact."""
+    return (
+        db.session.scalar(select(Complaint.id).where(cast(Complaint.photo_keys, Text).contains(key)).limit(1))
+        is not None
+    )
+
+
+def forget_photos(payload: dict[str, Any], event: OutboxEvent) -> None:
+    """The outbox handler of PHOTOS_TOPIC: delete the files of erased complaint photos that no
+    complaint shows any more (checked again now: a later complaint may have the same picture)."""
+    for key in payload.get("keys", []):
+        if not photo_in_use(str(key)):
+            delete_image(str(key), private=True)
 
 
 SOURCE = PersonalDataSource("orders", export, erase, blockers)

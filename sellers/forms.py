@@ -15,17 +15,14 @@ KIND_CHOICES = [
 ]
 
 
-class ShopForm(AppForm):
-    kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES)
+class ShopProfileForm(AppForm):
+    """The profile an owner edits. The kind (legal form) and the slug (the shop's address) are
+    chosen at registration only, so this form has no such fields and the service ignores them."""
+
     # Required fields are checked by sellers.services, which reports every problem at once.
     name = StringField(_l("Tên cửa hàng"), validators=[Length(max=120)])
-    slug = StringField(
-        _l("Đường dẫn (không dấu)"),
-        validators=[Optional(), Length(max=80)],
-        description=_l("Để trống để tạo tự động từ tên cửa hàng."),
-    )
     phone = TelField(_l("Số điện thoại liên hệ"))
-    email = EmailField(_l("Email liên hệ"), validators=[Optional()])
+    email = EmailField(_l("Email liên hệ"), validators=[Optional(), Length(max=254)])
     address_line = StringField(_l("Thôn/xóm, số nhà, đường"), validators=[Length(max=200)])
     province = SelectField(_l("Tỉnh/thành phố"), validate_choice=False)  # narrows commune_id
     commune_id = SelectField(_l("Xã/phường"), coerce=coerce_id, validate_choice=False)
@@ -45,6 +42,17 @@ class ShopForm(AppForm):
     )
     story = TextAreaField(_l("Câu chuyện sản phẩm"), validators=[Optional(), Length(max=5000)])
     logo = FileField(_l("Logo"))
+
+
+class ShopForm(ShopProfileForm):
+    """Registration: the profile, plus the kind and the slug."""
+
+    kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES)
+    slug = StringField(
+        _l("Đường dẫn (không dấu)"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("Để trống để tạo tự động từ tên cửa hàng."),
+    )
 
 
 class ReasonForm(AppForm):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from marketplace import addresses, outbox, slugs
 from marketplace.accounts.services import normalize_email, normalize_phone, valid_phone
@@ -29,6 +29,7 @@ SHOP_KINDS = [k.value for k in ShopKind]
 # may also use its owner's 12-digit personal identification number (Circular 86/2024/TT-BTC).
 _TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
 _PERSONAL_NUMBER = re.compile(r"\d{12}")
+EMAIL_MAX = 254  # shops.email, shop_invitations.email
 
 
 def normalize_tax_code(raw: str | None) -> str | None:
@@ -54,6 +55,28 @@ def tax_code_problem(code: str | None, kind: str | None) -> str | None:
             "định danh cá nhân của chủ hộ."
         )
     return _("Mã số thuế gồm 10 chữ số; chi nhánh thêm dấu gạch ngang và 3 chữ số (ví dụ 3001234567-001).")
+
+
+def valid_email(raw: str | None) -> str | None:
+    """`raw` as a mail address (trimmed, lower case, IDNA-normalised), or None if it is not one.
+    email_validator bounds the length too (64 before the @, 254 in all: the column's size)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        email = validate_email(normalize_email(raw), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+    return email if len(email) <= EMAIL_MAX else None
+
+
+def _contact_email(raw: str | None, errors: Errors) -> str | None:
+    """The shop's public contact address (shown as a mailto: link): optional, but a real address."""
+    if not normalize_email(raw):
+        return None
+    email = valid_email(raw)
+    if email is None:
+        errors.add("email", _("Địa chỉ email không hợp lệ."))
+    return email
 
 
 def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = None) -> dict:
@@ -84,7 +107,7 @@ def _validate_shop_fields(data: dict, errors: Errors, *, shop: Shop | None = Non
         errors.add("tax_code", problem)
     clean["tax_code"] = tax_code
     clean["story"] = (data.get("story") or "").strip()
-    clean["email"] = normalize_email(data.get("email")) or None
+    clean["email"] = _contact_email(data.get("email"), errors)
     wanted_slug = (data.get("slug") or "").strip()
     if wanted_slug:
         slug = slugs.typed_slug(wanted_slug, Shop)
@@ -141,7 +164,10 @@ def update_shop(shop: Shop, data: dict, *, actor: User, logo_data: bytes | None 
     if not (can_edit_shop_profile(actor, shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền sửa cửa hàng này."))
     errors = Errors()
-    data = {"kind": shop.kind, **data}
+    # The kind (the legal form: a household needs no tax code, an enterprise does) and the slug
+    # are chosen at registration and reviewed by the operator; an edit never changes them,
+    # whatever the request carries.
+    data = {**{k: v for k, v in data.items() if k not in ("kind", "slug")}, "kind": shop.kind}
     clean = _validate_shop_fields(data, errors, shop=shop)
     if logo_data and not errors:
         try:
@@ -152,7 +178,7 @@ def update_shop(shop: Shop, data: dict, *, actor: User, logo_data: bytes | None 
                     errors.add(field, message)
     errors.raise_if_any()
     commune = clean.pop("commune")
-    clean.pop("slug", None)  # the slug is the shop's address: it does not change after registration
+    clean.pop("kind")
     for key, value in clean.items():
         setattr(shop, key, value)
     shop.commune_id, shop.province = commune.id, commune.province
@@ -186,10 +212,24 @@ def _set_status(shop: Shop, status: ShopStatus, reason: str | None) -> None:
     shop.status_changed_at = utcnow()
 
 
+def has_owner(shop: Shop) -> bool:
+    return any(member.role == "owner" for member in shop.members)
+
+
+def _require_owner(shop: Shop) -> None:
+    """A shop opens only with someone answerable for it: after its owner erased the account (which
+    the owner of a rejected shop may do), it stays closed."""
+    if not has_owner(shop):
+        raise DomainError(
+            _("Cửa hàng không còn chủ (tài khoản chủ cửa hàng đã bị xoá): không thể cho hoạt động lại.")
+        )
+
+
 def approve_shop(shop: Shop, *, actor: User) -> Shop:
     _require_operator(actor)
     if shop.status == ShopStatus.APPROVED.value:
         raise DomainError(_("Cửa hàng đã được duyệt."))
+    _require_owner(shop)
     _set_status(shop, ShopStatus.APPROVED, None)
     db.session.flush()
     shop_event(shop, "approved")
@@ -204,10 +244,13 @@ def reject_shop(shop: Shop, reason: str, *, actor: User) -> Shop:
         raise DomainError(
             _("Vui lòng nêu lý do từ chối."), field_errors={"reason": [_("Vui lòng nêu lý do.")]}
         )
-    if shop.status not in (ShopStatus.PENDING.value,):
-        raise DomainError(_("Chỉ từ chối được cửa hàng đang chờ duyệt."))
+    if shop.status not in (ShopStatus.PENDING.value, ShopStatus.SUSPENDED.value):
+        raise DomainError(_("Chỉ từ chối được cửa hàng đang chờ duyệt hoặc đang tạm ngưng."))
+    was_suspended = shop.status == ShopStatus.SUSPENDED.value
     _set_status(shop, ShopStatus.REJECTED, reason)
     db.session.flush()
+    if was_suspended:  # a shop closed for good: its listings were hidden already, say so again
+        shop_event(shop, "rejected")
     _notify_owners(
         shop, _("Cửa hàng %(name)s chưa được duyệt", name=shop.name), "shop_rejected", reason=reason
     )
@@ -236,6 +279,7 @@ def reinstate_shop(shop: Shop, *, actor: User) -> Shop:
     _require_operator(actor)
     if shop.status not in (ShopStatus.SUSPENDED.value, ShopStatus.REJECTED.value):
         raise DomainError(_("Cửa hàng không ở trạng thái tạm ngưng hoặc bị từ chối."))
+    _require_owner(shop)
     _set_status(shop, ShopStatus.APPROVED, None)
     db.session.flush()
     shop_event(shop, "reinstated")
@@ -252,15 +296,12 @@ def invite_staff(shop: Shop, email: str, *, actor: User) -> ShopInvitation:
     same address again replaces the token: the older link stops working."""
     if not can_manage_staff(actor, shop):
         raise Forbidden(_("Chỉ chủ cửa hàng mới mời được nhân viên."))
-    email = normalize_email(email)
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
+    valid = valid_email(email)
+    if valid is None:
         raise DomainError(
             _("Địa chỉ email không hợp lệ."), field_errors={"email": [_("Địa chỉ email không hợp lệ.")]}
-        ) from None
+        )
+    email = valid
     if any(m.user.email == email for m in shop.members):
         raise DomainError(_("Người này đã là thành viên của cửa hàng."))
     token = secrets.token_urlsafe(32)
@@ -340,6 +381,22 @@ def accept_invitation(invitation: ShopInvitation, *, actor: User) -> ShopMember:
         actor.role = Role.PRODUCER.value
     db.session.flush()
     return member
+
+
+def revoke_invitation(shop: Shop, invitation: ShopInvitation, *, actor: User) -> None:
+    """The owner takes back an invitation not yet accepted: its link stops working at once."""
+    if not can_manage_staff(actor, shop) or invitation.shop_id != shop.id:
+        raise Forbidden(_("Bạn không có quyền thực hiện thao tác này."))
+    # Conditional, like the acceptance: of a revocation and an acceptance at the same moment,
+    # exactly one wins.
+    revoked = db.session.execute(
+        delete(ShopInvitation)
+        .where(ShopInvitation.id == invitation.id, ShopInvitation.accepted_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    if rows_matched(revoked) != 1:
+        raise DomainError(_("Lời mời này đã được sử dụng."))
+    db.session.expunge(invitation)
 
 
 def remove_staff(shop: Shop, member: ShopMember, *, actor: User) -> None:

@@ -17,7 +17,7 @@ from marketplace.permissions import operator_required
 from marketplace.timeutil import utcnow
 
 from . import services
-from .forms import ActionForm, CommuneForm, InviteForm, ReasonForm, ShopForm
+from .forms import ActionForm, CommuneForm, InviteForm, ReasonForm, ShopForm, ShopProfileForm
 from .models import Shop, ShopInvitation, ShopMember, ShopStatus
 from .permissions import ShopPermission, shop_permission_required
 
@@ -69,7 +69,7 @@ def dashboard(shop: Shop):
 @bp.route("/<shop_slug>/thong-tin", methods=["GET", "POST"])
 @shop_permission_required(ShopPermission.EDIT_PROFILE)
 def edit_shop(shop: Shop):
-    form = ShopForm(obj=shop)
+    form = ShopProfileForm(obj=shop)
     if not addresses.is_refresh(request.form) and run_form(  # "Chọn" of the province saves nothing
         form,
         lambda: services.update_shop(shop, form.data, actor=current_user, logo_data=_upload(form.logo)),
@@ -102,6 +102,22 @@ def staff(shop: Shop):
         action_form=ActionForm(),
         now=utcnow(),
     )
+
+
+@bp.post("/<shop_slug>/nhan-vien/loi-moi/<int:invitation_id>/thu-hoi")
+@shop_permission_required(ShopPermission.MANAGE_STAFF)
+def revoke_invitation(shop: Shop, invitation_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    invitation = db.session.get(ShopInvitation, invitation_id)
+    if invitation is None or invitation.shop_id != shop.id:
+        abort(404)
+    email = invitation.email
+    run_action(
+        lambda: services.revoke_invitation(shop, invitation, actor=current_user),
+        _("Đã thu hồi lời mời gửi tới %(email)s.", email=email),
+    )
+    return redirect(url_for("sellers.staff", shop_slug=shop.slug))
 
 
 @bp.post("/<shop_slug>/nhan-vien/<int:member_id>/xoa")
@@ -176,7 +192,9 @@ def review_shop(shop_id: int):
             abort(400)
         if run_action(actions[action], _("Đã cập nhật trạng thái cửa hàng %(name)s.", name=shop.name)):
             return redirect(url_for("sellers_admin.shops", status=shop.status))
-    return render_template("sellers/operator_review.html", shop=shop, form=form)
+    return render_template(
+        "sellers/operator_review.html", shop=shop, form=form, shop_has_owner=services.has_owner(shop)
+    )
 
 
 def _all_provinces() -> list[tuple[str, int]]:

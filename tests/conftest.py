@@ -59,6 +59,7 @@ def _config(url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "MEDIA_ROOT": str(tmp_path / "media"),
+        "PRIVATE_MEDIA_ROOT": str(tmp_path / "private-media"),
         "MAIL_DIR": str(tmp_path / "mail"),
         "MAIL_SERVER": None,
         "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite"),

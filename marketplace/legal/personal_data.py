@@ -12,7 +12,8 @@ never imports the packages built on it:
 
 Erasure is immediate once the password is confirmed (no grace period, no undo): personal fields
 are replaced, the account can no longer sign in and every session ends; orders stay, anonymised,
-because the accounts of a sale must be kept. An `AccountDeletion` row records when and how many
+because the accounts of a sale must be kept. The mails queued or sent to the address keep their
+rows (the idempotency keys) but lose recipient and text, and their .eml files go. An `AccountDeletion` row records when and how many
 rows of each kind changed, without any personal data."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy import delete, select
 
 from ..errors import DomainError, Errors
 from ..extensions import db, rows_matched
-from ..mail import queue_mail
+from ..mail import forget_mails_to, queue_mail
 from ..models import LoginAttempt, LoginThrottle, Role, User
 from ..timeutil import utcnow
 from .models import AccountDeletion, Consent
@@ -112,19 +113,19 @@ def delete_account(user: User, password: str, *, confirmed: bool) -> AccountDele
     blockers = deletion_blockers(user)
     if blockers:
         raise DomainError(" ".join(blockers))
-    queue_mail(
-        user.email,
-        _("Tài khoản của bạn đã được xoá"),
-        "account_deleted",
-        key=f"mail:account-deleted:{user.id}",
-        user=user,
-    )
+    address = user.email
+    # Written while the name and address are still there; the key names neither the account nor
+    # the address, so nothing links the erased account to its old mailbox.
+    notice_key = f"mail:account-deleted:{secrets.token_hex(16)}"
+    queue_mail(address, _("Tài khoản của bạn đã được xoá"), "account_deleted", key=notice_key, user=user)
     summary: dict[str, int] = {}
     # The shell's source (the account itself) was registered first: erase it last.
     for source in reversed(sources()):
         for what, count in source.erase(user).items():
             summary[f"{source.name}.{what}"] = count
         db.session.flush()
+    # Every other mail to the address, sent or not, loses its text (and its .eml file).
+    summary["account.mails"] = forget_mails_to(address, keep={notice_key})
     record = AccountDeletion(user_id=user.id, method="self_service", summary=summary)
     db.session.add(record)
     db.session.flush()

@@ -46,6 +46,7 @@ def live_server(tmp_path):
             "SECRET_KEY": "e2e-secret",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
             "MEDIA_ROOT": str(tmp_path / "media"),
+            "PRIVATE_MEDIA_ROOT": str(tmp_path / "private-media"),
             "MAIL_DIR": str(tmp_path / "mail"),
             "MAIL_SERVER": None,
             "WTF_CSRF_ENABLED": True,  # a real browser posts real forms, tokens and all

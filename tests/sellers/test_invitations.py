@@ -121,3 +121,51 @@ def test_accept_service_refuses_an_unconfirmed_actor(factory):
     invitation = invite_staff(shop, "nv@example.vn", actor=owner)
     with pytest.raises(Forbidden, match="xác nhận"):
         accept_invitation(invitation, actor=factory.unconfirmed_user(email="nv@example.vn"))
+
+
+def test_the_owner_revokes_a_pending_invitation_and_its_link_stops_working(
+    app, client, factory, mailbox, csrf_off
+):
+    shop, owner, link = _invite(client, factory, mailbox)
+    invitation = ShopInvitation.query.filter_by(shop_id=shop.id).one()
+    sign_in(client, owner)
+    page = client.get(f"/kenh-ban/{shop.slug}/nhan-vien").get_data(as_text=True)
+    revoke = f"/kenh-ban/{shop.slug}/nhan-vien/loi-moi/{invitation.id}/thu-hoi"
+    assert f'action="{revoke}"' in page and "Thu hồi" in page
+    app.config["WTF_CSRF_ENABLED"] = True  # a button: CSRF-checked like every form
+    token = re.search(r'action="' + re.escape(revoke) + r'".*?name="csrf_token" value="([^"]+)"', page)
+    assert client.post(revoke).status_code == 400
+    assert ShopInvitation.query.filter_by(shop_id=shop.id).count() == 1
+    r = client.post(revoke, data={"csrf_token": token.group(1)}, follow_redirects=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert r.status_code == 200 and "Đã thu hồi lời mời gửi tới nv@example.vn." in r.get_data(as_text=True)
+    assert ShopInvitation.query.filter_by(shop_id=shop.id).count() == 0
+    assert "Lời mời đang chờ" not in client.get(f"/kenh-ban/{shop.slug}/nhan-vien").get_data(as_text=True)
+    forget_session(client)
+    sign_in(client, factory.user(email="nv@example.vn"))
+    assert client.get(link).status_code == 404 and client.post(link).status_code == 404
+    assert ShopMember.query.filter_by(shop_id=shop.id, role="staff").count() == 0
+
+
+def test_an_accepted_invitation_or_another_shops_is_not_revoked(client, factory, mailbox, csrf_off):
+    import pytest
+
+    from marketplace.errors import DomainError, Forbidden
+    from sellers.services import revoke_invitation
+
+    shop, owner, link = _invite(client, factory, mailbox)
+    invitation = ShopInvitation.query.filter_by(shop_id=shop.id).one()
+    sign_in(client, factory.user(email="nv@example.vn"))
+    assert client.post(link).status_code == 302
+    with pytest.raises(DomainError, match="đã được sử dụng"):
+        revoke_invitation(shop, invitation, actor=owner)
+    db.session.rollback()
+    other_owner = factory.user()
+    other = factory.shop(owner=other_owner)
+    with pytest.raises(Forbidden):
+        revoke_invitation(other, invitation, actor=other_owner)
+    db.session.rollback()
+    forget_session(client)
+    sign_in(client, other_owner)  # another shop's invitation through one's own shop: not found
+    assert client.post(f"/kenh-ban/{other.slug}/nhan-vien/loi-moi/{invitation.id}/thu-hoi").status_code == 404
+    assert db.session.get(ShopInvitation, invitation.id) is not None

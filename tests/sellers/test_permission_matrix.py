@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from orders import services as order_services
 from orders import shipping as shipping_rules
 from orders.models import Order, ShippingRule
-from sellers.models import ShopMember
+from sellers.models import ShopInvitation, ShopMember
 from sellers.permissions import (
     ROLE_PERMISSIONS,
     ShopPermission,
@@ -30,7 +30,7 @@ from sellers.permissions import (
     has_shop_permission,
     shop_role,
 )
-from sellers.services import update_shop
+from sellers.services import invite_staff, update_shop
 from tests.support import sign_in
 
 LOGIN, OK = "sign-in", "ok"
@@ -61,6 +61,7 @@ class World:
     listing: object
     order: object
     other_staff: object
+    invitation: object
 
 
 def _shop(w: World) -> dict:
@@ -83,6 +84,7 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "sellers.edit_shop": (OWNER_ONLY, _shop),
     "sellers.staff": (OWNER_ONLY, _shop),
     "sellers.remove_staff": (OWNER_ONLY, lambda w: {**_shop(w), "member_id": w.other_staff.id}),
+    "sellers.revoke_invitation": (OWNER_ONLY, lambda w: {**_shop(w), "invitation_id": w.invitation.id}),
     "catalog_seller.list_listings": (MEMBERS, _shop),
     "catalog_seller.new_listing": (MEMBERS, _shop),
     "catalog_seller.edit_listing": (MEMBERS, _listing),
@@ -135,6 +137,8 @@ def world(app, factory, csrf_off):
     db.session.commit()
     order = _place_order(factory, listing, buyer)
     _complain(order, owner, buyer)
+    invitation = invite_staff(shop, "invited@shop.vn", actor=owner)
+    db.session.commit()
     clients = {"anonymous": app.test_client()}
     for name, user in (
         ("buyer", buyer),
@@ -144,7 +148,7 @@ def world(app, factory, csrf_off):
         ("operator", operator),
     ):
         clients[name] = sign_in(app.test_client(), user)
-    return World(shop, listing, order, other_staff), clients
+    return World(shop, listing, order, other_staff, invitation), clients
 
 
 def _complain(order: Order, owner, buyer) -> None:
@@ -289,9 +293,12 @@ def test_staff_cannot_edit_the_profile_or_the_staff(app, world):
     assert staff.post(f"/kenh-ban/{w.shop.slug}/nhan-vien", data={"email": "x@example.vn"}).status_code == 403
     response = staff.post(f"/kenh-ban/{w.shop.slug}/nhan-vien/{w.other_staff.id}/xoa")
     assert response.status_code == 403
+    response = staff.post(f"/kenh-ban/{w.shop.slug}/nhan-vien/loi-moi/{w.invitation.id}/thu-hoi")
+    assert response.status_code == 403
     db.session.expire_all()
     assert w.shop.name == before
     assert db.session.get(ShopMember, w.other_staff.id) is not None
+    assert db.session.get(ShopInvitation, w.invitation.id) is not None
 
 
 def test_services_refuse_staff_too(world):

@@ -130,3 +130,68 @@ def test_staff_cannot_open_or_post_the_profile(client, factory, shop):
     token = form_fields(client.get(f"/kenh-ban/{shop.slug}/").get_data(as_text=True)).get("csrf_token", "")
     r = client.post(_url(shop), data={"csrf_token": token, "name": "Của nhân viên", "phone": "0912345678"})
     assert r.status_code == 403 and reloaded(shop).name == "Hợp tác xã Cam Sơn Kim"
+
+
+def test_the_profile_edit_never_changes_the_kind_or_the_slug(owner, shop):
+    """The kind is the legal form the operator reviewed: an enterprise or a cooperative posting
+    kind=household would shed its required tax code, unreviewed. The edit page has no such field,
+    and whatever the request carries, the shop keeps both."""
+    fields = _fields(owner, shop)
+    fields.update(kind="household", tax_code="", slug="doi-duong-dan")
+    r = owner.post(_url(shop), data=fields)
+    assert r.status_code == 200  # shown again: a cooperative still needs its tax code
+    assert "Hợp tác xã và doanh nghiệp cần mã số thuế." in r.get_data(as_text=True)
+    saved = reloaded(shop)
+    assert (saved.kind, saved.tax_code, saved.slug) == ("cooperative", "3001234567", shop.slug)
+
+    fields.update(tax_code="3001234567", name="HTX Cam Sơn Kim mới")
+    r = owner.post(_url(shop), data=fields)
+    assert r.status_code == 302
+    saved = reloaded(shop)
+    assert (saved.name, saved.kind, saved.slug) == ("HTX Cam Sơn Kim mới", "cooperative", shop.slug)
+
+
+def test_the_contact_email_must_be_an_address_that_fits(owner, shop, client, factory):
+    """Shown publicly as mailto: — and the column holds 254 characters (PostgreSQL refused a longer
+    one with a server error)."""
+    too_long = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".vn"  # 307 characters
+    for bad in ("khong-phai-email", "a@b", "x@example.vn\nBcc: y@example.vn", too_long):
+        fields = _fields(owner, shop)
+        fields["email"] = bad
+        r = owner.post(_url(shop), data=fields)
+        assert r.status_code == 200, bad
+        html = r.get_data(as_text=True)
+        assert "Địa chỉ email không hợp lệ." in html or "254" in html, bad
+    assert reloaded(shop).email is None
+
+    fields = _fields(owner, shop)
+    fields["email"] = " HTX@Example.VN "
+    assert owner.post(_url(shop), data=fields).status_code == 302
+    assert reloaded(shop).email == "htx@example.vn"
+    fields = _fields(owner, shop)
+    fields["email"] = ""  # optional: emptied
+    assert owner.post(_url(shop), data=fields).status_code == 302
+    assert reloaded(shop).email is None
+
+
+def test_registration_checks_the_contact_email_too(app, factory):
+    commune = factory.commune()
+    browser = sign_in(app.test_client(), factory.user())
+    fields = page_form(browser, "/kenh-ban/dang-ky-cua-hang")
+    fields.update(
+        kind="household",
+        name="Vườn cam Bà Hoa",
+        phone="0912345678",
+        address_line="Xóm 3",
+        commune_id=str(commune.id),
+        email="a" * 64 + "@" + "b" * 250 + ".vn",
+    )
+    r = browser.post("/kenh-ban/dang-ky-cua-hang", data=fields)
+    assert r.status_code == 200
+    assert Shop.query.filter_by(name="Vườn cam Bà Hoa").count() == 0
+    fields["email"] = "sai-dia-chi"
+    r = browser.post("/kenh-ban/dang-ky-cua-hang", data=fields)
+    assert r.status_code == 200 and "Địa chỉ email không hợp lệ." in r.get_data(as_text=True)
+    fields["email"] = "VuonCam@Example.vn"
+    assert browser.post("/kenh-ban/dang-ky-cua-hang", data=fields).status_code == 302
+    assert Shop.query.filter_by(name="Vườn cam Bà Hoa").one().email == "vuoncam@example.vn"
