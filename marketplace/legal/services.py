@@ -5,10 +5,8 @@ Services validate, change rows and flush; the caller commits."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +15,7 @@ from ..errors import Conflict, Errors, Forbidden, NotFound
 from ..extensions import db
 from ..models import User
 from ..permissions import is_operator
+from ..timeutil import local_today
 from . import markup
 from .models import Consent, LegalPageVersion
 from .pages import BY_KEY, PRIVACY, LegalPage
@@ -26,12 +25,6 @@ MAX_NOTE_CHARS = 300
 CONSENT_CONTEXTS = frozenset({"sign_up", "checkout", "question"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-def local_today() -> date:
-    """Today where the floor is (BABEL_DEFAULT_TIMEZONE, Asia/Ho_Chi_Minh): a version dated
-    1 July applies from midnight in Vietnam, not in UTC."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def page_for(key: str) -> LegalPage:
