@@ -270,6 +270,31 @@ def _give_back(
         )
 
 
+def _refunded_by_operator(
+    complaint: Complaint,
+    amount: int,
+    *,
+    action: str,
+    actor: User,
+    note: str | None,
+    reference: str | None,
+    refund_note: str,
+) -> ComplaintEvent:
+    """The operator closes the complaint as refunded and the money goes back (all or part)."""
+    event = complaint_states.transition(
+        complaint,
+        C.REFUNDED.value,
+        action=action,
+        actor=actor,
+        actor_role="operator",
+        note=note,
+        amount_vnd=amount,
+        refund_vnd=amount,
+    )
+    _give_back(complaint, amount, actor=actor, actor_role="operator", reference=reference, note=refund_note)
+    return event
+
+
 def accept_offer(complaint: Complaint, *, actor: User | None) -> Complaint:
     """The buyer agrees with the shop. A refund of a card payment goes back through Stripe at
     once; one paid by transfer or cash waits for the floor to send it (refund_due)."""
@@ -423,23 +448,14 @@ def decide(complaint: Complaint, data: dict, *, actor: User) -> Complaint:
     errors.raise_if_any()
     if decision == "refund":
         assert amount is not None and note is not None  # errors.raise_if_any() refused the rest
-        event = complaint_states.transition(
-            complaint,
-            C.REFUNDED.value,
-            action="decided_refund",
-            actor=actor,
-            actor_role="operator",
-            note=note,
-            amount_vnd=amount,
-            refund_vnd=amount,
-        )
-        _give_back(
+        event = _refunded_by_operator(
             complaint,
             amount,
+            action="decided_refund",
             actor=actor,
-            actor_role="operator",
+            note=note,
             reference=reference,
-            note=_("Hoàn tiền theo quyết định giải quyết khiếu nại: %(note)s", note=note),
+            refund_note=_("Hoàn tiền theo quyết định giải quyết khiếu nại: %(note)s", note=note),
         )
     else:
         event = complaint_states.transition(
@@ -471,23 +487,14 @@ def record_refund(complaint: Complaint, data: dict, *, actor: User) -> Complaint
     if not reference:
         errors.add("reference", _("Vui lòng nhập mã giao dịch hoàn tiền."))
     errors.raise_if_any()
-    event = complaint_states.transition(
-        complaint,
-        C.REFUNDED.value,
-        action="refund_recorded",
-        actor=actor,
-        actor_role="operator",
-        note=note or reference,
-        amount_vnd=amount,
-        refund_vnd=amount,
-    )
-    _give_back(
+    event = _refunded_by_operator(
         complaint,
         amount,
+        action="refund_recorded",
         actor=actor,
-        actor_role="operator",
+        note=note or reference,
         reference=reference,
-        note=_("Hoàn tiền theo khiếu nại: người mua đồng ý với đề nghị của cửa hàng."),
+        refund_note=_("Hoàn tiền theo khiếu nại: người mua đồng ý với đề nghị của cửa hàng."),
     )
     _announce(complaint, event, buyer=True, shop=True)
     return complaint
