@@ -5,6 +5,7 @@ complaint itself shows on each party's page of the order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -285,28 +286,28 @@ def show_complaint(code: str):
 @admin_bp.post("/khieu-nai/<code>/quyet-dinh")
 @operator_required
 def decide(code: str):
-    complaint = _complaint(code)
-    form = _decision_form(complaint)
-    done = run_form(
-        form,
-        lambda: complaints.decide(complaint, submitted_data(form), actor=current_user),
-        _("Đã ghi nhận quyết định cho khiếu nại đơn %(code)s.", code=code),
-        refusals="",
+    return _operator_step(
+        code, complaints.decide, _("Đã ghi nhận quyết định cho khiếu nại đơn %(code)s.", code=code)
     )
-    if done:
-        return redirect(url_for("complaints_admin.show_complaint", code=code))
-    return _show(_complaint(code), form, 422)
 
 
 @admin_bp.post("/khieu-nai/<code>/da-hoan-tien")
 @operator_required
 def record_refund(code: str):
+    return _operator_step(
+        code, complaints.record_refund, _("Đã ghi nhận hoàn tiền cho khiếu nại đơn %(code)s.", code=code)
+    )
+
+
+def _operator_step(code: str, service: Callable[..., object], done_message: str):
+    """An operator's form on the complaint page: the service, then back to the page (or the
+    page again with the form's problems)."""
     complaint = _complaint(code)
     form = _decision_form(complaint)
     done = run_form(
         form,
-        lambda: complaints.record_refund(complaint, submitted_data(form), actor=current_user),
-        _("Đã ghi nhận hoàn tiền cho khiếu nại đơn %(code)s.", code=code),
+        lambda: service(complaint, submitted_data(form), actor=current_user),
+        done_message,
         refusals="",
     )
     if done:
