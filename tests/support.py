@@ -256,3 +256,49 @@ def read_mails(app: Flask) -> list[dict]:
         sorted(folder.glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name)) if folder.exists() else []
     )
     return [read_mail(path) for path in files]
+
+
+def seed_shop_with_listing(
+    *,
+    email: str,
+    owner_name: str,
+    shop_name: str,
+    commune_id: int,
+    category: Any,
+    operator: Any,
+    title: str,
+    price: int,
+    password: str = PASSWORD,
+) -> tuple[Any, Any, Any]:
+    """An approved household shop with one product on sale (20 units of 1 kg), through the real
+    services, inside the caller's app context and transaction: (owner, shop, listing)."""
+    from catalog.services import create_listing
+    from marketplace.accounts.services import create_user
+    from sellers.services import approve_shop, register_shop
+
+    owner = create_user(email=email, password=password, full_name=owner_name, role="producer", confirmed=True)
+    shop = register_shop(
+        {
+            "name": shop_name,
+            "kind": "household",
+            "phone": "0912345678",
+            "address_line": "Thôn 1",
+            "commune_id": commune_id,
+        },
+        actor=owner,
+    )
+    approve_shop(shop, actor=operator)
+    listing = create_listing(
+        shop,
+        {
+            "title": title,
+            "category": category,
+            "unit": "kg",
+            "price_vnd": price,
+            "stock": 20,
+            "status": "active",
+            "weight_grams": 1000,
+        },
+        actor=owner,
+    )
+    return owner, shop, listing

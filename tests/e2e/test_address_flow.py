@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.services import create_user
 from marketplace.extensions import db
+from tests.support import seed_shop_with_listing
 
 pytestmark = pytest.mark.e2e
 
@@ -23,13 +24,11 @@ def seed(app) -> dict:
     """The official units of Hà Tĩnh and Hà Nội; two Hà Tĩnh shops, one of which (fresh
     vegetables) delivers within the province only."""
     from catalog.models import Category
-    from catalog.services import create_listing
     from marketplace.communes import import_official
     from marketplace.models import Commune
     from marketplace.slugs import unique_slug
     from orders.pricing import DEFAULT_RULES, ZONES
     from orders.shipping import save_shipping_rule
-    from sellers.services import approve_shop, register_shop
 
     with app.app_context():
         import_official("Hà Tĩnh")
@@ -53,36 +52,16 @@ def seed(app) -> dict:
             commune = db.session.scalar(
                 select(Commune).where(Commune.province == "Hà Tĩnh", Commune.name == commune_name)
             )
-            owner = create_user(
+            owner, shop, listing = seed_shop_with_listing(
                 email=f"{key}@example.vn",
+                owner_name=shop_name,
+                shop_name=shop_name,
+                commune_id=commune.id,
+                category=category,
+                operator=operator,
+                title=title,
+                price=price,
                 password=PASSWORD,
-                full_name=shop_name,
-                role="producer",
-                confirmed=True,
-            )
-            shop = register_shop(
-                {
-                    "name": shop_name,
-                    "kind": "household",
-                    "phone": "0912345678",
-                    "address_line": "Thôn 1",
-                    "commune_id": commune.id,
-                },
-                actor=owner,
-            )
-            approve_shop(shop, actor=operator)
-            listing = create_listing(
-                shop,
-                {
-                    "title": title,
-                    "category": category,
-                    "unit": "kg",
-                    "price_vnd": price,
-                    "stock": 20,
-                    "status": "active",
-                    "weight_grams": 1000,
-                },
-                actor=owner,
             )
             if key == "rau":
                 data = {}

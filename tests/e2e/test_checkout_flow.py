@@ -14,7 +14,7 @@ from marketplace import outbox
 from marketplace.accounts.services import create_user
 from marketplace.extensions import db
 from marketplace.models import Commune
-from tests.support import localstripe, read_mails, sign_in_page
+from tests.support import localstripe, read_mails, seed_shop_with_listing, sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -24,9 +24,7 @@ PASSWORD = "matkhau-an-toan-123"
 def seed(app) -> dict:
     """Two approved shops with a product each, and a commune to deliver to."""
     from catalog.models import Category
-    from catalog.services import create_listing
     from marketplace.slugs import unique_slug
-    from sellers.services import approve_shop, register_shop
 
     with app.app_context():
         commune = Commune(name="Phường Thành Sen", province="Hà Tĩnh", kind="phuong")
@@ -45,36 +43,16 @@ def seed(app) -> dict:
             ("cam", "HTX Cam Hương Sơn", "Cam bù Hương Sơn", 45_000),
             ("keo", "Cơ sở Kẹo cu đơ Thanh Tân", "Kẹo cu đơ Hà Tĩnh", 60_000),
         ):
-            owner = create_user(
+            owner, shop, listing = seed_shop_with_listing(
                 email=f"{key}@example.vn",
+                owner_name=f"Chủ {shop_name}",
+                shop_name=shop_name,
+                commune_id=commune.id,
+                category=category,
+                operator=operator,
+                title=title,
+                price=price,
                 password=PASSWORD,
-                full_name=f"Chủ {shop_name}",
-                role="producer",
-                confirmed=True,
-            )
-            shop = register_shop(
-                {
-                    "name": shop_name,
-                    "kind": "household",
-                    "phone": "0912345678",
-                    "address_line": "Thôn 1",
-                    "commune_id": commune.id,
-                },
-                actor=owner,
-            )
-            approve_shop(shop, actor=operator)
-            listing = create_listing(
-                shop,
-                {
-                    "title": title,
-                    "category": category,
-                    "unit": "kg",
-                    "price_vnd": price,
-                    "stock": 20,
-                    "status": "active",
-                    "weight_grams": 1000,
-                },
-                actor=owner,
             )
             out[key] = {
                 "owner": owner.email,
