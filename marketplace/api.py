@@ -85,7 +85,15 @@ def openapi():
         **OPENAPI_BASE,
         "servers": [{"url": url_for("api.root", _external=True).rstrip("/")}],
         "paths": {path: _with_shared_answers(item) for path, item in sorted(registry["paths"].items())},
-        "components": {"schemas": {**OPENAPI_BASE["components"]["schemas"], **registry["schemas"]}},
+        "components": {
+            "schemas": {**OPENAPI_BASE["components"]["schemas"], **registry["schemas"]},
+            # Packages with authenticated endpoints name their schemes (e.g. the logistics bearer key).
+            **(
+                {"securitySchemes": current_app.extensions["openapi_security_schemes"]}
+                if current_app.extensions.get("openapi_security_schemes")
+                else {}
+            ),
+        },
         "info": {**OPENAPI_BASE["info"], "title": f"{current_app.config['PROVINCE_NAME']} marketplace API"},
     }
     return jsonify(doc)

@@ -48,7 +48,7 @@ def _configure(app: Flask) -> None:
 def _template_helpers() -> dict:
     from marketplace.addresses import province_phrase
 
-    from . import cart, services, shipping, states
+    from . import cart, hooks, services, shipping, states
 
     class CartCount:
         """The header's cart badge, counted only if a template shows it (mails never do)."""
@@ -89,6 +89,8 @@ def _template_helpers() -> dict:
         "zone_label": shipping.zone_label,
         "delivery_note": shipping.delivery_note,
         "province_phrase": province_phrase,
+        # Panels later packages add to the buyer's order page (orders.hooks "buyer_panels").
+        "order_panels": lambda order: hooks.collect("buyer_panels", order),
     }
 
 

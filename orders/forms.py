@@ -84,6 +84,8 @@ class ReasonForm(AppForm):
 class PackForm(AppForm):
     parcel_weight_grams = StringField(_l("Khối lượng kiện hàng (gam)"), render_kw={"inputmode": "numeric"})
     parcel_size = StringField(_l("Kích thước (D×R×C, cm)"), validators=[Optional(), Length(max=60)])
+    # Offered when a later package adds choices (orders.hooks "pack_choices"), e.g. the carrier.
+    partner = SelectField(_l("Đơn vị vận chuyển"), choices=[], validate_choice=False)
 
 
 class ShipForm(AppForm):

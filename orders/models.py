@@ -27,6 +27,12 @@ class OrderStatus(enum.StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
+    # What parcels do once a carrier has them (logistics events, or the operator).
+    DELIVERY_FAILED = "delivery_failed"  # the carrier could not deliver and tries again
+    RETURNING = "returning"
+    RETURNED = "returned"  # back at the shop: stock restored, COD never collected
+    LOST = "lost"
+    DAMAGED = "damaged"
 
 
 class PaymentMethod(enum.StrEnum):

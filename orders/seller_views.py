@@ -19,7 +19,7 @@ from marketplace.timeutil import utcnow
 from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
 
-from . import pricing, services, vietqr
+from . import hooks, pricing, services, vietqr
 from . import shipping as shipping_rules
 from .forms import ActionForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
 from .models import Order, OrderStatus, ShippingRule
@@ -124,6 +124,7 @@ def show_order(shop: Shop, code: str):
         parcel_weight_grams=order.parcel_weight_grams or order.weight_grams or None,
         parcel_size=order.parcel_size,
     )
+    pack.partner.choices = hooks.collect("pack_choices", shop)
     return render_template(
         "orders/seller_order.html",
         shop=shop,

@@ -25,7 +25,7 @@ from marketplace.timeutil import utcnow
 from sellers.models import Shop
 from sellers.permissions import can_handle_orders
 
-from . import notify, pricing, shipping, states
+from . import hooks, notify, pricing, shipping, states
 from .cart import check_quantity, too_large_message, weight_of
 from .models import (
     Order,
@@ -377,6 +377,7 @@ def pack_order(order: Order, data: dict, *, actor: User) -> Order:
         parcel_weight_grams=weight,
         parcel_size=size,
     )
+    hooks.run("packed", order, data, actor)  # e.g. logistics assigns a partner and books the pickup
     return order
 
 
@@ -484,6 +485,7 @@ def cancel_order(order: Order, *, reason: str | None, actor: User | None, actor_
     )
     release_stock(order)
     notify.status_changed(order, reason=reason)
+    hooks.run("cancelled", order)  # e.g. logistics tells the partner and cancels a booking
     if order.paid and order.payment_method == PaymentMethod.CARD.value:
         # Card money goes back by itself; a bank transfer is refunded by the operator by hand.
         payments.refund_order(

@@ -1,7 +1,9 @@
 """The order state machine: which transitions are legal, and the one function that makes them.
 
 pending_payment → placed → confirmed → packed → shipped → delivered → completed;
-cancelled before the parcel leaves; refunded when money the buyer paid is given back.
+cancelled before the parcel leaves; refunded when money the buyer paid is given back. On the
+road a parcel may also fail a delivery (the carrier tries again: back to shipped), go back to the
+shop (returning → returned), or be lost or damaged (flagged for the operator).
 Each change is a conditional UPDATE on the current status (two people pressing buttons at
 once cannot both win) and an order_events row with the actor and the time."""
 
@@ -26,7 +28,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PLACED.value: frozenset({S.CONFIRMED.value, S.CANCELLED.value, S.REFUNDED.value}),
     S.CONFIRMED.value: frozenset({S.PACKED.value, S.CANCELLED.value, S.REFUNDED.value}),
     S.PACKED.value: frozenset({S.SHIPPED.value, S.CANCELLED.value, S.REFUNDED.value}),
-    S.SHIPPED.value: frozenset({S.DELIVERED.value, S.REFUNDED.value}),
+    S.SHIPPED.value: frozenset(
+        {S.DELIVERED.value, S.DELIVERY_FAILED.value, S.RETURNING.value, S.LOST.value, S.DAMAGED.value, S.REFUNDED.value}
+    ),
+    S.DELIVERY_FAILED.value: frozenset(
+        {S.SHIPPED.value, S.DELIVERED.value, S.RETURNING.value, S.LOST.value, S.DAMAGED.value, S.REFUNDED.value}
+    ),
+    S.RETURNING.value: frozenset({S.RETURNED.value, S.LOST.value, S.DAMAGED.value}),
+    S.RETURNED.value: frozenset({S.REFUNDED.value}),
+    S.LOST.value: frozenset({S.REFUNDED.value}),
+    S.DAMAGED.value: frozenset({S.RETURNING.value, S.RETURNED.value, S.REFUNDED.value}),
     S.DELIVERED.value: frozenset({S.COMPLETED.value, S.REFUNDED.value}),
     S.COMPLETED.value: frozenset({S.REFUNDED.value}),
     # A paid order that was cancelled still owes the buyer their money.
@@ -49,6 +60,11 @@ LABELS = {
     S.COMPLETED.value: _l("Hoàn tất"),
     S.CANCELLED.value: _l("Đã hủy"),
     S.REFUNDED.value: _l("Đã hoàn tiền"),
+    S.DELIVERY_FAILED.value: _l("Giao không thành công, sẽ giao lại"),
+    S.RETURNING.value: _l("Đang hoàn hàng về cửa hàng"),
+    S.RETURNED.value: _l("Đã hoàn hàng về cửa hàng"),
+    S.LOST.value: _l("Hàng bị thất lạc"),
+    S.DAMAGED.value: _l("Hàng bị hư hỏng"),
 }
 
 SHORT_LABELS = {
@@ -61,6 +77,11 @@ SHORT_LABELS = {
     S.COMPLETED.value: _l("Hoàn tất"),
     S.CANCELLED.value: _l("Đã hủy"),
     S.REFUNDED.value: _l("Đã hoàn tiền"),
+    S.DELIVERY_FAILED.value: _l("Giao thất bại"),
+    S.RETURNING.value: _l("Đang hoàn"),
+    S.RETURNED.value: _l("Đã hoàn hàng"),
+    S.LOST.value: _l("Thất lạc"),
+    S.DAMAGED.value: _l("Hư hỏng"),
 }
 
 METHOD_LABELS = {
@@ -100,6 +121,14 @@ def next_step(order: Order) -> str:
         return _("Hàng đã được giao. Hãy xác nhận đã nhận hàng và đánh giá sản phẩm.")
     if status == S.COMPLETED.value:
         return _("Đơn hàng đã hoàn tất. Cảm ơn bạn đã mua hàng!")
+    if status == S.DELIVERY_FAILED.value:
+        return _("Đơn vị vận chuyển chưa giao được hàng và sẽ liên hệ để giao lại.")
+    if status == S.RETURNING.value:
+        return _("Hàng đang được chuyển trả về cửa hàng.")
+    if status in (S.RETURNED.value, S.LOST.value, S.DAMAGED.value):
+        if order.paid:
+            return _("Sàn sẽ hoàn lại tiền bạn đã thanh toán.")
+        return _("Bạn không phải thanh toán cho đơn này.")
     if status == S.CANCELLED.value:
         if order.paid:
             return _("Đơn đã hủy. Sàn sẽ hoàn lại tiền bạn đã thanh toán.")

@@ -1,0 +1,124 @@
+"""Booking pickups with a carrier account, from the worker (outbox topics logistics.book and
+logistics.cancel_booking), through `logistics.carriers.adapter_for`.
+
+Booking is idempotent on our order code: the adapter's create_shipment returns the existing
+booking when the carrier already has one for that client order code, so a worker that dies after
+the carrier answered and before our commit books nothing twice. A cancelled order whose booking
+is pending is simply never booked; one already booked is cancelled with the carrier."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marketplace import outbox
+from marketplace.extensions import db
+from marketplace.models import OutboxEvent
+from orders.models import Order, OrderStatus
+
+from . import feed
+from .models import Partner, Shipment
+
+
+def parcel_for(shipment: Shipment):
+    from .carriers import Contact, Item, Parcel
+
+    order: Order = shipment.order
+    shop = order.shop
+    commune = order.commune if hasattr(order, "commune") else None
+    pickup = Contact(
+        name=shop.name,
+        phone=shop.phone,
+        street=shop.address_line,
+        commune_code=(shop.commune.official_code or shop.commune.code or "") if shop.commune else "",
+        commune_name=shop.commune.name if shop.commune else "",
+        province_code="",
+        province_name=shop.province,
+    )
+    receiver = Contact(
+        name=order.receiver_name,
+        phone=order.receiver_phone,
+        street=order.address_line,
+        commune_code=(commune.official_code or commune.code or "") if commune is not None else "",
+        commune_name=order.commune_name,
+        province_code="",
+        province_name=order.province,
+    )
+    items = tuple(
+        Item(name=line.title, sku=line.sku or "", quantity=line.quantity, weight_g=line.weight_grams,
+             value_vnd=line.line_total_vnd)
+        for line in order.lines
+    )
+    return Parcel(
+        order_code=order.code,
+        pickup=pickup,
+        receiver=receiver,
+        items=items,
+        weight_g=shipment.weight_g,
+        length_cm=shipment.length_cm or 10,
+        width_cm=shipment.width_cm or 10,
+        height_cm=shipment.height_cm or 10,
+        cod_vnd=feed.cod_amount(order),
+        declared_value_vnd=order.subtotal_vnd,
+        inspection=feed.inspection_rule(),
+        note=order.note or "",
+    )
+
+
+def adapter(partner: Partner):
+    from .carriers import adapter_for
+
+    return adapter_for(partner.kind, base_url=partner.api_base_url or "", credentials=dict(partner.credentials or {}))
+
+
+def _carrier_failure(exc: Exception, shipment: Shipment) -> Exception:
+    """A CarrierError → the outbox's RetryLater (retryable) or PermanentFailure (recorded)."""
+    message = getattr(exc, "message", str(exc))
+    if getattr(exc, "retryable", False):
+        return outbox.RetryLater(message, getattr(exc, "retry_after", None))
+    shipment.booking = "failed"
+    shipment.booking_error = message[:2000]
+    shipment.attention = message[:2000]
+    db.session.commit()
+    return outbox.PermanentFailure(message)
+
+
+def book_handler(payload: dict, event: OutboxEvent) -> None:
+    from .carriers import CarrierError
+
+    shipment = db.session.get(Shipment, int(payload["shipment_id"]))
+    if shipment is None or shipment.booking != "pending":
+        return
+    if shipment.order.status == OrderStatus.CANCELLED.value or shipment.status == "cancelled":
+        shipment.booking = "cancelled"
+        return
+    try:
+        booking = adapter(shipment.partner).create_shipment(parcel_for(shipment))
+    except CarrierError as exc:
+        raise _carrier_failure(exc, shipment) from exc
+    shipment.tracking_code = booking.tracking_code
+    shipment.fee_vnd = booking.fee_vnd
+    shipment.booking = "booked"
+    shipment.booking_error = None
+    order = db.session.scalar(select(Order).where(Order.id == shipment.order_id))
+    if order is not None and order.tracking_number is None:
+        order.tracking_number = booking.tracking_code[:80]
+        order.carrier = shipment.partner.name[:60]
+        feed.record_change(order, shipment.partner, "order.updated")
+
+
+def cancel_handler(payload: dict, event: OutboxEvent) -> None:
+    from .carriers import CarrierError
+
+    shipment = db.session.get(Shipment, int(payload["shipment_id"]))
+    if shipment is None:
+        return
+    if shipment.booking == "pending":
+        shipment.booking = "cancelled"  # the book handler will see it and do nothing
+        return
+    if shipment.booking != "booked" or not shipment.tracking_code:
+        return
+    try:
+        adapter(shipment.partner).cancel_shipment(shipment.tracking_code)
+    except CarrierError as exc:
+        raise _carrier_failure(exc, shipment) from exc
+    shipment.booking = "cancelled"

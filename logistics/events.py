@@ -1,0 +1,226 @@
+"""Shipment events in: from the floor's own API (floor vocabulary) or a carrier's native callback
+(its words, turned into ours by the partner's mapping table).
+
+Rules, in order: the same event id from the same partner is a replay (200, nothing changes); an
+unknown carrier status is stored and shown to the operator but moves nothing; an event older
+(occurred_at) than the last one that moved the order is placed in the history only (a late
+`in_transit` does not undo `delivered`); a status the order already has is recorded; otherwise
+the order moves — or, when the state machine forbids the move, the request answers 409 with the
+reason and nothing is stored. Every stored event that is not late or unknown tells the buyer and
+the shop (outbox mail)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.errors import Conflict, NotFound
+from marketplace.extensions import db
+from marketplace.mail import queue_mail
+from orders import states
+from orders.models import Order, OrderStatus, PaymentMethod
+
+from .models import Partner, Shipment, ShipmentEvent
+
+S = OrderStatus
+
+# The floor's parcel words → the order status they mean.
+ORDER_STATUS_FOR = {
+    "picked_up": S.SHIPPED.value,
+    "in_transit": S.SHIPPED.value,
+    "out_for_delivery": S.SHIPPED.value,
+    "delivered": S.DELIVERED.value,
+    "delivery_failed": S.DELIVERY_FAILED.value,
+    "returning": S.RETURNING.value,
+    "returned": S.RETURNED.value,
+    "lost": S.LOST.value,
+    "damaged": S.DAMAGED.value,
+}
+
+FLOOR_LABELS = {
+    "ready_for_pickup": _l("Chờ lấy hàng"),
+    "picked_up": _l("Đã lấy hàng"),
+    "in_transit": _l("Đang vận chuyển"),
+    "out_for_delivery": _l("Đang giao hàng"),
+    "delivered": _l("Đã giao hàng"),
+    "delivery_failed": _l("Giao không thành công"),
+    "returning": _l("Đang hoàn hàng"),
+    "returned": _l("Đã hoàn hàng"),
+    "lost": _l("Thất lạc"),
+    "damaged": _l("Hư hỏng"),
+    "cancelled": _l("Đã hủy"),
+}
+
+
+def floor_label(status: str | None) -> str:
+    return str(FLOOR_LABELS[status]) if status in FLOOR_LABELS else (status or "")
+
+
+@dataclass
+class Incoming:
+    event_id: str
+    order_code: str
+    status: str  # the partner's own word (floor word for the floor API)
+    occurred_at: datetime
+    tracking_code: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    cod_collected_vnd: int | None = None
+
+
+@dataclass
+class Outcome:
+    event: ShipmentEvent
+    replay: bool
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def shipment_for(partner: Partner, order_code: str) -> Shipment:
+    shipment = db.session.scalar(
+        select(Shipment)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(Order.code == order_code, Shipment.partner_id == partner.id)
+    )
+    if shipment is None:
+        raise NotFound(_("Không có đơn %(code)s giao cho đối tác này.", code=order_code))
+    return shipment
+
+
+def ingest(partner: Partner, incoming: Incoming) -> Outcome:
+    """Apply one event (the caller commits). Raises NotFound, Conflict (409)."""
+    existing = db.session.scalar(
+        select(ShipmentEvent).where(ShipmentEvent.partner_id == partner.id, ShipmentEvent.event_id == incoming.event_id)
+    )
+    if existing is not None:
+        return Outcome(existing, replay=True)
+    shipment = shipment_for(partner, incoming.order_code)
+    order = db.session.scalar(select(Order).where(Order.id == shipment.order_id).with_for_update())
+    assert order is not None
+    occurred = _naive_utc(incoming.occurred_at)
+    mapping = partner.status_map or {}
+    unknown = incoming.status not in mapping
+    floor = None if unknown else mapping[incoming.status]
+    if unknown:
+        outcome = "unknown"
+    elif floor is None:
+        outcome = "recorded"
+    elif shipment.last_event_at is not None and occurred < shipment.last_event_at:
+        outcome = "late"
+    else:
+        target = ORDER_STATUS_FOR[floor]
+        if order.status == target:
+            outcome = "recorded"
+        else:
+            _move(order, shipment, partner, target, floor, incoming)
+            outcome = "applied"
+        shipment.status = floor
+        shipment.last_event_at = occurred
+    if incoming.tracking_code and not shipment.tracking_code:
+        shipment.tracking_code = incoming.tracking_code[:80]
+    event = ShipmentEvent(
+        shipment_id=shipment.id,
+        partner_id=partner.id,
+        event_id=incoming.event_id,
+        carrier_status=incoming.status[:60],
+        floor_status=floor,
+        unknown=unknown,
+        outcome=outcome,
+        occurred_at=occurred,
+        tracking_code=incoming.tracking_code,
+        reason=incoming.reason,
+        note=incoming.note,
+        cod_collected_vnd=incoming.cod_collected_vnd,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:  # the same event id arrived twice at the same instant
+        db.session.rollback()
+        again = db.session.scalar(
+            select(ShipmentEvent).where(
+                ShipmentEvent.partner_id == partner.id, ShipmentEvent.event_id == incoming.event_id
+            )
+        )
+        if again is None:
+            raise
+        return Outcome(again, replay=True)
+    if outcome in ("applied", "recorded") and floor is not None:
+        _notify(order, event)
+    return Outcome(event, replay=False)
+
+
+def _move(order: Order, shipment: Shipment, partner: Partner, target: str, floor: str, incoming: Incoming) -> None:
+    from orders import payments, services
+
+    note = " · ".join(x for x in (partner.name, floor_label(floor), incoming.reason or incoming.note or "") if x)
+    tracking = incoming.tracking_code or shipment.tracking_code or order.code
+    if order.status == S.PACKED.value and target != S.SHIPPED.value and target != S.REFUNDED.value:
+        # The pickup scan never reached us: the carrier has the parcel all the same.
+        states.transition(
+            order, S.SHIPPED.value, actor=None, actor_role="carrier", note=note,
+            carrier=partner.name[:60], tracking_number=tracking[:80],
+        )
+    if not states.can_transition(order.status, target):
+        raise Conflict(
+            _(
+                "Không thể chuyển đơn %(code)s từ “%(a)s” sang “%(b)s”.",
+                code=order.code,
+                a=states.label(order.status),
+                b=states.label(target),
+            )
+        )
+    if target == S.DELIVERED.value:
+        services.deliver_order(order, actor=None, actor_role="carrier", note=note)
+        return
+    extra = {}
+    if target == S.SHIPPED.value and order.status == S.PACKED.value:
+        extra = {"carrier": partner.name[:60], "tracking_number": tracking[:80]}
+    states.transition(order, target, actor=None, actor_role="carrier", note=note, **extra)
+    if target == S.RETURNED.value:
+        services.release_stock(order)  # the goods are back on the shop's shelf; no COD was collected
+        if order.paid and order.payment_method == PaymentMethod.CARD.value:
+            payments.refund_order(order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hàng bị hoàn."))
+        elif order.paid:
+            shipment.attention = _("Hàng đã hoàn về: cần hoàn tiền chuyển khoản cho người mua.")
+    elif target in (S.LOST.value, S.DAMAGED.value):
+        shipment.attention = _("Đơn vị vận chuyển báo: %(s)s.", s=floor_label(floor))
+
+
+def _notify(order: Order, event: ShipmentEvent) -> None:
+    from orders.access import order_link
+    from orders.notify import shop_address
+
+    subject = _("Đơn %(code)s: %(status)s", code=order.code, status=floor_label(event.floor_status))
+    context = {"order": order, "event": event, "status_label": floor_label(event.floor_status)}
+    if order.email:
+        queue_mail(
+            order.email, subject, "logistics_event", key=f"mail:shipment-event:{event.partner_id}:{event.event_id}:buyer",
+            link=order_link(order), **context,
+        )
+    shop_to = shop_address(order)
+    if shop_to:
+        queue_mail(
+            shop_to, subject, "logistics_event", key=f"mail:shipment-event:{event.partner_id}:{event.event_id}:shop",
+            link=None, **context,
+        )
+
+
+def timeline(order: Order) -> list[ShipmentEvent]:
+    shipment = db.session.scalar(select(Shipment).where(Shipment.order_id == order.id))
+    if shipment is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(ShipmentEvent)
+            .where(ShipmentEvent.shipment_id == shipment.id)
+            .order_by(ShipmentEvent.occurred_at, ShipmentEvent.id)
+        )
+    )
