@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,8 @@ from . import ghn, ghtk
 from ._time import parse_time
 from .base import FLOOR_STATUSES
 
+# Digits, or digits grouped by thousands ("385000", "385.000", "385,000"); never a decimal part.
+_AMOUNT_TEXT = re.compile(r"[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3})+", re.ASCII)
 MAX_CODE = 64  # an order or tracking code longer than this is not one
 MAX_REASON = 500
 
@@ -216,10 +219,10 @@ def _whole(body: Mapping[str, Any], name: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        text = value.strip().replace(".", "").replace(",", "") if value.strip().isascii() else value
-        if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        text = value.strip()
+        if not _AMOUNT_TEXT.fullmatch(text) or len(text) > 16:
             raise CallbackError(f"{name} must be a whole amount, not {value[:32]!r}")
-        return int(text)
+        return int(re.sub(r"[.,]", "", text))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CallbackError(f"{name} must be a whole amount, not {type(value).__name__}")
     if not math.isfinite(value) or value < 0 or value != int(value) or value > 10**12:
