@@ -20,7 +20,7 @@ def _configure(app: Flask) -> None:
             "LOGISTICS_SECRET_ROTATION_HOURS": env_int("LOGISTICS_SECRET_ROTATION_HOURS", 72, minimum=0),
             "LOGISTICS_WEBHOOK_TIMEOUT_S": env_int("LOGISTICS_WEBHOOK_TIMEOUT_S", 10, minimum=1),
             # Tries of one webhook before it is dead (the outbox's backoff between them).
-            "LOGISTICS_WEBHOOK_MAX_ATTEMPTS": env_int("LOGISTICS_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1),
+            "LOGISTICS_WEBHOOK_MAX_ATTEMPTS": env_int("LOGISTICS_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1),
         },
     )
 

@@ -8,8 +8,8 @@ space-separated, so the receiver verifies with whichever it holds.
 The worker sends them from the outbox (topic `logistics.webhook`, payload: the message id).
 2xx: delivered. 410 Gone: the partner's endpoint is disabled and the operator told. Another 4xx
 except 408/409/429: the receiver refuses this message, no retry (failed). Anything else
-(timeouts, 5xx, 408, 409, 429): retried with backoff, honouring Retry-After, until the last try
-(dead). Each try is written to the delivery log and committed before the outbox records its own
+(timeouts, 5xx, 408, 409, 429): retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — or
+when Retry-After says — until the last try (dead; LOGISTICS_WEBHOOK_MAX_ATTEMPTS, 8). Each try is written to the delivery log and committed before the outbox records its own
 outcome (the outbox rolls back the handler's session when it raises)."""
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ from .models import Partner, WebhookDelivery
 from .services import active_secrets
 
 RETRYABLE_4XX = frozenset({408, 409, 429})
+# Waits after the 1st, 2nd… failed try (Standard Webhooks' example schedule), unless Retry-After.
+SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+def wait_after(failed_tries: int) -> float:
+    return float(SCHEDULE_S[min(max(failed_tries, 1), len(SCHEDULE_S)) - 1])
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -126,7 +132,8 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
     db.session.commit()
     if last_try:
         raise outbox.PermanentFailure(error or "no answer")
-    raise outbox.RetryLater(error or "failed", _retry_after(retry_after))
+    wait = _retry_after(retry_after)
+    raise outbox.RetryLater(error or "failed", wait_after(event.attempts + 1) if wait is None else max(wait, 1.0))
 
 
 def _tell_operator(partner: Partner) -> None:
