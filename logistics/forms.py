@@ -20,7 +20,9 @@ class PartnerForm(AppForm):
         choices=[("generic", _l("Đối tác dùng API của sàn")), ("ghn", "GHN"), ("ghtk", "GHTK")],
         validate_choice=False,
     )
-    state = SelectField(_l("Trạng thái"), choices=[("active", _l("Hoạt động")), ("paused", _l("Tạm dừng"))])
+    state = SelectField(
+        _l("Trạng thái"), choices=[("active", _l("Hoạt động")), ("paused", _l("Tạm dừng"))], default="active"
+    )
     webhook_url = StringField(_l("Địa chỉ webhook"), validators=[Optional(), Length(max=500)])
     shops = StringField(
         _l("Cửa hàng phục vụ"),
