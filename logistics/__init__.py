@@ -98,13 +98,18 @@ def init_app(app: Flask) -> None:
 
 def _dashboard_panel(shop) -> dict:
     from flask import url_for
+    from flask_login import current_user
+
+    from sellers.permissions import can_edit_shipping
 
     from . import services
 
     rows = services.shop_partners(shop)
     default = next((r.partner.name for r in rows if r.is_default), None)
+    link = url_for("logistics_seller.choose", shop_slug=shop.slug)
+    owner = can_edit_shipping(current_user, shop)  # the owner's setting, like the fees
     return {
-        "title": _l("Vận chuyển"),
-        "items": [(_l("Đơn vị mặc định"), default or "—", url_for("logistics_seller.choose", shop_slug=shop.slug))],
-        "actions": [(_l("Chọn đơn vị vận chuyển"), url_for("logistics_seller.choose", shop_slug=shop.slug))],
+        "title": _l("Đơn vị vận chuyển"),
+        "items": [(_l("mặc định"), default or "—", link if owner else url_for("orders_seller.inbox", shop_slug=shop.slug))],
+        "actions": [(_l("Chọn đơn vị vận chuyển"), link)] if owner else [],
     }

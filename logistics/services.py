@@ -20,7 +20,7 @@ from marketplace.slugs import typed_slug, unique_slug
 from marketplace.timeutil import utcnow
 from orders.models import Order
 from sellers.models import Shop
-from sellers.permissions import can_handle_orders
+from sellers.permissions import can_edit_shipping, can_handle_orders
 
 from . import feed, secrets
 from .models import (
@@ -286,7 +286,7 @@ def shop_partners(shop: Shop) -> list[ShopPartner]:
 
 
 def set_shop_partners(shop: Shop, partner_ids: list[int], default_id: int | None, *, actor: User) -> None:
-    if not (can_handle_orders(actor, shop) or is_operator(actor)):
+    if not (can_edit_shipping(actor, shop) or is_operator(actor)):
         raise Forbidden(_("Bạn không có quyền thay đổi đơn vị vận chuyển của cửa hàng này."))
     serving = {p.id for p in partners_serving(shop)}
     chosen = [pid for pid in dict.fromkeys(partner_ids) if pid in serving]

@@ -259,7 +259,7 @@ def ledger():
 
 
 @seller_bp.route("/<shop_slug>/don-vi-van-chuyen", methods=["GET", "POST"])
-@shop_permission_required(ShopPermission.HANDLE_ORDERS)
+@shop_permission_required(ShopPermission.EDIT_SHIPPING)  # a setting of the shop, like its fees
 def choose(shop: Shop):
     form = CsrfForm()
     serving = services.partners_serving(shop)
