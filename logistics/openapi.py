@@ -16,6 +16,8 @@ _401 = problem_response("No key, a revoked key or a paused partner")
 _404 = problem_response("No order with this code is assigned to this partner")
 _CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 40}}
 _STR = {"type": "string"}
+_NO_NUL = "^[^\\x00]*$"
+_NOT_BLANK = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"  # some visible character, no NUL
 _INT = {"type": "integer"}
 
 _CONTACT = {
@@ -85,7 +87,7 @@ OPENAPI_SCHEMAS = {
         "type": "object",
         "required": ["event_id", "status", "occurred_at"],
         "properties": {
-            "event_id": {"type": "string", "minLength": 1, "maxLength": 120},
+            "event_id": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": _NOT_BLANK},
             "status": {
                 "type": "string",
                 "enum": [
@@ -101,10 +103,10 @@ OPENAPI_SCHEMAS = {
                 ],
             },
             "occurred_at": {"type": "string", "format": "date-time"},
-            "tracking_code": {"type": "string", "maxLength": 80},
-            "note": {"type": "string", "maxLength": 1000},
-            "reason": {"type": "string", "maxLength": 500},
-            "cod_collected_vnd": {"type": "integer", "minimum": 0},
+            "tracking_code": {"type": "string", "maxLength": 80, "pattern": _NO_NUL},
+            "note": {"type": "string", "maxLength": 1000, "pattern": _NO_NUL},
+            "reason": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
+            "cod_collected_vnd": {"type": "integer", "minimum": 0, "maximum": 10**12},
         },
     },
     "ShipmentEventResult": {
@@ -121,17 +123,18 @@ OPENAPI_SCHEMAS = {
         "type": "object",
         "required": ["reference", "transfer_date", "lines"],
         "properties": {
-            "reference": {"type": "string", "minLength": 1, "maxLength": 120},
+            "reference": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": _NOT_BLANK},
             "transfer_date": {"type": "string", "format": "date"},
             "lines": {
                 "type": "array",
                 "minItems": 1,
+                "maxItems": 10000,
                 "items": {
                     "type": "object",
                     "required": ["order_code", "amount_vnd"],
                     "properties": {
-                        "order_code": {"type": "string", "minLength": 1, "maxLength": 40},
-                        "amount_vnd": {"type": "integer", "minimum": 0},
+                        "order_code": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": _NOT_BLANK},
+                        "amount_vnd": {"type": "integer", "minimum": 0, "maximum": 10**12},
                     },
                 },
             },
