@@ -43,7 +43,7 @@ def _buyer_panels(order):
         tracking_url=_tracking_url,
         floor_status_label=events.floor_label,
     )
-    return [Markup(html)]
+    return [Markup(html)]  # noqa: S704 - rendered by Jinja with autoescape
 
 
 def _tracking_url(shipment) -> str | None:
@@ -110,6 +110,12 @@ def _dashboard_panel(shop) -> dict:
     owner = can_edit_shipping(current_user, shop)  # the owner's setting, like the fees
     return {
         "title": _l("Đơn vị vận chuyển"),
-        "items": [(_l("mặc định"), default or "—", link if owner else url_for("orders_seller.inbox", shop_slug=shop.slug))],
+        "items": [
+            (
+                _l("mặc định"),
+                default or "—",
+                link if owner else url_for("orders_seller.inbox", shop_slug=shop.slug),
+            )
+        ],
         "actions": [(_l("Chọn đơn vị vận chuyển"), link)] if owner else [],
     }

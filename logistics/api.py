@@ -6,6 +6,7 @@ another partner's order a 404."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from typing import Any
 
@@ -49,7 +50,10 @@ def _www_authenticate(response):
 
 def _wants_csv() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
-    return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
+    return (
+        best == "text/csv"
+        and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
+    )
 
 
 def _limit() -> int:
@@ -91,13 +95,20 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _text(body: dict, name: str, errors: dict[str, list[str]], *, required: bool = False, max_len: int = 200) -> str | None:
+def _text(
+    body: dict, name: str, errors: dict[str, list[str]], *, required: bool = False, max_len: int = 200
+) -> str | None:
     value = body.get(name)
     if value is None:
         if required:
             errors.setdefault(name, []).append("required")
         return None
-    if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_len or "\x00" in value:
+    if (
+        not isinstance(value, str)
+        or (required and not value.strip())
+        or len(value) > max_len
+        or "\x00" in value
+    ):
         errors.setdefault(name, []).append(f"a string of at most {max_len} characters")
         return None
     return value.strip()
@@ -210,10 +221,8 @@ def post_remittance():
     reference = _text(body, "reference", errors, required=True, max_len=120)
     raw_date = body.get("transfer_date")
     transfer_date = None
-    try:
+    with contextlib.suppress(ValueError):
         transfer_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
-    except ValueError:
-        pass
     if transfer_date is None:
         errors["transfer_date"] = ["required, YYYY-MM-DD"]
     raw_lines = body.get("lines")
@@ -251,5 +260,3 @@ def remittance_json(remittance, created: bool) -> dict[str, Any]:
             for line in remittance.lines
         ],
     }
-
-

@@ -44,8 +44,13 @@ def parcel_for(shipment: Shipment):
         province_name=order.province,
     )
     items = tuple(
-        Item(name=line.title, sku=line.sku or "", quantity=line.quantity, weight_g=line.weight_grams,
-             value_vnd=line.line_total_vnd)
+        Item(
+            name=line.title,
+            sku=line.sku or "",
+            quantity=line.quantity,
+            weight_g=line.weight_grams,
+            value_vnd=line.line_total_vnd,
+        )
         for line in order.lines
     )
     return Parcel(
@@ -67,7 +72,9 @@ def parcel_for(shipment: Shipment):
 def adapter(partner: Partner):
     from .carriers import adapter_for
 
-    return adapter_for(partner.kind, base_url=partner.api_base_url or "", credentials=dict(partner.credentials or {}))
+    return adapter_for(
+        partner.kind, base_url=partner.api_base_url or "", credentials=dict(partner.credentials or {})
+    )
 
 
 def _carrier_failure(exc: Exception, shipment: Shipment) -> Exception:

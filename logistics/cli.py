@@ -38,7 +38,9 @@ def partners_command() -> None:
 @click.option("--shops", default="all", show_default=True, help="all, or shop slugs separated by commas.")
 @click.option("--kind", type=click.Choice(["generic", "ghn", "ghtk"]), default="generic", show_default=True)
 @click.option("--slug", default=None, help="Defaults to one made from the name.")
-def create_partner_command(name: str, webhook_url: str | None, shops: str, kind: str, slug: str | None) -> None:
+def create_partner_command(
+    name: str, webhook_url: str | None, shops: str, kind: str, slug: str | None
+) -> None:
     """Register a partner; prints its API key (and webhook secret): they are shown only once."""
     try:
         partner, key, secret, token = services.create_partner(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -97,7 +98,9 @@ def shipment_for(partner: Partner, order_code: str) -> Shipment:
 def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     """Apply one event (the caller commits). Raises NotFound, Conflict (409)."""
     existing = db.session.scalar(
-        select(ShipmentEvent).where(ShipmentEvent.partner_id == partner.id, ShipmentEvent.event_id == incoming.event_id)
+        select(ShipmentEvent).where(
+            ShipmentEvent.partner_id == partner.id, ShipmentEvent.event_id == incoming.event_id
+        )
     )
     if existing is not None:
         return Outcome(existing, replay=True)
@@ -157,16 +160,25 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     return Outcome(event, replay=False)
 
 
-def _move(order: Order, shipment: Shipment, partner: Partner, target: str, floor: str, incoming: Incoming) -> None:
+def _move(
+    order: Order, shipment: Shipment, partner: Partner, target: str, floor: str, incoming: Incoming
+) -> None:
     from orders import payments, services
 
-    note = " · ".join(x for x in (partner.name, floor_label(floor), incoming.reason or incoming.note or "") if x)
+    note = " · ".join(
+        x for x in (partner.name, floor_label(floor), incoming.reason or incoming.note or "") if x
+    )
     tracking = incoming.tracking_code or shipment.tracking_code or order.code
     if order.status == S.PACKED.value and target != S.SHIPPED.value and target != S.REFUNDED.value:
         # The pickup scan never reached us: the carrier has the parcel all the same.
         states.transition(
-            order, S.SHIPPED.value, actor=None, actor_role="carrier", note=note,
-            carrier=partner.name[:60], tracking_number=tracking[:80],
+            order,
+            S.SHIPPED.value,
+            actor=None,
+            actor_role="carrier",
+            note=note,
+            carrier=partner.name[:60],
+            tracking_number=tracking[:80],
         )
     if not states.can_transition(order.status, target):
         raise Conflict(
@@ -180,14 +192,16 @@ def _move(order: Order, shipment: Shipment, partner: Partner, target: str, floor
     if target == S.DELIVERED.value:
         services.deliver_order(order, actor=None, actor_role="carrier", note=note)
         return
-    extra = {}
+    extra: dict[str, Any] = {}
     if target == S.SHIPPED.value and order.status == S.PACKED.value:
         extra = {"carrier": partner.name[:60], "tracking_number": tracking[:80]}
     states.transition(order, target, actor=None, actor_role="carrier", note=note, **extra)
     if target == S.RETURNED.value:
         services.release_stock(order)  # the goods are back on the shop's shelf; no COD was collected
         if order.paid and order.payment_method == PaymentMethod.CARD.value:
-            payments.refund_order(order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hàng bị hoàn."))
+            payments.refund_order(
+                order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hàng bị hoàn.")
+            )
         elif order.paid:
             shipment.attention = _("Hàng đã hoàn về: cần hoàn tiền chuyển khoản cho người mua.")
     elif target in (S.LOST.value, S.DAMAGED.value):
@@ -202,14 +216,22 @@ def _notify(order: Order, event: ShipmentEvent) -> None:
     context = {"order": order, "event": event, "status_label": floor_label(event.floor_status)}
     if order.email:
         queue_mail(
-            order.email, subject, "logistics_event", key=f"mail:shipment-event:{event.partner_id}:{event.event_id}:buyer",
-            link=order_link(order), **context,
+            order.email,
+            subject,
+            "logistics_event",
+            key=f"mail:shipment-event:{event.partner_id}:{event.event_id}:buyer",
+            link=order_link(order),
+            **context,
         )
     shop_to = shop_address(order)
     if shop_to:
         queue_mail(
-            shop_to, subject, "logistics_event", key=f"mail:shipment-event:{event.partner_id}:{event.event_id}:shop",
-            link=None, **context,
+            shop_to,
+            subject,
+            "logistics_event",
+            key=f"mail:shipment-event:{event.partner_id}:{event.event_id}:shop",
+            link=None,
+            **context,
         )
 
 

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace import outbox
@@ -59,11 +61,9 @@ def next_seq() -> int:
     )
     value = db.session.execute(bump).scalar()
     if value is None:  # a fresh database (or one a test emptied): the row is created once
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(FeedCounter).values(id=1, value=0))
-        except Exception:  # noqa: BLE001 - another writer created it meanwhile
-            pass
+        # another writer may have created it meanwhile: then this insert fails, and the row is there
+        with contextlib.suppress(IntegrityError), db.session.begin_nested():
+            db.session.execute(insert(FeedCounter).values(id=1, value=0))
         value = db.session.execute(bump).scalar_one()
     return int(value)
 
@@ -71,7 +71,9 @@ def next_seq() -> int:
 def record_change(order: Order, partner: Partner, kind: str) -> FeedChange:
     """Append a change of `order` to `partner`'s feed and queue its webhook (when the partner has
     an endpoint). Call it as late as possible in the transaction (see the module docstring)."""
-    change = FeedChange(seq=next_seq(), partner_id=partner.id, order_id=order.id, kind=kind, created_at=utcnow())
+    change = FeedChange(
+        seq=next_seq(), partner_id=partner.id, order_id=order.id, kind=kind, created_at=utcnow()
+    )
     db.session.add(change)
     if partner.webhook_url and partner.webhook_disabled_at is None:
         queue_webhook(partner, kind, order)
@@ -86,7 +88,11 @@ def queue_webhook(partner: Partner, kind: str, order: Order) -> WebhookDelivery:
         message_id=message_id,
         event_type=kind,
         order_code=order.code,
-        payload={"type": kind, "timestamp": now.replace(microsecond=0).isoformat() + "Z", "data": order_json(order)},
+        payload={
+            "type": kind,
+            "timestamp": now.replace(microsecond=0).isoformat() + "Z",
+            "data": order_json(order),
+        },
         created_at=now,
     )
     db.session.add(delivery)
@@ -168,15 +174,15 @@ def cod_amount(order: Order) -> int:
 
 
 def parse_size(text: str | None) -> tuple[int, int, int]:
-    """"30x20x15" (or ×, *, spaces) in cm → (30, 20, 15); anything else → zeros."""
+    """ "30x20x15" (or ×, *, spaces) in cm → (30, 20, 15); anything else → zeros."""
     if not text:
         return 0, 0, 0
-    parts = [p for p in text.lower().replace("×", "x").replace("*", "x").replace("cm", "").split("x")]
+    parts = text.lower().replace("×", "x").replace("*", "x").replace("cm", "").split("x")
     try:
         dims = [max(0, min(int(float(p.strip().replace(",", "."))), 1000)) for p in parts]
     except ValueError:
         return 0, 0, 0
-    return (dims + [0, 0, 0])[:3] if len(dims) == 3 else (0, 0, 0)
+    return (dims[0], dims[1], dims[2]) if len(dims) == 3 else (0, 0, 0)
 
 
 def inspection_rule() -> str:
@@ -194,7 +200,9 @@ def order_json(order: Order) -> dict[str, Any]:
     shop = order.shop
     shipment = shipment_of(order)
     length, width, height = (
-        (shipment.length_cm, shipment.width_cm, shipment.height_cm) if shipment else parse_size(order.parcel_size)
+        (shipment.length_cm, shipment.width_cm, shipment.height_cm)
+        if shipment
+        else parse_size(order.parcel_size)
     )
     inspection = inspection_rule()
     rule = "Cho xem hàng, không cho thử" if inspection == "allow" else "Không cho xem hàng"

@@ -30,7 +30,9 @@ class PartnerForm(AppForm):
         validators=[Optional(), Length(max=2000)],
         description=_l("“all” cho mọi cửa hàng, hoặc mã các cửa hàng cách nhau bằng dấu phẩy."),
     )
-    api_base_url = StringField(_l("Địa chỉ API của hãng (tài khoản đặt lấy hàng)"), validators=[Optional(), Length(max=300)])
+    api_base_url = StringField(
+        _l("Địa chỉ API của hãng (tài khoản đặt lấy hàng)"), validators=[Optional(), Length(max=300)]
+    )
 
 
 class KeyForm(AppForm):
@@ -40,7 +42,9 @@ class KeyForm(AppForm):
 class MappingForm(AppForm):
     mapping = TextAreaField(
         _l("Bảng trạng thái"),
-        description=_l("Mỗi dòng: trạng thái của hãng = trạng thái của sàn (để trống: không đổi trạng thái đơn)."),
+        description=_l(
+            "Mỗi dòng: trạng thái của hãng = trạng thái của sàn (để trống: không đổi trạng thái đơn)."
+        ),
     )
 
 

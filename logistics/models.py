@@ -107,7 +107,9 @@ class ApiKey(Model):
     __tablename__ = "logistics_api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("logistics_partners.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_partners.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     prefix: Mapped[str] = mapped_column(String(24), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -125,7 +127,9 @@ class WebhookSecret(Model):
     __tablename__ = "logistics_webhook_secrets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("logistics_partners.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_partners.id", ondelete="CASCADE"), index=True
+    )
     secret: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
@@ -141,7 +145,9 @@ class Shipment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("logistics_partners.id", ondelete="RESTRICT"), index=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_partners.id", ondelete="RESTRICT"), index=True
+    )
     tracking_code: Mapped[str | None] = mapped_column(String(80))
     fee_vnd: Mapped[int | None]
     weight_g: Mapped[int]
@@ -171,7 +177,9 @@ class ShipmentEvent(Model):
     __table_args__ = (UniqueConstraint("partner_id", "event_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("logistics_shipments.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_shipments.id", ondelete="CASCADE"), index=True
+    )
     partner_id: Mapped[int] = mapped_column(ForeignKey("logistics_partners.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(String(120))
     carrier_status: Mapped[str] = mapped_column(String(60))
@@ -264,10 +272,11 @@ class RemittanceLine(Model):
     __tablename__ = "logistics_remittance_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    remittance_id: Mapped[int] = mapped_column(ForeignKey("logistics_remittances.id", ondelete="CASCADE"), index=True)
+    remittance_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_remittances.id", ondelete="CASCADE"), index=True
+    )
     order_code: Mapped[str] = mapped_column(String(40))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="SET NULL"))
     amount_vnd: Mapped[int]
     problem: Mapped[str | None] = mapped_column(String(30))
-

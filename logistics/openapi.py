@@ -11,10 +11,15 @@ SECURITY_SCHEMES = {
         "description": "A logistics partner's API key (lgk_….…), issued by the operator and shown once",
     }
 }
-_SECURED = [{"partnerKey": []}]
+_SECURED: list[dict[str, list[str]]] = [{"partnerKey": []}]
 _401 = problem_response("No key, a revoked key or a paused partner")
 _404 = problem_response("No order with this code is assigned to this partner")
-_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 40}}
+_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 40},
+}
 _STR = {"type": "string"}
 _NO_NUL = "^[^\\x00]*$"
 _NOT_BLANK = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"  # some visible character, no NUL
@@ -23,13 +28,23 @@ _INT = {"type": "integer"}
 _CONTACT = {
     "type": "object",
     "required": ["name", "phone", "street", "commune", "province"],
-    "properties": {k: _STR for k in ("name", "phone", "street", "commune", "province")},
+    "properties": dict.fromkeys(("name", "phone", "street", "commune", "province"), _STR),
 }
 
 OPENAPI_SCHEMAS = {
     "LogisticsOrder": {
         "type": "object",
-        "required": ["code", "status", "pickup", "receiver", "items", "parcel", "cod_vnd", "inspection", "note"],
+        "required": [
+            "code",
+            "status",
+            "pickup",
+            "receiver",
+            "items",
+            "parcel",
+            "cod_vnd",
+            "inspection",
+            "note",
+        ],
         "properties": {
             "code": _STR,
             "status": {"type": "string", "description": "The order's status on the floor"},
@@ -52,9 +67,13 @@ OPENAPI_SCHEMAS = {
             },
             "parcel": {
                 "type": "object",
-                "properties": {k: _INT for k in ("weight_g", "length_cm", "width_cm", "height_cm")},
+                "properties": dict.fromkeys(("weight_g", "length_cm", "width_cm", "height_cm"), _INT),
             },
-            "cod_vnd": {"type": "integer", "minimum": 0, "description": "To collect from the receiver; 0 when prepaid"},
+            "cod_vnd": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "To collect from the receiver; 0 when prepaid",
+            },
             "declared_value_vnd": _INT,
             "inspection": {"type": "string", "enum": ["allow", "forbid"]},
             "note": _STR,
@@ -73,7 +92,10 @@ OPENAPI_SCHEMAS = {
                     "required": ["change_id", "type", "changed_at", "order"],
                     "properties": {
                         "change_id": _STR,
-                        "type": {"type": "string", "enum": ["order.ready_for_pickup", "order.updated", "order.cancelled"]},
+                        "type": {
+                            "type": "string",
+                            "enum": ["order.ready_for_pickup", "order.updated", "order.cancelled"],
+                        },
                         "changed_at": {"type": "string", "format": "date-time"},
                         "order": {"$ref": "#/components/schemas/LogisticsOrder"},
                     },
@@ -133,7 +155,12 @@ OPENAPI_SCHEMAS = {
                     "type": "object",
                     "required": ["order_code", "amount_vnd"],
                     "properties": {
-                        "order_code": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": _NOT_BLANK},
+                        "order_code": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 40,
+                            "pattern": _NOT_BLANK,
+                        },
                         "amount_vnd": {"type": "integer", "minimum": 0, "maximum": 10**12},
                     },
                 },
@@ -146,7 +173,10 @@ OPENAPI_SCHEMAS = {
             "reference": _STR,
             "transfer_date": {"type": "string", "format": "date"},
             "total_vnd": _INT,
-            "created": {"type": "boolean", "description": "false: this reference was already recorded, nothing changed"},
+            "created": {
+                "type": "boolean",
+                "description": "false: this reference was already recorded, nothing changed",
+            },
             "lines": {
                 "type": "array",
                 "items": {
@@ -168,7 +198,10 @@ OPENAPI_SCHEMAS = {
 
 
 def _json(ref: str, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
 
 
 OPENAPI_PATHS = {
@@ -178,8 +211,18 @@ OPENAPI_PATHS = {
             "operationId": "logisticsOrderFeed",
             "security": _SECURED,
             "parameters": [
-                {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}},
-                {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                },
             ],
             "responses": {
                 "200": {

@@ -50,7 +50,9 @@ def collected_for(order: Order, shipment: Shipment) -> int:
     return 0
 
 
-def record(partner: Partner, reference: str, transfer_date: date, lines: list[tuple[str, int]]) -> tuple[Remittance, bool]:
+def record(
+    partner: Partner, reference: str, transfer_date: date, lines: list[tuple[str, int]]
+) -> tuple[Remittance, bool]:
     """Store a remittance (the caller commits). Returns (remittance, created)."""
     errors = Errors()
     reference = (reference or "").strip()
@@ -70,7 +72,10 @@ def record(partner: Partner, reference: str, transfer_date: date, lines: list[tu
     if existing is not None:
         return existing, False
     remittance = Remittance(
-        partner_id=partner.id, reference=reference, transfer_date=transfer_date, total_vnd=sum(a for _c, a in lines)
+        partner_id=partner.id,
+        reference=reference,
+        transfer_date=transfer_date,
+        total_vnd=sum(a for _c, a in lines),
     )
     db.session.add(remittance)
     db.session.flush()
@@ -131,7 +136,7 @@ def ledger(partner: Partner | None = None) -> list[LedgerRow]:
         if amount:
             row = rows.setdefault((partner_name, shop_name), LedgerRow(partner_name, shop_name))
             row.collected_vnd += amount
-    remitted = defaultdict(int)
+    remitted: defaultdict[tuple[str, str], int] = defaultdict(int)
     lquery = (
         select(Partner.name, Shop.name, func.sum(RemittanceLine.amount_vnd))
         .join(Remittance, Remittance.id == RemittanceLine.remittance_id)

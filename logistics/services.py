@@ -86,7 +86,7 @@ def _check_url(url: str | None, errors: Errors) -> str | None:
 
 
 def _shops_from(spec: str | list[str] | None, errors: Errors) -> list[Shop] | None:
-    """"all"/None → None (every shop); "a,b" or a list of slugs → those shops."""
+    """ "all"/None → None (every shop); "a,b" or a list of slugs → those shops."""
     if spec is None or (isinstance(spec, str) and spec.strip().lower() in ("", "all")):
         return None
     slugs = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
@@ -230,7 +230,10 @@ def partner_for_key(presented: str) -> Partner | None:
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=60):
         db.session.execute(
-            update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now).execution_options(synchronize_session=False)
+            update(ApiKey)
+            .where(ApiKey.id == key.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
         )
         db.session.commit()  # the use is recorded even if the request then fails
     return key.partner
@@ -282,7 +285,9 @@ def shop_partners(shop: Shop) -> list[ShopPartner]:
     """The shop's chosen partners that still serve it, the default first."""
     serving = {p.id for p in partners_serving(shop)}
     rows = db.session.scalars(select(ShopPartner).where(ShopPartner.shop_id == shop.id))
-    return sorted((r for r in rows if r.partner_id in serving), key=lambda r: (not r.is_default, r.partner.name))
+    return sorted(
+        (r for r in rows if r.partner_id in serving), key=lambda r: (not r.is_default, r.partner.name)
+    )
 
 
 def set_shop_partners(shop: Shop, partner_ids: list[int], default_id: int | None, *, actor: User) -> None:

@@ -25,6 +25,7 @@ import uuid
 from email.utils import parsedate_to_datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import outbox
@@ -52,7 +53,9 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def headers_for(partner: Partner, message_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def headers_for(
+    partner: Partner, message_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
     ts = int(time.time()) if timestamp is None else timestamp
     signatures = " ".join(sign(s.secret, message_id, ts, body) for s in active_secrets(partner))
     return {
@@ -82,9 +85,13 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str | None, str | None]:
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int | None, str | None, str | None]:
     """(status code or None, Retry-After, error text)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    if not url.startswith(("https://", "http://")):  # services check it; never file: or custom schemes
+        return None, None, "not an http(s) URL"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - operator-set URL
             response.read(1024)
@@ -96,7 +103,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tupl
 
 
 def deliver_handler(payload: dict, event: OutboxEvent) -> None:
-    delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.message_id == payload["message_id"]))
+    delivery = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.message_id == payload["message_id"])
+    )
     if delivery is None or delivery.status in ("delivered",):
         return
     partner = delivery.partner
@@ -109,7 +118,9 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
     body = body_of(delivery)
     headers = headers_for(partner, delivery.message_id, body)
     config = current_app.config
-    code, retry_after, error = post(partner.webhook_url, body, headers, float(config["LOGISTICS_WEBHOOK_TIMEOUT_S"]))
+    code, retry_after, error = post(
+        partner.webhook_url, body, headers, float(config["LOGISTICS_WEBHOOK_TIMEOUT_S"])
+    )
     delivery.attempts += 1
     delivery.response_code = code
     delivery.last_attempt_at = utcnow()
@@ -133,7 +144,9 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
     if last_try:
         raise outbox.PermanentFailure(error or "no answer")
     wait = _retry_after(retry_after)
-    raise outbox.RetryLater(error or "failed", wait_after(event.attempts + 1) if wait is None else max(wait, 1.0))
+    raise outbox.RetryLater(
+        error or "failed", wait_after(event.attempts + 1) if wait is None else max(wait, 1.0)
+    )
 
 
 def _tell_operator(partner: Partner) -> None:
@@ -141,11 +154,15 @@ def _tell_operator(partner: Partner) -> None:
     from marketplace.models import User
 
     configured = current_app.config.get("OPERATOR_EMAIL")
-    recipients = [configured] if configured else list(db.session.scalars(select(User.email).where(User.role == "operator")))
+    recipients = (
+        [configured]
+        if configured
+        else list(db.session.scalars(select(User.email).where(User.role == "operator")))
+    )
     for to in recipients:
         queue_mail(
             str(to),
-            f"Webhook của {partner.name} đã bị tắt (410 Gone)",
+            _("Webhook của %(name)s đã bị tắt (410 Gone)", name=partner.name),
             "logistics_webhook_disabled",
             key=f"mail:logistics-webhook-disabled:{partner.id}:{uuid.uuid4().hex}",
             partner=partner,
@@ -155,13 +172,19 @@ def _tell_operator(partner: Partner) -> None:
 def redeliver(delivery: WebhookDelivery) -> None:
     """Send the same message again (same webhook-id), through the outbox."""
     delivery.status = "pending"
-    outbox.record(WEBHOOK_TOPIC, {"message_id": delivery.message_id}, key=f"{WEBHOOK_TOPIC}:{delivery.message_id}:{uuid.uuid4().hex}")
+    outbox.record(
+        WEBHOOK_TOPIC,
+        {"message_id": delivery.message_id},
+        key=f"{WEBHOOK_TOPIC}:{delivery.message_id}:{uuid.uuid4().hex}",
+    )
 
 
 def redeliver_all(partner: Partner, statuses: tuple[str, ...] = ("failed", "dead")) -> int:
     rows = list(
         db.session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.partner_id == partner.id, WebhookDelivery.status.in_(statuses))
+            select(WebhookDelivery).where(
+                WebhookDelivery.partner_id == partner.id, WebhookDelivery.status.in_(statuses)
+            )
         )
     )
     for row in rows:

@@ -29,10 +29,24 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CONFIRMED.value: frozenset({S.PACKED.value, S.CANCELLED.value, S.REFUNDED.value}),
     S.PACKED.value: frozenset({S.SHIPPED.value, S.CANCELLED.value, S.REFUNDED.value}),
     S.SHIPPED.value: frozenset(
-        {S.DELIVERED.value, S.DELIVERY_FAILED.value, S.RETURNING.value, S.LOST.value, S.DAMAGED.value, S.REFUNDED.value}
+        {
+            S.DELIVERED.value,
+            S.DELIVERY_FAILED.value,
+            S.RETURNING.value,
+            S.LOST.value,
+            S.DAMAGED.value,
+            S.REFUNDED.value,
+        }
     ),
     S.DELIVERY_FAILED.value: frozenset(
-        {S.SHIPPED.value, S.DELIVERED.value, S.RETURNING.value, S.LOST.value, S.DAMAGED.value, S.REFUNDED.value}
+        {
+            S.SHIPPED.value,
+            S.DELIVERED.value,
+            S.RETURNING.value,
+            S.LOST.value,
+            S.DAMAGED.value,
+            S.REFUNDED.value,
+        }
     ),
     S.RETURNING.value: frozenset({S.RETURNED.value, S.LOST.value, S.DAMAGED.value}),
     S.RETURNED.value: frozenset({S.REFUNDED.value}),

@@ -59,7 +59,12 @@ class Setup:
 
 def event(event_id: str, status: str, minutes: int = 0, **extra) -> dict:
     when = datetime(2026, 12, 1, 8, 0, tzinfo=UTC) + timedelta(minutes=minutes)
-    return {"event_id": event_id, "status": status, "occurred_at": when.isoformat().replace("+00:00", "Z"), **extra}
+    return {
+        "event_id": event_id,
+        "status": status,
+        "occurred_at": when.isoformat().replace("+00:00", "Z"),
+        **extra,
+    }
 
 
 def partner_named(slug: str) -> Partner:

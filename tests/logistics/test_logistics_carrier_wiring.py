@@ -17,7 +17,9 @@ def _drain_all(rounds: int = 6) -> None:
     """Drain, making retries due at once (the backoff is the outbox's, tested there)."""
     for _ in range(rounds):
         db.session.execute(
-            update(OutboxEvent).where(OutboxEvent.status == "pending").values(next_attempt_at=OutboxEvent.created_at)
+            update(OutboxEvent)
+            .where(OutboxEvent.status == "pending")
+            .values(next_attempt_at=OutboxEvent.created_at)
         )
         db.session.commit()
         outbox.drain()
@@ -63,14 +65,21 @@ def test_ghn_booking_retries_then_stores_tracking_and_callbacks_move_the_order(s
             assert client.post(url, json=body).status_code == 200
         db.session.expire_all()
         assert order.status == "delivered"
-        assert db.session.scalar(select(ShipmentEvent.outcome).where(ShipmentEvent.carrier_status == "delivered")) == "applied"
+        assert (
+            db.session.scalar(
+                select(ShipmentEvent.outcome).where(ShipmentEvent.carrier_status == "delivered")
+            )
+            == "applied"
+        )
         # an unknown status is stored and shown, the order does not move
         odd = client.post(url, json=ghn.callback_body(order.code, "teleported"))
         assert odd.status_code == 201 and odd.get_json()["outcome"] == "unknown"
         db.session.expire_all()
         assert order.status == "delivered"
         # a wrong token or slug is a 404, whatever the body
-        assert client.post(f"/api/v1/logistics/callbacks/{partner.slug}/{token}x", json=body).status_code == 404
+        assert (
+            client.post(f"/api/v1/logistics/callbacks/{partner.slug}/{token}x", json=body).status_code == 404
+        )
         assert client.post(f"/api/v1/logistics/callbacks/nope/{token}", json=body).status_code == 404
         assert client.post(url, json={"Status": 3}).status_code in (400, 422)
         # the buyer's timeline links the tracking code to GHN's tracking page

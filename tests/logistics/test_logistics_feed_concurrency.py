@@ -58,7 +58,9 @@ def test_pages_lose_and_repeat_nothing_when_commits_come_out_of_order(app, setup
             cursor = ""
             while True:
                 finished = done.is_set()
-                page = client.get(f"/api/v1/logistics/orders?limit=3&cursor={cursor}", headers=setup.auth()).get_json()
+                page = client.get(
+                    f"/api/v1/logistics/orders?limit=3&cursor={cursor}", headers=setup.auth()
+                ).get_json()
                 seqs = [feed.decode_cursor(e["change_id"]) for e in page["data"]]
                 if seqs:
                     pages.append(seqs)
@@ -84,7 +86,16 @@ def test_pages_lose_and_repeat_nothing_when_commits_come_out_of_order(app, setup
     for i in range(1, WRITERS):
         t = threading.Thread(
             target=_writer,
-            args=(app, partner_id, orders[i % 4].id, rng.uniform(0, 0.03), results, i, threading.Event(), errors),
+            args=(
+                app,
+                partner_id,
+                orders[i % 4].id,
+                rng.uniform(0, 0.03),
+                results,
+                i,
+                threading.Event(),
+                errors,
+            ),
         )
         threads.append(t)
         t.start()

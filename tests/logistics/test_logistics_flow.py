@@ -32,7 +32,9 @@ def test_packing_assigns_the_default_partner_and_feeds_it(setup, client):
     one = client.get(f"/api/v1/logistics/orders/{order.code}", headers=setup.auth())
     assert one.status_code == 200 and one.get_json()["code"] == order.code
     # nothing new after the cursor
-    again = client.get(f"/api/v1/logistics/orders?cursor={page['next_cursor']}", headers=setup.auth()).get_json()
+    again = client.get(
+        f"/api/v1/logistics/orders?cursor={page['next_cursor']}", headers=setup.auth()
+    ).get_json()
     assert again["data"] == [] and again["next_cursor"] == page["next_cursor"]
 
 
@@ -62,12 +64,16 @@ def test_feed_pages_in_order_and_csv_has_a_bom(setup, client):
     assert setup.post(cancelled, "reject", reason="Hết hàng").status_code == 302
     seen, cursor = [], ""
     while True:
-        page = client.get(f"/api/v1/logistics/orders?limit=2&cursor={cursor}", headers=setup.auth()).get_json()
+        page = client.get(
+            f"/api/v1/logistics/orders?limit=2&cursor={cursor}", headers=setup.auth()
+        ).get_json()
         seen += [(e["type"], e["order"]["code"]) for e in page["data"]]
         cursor = page["next_cursor"]
         if not page["has_more"]:
             break
-    assert seen == [("order.ready_for_pickup", o.code) for o in orders] + [("order.cancelled", cancelled.code)]
+    assert seen == [("order.ready_for_pickup", o.code) for o in orders] + [
+        ("order.cancelled", cancelled.code)
+    ]
     response = client.get("/api/v1/logistics/orders", headers={**setup.auth(), "Accept": "text/csv"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     body = response.get_data()
@@ -86,11 +92,20 @@ def test_events_move_the_order_idempotently_and_never_backwards(setup, client, a
     assert order.status == "shipped" and order.tracking_number == "TRK1"
     replay = client.post(url, json=event("e1", "picked_up", 0, tracking_code="TRK1"), headers=setup.auth())
     assert replay.status_code == 200 and replay.get_json()["replay"] is True
-    assert client.post(url, json=event("e2", "delivery_failed", 60, reason="Không liên lạc được"), headers=setup.auth()).status_code == 201
+    assert (
+        client.post(
+            url, json=event("e2", "delivery_failed", 60, reason="Không liên lạc được"), headers=setup.auth()
+        ).status_code
+        == 201
+    )
     db.session.expire_all()
     assert order.status == "delivery_failed"
-    assert client.post(url, json=event("e3", "out_for_delivery", 120), headers=setup.auth()).status_code == 201
-    done = client.post(url, json=event("e4", "delivered", 180, cod_collected_vnd=order.total_vnd), headers=setup.auth())
+    assert (
+        client.post(url, json=event("e3", "out_for_delivery", 120), headers=setup.auth()).status_code == 201
+    )
+    done = client.post(
+        url, json=event("e4", "delivered", 180, cod_collected_vnd=order.total_vnd), headers=setup.auth()
+    )
     assert done.get_json()["order_status"] == "delivered"
     late = client.post(url, json=event("e5", "in_transit", 30), headers=setup.auth())
     assert late.status_code == 201 and late.get_json()["outcome"] == "late"
@@ -101,7 +116,9 @@ def test_events_move_the_order_idempotently_and_never_backwards(setup, client, a
     assert conflict.status_code == 409 and order.code in conflict.get_json()["detail"]
     ids = db.session.scalars(select(ShipmentEvent.event_id).order_by(ShipmentEvent.occurred_at)).all()
     assert ids == ["e1", "e5", "e2", "e3", "e4"]  # the history is ordered by occurred_at
-    mails = db.session.scalars(select(OutboxEvent.idempotency_key).where(OutboxEvent.topic == "mail.send")).all()
+    mails = db.session.scalars(
+        select(OutboxEvent.idempotency_key).where(OutboxEvent.topic == "mail.send")
+    ).all()
     assert any(k.endswith(":e4:buyer") for k in mails) and any(k.endswith(":e4:shop") for k in mails)
     # the buyer's page shows the timeline with the tracking code
     page = setup.shopper.client.get(f"/don-hang/{order.code}")
@@ -136,7 +153,9 @@ def test_malformed_events_are_problems(setup, client):
     url = _events_url(order)
     bad_json = client.post(url, data="{", content_type="application/json", headers=setup.auth())
     assert bad_json.status_code == 400 and bad_json.mimetype == "application/problem+json"
-    bad = client.post(url, json={"event_id": "", "status": "teleported", "occurred_at": "hôm qua"}, headers=setup.auth())
+    bad = client.post(
+        url, json={"event_id": "", "status": "teleported", "occurred_at": "hôm qua"}, headers=setup.auth()
+    )
     assert bad.status_code == 422
     assert set(bad.get_json()["errors"]) == {"event_id", "status", "occurred_at"}
     db.session.expire_all()

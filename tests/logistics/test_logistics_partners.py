@@ -14,7 +14,15 @@ from marketplace.extensions import db
 def test_create_partner_command_prints_key_and_secret(app, runner, factory):
     shop = factory.shop()
     result = runner.invoke(
-        args=["logistics", "create-partner", "Viettel Demo", "--webhook-url", "https://hooks.example.vn/x", "--shops", shop.slug]
+        args=[
+            "logistics",
+            "create-partner",
+            "Viettel Demo",
+            "--webhook-url",
+            "https://hooks.example.vn/x",
+            "--shops",
+            shop.slug,
+        ]
     )
     assert result.exit_code == 0, result.output
     key = re.search(r"api key: (lgk_[0-9a-f]{8}\.\S+)", result.output).group(1)
@@ -44,7 +52,10 @@ def test_keys_several_active_then_revoked(app, client, runner):
     second = runner.invoke(args=["logistics", "create-key", "hai-khoa"]).output.strip()
     assert second.startswith("lgk_") and second != first
     for key in (first, second):
-        assert client.get("/api/v1/logistics/orders", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert (
+            client.get("/api/v1/logistics/orders", headers={"Authorization": f"Bearer {key}"}).status_code
+            == 200
+        )
     used = db.session.scalar(select(ApiKey).where(ApiKey.prefix == first.split(".")[0]))
     db.session.refresh(used)
     assert used.last_used_at is not None
@@ -53,7 +64,10 @@ def test_keys_several_active_then_revoked(app, client, runner):
     response = client.get("/api/v1/logistics/orders", headers={"Authorization": f"Bearer {first}"})
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
     assert "data" not in response.get_json()
-    assert client.get("/api/v1/logistics/orders", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    assert (
+        client.get("/api/v1/logistics/orders", headers={"Authorization": f"Bearer {second}"}).status_code
+        == 200
+    )
     assert runner.invoke(args=["logistics", "revoke-key", "lgk_00000000"]).exit_code != 0
 
 
@@ -70,7 +84,9 @@ def test_paused_partner_and_missing_key_are_401(app, client, runner):
 
 
 def test_secret_rotation_keeps_the_old_one_for_the_window(app):
-    partner, _key, first, _t = services.create_partner("Xoay", actor=None, webhook_url="https://x.example.vn/h")
+    partner, _key, first, _t = services.create_partner(
+        "Xoay", actor=None, webhook_url="https://x.example.vn/h"
+    )
     second = services.rotate_secret(partner, actor=None)
     db.session.commit()
     active = [s.secret for s in services.active_secrets(partner)]

@@ -16,7 +16,9 @@ def _delivered(setup, client, n: int):
     order = setup.packed_order()
     url = f"/api/v1/logistics/orders/{order.code}/events"
     client.post(url, json=event(f"p{n}", "picked_up", 0), headers=setup.auth())
-    response = client.post(url, json=event(f"d{n}", "delivered", 60, cod_collected_vnd=order.total_vnd), headers=setup.auth())
+    response = client.post(
+        url, json=event(f"d{n}", "delivered", 60, cod_collected_vnd=order.total_vnd), headers=setup.auth()
+    )
     assert response.status_code == 201
     return order
 
@@ -41,7 +43,11 @@ def test_remittance_ledger_and_mismatches(setup, client, app, factory):
     assert db.session.scalar(select(func.count(RemittanceLine.id))) == 3
     twice = client.post(
         "/api/v1/logistics/remittances",
-        json={"reference": "CK-2", "transfer_date": "2026-12-02", "lines": [{"order_code": a.code, "amount_vnd": a.total_vnd}]},
+        json={
+            "reference": "CK-2",
+            "transfer_date": "2026-12-02",
+            "lines": [{"order_code": a.code, "amount_vnd": a.total_vnd}],
+        },
         headers=setup.auth(),
     )
     assert twice.get_json()["lines"][0]["problem"] == "remitted_twice"
@@ -71,7 +77,13 @@ def test_operator_pages_and_shop_choice(setup, app, factory):
     assert operator.get(f"/quan-tri/van-chuyen/doi-tac/{setup.partner.slug}").status_code == 200
     app.config["WTF_CSRF_ENABLED"] = False
     created = operator.post(
-        "/quan-tri/van-chuyen/doi-tac", data={"name": "Bưu điện xã", "kind": "generic", "shops": "all", "webhook_url": "https://h.example.vn/w"}
+        "/quan-tri/van-chuyen/doi-tac",
+        data={
+            "name": "Bưu điện xã",
+            "kind": "generic",
+            "shops": "all",
+            "webhook_url": "https://h.example.vn/w",
+        },
     )
     html = created.get_data(as_text=True)
     assert created.status_code == 200 and "lgk_" in html and "whsec_" in html

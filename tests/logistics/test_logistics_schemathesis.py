@@ -58,7 +58,9 @@ def flatmap_path_parameters(ctx, path_parameters):
     code = path_parameters.get("code")
     if not isinstance(code, str) or not 1 <= len(code) <= 40:
         return st.just(path_parameters)
-    return st.one_of(st.just(path_parameters), st.sampled_from(CODES).map(lambda c: {**path_parameters, "code": c}))
+    return st.one_of(
+        st.just(path_parameters), st.sampled_from(CODES).map(lambda c: {**path_parameters, "code": c})
+    )
 
 
 @pytest.fixture
@@ -67,7 +69,14 @@ def partner_app(app, setup):
     from logistics.models import ApiKey
     from marketplace.extensions import db
 
-    db.session.add(ApiKey(partner_id=setup.partner.id, name="schemathesis", prefix=KEY.split(".")[0], key_hash=secrets.digest(KEY)))
+    db.session.add(
+        ApiKey(
+            partner_id=setup.partner.id,
+            name="schemathesis",
+            prefix=KEY.split(".")[0],
+            key_hash=secrets.digest(KEY),
+        )
+    )
     db.session.commit()
     CODES[:] = [setup.packed_order().code for _ in range(3)]
     yield app

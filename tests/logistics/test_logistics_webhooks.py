@@ -31,7 +31,9 @@ PLACEHOLDER = "whsec_" + base64.b64encode(b"p" * 32).decode()  # replaced by the
 def _due_and_drain(rounds: int = 1) -> None:
     for _ in range(rounds):
         db.session.execute(
-            update(OutboxEvent).where(OutboxEvent.status == "pending").values(next_attempt_at=OutboxEvent.created_at)
+            update(OutboxEvent)
+            .where(OutboxEvent.status == "pending")
+            .values(next_attempt_at=OutboxEvent.created_at)
         )
         db.session.commit()
         outbox.drain()
@@ -65,7 +67,7 @@ def test_failing_receiver_gets_every_event_with_the_same_id(setup):
         return {1: (500, {}), 2: (429, {"Retry-After": "1"})}.get(n, (204, {}))
 
     with Receiver(PLACEHOLDER, answer) as receiver:
-        partner, secret = _hooked(setup, receiver.url)
+        _partner, secret = _hooked(setup, receiver.url)
         receiver.verifier = Webhook(secret)
         orders = [setup.packed_order() for _ in range(3)]
         assert setup.post(orders[0], "reject", reason="Hết hàng").status_code == 302
@@ -106,7 +108,9 @@ def test_410_disables_the_endpoint_and_tells_the_operator(setup, factory):
     assert db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.id != row.id)) is None
 
 
-@pytest.mark.parametrize(("code", "retried"), [(400, False), (404, False), (408, True), (409, True), (503, True)])
+@pytest.mark.parametrize(
+    ("code", "retried"), [(400, False), (404, False), (408, True), (409, True), (503, True)]
+)
 def test_which_answers_are_retried(setup, code, retried):
     with Receiver(PLACEHOLDER, lambda _id, n: (code, {}) if n == 1 else (200, {})) as receiver:
         _partner, secret = _hooked(setup, receiver.url)
@@ -133,7 +137,10 @@ def test_dead_after_the_last_try_then_redelivered_by_the_operator(setup, app, fa
         assert log.status_code == 200 and row.message_id in log.get_data(as_text=True)
         app.config["WTF_CSRF_ENABLED"] = False
         state["up"] = True
-        assert operator.post(f"/quan-tri/van-chuyen/doi-tac/{partner.slug}/webhook/gui-lai-tat-ca").status_code == 302
+        assert (
+            operator.post(f"/quan-tri/van-chuyen/doi-tac/{partner.slug}/webhook/gui-lai-tat-ca").status_code
+            == 302
+        )
         _due_and_drain()
     db.session.refresh(row)
     assert row.status == "delivered"

@@ -14,7 +14,9 @@ from standardwebhooks.webhooks import Webhook
 class Receiver:
     """`answer(message_id, try_number) -> (status, headers)`; default 204."""
 
-    def __init__(self, secret: str, answer: Callable[[str, int], tuple[int, dict]] | None = None, delay_s: float = 0.0):
+    def __init__(
+        self, secret: str, answer: Callable[[str, int], tuple[int, dict]] | None = None, delay_s: float = 0.0
+    ):
         self.verifier = Webhook(secret)
         self.answer = answer or (lambda _id, _n: (204, {}))
         self.delay_s = delay_s
@@ -49,7 +51,13 @@ class Receiver:
                     time.sleep(receiver.delay_s)
                 with receiver.lock:
                     receiver.received.append(
-                        {"id": message_id, "headers": headers, "payload": payload, "verified": verified, "status": status}
+                        {
+                            "id": message_id,
+                            "headers": headers,
+                            "payload": payload,
+                            "verified": verified,
+                            "status": status,
+                        }
                     )
                 self.send_response(status)
                 for name, value in extra.items():
