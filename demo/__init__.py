@@ -67,9 +67,19 @@ def load_command() -> None:
     )
     click.echo(f"Demo data: created {created} in {time.monotonic() - started:.1f}s.")
     click.echo(accounts_table(_present_emails()))
+    _echo_logistics()
 
 
 @demo_cli.command("accounts")
 def accounts_command() -> None:
     """Print the demo accounts that exist in the database, with their password."""
     click.echo(accounts_table(_present_emails()))
+    _echo_logistics()
+
+
+def _echo_logistics() -> None:
+    from .logistics import credentials_text
+
+    text = credentials_text()
+    if text:
+        click.echo(text)
