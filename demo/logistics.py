@@ -9,7 +9,7 @@ import hashlib
 from collections import Counter
 from datetime import UTC, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from catalog.models import Listing
 from logistics import events, services
@@ -74,7 +74,11 @@ def _ensure_partners(counts: Counter) -> Partner:
         )
         db.session.add(demo)
         db.session.flush()
-        db.session.add(ApiKey(partner_id=demo.id, name="Khóa demo", prefix=DEMO_KEY.split(".")[0], key_hash=digest(DEMO_KEY)))
+        db.session.add(
+            ApiKey(
+                partner_id=demo.id, name="Khóa demo", prefix=DEMO_KEY.split(".")[0], key_hash=digest(DEMO_KEY)
+            )
+        )
         db.session.add(WebhookSecret(partner_id=demo.id, secret=DEMO_SECRET))
         counts["logistics partners"] += 1
     for kind, name in (("ghn", "Giao Hàng Nhanh (GHN)"), ("ghtk", "Giao Hàng Tiết Kiệm (GHTK)")):
@@ -85,11 +89,11 @@ def _ensure_partners(counts: Counter) -> Partner:
     return demo
 
 
-def _owner(shop: Shop) -> User:
+def _owner(shop: Shop) -> User | None:
     return db.session.scalar(
-        select(User).join(ShopMember, ShopMember.user_id == User.id).where(
-            ShopMember.shop_id == shop.id, ShopMember.role == "owner"
-        )
+        select(User)
+        .join(ShopMember, ShopMember.user_id == User.id)
+        .where(ShopMember.shop_id == shop.id, ShopMember.role == "owner")
     )
 
 
@@ -128,7 +132,11 @@ def load_logistics_demo(counts: Counter) -> None:
         shop = shops[n % len(shops)]
         listing = db.session.scalar(
             select(Listing)
-            .where(Listing.shop_id == shop.id, Listing.status == "active", Listing.stock >= 5 * Listing.min_order_qty + 5)
+            .where(
+                Listing.shop_id == shop.id,
+                Listing.status == "active",
+                Listing.stock >= 5 * Listing.min_order_qty + 5,
+            )
             .limit(1)
         )
         owner = _owner(shop)
@@ -155,7 +163,7 @@ def load_logistics_demo(counts: Counter) -> None:
                     order_code=order.code,
                     status=status,
                     occurred_at=(start + timedelta(hours=6 * (step + 1))).replace(tzinfo=UTC),
-                    tracking_code=f"GHD{hashlib.sha1(order.code.encode()).hexdigest()[:8].upper()}",
+                    tracking_code=f"GHD{hashlib.sha256(order.code.encode()).hexdigest()[:8].upper()}",
                     reason="Không liên lạc được người nhận" if status == "delivery_failed" else None,
                     cod_collected_vnd=order.total_vnd if status == "delivered" else None,
                 ),
@@ -164,21 +172,15 @@ def load_logistics_demo(counts: Counter) -> None:
             order_services.complete_order(order, actor=None, actor_role="system")
         # spread over the last weeks: the order and its history happened back then
         shift = now - start
-        db.session.execute(
-            update(Order).where(Order.id == order.id).values(created_at=start, updated_at=Order.updated_at - shift)
-        )
-        db.session.execute(
-            update(OrderEvent)
-            .where(OrderEvent.order_id == order.id)
-            .values(created_at=OrderEvent.created_at - shift + timedelta(minutes=1))
-        )
-        db.session.execute(
-            update(ShipmentEvent)
-            .where(ShipmentEvent.event_id.like(f"demo-{order.code}-%"))
-            .values(received_at=ShipmentEvent.occurred_at)
-        )
+        # (computed here: SQLite has no datetime arithmetic in UPDATE)
+        db.session.flush()
+        order.created_at = start
+        order.updated_at = order.updated_at - shift
+        for row in db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)):
+            row.created_at = row.created_at - shift + timedelta(minutes=1)
+        for ev in db.session.scalars(
+            select(ShipmentEvent).where(ShipmentEvent.event_id.like(f"demo-{order.code}-%"))
+        ):
+            ev.received_at = ev.occurred_at
         counts["logistics demo orders"] += 1
     db.session.flush()
-
-
-

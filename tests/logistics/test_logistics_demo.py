@@ -17,7 +17,16 @@ def test_demo_partner_key_and_parcel_states(app, runner, client):
     assert DEMO_KEY in first.output and DEMO_SECRET in first.output
     assert DEMO_KEY in runner.invoke(args=["demo", "accounts"]).output
     states = set(db.session.scalars(select(Order.status)))
-    assert {"packed", "shipped", "delivered", "delivery_failed", "returning", "returned", "lost", "damaged"} <= states
+    assert {
+        "packed",
+        "shipped",
+        "delivered",
+        "delivery_failed",
+        "returning",
+        "returned",
+        "lost",
+        "damaged",
+    } <= states
     assert {p.slug for p in db.session.scalars(select(Partner))} >= {"giao-hang-demo", "ghn", "ghtk"}
     events = db.session.scalar(select(func.count(ShipmentEvent.id)))
     page = client.get("/api/v1/logistics/orders?limit=500", headers={"Authorization": f"Bearer {DEMO_KEY}"})
