@@ -9,7 +9,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-deps
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout
+.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout bench-logistics
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ lock: venv-dev
 
 bench-search: venv-dev
 	$(PY) bench/search_bench.py
+
+bench-logistics: venv-dev
+	$(PY) bench/logistics_bench.py
 
 bench-checkout: venv-dev
 	$(PY) bench/checkout_bench.py
