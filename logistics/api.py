@@ -129,21 +129,19 @@ def _datetime(value: Any, name: str, errors: dict[str, list[str]]) -> datetime |
     return parsed
 
 
-def _outcome_response(outcome: events.Outcome):
+def _commit_and_answer(outcome: events.Outcome):
+    """Read what the answer says before the commit (which expires every loaded row), then commit."""
     event = outcome.event
     shipment = event.shipment
-    return (
-        jsonify(
-            {
-                "event_id": event.event_id,
-                "outcome": event.outcome,
-                "replay": outcome.replay,
-                "order_status": shipment.order.status,
-                "shipment_status": shipment.status,
-            }
-        ),
-        200 if outcome.replay else 201,
-    )
+    body = {
+        "event_id": event.event_id,
+        "outcome": event.outcome,
+        "replay": outcome.replay,
+        "order_status": shipment.order.status,
+        "shipment_status": shipment.status,
+    }
+    db.session.commit()
+    return jsonify(body), 200 if outcome.replay else 201
 
 
 @bp.post("/orders/<code>/events")
@@ -169,8 +167,7 @@ def post_event(code: str):
         partner,
         Incoming(event_id, code, str(status), occurred, tracking, reason, note, cod),
     )
-    db.session.commit()
-    return _outcome_response(outcome)
+    return _commit_and_answer(outcome)
 
 
 @bp.post("/callbacks/<slug>/<token>")
@@ -209,8 +206,7 @@ def carrier_callback(slug: str, token: str):
             parsed.cod_collected_vnd,
         ),
     )
-    db.session.commit()
-    return _outcome_response(outcome)
+    return _commit_and_answer(outcome)
 
 
 @bp.post("/remittances")

@@ -222,21 +222,23 @@ def partner_for_key(presented: str) -> Partner | None:
     """The active partner whose unrevoked key this is, recording its use (at most once a minute)."""
     if not presented or len(presented) > 200:
         return None
-    key = db.session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == secrets.digest(presented), ApiKey.revoked_at.is_(None))
-    )
-    if key is None or key.partner.state != "active":
+    row = db.session.execute(
+        select(ApiKey.id, ApiKey.last_used_at, Partner)
+        .join(Partner, Partner.id == ApiKey.partner_id)
+        .where(ApiKey.key_hash == secrets.digest(presented), ApiKey.revoked_at.is_(None))
+    ).first()
+    if row is None or row.Partner.state != "active":
         return None
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=60):
+    if row.last_used_at is None or now - row.last_used_at > timedelta(seconds=60):
         db.session.execute(
             update(ApiKey)
-            .where(ApiKey.id == key.id)
+            .where(ApiKey.id == row.id)
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()  # the use is recorded even if the request then fails
-    return key.partner
+    return row.Partner
 
 
 def active_secrets(partner: Partner) -> list[WebhookSecret]:
