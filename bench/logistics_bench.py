@@ -87,47 +87,142 @@ def seed(url: str, orders: int, webhook_url: str) -> dict:
         db.session.add(commune)
         db.session.flush()
         owner = User(email="shop@bench.vn", password_hash="x", full_name="Chủ", role="producer")
-        shop = Shop(slug="cua-hang", name="Cửa hàng", kind="household", phone="0912345678", email="shop@bench.vn",
-                    address_line="Thôn 1", commune_id=commune.id, province="Hà Tĩnh", status="approved")
+        shop = Shop(
+            slug="cua-hang",
+            name="Cửa hàng",
+            kind="household",
+            phone="0912345678",
+            email="shop@bench.vn",
+            address_line="Thôn 1",
+            commune_id=commune.id,
+            province="Hà Tĩnh",
+            status="approved",
+        )
         db.session.add_all([owner, shop])
         db.session.flush()
         db.session.add(ShopMember(shop_id=shop.id, user_id=owner.id, role="owner"))
-        partner = Partner(name="Bench", slug="bench", kind="generic", all_shops=True, webhook_url=webhook_url,
-                          status_map=default_status_map("generic"))
+        partner = Partner(
+            name="Bench",
+            slug="bench",
+            kind="generic",
+            all_shops=True,
+            webhook_url=webhook_url,
+            status_map=default_status_map("generic"),
+        )
         db.session.add(partner)
         db.session.flush()
-        db.session.add(ApiKey(partner_id=partner.id, name="bench", prefix=KEY.split(".")[0], key_hash=digest(KEY)))
+        db.session.add(
+            ApiKey(partner_id=partner.id, name="bench", prefix=KEY.split(".")[0], key_hash=digest(KEY))
+        )
         db.session.add(WebhookSecret(partner_id=partner.id, secret=SECRET))
         db.session.commit()
         now = datetime.now(UTC).replace(tzinfo=None)
         conn = db.session.connection()
         for start in range(0, orders, BATCH):
             ids = range(start + 1, min(orders, start + BATCH) + 1)
-            conn.execute(insert(Payment), [
-                {"id": i, "code": f"DHB{i:07d}", "method": "cod", "status": "pending", "amount_vnd": 95000,
-                 "refunded_vnd": 0, "email": "", "phone": "0912345678", "created_at": now, "updated_at": now}
-                for i in ids])
-            conn.execute(insert(Order), [
-                {"id": i, "code": f"DHB{i:07d}-1", "payment_id": i, "shop_id": shop.id, "status": "packed",
-                 "payment_method": "cod", "paid": False, "subtotal_vnd": 75000, "shipping_vnd": 20000,
-                 "total_vnd": 95000, "weight_grams": 800, "email": "", "receiver_name": "Trần Thị Bình",
-                 "receiver_phone": "0912345678", "address_line": f"Thôn {i % 20}", "commune_id": commune.id,
-                 "commune_name": commune.name, "province": "Hà Tĩnh", "shipping_zone": "province", "note": "",
-                 "refunded_vnd": 0, "parcel_weight_grams": 800, "parcel_size": "30x20x10",
-                 "created_at": now, "updated_at": now} for i in ids])
-            conn.execute(insert(OrderLine), [
-                {"order_id": i, "title": "Cam bù Hương Sơn", "unit": "kg", "sku": "CAM", "unit_price_vnd": 75000,
-                 "quantity": 1, "line_total_vnd": 75000, "weight_grams": 800} for i in ids])
-            conn.execute(insert(Shipment), [
-                {"order_id": i, "partner_id": partner.id, "weight_g": 800, "length_cm": 30, "width_cm": 20,
-                 "height_cm": 10, "status": "ready_for_pickup", "booking": "none", "created_at": now,
-                 "updated_at": now} for i in ids])
-            conn.execute(insert(FeedChange), [
-                {"seq": i, "partner_id": partner.id, "order_id": i, "kind": "order.ready_for_pickup",
-                 "created_at": now} for i in ids])
+            conn.execute(
+                insert(Payment),
+                [
+                    {
+                        "id": i,
+                        "code": f"DHB{i:07d}",
+                        "method": "cod",
+                        "status": "pending",
+                        "amount_vnd": 95000,
+                        "refunded_vnd": 0,
+                        "email": "",
+                        "phone": "0912345678",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(Order),
+                [
+                    {
+                        "id": i,
+                        "code": f"DHB{i:07d}-1",
+                        "payment_id": i,
+                        "shop_id": shop.id,
+                        "status": "packed",
+                        "payment_method": "cod",
+                        "paid": False,
+                        "subtotal_vnd": 75000,
+                        "shipping_vnd": 20000,
+                        "total_vnd": 95000,
+                        "weight_grams": 800,
+                        "email": "",
+                        "receiver_name": "Trần Thị Bình",
+                        "receiver_phone": "0912345678",
+                        "address_line": f"Thôn {i % 20}",
+                        "commune_id": commune.id,
+                        "commune_name": commune.name,
+                        "province": "Hà Tĩnh",
+                        "shipping_zone": "province",
+                        "note": "",
+                        "refunded_vnd": 0,
+                        "parcel_weight_grams": 800,
+                        "parcel_size": "30x20x10",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(OrderLine),
+                [
+                    {
+                        "order_id": i,
+                        "title": "Cam bù Hương Sơn",
+                        "unit": "kg",
+                        "sku": "CAM",
+                        "unit_price_vnd": 75000,
+                        "quantity": 1,
+                        "line_total_vnd": 75000,
+                        "weight_grams": 800,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(Shipment),
+                [
+                    {
+                        "order_id": i,
+                        "partner_id": partner.id,
+                        "weight_g": 800,
+                        "length_cm": 30,
+                        "width_cm": 20,
+                        "height_cm": 10,
+                        "status": "ready_for_pickup",
+                        "booking": "none",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(FeedChange),
+                [
+                    {
+                        "seq": i,
+                        "partner_id": partner.id,
+                        "order_id": i,
+                        "kind": "order.ready_for_pickup",
+                        "created_at": now,
+                    }
+                    for i in ids
+                ],
+            )
         conn.execute(update(FeedCounter).where(FeedCounter.id == 1).values(value=orders))
         for table in ("payments", "orders", "order_lines", "logistics_shipments"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
         db.session.commit()
         conn = None
         db.session.execute(text("ANALYZE"))
@@ -214,9 +309,17 @@ def bench_webhooks(url: str, n: int, count) -> dict:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        delivered = conn.execute(text("SELECT count(*) FROM logistics_webhook_deliveries WHERE status='delivered'")).scalar()
+        delivered = conn.execute(
+            text("SELECT count(*) FROM logistics_webhook_deliveries WHERE status='delivered'")
+        ).scalar()
     engine.dispose()
-    return {"queued": n, "delivered": delivered, "received": count.value, "seconds": elapsed, "rate": delivered / elapsed}
+    return {
+        "queued": n,
+        "delivered": delivered,
+        "received": count.value,
+        "seconds": elapsed,
+        "rate": delivered / elapsed,
+    }
 
 
 # --- 2. paging the feed ---------------------------------------------------------------------------
@@ -269,7 +372,12 @@ def ingest_process(url: str, codes: list[str], ready, go, out) -> None:
         for code in codes:
             response = client.post(
                 f"/api/v1/logistics/orders/{code}/events",
-                json={"event_id": f"bench-{code}", "status": "picked_up", "occurred_at": when, "tracking_code": "B" + code[-9:]},
+                json={
+                    "event_id": f"bench-{code}",
+                    "status": "picked_up",
+                    "occurred_at": when,
+                    "tracking_code": "B" + code[-9:],
+                },
                 headers=headers,
             )
             ok += response.status_code == 201
@@ -328,11 +436,31 @@ def main() -> int:
         if server is not None:
             server.stop()
     rows = [
-        ("webhook dispatch", f"{hooks['rate']:.0f} deliveries/s ({hooks['delivered']}/{hooks['queued']} in {hooks['seconds']:.1f}s)", "≥ 200/s"),
-        ("feed paging: pages × 500", f"{paging['pages']} pages, {paging['orders']} orders", f"{args.orders} orders"),
-        ("feed page p50 / p95 / max", f"{paging['p50']:.0f} / {paging['p95']:.0f} / {paging['max']:.0f} ms", "p95 < 100 ms"),
-        ("memory growth, page 10 → last", f"{paging['rss_growth']:+.1f} MB (RSS {paging['rss_end']:.0f} MB)", "flat"),
-        ("event ingest", f"{ingest['rate']:.0f} events/s ({ingest['accepted']}/{ingest['events']} in {ingest['seconds']:.1f}s)", "≥ 300/s"),
+        (
+            "webhook dispatch",
+            f"{hooks['rate']:.0f} deliveries/s ({hooks['delivered']}/{hooks['queued']} in {hooks['seconds']:.1f}s)",
+            "≥ 200/s",
+        ),
+        (
+            "feed paging: pages × 500",
+            f"{paging['pages']} pages, {paging['orders']} orders",
+            f"{args.orders} orders",
+        ),
+        (
+            "feed page p50 / p95 / max",
+            f"{paging['p50']:.0f} / {paging['p95']:.0f} / {paging['max']:.0f} ms",
+            "p95 < 100 ms",
+        ),
+        (
+            "memory growth, page 10 → last",
+            f"{paging['rss_growth']:+.1f} MB (RSS {paging['rss_end']:.0f} MB)",
+            "flat",
+        ),
+        (
+            "event ingest",
+            f"{ingest['rate']:.0f} events/s ({ingest['accepted']}/{ingest['events']} in {ingest['seconds']:.1f}s)",
+            "≥ 300/s",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
