@@ -59,6 +59,7 @@ class _Injected:
     delay: float
     path: str | None
     left: int
+    reply: Reply | None = None
 
 
 def fee_for(weight_g: int, insurance_vnd: int) -> tuple[int, int]:
@@ -164,6 +165,25 @@ class _Standin:
         with self._lock:
             self._injected.append(_Injected(status, retry_after, 0.0, path, times))
 
+    def answer_next(
+        self,
+        body: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        path: str | None = None,
+    ) -> None:
+        """The next `times` calls get this answer verbatim (bytes or str as they are, anything
+        else as JSON): for protocol violations a carrier's gateway may produce."""
+        if isinstance(body, (bytes, str)):
+            raw = body.encode("utf-8") if isinstance(body, str) else body
+            reply: Reply = (status, {"Content-Type": "text/plain", **(headers or {})}, raw)
+        else:
+            reply = self._reply(status, body, headers)
+        with self._lock:
+            self._injected.append(_Injected(None, None, 0.0, path, times, reply))
+
     def stall_next(self, seconds: float, times: int = 1, *, path: str | None = None) -> None:
         """The next `times` calls wait `seconds` before being handled (as a slow carrier would:
         the call still takes effect, only its answer comes late)."""
@@ -195,6 +215,8 @@ class _Standin:
             injected = self._take_injection(path)
         if injected is not None and injected.delay:
             time.sleep(injected.delay)
+        if injected is not None and injected.reply is not None:
+            return injected.reply
         if injected is not None and injected.status is not None:
             return self._injected_reply(injected)
         with self._lock:
