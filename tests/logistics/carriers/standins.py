@@ -12,6 +12,16 @@ inject failures (`fail_next`) or stall answers past the adapter's timeout (`stal
         ghn.fail_next(status=503, times=2, retry_after=None)
         ghn.calls                    # [(method, path)] received
     with GHTKStandin() as ghtk: ...  # ghtk.url, ghtk.token
+
+What domain.md confirms is enforced as published (headers, paths, field names and units, the
+answer envelopes). What it does not confirm mirrors the adapters' UNCONFIRMED tables and must be
+corrected with them: GHN answering a bad token with HTTP 401 "Token is not valid!", a wrong ShopId
+with 400 "Lỗi lấy thông tin shop", field errors in its Go validator's words, a duplicate
+client_order_code with 400 DUPLICATE_CLIENT_ORDER_CODE, and reading by client code at
+shipping-order/detail-by-client-code; GHTK's fee as a GET in grams, ORDER_ID_EXIST for a repeated
+order id, services/shipment/v2/{label | partner_id:<code>} for status, "Chiều <date>" estimates,
+and a bad token as HTTP 401 (or, with auth_errors_as_200, as a 200 envelope). The tariff
+(`fee_for`) is the stand-ins' own.
 """
 
 from __future__ import annotations
