@@ -21,6 +21,7 @@ from .base import (
     adapter_for,
 )
 from .callbacks import DEFAULT_STATUS_MAPS, TRACKING_URLS, CallbackError, InboundEvent, parse_callback
+from .remittance import Remittance, RemittanceFormatError, RemittanceLine, parse_remittance_csv
 
 __all__ = [
     "CARRIER_KINDS",
@@ -41,6 +42,10 @@ __all__ = [
     "Item",
     "Parcel",
     "Quote",
+    "Remittance",
+    "RemittanceFormatError",
+    "RemittanceLine",
     "adapter_for",
     "parse_callback",
+    "parse_remittance_csv",
 ]

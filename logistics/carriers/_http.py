@@ -23,6 +23,17 @@ MAX_ANSWER_BYTES = 2_000_000  # a carrier's answer is a few kilobytes; refuse to
 USER_AGENT = "provincial-marketplace-carriers/1"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A carrier API does not redirect; following one would resend the Token header to wherever
+    the Location points (and turn a POST into a GET). The 3xx is answered as it is."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -76,7 +87,7 @@ def call(
     request = urllib.request.Request(url, data=data, headers=all_headers, method=method)  # noqa: S310 - the scheme is checked (check_base_url)
     where = f"{carrier} {method} {urllib.parse.urlsplit(url).path}"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked
+        with _OPENER.open(request, timeout=timeout) as response:
             status, raw, answer_headers = response.status, _read(response, where), response.headers
     except urllib.error.HTTPError as exc:
         status, answer_headers = exc.code, exc.headers

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
-from ._http import Answer, call, check_base_url, snippet
+from ._http import Answer, call, check_base_url, retry_after_seconds, snippet
 from ._time import optional_time
 from .base import (
     INSPECTION_RULES,
@@ -301,7 +301,8 @@ def _data(answer: Answer, path: str) -> Any:
     if code in (401, 403) or any(marker in lowered for marker in UNCONFIRMED["auth_messages"]):
         raise CarrierAuthError(said, status=answer.status)
     if code == 429:
-        raise CarrierRateLimited(said, status=answer.status)
+        retry_after = retry_after_seconds(answer.headers.get("Retry-After"))
+        raise CarrierRateLimited(said, status=answer.status, retry_after=retry_after)
     if isinstance(code, int) and not isinstance(code, bool) and code >= 500:
         raise CarrierUnavailable(said, status=answer.status)
     if 200 <= answer.status < 300:

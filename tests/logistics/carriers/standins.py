@@ -12,6 +12,16 @@ inject failures (`fail_next`) or stall answers past the adapter's timeout (`stal
         ghn.fail_next(status=503, times=2, retry_after=None)
         ghn.calls                    # [(method, path)] received
     with GHTKStandin() as ghtk: ...  # ghtk.url, ghtk.token
+
+What domain.md confirms is enforced as published (headers, paths, field names and units, the
+answer envelopes). What it does not confirm mirrors the adapters' UNCONFIRMED tables and must be
+corrected with them: GHN answering a bad token with HTTP 401 "Token is not valid!", a wrong ShopId
+with 400 "Lỗi lấy thông tin shop", field errors in its Go validator's words, a duplicate
+client_order_code with 400 DUPLICATE_CLIENT_ORDER_CODE, and reading by client code at
+shipping-order/detail-by-client-code; GHTK's fee as a GET in grams, ORDER_ID_EXIST for a repeated
+order id, services/shipment/v2/{label | partner_id:<code>} for status, "Chiều <date>" estimates,
+and a bad token as HTTP 401 (or, with auth_errors_as_200, as a 200 envelope). The tariff
+(`fee_for`) is the stand-ins' own.
 """
 
 from __future__ import annotations
@@ -59,6 +69,7 @@ class _Injected:
     delay: float
     path: str | None
     left: int
+    reply: Reply | None = None
 
 
 def fee_for(weight_g: int, insurance_vnd: int) -> tuple[int, int]:
@@ -164,6 +175,25 @@ class _Standin:
         with self._lock:
             self._injected.append(_Injected(status, retry_after, 0.0, path, times))
 
+    def answer_next(
+        self,
+        body: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        path: str | None = None,
+    ) -> None:
+        """The next `times` calls get this answer verbatim (bytes or str as they are, anything
+        else as JSON): for protocol violations a carrier's gateway may produce."""
+        if isinstance(body, (bytes, str)):
+            raw = body.encode("utf-8") if isinstance(body, str) else body
+            reply: Reply = (status, {"Content-Type": "text/plain", **(headers or {})}, raw)
+        else:
+            reply = self._reply(status, body, headers)
+        with self._lock:
+            self._injected.append(_Injected(None, None, 0.0, path, times, reply))
+
     def stall_next(self, seconds: float, times: int = 1, *, path: str | None = None) -> None:
         """The next `times` calls wait `seconds` before being handled (as a slow carrier would:
         the call still takes effect, only its answer comes late)."""
@@ -195,6 +225,8 @@ class _Standin:
             injected = self._take_injection(path)
         if injected is not None and injected.delay:
             time.sleep(injected.delay)
+        if injected is not None and injected.reply is not None:
+            return injected.reply
         if injected is not None and injected.status is not None:
             return self._injected_reply(injected)
         with self._lock:

@@ -264,3 +264,32 @@ def test_the_registry():
 
 def test_booking_is_a_value():
     assert Booking("L1", 1, None) == Booking("L1", 1, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "retryable"),
+    [
+        (200, "<html>maintenance</html>", CarrierUnavailable, True),  # a gateway page, not GHN
+        (200, {"message": "ok"}, CarrierUnavailable, True),  # no code: not GHN's envelope
+        (200, {"code": 401, "message": "Token is not valid!", "data": None}, CarrierAuthError, False),
+        (200, {"code": 500, "message": "Internal error", "data": None}, CarrierUnavailable, True),
+        (200, {"code": 200, "message": "Success", "data": {"total": 1.5}}, CarrierUnavailable, True),
+        (200, {"code": 200, "message": "Success", "data": {"total": -1}}, CarrierUnavailable, True),
+        (400, "Bad Request", CarrierError, False),
+        (302, "", CarrierError, False),  # redirects are not followed (the Token would go along)
+    ],
+)
+def test_answers_outside_ghns_protocol(ghn, status, body, error, retryable):
+    headers = {"Location": "http://127.0.0.2:9/steal"} if status == 302 else None
+    ghn.answer_next(body, status=status, headers=headers)
+    with pytest.raises(error) as caught:
+        adapter(ghn).quote(make_parcel())
+    assert caught.value.retryable is retryable
+    assert type(caught.value) is error or error is CarrierError
+
+
+def test_an_envelope_rate_limit_reads_retry_after(ghn):
+    ghn.answer_next({"code": 429, "message": "Too many requests"}, status=200, headers={"Retry-After": "3"})
+    with pytest.raises(CarrierRateLimited) as caught:
+        adapter(ghn).quote(make_parcel())
+    assert caught.value.retry_after == 3.0

@@ -228,3 +228,26 @@ def test_a_slow_answer_is_a_timeout(ghtk):
 def test_the_registry():
     with pytest.raises(ValueError, match="token"):
         adapter_for("ghtk", base_url="https://example.test", credentials={})
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("<html>maintenance</html>", CarrierUnavailable),
+        ({"message": "ok"}, CarrierUnavailable),
+        ({"success": True, "message": "", "fee": {"fee": "free"}}, CarrierUnavailable),
+        ({"success": True, "message": "", "fee": {"fee": 30000, "delivery": False}}, CarrierValidationError),
+        ({"success": False, "message": "Tỉnh người nhận không hợp lệ"}, CarrierValidationError),
+    ],
+)
+def test_answers_outside_ghtks_protocol(ghtk, body, error):
+    ghtk.answer_next(body)
+    with pytest.raises(error):
+        adapter(ghtk).quote(make_parcel())
+
+
+def test_ghtk_validation_field_from_a_vietnamese_message(ghtk):
+    ghtk.answer_next({"success": False, "message": "Tỉnh người nhận không hợp lệ"})
+    with pytest.raises(CarrierValidationError) as caught:
+        adapter(ghtk).quote(make_parcel())
+    assert caught.value.field == "order.province"
