@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -259,12 +256,7 @@ def ledger():
         partner = _partner(form.partner.data or "")
         upload = request.files.get("file")
         data = upload.read(5 * 1024 * 1024 + 1) if upload else b""
-        # logistics.carriers.remittance (the carriers branch): loaded by name until it is merged
-        carrier_files: Any = importlib.import_module("logistics.carriers.remittance")
-        RemittanceFormatError, parse_remittance_csv = (
-            carrier_files.RemittanceFormatError,
-            carrier_files.parse_remittance_csv,
-        )
+        from .carriers.remittance import RemittanceFormatError, parse_remittance_csv
 
         try:
             if not data or len(data) > 5 * 1024 * 1024:

@@ -3,6 +3,8 @@ mismatch flagged, the same remittance twice changing nothing."""
 
 from __future__ import annotations
 
+import io
+
 from logistics_testlib import event
 from sqlalchemy import func, select
 
@@ -93,3 +95,28 @@ def test_operator_pages_and_shop_choice(setup, app, factory):
     assert setup.seller.get("/quan-tri/van-chuyen/doi-tac").status_code in (302, 403)
     page = setup.seller.get(f"/kenh-ban/{setup.shop.slug}/don-vi-van-chuyen")
     assert page.status_code == 200 and setup.partner.name in page.get_data(as_text=True)
+
+
+def test_operator_imports_a_remittance_csv_once(setup, client, app, factory):
+    order = _delivered(setup, client, 7)
+    csv = (
+        "\ufeffreference,transfer_date,order_code,amount_vnd\n"
+        f"CK-CSV-1,01/12/2026,{order.code},{order.total_vnd}\n"
+        "CK-CSV-1,01/12/2026,DHKHONGCO-9,12000\n"
+    ).encode()
+    operator = sign_in(app.test_client(), factory.operator())
+    app.config["WTF_CSRF_ENABLED"] = False
+    for _attempt in range(2):
+        response = operator.post(
+            "/quan-tri/van-chuyen/doi-soat",
+            data={"partner": setup.partner.slug, "file": (io.BytesIO(csv), "doi-soat.csv")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert (
+            db.session.scalar(select(func.count(RemittanceLine.id))) == 2
+        )  # the second import changed nothing
+    [row] = remittances.ledger(setup.partner)
+    assert row.outstanding_vnd == 0
+    problems = {line.order_code: line.problem for _r, line in remittances.mismatches()}
+    assert problems == {"DHKHONGCO-9": "unknown_order"}
