@@ -62,10 +62,11 @@ def _tracking_url(shipment) -> str | None:
 
 def init_app(app: Flask) -> None:
     from marketplace.api import add_openapi
+    from marketplace.legal.personal_data import register_source
     from marketplace.outbox import declare_topics, register_handler
     from orders import hooks
 
-    from . import booking, models, services, webhooks  # noqa: F401 - the tables belong to the metadata
+    from . import booking, models, personal_data, services, webhooks  # noqa: F401 - tables in the metadata
     from .api import bp as api_bp
     from .cli import cli
     from .feed import WEBHOOK_TOPIC
@@ -87,6 +88,7 @@ def init_app(app: Flask) -> None:
     hooks.register(app, "packed", services.on_packed)
     hooks.register(app, "cancelled", services.on_cancelled)
     hooks.register(app, "buyer_panels", _buyer_panels)
+    register_source(app, personal_data.SOURCE)  # tracking history in the export, webhook copies erased
     app.extensions.setdefault("operator_links", []).extend(
         [
             (_l("Đối tác vận chuyển"), "logistics_admin.partners"),

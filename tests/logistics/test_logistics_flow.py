@@ -169,3 +169,26 @@ def test_cancel_before_pickup_reaches_the_feed(setup, client):
     page = client.get("/api/v1/logistics/orders", headers=setup.auth()).get_json()
     assert [e["type"] for e in page["data"]] == ["order.ready_for_pickup", "order.cancelled"]
     assert page["data"][1]["order"]["status"] == "cancelled"
+
+
+def test_personal_data_export_and_erasure(setup, client, app):
+    from logistics import personal_data
+    from logistics.models import WebhookDelivery
+    from marketplace.models import User
+
+    partner, _key, _secret = setup.new_partner("Có URL", webhook_url="https://hooks.example.vn/x")
+    setup.partner, setup.key = partner, _key
+    buyer = setup.factory.user()
+    order = setup.packed_order()
+    order.buyer_id = buyer.id
+    db.session.commit()
+    client.post(
+        _events_url(order), json=event("pd1", "picked_up", 0, tracking_code="T1"), headers=setup.auth()
+    )
+    user = db.session.get(User, buyer.id)
+    exported = personal_data.export(user)
+    assert exported["shipments"][0]["tracking_code"] == "T1"
+    assert personal_data.erase(user) == {"logistics_webhook_payloads": 1}
+    payload = db.session.scalar(select(WebhookDelivery.payload))
+    assert payload["data"] == {"code": order.code, "redacted": True}
+    assert "Trần Thị Bình" not in str(payload)
