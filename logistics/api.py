@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.csv_writer import csv_response
-from marketplace.errors import DomainError, NotFound, ValidationFailed, problem
+from marketplace.errors import Conflict, DomainError, NotFound, ValidationFailed, problem
 from marketplace.extensions import csrf, db
 
 from . import events, feed, remittances, services
@@ -129,8 +130,22 @@ def _datetime(value: Any, name: str, errors: dict[str, list[str]]) -> datetime |
     return parsed
 
 
+def _ingest(partner: Partner, incoming: Incoming):
+    """Apply the event and commit; the answer is read before the commit (which expires every
+    loaded row). Two deliveries of one event id at the same instant: the second breaks the UNIQUE
+    (partner, event id) or finds the order moved, and is answered as the replay it is."""
+    try:
+        return _commit_and_answer(events.ingest(partner, incoming))
+    except (IntegrityError, Conflict):
+        # Lost a race (the same event, or another event of the order, committed meanwhile; SQLite
+        # has no row locks): try once more on what is committed now — a replay, a move, or the
+        # real conflict.
+        db.session.rollback()
+        return _commit_and_answer(events.ingest(partner, incoming))
+
+
 def _commit_and_answer(outcome: events.Outcome):
-    """Read what the answer says before the commit (which expires every loaded row), then commit."""
+    db.session.flush()  # a duplicate event id fails here (IntegrityError), before anything is read
     event = outcome.event
     shipment = event.shipment
     body = {
@@ -163,11 +178,7 @@ def post_event(code: str):
     if errors:
         raise ValidationFailed(errors, "the event is not valid")
     assert event_id is not None and occurred is not None
-    outcome = events.ingest(
-        partner,
-        Incoming(event_id, code, str(status), occurred, tracking, reason, note, cod),
-    )
-    return _commit_and_answer(outcome)
+    return _ingest(partner, Incoming(event_id, code, str(status), occurred, tracking, reason, note, cod))
 
 
 @bp.post("/callbacks/<slug>/<token>")
@@ -193,7 +204,7 @@ def carrier_callback(slug: str, token: str):
         parsed = parse_callback(partner.kind, body)
     except CallbackError as exc:
         raise ValidationFailed({"body": [str(exc)]}, str(exc)) from None
-    outcome = events.ingest(
+    return _ingest(
         partner,
         Incoming(
             parsed.event_id,
@@ -206,7 +217,6 @@ def carrier_callback(slug: str, token: str):
             parsed.cod_collected_vnd,
         ),
     )
-    return _commit_and_answer(outcome)
 
 
 @bp.post("/remittances")

@@ -18,7 +18,6 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
@@ -142,19 +141,9 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
         note=incoming.note,
         cod_collected_vnd=incoming.cod_collected_vnd,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:  # the same event id arrived twice at the same instant
-        db.session.rollback()
-        again = db.session.scalar(
-            select(ShipmentEvent).where(
-                ShipmentEvent.partner_id == partner.id, ShipmentEvent.event_id == incoming.event_id
-            )
-        )
-        if again is None:
-            raise
-        return Outcome(again, replay=True)
+    # The same event id arriving twice at the same instant: the UNIQUE (partner, event id) makes
+    # the second commit fail; the API then answers it as the replay it is (logistics.api).
+    db.session.add(event)
     if outcome in ("applied", "recorded") and floor is not None:
         _notify(order, event)
     return Outcome(event, replay=False)

@@ -4,13 +4,13 @@ order moves (never backwards), the buyer sees a timeline."""
 from __future__ import annotations
 
 from logistics_testlib import event
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog.models import Listing
 from logistics.models import ShipmentEvent
 from marketplace.extensions import db
 from marketplace.models import OutboxEvent
-from orders.models import Order
+from orders.models import Order, OrderEvent
 
 
 def _events_url(order):
@@ -192,3 +192,32 @@ def test_personal_data_export_and_erasure(setup, client, app):
     payload = db.session.scalar(select(WebhookDelivery.payload))
     assert payload["data"] == {"code": order.code, "redacted": True}
     assert "Trần Thị Bình" not in str(payload)
+
+
+def test_the_same_event_at_the_same_instant_is_applied_once(setup, app):
+    import threading
+
+    order = setup.packed_order()
+    body = event("twin", "picked_up", 0)
+    barrier = threading.Barrier(6)
+    codes: list[int] = []
+
+    def post():
+        with app.app_context():
+            client = app.test_client()
+            barrier.wait()
+            codes.append(client.post(_events_url(order), json=body, headers=setup.auth()).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(codes) == [200] * 5 + [201]
+    assert db.session.scalar(select(func.count(ShipmentEvent.id))) == 1
+    db.session.expire_all()
+    assert order.status == "shipped"
+    events_of_order = db.session.scalars(
+        select(OrderEvent.to_status).where(OrderEvent.order_id == order.id)
+    ).all()
+    assert events_of_order.count("shipped") == 1
