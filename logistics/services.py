@@ -365,7 +365,7 @@ def on_packed(order: Order, data: dict, actor: User | None) -> None:
 def on_cancelled(order: Order) -> None:
     """orders hook: a cancelled order leaves the partner's queue (and its booking is cancelled)."""
     shipment = db.session.scalar(select(Shipment).where(Shipment.order_id == order.id))
-    if shipment is None:
+    if shipment is None or shipment.status == "cancelled":
         return
     shipment.status = "cancelled"
     if shipment.booking in ("pending", "booked"):

@@ -19,7 +19,7 @@ from marketplace.permissions import is_operator
 from marketplace.timeutil import utcnow
 from sellers.models import Shop
 
-from . import notify, settlement, states
+from . import hooks, notify, settlement, states
 from .models import (
     LedgerEntry,
     LedgerKind,
@@ -237,6 +237,7 @@ def refund_order(
     )
     if was in states.HOLDS_STOCK:
         release_stock(order)
+        hooks.run("cancelled", order)  # refunded before the parcel left: as good as cancelled
     _money_back(
         order,
         amount,
