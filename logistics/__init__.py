@@ -46,6 +46,34 @@ def _buyer_panels(order):
     return [Markup(html)]  # noqa: S704 - rendered by Jinja with autoescape
 
 
+def _seller_panels(order):
+    """The shop's view of the hand-over: partner, booking, tracking, events; the parcel can be
+    weighed again until pickup (the partner gets order.updated)."""
+    from flask import render_template
+    from markupsafe import Markup
+
+    from . import events, feed
+    from .forms import ParcelForm
+
+    shipment = feed.shipment_of(order)
+    if shipment is None:
+        return []
+    form = ParcelForm(
+        weight_g=str(shipment.weight_g),
+        size=f"{shipment.length_cm}x{shipment.width_cm}x{shipment.height_cm}" if shipment.length_cm else "",
+    )
+    html = render_template(
+        "logistics/_seller_shipment.html",
+        order=order,
+        shipment=shipment,
+        events=events.timeline(order),
+        form=form,
+        tracking_url=_tracking_url,
+        floor_status_label=events.floor_label,
+    )
+    return [Markup(html)]  # noqa: S704 - rendered by Jinja with autoescape
+
+
 def _tracking_url(shipment) -> str | None:
     """The carrier's public tracking page for this parcel, when the carrier has one."""
     from urllib.parse import quote
@@ -88,6 +116,7 @@ def init_app(app: Flask) -> None:
     hooks.register(app, "packed", services.on_packed)
     hooks.register(app, "cancelled", services.on_cancelled)
     hooks.register(app, "buyer_panels", _buyer_panels)
+    hooks.register(app, "seller_panels", _seller_panels)
     register_source(app, personal_data.SOURCE)  # tracking history in the export, webhook copies erased
     app.extensions.setdefault("operator_links", []).extend(
         [

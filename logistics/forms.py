@@ -48,6 +48,11 @@ class MappingForm(AppForm):
     )
 
 
+class ParcelForm(AppForm):
+    weight_g = StringField(_l("Khối lượng kiện hàng (gam)"), render_kw={"inputmode": "numeric"})
+    size = StringField(_l("Kích thước (D×R×C, cm)"), validators=[Optional(), Length(max=60)])
+
+
 class RemittanceImportForm(AppForm):
     partner = SelectField(_l("Đối tác"), validate_choice=False)
     file = FileField(_l("Tệp CSV đối soát"))

@@ -9,17 +9,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.actions import run_action
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Errors
 from marketplace.extensions import db
 from marketplace.forms import submitted_data
 from marketplace.numbers import id_arg
 from marketplace.permissions import operator_required
+from orders.pricing import MAX_PARCEL_GRAMS
 from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import remittances, services, webhooks
 from .events import floor_label
-from .forms import CsrfForm, KeyForm, MappingForm, PartnerForm, RemittanceImportForm
+from .forms import CsrfForm, KeyForm, MappingForm, ParcelForm, PartnerForm, RemittanceImportForm
 from .models import DELIVERY_STATES, Partner, Shipment, ShipmentEvent, WebhookDelivery
 
 operator_bp = Blueprint("logistics_admin", __name__, url_prefix="/quan-tri/van-chuyen")
@@ -297,6 +298,32 @@ def ledger():
         partners=services.partners(),
         chosen=chosen,
     )
+
+
+@seller_bp.post("/<shop_slug>/don-hang/<code>/kien-hang")
+@shop_permission_required(ShopPermission.HANDLE_ORDERS)
+def change_parcel(shop: Shop, code: str):
+    """The shop weighs the parcel again before pickup; the partner is told (order.updated)."""
+    from orders.models import Order
+    from orders.shipping import read_count
+
+    order = db.session.scalar(select(Order).where(Order.code == code, Order.shop_id == shop.id))
+    if order is None:
+        abort(404)
+    form = ParcelForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def change():
+        errors = Errors()
+        weight = read_count(
+            errors, "weight_g", form.weight_g.data, required=True, minimum=1, maximum=MAX_PARCEL_GRAMS
+        )
+        errors.raise_if_any()
+        services.change_parcel(order, int(weight or 0), form.size.data or None, actor=current_user)
+
+    run_action(change, _("Đã cập nhật kiện hàng, đơn vị vận chuyển sẽ được báo."))
+    return redirect(url_for("orders_seller.show_order", shop_slug=shop.slug, code=code))
 
 
 @seller_bp.route("/<shop_slug>/don-vi-van-chuyen", methods=["GET", "POST"])

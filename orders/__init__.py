@@ -91,6 +91,7 @@ def _template_helpers() -> dict:
         "province_phrase": province_phrase,
         # Panels later packages add to the buyer's order page (orders.hooks "buyer_panels").
         "order_panels": lambda order: hooks.collect("buyer_panels", order),
+        "order_seller_panels": lambda order: hooks.collect("seller_panels", order),
     }
 
 

@@ -7,7 +7,8 @@ them inside the same transaction as the change (`run("packed", order, data, acto
   logistics partners the shop ships with; the first is the default);
 - "packed"(order, data, actor): the order was packed (data: the posted form, e.g. "partner");
 - "cancelled"(order): the order was cancelled;
-- "buyer_panels"(order) -> list[Markup]: panels on the buyer's order page (e.g. the tracking timeline)."""
+- "buyer_panels"(order) -> list[Markup]: panels on the buyer's order page (e.g. the tracking timeline);
+- "seller_panels"(order) -> list[Markup]: panels on the shop's order page (e.g. the carrier's)."""
 
 from __future__ import annotations
 

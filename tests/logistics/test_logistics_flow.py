@@ -221,3 +221,19 @@ def test_the_same_event_at_the_same_instant_is_applied_once(setup, app):
         select(OrderEvent.to_status).where(OrderEvent.order_id == order.id)
     ).all()
     assert events_of_order.count("shipped") == 1
+
+
+def test_shop_sees_the_shipment_and_reweighs_before_pickup(setup, client):
+    order = setup.packed_order()
+    page = setup.seller.get(f"/kenh-ban/{setup.shop.slug}/don-hang/{order.code}").get_data(as_text=True)
+    assert setup.partner.name in page and "Sửa kiện hàng" in page
+    response = setup.post(order, "kien-hang", weight_g="1500", size="40x30x20")
+    assert response.status_code == 302
+    shipment = setup.shipment(order)
+    assert shipment.weight_g == 1500 and shipment.length_cm == 40
+    feed_page = client.get("/api/v1/logistics/orders", headers=setup.auth()).get_json()
+    assert [e["type"] for e in feed_page["data"]] == ["order.ready_for_pickup", "order.updated"]
+    assert feed_page["data"][1]["order"]["parcel"]["weight_g"] == 1500
+    client.post(_events_url(order), json=event("p1", "picked_up", 0), headers=setup.auth())
+    assert setup.post(order, "kien-hang", weight_g="900").status_code == 302
+    assert setup.shipment(order).weight_g == 1500  # picked up: too late to change

@@ -100,6 +100,7 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "orders_seller.shipping": (OWNER_ONLY, _shop),
     "complaints_seller.answer_complaint": (MEMBERS, _order),
     "logistics_seller.choose": (OWNER_ONLY, _shop),
+    "logistics_seller.change_parcel": (MEMBERS, _order),
 }
 
 # Seller routes that are not about one shop's work, with where they are tested; here only for
