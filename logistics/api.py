@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.csv_writer import csv_response
 from marketplace.errors import Conflict, DomainError, NotFound, ValidationFailed, problem
 from marketplace.extensions import csrf, db
+from marketplace.money import MAX_TOTAL_VND
 
 from . import events, feed, remittances, services
 from .events import Incoming
@@ -184,7 +185,9 @@ def post_event(code: str):
     note = _text(body, "note", errors, max_len=1000)
     reason = _text(body, "reason", errors, max_len=500)
     cod = body.get("cod_collected_vnd")
-    if cod is not None and (not isinstance(cod, int) or isinstance(cod, bool) or not 0 <= cod <= 10**12):
+    if cod is not None and (
+        not isinstance(cod, int) or isinstance(cod, bool) or not 0 <= cod <= MAX_TOTAL_VND
+    ):
         errors.setdefault("cod_collected_vnd", []).append("a whole number of đồng ≥ 0")
     if errors:
         raise ValidationFailed(errors, "the event is not valid")
@@ -216,6 +219,8 @@ def carrier_callback(slug: str, token: str):
         parsed = parse_callback(partner.kind, body)
     except CallbackError as exc:
         raise ValidationFailed({"body": [str(exc)]}, str(exc)) from None
+    if parsed.cod_collected_vnd is not None and parsed.cod_collected_vnd > MAX_TOTAL_VND:
+        raise ValidationFailed({"body": ["COD amount beyond any order"]}, "COD amount beyond any order")
     return _ingest(
         partner,
         Incoming(
@@ -256,7 +261,7 @@ def post_remittance():
             code, amount = line.get("order_code"), line.get("amount_vnd")
             if not isinstance(code, str) or not 1 <= len(code) <= 40 or "\x00" in code:
                 errors[f"lines[{n}].order_code"] = ["a string of 1 to 40 characters"]
-            elif not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= 10**12:
+            elif not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_TOTAL_VND:
                 errors[f"lines[{n}].amount_vnd"] = ["a whole number of đồng ≥ 0"]
             else:
                 lines.append((code.strip(), amount))

@@ -259,7 +259,7 @@ class Remittance(Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("logistics_partners.id", ondelete="CASCADE"))
     reference: Mapped[str] = mapped_column(String(120))
     transfer_date: Mapped[date]
-    total_vnd: Mapped[int]
+    total_vnd: Mapped[int] = mapped_column(BigInteger)  # up to 10 000 lines of one order's amount
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lines: Mapped[list[RemittanceLine]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from marketplace.api import problem_response
+from marketplace.money import MAX_TOTAL_VND
 
 SECURITY_SCHEMES = {
     "partnerKey": {
@@ -128,7 +129,7 @@ OPENAPI_SCHEMAS = {
             "tracking_code": {"type": "string", "maxLength": 80, "pattern": _NO_NUL},
             "note": {"type": "string", "maxLength": 1000, "pattern": _NO_NUL},
             "reason": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
-            "cod_collected_vnd": {"type": "integer", "minimum": 0, "maximum": 10**12},
+            "cod_collected_vnd": {"type": "integer", "minimum": 0, "maximum": MAX_TOTAL_VND},
         },
     },
     "ShipmentEventResult": {
@@ -161,7 +162,7 @@ OPENAPI_SCHEMAS = {
                             "maxLength": 40,
                             "pattern": _NOT_BLANK,
                         },
-                        "amount_vnd": {"type": "integer", "minimum": 0, "maximum": 10**12},
+                        "amount_vnd": {"type": "integer", "minimum": 0, "maximum": MAX_TOTAL_VND},
                     },
                 },
             },

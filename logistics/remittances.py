@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from marketplace.errors import Errors
 from marketplace.extensions import db
+from marketplace.money import MAX_TOTAL_VND
 from orders.models import Order, OrderStatus, PaymentMethod
 from sellers.models import Shop
 
@@ -63,7 +64,7 @@ def record(
     for n, (code, amount) in enumerate(lines):
         if not code or len(code) > 40:
             errors.add(f"lines[{n}].order_code", "order code must be 1–40 characters")
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or amount > 10**12:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or amount > MAX_TOTAL_VND:
             errors.add(f"lines[{n}].amount_vnd", "amount must be a whole number of đồng ≥ 0")
     errors.raise_if_any()
     existing = db.session.scalar(

@@ -89,7 +89,7 @@ def upgrade():
     sa.Column('partner_id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=120), nullable=False),
     sa.Column('transfer_date', sa.Date(), nullable=False),
-    sa.Column('total_vnd', sa.Integer(), nullable=False),
+    sa.Column('total_vnd', sa.BigInteger(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['partner_id'], ['logistics_partners.id'], name=op.f('fk_logistics_remittances_partner_id_logistics_partners'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_remittances')),
