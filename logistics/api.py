@@ -158,13 +158,12 @@ def _ingest(partner: Partner, incoming: Incoming):
 def _commit_and_answer(outcome: events.Outcome):
     db.session.flush()  # a duplicate event id fails here (IntegrityError), before anything is read
     event = outcome.event
-    shipment = event.shipment
     body = {
         "event_id": event.event_id,
         "outcome": event.outcome,
         "replay": outcome.replay,
-        "order_status": shipment.order.status,
-        "shipment_status": shipment.status,
+        "order_status": outcome.order_status,
+        "shipment_status": outcome.shipment_status,
     }
     db.session.commit()
     return jsonify(body), 200 if outcome.replay else 201

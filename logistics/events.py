@@ -77,6 +77,8 @@ class Incoming:
 class Outcome:
     event: ShipmentEvent
     replay: bool
+    order_status: str = ""
+    shipment_status: str = ""
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -102,7 +104,11 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
         )
     )
     if existing is not None:
-        return Outcome(existing, replay=True)
+        shipment = db.session.get(Shipment, existing.shipment_id)
+        order_status = (
+            db.session.scalar(select(Order.status).where(Order.id == shipment.order_id)) if shipment else ""
+        )
+        return Outcome(existing, True, order_status or "", shipment.status if shipment else "")
     shipment = shipment_for(partner, incoming.order_code)
     order = db.session.scalar(select(Order).where(Order.id == shipment.order_id).with_for_update())
     assert order is not None
@@ -128,7 +134,7 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     if incoming.tracking_code and not shipment.tracking_code:
         shipment.tracking_code = incoming.tracking_code[:80]
     event = ShipmentEvent(
-        shipment_id=shipment.id,
+        shipment=shipment,
         partner_id=partner.id,
         event_id=incoming.event_id,
         carrier_status=incoming.status[:60],
@@ -146,7 +152,7 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     db.session.add(event)
     if outcome in ("applied", "recorded") and floor is not None:
         _notify(order, event)
-    return Outcome(event, replay=False)
+    return Outcome(event, False, order.status, shipment.status)
 
 
 def _move(

@@ -64,7 +64,7 @@ class Partner(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    shops: Mapped[list[PartnerShop]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    shops: Mapped[list[PartnerShop]] = relationship(cascade="all, delete-orphan")
     keys: Mapped[list[ApiKey]] = relationship(back_populates="partner", cascade="all, delete-orphan")
     secrets: Mapped[list[WebhookSecret]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", order_by="WebhookSecret.id"
