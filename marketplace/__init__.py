@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     import orders
     import search
     import sellers
+    import syndication
 
     from . import accounts, api, legal, shell
 
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     catalog.init_app(app)
     search.init_app(app)
     orders.init_app(app)
+    syndication.init_app(app)
     shell.register_template_globals(app)
 
 
