@@ -18,7 +18,7 @@ def shop_choices(shop_id: int) -> dict[str, bool]:
     rows = db.session.execute(
         select(ShopChannel.channel, ShopChannel.enabled).where(ShopChannel.shop_id == shop_id)
     ).all()
-    found: dict[str, bool] = dict(rows)  # type: ignore[arg-type]
+    found: dict[str, bool] = {row[0]: row[1] for row in rows}
     return {channel: bool(found.get(channel, False)) for channel in CHANNELS}
 
 
@@ -27,14 +27,18 @@ def listing_choices(listing_id: int) -> dict[str, bool | None]:
     rows = db.session.execute(
         select(ListingChannel.channel, ListingChannel.enabled).where(ListingChannel.listing_id == listing_id)
     ).all()
-    found: dict[str, bool] = dict(rows)  # type: ignore[arg-type]
+    found: dict[str, bool] = {row[0]: row[1] for row in rows}
     return {channel: found.get(channel) for channel in CHANNELS}
 
 
 def effective(listing: Listing) -> dict[str, bool]:
     own = listing_choices(listing.id)
     shop = shop_choices(listing.shop_id)
-    return {channel: (own[channel] if own[channel] is not None else shop[channel]) for channel in CHANNELS}
+    out: dict[str, bool] = {}
+    for channel in CHANNELS:
+        mine = own[channel]
+        out[channel] = shop[channel] if mine is None else mine
+    return out
 
 
 def carries(listing: Listing, channel: str) -> bool:

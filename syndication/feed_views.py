@@ -36,7 +36,7 @@ def _serve(mimetype: str, render: Callable[[Iterator[feeds.FeedItem]], Iterator[
         return not_modified
     listing_url, media_url = _templates()
     body = render(feeds.items(listing_url, media_url))
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = Response(stream_with_context(body), content_type=f"{mimetype}; charset=utf-8")
     response.set_etag(etag)
     response.last_modified = modified
     response.cache_control.public = True
@@ -54,9 +54,7 @@ def google_merchant():
             description=_("Sản phẩm của các nhà sản xuất Hà Tĩnh"),
         )
 
-    response = _serve("application/xml", render)
-    response.charset = "utf-8"
-    return response
+    return _serve("application/xml", render)
 
 
 @bp.route("/listings.csv")
