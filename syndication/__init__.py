@@ -64,3 +64,82 @@ def init_app(app: Flask) -> None:
     register_periodic(app, "syndication.pulls", 60, hooks.schedule_pulls)
     register_periodic(app, "syndication.reconcile", 600, hooks.schedule_reconcile)
     app.cli.add_command(syndication_cli)
+    _register_pages(app)
+
+
+def _dashboard_panel(shop) -> dict:
+    from flask import url_for
+    from flask_babel import lazy_gettext as _l
+    from sqlalchemy import func, select
+
+    from catalog.models import Listing
+    from marketplace.extensions import db
+
+    from .models import RemoteOrder, SyncRecord
+
+    problems = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(SyncRecord)
+            .join(Listing, Listing.id == SyncRecord.listing_id)
+            .where(Listing.shop_id == shop.id, SyncRecord.state.in_(["failed", "needs_attention"]))
+        )
+        or 0
+    )
+    no_stock = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(RemoteOrder)
+            .where(RemoteOrder.shop_id == shop.id, RemoteOrder.state == "no_stock")
+        )
+        or 0
+    )
+    link = url_for("syndication_seller.index", shop_slug=shop.slug)
+    return {
+        "title": _l("Kênh bán khác"),
+        "items": [
+            (_l("Sản phẩm cần xử lý trên các nền tảng"), problems, link),
+            (
+                _l("Đơn trên nền tảng không còn hàng"),
+                no_stock,
+                url_for("syndication_seller.remote_orders", shop_slug=shop.slug),
+            ),
+        ],
+        "actions": [(_l("Chọn kênh bán"), link)],
+    }
+
+
+def _inbox_section(shop):
+    from flask import render_template
+    from markupsafe import Markup
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+
+    from .models import RemoteOrder
+
+    rows = db.session.scalars(
+        select(RemoteOrder)
+        .where(RemoteOrder.shop_id == shop.id)
+        .order_by(RemoteOrder.placed_at.desc(), RemoteOrder.id.desc())
+        .limit(20)
+    ).all()
+    if not rows:
+        return Markup("")
+    return Markup(render_template("syndication/_inbox_section.html", shop=shop, rows=rows))  # noqa: S704 - our template
+
+
+def _register_pages(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from . import views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.seller_bp)
+    app.register_blueprint(views.operator_bp)
+    app.jinja_env.globals.update(views.template_globals())
+    app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
+    app.extensions.setdefault("operator_links", []).append(
+        (_l("Đồng bộ kênh bán"), "syndication_admin.board")
+    )
+    app.extensions.setdefault("order_inbox_sections", []).append(_inbox_section)

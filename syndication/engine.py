@@ -53,6 +53,7 @@ from .models import (
     SyncRecord,
     SyncState,
     UploadedImage,
+    platform_name,
 )
 from .platforms import base as P
 
@@ -62,13 +63,15 @@ TOPIC_LISTING, TOPIC_SHOP, TOPIC_PUSH, TOPIC_PULL = topics.LISTING, topics.SHOP,
 GROUPS = ("presence", "content", "price", "stock")
 MAX_IMAGES = 8
 REFRESH_AHEAD = timedelta(minutes=30)  # a token about to expire is refreshed before the call
-PLATFORM_NAMES = {"shopee": "Shopee", "lazada": "Lazada", "tiki": "Tiki"}
 FIELD_LABELS = {
     "title": "Tên sản phẩm",
     "name": "Tên sản phẩm",
     "item_name": "Tên sản phẩm",
     "description": "Mô tả",
     "price": "Giá",
+    "price_vnd": "Giá",
+    "weight_g": "Khối lượng",
+    "image_ids": "Ảnh",
     "stock": "Tồn kho",
     "weight": "Khối lượng",
     "image": "Ảnh",
@@ -79,10 +82,6 @@ FIELD_LABELS = {
 }
 
 T = TypeVar("T")
-
-
-def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform.title())
 
 
 # --- the adapter of a connection -------------------------------------------------------------------
@@ -527,7 +526,8 @@ def push(listing_id: int, connection_id: int) -> list[str]:
 
 def validation_message(platform: str, exc: Any) -> str:
     field = getattr(exc, "field", None)
-    label = FIELD_LABELS.get(str(field or "").lower())
+    name = str(field or "").lower()
+    label = FIELD_LABELS.get("attributes" if name.startswith("attributes.") else name)
     detail = getattr(exc, "message", None) or str(exc)
     if label:
         return _(

@@ -20,6 +20,11 @@ from sellers.models import Shop
 FEEDS = "feeds"
 PUSH_PLATFORMS = ("shopee", "lazada", "tiki")
 CHANNELS = (FEEDS, *PUSH_PLATFORMS)
+PLATFORM_NAMES = {"shopee": "Shopee", "lazada": "Lazada", "tiki": "Tiki"}
+
+
+def platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform.title())
 
 
 class ConnectionState(enum.StrEnum):

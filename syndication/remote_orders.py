@@ -21,7 +21,7 @@ from marketplace.timeutil import utcnow
 from orders.services import SoldOut, reserve_stock
 from sellers.models import ShopMember
 
-from .models import Connection, RemoteOrder, RemoteOrderState, SyncRecord
+from .models import Connection, RemoteOrder, RemoteOrderState, SyncRecord, platform_name
 from .platforms import base as P
 
 OVERLAP = timedelta(minutes=15)  # a pull reads a little before the last one: nothing slips between
@@ -102,8 +102,6 @@ def _utc(order: P.RemoteOrder) -> datetime:
 
 
 def flag_no_stock(row: RemoteOrder, listing: Listing) -> None:
-    from .engine import platform_name
-
     name = platform_name(row.platform)
     owners = db.session.scalars(
         select(ShopMember).where(ShopMember.shop_id == listing.shop_id, ShopMember.role == "owner")
