@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode
+
+import requests
+
+from tests.syndication.platforms.standins import LazadaStandin
+from tests.syndication.platforms.test_platform_signing import LAZADA_VECTOR
 
 # -- Shopee ---------------------------------------------------------------------------------
 
@@ -145,3 +151,117 @@ def test_shopee_standin_refuses_an_expired_token_even_correctly_signed(pyshopee2
     shopee.expire_tokens()
     assert client.product.get_item_base_info(item_id_list="1")["error"] == 403
     assert [code for _, _, code in shopee.refused] == ["error_auth"]
+
+
+# -- Lazada ---------------------------------------------------------------------------------
+
+
+def _product_payload(lazada):
+    lazada.images["https://vn-live.slatic.net/p/proof.jpg"] = b"jpeg"
+    product = {
+        "PrimaryCategory": "10002019",
+        "Images": {"Image": ["https://vn-live.slatic.net/p/proof.jpg"]},
+        "Attributes": {
+            "name": "Nước mắm Hà Tĩnh 500 ml",
+            "description": "Nước mắm truyền thống.",
+            "brand": "No Brand",
+        },
+        "Skus": {"Sku": [{"SellerSku": "NUOC-MAM-1", "quantity": 30, "price": 65000, "package_weight": 0.8}]},
+    }
+    return json.dumps({"Request": {"Product": product}}, ensure_ascii=False)
+
+
+def test_lazada_standin_accepts_the_official_sdk(lazop, lazada):
+    token = lazada.issue_token("200301")
+    client = lazop.LazopClient(lazada.credentials.base_url, lazada.app_key, lazada.app_secret)
+
+    upload = lazop.LazopRequest("/image/upload")  # multipart, the params as form fields
+    upload.add_file_param("image", b"\xff\xd8\xff\xe0sdk-jpeg")
+    answer = client.execute(upload, token.access_token)
+    assert answer.code == "0", answer.body
+    assert answer.body["data"]["image"]["url"] in lazada.images
+
+    create = lazop.LazopRequest("/product/create")  # form-encoded POST
+    create.add_api_param("payload", _product_payload(lazada))
+    answer = client.execute(create, token.access_token)
+    assert answer.code == "0", answer.body
+    item_id = answer.body["data"]["item_id"]
+    assert lazada.items[str(item_id)]["price"] == 65000
+
+    read = lazop.LazopRequest("/product/item/get", "GET")  # query string
+    read.add_api_param("item_id", str(item_id))
+    answer = client.execute(read, token.access_token)
+    assert answer.code == "0" and answer.body["data"]["skus"][0]["SellerSku"] == "NUOC-MAM-1"
+
+    auth = lazop.LazopRequest("/auth/token/create")  # no access token on /auth/
+    auth.add_api_param("code", lazada.grant_code("200301"))
+    answer = client.execute(auth)
+    assert answer.code == "0" and answer.body["country_user_info"][0]["seller_id"] == "200301"
+    assert lazada.calls == [
+        ("POST", "/rest/image/upload"),
+        ("POST", "/rest/product/create"),
+        ("GET", "/rest/product/item/get"),
+        ("POST", "/rest/auth/token/create"),
+    ]
+
+
+def test_lazada_standin_refuses_the_sdk_with_a_wrong_secret_or_app_key(lazop, lazada):
+    token = lazada.issue_token("200301")
+    read = lazop.LazopRequest("/product/item/get", "GET")
+    read.add_api_param("item_id", "1")
+    wrong_secret = lazop.LazopClient(lazada.credentials.base_url, lazada.app_key, lazada.app_secret + "x")
+    assert wrong_secret.execute(read, token.access_token).code == "IncompleteSignature"
+    wrong_key = lazop.LazopClient(lazada.credentials.base_url, "999999", lazada.app_secret)
+    assert wrong_key.execute(read, token.access_token).code == "InvalidAppKey"
+    assert lazada.calls == []
+    # the SDK logged both refusals, under the temporary HOME it was imported with
+    logs = list(Path(lazop.base.dir, "logs").glob("lazopsdk.log.*"))
+    assert Path(lazop.base.dir) != Path.home() and "IncompleteSignature" in logs[0].read_text()
+
+
+def test_lazada_standin_refuses_an_old_timestamp(lazop, lazada):
+    token = lazada.issue_token("200301")
+    params = {
+        "app_key": lazada.app_key,
+        "access_token": token.access_token,
+        "sign_method": "sha256",
+        "item_id": "1",
+        "timestamp": str(int((time.time() - 7300) * 1000)),  # outside the window
+    }
+    params["sign"] = lazop.base.sign(lazada.app_secret, "/product/item/get", params)
+    assert (
+        requests.get(lazada.credentials.base_url + "/product/item/get", params, timeout=5).json()["code"]
+        == "InvalidTimestamp"
+    )
+    del params["sign"]
+    params["timestamp"] = str(int(time.time() * 1000))
+    params["sign"] = lazop.base.sign(lazada.app_secret, "/product/item/get", params)
+    assert (
+        requests.get(lazada.credentials.base_url + "/product/item/get", params, timeout=5).json()["code"]
+        == "208"
+    )  # signed right: no such item
+
+
+def test_lazada_standin_accepts_the_published_vector_and_refuses_it_altered():
+    vector = LAZADA_VECTOR
+    with LazadaStandin(app_key="123456", app_secret=vector["secret"]) as lazada:
+        lazada.clock = lambda: int(vector["params"]["timestamp"]) / 1000  # the vector's moment
+        lazada.access_tokens["test"] = {"shop": "1", "expires": float("inf")}
+        lazada.orders["1234"] = {
+            "item": "1",
+            "sku": "X",
+            "quantity": 1,
+            "price": 1,
+            "created": 0,
+            "status": "pending",
+        }
+        url = lazada.credentials.base_url + vector["api"]
+        answer = requests.get(url, {**vector["params"], "sign": vector["sign"]}, timeout=5).json()
+        assert answer["code"] == "0" and answer["data"]["order_id"] == 1234
+        altered = requests.get(
+            url, {**vector["params"], "order_id": "1235", "sign": vector["sign"]}, timeout=5
+        ).json()
+        assert altered["code"] == "IncompleteSignature"
+        lowercase = requests.get(url, {**vector["params"], "sign": vector["sign"].lower()}, timeout=5).json()
+        assert lowercase["code"] == "IncompleteSignature"  # Lazada's sign is uppercase hex
+        assert lazada.calls == [("GET", "/rest/order/get")]
