@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
