@@ -529,6 +529,14 @@ def validation_message(platform: str, exc: Any) -> str:
     name = str(field or "").lower()
     label = FIELD_LABELS.get("attributes" if name.startswith("attributes.") else name)
     detail = getattr(exc, "message", None) or str(exc)
+    if name.startswith("attributes") or name in ("category", "category_id"):
+        return _(
+            "%(platform)s từ chối danh mục hoặc thuộc tính bắt buộc (%(detail)s). Ban quản lý sàn cần sửa "
+            "ánh xạ danh mục %(platform)s (Quản trị › Đồng bộ kênh bán › Ánh xạ danh mục); sản phẩm sẽ "
+            "được gửi lại sau khi lưu ánh xạ.",
+            platform=platform_name(platform),
+            detail=detail,
+        )
     if label:
         return _(
             "%(platform)s từ chối sản phẩm: “%(field)s” chưa đúng yêu cầu của sàn (%(detail)s). Hãy sửa "

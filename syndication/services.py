@@ -213,7 +213,7 @@ def resync(record_ids: list[int], *, actor: User) -> int:
 
 def connection_summary(connection: Connection) -> dict[str, Any]:
     """What a page may show of a connection: never the tokens in full."""
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(
             select(SyncRecord.state, db.func.count())
             .where(SyncRecord.connection_id == connection.id)

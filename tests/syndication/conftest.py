@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.syndication import contract_stub
-
-contract_stub.install()  # until the platforms branch is merged: the contract's base module
-
-from marketplace.extensions import db  # noqa: E402
-from syndication import channels  # noqa: E402
-from tests.support import image_bytes  # noqa: E402
-from tests.syndication.doubles import FakePlatform  # noqa: E402
+from marketplace.extensions import db
+from syndication import channels
+from tests.support import image_bytes
+from tests.syndication.doubles import FakePlatform
 
 
 @pytest.fixture
