@@ -71,7 +71,7 @@ def test_listing_page_shows_each_channels_state_and_error(client, attention):
 
 
 def test_operator_board_filters_and_bulk_resync(app, client, factory, attention, fake_platform, csrf_off):
-    ok, waiting, _other = attention
+    ok, _waiting, _other = attention
     sign_in(client, factory.operator())
     html = client.get("/quan-tri/kenh-ban/?state=needs_attention").get_data(as_text=True)
     assert "Nhút Thanh Chương" in html and "Cam bù" not in html
