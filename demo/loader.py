@@ -35,6 +35,7 @@ from sellers.models import Shop, ShopMember, ShopStatus
 from sellers.services import accept_invitation, approve_shop, invite_staff, register_shop, suspend_shop
 
 from .pictures import cached_product_picture, shop_logo
+from .syndication import load_syndication
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PROVINCE = "Hà Tĩnh"  # the province the demo's shops are in (official name)
@@ -273,5 +274,8 @@ def load_demo(today: date | None = None) -> Counter:
                 owner = next(m.user for m in shop.members if m.role == "owner")
                 accept_invitation(invite_staff(shop, user.email, actor=owner), actor=user)
                 counts["staff"] += 1
+    counts.update(
+        load_syndication(shops.values())
+    )  # feeds and the floor's Shopee store (demo/syndication.py)
     db.session.flush()
     return counts
