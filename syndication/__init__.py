@@ -53,8 +53,8 @@ def init_app(app: Flask) -> None:
     from .feed_views import bp as feeds_bp
 
     _configure(app)
-    app.extensions[hooks.EXTENSION_KEY] = True
-    hooks.install()
+    hooks.chain(app, "listing.changed", hooks.on_listing_changed)  # after search's indexer
+    hooks.chain(app, "shop.changed", hooks.on_shop_changed)
     app.register_blueprint(feeds_bp)
     register_handler(app, topics.LISTING, _lazy("engine", "on_listing"))
     register_handler(app, topics.SHOP, _lazy("engine", "on_shop"))

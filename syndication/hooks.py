@@ -1,23 +1,23 @@
 """How syndication hears about changes without catalog, sellers or orders knowing it exists.
 
 Every change that matters to a platform is already announced in the outbox in the same
-transaction (`listing.changed` by catalog and by the checkout's stock reservation,
-`shop.changed` by sellers). A `before_flush` listener on the session sees those rows as they are
-added and records a `syndication.listing` / `syndication.shop` event beside each, in the same
-transaction: if the change rolls back, so does the sync. (A topic has one handler, the search
-indexer's; this piggy-backs instead of replacing it.)
+transaction: `listing.changed` (catalog's edits, and the checkout's stock reservation and
+release) and `shop.changed` (sellers). A topic has one handler (the search indexer's), so
+`chain()` puts syndication's behind it in `app.extensions["outbox_handlers"]`: the worker runs the
+indexer, then the fan-out, in the one transaction of that event (a failure retries both; both
+are idempotent). No row is added to the outbox until a connection exists.
 
 The worker's periodic tasks: the orders pull every SYNDICATION_PULL_INTERVAL_S, and the nightly
 reconcile once a day after SYNDICATION_RECONCILE_HOUR (floor time)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from flask import Flask, current_app
+from sqlalchemy import select
 
 from marketplace import outbox
 from marketplace.extensions import db
@@ -27,53 +27,39 @@ from marketplace.timeutil import floor_timezone, utcnow
 from . import topics
 from .models import Connection, ConnectionState
 
-EXTENSION_KEY = "syndication"
-_installed = {"done": False}
+Handler = Callable[[dict[str, Any], Any], None]
 
 
-def _pending(session: Session, topic: str) -> set[Any]:
-    return {
-        obj.payload.get("listing_id") or obj.payload.get("shop_id")
-        for obj in session.new
-        if isinstance(obj, OutboxEvent) and obj.topic == topic
-    }
+def chain(app: Flask, topic: str, ours: Handler) -> None:
+    """Run `ours` after the handler already registered for `topic` (if any)."""
+    handlers = app.extensions.setdefault("outbox_handlers", {})
+    before = handlers.get(topic)
+
+    def both(payload: dict[str, Any], event: Any) -> None:
+        if before is not None:
+            before(payload, event)
+        ours(payload, event)
+
+    both.__name__ = f"{getattr(before, '__name__', 'none')}_then_{getattr(ours, '__name__', 'syndication')}"
+    handlers[topic] = both
 
 
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if not has_app_context() or EXTENSION_KEY not in current_app.extensions:
-        return
-    new = [obj for obj in session.new if isinstance(obj, OutboxEvent)]
-    if not new:
-        return
-    listings = _pending(session, topics.LISTING)
-    shops = _pending(session, topics.SHOP)
-    for obj in new:
-        if obj.topic == "listing.changed":
-            listing_id = obj.payload.get("listing_id")
-            if listing_id is not None and listing_id not in listings:
-                listings.add(listing_id)
-                session.add(_event(topics.LISTING, {"listing_id": listing_id}))
-        elif obj.topic == "shop.changed":
-            shop_id = obj.payload.get("shop_id")
-            if shop_id is not None and shop_id not in shops:
-                shops.add(shop_id)
-                session.add(_event(topics.SHOP, {"shop_id": shop_id}))
+def any_connection() -> bool:
+    return db.session.scalar(select(Connection.id).limit(1)) is not None
 
 
-def _event(topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    import uuid
+def on_listing_changed(payload: dict[str, Any], event: Any) -> None:
+    if any_connection():
+        from .engine import fan_out
 
-    return OutboxEvent(
-        topic=topic, payload=payload, idempotency_key=f"{topic}:{uuid.uuid4().hex}", next_attempt_at=utcnow()
-    )
+        fan_out(int(payload["listing_id"]))
 
 
-def install() -> None:
-    """Once per process (the listener is on the Session class; it acts only in apps that
-    registered syndication)."""
-    if not _installed["done"]:
-        event.listen(Session, "before_flush", _before_flush)
-        _installed["done"] = True
+def on_shop_changed(payload: dict[str, Any], event: Any) -> None:
+    if any_connection():
+        from .engine import on_shop
+
+        on_shop(payload, event)
 
 
 # --- the worker's periodic tasks ----------------------------------------------------------------
