@@ -72,7 +72,10 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _base_query():
+def _base_query(*, listing_filter: bool = True):
+    """The feed's rows. `listing_filter=False` leaves the listing's own status conditions to the
+    caller (the pages check them in Python: an indexed status condition would make the planner
+    walk the status index instead of the page's primary keys)."""
     cover = (
         select(ListingImage.key)
         .where(ListingImage.listing_id == Listing.id)
@@ -91,6 +94,8 @@ def _base_query():
             Listing.stock,
             Listing.min_order_qty,
             Listing.unit,
+            Listing.status,
+            Listing.hidden_at,
             Shop.name.label("shop_name"),
             Category.name.label("category_name"),
             cover.label("cover_key"),
@@ -100,25 +105,29 @@ def _base_query():
         .join(Category, Category.id == Listing.category_id)
     )
     query, carried = carried_clause(query, FEEDS)
-    return query.where(
-        Listing.status == ListingStatus.ACTIVE.value,
-        Listing.hidden_at.is_(None),
-        Shop.status == ShopStatus.APPROVED.value,
-        carried,
-        cover.is_not(None),
-    )
+    query = query.where(Shop.status == ShopStatus.APPROVED.value, carried, cover.is_not(None))
+    if listing_filter:
+        query = query.where(Listing.status == ListingStatus.ACTIVE.value, Listing.hidden_at.is_(None))
+    return query
 
 
 def items(listing_url: str, media_url: str) -> Iterator[FeedItem]:
     """Every item, by keyset pages of PAGE rows. `listing_url` and `media_url` are absolute URL
     templates with `{slug}` and `{path}` (built once, not per row)."""
     last = 0
-    base = _base_query()
+    base = _base_query(listing_filter=False)
     while True:
-        rows = db.session.execute(base.where(Listing.id > last).order_by(Listing.id).limit(PAGE)).all()
-        if not rows:
+        # The page's ids by the primary key alone (a planner would otherwise walk the status
+        # index and sort every remaining row for each page), then those rows that qualify.
+        ids = list(
+            db.session.scalars(select(Listing.id).where(Listing.id > last).order_by(Listing.id).limit(PAGE))
+        )
+        if not ids:
             return
+        rows = db.session.execute(base.where(Listing.id.in_(ids)).order_by(Listing.id)).all()
         for row in rows:
+            if row.status != ListingStatus.ACTIVE.value or row.hidden_at is not None:
+                continue
             title = _clip(_NOT_XML.sub("", row.title).strip(), MAX_TITLE)
             description = _clip(plain_text(row.description or "") or title, MAX_DESCRIPTION)
             yield FeedItem(
@@ -134,7 +143,7 @@ def items(listing_url: str, media_url: str) -> Iterator[FeedItem]:
                 unit=row.unit,
                 stock=row.stock,
             )
-        last = rows[-1].id
+        last = ids[-1]
         db.session.expire_all()
 
 
