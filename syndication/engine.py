@@ -21,6 +21,7 @@ the connection to "needs reconnecting" and mails its owner."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 from collections.abc import Callable
@@ -93,7 +94,7 @@ def credentials(platform: str) -> P.AppCredentials | None:
     config = current_app.config
     key = platform.upper()
     app_id, secret = config.get(f"SYNDICATION_{key}_APP_ID"), config.get(f"SYNDICATION_{key}_SECRET")
-    if not app_id or not secret:
+    if not app_id or not secret or not has_adapter(platform):
         return None
     return P.AppCredentials(
         platform=platform,
@@ -101,6 +102,17 @@ def credentials(platform: str) -> P.AppCredentials | None:
         secret=str(secret),
         base_url=config[f"SYNDICATION_{key}_BASE_URL"],
     )
+
+
+def has_adapter(platform: str) -> bool:
+    """Whether syndication/platforms/ has the platform's module (a registry entry alone is not
+    enough to send anything)."""
+    if platform not in P.PLATFORMS:
+        return False
+    try:
+        return importlib.util.find_spec(f"syndication.platforms.{platform}") is not None
+    except ImportError:
+        return False
 
 
 def _aware(moment: datetime | None) -> datetime | None:
