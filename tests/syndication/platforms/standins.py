@@ -37,9 +37,11 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from syndication.platforms.base import AppCredentials, Token
 
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # Tiki speaks local time (assumed)
 FAIL_KINDS = ("rate_limit", "server", "auth_expired", "timeout")
 
 
@@ -1300,12 +1302,14 @@ class TikiStandin(_Standin):
         try:
             after = (
                 datetime.strptime(query["created_from_date"], "%Y-%m-%d %H:%M:%S")
-                .replace(tzinfo=UTC)
+                .replace(tzinfo=VIETNAM)
                 .timestamp()
             )
             page, limit = int(query.get("page") or 1), int(query.get("limit") or 20)
         except (KeyError, ValueError):
-            raise self._invalid("created_from_date", "YYYY-MM-DD HH:MM:SS (UTC) is required") from None
+            raise self._invalid(
+                "created_from_date", "YYYY-MM-DD HH:MM:SS (Vietnam time) is required"
+            ) from None
         with self.lock:
             matching = sorted(
                 (oid for oid, o in self.orders.items() if o["created"] >= after),
@@ -1315,7 +1319,7 @@ class TikiStandin(_Standin):
         data = [
             {
                 "code": oid,
-                "created_at": datetime.fromtimestamp(self.orders[oid]["created"], UTC).strftime(
+                "created_at": datetime.fromtimestamp(self.orders[oid]["created"], VIETNAM).strftime(
                     "%Y-%m-%d %H:%M:%S"
                 ),
                 "status": self.orders[oid]["status"],

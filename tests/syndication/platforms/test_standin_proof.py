@@ -265,3 +265,26 @@ def test_lazada_standin_accepts_the_published_vector_and_refuses_it_altered():
         lowercase = requests.get(url, {**vector["params"], "sign": vector["sign"].lower()}, timeout=5).json()
         assert lowercase["code"] == "IncompleteSignature"  # Lazada's sign is uppercase hex
         assert lazada.calls == [("GET", "/rest/order/get")]
+
+
+# -- Tiki -----------------------------------------------------------------------------------
+
+
+def test_tiki_standin_checks_basic_then_bearer(tiki):
+    url = tiki.base_url + "/sc/oauth2/token"
+    good = requests.post(
+        url, data={"grant_type": "client_credentials"}, auth=(tiki.client_id, tiki.client_secret), timeout=5
+    )
+    assert good.status_code == 200 and good.json()["token_type"] == "bearer"
+    bad = requests.post(
+        url, data={"grant_type": "client_credentials"}, auth=(tiki.client_id, "wrong"), timeout=5
+    )
+    assert (bad.status_code, bad.json()["error"]) == (401, "invalid_client")
+
+    product = tiki.base_url + "/integration/v2/products/1"
+    bearer = {"Authorization": "Bearer " + good.json()["access_token"]}
+    assert requests.get(product, headers=bearer, timeout=5).status_code == 404  # authorised: no such product
+    assert requests.get(product, headers={"Authorization": "Bearer forged"}, timeout=5).status_code == 401
+    assert requests.get(product, timeout=5).status_code == 401
+    tiki.expire_tokens()
+    assert requests.get(product, headers=bearer, timeout=5).status_code == 401
