@@ -10,7 +10,7 @@ accepted; a wrong signature, an old timestamp, a wrong key are refused.
         shopee.credentials          # AppCredentials for the adapter
         shopee.issue_token("101")   # a Token, as the authorisation redirect would give
         shopee.items                # remote_id -> {"sku", "price", "stock", "status", "payload", ...}
-        shopee.calls                # [(method, path)] accepted
+        shopee.calls                # [(method, path)] accepted (Lazada: its api path, no /rest)
         shopee.add_order(remote_item_id, quantity) -> remote_order_id
         shopee.fail_next(kind="rate_limit" | "server" | "auth_expired" | "timeout", times=1)
         shopee.expire_tokens(); shopee.revoke_tokens()
@@ -288,8 +288,11 @@ class _Standin:
             self.refused.append((request.method, request.path, self.code_of(refused.answer)))
             return refused.answer
         with self.lock:
-            self.calls.append((request.method, request.path))
+            self.calls.append((request.method, self.call_path(request)))
         return answer
+
+    def call_path(self, request: Request) -> str:
+        return request.path
 
     # per platform
     def verify(self, request: Request) -> None:
@@ -717,6 +720,9 @@ class LazadaStandin(_Standin):
         if data is not None:
             body["data"] = data
         return Answer(200, body)
+
+    def call_path(self, request: Request) -> str:
+        return request.path.removeprefix("/rest")  # Lazada's "api path", the one it signs
 
     def _params(self, request: Request) -> dict[str, str]:
         return {**request.query, **request.form}
