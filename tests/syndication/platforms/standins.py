@@ -41,6 +41,20 @@ from zoneinfo import ZoneInfo
 
 from syndication.platforms.base import AppCredentials, Token
 
+# domain.md, "National platforms": Lazada's published example.
+LAZADA_VECTOR = {
+    "secret": "helloworld",
+    "api": "/order/get",
+    "params": {
+        "access_token": "test",
+        "app_key": "123456",
+        "order_id": "1234",
+        "sign_method": "sha256",
+        "timestamp": "1517820392000",
+    },
+    "sign": "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A",
+}
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # Tiki speaks local time (assumed)
 FAIL_KINDS = ("rate_limit", "server", "auth_expired", "timeout")
 

@@ -20,8 +20,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from tests.syndication.platforms.standins import LazadaStandin
-from tests.syndication.platforms.test_platform_signing import LAZADA_VECTOR
+from tests.syndication.platforms.standins import LAZADA_VECTOR, LazadaStandin
 
 # -- Shopee ---------------------------------------------------------------------------------
 
