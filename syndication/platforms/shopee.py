@@ -44,7 +44,7 @@ UNCONFIRMED: dict[str, str] = {
     "token answers": "auth/token/get and auth/access_token/get answer at top level (access_token, refresh_token, expire_in)",
     "media upload": "POST /api/v2/media_space/upload_image, multipart field 'image', partner-level sign (no token/shop) -> response.image_info.image_id",
     "model_id": "price_list / stock_list items carry model_id 0 for an item without variations",
-    "attributes": "attribute keys: numeric -> attribute_list (original_value_name); logistic_id (comma list) -> logistic_info; brand_id/brand_name -> brand",
+    "attributes": "attribute keys: numeric -> attribute_list (original_value_name); logistic_id(s) (comma list) -> logistic_info; brand_id (default 0 = no brand) and brand / brand_name -> brand; any other key is refused (never guessed)",
     "order endpoints": "GET /api/v2/order/get_order_list (time_range_field=create_time, ≤ 15 days a window, page_size 100, cursor) + get_order_detail (≤ 50 order_sn, response_optional_fields=item_list)",
     "order line price": "item_list[].model_discounted_price (else model_original_price), quantity model_quantity_purchased",
     "item status words": "NORMAL, UNLIST, DELETED/SHOPEE_DELETE, BANNED, REVIEWING",
@@ -83,9 +83,10 @@ FIELDS: dict[str, str] = {
     "price": "price_vnd",
     "stock": "stock",
     "image": "image_ids",
-    "brand": "attributes.brand_id",
+    "brand": "attributes.brand",
 }
 _FIELD_RE = re.compile(r"\b(" + "|".join(sorted(FIELDS, key=len, reverse=True)) + r")\b")
+BRAND_KEYS = ("brand_id", "brand", "brand_name")
 _EXPIRED = {"invalid_acceess_token", "invalid_access_token", "error_auth"}
 _SERVER = {"error_server", "error_inner", "error_busy", "error_network"}
 
@@ -173,7 +174,7 @@ class Adapter:
             raise Unavailable(message, code, response.retry_after())
         if path.startswith("/api/v2/auth/"):
             raise AuthRevoked(message, code)  # a refused code or refresh token: reconnect
-        if code in _EXPIRED:
+        if code in _EXPIRED and not any(word in message.lower() for word in ("partner", "timestamp")):
             raise TokenExpired(message, code)
         if code.startswith("error_param") or code in ("error_invalid", "error_item_not_found"):
             raise ValidationFailed(message, code, field_of(message))
@@ -317,19 +318,19 @@ class Adapter:
                         "attribute_value_list": [{"value_id": 0, "original_value_name": value}],
                     }
                 )
-            elif key == "logistic_id":
+            elif key in ("logistic_id", "logistic_ids"):
                 body["logistic_info"] = [
                     {"logistic_id": _int(part, field="attributes.logistic_id"), "enabled": True}
                     for part in value.split(",")
                     if part.strip()
                 ]
-            elif key == "brand_id":
-                body["brand"] = {
-                    "brand_id": _int(value, field="attributes.brand_id"),
-                    "original_brand_name": listing.attributes.get("brand_name", "NoBrand"),
-                }
-            elif key != "brand_name":
+            elif key not in BRAND_KEYS:
                 raise ValidationFailed(f"Shopee has no attribute {key!r}", "local", f"attributes.{key}")
+        attributes = listing.attributes
+        body["brand"] = {  # brand_id 0 is Shopee's "no brand"
+            "brand_id": _int(attributes.get("brand_id", "0"), field="attributes.brand_id"),
+            "original_brand_name": attributes.get("brand") or attributes.get("brand_name") or "NoBrand",
+        }
         if attribute_list:
             body["attribute_list"] = attribute_list
         return body

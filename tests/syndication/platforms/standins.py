@@ -10,7 +10,7 @@ accepted; a wrong signature, an old timestamp, a wrong key are refused.
         shopee.credentials          # AppCredentials for the adapter
         shopee.issue_token("101")   # a Token, as the authorisation redirect would give
         shopee.items                # remote_id -> {"sku", "price", "stock", "status", "payload", ...}
-        shopee.calls                # [(method, path)] accepted
+        shopee.calls                # [(method, path)] accepted (Lazada: its api path, no /rest)
         shopee.add_order(remote_item_id, quantity) -> remote_order_id
         shopee.fail_next(kind="rate_limit" | "server" | "auth_expired" | "timeout", times=1)
         shopee.expire_tokens(); shopee.revoke_tokens()
@@ -37,9 +37,25 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from syndication.platforms.base import AppCredentials, Token
 
+# domain.md, "National platforms": Lazada's published example.
+LAZADA_VECTOR = {
+    "secret": "helloworld",
+    "api": "/order/get",
+    "params": {
+        "access_token": "test",
+        "app_key": "123456",
+        "order_id": "1234",
+        "sign_method": "sha256",
+        "timestamp": "1517820392000",
+    },
+    "sign": "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A",
+}
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # Tiki speaks local time (assumed)
 FAIL_KINDS = ("rate_limit", "server", "auth_expired", "timeout")
 
 
@@ -286,8 +302,11 @@ class _Standin:
             self.refused.append((request.method, request.path, self.code_of(refused.answer)))
             return refused.answer
         with self.lock:
-            self.calls.append((request.method, request.path))
+            self.calls.append((request.method, self.call_path(request)))
         return answer
+
+    def call_path(self, request: Request) -> str:
+        return request.path
 
     # per platform
     def verify(self, request: Request) -> None:
@@ -715,6 +734,9 @@ class LazadaStandin(_Standin):
         if data is not None:
             body["data"] = data
         return Answer(200, body)
+
+    def call_path(self, request: Request) -> str:
+        return request.path.removeprefix("/rest")  # Lazada's "api path", the one it signs
 
     def _params(self, request: Request) -> dict[str, str]:
         return {**request.query, **request.form}
@@ -1300,12 +1322,14 @@ class TikiStandin(_Standin):
         try:
             after = (
                 datetime.strptime(query["created_from_date"], "%Y-%m-%d %H:%M:%S")
-                .replace(tzinfo=UTC)
+                .replace(tzinfo=VIETNAM)
                 .timestamp()
             )
             page, limit = int(query.get("page") or 1), int(query.get("limit") or 20)
         except (KeyError, ValueError):
-            raise self._invalid("created_from_date", "YYYY-MM-DD HH:MM:SS (UTC) is required") from None
+            raise self._invalid(
+                "created_from_date", "YYYY-MM-DD HH:MM:SS (Vietnam time) is required"
+            ) from None
         with self.lock:
             matching = sorted(
                 (oid for oid, o in self.orders.items() if o["created"] >= after),
@@ -1315,7 +1339,7 @@ class TikiStandin(_Standin):
         data = [
             {
                 "code": oid,
-                "created_at": datetime.fromtimestamp(self.orders[oid]["created"], UTC).strftime(
+                "created_at": datetime.fromtimestamp(self.orders[oid]["created"], VIETNAM).strftime(
                     "%Y-%m-%d %H:%M:%S"
                 ),
                 "status": self.orders[oid]["status"],

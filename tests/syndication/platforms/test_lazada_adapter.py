@@ -86,7 +86,7 @@ def test_publish_sends_the_request_product_payload(adapter, lazada, image):
             "quantity": 25,
         }
     ]
-    assert lazada.calls == [("POST", "/rest/image/upload"), ("POST", "/rest/product/create")]
+    assert lazada.calls == [("POST", "/image/upload"), ("POST", "/product/create")]
 
 
 def test_update_price_stock_read(adapter, lazada, published, image):
@@ -97,9 +97,9 @@ def test_update_price_stock_read(adapter, lazada, published, image):
     assert item["payload"]["Attributes"]["name"] == "Mật ong Hương Sơn 1 lít"
     assert (item["price"], item["stock"]) == (200000, 9)
     assert lazada.calls == [
-        ("POST", "/rest/product/update"),
-        ("POST", "/rest/product/price_quantity/update"),
-        ("POST", "/rest/product/price_quantity/update"),
+        ("POST", "/product/update"),
+        ("POST", "/product/price_quantity/update"),
+        ("POST", "/product/price_quantity/update"),
     ]
     read = adapter.read_item(published)
     assert (read.remote_id, read.sku, read.price_vnd, read.stock, read.status) == (
@@ -120,7 +120,7 @@ def test_price_and_stock_go_out_fifty_skus_a_call(adapter, lazada, image):
         + [PriceStockChange(remote_ids[0])]  # nothing changed: nothing sent for it
     )
     assert lazada.batch_sizes == [50, 50, 20]
-    assert lazada.calls == [("POST", "/rest/product/price_quantity/update")] * 3
+    assert lazada.calls == [("POST", "/product/price_quantity/update")] * 3
     for n, rid in enumerate(remote_ids):
         item = lazada.items[rid.partition(":")[0]]
         assert (item["price"], item["stock"]) == (150000 + n, n)
@@ -143,7 +143,7 @@ def test_recent_orders_with_their_unit_rows(adapter, lazada, published):
     assert [(line.remote_item_id, line.sku, line.quantity, line.price_vnd) for line in orders[2].lines] == [
         (published, "MAT-ONG-1", 3, 180000)
     ]
-    assert sum(1 for c in lazada.calls if c[1] == "/rest/orders/get") == 2  # 100 + 5
+    assert sum(1 for c in lazada.calls if c[1] == "/orders/get") == 2  # 100 + 5
 
 
 def test_authorisation_exchange_and_refresh(lazada):

@@ -73,10 +73,20 @@ def test_publish_sends_add_item_in_shopee_shape(adapter, shopee):
     assert payload["attribute_list"] == [
         {"attribute_id": 100001, "attribute_value_list": [{"value_id": 0, "original_value_name": "Hà Tĩnh"}]}
     ]
+    assert payload["brand"] == {"brand_id": 0, "original_brand_name": "NoBrand"}
     assert shopee.calls == [
         ("POST", "/api/v2/media_space/upload_image"),
         ("POST", "/api/v2/product/add_item"),
     ]
+
+
+def test_brand_from_the_category_mapping(adapter, shopee):
+    image_id = adapter.upload_image(b"\xff\xd8jpeg", "a.jpg")
+    remote_id = adapter.publish(listing((image_id,), attributes={"brand": "HTX Cam Hương Sơn"}))
+    assert shopee.items[remote_id]["payload"]["brand"] == {
+        "brand_id": 0,
+        "original_brand_name": "HTX Cam Hương Sơn",
+    }
 
 
 def test_each_change_is_its_own_call(adapter, shopee, published):

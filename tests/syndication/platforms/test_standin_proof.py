@@ -20,8 +20,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from tests.syndication.platforms.standins import LazadaStandin
-from tests.syndication.platforms.test_platform_signing import LAZADA_VECTOR
+from tests.syndication.platforms.standins import LAZADA_VECTOR, LazadaStandin
 
 # -- Shopee ---------------------------------------------------------------------------------
 
@@ -88,7 +87,11 @@ def test_shopee_standin_accepts_pyshopee_partner_level_auth_calls(pyshopee2, sho
 
 
 def test_shopee_standin_refuses_a_wrong_partner_key(pyshopee2, shopee):
-    client = _pyshopee_client(pyshopee2, shopee, partner_key=shopee.partner_key[:-1] + "0")
+    client = _pyshopee_client(
+        pyshopee2,
+        shopee,
+        partner_key=shopee.partner_key[:-1] + ("1" if shopee.partner_key.endswith("0") else "0"),
+    )
     answer = client.product.get_item_base_info(item_id_list="1")
     # pyshopee turns any non-2xx into {"error": <status>}; the stand-in's own record says why
     assert answer["error"] == 403
@@ -198,10 +201,10 @@ def test_lazada_standin_accepts_the_official_sdk(lazop, lazada):
     answer = client.execute(auth)
     assert answer.code == "0" and answer.body["country_user_info"][0]["seller_id"] == "200301"
     assert lazada.calls == [
-        ("POST", "/rest/image/upload"),
-        ("POST", "/rest/product/create"),
-        ("GET", "/rest/product/item/get"),
-        ("POST", "/rest/auth/token/create"),
+        ("POST", "/image/upload"),
+        ("POST", "/product/create"),
+        ("GET", "/product/item/get"),
+        ("POST", "/auth/token/create"),
     ]
 
 
@@ -264,4 +267,27 @@ def test_lazada_standin_accepts_the_published_vector_and_refuses_it_altered():
         assert altered["code"] == "IncompleteSignature"
         lowercase = requests.get(url, {**vector["params"], "sign": vector["sign"].lower()}, timeout=5).json()
         assert lowercase["code"] == "IncompleteSignature"  # Lazada's sign is uppercase hex
-        assert lazada.calls == [("GET", "/rest/order/get")]
+        assert lazada.calls == [("GET", "/order/get")]
+
+
+# -- Tiki -----------------------------------------------------------------------------------
+
+
+def test_tiki_standin_checks_basic_then_bearer(tiki):
+    url = tiki.base_url + "/sc/oauth2/token"
+    good = requests.post(
+        url, data={"grant_type": "client_credentials"}, auth=(tiki.client_id, tiki.client_secret), timeout=5
+    )
+    assert good.status_code == 200 and good.json()["token_type"] == "bearer"
+    bad = requests.post(
+        url, data={"grant_type": "client_credentials"}, auth=(tiki.client_id, "wrong"), timeout=5
+    )
+    assert (bad.status_code, bad.json()["error"]) == (401, "invalid_client")
+
+    product = tiki.base_url + "/integration/v2/products/1"
+    bearer = {"Authorization": "Bearer " + good.json()["access_token"]}
+    assert requests.get(product, headers=bearer, timeout=5).status_code == 404  # authorised: no such product
+    assert requests.get(product, headers={"Authorization": "Bearer forged"}, timeout=5).status_code == 401
+    assert requests.get(product, timeout=5).status_code == 401
+    tiki.expire_tokens()
+    assert requests.get(product, headers=bearer, timeout=5).status_code == 401
