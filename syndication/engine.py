@@ -524,7 +524,7 @@ def push(listing_id: int, connection_id: int) -> list[str]:
             record.last_error = _(
                 "%(platform)s tạm thời không phản hồi; sàn sẽ tự gửi lại sau.", platform=name
             )
-            seconds = None
+            seconds = getattr(exc, "retry_after", None)
         db.session.commit()  # keep what went through (a remote id, the groups sent) before the retry
         raise outbox.RetryLater(f"{connection.platform}: {exc}", seconds) from exc
     if want.present:
@@ -592,9 +592,23 @@ def reconcile(connection: Connection) -> dict[str, int]:
         except P.ValidationFailed:
             item = None
         sent = dict(record.hashes or {})
+        if item is not None and item.remote_id and item.remote_id != record.remote_id:
+            record.remote_id = item.remote_id  # a reviewed request became a product (Tiki)
+        if item is not None and item.status == "rejected":
+            record.state = SyncState.NEEDS_ATTENTION.value
+            record.last_error = _(
+                "%(platform)s không duyệt sản phẩm. Hãy kiểm tra tên, mô tả, ảnh và danh mục rồi lưu lại "
+                "sản phẩm; nó sẽ được gửi lại.",
+                platform=platform_name(connection.platform),
+            )
+            record.remote_id = None
+            record.hashes = {}
+            continue
         if item is None or item.status == "deleted":
             record.remote_id = None
             sent = {}
+        elif item.status == "pending_review":
+            continue  # nothing to compare yet
         else:
             if item.price_vnd != listing.price_vnd:
                 sent.pop("price", None)

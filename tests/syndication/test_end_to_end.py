@@ -206,4 +206,47 @@ def test_lazada_floor_connection_end_to_end(app, factory, opted_in):
         lazada.calls.clear()
         edit(listing, stock=4)
         drain_now()
-        assert api_paths(lazada) == ["/rest/product/price_quantity/update"]  # the stock only
+        assert [p.removeprefix("/rest") for p in api_paths(lazada)] == [
+            "/product/price_quantity/update"
+        ]  # stock only
+
+
+def test_tiki_review_is_followed_until_the_product_exists(app, runner, factory, opted_in):
+    from tests.syndication.platforms.standins import TikiStandin
+
+    with TikiStandin() as tiki:
+        configure(app, tiki)
+        token = tiki.issue_token(None)  # the floor's in-house app: client credentials
+        connection = Connection(
+            shop_id=None,
+            platform="tiki",
+            remote_shop_id="san-ha-tinh",
+            access_token=token.access_token,
+            refresh_token=None,
+            expires_at=token.expires_at.replace(tzinfo=None),
+        )
+        db.session.add(connection)
+        db.session.commit()
+        category = factory.category("Chè")
+        mapped(category, platform="tiki", remote="8322", origin="Hà Tĩnh")
+        tiki.review = "pending"
+        listing = opted_in(
+            channels_on=("tiki",), category=category, title="Chè xanh Hương Khê", price=60000, stock=40
+        )
+        drain_now()
+        record = db.session.scalar(select(SyncRecord))
+        assert record.remote_id.startswith("track:")  # a reviewed request, not a product yet
+        edit(listing, price_vnd=65000)
+        outbox.drain()
+        db.session.expire_all()
+        record = db.session.scalar(select(SyncRecord))
+        assert record.state == "failed" and "không phản hồi" in record.last_error  # under review: later
+
+        tiki.review = "approve"
+        result = runner.invoke(args=["syndication", "reconcile"])
+        assert result.exit_code == 0, result.output
+        drain_now()
+        db.session.expire_all()
+        record = db.session.scalar(select(SyncRecord))
+        assert record.remote_id.isdigit() and record.state == "synced", record.last_error
+        assert tiki.items[record.remote_id]["price"] == 65000
