@@ -18,6 +18,7 @@ from marketplace.extensions import db
 from marketplace.forms import AppForm
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
+from marketplace.redirects import back_target
 from sellers.models import Shop
 from sellers.permissions import ShopPermission, shop_permission_required
 
@@ -81,7 +82,12 @@ def _start(platform: str, shop: Shop | None):
         url = services.authorize_url(platform, redirect_uri, state)
     except services.DomainError as exc:
         flash(exc.message, "error")
-        return redirect(request.referrer or url_for("catalog.home"))
+        fallback = (
+            url_for("syndication_seller.index", shop_slug=shop.slug)
+            if shop
+            else url_for("syndication_admin.connections")
+        )
+        return redirect(back_target(fallback))
     session[STATE_KEY] = {
         "state": state,
         "platform": platform,
@@ -110,14 +116,12 @@ def callback(platform: str):
         abort(404)
     code = request.args.get("code") or ""
     remote_shop_id = request.args.get("shop_id") or request.args.get("seller_id") or None
-    ok = run_action(
+    run_action(
         lambda: services.finish_connect(platform, shop, code, remote_shop_id, actor=current_user),
         _("Đã kết nối %(platform)s.", platform=platform_name(platform)),
-    )
+    )  # a refusal is flashed on the page we return to
     if shop is None:
         return redirect(url_for("syndication_admin.connections"))
-    if not ok:
-        return redirect(url_for("syndication_seller.index", shop_slug=shop.slug))
     return redirect(url_for("syndication_seller.index", shop_slug=shop.slug))
 
 
