@@ -527,6 +527,17 @@ def push(listing_id: int, connection_id: int) -> list[str]:
             seconds = getattr(exc, "retry_after", None)
         db.session.commit()  # keep what went through (a remote id, the groups sent) before the retry
         raise outbox.RetryLater(f"{connection.platform}: {exc}", seconds) from exc
+    except P.PlatformError as exc:  # the platform refused our signature or answered nonsense
+        record.hashes = sent
+        record.state = SyncState.FAILED.value
+        record.last_error = _(
+            "%(platform)s từ chối yêu cầu của sàn (%(code)s). Ban quản lý sàn cần kiểm tra cấu hình kết "
+            "nối rồi đồng bộ lại.",
+            platform=name,
+            code=getattr(exc, "code", "") or type(exc).__name__,
+        )
+        log.error("push of listing %s to connection %s: %s", listing_id, connection_id, exc)
+        return calls
     if want.present:
         record.hashes = sent
         record.payload_hash = _hash(sent)

@@ -17,6 +17,7 @@ from catalog.models import Listing
 from catalog.services import listing_event
 from marketplace.extensions import db
 from marketplace.mail import queue_mail
+from marketplace.outbox import RetryLater
 from marketplace.timeutil import utcnow
 from orders.services import SoldOut, reserve_stock
 from sellers.models import ShopMember
@@ -143,3 +144,13 @@ def on_pull(payload, event) -> None:
     except IntegrityError:
         db.session.rollback()
         raise
+    except P.AuthRevoked as exc:
+        from .engine import needs_reconnecting
+
+        db.session.rollback()
+        connection = db.session.get(Connection, int(payload["connection_id"]))
+        if connection is not None:
+            needs_reconnecting(connection, exc.message)
+    except (P.RateLimited, P.Unavailable) as exc:
+        db.session.rollback()
+        raise RetryLater(f"{exc}", exc.retry_after) from exc

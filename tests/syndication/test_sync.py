@@ -276,3 +276,35 @@ def test_the_worker_schedules_the_pull_and_the_nightly_reconcile(app, floor_conn
     app.config["SYNDICATION_RECONCILE_HOUR"] = 0
     assert hooks.schedule_reconcile() is True
     assert hooks.schedule_reconcile() is False  # once a night
+
+
+def test_a_refused_signature_fails_for_the_operator_without_retrying(synced, fake_platform, floor_connection):
+    fake_platform.failures.append(P.PlatformError("Wrong sign.", "error_sign"))
+    edit(synced, price_vnd=46000)
+    drain()
+    record = record_of(synced, floor_connection)
+    assert (
+        record.state == "failed" and "error_sign" in record.last_error and "Ban quản lý" in record.last_error
+    )
+    assert db.session.scalar(select(OutboxEvent).where(OutboxEvent.status != "done")) is None
+
+
+def test_the_worker_runs_the_periodic_tasks_it_was_given(app, floor_connection):
+    due: dict[str, float] = {}
+    app.config["SYNDICATION_RECONCILE_HOUR"] = 0
+    outbox.run_periodic(due)
+    assert {"syndication.pulls", "syndication.reconcile"} <= set(due)
+    topics = set(db.session.scalars(select(OutboxEvent.topic).where(OutboxEvent.status == "pending")))
+    assert topics == {"syndication.pull_orders", "syndication.reconcile"}
+    outbox.run_periodic(due)  # not due again yet: nothing more
+    assert db.session.scalar(select(db.func.count()).select_from(OutboxEvent)) == 2
+
+
+def test_a_revoked_authorisation_during_the_orders_pull(app, fake_platform, floor_connection):
+    from syndication import hooks
+
+    fake_platform.valid_tokens = set()
+    fake_platform.refresh_tokens = set()
+    hooks.schedule_pulls()
+    drain()
+    assert db.session.get(Connection, floor_connection.id).state == "needs_reconnecting"
