@@ -308,3 +308,28 @@ def test_a_revoked_authorisation_during_the_orders_pull(app, fake_platform, floo
     hooks.schedule_pulls()
     drain()
     assert db.session.get(Connection, floor_connection.id).state == "needs_reconnecting"
+
+
+def test_a_shops_own_connection_takes_over_from_the_floors_store(synced, fake_platform, floor_connection):
+    from syndication import services
+
+    floor_copy = record_of(synced, floor_connection).remote_id
+    own = Connection(
+        shop_id=synced.shop_id,
+        platform="shopee",
+        remote_shop_id="SHOP-OWN",
+        access_token="tok-1",
+        refresh_token="ref-1",
+        expires_at=utcnow() + timedelta(hours=4),
+    )
+    db.session.add(own)
+    db.session.flush()
+    services.resync_connection(own)  # what finishing the authorisation does
+    db.session.commit()
+    drain()
+    # Off the floor's store, onto the shop's own (its photo uploaded there once).
+    assert sorted(fake_platform.methods()) == ["delete", "publish", "upload_image"]
+    assert fake_platform.items[floor_copy]["status"] == "deleted"
+    assert record_of(synced, floor_connection).state == "removed"
+    mine = record_of(synced, own)
+    assert mine.state == "synced" and mine.remote_id != floor_copy
