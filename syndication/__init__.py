@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     register_handler(app, topics.LISTING, _lazy("engine", "on_listing"))
     register_handler(app, topics.SHOP, _lazy("engine", "on_shop"))
     register_handler(app, topics.PUSH, _lazy("engine", "on_push"))
+    register_handler(app, topics.BATCH, _lazy("engine", "on_batch"))
     register_handler(app, topics.PULL, _lazy("remote_orders", "on_pull"))
     register_handler(app, topics.RECONCILE, hooks.on_reconcile)
     register_periodic(app, "syndication.pulls", 60, hooks.schedule_pulls)

@@ -40,7 +40,7 @@ from marketplace import outbox
 from marketplace.extensions import db
 from marketplace.images import image_dir
 from marketplace.mail import queue_mail
-from marketplace.models import User
+from marketplace.models import OutboxEvent, User
 from marketplace.timeutil import utcnow
 from sellers.models import ShopMember, ShopStatus
 
@@ -344,14 +344,19 @@ def record_for(listing_id: int, connection_id: int) -> SyncRecord:
     return record
 
 
-def enqueue_push(listing_id: int, connection_id: int, *, force: bool = False) -> SyncRecord:
+def enqueue_push(
+    listing_id: int, connection_id: int, *, force: bool = False, single: bool = False
+) -> SyncRecord:
     record = record_for(listing_id, connection_id)
     if force:  # the operator's resync: send everything again
         record.hashes = {}
         record.payload_hash = None
     if record.state != SyncState.REMOVED.value or force:
         record.state = SyncState.QUEUED.value
-    outbox.record(TOPIC_PUSH, {"listing_id": listing_id, "connection_id": connection_id})
+    payload: dict[str, Any] = {"listing_id": listing_id, "connection_id": connection_id}
+    if single:
+        payload["single"] = True
+    outbox.record(TOPIC_PUSH, payload)
     return record
 
 
@@ -430,9 +435,11 @@ def _images(session: Session, connection: Connection, keys: list[str]) -> tuple[
     return tuple(out)
 
 
-def push(listing_id: int, connection_id: int) -> list[str]:
+def push(listing_id: int, connection_id: int, *, single: bool = False) -> list[str]:
     """Bring one listing on one connection up to date. Returns the calls made (for tests and
-    the benchmark). Raises RetryLater on a retryable failure (after saving what succeeded)."""
+    the benchmark). Raises RetryLater on a retryable failure (after saving what succeeded).
+    Where the platform takes many SKUs' price and stock in one call (Lazada: 50), a change of
+    only those is left to the connection's batch (`flush_batch`), unless `single`."""
     record = _lock(listing_id, connection_id)
     connection = db.session.get(Connection, connection_id)
     listing = db.session.get(Listing, listing_id)
@@ -476,12 +483,22 @@ def push(listing_id: int, connection_id: int) -> list[str]:
             sent = dict(want.hashes)
         else:
             remote_id = record.remote_id
+            batched = not single and batches(session.adapter)
             if sent.get("content") != want.hashes["content"]:
                 images = _images(session, connection, want.content["images"])
                 payload = remote_listing(listing, want, images)
                 session.call(lambda a: a.update(remote_id, payload))
                 calls.append("update")
                 sent["content"] = want.hashes["content"]
+            if batched and (
+                sent.get("price") != want.hashes["price"] or sent.get("stock") != want.hashes["stock"]
+            ):
+                sent["presence"] = "1"
+                record.hashes = sent
+                record.state = SyncState.QUEUED.value
+                record.last_error = None
+                schedule_batch(connection.id)
+                return calls
             if sent.get("price") != want.hashes["price"]:
                 session.call(lambda a: a.update_price(remote_id, listing.price_vnd))
                 calls.append("update_price")
@@ -577,7 +594,112 @@ def validation_message(platform: str, exc: Any) -> str:
 
 
 def on_push(payload: dict[str, Any], event: Any) -> None:
-    push(int(payload["listing_id"]), int(payload["connection_id"]))
+    push(int(payload["listing_id"]), int(payload["connection_id"]), single=bool(payload.get("single")))
+
+
+# --- price and stock in batches (platforms that take many SKUs a call) ----------------------------------
+
+BATCH_DELAY_S = 2.0  # pushes gather for this long before their batch goes out
+
+
+def batches(adapter: Any) -> bool:
+    return isinstance(adapter, P.BatchPriceStock) and int(getattr(adapter, "price_stock_batch", 1)) > 1
+
+
+def schedule_batch(connection_id: int) -> None:
+    """A `syndication.batch` event for the connection, unless one is waiting that has not
+    started yet (a running one may already have read the records: then another is added)."""
+    now = utcnow()
+    waiting = db.session.scalar(
+        select(OutboxEvent.id).where(
+            OutboxEvent.topic == topics.BATCH,
+            OutboxEvent.status == "pending",
+            OutboxEvent.payload["connection_id"].as_integer() == connection_id,
+            OutboxEvent.next_attempt_at > now,
+            OutboxEvent.locked_until.is_(None),
+        )
+    )
+    if waiting is None:
+        event = outbox.record(topics.BATCH, {"connection_id": connection_id})
+        event.next_attempt_at = now + timedelta(seconds=BATCH_DELAY_S)
+
+
+def flush_batch(connection_id: int) -> int:
+    """Send the price and stock of every record waiting for the connection's batch, in as few
+    calls as the platform allows. Returns how many calls were made."""
+    connection = db.session.get(Connection, connection_id)
+    if connection is None or connection.state != ConnectionState.ACTIVE.value:
+        return 0
+    records = db.session.scalars(
+        select(SyncRecord)
+        .where(
+            SyncRecord.connection_id == connection_id,
+            SyncRecord.state == SyncState.QUEUED.value,
+            SyncRecord.remote_id.is_not(None),
+        )
+        .order_by(SyncRecord.id)
+        .limit(5000)
+    ).all()
+    if not records:
+        return 0
+    try:
+        session = Session(connection)
+    except P.AuthRevoked as exc:
+        needs_reconnecting(connection, exc.message)
+        return 0
+    if not batches(session.adapter):
+        for record in records:
+            enqueue_push(record.listing_id, connection_id, single=True)
+        return 0
+    waiting: list[tuple[SyncRecord, Desired, P.PriceStockChange]] = []
+    for record in records:
+        want = desired(record.listing, connection)
+        sent = dict(record.hashes or {})
+        if not want.present or want.problem or sent.get("content") != want.hashes["content"]:
+            continue  # a push event is waiting for it: a full push decides
+        price = record.listing.price_vnd if sent.get("price") != want.hashes["price"] else None
+        stock = record.listing.stock if sent.get("stock") != want.hashes["stock"] else None
+        if price is None and stock is None:
+            record.state = SyncState.SYNCED.value
+            continue
+        waiting.append((record, want, P.PriceStockChange(str(record.remote_id), price, stock)))
+    size = int(session.adapter.price_stock_batch)
+    calls = 0
+    for start in range(0, len(waiting), size):
+        chunk = waiting[start : start + size]
+        changes = [change for _record, _want, change in chunk]
+        try:
+            session.call(partial(_batch_call, changes=changes))
+        except P.ValidationFailed:
+            # One SKU of the batch is refused and the answer may not say which: each goes alone,
+            # so the producer sees the error on the right listing.
+            for record, _want, _change in chunk:
+                enqueue_push(record.listing_id, connection_id, single=True)
+            continue
+        except P.AuthRevoked as exc:
+            needs_reconnecting(connection, exc.message)
+            return calls
+        except (P.RateLimited, P.Unavailable) as exc:
+            db.session.commit()  # the chunks already sent stay sent
+            raise outbox.RetryLater(f"{connection.platform}: {exc}", exc.retry_after) from exc
+        calls += 1
+        for record, want, _change in chunk:
+            sent = dict(record.hashes or {})
+            sent["price"], sent["stock"] = want.hashes["price"], want.hashes["stock"]
+            record.hashes = sent
+            record.payload_hash = _hash(sent)
+            record.state = SyncState.SYNCED.value
+            record.last_error = None
+            record.last_success_at = utcnow()
+    return calls
+
+
+def _batch_call(adapter: Any, *, changes: list[P.PriceStockChange]) -> None:
+    adapter.update_price_stock(changes)
+
+
+def on_batch(payload: dict[str, Any], event: Any) -> None:
+    flush_batch(int(payload["connection_id"]))
 
 
 # --- reconcile: read the remote state and repair drift --------------------------------------------------
