@@ -22,9 +22,10 @@ class FakePlatform:
     valid_tokens: set[str] = field(default_factory=lambda: {"tok-1"})
     refresh_tokens: set[str] = field(default_factory=lambda: {"ref-1"})
     counter: itertools.count = field(default_factory=lambda: itertools.count(1001))
+    batching: bool = False  # price and stock of many SKUs a call
 
     def factory(self, credentials, token):
-        return RecordingAdapter(self, token)
+        return (BatchingAdapter if self.batching else RecordingAdapter)(self, token)
 
     def methods(self) -> list[str]:
         return [method for method, _ in self.calls]
@@ -128,3 +129,18 @@ class RecordingAdapter:
     def recent_orders(self, since: datetime) -> list[P.RemoteOrder]:
         self._call("recent_orders")
         return [order for order in self.fake.orders if order.created_at >= since]
+
+
+class BatchingAdapter(RecordingAdapter):
+    """A platform that takes many SKUs' price and stock in one call (as Lazada does)."""
+
+    price_stock_batch = 2
+
+    def update_price_stock(self, changes) -> None:
+        self._call("update_price_stock", ",".join(c.remote_id for c in changes))
+        for change in changes:
+            item = self.fake.items[change.remote_id]
+            if change.price_vnd is not None:
+                item["price"] = change.price_vnd
+            if change.stock is not None:
+                item["stock"] = change.stock

@@ -333,3 +333,45 @@ def test_a_shops_own_connection_takes_over_from_the_floors_store(synced, fake_pl
     assert record_of(synced, floor_connection).state == "removed"
     mine = record_of(synced, own)
     assert mine.state == "synced" and mine.remote_id != floor_copy
+
+
+def test_price_and_stock_wait_for_the_batch_and_a_refused_batch_goes_sku_by_sku(
+    factory, opted_in, fake_platform, floor_connection
+):
+    category = factory.category("Trái cây")
+    mapped(category)
+    shop = factory.shop()
+    listings = [
+        opted_in(shop=shop, channels_on=("shopee",), category=category, title=f"Cam {i}") for i in range(3)
+    ]
+    drain()
+    fake_platform.batching = True
+    fake_platform.calls.clear()
+    for listing in listings:
+        edit(listing, price_vnd=47000, stock=8)
+    drain()
+    assert fake_platform.calls == []  # waiting for the batch (BATCH_DELAY_S)
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "syndication.batch"))
+    event.next_attempt_at = utcnow()
+    db.session.commit()
+    drain()
+    assert fake_platform.methods() == ["update_price_stock", "update_price_stock"]  # 2 SKUs a call
+    assert {record_of(x, floor_connection).state for x in listings} == {"synced"}
+    assert {fake_platform.items[record_of(x, floor_connection).remote_id]["price"] for x in listings} == {
+        47000
+    }
+
+    fake_platform.calls.clear()
+    fake_platform.failures.append(P.ValidationFailed("Price too low", "ItemPriceInvalid"))
+    for listing in listings[:2]:
+        edit(listing, price_vnd=1000)
+    drain()
+    event = db.session.scalar(
+        select(OutboxEvent).where(OutboxEvent.topic == "syndication.batch", OutboxEvent.status == "pending")
+    )
+    event.next_attempt_at = utcnow()
+    db.session.commit()
+    drain()
+    # The refused batch is retried SKU by SKU, so each error would land on its own listing.
+    assert fake_platform.methods() == ["update_price", "update_price"]
+    assert {record_of(x, floor_connection).state for x in listings} == {"synced"}
