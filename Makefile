@@ -9,7 +9,8 @@ PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-deps
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout bench-logistics
+.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout \
+	bench-logistics bench-syndication bench-govqa
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,9 @@ bench-logistics: venv-dev
 
 bench-checkout: venv-dev
 	$(PY) bench/checkout_bench.py
+
+bench-syndication: venv-dev
+	$(PY) bench/syndication_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,7 @@ from sellers.services import accept_invitation, approve_shop, invite_staff, regi
 
 from .logistics import load_logistics_demo
 from .pictures import cached_product_picture, shop_logo
+from .syndication import load_syndication
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PROVINCE = "Hà Tĩnh"  # the province the demo's shops are in (official name)
@@ -275,5 +276,8 @@ def load_demo(today: date | None = None) -> Counter:
                 accept_invitation(invite_staff(shop, user.email, actor=owner), actor=user)
                 counts["staff"] += 1
     load_logistics_demo(counts)  # the demo carrier partner, GHN/GHTK, orders in every parcel state
+    counts.update(
+        load_syndication(shops.values())
+    )  # feeds and the floor's Shopee store (demo/syndication.py)
     db.session.flush()
     return counts

@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     import orders
     import search
     import sellers
+    import syndication
 
     from . import accounts, api, legal, shell
 
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     search.init_app(app)
     orders.init_app(app)
     logistics.init_app(app)  # after orders: joins its flow through orders.hooks
+    syndication.init_app(app)
     shell.register_template_globals(app)
 
 

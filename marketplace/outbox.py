@@ -204,9 +204,31 @@ def purge(retention_days: int | None = None) -> int:
     return purged
 
 
+def register_periodic(app, name: str, every_seconds: float, task: Callable[[], object]) -> None:
+    """A package's periodic work: the worker calls `task()` (in its app context; the task commits
+    what it records) at start and then every `every_seconds`. Keep it short: record outbox events
+    for the real work, so it runs, retries and dies like any other side effect."""
+    app.extensions.setdefault("worker_periodic", {})[name] = (every_seconds, task)
+
+
+def run_periodic(due: dict[str, float]) -> None:
+    """Run the periodic tasks whose time has come (`due`: name -> next monotonic time)."""
+    tasks: dict[str, tuple[float, Callable[[], object]]] = current_app.extensions.get("worker_periodic", {})
+    for name, (every, task) in tasks.items():
+        if time.monotonic() < due.get(name, 0.0):
+            continue
+        due[name] = time.monotonic() + every
+        try:
+            task()
+        except Exception:
+            log.exception("periodic task %s failed", name)
+            db.session.rollback()
+
+
 def run_worker(poll_seconds: float, stop: Callable[[], bool] = lambda: False) -> None:
     log.info("worker started")
     next_purge = 0.0
+    due: dict[str, float] = {}
     while not stop():
         if time.monotonic() >= next_purge:
             next_purge = time.monotonic() + PURGE_INTERVAL_S
@@ -215,6 +237,7 @@ def run_worker(poll_seconds: float, stop: Callable[[], bool] = lambda: False) ->
             except Exception:
                 log.exception("outbox purge failed")
                 db.session.rollback()
+        run_periodic(due)
         try:
             processed = drain()
         except Exception:

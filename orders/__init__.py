@@ -178,6 +178,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     app.context_processor(_template_helpers)
+    # Sections later packages add under the shop's inbox (a callable: shop -> HTML).
+    app.jinja_env.globals["order_inbox_sections"] = app.extensions.setdefault("order_inbox_sections", [])
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
     app.extensions.setdefault("operator_links", []).extend(
         [

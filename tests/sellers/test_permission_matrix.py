@@ -101,6 +101,10 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "complaints_seller.answer_complaint": (MEMBERS, _order),
     "logistics_seller.choose": (OWNER_ONLY, _shop),
     "logistics_seller.change_parcel": (MEMBERS, _order),
+    "syndication_seller.index": (MEMBERS, _shop),
+    "syndication_seller.connect": (OWNER_ONLY, lambda w: {**_shop(w), "platform": "shopee"}),
+    "syndication_seller.listing_channels": (MEMBERS, _listing),
+    "syndication_seller.remote_orders": (MEMBERS, _shop),
 }
 
 # Seller routes that are not about one shop's work, with where they are tested; here only for

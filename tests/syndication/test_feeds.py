@@ -1,0 +1,139 @@
+"""The pull feeds: Google Merchant Center's RSS with every required attribute in its format, the
+same items as CSV and JSON, exactly the opted-in public listings, and conditional GET."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from urllib.parse import urlparse
+
+from catalog import services as catalog_services
+from marketplace.extensions import db
+from sellers.services import suspend_shop
+from syndication import channels
+
+G = "{http://base.google.com/ns/1.0}"
+REQUIRED = ("id", "title", "description", "link", "image_link", "availability", "price", "condition")
+
+
+def google_items(client) -> dict[str, dict[str, str]]:
+    response = client.get("/feeds/google-merchant.xml")
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel is not None and channel.findtext("title") and channel.findtext("link")
+    out = {}
+    for item in channel.findall("item"):
+        fields = {child.tag.removeprefix(G): (child.text or "") for child in item}
+        out[fields["id"]] = fields
+    return out
+
+
+def check_item(fields: dict[str, str]) -> None:
+    for name in REQUIRED:
+        assert fields.get(name), f"missing g:{name}"
+    assert len(fields["id"]) <= 50
+    assert len(fields["title"]) <= 150
+    assert len(fields["description"]) <= 5000
+    for name in ("link", "image_link"):
+        url = urlparse(fields[name])
+        assert url.scheme in ("http", "https") and url.netloc, fields[name]
+    assert fields["availability"] in ("in_stock", "out_of_stock")
+    assert re.fullmatch(r"[1-9][0-9]* VND|0 VND", fields["price"]), fields["price"]
+    assert fields["condition"] == "new"
+    assert fields["identifier_exists"] == "no"  # produce has no GTIN
+
+
+def test_google_feed_lists_opted_in_public_listings_with_every_attribute(app, client, factory, opted_in):
+    long_title = "Cam bù Hương Sơn " + "ngọt " * 40
+    shown = opted_in(
+        title=long_title[:160], price=45000, stock=10, description="<p>Cam <b>chín</b> & thơm</p>" * 600
+    )
+    sold_out = opted_in(title="Bưởi Phúc Trạch", price=60000, stock=0)
+    factory.listing(title="Không chọn kênh", images=None)  # its shop never opted in
+    opted_in(title="Nháp", status="draft")
+    opted_in(title="Không ảnh", images=None)  # Google refuses an item without a photo
+
+    items = google_items(client)
+    assert set(items) == {f"HT-{shown.id}", f"HT-{sold_out.id}"}
+    for fields in items.values():
+        check_item(fields)
+    first = items[f"HT-{shown.id}"]
+    assert first["price"] == "45000 VND"
+    assert first["availability"] == "in_stock"
+    assert first["link"] == f"http://localhost/san-pham/{shown.slug}"
+    assert first["image_link"].startswith("http://localhost/media/img/")
+    assert first["description"].startswith("Cam chín & thơm")
+    assert len(first["title"]) <= 150 and first["title"].endswith("…")
+    assert items[f"HT-{sold_out.id}"]["availability"] == "out_of_stock"
+
+
+def test_toggled_off_sold_out_hidden_and_suspended_change_the_next_feed(app, client, factory, opted_in):
+    operator = factory.operator()
+    a = opted_in(title="Cam bù", stock=3)
+    b = opted_in(title="Mật ong rừng", stock=2)
+    c = opted_in(title="Kẹo cu đơ", stock=5)
+    d = opted_in(title="Nhút Thanh Chương", stock=5)
+    assert set(google_items(client)) == {f"HT-{x.id}" for x in (a, b, c, d)}
+
+    channels.set_listing_channel(a.id, "feeds", False)  # the producer takes it off the feeds
+    b.stock = 0  # sold out
+    catalog_services.hide_listing(c, "Ảnh không đúng sản phẩm", actor=operator)
+    suspend_shop(d.shop, "Vi phạm quy định", actor=operator)
+    db.session.commit()
+
+    items = google_items(client)
+    assert set(items) == {f"HT-{b.id}"}
+    assert items[f"HT-{b.id}"]["availability"] == "out_of_stock"
+
+
+def test_csv_and_json_carry_the_same_items(client, opted_in):
+    a = opted_in(title='Cam "bù", loại 1', price=45000)
+    b = opted_in(title="=SUM(A1)", price=30000, stock=0)
+    google = google_items(client)
+
+    response = client.get("/feeds/listings.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {row["id"] for row in rows} == set(google)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[f"HT-{a.id}"]["title"] == 'Cam "bù", loại 1'
+    assert by_id[f"HT-{a.id}"]["price"] == "45000 VND"
+    assert by_id[f"HT-{b.id}"]["title"] == "'=SUM(A1)"  # never a formula in a spreadsheet
+    assert by_id[f"HT-{b.id}"]["availability"] == "out_of_stock"
+
+    response = client.get("/feeds/listings.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    data = json.loads(response.data)
+    assert {item["id"] for item in data["items"]} == set(google)
+    item = next(i for i in data["items"] if i["id"] == f"HT-{a.id}")
+    assert item["price"] == {"value": 45000, "currency": "VND"}
+    assert item["link"] == google[f"HT-{a.id}"]["link"]
+
+
+def test_etag_and_last_modified_answer_304_until_something_changes(client, opted_in):
+    listing = opted_in(title="Cam bù", stock=3)
+    for url in ("/feeds/google-merchant.xml", "/feeds/listings.csv", "/feeds/listings.json"):
+        first = client.get(url)
+        assert first.status_code == 200 and first.get_data()  # streamed, read to the end
+        etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+        assert etag and modified
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+
+    response = client.get("/feeds/google-merchant.xml")
+    etag = response.headers["ETag"]
+    response.get_data()
+    channels.set_listing_channel(listing.id, "feeds", False)
+    db.session.commit()
+    again = client.get("/feeds/google-merchant.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 200 and again.get_data()
+    assert again.headers["ETag"] != etag
+    assert google_items(client) == {}
