@@ -103,6 +103,7 @@ def register_url_rules(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import catalog
+    import govqa
     import orders
     import search
     import sellers
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     catalog.init_app(app)
     search.init_app(app)
     orders.init_app(app)
+    govqa.init_app(app)
     shell.register_template_globals(app)
 
 
