@@ -17,7 +17,7 @@ from marketplace import outbox, slugs
 from marketplace.errors import DomainError, Errors, Forbidden, NotFound
 from marketplace.extensions import db, rows_matched
 from marketplace.mail import queue_mail
-from marketplace.models import Role, User
+from marketplace.models import OutboxEvent, Role, User
 from marketplace.permissions import is_operator
 from marketplace.timeutil import floor_timezone, local_today, utcnow
 
@@ -128,7 +128,11 @@ def visible_messages(user: User | None, question: Question) -> list[Message]:
     asker = is_asker(user, question)
     out = []
     for message in question.messages:
-        if (message.visibility == Visibility.PUBLIC.value and is_public(question)) or (message.visibility in (Visibility.PUBLIC.value, Visibility.ASKER.value) and (asker or staff)) or staff:
+        if (
+            (message.visibility == Visibility.PUBLIC.value and is_public(question))
+            or (message.visibility in (Visibility.PUBLIC.value, Visibility.ASKER.value) and (asker or staff))
+            or staff
+        ):
             out.append(message)
     return out
 
@@ -333,10 +337,13 @@ def _schedule_reminders(question: Question) -> None:
     if question.long_due_on is not None:
         plan.append(("long_overdue", question.long_due_on + timedelta(days=1)))
     for kind, day in plan:
+        key = f"{REMINDER_TOPIC}:{question.id}:{question.due_on.isoformat()}:{kind}"
+        if db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.idempotency_key == key)) is not None:
+            continue  # the same deadline again (a clock restarted on the same day)
         event = outbox.record(
             REMINDER_TOPIC,
             {"question_id": question.id, "kind": kind, "due_on": question.due_on.isoformat()},
-            key=f"{REMINDER_TOPIC}:{question.id}:{question.due_on.isoformat()}:{kind}",
+            key=key,
         )
         event.next_attempt_at = _morning_utc(day)
 
@@ -968,15 +975,11 @@ def _notify_operators(question: Question, subject: str) -> None:
 
 def _changed(question: Question) -> None:
     """The question's public face may have changed: the search index and feeds update."""
-    outbox.record(
-        CHANGED_TOPIC,
-        {"question_id": question.id},
-        key=f"{CHANGED_TOPIC}:{question.id}:{utcnow().isoformat()}",
-    )
+    outbox.record(CHANGED_TOPIC, {"question_id": question.id})
 
 
 def _all_public_changed() -> None:
-    outbox.record(CHANGED_TOPIC, {"all": True}, key=f"{CHANGED_TOPIC}:all:{utcnow().isoformat()}")
+    outbox.record(CHANGED_TOPIC, {"all": True})
 
 
 # --- the reminders handler (worker) ---------------------------------------------------------------

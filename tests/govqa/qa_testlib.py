@@ -45,16 +45,33 @@ def official(factory, of: Agency, name: str = "Cán bộ Trả Lời"):
     return user
 
 
-def business_asker(factory, name: str = "Trần Thị Hỏi", business: str = "Công ty TNHH Cam Bù", tax_code: str = "3001234567"):
+def business_asker(
+    factory, name: str = "Trần Thị Hỏi", business: str = "Công ty TNHH Cam Bù", tax_code: str = "3001234567"
+):
     user = factory.user(name=name)
     services.register_business(user, business_name=business, tax_code=tax_code)
     db.session.commit()
     return user
 
 
-def ask(asker, *, title: str = "Thủ tục cấp giấy chứng nhận an toàn thực phẩm", body: str = "Xin hỏi thủ tục thế nào?", topic: str = "food_safety", of: Agency | None = None, show_name: bool = False, files=None) -> Question:
+def ask(
+    asker,
+    *,
+    title: str = "Thủ tục cấp giấy chứng nhận an toàn thực phẩm",
+    body: str = "Xin hỏi thủ tục thế nào?",
+    topic: str = "food_safety",
+    of: Agency | None = None,
+    show_name: bool = False,
+    files=None,
+) -> Question:
     question = services.submit_question(
-        {"title": title, "body": body, "topic": topic, "agency_id": of.id if of else None, "show_asker_name": show_name},
+        {
+            "title": title,
+            "body": body,
+            "topic": topic,
+            "agency_id": of.id if of else None,
+            "show_asker_name": show_name,
+        },
         actor=asker,
         files=files,
     )

@@ -96,13 +96,20 @@ def test_due_date_is_a_working_day_after_the_start(start, n, extra):
     assert calendar.working_days_between(start, due - timedelta(days=1)) == n - 1
 
 
-@given(start=days_, a=st.integers(min_value=0, max_value=60), b=st.integers(min_value=0, max_value=60), extra=overrides)
+@given(
+    start=days_,
+    a=st.integers(min_value=0, max_value=60),
+    b=st.integers(min_value=0, max_value=60),
+    extra=overrides,
+)
 def test_due_date_is_monotone_and_additive(start, a, b, extra):
     calendar = Calendar(extra)
     lo, hi = sorted((a, b))
     assert calendar.add_working_days(start, lo) <= calendar.add_working_days(start, hi)
     # a + b working days = b working days after the a-th one.
-    assert calendar.add_working_days(start, a + b) == calendar.add_working_days(calendar.add_working_days(start, a), b)
+    assert calendar.add_working_days(start, a + b) == calendar.add_working_days(
+        calendar.add_working_days(start, a), b
+    )
 
 
 @given(start=days_, n=st.integers(min_value=1, max_value=40), extra=overrides)
