@@ -13,9 +13,9 @@ from . import models  # noqa: F401 - registers the tables with the metadata
 def init_app(app: Flask) -> None:
     from marketplace.api import add_openapi
     from marketplace.config import env_int, set_defaults
-    from marketplace.outbox import declare_topics, register_handler
+    from marketplace.outbox import register_handler
 
-    from . import services
+    from . import public, services
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .cli import qa_cli
     from .views import bp, official_bp, operator_bp
@@ -29,7 +29,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(official_bp)
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
-    declare_topics(app, services.CHANGED_TOPIC)
+    register_handler(app, services.CHANGED_TOPIC, public.on_question_changed)
+    public.register_search(app)
     register_handler(app, services.REMINDER_TOPIC, services.on_reminder)
     app.cli.add_command(qa_cli)
     app.extensions.setdefault("operator_links", []).append(
