@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from marketplace.config import env_int, set_defaults
     from marketplace.outbox import register_handler
 
-    from . import public, services
+    from . import public, services, states
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .cli import qa_cli
     from .views import bp, official_bp, operator_bp
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     public.register_search(app)
     register_handler(app, services.REMINDER_TOPIC, services.on_reminder)
     app.cli.add_command(qa_cli)
+    app.jinja_env.globals.update(qa_state_label=states.label, qa_topic_label=services.topic_label)
     app.extensions.setdefault("operator_links", []).append(
         (_l("Hỏi đáp doanh nghiệp"), "govqa_operator.queue")
     )

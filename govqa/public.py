@@ -20,7 +20,7 @@ from marketplace.timeutil import local_date
 
 from . import states
 from .html import html_to_text
-from .models import Agency, Message, MessageKind, Question, Visibility
+from .models import Agency, MessageKind, Question, Visibility
 from .redaction import Redactor, load_redactor
 
 COLLECTION = "qa_questions"

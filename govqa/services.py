@@ -43,7 +43,7 @@ from .models import (
     RedactionRule,
     Visibility,
 )
-from .redaction import pattern_problem
+from .redaction import REPLACEMENT, load_redactor, pattern_problem
 
 S = QuestionState
 CHANGED_TOPIC = "qa.question.changed"  # the search index and the feeds listen
@@ -270,7 +270,8 @@ def submit_question(data: dict, *, actor: User, files: list[tuple[str, bytes]] |
     errors.raise_if_any()
     business_name, tax_code, shop_id = identity
     question = Question(
-        slug=slugs.unique_slug(Question, fields["title"]),
+        # From the redacted title: a URL is public, and outlives any later edit of the title.
+        slug=slugs.unique_slug(Question, load_redactor().text(fields["title"]).replace(REPLACEMENT, " ")),
         agency_id=agency.id if agency else None,
         topic=fields["topic"],
         title=fields["title"],
