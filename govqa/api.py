@@ -77,14 +77,17 @@ def search_public(
 
 
 def _filters() -> tuple[str, str | None, str | None, str | None]:
-    text = (request.args.get("q") or "")[:200]
+    text = request.args.get("q") or ""
+    if len(text) > 200:
+        message = _("Từ khoá tối đa 200 ký tự.")
+        raise DomainError(message, field_errors={"q": [message]})
     # An agency slug nobody has simply matches nothing (as a search would).
     agency = (request.args.get("agency") or "")[:80] or None
-    topic = request.args.get("topic") or None
+    topic = request.args.get("topic")
     if topic is not None and topic not in TOPICS:
         message = _("Lĩnh vực không hợp lệ.")
         raise DomainError(message, field_errors={"topic": [message]})
-    state = request.args.get("state") or None
+    state = request.args.get("state")
     if state is not None and state not in states.PUBLIC:
         message = _("Trạng thái không hợp lệ.")
         raise DomainError(message, field_errors={"state": [message]})
