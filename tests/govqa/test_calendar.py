@@ -7,12 +7,11 @@ from datetime import date, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from qa_testlib import _any_operator, agency
 
 from govqa import services
 from govqa.calendar import DAY_OFF, WORKING_DAY, Calendar, load_calendar
 from marketplace.extensions import db
-
-from qa_testlib import _any_operator, agency
 
 PLAIN = Calendar()
 

@@ -41,7 +41,7 @@ LEGAL = {
 def test_the_table_is_what_the_issue_says():
     assert {(a, b) for a, moves in states.TRANSITIONS.items() for b in moves} == LEGAL
     assert set(states.TRANSITIONS) == set(ALL)
-    assert states.FINAL == {"answered", "rejected", "withdrawn"}
+    assert {"answered", "rejected", "withdrawn"} == states.FINAL
 
 
 def _question(state: str, n: int) -> Question:
