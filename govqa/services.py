@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, select, update
 
 from marketplace import outbox, slugs
@@ -53,16 +55,16 @@ REMIND_BEFORE_WORKING_DAYS = 3
 TITLE_MAX = 200
 BODY_MAX = 20_000
 
-TOPICS: dict[str, str] = {
-    "tax": "Thuế",
-    "food_safety": "An toàn thực phẩm",
-    "ocop": "Chứng nhận OCOP",
-    "land": "Đất đai",
-    "customs": "Hải quan, xuất nhập khẩu",
-    "ecommerce": "Thương mại điện tử",
-    "labour": "Lao động, bảo hiểm",
-    "business_registration": "Đăng ký kinh doanh",
-    "other": "Khác",
+TOPICS: dict[str, LazyString] = {
+    "tax": _l("Thuế"),
+    "food_safety": _l("An toàn thực phẩm"),
+    "ocop": _l("Chứng nhận OCOP"),
+    "land": _l("Đất đai"),
+    "customs": _l("Hải quan, xuất nhập khẩu"),
+    "ecommerce": _l("Thương mại điện tử"),
+    "labour": _l("Lao động, bảo hiểm"),
+    "business_registration": _l("Đăng ký kinh doanh"),
+    "other": _l("Khác"),
 }
 REJECT_KINDS = ("out_of_scope", "duplicate", "abusive")
 
@@ -70,7 +72,7 @@ _TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
 
 
 def topic_label(topic: str) -> str:
-    return _(TOPICS[topic]) if topic in TOPICS else topic
+    return str(TOPICS[topic]) if topic in TOPICS else topic
 
 
 # --- who may do what -------------------------------------------------------------------------
