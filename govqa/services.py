@@ -16,7 +16,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, select, update
 
 from marketplace import outbox, slugs
-from marketplace.errors import DomainError, Errors, Forbidden, NotFound
+from marketplace.errors import DomainError, Errors, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, rows_matched
 from marketplace.mail import queue_mail
 from marketplace.models import OutboxEvent, Role, User
@@ -697,8 +697,7 @@ def add_rule(name: str, pattern: str, *, actor: User, replacement: str | None = 
     _require(is_operator(actor))
     problem = pattern_problem(pattern)
     if problem:
-        message = _("Biểu thức không hợp lệ: %(problem)s", problem=problem)
-        raise DomainError(message, field_errors={"pattern": [message]})
+        raise ValidationFailed({"pattern": [_("Biểu thức không hợp lệ: %(problem)s", problem=problem)]})
     rule = RedactionRule(
         name=(name or "").strip()[:120] or pattern[:120],
         pattern=pattern,
