@@ -34,6 +34,7 @@ from orders.shipping import save_shipping_rule
 from sellers.models import Shop, ShopMember, ShopStatus
 from sellers.services import accept_invitation, approve_shop, invite_staff, register_shop, suspend_shop
 
+from .govqa import load_govqa
 from .pictures import cached_product_picture, shop_logo
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -273,5 +274,6 @@ def load_demo(today: date | None = None) -> Counter:
                 owner = next(m.user for m in shop.members if m.role == "owner")
                 accept_invitation(invite_staff(shop, user.email, actor=owner), actor=user)
                 counts["staff"] += 1
+    load_govqa(operator, today, counts)
     db.session.flush()
     return counts
