@@ -9,7 +9,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-deps
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout
+.PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout bench-govqa
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ bench-search: venv-dev
 
 bench-checkout: venv-dev
 	$(PY) bench/checkout_bench.py
+
+bench-govqa: venv-dev
+	$(PY) bench/govqa_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

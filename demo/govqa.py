@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
-from govqa import services
+from govqa import admin, services
 from govqa.calendar import load_calendar
 from govqa.models import Agency, Message, Question, QuestionEvent
 from marketplace.accounts.services import get_user_by_email
@@ -320,7 +320,7 @@ def _ensure_agencies(operator: User, counts: Counter) -> dict[str, Agency]:
     agencies = {a.slug: a for a in db.session.scalars(select(Agency))}
     for slug, name, days, restarts in AGENCIES:
         if slug not in agencies:
-            agency = services.save_agency(
+            agency = admin.save_agency(
                 {"name": name, "slug": slug, "working_days": days, "transfer_restarts_clock": restarts},
                 actor=operator,
             )
@@ -339,7 +339,7 @@ def load_govqa(operator: User, today: date, counts: Counter) -> None:
         if user is None:
             continue
         if services.official_of(user) is None:
-            services.make_official(user, agencies[slug])
+            admin.make_official(user, agencies[slug])
             counts["qa_officials"] += 1
         officials[slug] = user
     askers = [
@@ -370,7 +370,7 @@ def _official_for(agency: Agency, officials: dict[str, User]) -> User:
         user = create_user(
             email=email, password=demo_password(), full_name=f"Cán bộ {agency.name}", confirmed=True
         )
-        services.make_official(user, agency)
+        admin.make_official(user, agency)
     officials[agency.slug] = user
     return user
 

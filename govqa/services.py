@@ -4,20 +4,18 @@ outbox, and never commits (the view, command or worker does, once)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from marketplace import outbox, slugs
-from marketplace.errors import DomainError, Errors, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db, rows_matched
+from marketplace.errors import DomainError, Errors, Forbidden
+from marketplace.extensions import db
 from marketplace.mail import queue_mail
 from marketplace.models import OutboxEvent, Role, User
 from marketplace.permissions import is_operator
@@ -30,22 +28,18 @@ from .html import clean_html, html_to_text
 from .models import (
     Agency,
     BusinessProfile,
-    CalendarDay,
     Contribution,
     Follow,
-    ManualRedaction,
     Message,
     MessageKind,
     Official,
-    OfficialInvitation,
     Question,
     QuestionEvent,
     QuestionState,
     Rating,
-    RedactionRule,
     Visibility,
 )
-from .redaction import REPLACEMENT, load_redactor, pattern_problem
+from .redaction import REPLACEMENT, load_redactor
 
 S = QuestionState
 CHANGED_TOPIC = "qa.question.changed"  # the search index and the feeds listen
@@ -139,29 +133,19 @@ def visible_messages(user: User | None, question: Question) -> list[Message]:
     return out
 
 
-def _require(condition: bool, message: str | None = None) -> None:
+def require(condition: bool, message: str | None = None) -> None:
     if not condition:
         raise Forbidden(message or _("Bạn không có quyền thực hiện thao tác này."))
 
 
-def _require_official(question: Question, actor: User) -> Official:
+def require_official(question: Question, actor: User) -> Official:
     official = official_of(actor)
-    _require(
+    require(
         official is not None and official.agency_id == question.agency_id,
         _("Chỉ cán bộ của cơ quan được giao câu hỏi mới thực hiện được thao tác này."),
     )
     assert official is not None
     return official
-
-
-def _role(actor: User, question: Question) -> str:
-    if is_operator(actor):
-        return "operator"
-    if official_of(actor) is not None:
-        return "official"
-    if is_asker(actor, question):
-        return "asker"
-    return "user"
 
 
 # --- who may ask ----------------------------------------------------------------------------------
@@ -254,7 +238,7 @@ def _question_fields(data: dict, errors: Errors) -> dict:
 def submit_question(data: dict, *, actor: User, files: list[tuple[str, bytes]] | None = None) -> Question:
     """`data`: title, body, topic, agency_id (None: "not sure"), show_asker_name."""
     identity = asker_identity(actor)
-    _require(
+    require(
         identity is not None,
         _("Chỉ chủ cửa hàng hoặc doanh nghiệp đã khai mã số thuế mới gửi được câu hỏi."),
     )
@@ -296,18 +280,6 @@ def submit_question(data: dict, *, actor: User, files: list[tuple[str, bytes]] |
     db.session.flush()
     _notify_operators(question, _("Câu hỏi mới chờ kiểm duyệt: %(title)s", title=question.title))
     return question
-
-
-def edit_title(question: Question, title: str, *, actor: User) -> None:
-    """The operator corrects a title; the slug (and so the URL) stays."""
-    _require(is_operator(actor))
-    title = " ".join((title or "").split())
-    if not title or len(title) > TITLE_MAX:
-        raise DomainError(_("Tiêu đề không hợp lệ."), field_errors={"title": [_("Tiêu đề không hợp lệ.")]})
-    old = question.title
-    question.title = title
-    states.record_event(question, "title_edited", actor=actor, actor_role="operator", note=old)
-    _changed(question)
 
 
 # --- the clock ---------------------------------------------------------------------------------------
@@ -363,7 +335,7 @@ def _morning_utc(day: date) -> datetime:
 def accept_question(question: Question, agency: Agency, *, actor: User) -> None:
     """Accept a submitted question (or route one an agency said was not theirs) to `agency`;
     the clock starts from today (the period runs from tomorrow)."""
-    _require(is_operator(actor))
+    require(is_operator(actor))
     if not agency.active:
         raise DomainError(_("Cơ quan này không còn hoạt động."))
     clock = start_clock(question, agency, local_today())
@@ -391,16 +363,16 @@ def accept_question(question: Question, agency: Agency, *, actor: User) -> None:
         ),
     )
     _notify_agency(question, agency, _("Câu hỏi mới được giao: %(title)s", title=question.title))
-    _changed(question)
+    record_changed(question)
 
 
 def ask_clarification(question: Question, text: str, *, actor: User) -> Message:
     """The operator (while moderating) or the answering agency asks the asker for more."""
     if question.state == S.SUBMITTED.value:
-        _require(is_operator(actor))
+        require(is_operator(actor))
         role = "operator"
     else:
-        _require_official(question, actor)
+        require_official(question, actor)
         role = "official"
     body = _required_html(text, "text")
     states.transition(
@@ -412,14 +384,14 @@ def ask_clarification(question: Question, text: str, *, actor: User) -> Message:
     )
     message = _message(question, MessageKind.CLARIFICATION_REQUEST, body, actor, Visibility.ASKER)
     _notify(question, actor, _("Cần bổ sung thông tin cho câu hỏi của bạn"), html_to_text(body))
-    _changed(question)
+    record_changed(question)
     return message
 
 
 def answer_clarification(question: Question, text: str, *, actor: User) -> Message:
     """The asker answers; the question goes back to whoever asked (moderation, or the agency,
     whose clock then starts again from today)."""
-    _require(is_asker(actor, question))
+    require(is_asker(actor, question))
     body = _required_html(text, "text")
     if question.agency_id is not None and question.due_on is not None:
         agency = question.agency or db.session.get(Agency, question.agency_id)
@@ -434,7 +406,7 @@ def answer_clarification(question: Question, text: str, *, actor: User) -> Messa
         states.transition(question, S.SUBMITTED.value, actor=actor, actor_role="asker", action="clarified")
         _notify_operators(question, _("Người hỏi đã bổ sung thông tin: %(title)s", title=question.title))
     message = _message(question, MessageKind.CLARIFICATION, body, actor, Visibility.ASKER)
-    _changed(question)
+    record_changed(question)
     return message
 
 
@@ -443,7 +415,7 @@ def reject_question(
 ) -> None:
     """Out of scope, a duplicate (linking the earlier question), or abusive: with a reason the
     asker sees."""
-    _require(is_operator(actor))
+    require(is_operator(actor))
     errors = Errors()
     reason = (reason or "").strip()
     if kind not in REJECT_KINDS:
@@ -466,16 +438,16 @@ def reject_question(
         closed_at=utcnow(),
     )
     _notify(question, actor, _("Câu hỏi của bạn không được tiếp nhận"), reason)
-    _changed(question)
+    record_changed(question)
 
 
 def withdraw(question: Question, *, actor: User) -> None:
-    _require(is_asker(actor, question))
+    require(is_asker(actor, question))
     states.transition(
         question, S.WITHDRAWN.value, actor=actor, actor_role="asker", action="withdrawn", closed_at=utcnow()
     )
     _notify(question, actor, _("Câu hỏi đã được rút lại"), question.title)
-    _changed(question)
+    record_changed(question)
 
 
 # --- the agency's side ----------------------------------------------------------------------------
@@ -484,7 +456,7 @@ def withdraw(question: Question, *, actor: User) -> None:
 def answer_question(
     question: Question, text: str, *, actor: User, files: list[tuple[str, bytes]] | None = None
 ) -> Message:
-    official = _require_official(question, actor)
+    official = require_official(question, actor)
     body = _required_html(text, "body")
     files = [f for f in (files or []) if f[1]]
     if len(files) > MAX_ATTACHMENTS:
@@ -505,15 +477,15 @@ def answer_question(
     for filename, blob in files:
         store_attachment(question, filename, blob, actor=actor, message=message)
     _notify(question, actor, _("Câu hỏi của bạn đã được trả lời"), html_to_text(body))
-    _changed(question)
+    record_changed(question)
     return message
 
 
 def request_contribution(question: Question, agency: Agency, note: str, *, actor: User) -> Contribution:
     """Ask a colleague agency to contribute: its officials may read the question and add a note
     for the answering agency (staff only)."""
-    official = _require_official(question, actor)
-    _require(question.state in states.WITH_AGENCY, _("Câu hỏi không còn chờ trả lời."))
+    official = require_official(question, actor)
+    require(question.state in states.WITH_AGENCY, _("Câu hỏi không còn chờ trả lời."))
     if agency.id == official.agency_id:
         raise DomainError(_("Vui lòng chọn một cơ quan khác."))
     existing = db.session.scalar(
@@ -545,7 +517,7 @@ def request_contribution(question: Question, agency: Agency, note: str, *, actor
 
 
 def contribute(question: Question, text: str, *, actor: User) -> Message:
-    _require(contributes(actor, question), _("Cơ quan của bạn không được đề nghị phối hợp."))
+    require(contributes(actor, question), _("Cơ quan của bạn không được đề nghị phối hợp."))
     official = official_of(actor)
     assert official is not None
     body = _required_html(text, "body")
@@ -564,7 +536,7 @@ def contribute(question: Question, text: str, *, actor: User) -> Message:
 
 def transfer_question(question: Question, agency: Agency, reason: str, *, actor: User) -> None:
     """To another agency, with a reason; the clock restarts if the receiving agency says so."""
-    official = _require_official(question, actor)
+    official = require_official(question, actor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(
@@ -598,11 +570,11 @@ def transfer_question(question: Question, agency: Agency, reason: str, *, actor:
     _notify_agency(
         question, agency, _("Câu hỏi được chuyển tới cơ quan bạn: %(title)s", title=question.title)
     )
-    _changed(question)
+    record_changed(question)
 
 
 def not_our_remit(question: Question, reason: str, *, actor: User) -> None:
-    official = _require_official(question, actor)
+    official = require_official(question, actor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Vui lòng nêu lý do."), field_errors={"reason": [_("Vui lòng nêu lý do.")]})
@@ -618,14 +590,14 @@ def not_our_remit(question: Question, reason: str, *, actor: User) -> None:
     )
     _notify(question, actor, _("Cơ quan cho biết câu hỏi không thuộc thẩm quyền"), reason)
     _notify_operators(question, _("Câu hỏi cần chuyển cơ quan khác: %(title)s", title=question.title))
-    _changed(question)
+    record_changed(question)
 
 
 # --- following and rating ---------------------------------------------------------------------------
 
 
 def follow(question: Question, *, actor: User) -> None:
-    _require(can_view(actor, question))
+    require(can_view(actor, question))
     exists = db.session.scalar(
         select(Follow.id).where(Follow.question_id == question.id, Follow.user_id == actor.id)
     )
@@ -650,7 +622,7 @@ def is_following(user: User | None, question: Question) -> bool:
 
 
 def rate(question: Question, useful: bool, *, actor: User) -> Rating:
-    _require(can_view(actor, question))
+    require(can_view(actor, question))
     if question.state != S.ANSWERED.value:
         raise DomainError(_("Chỉ đánh giá được câu hỏi đã có trả lời."))
     rating = db.session.scalar(
@@ -663,209 +635,6 @@ def rate(question: Question, useful: bool, *, actor: User) -> Rating:
         rating.useful = useful
     db.session.flush()
     return rating
-
-
-# --- the operator's tools ------------------------------------------------------------------------------
-
-
-def save_agency(data: dict, *, actor: User, agency: Agency | None = None) -> Agency:
-    _require(is_operator(actor))
-    errors = Errors()
-    name = " ".join((data.get("name") or "").split())
-    if not name:
-        errors.add("name", _("Vui lòng nhập tên cơ quan."))
-    try:
-        days = int(data.get("working_days") or 20)
-    except (TypeError, ValueError):
-        days = 0
-    if not 1 <= days <= 365:
-        errors.add("working_days", _("Số ngày làm việc từ 1 đến 365."))
-    errors.raise_if_any()
-    if agency is None:
-        agency = Agency(slug=slugs.unique_slug(Agency, data.get("slug") or name), name=name)
-        db.session.add(agency)
-    agency.name = name
-    agency.description = (data.get("description") or "").strip()
-    agency.working_days = days
-    agency.transfer_restarts_clock = bool(data.get("transfer_restarts_clock", True))
-    agency.active = bool(data.get("active", True))
-    db.session.flush()
-    return agency
-
-
-def add_rule(name: str, pattern: str, *, actor: User, replacement: str | None = None) -> RedactionRule:
-    _require(is_operator(actor))
-    problem = pattern_problem(pattern)
-    if problem:
-        raise ValidationFailed({"pattern": [_("Biểu thức không hợp lệ: %(problem)s", problem=problem)]})
-    rule = RedactionRule(
-        name=(name or "").strip()[:120] or pattern[:120],
-        pattern=pattern,
-        replacement=(replacement or "").strip()[:80] or "[đã ẩn]",
-        created_by_id=actor.id,
-    )
-    db.session.add(rule)
-    db.session.flush()
-    _all_public_changed()
-    return rule
-
-
-def set_rule_active(rule: RedactionRule, active: bool, *, actor: User) -> None:
-    _require(is_operator(actor))
-    rule.active = active
-    db.session.flush()
-    _all_public_changed()
-
-
-def redact_manually(question: Question, phrase: str, reason: str, *, actor: User) -> ManualRedaction:
-    _require(is_operator(actor))
-    phrase, reason = (phrase or "").strip(), (reason or "").strip()
-    errors = Errors()
-    if len(phrase) < 2:
-        errors.add("phrase", _("Vui lòng nhập đoạn cần ẩn."))
-    if not reason:
-        errors.add("reason", _("Vui lòng nêu lý do."))
-    errors.raise_if_any()
-    redaction = ManualRedaction(question_id=question.id, phrase=phrase, reason=reason, actor_id=actor.id)
-    db.session.add(redaction)
-    states.record_event(question, "redacted", actor=actor, actor_role="operator", note=reason)
-    _changed(question)
-    return redaction
-
-
-def set_visibility(message: Message, visibility: str, *, actor: User) -> None:
-    _require(is_operator(actor))
-    if visibility not in {v.value for v in Visibility}:
-        raise DomainError(_("Chế độ hiển thị không hợp lệ."))
-    old = message.visibility
-    message.visibility = visibility
-    states.record_event(
-        message.question, "message_visibility", actor=actor, actor_role="operator", note=f"{old}→{visibility}"
-    )
-    _changed(message.question)
-
-
-def set_hidden(question: Question, hidden: bool, *, actor: User, reason: str = "") -> None:
-    _require(is_operator(actor))
-    question.hidden = hidden
-    states.record_event(
-        question, "hidden" if hidden else "shown", actor=actor, actor_role="operator", note=reason
-    )
-    _changed(question)
-
-
-def set_calendar_day(day: date, kind: str | None, note: str, *, actor: User) -> None:
-    """Declare a bridge day off ('day_off') or a make-up working day ('working_day'); None
-    removes the declaration. Deadlines already given stay as announced."""
-    _require(is_operator(actor))
-    row = db.session.get(CalendarDay, day)
-    if kind is None:
-        if row is not None:
-            db.session.delete(row)
-        db.session.flush()
-        return
-    if kind not in ("day_off", "working_day"):
-        raise DomainError(_("Loại ngày không hợp lệ."))
-    if row is None:
-        row = CalendarDay(day=day, kind=kind)
-        db.session.add(row)
-    row.kind, row.note, row.created_by_id = kind, (note or "").strip()[:200], actor.id
-    db.session.flush()
-
-
-# --- officials: invitations -----------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def invite_official(agency: Agency, email: str, *, actor: User) -> tuple[OfficialInvitation, str]:
-    """Mail a single-use link; returns the invitation and the link."""
-    from sellers.services import valid_email
-
-    _require(is_operator(actor))
-    address = valid_email(email)
-    if address is None:
-        message = _("Địa chỉ email không hợp lệ.")
-        raise DomainError(message, field_errors={"email": [message]})
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    days = int(current_app.config["INVITATION_MAX_AGE_DAYS"])
-    invitation = db.session.scalar(
-        select(OfficialInvitation).where(
-            OfficialInvitation.agency_id == agency.id, OfficialInvitation.email == address
-        )
-    )
-    if invitation is None:
-        invitation = OfficialInvitation(agency_id=agency.id, email=address)
-        db.session.add(invitation)
-    invitation.invited_by_id = actor.id
-    invitation.token_hash = _token_hash(token)
-    invitation.accepted_at = None
-    invitation.created_at = now
-    invitation.expires_at = now + timedelta(days=days)
-    db.session.flush()
-    link = url_for("govqa.accept_invitation", token=token, _external=True)
-    queue_mail(
-        address,
-        _("Lời mời trả lời câu hỏi của doanh nghiệp cho %(agency)s", agency=agency.name),
-        "qa_official_invitation",
-        agency=agency,
-        link=link,
-        days=days,
-    )
-    return invitation, link
-
-
-def invitation_for_token(token: str) -> OfficialInvitation:
-    invitation = db.session.scalar(
-        select(OfficialInvitation).where(OfficialInvitation.token_hash == _token_hash(token or ""))
-    )
-    if invitation is None:
-        raise NotFound(_("Không tìm thấy lời mời."))
-    return invitation
-
-
-def accept_invitation(invitation: OfficialInvitation, *, actor: User) -> Official:
-    if invitation.accepted_at is not None:
-        raise Forbidden(_("Lời mời này đã được sử dụng."))
-    if invitation.expires_at <= utcnow():
-        raise Forbidden(_("Lời mời này đã hết hạn."))
-    if not actor.email_confirmed or actor.email != invitation.email:
-        raise Forbidden(
-            _("Lời mời này dành cho %(email)s. Vui lòng đăng nhập bằng địa chỉ đó.", email=invitation.email)
-        )
-    if actor.role not in (Role.BUYER.value, Role.AGENCY.value):
-        raise Forbidden(_("Tài khoản này đã có vai trò khác; vui lòng dùng một tài khoản riêng."))
-    consumed = db.session.execute(
-        update(OfficialInvitation)
-        .where(OfficialInvitation.id == invitation.id, OfficialInvitation.accepted_at.is_(None))
-        .values(accepted_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if rows_matched(consumed) != 1:
-        raise Forbidden(_("Lời mời này đã được sử dụng."))
-    official = db.session.scalar(select(Official).where(Official.user_id == actor.id))
-    if official is None:
-        official = Official(user_id=actor.id, agency_id=invitation.agency_id)
-        db.session.add(official)
-    official.agency_id, official.active = invitation.agency_id, True
-    actor.role = Role.AGENCY.value
-    db.session.flush()
-    return official
-
-
-def make_official(user: User, agency: Agency) -> Official:
-    """An account made an official directly (demo, tests, the CLI)."""
-    official = db.session.scalar(select(Official).where(Official.user_id == user.id))
-    if official is None:
-        official = Official(user_id=user.id, agency_id=agency.id)
-        db.session.add(official)
-    official.agency_id = agency.id
-    user.role = Role.AGENCY.value
-    db.session.flush()
-    return official
 
 
 # --- messages, mail and events ----------------------------------------------------------------------
@@ -975,12 +744,12 @@ def _notify_operators(question: Question, subject: str) -> None:
         )
 
 
-def _changed(question: Question) -> None:
+def record_changed(question: Question) -> None:
     """The question's public face may have changed: the search index and feeds update."""
     outbox.record(CHANGED_TOPIC, {"question_id": question.id})
 
 
-def _all_public_changed() -> None:
+def record_all_changed() -> None:
     outbox.record(CHANGED_TOPIC, {"all": True})
 
 

@@ -16,7 +16,7 @@ from marketplace.extensions import db
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 
-from . import public, services, states, stats
+from . import admin, public, services, states, stats
 from .api import search_public
 from .attachments import attachment_file
 from .forms import (
@@ -350,10 +350,10 @@ def rate(slug: str):
 @bp.route("/loi-moi/<token>", methods=["GET", "POST"])
 @login_required
 def accept_invitation(token: str):
-    invitation = services.invitation_for_token(token)
+    invitation = admin.invitation_for_token(token)
     form = ActionForm()
     if form.validate_on_submit() and run_action(
-        lambda: services.accept_invitation(invitation, actor=current_user),
+        lambda: admin.accept_invitation(invitation, actor=current_user),
         _("Bạn đã là cán bộ trả lời của %(agency)s.", agency=invitation.agency.name),
     ):
         return redirect(url_for("govqa_official.queue"))
@@ -626,7 +626,7 @@ def redact(question_id: int):
     return _operator_step(
         question_id,
         form,
-        lambda q: services.redact_manually(q, form.phrase.data, form.reason.data, actor=current_user),
+        lambda q: admin.redact_manually(q, form.phrase.data, form.reason.data, actor=current_user),
         _("Đã ẩn đoạn văn bản."),
     )
 
@@ -638,7 +638,7 @@ def toggle_hidden(question_id: int):
     return _operator_step(
         question_id,
         form,
-        lambda q: services.set_hidden(q, not q.hidden, actor=current_user),
+        lambda q: admin.set_hidden(q, not q.hidden, actor=current_user),
         _("Đã cập nhật hiển thị."),
     )
 
@@ -650,7 +650,7 @@ def edit_title(question_id: int):
     return _operator_step(
         question_id,
         form,
-        lambda q: services.edit_title(q, form.title.data, actor=current_user),
+        lambda q: admin.edit_title(q, form.title.data, actor=current_user),
         _("Đã sửa tiêu đề."),
     )
 
@@ -664,7 +664,7 @@ def message_visibility(message_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         run_action(
-            lambda: services.set_visibility(message, request.form.get("visibility", ""), actor=current_user),
+            lambda: admin.set_visibility(message, request.form.get("visibility", ""), actor=current_user),
             _("Đã cập nhật hiển thị."),
         )
     return redirect(url_for("govqa_operator.question", question_id=message.question_id))
@@ -676,7 +676,7 @@ def rules():
     form = RuleForm()
     if run_form(
         form,
-        lambda: services.add_rule(
+        lambda: admin.add_rule(
             form.name.data, form.pattern.data, actor=current_user, replacement=form.replacement.data
         ),
         _("Đã thêm quy tắc."),
@@ -694,7 +694,7 @@ def toggle_rule(rule_id: int):
         abort(404)
     if ActionForm().validate_on_submit():
         run_action(
-            lambda: services.set_rule_active(rule, not rule.active, actor=current_user), _("Đã cập nhật.")
+            lambda: admin.set_rule_active(rule, not rule.active, actor=current_user), _("Đã cập nhật.")
         )
     return redirect(url_for("govqa_operator.rules"))
 
@@ -705,7 +705,7 @@ def calendar():
     form = CalendarForm()
     if run_form(
         form,
-        lambda: services.set_calendar_day(form.day.data, form.kind.data, form.note.data, actor=current_user),
+        lambda: admin.set_calendar_day(form.day.data, form.kind.data, form.note.data, actor=current_user),
         _("Đã lưu ngày."),
     ):
         return redirect(url_for("govqa_operator.calendar"))
@@ -721,7 +721,7 @@ def remove_day(day: str):
     except ValueError:
         abort(404)
     if ActionForm().validate_on_submit():
-        run_action(lambda: services.set_calendar_day(parsed, None, "", actor=current_user), _("Đã xoá ngày."))
+        run_action(lambda: admin.set_calendar_day(parsed, None, "", actor=current_user), _("Đã xoá ngày."))
     return redirect(url_for("govqa_operator.calendar"))
 
 
@@ -731,7 +731,7 @@ def operator_agencies():
     form = AgencyForm()
     invite = InviteForm(prefix="i")
     invite.agency_id.choices = _agency_choices()
-    if run_form(form, lambda: services.save_agency(form.data, actor=current_user), _("Đã lưu cơ quan.")):
+    if run_form(form, lambda: admin.save_agency(form.data, actor=current_user), _("Đã lưu cơ quan.")):
         return redirect(url_for("govqa_operator.agencies"))
     rows = db.session.scalars(select(Agency).order_by(Agency.name)).all()
     return render_template("govqa/operator_agencies.html", form=form, invite_form=invite, agencies=rows)
@@ -745,7 +745,7 @@ def edit_agency(agency_id: int):
         abort(404)
     form = AgencyForm(obj=found)
     if run_form(
-        form, lambda: services.save_agency(form.data, actor=current_user, agency=found), _("Đã lưu cơ quan.")
+        form, lambda: admin.save_agency(form.data, actor=current_user, agency=found), _("Đã lưu cơ quan.")
     ):
         return redirect(url_for("govqa_operator.agencies"))
     return render_template("govqa/operator_agency.html", form=form, agency=found)
@@ -761,7 +761,7 @@ def invite_official():
         if target is None:
             abort(400)
         run_action(
-            lambda: services.invite_official(target, form.email.data, actor=current_user),
+            lambda: admin.invite_official(target, form.email.data, actor=current_user),
             _("Đã gửi lời mời tới %(email)s.", email=form.email.data),
         )
     return redirect(url_for("govqa_operator.agencies"))

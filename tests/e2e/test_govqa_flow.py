@@ -23,7 +23,7 @@ TITLE = "Hoàn thuế giá trị gia tăng cho cam bù xuất khẩu"
 
 def seed(live_server) -> dict:
     from catalog.models import Category
-    from govqa import services
+    from govqa import admin
     from marketplace.slugs import unique_slug
     from tests.support import seed_shop_with_listing
 
@@ -50,12 +50,12 @@ def seed(live_server) -> dict:
             price=45000,
             password=PASSWORD,
         )
-        tax = services.save_agency({"name": "Thuế tỉnh", "working_days": 15}, actor=operator)
-        services.save_agency({"name": "Sở Công Thương"}, actor=operator)
+        tax = admin.save_agency({"name": "Thuế tỉnh", "working_days": 15}, actor=operator)
+        admin.save_agency({"name": "Sở Công Thương"}, actor=operator)
         official = create_user(
             email="canbo.thue@example.vn", password=PASSWORD, full_name="Cán bộ Thuế", confirmed=True
         )
-        services.make_official(official, tax)
+        admin.make_official(official, tax)
         db.session.commit()
         seeded = {"agency_slug": tax.slug}
         db.session.remove()

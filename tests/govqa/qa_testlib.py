@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from govqa import services
+from govqa import admin, services
 from govqa.models import Agency, Question
 from marketplace.extensions import db
 
@@ -14,7 +14,7 @@ def agency(name: str = "Sở Công Thương", working_days: int = 20, restarts: 
     if found is not None:
         return found
     operator = _any_operator()
-    made = services.save_agency(
+    made = admin.save_agency(
         {"name": name, "working_days": working_days, "transfer_restarts_clock": restarts}, actor=operator
     )
     db.session.commit()
@@ -40,7 +40,7 @@ def _any_operator():
 
 def official(factory, of: Agency, name: str = "Cán bộ Trả Lời"):
     user = factory.user(name=name)
-    services.make_official(user, of)
+    admin.make_official(user, of)
     db.session.commit()
     return user
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qa_testlib import _any_operator, agency
 
-from govqa import services
+from govqa import admin
 from govqa.calendar import DAY_OFF, WORKING_DAY, Calendar, load_calendar
 from marketplace.extensions import db
 
@@ -45,8 +45,8 @@ def test_operator_declared_make_up_saturday_and_bridge_day(app):
     operator = _any_operator()
     # Suppose the government moves Friday 12 Feb 2027 off (a bridge day after Tết) and makes
     # Saturday 20 Feb a working day instead.
-    services.set_calendar_day(date(2027, 2, 12), DAY_OFF, "Nghỉ bù Tết", actor=operator)
-    services.set_calendar_day(date(2027, 2, 20), WORKING_DAY, "Làm bù", actor=operator)
+    admin.set_calendar_day(date(2027, 2, 12), DAY_OFF, "Nghỉ bù Tết", actor=operator)
+    admin.set_calendar_day(date(2027, 2, 20), WORKING_DAY, "Làm bù", actor=operator)
     db.session.commit()
     calendar = load_calendar()
     assert not calendar.is_working_day(date(2027, 2, 12))

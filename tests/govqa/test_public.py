@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from qa_testlib import agency, ask, business_asker, official
 
-from govqa import services
+from govqa import admin, services
 from govqa.redaction import builtin_redactor
 from marketplace import outbox
 from marketplace.errors import DomainError
@@ -122,7 +122,7 @@ def test_the_asker_and_staff_see_the_original(app, answered):
 
 def test_hidden_and_unmoderated_questions_are_not_public(app, client, factory, answered):
     question = answered["question"]
-    services.set_hidden(question, True, actor=answered["operator"])
+    admin.set_hidden(question, True, actor=answered["operator"])
     fresh = ask(answered["asker"], title="Chưa kiểm duyệt")
     db.session.commit()
     outbox.drain()
@@ -133,9 +133,9 @@ def test_hidden_and_unmoderated_questions_are_not_public(app, client, factory, a
     assert question.slug not in client.get("/api/v1/qa/answers.atom").get_data(as_text=True)
     assert client.get("/api/v1/qa/questions?q=hoan+thue").json["total"] == 0
     # A hidden answer: the question stays, its answer goes.
-    services.set_hidden(question, False, actor=answered["operator"])
+    admin.set_hidden(question, False, actor=answered["operator"])
     answer = next(m for m in question.messages if m.kind == "answer")
-    services.set_visibility(answer, "hidden", actor=answered["operator"])
+    admin.set_visibility(answer, "hidden", actor=answered["operator"])
     db.session.commit()
     outbox.drain()
     assert "Tờ khai" not in client.get(f"/hoi-dap/{question.slug}").get_data(as_text=True)
@@ -145,21 +145,21 @@ def test_hidden_and_unmoderated_questions_are_not_public(app, client, factory, a
 
 def test_manual_redaction_and_operator_rule(app, client, answered):
     question = answered["question"]
-    services.redact_manually(question, "hoàn thuế", "Tên sản phẩm đặc thù", actor=answered["operator"])
-    services.add_rule("Mã hồ sơ", r"HS-\d+", actor=answered["operator"])
+    admin.redact_manually(question, "hoàn thuế", "Tên sản phẩm đặc thù", actor=answered["operator"])
+    admin.add_rule("Mã hồ sơ", r"HS-\d+", actor=answered["operator"])
     db.session.commit()
     outbox.drain()
     html = client.get(f"/hoi-dap/{question.slug}").get_data(as_text=True)
     assert "hoàn thuế" not in html.lower().split("<main", 1)[1]
     assert client.get("/api/v1/qa/questions?q=hoan+thue").json["total"] == 0
     with pytest.raises(DomainError):
-        services.add_rule("bad", "(", actor=answered["operator"])
+        admin.add_rule("bad", "(", actor=answered["operator"])
 
 
 def test_title_edit_keeps_the_url(app, client, answered):
     question = answered["question"]
     slug = question.slug
-    services.edit_title(question, "Hoàn thuế GTGT cho hộ kinh doanh", actor=answered["operator"])
+    admin.edit_title(question, "Hoàn thuế GTGT cho hộ kinh doanh", actor=answered["operator"])
     db.session.commit()
     assert question.slug == slug
     assert "Hoàn thuế GTGT cho hộ kinh doanh" in client.get(f"/hoi-dap/{slug}").get_data(as_text=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from qa_testlib import agency, ask, business_asker, official
 
-from govqa import services
+from govqa import admin, services
 from govqa.public import COLLECTION
 from marketplace import outbox
 from marketplace.extensions import db
@@ -77,7 +77,7 @@ def test_no_original_personal_data_in_any_index(archive):
 
 
 def test_index_follows_hiding_withdrawing_and_rules(archive):
-    services.set_hidden(archive.q1, True, actor=archive.operator, reason="test")
+    admin.set_hidden(archive.q1, True, actor=archive.operator, reason="test")
     db.session.commit()
     outbox.drain()
     for side in collections.sides(COLLECTION):
@@ -87,8 +87,8 @@ def test_index_follows_hiding_withdrawing_and_rules(archive):
     db.session.commit()
     outbox.drain()
     assert _ids() == []
-    services.set_hidden(archive.q1, False, actor=archive.operator)
-    services.add_rule("Chè", r"(?i)chè", actor=archive.operator, replacement="[x]")
+    admin.set_hidden(archive.q1, False, actor=archive.operator)
+    admin.add_rule("Chè", r"(?i)chè", actor=archive.operator, replacement="[x]")
     db.session.commit()
     outbox.drain()
     assert _ids("che xanh") == []

@@ -11,7 +11,7 @@ from PIL import Image
 from qa_testlib import agency, ask, business_asker, official
 from sqlalchemy import select
 
-from govqa import services
+from govqa import admin, services
 from govqa.calendar import load_calendar
 from govqa.models import Attachment, Contribution, Follow, Message, OfficialInvitation, QuestionEvent, Rating
 from marketplace import outbox
@@ -299,19 +299,19 @@ def test_attachments_checked_by_content(app, world):
 
 
 def test_official_invitation(app, world, factory):
-    invitation, link = services.invite_official(world.trade, "can.bo@example.vn", actor=world.operator)
+    invitation, link = admin.invite_official(world.trade, "can.bo@example.vn", actor=world.operator)
     db.session.commit()
     token = link.rsplit("/", 1)[1]
-    assert services.invitation_for_token(token).id == invitation.id
+    assert admin.invitation_for_token(token).id == invitation.id
     stranger = factory.user(email="khac@example.vn")
     with pytest.raises(Forbidden):
-        services.accept_invitation(invitation, actor=stranger)
+        admin.accept_invitation(invitation, actor=stranger)
     invited = factory.user(email="can.bo@example.vn")
-    services.accept_invitation(invitation, actor=invited)
+    admin.accept_invitation(invitation, actor=invited)
     db.session.commit()
     assert services.official_of(invited).agency_id == world.trade.id and invited.role == "agency"
     with pytest.raises(Forbidden):
-        services.accept_invitation(invitation, actor=invited)
+        admin.accept_invitation(invitation, actor=invited)
     assert db.session.scalar(select(OfficialInvitation.accepted_at)) is not None
     with pytest.raises(Forbidden):
-        services.invite_official(world.trade, "x@example.vn", actor=world.trade_official)
+        admin.invite_official(world.trade, "x@example.vn", actor=world.trade_official)
