@@ -1,6 +1,6 @@
 """schemathesis over the Q&A paths of /api/v1/openapi.json, in-process, against a seeded archive
 (answered, waiting, transferred, not-our-remit and unmoderated questions): no server error, every
-response in its documented schema and status codes. (tests/marketplace/test_qa_api_schemathesis.py
+response in its documented schema and status codes. (tests/marketplace/test_api_schemathesis.py
 runs every path against an empty archive.)"""
 
 from __future__ import annotations
