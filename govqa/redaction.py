@@ -1,5 +1,5 @@
-"""Personal data out of every public text: the automatic rules (regular expressions the operator
-maintains; the built-in ones below are seeded by the migration) and the operator's manual
+"""Personal data out of every public text: the automatic rules (the built-in ones below, always
+applied, and the regular expressions the operator adds) and the operator's manual
 redactions of one question. Originals stay in the database for the asker and staff; everything
 public — pages, the API, the feeds, the search documents — goes through `public_*` here."""
 
@@ -15,7 +15,7 @@ from marketplace.extensions import db
 
 REPLACEMENT = "[đã ẩn]"
 
-# (name, pattern): the starting rules, copied by migration 0012 into qa_redaction_rules.
+# (name, pattern): the built-in rules, always applied before the operator's (qa_redaction_rules).
 BUILTIN_RULES: tuple[tuple[str, str], ...] = (
     ("Địa chỉ email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     # Mobile: 0 or +84/84, then 3|5|7|8|9 and 8 digits, spaces, dots or dashes between groups.
@@ -94,7 +94,9 @@ def load_redactor(question_id: int | None = None) -> Redactor:
         .where(RedactionRule.active.is_(True))
         .order_by(RedactionRule.id)
     ).all()
-    redactor = Redactor(compile_rules([(r.pattern, r.replacement) for r in rows]))
+    # The built-in rules always apply (personal data must not depend on a table's contents); the
+    # operator's rules come after them.
+    redactor = Redactor(builtin_redactor().rules + compile_rules([(r.pattern, r.replacement) for r in rows]))
     if question_id is not None:
         phrases = list(
             db.session.scalars(

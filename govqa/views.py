@@ -49,7 +49,7 @@ from .models import (
     RedactionRule,
     Visibility,
 )
-from .redaction import load_redactor
+from .redaction import BUILTIN_RULES, load_redactor
 
 bp = Blueprint("govqa", __name__, url_prefix="/hoi-dap")
 operator_bp = Blueprint("govqa_operator", __name__, url_prefix="/quan-tri/hoi-dap")
@@ -683,7 +683,9 @@ def rules():
     ):
         return redirect(url_for("govqa_operator.rules"))
     rows = db.session.scalars(select(RedactionRule).order_by(RedactionRule.id)).all()
-    return render_template("govqa/operator_rules.html", form=form, rules=rows, action_form=ActionForm())
+    return render_template(
+        "govqa/operator_rules.html", form=form, rules=rows, builtin=BUILTIN_RULES, action_form=ActionForm()
+    )
 
 
 @operator_bp.post("/quy-tac-an/<int:rule_id>")

@@ -1,13 +1,12 @@
 """govqa: government Q&A — agencies, officials and their invitations, business profiles,
-questions with messages, attachments, events, contributions, follows and ratings, redaction rules
-(seeded with the built-in ones) and manual redactions, the calendar of announced days.
+questions with messages, attachments, events, contributions, follows and ratings, the operator's
+redaction rules (the built-in ones live in govqa/redaction.py) and manual redactions, the
+calendar of announced days.
 
 Revision ID: 0012_govqa
 Revises: 0009_fix_money
 Create Date: 2026-12-03
 """
-
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,19 +16,6 @@ down_revision = "0009_fix_money"
 branch_labels = None
 depends_on = None
 
-# The starting redaction rules (govqa/redaction.py BUILTIN_RULES at this revision; a copy, as
-# migrations must keep their own).
-BUILTIN_RULES = (
-    ("Địa chỉ email", "[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+"),
-    ("Số điện thoại di động", "(?<![\\w+])(?:\\+?84|0)[\\s.-]?[35789](?:[\\s.-]?\\d){8}(?!\\d)"),
-    ("Số điện thoại cố định", "(?<![\\w+])(?:\\+?84|0)[\\s.-]?2(?:[\\s.-]?\\d){9}(?!\\d)"),
-    ("Số căn cước / CMND (12 số)", "(?<![\\d-])\\d{3}[\\s.]?\\d{3}[\\s.]?\\d{6}(?![\\d-])"),
-    ("Số CMND (9 số)", "(?<![\\d-])\\d{3}[\\s.]?\\d{3}[\\s.]?\\d{3}(?![\\d-])"),
-    (
-        "Số nhà",
-        "(?i)\\b(?:số\\s+nhà|số|nhà)\\s+\\d+[a-z]?(?:/\\d+[a-z]?)*\\b|\\b\\d+[a-z]?(?:/\\d+[a-z]?)*(?=\\s+(?:đường|phố|ngõ|ngách|hẻm|kiệt)\\b)",
-    ),
-)
 
 
 def upgrade():
@@ -398,22 +384,6 @@ def upgrade():
     )
     with op.batch_alter_table("qa_attachments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_qa_attachments_question_id"), ["question_id"], unique=False)
-    rules = sa.table(
-        "qa_redaction_rules",
-        sa.column("name", sa.String),
-        sa.column("pattern", sa.Text),
-        sa.column("replacement", sa.String),
-        sa.column("active", sa.Boolean),
-        sa.column("created_at", sa.DateTime),
-    )
-    now = datetime.now(UTC).replace(tzinfo=None)
-    op.bulk_insert(
-        rules,
-        [
-            {"name": name, "pattern": pattern, "replacement": "[đã ẩn]", "active": True, "created_at": now}
-            for name, pattern in BUILTIN_RULES
-        ],
-    )
 
 
 def downgrade():
