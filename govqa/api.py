@@ -3,7 +3,8 @@ Everything here reads govqa/public.py (public questions, public messages, redact
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -15,6 +16,7 @@ from marketplace.api import id_parameter, problem_response
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.numbers import NumberError, query_int
+from marketplace.timeutil import floor_timezone
 
 from . import public, states, stats
 from .models import Agency, Message, MessageKind, Question, Visibility
@@ -41,15 +43,31 @@ def question_json(view: public.PublicQuestion) -> dict:
     return data
 
 
+MONTH = re.compile(r"(20\d\d)-(0[1-9]|1[0-2])")
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """A month (YYYY-MM) where the floor is, as naive UTC [start, end)."""
+    year, number = int(month[:4]), int(month[5:])
+    following = (year + (number == 12), number % 12 + 1)
+    zone = floor_timezone()
+
+    def utc(y: int, m: int) -> datetime:
+        return datetime(y, m, 1, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+    return utc(year, number), utc(*following)
+
+
 def search_public(
-    text: str, agency: str | None, topic: str | None, state: str | None, page: int
+    text: str, agency: str | None, topic: str | None, state: str | None, page: int, month: str | None = None
 ) -> tuple[list[Question], int]:
     """Public questions matching: through the search collection when there is text, else from
-    the database, newest first."""
+    the database, newest first. `month` (YYYY-MM): asked that month."""
     if text.strip():
         from search.collections import search
 
-        filters = {k: v for k, v in {"agency": agency, "topic": topic, "state": state}.items() if v}
+        given = {"agency": agency, "topic": topic, "state": state, "month": month}
+        filters = {k: v for k, v in given.items() if v}
         found = search(public.COLLECTION, text, filters, page=page, per_page=PER_PAGE)
         rows = {
             q.id: q
@@ -67,6 +85,9 @@ def search_public(
         query = query.where(Question.topic == topic)
     if state:
         query = query.where(Question.state == state)
+    if month:
+        start, end = month_bounds(month)
+        query = query.where(Question.submitted_at >= start, Question.submitted_at < end)
     pagination = db.paginate(
         query.order_by(Question.submitted_at.desc(), Question.id.desc()),
         page=page,
@@ -76,7 +97,7 @@ def search_public(
     return list(pagination.items), pagination.total or 0
 
 
-def _filters() -> tuple[str, str | None, str | None, str | None]:
+def _filters() -> tuple[str, str | None, str | None, str | None, str | None]:
     text = request.args.get("q") or ""
     if len(text) > 200:
         message = _("Từ khoá tối đa 200 ký tự.")
@@ -91,14 +112,18 @@ def _filters() -> tuple[str, str | None, str | None, str | None]:
     if state is not None and state not in states.PUBLIC:
         message = _("Trạng thái không hợp lệ.")
         raise DomainError(message, field_errors={"state": [message]})
-    return text, agency, topic, state
+    month = request.args.get("month")
+    if month is not None and not MONTH.fullmatch(month):
+        message = _("Tháng không hợp lệ (YYYY-MM).")
+        raise DomainError(message, field_errors={"month": [message]})
+    return text, agency, topic, state, month
 
 
 @api_bp.get("/questions")
 def list_questions():
-    text, agency, topic, state = _filters()
+    text, agency, topic, state, month = _filters()
     page = _page()
-    questions, total = search_public(text, agency, topic, state, page)
+    questions, total = search_public(text, agency, topic, state, page, month)
     redactor = load_redactor()
     items = [question_json(v) for v in (public.public_view(q, redactor) for q in questions) if v is not None]
     return jsonify({"total": total, "page": page, "per_page": PER_PAGE, "items": items})

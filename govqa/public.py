@@ -166,6 +166,7 @@ def search_document(view: PublicQuestion) -> dict:
         "state": view.state,
         "agency_name": view.agency_name or "",
         "submitted_at": view.submitted_at.replace(microsecond=0).isoformat(),
+        "month": local_date(view.submitted_at).strftime("%Y-%m"),
     }
 
 
@@ -223,7 +224,7 @@ def register_search(app) -> None:
         Collection(
             name=COLLECTION,
             text_fields={"title": 10.0, "body": 2.0, "answer": 3.0, "agency_name": 1.0},
-            filters=("agency", "topic", "state"),
+            filters=("agency", "topic", "state", "month"),
             sort_field="submitted_at",
             load=load_documents,
             load_all=iter_documents,

@@ -59,7 +59,7 @@ class Figures:
         }
 
 
-def _months_back(today: date, count: int) -> list[str]:
+def months_back(today: date, count: int) -> list[str]:
     year, month = today.year, today.month
     out = []
     for _i in range(count):
@@ -75,8 +75,7 @@ def figures(agencies: list[Agency], *, months: int = 12, today: date | None = No
     calendar: Calendar = load_calendar()
     ids = [a.id for a in agencies]
     out = {
-        a.id: Figures(agency_id=a.id, months=[Month(m) for m in _months_back(today, months)])
-        for a in agencies
+        a.id: Figures(agency_id=a.id, months=[Month(m) for m in months_back(today, months)]) for a in agencies
     }
     if not ids:
         return out

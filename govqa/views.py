@@ -15,9 +15,10 @@ from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
 from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
+from marketplace.timeutil import local_today
 
 from . import admin, public, services, states, stats
-from .api import search_public
+from .api import MONTH, search_public
 from .attachments import attachment_file
 from .forms import (
     ActionForm,
@@ -100,8 +101,11 @@ def index():
         topic = None
     if agency and db.session.scalar(select(Agency.id).where(Agency.slug == agency)) is None:
         agency = None
+    month = request.args.get("month") or None
+    if month is not None and not MONTH.fullmatch(month):
+        month = None
     page = page_arg(request.args)
-    questions, total = search_public(text, agency, topic, None, page)
+    questions, total = search_public(text, agency, topic, None, page, month)
     redactor = load_redactor()
     views = [v for v in (public.public_view(q, redactor) for q in questions) if v is not None]
     return render_template(
@@ -113,6 +117,8 @@ def index():
         text=text,
         agency=agency,
         topic=topic,
+        month=month,
+        months=stats.months_back(local_today(), 12)[::-1],
         agencies=public.agencies(),
         topics=_topic_choices(),
     )

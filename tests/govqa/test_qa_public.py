@@ -11,6 +11,7 @@ from govqa.redaction import builtin_redactor
 from marketplace import outbox
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.timeutil import local_today
 from tests.support import sign_in
 
 SECRETS = (
@@ -109,6 +110,13 @@ def test_public_page_api_and_feeds_are_redacted(app, client, answered):
     assert item["state"] == "answered" and item["working_days_allowed"] == 20
     assert item["due_on"] == question.due_on.isoformat() and item["answered_at"] and item["submitted_at"]
     assert client.get("/api/v1/qa/questions?q=hoan+thue").json["total"] == 1
+    month = local_today().strftime("%Y-%m")
+    assert client.get(f"/api/v1/qa/questions?month={month}").json["total"] == 1
+    assert client.get(f"/api/v1/qa/questions?q=hoan+thue&month={month}").json["total"] == 1
+    assert client.get("/api/v1/qa/questions?month=2001-01").json["total"] == 0
+    assert client.get("/api/v1/qa/questions?month=2026-13").status_code == 400
+    assert f"/hoi-dap/{question.slug}" in client.get(f"/hoi-dap/?month={month}").get_data(as_text=True)
+    assert f"/hoi-dap/{question.slug}" not in client.get("/hoi-dap/?month=2001-01").get_data(as_text=True)
 
 
 def test_the_asker_and_staff_see_the_original(app, answered):

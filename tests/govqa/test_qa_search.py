@@ -11,6 +11,7 @@ from govqa import admin, services
 from govqa.public import COLLECTION
 from marketplace import outbox
 from marketplace.extensions import db
+from marketplace.timeutil import local_today
 from search import collections
 
 
@@ -63,6 +64,10 @@ def test_search_without_diacritics_and_with_synonyms(archive):
     assert _ids(agency=archive.tax.slug) == [archive.q2.id]
     assert _ids(state="answered") == [archive.q1.id]
     assert sorted(_ids()) == sorted([archive.q1.id, archive.q2.id])
+    this_month = local_today().strftime("%Y-%m")
+    assert sorted(_ids("", month=this_month)) == sorted([archive.q1.id, archive.q2.id])
+    assert _ids("hoan thue", month=this_month) == [archive.q2.id]
+    assert _ids("hoan thue", month="2001-01") == []
     assert collections.search(COLLECTION, "", {}).backend == (
         "embedded" if archive.backend == "embedded" else archive.backend
     )
