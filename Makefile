@@ -71,5 +71,8 @@ bench-checkout: venv-dev
 bench-syndication: venv-dev
 	$(PY) bench/syndication_bench.py
 
+bench-govqa: venv-dev
+	$(PY) bench/govqa_bench.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -34,6 +34,7 @@ from orders.shipping import save_shipping_rule
 from sellers.models import Shop, ShopMember, ShopStatus
 from sellers.services import accept_invitation, approve_shop, invite_staff, register_shop, suspend_shop
 
+from .govqa import load_govqa
 from .logistics import load_logistics_demo
 from .pictures import cached_product_picture, shop_logo
 from .syndication import load_syndication
@@ -279,5 +280,6 @@ def load_demo(today: date | None = None) -> Counter:
     counts.update(
         load_syndication(shops.values())
     )  # feeds and the floor's Shopee store (demo/syndication.py)
+    load_govqa(operator, today, counts)
     db.session.flush()
     return counts

@@ -103,6 +103,7 @@ def register_url_rules(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import catalog
+    import govqa
     import logistics
     import orders
     import search
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     orders.init_app(app)
     logistics.init_app(app)  # after orders: joins its flow through orders.hooks
     syndication.init_app(app)
+    govqa.init_app(app)
     shell.register_template_globals(app)
 
 

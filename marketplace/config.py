@@ -163,7 +163,8 @@ RATE_LIMIT_DEFAULTS = {
     "RATELIMIT_ACCOUNT_CHANGES": "10 per hour",  # per account: password change, sign out everywhere
     "RATELIMIT_ORDER_LOOKUP": "10 per minute; 60 per hour",  # per IP, /tra-cuu-don-hang
     "RATELIMIT_ORDER_LOOKUP_CODE": "10 per hour; 30 per day",  # per order code typed
-    "RATELIMIT_SEARCH": "120 per minute; 2000 per hour",  # per IP, results page and API search
+    "RATELIMIT_QA_ASK": "10 per hour; 30 per day",  # per account, questions to the agencies (govqa)
+    "RATELIMIT_SEARCH": "120 per minute; 2000 per hour",  # per IP, results page, API search, Q&A archive
     "RATELIMIT_SEARCH_ACCOUNT": "60 per minute",  # per signed-in account
     "RATELIMIT_SUGGEST": "300 per minute",  # per IP, search-as-you-type
     "RATELIMIT_SUGGEST_ACCOUNT": "120 per minute",  # per signed-in account

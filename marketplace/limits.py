@@ -77,7 +77,7 @@ class Rule:
     shared: str | None = None  # one counter across the endpoints, under this name
 
 
-SEARCH = ("search.results", "search_api.search")
+SEARCH = ("search.results", "search_api.search", "govqa.index")
 
 RULES: tuple[Rule, ...] = (
     # Sign-in per account is the database lock (LOGIN_MAX_FAILURES, accounts/throttle.py), which
@@ -106,6 +106,8 @@ RULES: tuple[Rule, ...] = (
         methods=POST,
         shared="account-changes",
     ),
+    # Questions to the state agencies: each one is moderated by hand.
+    Rule("RATELIMIT_QA_ASK", signed_in_account, ("govqa.ask",), methods=POST),
     Rule("RATELIMIT_SEARCH", client_ip, SEARCH, shared="search"),
     Rule("RATELIMIT_SEARCH_ACCOUNT", signed_in_account, SEARCH, shared="search-account"),
     Rule("RATELIMIT_SUGGEST", client_ip, ("search_api.suggest",)),

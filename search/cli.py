@@ -9,7 +9,7 @@ from collections.abc import Callable
 import click
 from flask.cli import AppGroup
 
-from . import indexer, service
+from . import collections, indexer, service
 from .backend import SearchBackend
 
 search_cli = AppGroup("search", help="Search indexes: zero-downtime rebuild, status.")
@@ -46,6 +46,10 @@ def reindex_command(target: str) -> None:
             f"{label}: {result['docs']} documents into {result['index']}, "
             f"{result['caught_up']} caught up, {result['seconds']} s"
         )
+    # The other document kinds (search/collections.py), on the same backends.
+    for name in collections.collections():
+        for kind, docs in collections.rebuild(name, target).items():
+            click.echo(f"{kind}: {docs} {name} documents")
 
 
 def _progress(label: str) -> Callable[[int], None]:

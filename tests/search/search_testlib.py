@@ -41,6 +41,11 @@ def drop_indices(state) -> None:
         try:
             for index in state.engine.indexes():
                 state.engine.drop_index(index)
+            # The other document kinds' indexes (search/collections.py), which `reindex` also builds.
+            from search import collections
+
+            for name in collections.collections():
+                collections.EngineCollection(collections.get(name), state.engine).drop_all()
         except Exception:  # noqa: BLE001 - a stopped node has nothing left to clean
             pass
     state.embedded.close()

@@ -1,0 +1,120 @@
+"""Personal data out of every public text: the automatic rules (the built-in ones below, always
+applied, and the regular expressions the operator adds) and the operator's manual
+redactions of one question. Originals stay in the database for the asker and staff; everything
+public — pages, the API, the feeds, the search documents — goes through `public_*` here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import nh3
+from sqlalchemy import select
+
+from marketplace.extensions import db
+
+REPLACEMENT = "[đã ẩn]"
+
+# (name, pattern): the built-in rules, always applied before the operator's (qa_redaction_rules).
+BUILTIN_RULES: tuple[tuple[str, str], ...] = (
+    ("Địa chỉ email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    # Mobile: 0 or +84/84, then 3|5|7|8|9 and 8 digits, spaces, dots or dashes between groups.
+    (
+        "Số điện thoại di động",
+        r"(?<![\w+])(?:\+?84|0)[\s.-]?[35789](?:[\s.-]?\d){8}(?!\d)",
+    ),
+    # Landline: 0 or +84, then 2 and 9 more digits (area code 2xx + subscriber).
+    (
+        "Số điện thoại cố định",
+        r"(?<![\w+])(?:\+?84|0)[\s.-]?2(?:[\s.-]?\d){9}(?!\d)",
+    ),
+    # Căn cước / CCCD (12 digits) and the old CMND (9 digits), possibly grouped by spaces/dots.
+    ("Số căn cước / CMND (12 số)", r"(?<![\d-])\d{3}[\s.]?\d{3}[\s.]?\d{6}(?![\d-])"),
+    ("Số CMND (9 số)", r"(?<![\d-])\d{3}[\s.]?\d{3}[\s.]?\d{3}(?![\d-])"),
+    # A house number before a street: "số 12 đường Trần Phú", "12/3 Nguyễn Du", "số nhà 45".
+    (
+        "Số nhà",
+        r"(?i)\b(?:số\s+nhà|số|nhà)\s+\d+[a-z]?(?:/\d+[a-z]?)*\b"
+        r"|\b\d+[a-z]?(?:/\d+[a-z]?)*(?=\s+(?:đường|phố|ngõ|ngách|hẻm|kiệt)\b)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """The compiled rules and the question's manual phrases, applied in that order."""
+
+    rules: tuple[tuple[re.Pattern[str], str], ...]
+    phrases: tuple[str, ...] = ()
+
+    def text(self, value: str | None) -> str:
+        out = value or ""
+        for phrase in self.phrases:
+            if phrase:
+                out = re.sub(re.escape(phrase), REPLACEMENT, out, flags=re.IGNORECASE)
+        for pattern, replacement in self.rules:
+            out = pattern.sub(replacement, out)
+        return out
+
+    def html(self, fragment: str | None) -> str:
+        """Redact the text of a sanitised fragment, attribute values (link targets) included:
+        replacements are plain words, so the fragment stays well formed; cleaned again anyway."""
+        redacted = self.text(fragment)
+        return nh3.clean(
+            redacted,
+            tags={"p", "br", "ul", "ol", "li", "a", "em", "strong", "b", "i", "blockquote"},
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="nofollow noopener noreferrer",
+        )
+
+    def with_phrases(self, phrases: list[str]) -> Redactor:
+        return Redactor(self.rules, tuple(sorted(phrases, key=len, reverse=True)))
+
+
+def compile_rules(rows: list[tuple[str, str]]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    compiled = []
+    for pattern, replacement in rows:
+        try:
+            compiled.append((re.compile(pattern), replacement or REPLACEMENT))
+        except re.error:
+            continue  # refused when saved; a broken one never stops the others
+    return tuple(compiled)
+
+
+def builtin_redactor() -> Redactor:
+    return Redactor(compile_rules([(pattern, REPLACEMENT) for _name, pattern in BUILTIN_RULES]))
+
+
+def load_redactor(question_id: int | None = None) -> Redactor:
+    from .models import ManualRedaction, RedactionRule
+
+    rows = db.session.execute(
+        select(RedactionRule.pattern, RedactionRule.replacement)
+        .where(RedactionRule.active.is_(True))
+        .order_by(RedactionRule.id)
+    ).all()
+    # The built-in rules always apply (personal data must not depend on a table's contents); the
+    # operator's rules come after them.
+    redactor = Redactor(builtin_redactor().rules + compile_rules([(r.pattern, r.replacement) for r in rows]))
+    if question_id is not None:
+        phrases = list(
+            db.session.scalars(
+                select(ManualRedaction.phrase).where(ManualRedaction.question_id == question_id)
+            )
+        )
+        redactor = redactor.with_phrases(phrases)
+    return redactor
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why an operator's pattern cannot be a rule (None: fine)."""
+    if not pattern or len(pattern) > 500:
+        return "length"
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    if compiled.search("") is not None:
+        return "empty"
+    return None
