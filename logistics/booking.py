@@ -49,7 +49,7 @@ def parcel_for(shipment: Shipment):
             sku=line.sku or "",
             quantity=line.quantity,
             weight_g=line.weight_grams,
-            value_vnd=line.line_total_vnd,
+            value_vnd=line.unit_price_vnd,  # per unit, as the adapters send it (price × quantity)
         )
         for line in order.lines
     )
@@ -70,10 +70,12 @@ def parcel_for(shipment: Shipment):
 
 
 def adapter(partner: Partner):
-    from .carriers import adapter_for
+    from .carriers import DEFAULT_BASE_URLS, adapter_for
 
     return adapter_for(
-        partner.kind, base_url=partner.api_base_url or "", credentials=dict(partner.credentials or {})
+        partner.kind,
+        base_url=partner.api_base_url or DEFAULT_BASE_URLS[partner.kind],
+        credentials=dict(partner.credentials or {}),
     )
 
 

@@ -37,14 +37,14 @@ class Setup:
     def auth(self, key: str | None = None) -> dict:
         return {"Authorization": f"Bearer {key or self.key}"}
 
-    def order(self) -> Order:
-        return place_cod_order(self.shopper, self.listing)
+    def order(self, quantity: int = 1) -> Order:
+        return place_cod_order(self.shopper, self.listing, quantity)
 
     def post(self, order: Order, action: str, **data):
         return self.seller.post(f"/kenh-ban/{self.shop.slug}/don-hang/{order.code}/{action}", data=data)
 
-    def packed_order(self, **pack) -> Order:
-        order = self.order()
+    def packed_order(self, quantity: int = 1, **pack) -> Order:
+        order = self.order(quantity)
         assert self.post(order, "confirm").status_code == 302
         data = {"parcel_weight_grams": "800", "parcel_size": "30x20x10", **pack}
         assert self.post(order, "pack", **data).status_code == 302

@@ -47,13 +47,18 @@ def test_ghn_booking_retries_then_stores_tracking_and_callbacks_move_the_order(s
         partner, token = _carrier_partner(setup, "ghn", ghn)
         assert partner.status_map["delivered"] == "delivered"
         ghn.fail_next(status=503, times=2)
-        order = setup.packed_order()
+        order = setup.packed_order(quantity=2)
         _drain_all()
         shipment = setup.shipment(order)
         assert shipment.booking == "booked", shipment.booking_error
         assert order.code in ghn.shipments and len(ghn.shipments) == 1
         assert shipment.tracking_code == ghn.shipments[order.code].tracking_code
         assert shipment.fee_vnd == ghn.shipments[order.code].fee_vnd
+        # GHN's item price is per unit: the line's unit price, not its total
+        sent = ghn.shipments[order.code].request["items"]
+        assert [(i["quantity"], i["price"]) for i in sent] == [
+            (line.quantity, line.unit_price_vnd) for line in order.lines
+        ]
         url = f"/api/v1/logistics/callbacks/{partner.slug}/{token}"
         picked = client.post(url, json=ghn.callback_body(order.code, "picked"))
         assert picked.status_code == 201, picked.get_json()
