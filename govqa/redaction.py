@@ -14,27 +14,37 @@ from sqlalchemy import select
 from marketplace.extensions import db
 
 REPLACEMENT = "[đã ẩn]"
+# An amount of money is not an ID number: digits followed by a currency word are left alone.
+_NOT_MONEY = r"(?!\s*(?:đồng|đ\b|₫|vnđ|vnd|triệu|tỷ))"
 
 # (name, pattern): the built-in rules, always applied before the operator's (qa_redaction_rules).
 BUILTIN_RULES: tuple[tuple[str, str], ...] = (
     ("Địa chỉ email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    # Mobile: 0 or +84/84, then 3|5|7|8|9 and 8 digits, spaces, dots or dashes between groups.
+    # Mobile: 0 or +84/84, then 3|5|7|8|9 and 8 digits, spaces, dots or dashes between groups;
+    # glued to a word too ("SĐT0912345678"), the prefix in brackets too ("(0912) 345 678").
     (
         "Số điện thoại di động",
-        r"(?<![\w+])(?:\+?84|0)[\s.-]?[35789](?:[\s.-]?\d){8}(?!\d)",
+        r"(?<![\d+(])\(?(?:\+?84|0)[\s.-]?\(?[35789](?:\)?[\s.-]?\d){8}(?!\d)",
     ),
-    # Landline: 0 or +84, then 2 and 9 more digits (area code 2xx + subscriber).
+    # Landline: 0 or +84, then 2 and 9 more digits (area code 2xx + subscriber), the area code
+    # in brackets too ("(0239) 3855 123").
     (
         "Số điện thoại cố định",
-        r"(?<![\w+])(?:\+?84|0)[\s.-]?2(?:[\s.-]?\d){9}(?!\d)",
+        r"(?<![\d+(])\(?(?:\+?84|0)[\s.-]?\(?2(?:\)?[\s.-]?\d){9}(?!\d)",
     ),
-    # Căn cước / CCCD (12 digits) and the old CMND (9 digits), possibly grouped by spaces/dots.
-    ("Số căn cước / CMND (12 số)", r"(?<![\d-])\d{3}[\s.]?\d{3}[\s.]?\d{6}(?![\d-])"),
-    ("Số CMND (9 số)", r"(?<![\d-])\d{3}[\s.]?\d{3}[\s.]?\d{3}(?![\d-])"),
-    # A house number before a street: "số 12 đường Trần Phú", "12/3 Nguyễn Du", "số nhà 45".
+    # Căn cước / CCCD (12 digits: 3-3-6, 3-3-3-3 or 4-4-4) and the old CMND (9 digits), possibly
+    # grouped by spaces/dots. Not a sum of money ("100.000.000 đồng", "1.000.000.000").
+    (
+        "Số căn cước / CMND (12 số)",
+        r"(?<![\d.,-])(?:\d{3}[\s.]?\d{3}[\s.]?(?:\d{6}|\d{3}[\s.]?\d{3})|\d{4}[\s.]?\d{4}[\s.]?\d{4})"
+        r"(?![\d-]|[.,]\d)" + _NOT_MONEY,
+    ),
+    ("Số CMND (9 số)", r"(?<![\d.,-])\d{3}[\s.]?\d{3}[\s.]?\d{3}(?![\d-]|[.,]\d)" + _NOT_MONEY),
+    # A house number before a street: "số 12 đường Trần Phú", "12/3 Nguyễn Du", "số nhà 45" —
+    # not a legal document's number ("Nghị định số 13/2023/NĐ-CP", "Quyết định số 12/QĐ-UBND").
     (
         "Số nhà",
-        r"(?i)\b(?:số\s+nhà|số|nhà)\s+\d+[a-z]?(?:/\d+[a-z]?)*\b"
+        r"(?i)\b(?:số\s+nhà|số|nhà)\s+(?!\d+(?:/\d+)*/[^\W\d_])\d+[a-z]?(?:/\d+[a-z]?)*\b"
         r"|\b\d+[a-z]?(?:/\d+[a-z]?)*(?=\s+(?:đường|phố|ngõ|ngách|hẻm|kiệt)\b)",
     ),
 )
@@ -59,7 +69,9 @@ class Redactor:
     def html(self, fragment: str | None) -> str:
         """Redact the text of a sanitised fragment, attribute values (link targets) included:
         replacements are plain words, so the fragment stays well formed; cleaned again anyway."""
-        redacted = self.text(fragment)
+        # The serialiser writes a no-break space (pasted text, rich editors) as "&nbsp;": the
+        # rules read it as the space it is ("0912&nbsp;345&nbsp;678" is a phone number).
+        redacted = self.text((fragment or "").replace("&nbsp;", "\u00a0"))
         return nh3.clean(
             redacted,
             tags={"p", "br", "ul", "ol", "li", "a", "em", "strong", "b", "i", "blockquote"},
