@@ -31,8 +31,20 @@ def _public_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("VN", years=year).keys())
 
 
+@lru_cache(maxsize=64)
+def _weekend_workdays(year: int) -> frozenset[date]:
+    # The make-up Saturdays the package knows with their bridge days (e.g. 22/08/2026 for the
+    # day off on 31/08/2026): the bridge day is in the holiday table, so its make-up day must be too.
+    table = holidays.country_holidays("VN", years=year)
+    return frozenset(d for d in getattr(table, "weekend_workdays", ()) if d.year == year)
+
+
 def public_holiday(day: date) -> bool:
     return day in _public_holidays(day.year)
+
+
+def make_up_working_day(day: date) -> bool:
+    return day in _weekend_workdays(day.year)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ class Calendar:
         kind = self.overrides.get(day)
         if kind is not None:
             return kind == WORKING_DAY
+        if make_up_working_day(day):
+            return True
         return day.weekday() < 5 and not public_holiday(day)
 
     def add_working_days(self, start: date, days: int) -> date:

@@ -119,3 +119,14 @@ def test_a_make_up_day_never_makes_a_deadline_later_and_a_day_off_never_earlier(
     more = Calendar({**extra, saturday: WORKING_DAY})
     fewer = Calendar({**extra, saturday: DAY_OFF})
     assert more.add_working_days(start, n) <= due <= fewer.add_working_days(start, n)
+
+
+def test_the_packages_make_up_saturday_counts():
+    """Regression: the `holidays` table gives Mon 31 Aug 2026 off as a bridge day but the calendar
+    ignored the Saturday it is made up on (22 Aug 2026), so deadlines across it came a day late."""
+    assert not PLAIN.is_working_day(date(2026, 8, 31))
+    assert PLAIN.is_working_day(date(2026, 8, 22))
+    # Fri 21 Aug + 1 working day is Sat 22 Aug (made up), + 2 is Mon 24 Aug.
+    assert PLAIN.add_working_days(date(2026, 8, 21), 1) == date(2026, 8, 22)
+    assert PLAIN.add_working_days(date(2026, 8, 21), 2) == date(2026, 8, 24)
+    assert not PLAIN.is_working_day(date(2026, 8, 29))  # an ordinary Saturday stays off
