@@ -19,7 +19,7 @@ from marketplace.timeutil import local_today
 
 from . import admin, public, services, states, stats
 from .api import MONTH, search_public
-from .attachments import attachment_file
+from .attachments import attachment_file, safe_filename
 from .forms import (
     ActionForm,
     AgencyForm,
@@ -149,6 +149,7 @@ def question(slug: str):
         messages=services.visible_messages(user, question) if original else [],
         events=question.events if original else [],
         attachments=_visible_attachments(user, question),
+        attachment_names=_attachment_names(user, question),
         asker=services.is_asker(user, question),
         following=services.is_following(user, question),
         timeliness=states.timeliness(question),
@@ -172,6 +173,17 @@ def _public_duplicate(question: Question) -> public.PublicQuestion | None:
 
 def _visible_attachments(user, question: Question) -> list[Attachment]:
     return [a for a in question.attachments if _may_see_attachment(user, question, a)]
+
+
+def _attachment_names(user, question: Question) -> dict[int, str]:
+    """The names shown: the file's own for the asker and staff, redacted for everyone else (an
+    answer's file named after a person's phone or ID number is as public as the answer)."""
+    original = services.can_see_original(user, question)
+    redactor = None if original else load_redactor(question.id)
+    return {
+        a.id: a.filename if redactor is None else safe_filename(redactor.text(a.filename), a.kind)
+        for a in question.attachments
+    }
 
 
 def _may_see_attachment(user, question: Question, attachment: Attachment) -> bool:
@@ -212,7 +224,7 @@ def attachment(attachment_id: int):
         path,
         mimetype="application/pdf" if found.kind == "pdf" else "image/jpeg",
         as_attachment=True,
-        download_name=found.filename,
+        download_name=_attachment_names(_user(), question)[found.id],
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -187,3 +187,75 @@ def test_agencies_figures(app, client, answered):
     }
     html = client.get(f"/hoi-dap/co-quan/{answered['agency'].slug}").get_data(as_text=True)
     assert 'data-figure="on_time">100%' in html and "<svg" in html and "<table" in html
+
+
+def test_more_phone_and_id_formats_are_redacted():
+    """Regression: a CCCD grouped 3-3-3-3 lost only its first 9 digits, a landline with its
+    area code in brackets and a number glued to "SĐT" were left whole."""
+    r = builtin_redactor()
+    for text in (
+        "042 199 001 234",
+        "042.199.001.234",
+        "0421 9900 1234",
+        "(0239) 3855 123",
+        "(024) 3825 1234",
+        "+84 (239) 3855 123",
+        "(0912) 345 678",
+    ):
+        assert r.text(f"x {text} y") == "x [đã ẩn] y", text
+    assert r.text("SĐT0912345678, CCCD042199001234") == "SĐT[đã ẩn], CCCD[đã ẩn]"
+
+
+def test_legal_document_numbers_and_amounts_are_not_redacted():
+    """Regression: "số 13/2023/NĐ-CP" lost its number to the house-number rule and a 9- or
+    12-digit sum of money to the ID rules, so answers citing decrees or thresholds were unreadable."""
+    r = builtin_redactor()
+    for keep in (
+        "Nghị định số 13/2023/NĐ-CP",
+        "Thông tư số 40/2021/TT-BTC",
+        "Quyết định số 1234/QĐ-UBND",
+        "doanh thu từ 100.000.000 đồng/năm",
+        "mức 200 000 000 đ",
+        "vốn 1.000.000.000 đồng",
+        "1.500.000.000.000 VNĐ",
+    ):
+        assert r.text(keep) == keep, keep
+    assert r.text("số 12 đường Trần Phú") == "[đã ẩn] đường Trần Phú"
+
+
+def test_no_break_spaces_in_formatted_text_do_not_hide_a_number(app):
+    """Regression: the sanitiser stores a no-break space (pasted from a document) as "&nbsp;", which
+    the rules did not read as a space: "0912&nbsp;345&nbsp;678" reached public pages whole."""
+    from govqa.html import clean_html, html_to_text
+
+    stored = clean_html("<p>Gọi 0912\u00a0345\u00a0678 hoặc CCCD 042\u00a0199\u00a0001234</p>")
+    assert "&nbsp;" in stored
+    public = builtin_redactor().html(stored)
+    assert "345" not in public and "001234" not in public
+    assert html_to_text(public) == "Gọi [đã ẩn] hoặc CCCD [đã ẩn]"
+
+
+def test_an_answers_attachment_name_is_redacted_in_public(app, client, answered):
+    """Regression: the public page listed (and the download named) an answer's file by its own
+    name, personal data included."""
+    question, tax_official = answered["question"], answered["official"]
+    from govqa.attachments import store_attachment
+    from govqa.models import Message
+
+    answer = db.session.query(Message).filter_by(question_id=question.id, kind="answer").one()
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    found = store_attachment(
+        question, "Tra loi CCCD 042199001234 sdt 0912345678.pdf", pdf, actor=tax_official, message=answer
+    )
+    db.session.commit()
+    html = client.get(f"/hoi-dap/{question.slug}").get_data(as_text=True)
+    assert f"/hoi-dap/tep/{found.id}" in html
+    assert "042199001234" not in html and "0912345678" not in html
+    download = client.get(f"/hoi-dap/tep/{found.id}")
+    assert download.status_code == 200
+    disposition = download.headers["Content-Disposition"]
+    download.close()
+    assert "042199001234" not in disposition and "0912345678" not in disposition
+    # The asker still sees the file's own name.
+    asker = sign_in(app.test_client(), answered["asker"])
+    assert "042199001234" in asker.get(f"/hoi-dap/{question.slug}").get_data(as_text=True)
