@@ -32,7 +32,7 @@ from .models import (
     RedactionRule,
     Visibility,
 )
-from .redaction import pattern_problem
+from .redaction import REPLACEMENT, load_redactor, pattern_problem
 from .services import TITLE_MAX, record_all_changed, record_changed, require
 
 
@@ -111,9 +111,23 @@ def redact_manually(question: Question, phrase: str, reason: str, *, actor: User
     errors.raise_if_any()
     redaction = ManualRedaction(question_id=question.id, phrase=phrase, reason=reason, actor_id=actor.id)
     db.session.add(redaction)
+    db.session.flush()
+    _reslug_if_it_shows(question, phrase)
     states.record_event(question, "redacted", actor=actor, actor_role="operator", note=reason)
     record_changed(question)
     return redaction
+
+
+def _reslug_if_it_shows(question: Question, phrase: str) -> None:
+    """The URL is public too: when the redacted phrase is in the slug, the question gets a new one
+    from its redacted title (the old address stops working: personal data goes before a stable
+    URL)."""
+    folded = slugs.typed_slug(phrase, Question)
+    if not folded or f"-{folded}-" not in f"-{question.slug}-":
+        return
+    title = load_redactor(question.id).text(question.title).replace(REPLACEMENT, " ")
+    question.slug = slugs.unique_slug(Question, title, exclude_id=question.id)
+    db.session.flush()
 
 
 def set_visibility(message: Message, visibility: str, *, actor: User) -> None:

@@ -259,3 +259,33 @@ def test_an_answers_attachment_name_is_redacted_in_public(app, client, answered)
     # The asker still sees the file's own name.
     asker = sign_in(app.test_client(), answered["asker"])
     assert "042199001234" in asker.get(f"/hoi-dap/{question.slug}").get_data(as_text=True)
+
+
+def test_a_manual_redaction_in_the_title_leaves_the_url_too(app, client, factory):
+    """Regression: the slug was made once from the title, so a name the operator redacted by hand
+    stayed in the question's public address (page links, the API's slug and url, the feeds)."""
+    operator = factory.operator()
+    tax = agency("Thuế tỉnh")
+    tax_official = official(factory, tax)
+    asker = business_asker(factory)
+    question = ask(asker, title="Hộ kinh doanh Nguyễn Văn Bình nộp thuế khoán", topic="tax")
+    services.accept_question(question, tax, actor=operator)
+    db.session.commit()
+    services.answer_question(question, "<p>Nộp theo quý.</p>", actor=tax_official)
+    db.session.commit()
+    old = question.slug
+    assert "nguyen-van-binh" in old
+    admin.redact_manually(question, "Nguyễn Văn Bình", "Tên người", actor=operator)
+    db.session.commit()
+    outbox.drain()
+    assert "nguyen-van-binh" not in question.slug and "Bình" not in question.slug
+    assert client.get(f"/hoi-dap/{question.slug}").status_code == 200
+    assert client.get(f"/hoi-dap/{old}").status_code == 404
+    for url in (f"/api/v1/qa/questions/{question.id}", "/api/v1/qa/questions", "/api/v1/qa/answers.atom"):
+        body = client.get(url).get_data(as_text=True)
+        assert "nguyen-van-binh" not in body and "Nguyễn Văn Bình" not in body, url
+    # A phrase that is not in the address leaves it alone.
+    slug = question.slug
+    admin.redact_manually(question, "theo quý", "Thử", actor=operator)
+    db.session.commit()
+    assert question.slug == slug
