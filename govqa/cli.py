@@ -25,7 +25,12 @@ def _parse_day(value: str) -> date:
 
 @qa_cli.command("due-date")
 @click.argument("submitted")
-@click.option("--days", type=click.IntRange(min=0, max=3650), default=None, help="Working days (default 20).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0, max=365),
+    default=None,
+    help="Working days (default 20, at most 365).",
+)
 @click.option("--agency", "agency_slug", default=None, help="Use this agency's number of working days.")
 def due_date_command(submitted: str, days: int | None, agency_slug: str | None) -> None:
     """The due date of a question submitted on SUBMITTED (YYYY-MM-DD): the period starts the day

@@ -130,3 +130,13 @@ def test_the_packages_make_up_saturday_counts():
     assert PLAIN.add_working_days(date(2026, 8, 21), 1) == date(2026, 8, 22)
     assert PLAIN.add_working_days(date(2026, 8, 21), 2) == date(2026, 8, 24)
     assert not PLAIN.is_working_day(date(2026, 8, 29))  # an ordinary Saturday stays off
+
+
+def test_due_date_command_refuses_a_period_too_long_with_a_message(app, runner):
+    """Regression: --days up to 3650 was accepted, then twice the time (the long-overdue date)
+    overflowed the calendar's limit and the command died with a traceback."""
+    result = runner.invoke(args=["qa", "due-date", "2027-01-25", "--days", "3650"])
+    assert result.exit_code == 2 and result.exception is not None and "--days" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(args=["qa", "due-date", "2027-01-25", "--days", "365"])
+    assert result.exit_code == 0, result.output
