@@ -5,7 +5,9 @@ public — pages, the API, the feeds, the search documents — goes through `pub
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import nh3
@@ -58,10 +60,14 @@ class Redactor:
     phrases: tuple[str, ...] = ()
 
     def text(self, value: str | None) -> str:
-        out = value or ""
+        # Vietnamese typed or pasted decomposed (NFD: "ố" as o + two marks) reads as the same
+        # words: rules and phrases meet the composed form (NFC), whichever form either came in.
+        out = unicodedata.normalize("NFC", value or "")
         for phrase in self.phrases:
             if phrase:
-                out = re.sub(re.escape(phrase), REPLACEMENT, out, flags=re.IGNORECASE)
+                out = re.sub(
+                    re.escape(unicodedata.normalize("NFC", phrase)), REPLACEMENT, out, flags=re.IGNORECASE
+                )
         for pattern, replacement in self.rules:
             out = pattern.sub(replacement, out)
         return out
@@ -71,7 +77,10 @@ class Redactor:
         replacements are plain words, so the fragment stays well formed; cleaned again anyway."""
         # The serialiser writes a no-break space (pasted text, rich editors) as "&nbsp;": the
         # rules read it as the space it is ("0912&nbsp;345&nbsp;678" is a phone number).
-        redacted = self.text((fragment or "").replace("&nbsp;", "\u00a0"))
+        # A phrase with "&", "<" or ">" stands escaped in the fragment ("A&amp;B"): both forms go.
+        escaped = {html.escape(p, quote=False) for p in self.phrases} - set(self.phrases)
+        redactor = self.with_phrases([*self.phrases, *escaped]) if escaped else self
+        redacted = redactor.text((fragment or "").replace("&nbsp;", "\u00a0"))
         return nh3.clean(
             redacted,
             tags={"p", "br", "ul", "ol", "li", "a", "em", "strong", "b", "i", "blockquote"},

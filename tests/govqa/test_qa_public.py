@@ -289,3 +289,27 @@ def test_a_manual_redaction_in_the_title_leaves_the_url_too(app, client, factory
     admin.redact_manually(question, "theo quý", "Thử", actor=operator)
     db.session.commit()
     assert question.slug == slug
+
+
+def test_decomposed_vietnamese_is_redacted_too():
+    """Regression: text typed or pasted in decomposed form (NFD, as some keyboards and PDFs give it)
+    slipped past the house-number rule and the operator's manual phrases, typed composed."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", "Tôi ở số 12 đường Trần Phú, ông Nguyễn Văn Bình")
+    redactor = builtin_redactor().with_phrases(["Nguyễn Văn Bình"])
+    assert redactor.text(text) == "Tôi ở [đã ẩn] đường Trần Phú, ông [đã ẩn]"
+    composed = builtin_redactor().with_phrases([unicodedata.normalize("NFD", "Nguyễn Văn Bình")])
+    assert composed.html("<p>ông Nguyễn Văn Bình</p>") == "<p>ông [đã ẩn]</p>"
+
+
+def test_a_manual_phrase_with_an_ampersand_is_redacted_in_formatted_text():
+    """Regression: the sanitised HTML holds "&" as "&amp;", so a phrase such as a company's
+    "Cơ sở Hoa & Lan" was redacted from the title but stayed in the question and the answer."""
+    from govqa.html import clean_html
+
+    redactor = builtin_redactor().with_phrases(["Cơ sở Hoa & Lan"])
+    stored = clean_html("<p>Tôi là chủ Cơ sở Hoa & Lan, xin hỏi.</p>")
+    assert "&amp;" in stored
+    assert redactor.html(stored) == "<p>Tôi là chủ [đã ẩn], xin hỏi.</p>"
+    assert redactor.text("Cơ sở Hoa & Lan hỏi") == "[đã ẩn] hỏi"
