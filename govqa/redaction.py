@@ -97,7 +97,9 @@ def compile_rules(rows: list[tuple[str, str]]) -> tuple[tuple[re.Pattern[str], s
     compiled = []
     for pattern, replacement in rows:
         try:
-            compiled.append((re.compile(pattern), replacement or REPLACEMENT))
+            # The replacement is words, not a template: a backslash in it stays a backslash,
+            # never an escape that would fail every public page at once.
+            compiled.append((re.compile(pattern), (replacement or REPLACEMENT).replace("\\", "\\\\")))
         except re.error:
             continue  # refused when saved; a broken one never stops the others
     return tuple(compiled)

@@ -313,3 +313,15 @@ def test_a_manual_phrase_with_an_ampersand_is_redacted_in_formatted_text():
     assert "&amp;" in stored
     assert redactor.html(stored) == "<p>Tôi là chủ [đã ẩn], xin hỏi.</p>"
     assert redactor.text("Cơ sở Hoa & Lan hỏi") == "[đã ẩn] hỏi"
+
+
+def test_a_backslash_in_a_rules_replacement_is_a_character(app, client, answered):
+    """Regression: the operator's replacement went to re.sub as a template, so a backslash in it
+    ("[mã\\hồ sơ]") raised on every public text: every page, the API and the index sync failed."""
+    question = answered["question"]
+    admin.add_rule("Mã hồ sơ", r"hoặc", actor=answered["operator"], replacement="[mã\\hồ sơ \\1]")
+    db.session.commit()
+    page = client.get(f"/hoi-dap/{question.slug}")
+    assert page.status_code == 200
+    assert "[mã\\hồ sơ \\1]" in page.get_data(as_text=True)
+    assert client.get(f"/api/v1/qa/questions/{question.id}").status_code == 200
