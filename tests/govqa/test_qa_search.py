@@ -108,3 +108,28 @@ def test_reindex_command_covers_the_archive(archive, runner):
     assert result.exit_code == 0, result.output
     assert f"2 {COLLECTION} documents" in result.output
     assert _ids("hoan thue") == [archive.q2.id]
+
+
+def test_no_personal_data_in_any_index_in_the_harder_forms(archive):
+    """Regressions, on every backend: a CCCD grouped 3-3-3-3, a landline in brackets, a number
+    written with no-break spaces in an answer, and a name the operator redacted by hand from the
+    title (its slug included) reach no index."""
+    question = ask(
+        archive.asker,
+        title="Hộ kinh doanh Lê Thị Cúc hỏi thuế khoán",
+        body="CCCD 042 199 001 234, điện thoại (0239) 3855 123.",
+        topic="tax",
+    )
+    services.accept_question(question, archive.tax, actor=archive.operator)
+    db.session.commit()
+    services.answer_question(
+        question, "<p>Chúng tôi đã gọi 0912\u00a0345\u00a0678.</p>", actor=archive.tax_official
+    )
+    admin.redact_manually(question, "Lê Thị Cúc", "Tên người", actor=archive.operator)
+    db.session.commit()
+    outbox.drain()
+    assert _ids("thue khoan") == [question.id]
+    for side in collections.sides(COLLECTION):
+        blob = "\n".join(side.texts())
+        for secret in ("001 234", "042 199", "3855", "0239", "345", "Cúc", "cuc", "Lê Thị"):
+            assert secret not in blob, (side.kind, secret)
