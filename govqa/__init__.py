@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     )
     from marketplace.legal.personal_data import register_source
 
-    from .personal_data import SOURCE
+    from .personal_data import FILES_TOPIC, SOURCE, forget_files
 
     register_source(app, SOURCE)
+    register_handler(app, FILES_TOPIC, forget_files)  # erased attachments' files

@@ -3,8 +3,11 @@
 agency they answer for.
 
 Erasure keeps the questions (a public record of what an agency was asked and answered) but
-replaces the asker's name and hides it, so only the business name stays; the business profile,
-follows, ratings and the official's link to an agency go."""
+replaces the asker's name and hides it, so only the business name stays; the originals of their
+questions and messages become the redacted text the public reads (phone, ID numbers… gone for
+staff too), and the files they attached go (FILES_TOPIC deletes them after the commit, unless
+another row shows the same content); the business profile, follows, ratings and the official's
+link to an agency go."""
 
 from __future__ import annotations
 
@@ -16,7 +19,11 @@ from marketplace.extensions import db, rows_matched
 from marketplace.legal.personal_data import ANONYMISED, PersonalDataSource, iso
 from marketplace.models import User
 
-from .models import BusinessProfile, Follow, Official, Question, Rating
+from .attachments import pdf_path
+from .models import Attachment, BusinessProfile, Follow, Official, Question, Rating
+from .redaction import load_redactor
+
+FILES_TOPIC = "qa.attachments_erased"
 
 
 def export(user: User) -> dict[str, Any]:
@@ -54,7 +61,50 @@ def export(user: User) -> dict[str, Any]:
     }
 
 
+def _erase_originals(user: User) -> int:
+    """The asker's own texts become their redacted form; their attachments go (files after the
+    commit). Returns the number of attachments removed."""
+    from marketplace import outbox
+
+    files: list[list[str]] = []
+    for question in db.session.scalars(select(Question).where(Question.asker_id == user.id)):
+        redactor = load_redactor(question.id)
+        question.title = redactor.text(question.title)
+        question.body = redactor.html(question.body)
+        for message in question.messages:
+            if message.author_id == user.id:
+                message.body_html = redactor.html(message.body_html)
+        for attachment in list(question.attachments):
+            if attachment.uploaded_by_id == user.id:
+                files.append([attachment.kind, attachment.key])
+                question.attachments.remove(attachment)
+    db.session.flush()
+    if files:
+        outbox.record(FILES_TOPIC, {"files": files})
+    return len(files)
+
+
+def forget_files(payload: dict[str, Any], event) -> None:
+    """The outbox handler of FILES_TOPIC: delete erased attachments' files that nothing shows any
+    more (stored once per content: checked again now, in Q&A and in complaints' photos)."""
+    from marketplace.images import delete_image
+
+    for kind, key in payload.get("files", []):
+        if db.session.scalar(select(Attachment.id).where(Attachment.key == key).limit(1)) is not None:
+            continue
+        if kind == "pdf":
+            pdf_path(str(key)).unlink(missing_ok=True)
+            continue
+        try:
+            from orders.personal_data import photo_in_use
+        except ImportError:  # pragma: no cover - orders is always installed with govqa
+            continue
+        if not photo_in_use(str(key)):
+            delete_image(str(key), private=True)
+
+
 def erase(user: User) -> dict[str, int]:
+    attachments = _erase_originals(user)
     questions = rows_matched(
         db.session.execute(
             update(Question)
@@ -63,7 +113,7 @@ def erase(user: User) -> dict[str, int]:
             .execution_options(synchronize_session=False)
         )
     )
-    counts = {"qa_questions": questions}
+    counts = {"qa_questions": questions, "qa_attachments": attachments}
     for name, model in (
         ("qa_business_profiles", BusinessProfile),
         ("qa_follows", Follow),

@@ -315,3 +315,41 @@ def test_official_invitation(app, world, factory):
     assert db.session.scalar(select(OfficialInvitation.accepted_at)) is not None
     with pytest.raises(Forbidden):
         admin.invite_official(world.trade, "x@example.vn", actor=world.trade_official)
+
+
+def test_erasing_the_asker_erases_their_originals_and_files(app, world, client):
+    """Regression: erasure anonymised the asker's name only — the originals (phone, ID numbers the
+    public never saw) stayed for staff, and the files they attached (scans) stayed, forever."""
+    from govqa.attachments import attachment_file
+    from marketplace.legal.personal_data import delete_account
+    from tests.support import PASSWORD
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    question = ask(
+        world.asker,
+        title="Hoàn thuế, gọi 0912345678",
+        body="CCCD 042199001234, số 12 đường Trần Phú.",
+        topic="tax",
+        files=[("cccd.pdf", pdf), ("anh.png", _png())],
+    )
+    services.accept_question(question, world.tax, actor=world.operator)
+    db.session.commit()
+    services.ask_clarification(question, "Bổ sung số điện thoại bàn?", actor=world.tax_official)
+    db.session.commit()
+    services.answer_clarification(question, "Số bàn (0239) 3855 123", actor=world.asker)
+    db.session.commit()
+    services.answer_question(question, "<p>Đã trả lời.</p>", actor=world.tax_official)
+    db.session.commit()
+    paths = [attachment_file(a) for a in question.attachments]
+    assert all(p.exists() for p in paths) and len(paths) == 2
+    record = delete_account(world.asker, PASSWORD, confirmed=True)
+    db.session.commit()
+    outbox.drain()
+    assert record.summary["govqa.qa_attachments"] == 2
+    db.session.refresh(question)
+    texts = question.title + question.body + "".join(m.body_html for m in question.messages)
+    for secret in ("0912345678", "042199001234", "số 12", "3855"):
+        assert secret not in texts, secret
+    assert "Hoàn thuế" in question.title and "Đã trả lời." in texts
+    assert question.attachments == [] and not any(p.exists() for p in paths)
+    assert client.get(f"/hoi-dap/{question.slug}").status_code == 200
