@@ -42,12 +42,15 @@ BUILTIN_RULES: tuple[tuple[str, str], ...] = (
         r"(?![\d-]|[.,]\d)" + _NOT_MONEY,
     ),
     ("Số CMND (9 số)", r"(?<![\d.,-])\d{3}[\s.]?\d{3}[\s.]?\d{3}(?![\d-]|[.,]\d)" + _NOT_MONEY),
-    # A house number before a street: "số 12 đường Trần Phú", "12/3 Nguyễn Du", "số nhà 45" —
-    # not a legal document's number ("Nghị định số 13/2023/NĐ-CP", "Quyết định số 12/QĐ-UBND").
+    # A house number before a street: "số 12 đường Trần Phú", "12/3 Nguyễn Du", "số nhà 45", or
+    # after "địa chỉ:" — not a legal document's number ("Nghị định số 13/2023/NĐ-CP",
+    # "Quyết định số 12/QĐ-UBND").
     (
         "Số nhà",
         r"(?i)\b(?:số\s+nhà|số|nhà)\s+(?!\d+(?:/\d+)*/[^\W\d_])\d+[a-z]?(?:/\d+[a-z]?)*\b"
-        r"|\b\d+[a-z]?(?:/\d+[a-z]?)*(?=\s+(?:đường|phố|ngõ|ngách|hẻm|kiệt)\b)",
+        r"|\b\d+[a-z]?(?:/\d+[a-z]?)*(?=\s+(?:đường|phố|ngõ|ngách|hẻm|kiệt)\b)"
+        # After "địa chỉ:" / "đ/c:" the number is a house's: "Địa chỉ: 45A Lê Lợi".
+        r"|\b(?:địa\s+chỉ|đ/c)\s*:?\s*(?:số\s+)?\d+[a-z]?(?:/\d+[a-z]?)*\b",
     ),
 )
 

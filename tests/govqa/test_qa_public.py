@@ -204,6 +204,10 @@ def test_more_phone_and_id_formats_are_redacted():
     ):
         assert r.text(f"x {text} y") == "x [đã ẩn] y", text
     assert r.text("SĐT0912345678, CCCD042199001234") == "SĐT[đã ẩn], CCCD[đã ẩn]"
+    # A house number written after "địa chỉ" / "đ/c" without a street word.
+    assert r.text("Địa chỉ: 45A Lê Lợi, TP Hà Tĩnh") == "[đã ẩn] Lê Lợi, TP Hà Tĩnh"
+    assert r.text("đ/c số 12/3 Nguyễn Du") == "[đã ẩn] Nguyễn Du"
+    assert r.text("địa chỉ email của cơ sở, làm đc 2 năm") == "địa chỉ email của cơ sở, làm đc 2 năm"
 
 
 def test_legal_document_numbers_and_amounts_are_not_redacted():
