@@ -797,7 +797,9 @@ def reconcile_all() -> dict[str, int]:
                 db.session.commit()
             continue
         except (P.PlatformError, NotConfigured) as exc:
-            db.session.rollback()
+            # Keep what was repaired so far and, above all, a token refreshed on the way (the
+            # platforms rotate the refresh token: the old one is spent).
+            db.session.commit()
             log.warning("reconcile of connection %s failed: %s", connection_id, exc)
             continue
         total["connections"] += 1

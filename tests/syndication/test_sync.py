@@ -375,3 +375,57 @@ def test_price_and_stock_wait_for_the_batch_and_a_refused_batch_goes_sku_by_sku(
     # The refused batch is retried SKU by SKU, so each error would land on its own listing.
     assert fake_platform.methods() == ["update_price", "update_price"]
     assert {record_of(x, floor_connection).state for x in listings} == {"synced"}
+
+
+def _refresh_then(monkeypatch, failure: Exception) -> None:
+    """The platform answers the refresh (rotating the refresh token, as Shopee, Lazada and Tiki
+    do), then `failure` on the next call."""
+    from tests.syndication.doubles import RecordingAdapter
+
+    original = RecordingAdapter.refresh
+
+    def refresh(self):
+        token = original(self)
+        self.fake.failures.append(failure)
+        return token
+
+    monkeypatch.setattr(RecordingAdapter, "refresh", refresh)
+
+
+@pytest.mark.parametrize("failure", [P.RateLimited("slow down", "429", 30), P.Unavailable("502")])
+def test_a_token_refreshed_before_a_throttled_pull_is_kept(monkeypatch, app, fake_platform, floor_connection, failure):
+    """The refresh token is single-use: a rotation the platform made must be stored even when
+    the call after it is throttled, or the connection is lost at the next refresh."""
+    from syndication import hooks
+
+    connection = db.session.get(Connection, floor_connection.id)
+    connection.expires_at = utcnow() + timedelta(minutes=5)  # refreshed before the pull
+    db.session.commit()
+    _refresh_then(monkeypatch, failure)
+    hooks.schedule_pulls()
+    drain()
+    db.session.expire_all()
+    connection = db.session.get(Connection, floor_connection.id)
+    assert connection.refresh_token in fake_platform.refresh_tokens
+    assert connection.access_token in fake_platform.valid_tokens
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "syndication.pull_orders"))
+    assert event.status == "pending" and event.attempts == 1  # retried later
+    event.next_attempt_at = utcnow()
+    db.session.commit()
+    drain()
+    assert db.session.get(Connection, floor_connection.id).state == "active"
+    assert fake_platform.methods()[-1] == "recent_orders"
+
+
+def test_a_token_refreshed_before_a_failed_reconcile_is_kept(
+    monkeypatch, runner, synced, fake_platform, floor_connection
+):
+    connection = db.session.get(Connection, floor_connection.id)
+    connection.expires_at = utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    _refresh_then(monkeypatch, P.Unavailable("502"))
+    result = runner.invoke(args=["syndication", "reconcile"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    connection = db.session.get(Connection, floor_connection.id)
+    assert connection.refresh_token in fake_platform.refresh_tokens
