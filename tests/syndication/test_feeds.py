@@ -137,3 +137,37 @@ def test_etag_and_last_modified_answer_304_until_something_changes(client, opted
     assert again.status_code == 200 and again.get_data()
     assert again.headers["ETag"] != etag
     assert google_items(client) == {}
+
+
+def test_a_listing_leaving_the_feed_is_never_answered_not_modified(client, factory, opted_in):
+    """A fetcher that sends only If-Modified-Since must see the feed change when its newest
+    listing leaves it (Last-Modified must not step back to the next newest)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from catalog.models import Listing
+    from marketplace.timeutil import utcnow
+    from sellers.models import Shop
+    from syndication.models import ListingChannel, ShopChannel
+
+    operator = factory.operator()
+    older = opted_in(title="Cam bù", stock=3)
+    newest = opted_in(title="Mật ong rừng", stock=2)
+    long_ago, recently = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)
+    for model in (Listing, Shop, ShopChannel, ListingChannel):
+        db.session.execute(update(model).values(updated_at=long_ago))
+    db.session.execute(update(Listing).where(Listing.id == newest.id).values(updated_at=recently))
+    db.session.commit()
+    db.session.expire_all()
+    for url in ("/feeds/google-merchant.xml", "/feeds/listings.csv", "/feeds/listings.json"):
+        first = client.get(url)
+        first.get_data()
+        assert first.status_code == 200
+
+    modified = first.headers["Last-Modified"]
+    catalog_services.hide_listing(db.session.get(Listing, newest.id), "Ảnh không đúng", actor=operator)
+    db.session.commit()
+    again = client.get("/feeds/google-merchant.xml", headers={"If-Modified-Since": modified})
+    assert again.status_code == 200
+    assert set(google_items(client)) == {f"HT-{older.id}"}
