@@ -207,17 +207,33 @@ class Session:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.adapter = adapter_for_connection(connection)
-        expires = connection.expires_at
-        if expires is not None and connection.refresh_token and expires - REFRESH_AHEAD <= utcnow():
+        self.held = connection.access_token  # the token this adapter signs with
+        if self._about_to_expire():
             self._refresh()
 
+    def _about_to_expire(self) -> bool:
+        expires = self.connection.expires_at
+        return bool(
+            expires is not None and self.connection.refresh_token and expires - REFRESH_AHEAD <= utcnow()
+        )
+
     def _refresh(self) -> None:
+        # The platforms rotate the refresh token: two workers must not both spend it. Re-read
+        # the connection (locked on PostgreSQL, so a worker refreshing it meanwhile finishes
+        # first): a token stored by someone else since this adapter was built is used as it is.
+        db.session.flush()
+        db.session.refresh(self.connection, with_for_update=db.engine.dialect.name == "postgresql")
+        if self.connection.access_token != self.held and not self._about_to_expire():
+            self.adapter = adapter_for_connection(self.connection)
+            self.held = self.connection.access_token
+            return
         try:
-            token = self.adapter.refresh()
+            token = adapter_for_connection(self.connection).refresh()
         except (P.TokenExpired, P.AuthRevoked) as exc:
             raise P.AuthRevoked(getattr(exc, "message", str(exc))) from exc
         store_token(self.connection, token)
         self.adapter = adapter_for_connection(self.connection)
+        self.held = self.connection.access_token
 
     def call(self, fn: Callable[[Any], T]) -> T:
         try:

@@ -429,3 +429,65 @@ def test_a_token_refreshed_before_a_failed_reconcile_is_kept(
     db.session.expire_all()
     connection = db.session.get(Connection, floor_connection.id)
     assert connection.refresh_token in fake_platform.refresh_tokens
+
+
+def test_a_refresh_made_meanwhile_by_another_worker_is_used_not_repeated(fake_platform, floor_connection):
+    """Two workers pushing through one connection: the first refreshes (the platform rotates the
+    refresh token), the second must take the stored token instead of spending the old refresh
+    token, which the platform now refuses (the connection would wrongly need reconnecting)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from syndication import engine
+
+    connection = db.session.get(Connection, floor_connection.id)
+    session = engine.Session(connection)  # this worker holds tok-1 / ref-1
+    other = fake_platform.factory(None, engine.token_of(connection)).refresh()  # the other worker
+    db.session.execute(
+        update(Connection)
+        .where(Connection.id == connection.id)
+        .values(
+            access_token=other.access_token,
+            refresh_token=other.refresh_token,
+            expires_at=other.expires_at.astimezone(UTC).replace(tzinfo=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    fake_platform.calls.clear()
+    orders = session.call(lambda a: a.recent_orders(datetime.now(UTC)))  # tok-1 is refused now
+    assert orders == []
+    assert fake_platform.methods() == ["recent_orders"]  # no second refresh
+    assert connection.state == "active" and connection.access_token == other.access_token
+
+
+def test_a_token_about_to_expire_that_another_worker_refreshed_is_not_refreshed_again(
+    fake_platform, floor_connection
+):
+    from datetime import UTC
+
+    from sqlalchemy import update
+
+    from syndication import engine
+
+    connection = db.session.get(Connection, floor_connection.id)
+    connection.expires_at = utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    connection = db.session.get(Connection, floor_connection.id)
+    assert connection.expires_at is not None  # loaded: this worker read the old expiry
+    other = fake_platform.factory(None, engine.token_of(connection)).refresh()
+    db.session.execute(
+        update(Connection)
+        .where(Connection.id == connection.id)
+        .values(
+            access_token=other.access_token,
+            refresh_token=other.refresh_token,
+            expires_at=other.expires_at.astimezone(UTC).replace(tzinfo=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    fake_platform.calls.clear()
+    session = engine.Session(connection)
+    assert fake_platform.methods() == []  # nothing refreshed: the stored token is fresh
+    session.call(lambda a: a.recent_orders(utcnow().replace(tzinfo=UTC)))
+    assert fake_platform.methods() == ["recent_orders"] and connection.state == "active"
