@@ -138,3 +138,14 @@ def test_operator_pages_are_the_operators_only(client, factory, url, floor_conne
 def test_callback_refuses_a_missing_or_wrong_state(client, factory, fake_platform):
     sign_in(client, factory.user(role="producer"))
     assert client.get("/ket-noi-san/shopee/xong?code=abc&shop_id=1&state=nope").status_code == 400
+
+
+def test_a_producer_sees_nothing_of_the_floors_token(client, factory, opted_in, floor_connection):
+    connection = db.session.get(type(floor_connection), floor_connection.id)
+    connection.access_token = "floor-secret-token-XY"
+    db.session.commit()
+    listing = opted_in(channels_on=("shopee",))
+    sign_in(client, owner_of(listing))
+    html = client.get(f"/kenh-ban/{listing.shop.slug}/kenh-ban-khac/").get_data(as_text=True)
+    assert "FLOOR1" in html  # the floor's store is listed (it may carry the shop's listings)
+    assert connection.masked_token not in html and "floo…" not in html
