@@ -169,7 +169,9 @@ def validator() -> tuple[str, datetime]:
 
 
 def _x(text: str) -> str:
-    return escape(text)
+    """Escaped for XML, without the characters XML 1.0 cannot carry (one in a shop's or a
+    category's name, stored before the forms dropped them, would break the whole feed)."""
+    return escape(_NOT_XML.sub("", text))
 
 
 def google_rss(all_items: Iterator[FeedItem], *, title: str, link: str, description: str) -> Iterator[str]:

@@ -171,3 +171,27 @@ def test_a_listing_leaving_the_feed_is_never_answered_not_modified(client, facto
     again = client.get("/feeds/google-merchant.xml", headers={"If-Modified-Since": modified})
     assert again.status_code == 200
     assert set(google_items(client)) == {f"HT-{older.id}"}
+
+
+def test_xml_special_and_control_characters_never_break_the_feed(client, factory, opted_in):
+    """& and < are escaped; a control character (stored before the forms dropped them) in any
+    field, the shop's and the category's names included, is left out, not the whole feed."""
+    from sqlalchemy import update
+
+    from catalog.models import Category, Listing
+    from sellers.models import Shop
+
+    listing = opted_in(title="Cam & bưởi <loại 1>", stock=3)
+    db.session.execute(update(Shop).where(Shop.id == listing.shop_id).values(name="HTX\x0b Cam & Co"))
+    db.session.execute(
+        update(Category).where(Category.id == listing.category_id).values(name="Trái\x01 cây <tươi>")
+    )
+    db.session.execute(update(Listing).where(Listing.id == listing.id).values(title="Cam\x08 & bưởi <1>"))
+    db.session.commit()
+    item = google_items(client)[f"HT-{listing.id}"]
+    check_item(item)
+    assert (item["title"], item["brand"], item["product_type"]) == (
+        "Cam & bưởi <1>",
+        "HTX Cam & Co",
+        "Trái cây <tươi>",
+    )
