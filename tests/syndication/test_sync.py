@@ -393,7 +393,9 @@ def _refresh_then(monkeypatch, failure: Exception) -> None:
 
 
 @pytest.mark.parametrize("failure", [P.RateLimited("slow down", "429", 30), P.Unavailable("502")])
-def test_a_token_refreshed_before_a_throttled_pull_is_kept(monkeypatch, app, fake_platform, floor_connection, failure):
+def test_a_token_refreshed_before_a_throttled_pull_is_kept(
+    monkeypatch, app, fake_platform, floor_connection, failure
+):
     """The refresh token is single-use: a rotation the platform made must be stored even when
     the call after it is throttled, or the connection is lost at the next refresh."""
     from syndication import hooks
