@@ -195,3 +195,19 @@ def test_xml_special_and_control_characters_never_break_the_feed(client, factory
         "HTX Cam & Co",
         "Trái cây <tươi>",
     )
+
+
+def test_the_etag_moves_when_an_order_takes_stock(client, opted_in):
+    """Stock taken by the checkout's conditional UPDATE (a bulk UPDATE, not the ORM) still moves
+    the validator: the feed's availability depends on it."""
+    from orders.services import reserve_stock
+
+    listing = opted_in(title="Cam bù", stock=1)
+    first = client.get("/feeds/google-merchant.xml")
+    etag = first.headers["ETag"]
+    first.get_data()
+    reserve_stock({listing.id: listing}, {listing.id: 1})
+    db.session.commit()
+    again = client.get("/feeds/google-merchant.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert google_items(client)[f"HT-{listing.id}"]["availability"] == "out_of_stock"

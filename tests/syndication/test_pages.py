@@ -149,3 +149,47 @@ def test_a_producer_sees_nothing_of_the_floors_token(client, factory, opted_in, 
     html = client.get(f"/kenh-ban/{listing.shop.slug}/kenh-ban-khac/").get_data(as_text=True)
     assert "FLOOR1" in html  # the floor's store is listed (it may carry the shop's listings)
     assert connection.masked_token not in html and "floo…" not in html
+
+
+def test_a_producer_cannot_reach_another_shops_listing_orders_or_connection(
+    app, client, factory, opted_in, fake_platform, csrf_off
+):
+    """URL tampering: another shop's listing through one's own shop slug is 404 and changes
+    nothing; another shop's slug is refused; its platform orders are not listed."""
+    from datetime import datetime
+
+    from syndication.models import Connection, RemoteOrder
+
+    mine, theirs = opted_in(channels_on=()), opted_in(channels_on=())
+    connection = Connection(
+        shop_id=theirs.shop_id, platform="shopee", remote_shop_id="THEIRS", access_token="their-token-123"
+    )
+    db.session.add(connection)
+    db.session.flush()
+    db.session.add(
+        RemoteOrder(
+            connection_id=connection.id,
+            shop_id=theirs.shop_id,
+            listing_id=theirs.id,
+            platform="shopee",
+            remote_order_id="THEIR-ORDER-1",
+            remote_item_id="1",
+            quantity=1,
+            title=theirs.title,
+            state="taken",
+            placed_at=datetime(2026, 1, 1),
+        )
+    )
+    db.session.commit()
+    sign_in(client, owner_of(mine))
+    base = f"/kenh-ban/{mine.shop.slug}/kenh-ban-khac"
+    assert client.get(f"{base}/san-pham/{theirs.id}").status_code == 404
+    assert client.post(f"{base}/san-pham/{theirs.id}", data={"channel_shopee": "on"}).status_code == 404
+    assert db.session.scalar(select(ListingChannel)) is None
+    for page in ("/", "/don-hang"):
+        html = client.get(base + page).get_data(as_text=True)
+        assert "THEIR-ORDER-1" not in html and "THEIRS" not in html and "their-t" not in html
+    other = f"/kenh-ban/{theirs.shop.slug}/kenh-ban-khac"
+    for url in (f"{other}/", f"{other}/don-hang", f"{other}/san-pham/{theirs.id}"):
+        assert client.get(url).status_code in (403, 404)
+    assert client.post(f"{other}/ket-noi/shopee").status_code in (403, 404)
