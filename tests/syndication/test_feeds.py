@@ -211,3 +211,43 @@ def test_the_etag_moves_when_an_order_takes_stock(client, opted_in):
     again = client.get("/feeds/google-merchant.xml", headers={"If-None-Match": etag})
     assert again.status_code == 200
     assert google_items(client)[f"HT-{listing.id}"]["availability"] == "out_of_stock"
+
+
+def test_a_new_cover_or_a_removed_one_is_never_answered_not_modified(client, factory, opted_in):
+    """The feed's g:image_link is the cover: making another photo the cover, or removing the
+    cover, changes the feed, so neither If-None-Match nor If-Modified-Since may answer 304."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from catalog.models import Listing
+    from marketplace.timeutil import utcnow
+    from sellers.models import Shop
+    from syndication.models import ListingChannel, ShopChannel
+    from tests.support import image_bytes
+
+    listing = opted_in(title="Cam bù", stock=3, images=[image_bytes(), image_bytes(color=(200, 30, 30))])
+    owner = next(m.user for m in listing.shop.members if m.role == "owner")
+
+    for change in ("cover", "remove"):
+        for model in (Listing, Shop, ShopChannel, ListingChannel):  # everything changed long ago
+            db.session.execute(update(model).values(updated_at=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+        db.session.expire_all()
+        first = client.get("/feeds/google-merchant.xml")
+        first.get_data()
+        etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+        before = google_items(client)[f"HT-{listing.id}"]["image_link"]
+        listing = db.session.get(Listing, listing.id)
+        cover, other = listing.images[0], listing.images[1]
+        if change == "cover":
+            catalog_services.make_cover(listing, other.id, actor=owner)
+        else:
+            catalog_services.remove_image(listing, cover.id, actor=owner)
+        db.session.commit()
+        assert google_items(client)[f"HT-{listing.id}"]["image_link"] != before
+        assert client.get("/feeds/google-merchant.xml", headers={"If-None-Match": etag}).status_code == 200
+        assert (
+            client.get("/feeds/google-merchant.xml", headers={"If-Modified-Since": modified}).status_code
+            == 200
+        )
