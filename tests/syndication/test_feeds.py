@@ -251,3 +251,22 @@ def test_a_new_cover_or_a_removed_one_is_never_answered_not_modified(client, fac
             client.get("/feeds/google-merchant.xml", headers={"If-Modified-Since": modified}).status_code
             == 200
         )
+
+
+def test_an_unapproved_shop_an_archived_listing_and_the_push_channels_only_stay_out(
+    client, factory, opted_in
+):
+    shown = opted_in(title="Cam bù")
+    pending = opted_in(title="Chưa duyệt").shop
+    pending.status = "pending"  # a shop not (or no longer) approved by the operator
+    archived = opted_in(title="Đã lưu trữ")
+    catalog_services.set_listing_status(
+        archived, "archived", actor=next(m.user for m in archived.shop.members if m.role == "owner")
+    )
+    opted_in(channels_on=("shopee",), title="Chỉ Shopee")  # opted in to a platform, not the feeds
+    db.session.commit()
+    ids = {f"HT-{shown.id}"}
+    assert set(google_items(client)) == ids
+    rows = client.get("/feeds/listings.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]
+    assert {row.split(",")[0] for row in rows} == ids
+    assert {item["id"] for item in client.get("/feeds/listings.json").get_json()["items"]} == ids
