@@ -377,7 +377,8 @@ def enqueue_push(
 
 
 def fan_out(listing_id: int) -> int:
-    """One push per connection that carries the listing now, or holds a copy of it."""
+    """One push per connection that carries the listing now, or holds a copy of it (or an
+    unsettled record)."""
     listing = db.session.get(Listing, listing_id)
     if listing is None:
         return 0
@@ -386,9 +387,12 @@ def fan_out(listing_id: int) -> int:
         connection = connection_for(listing, platform)
         if connection is not None and channels.carries(listing, platform):
             targets.add(connection.id)
+    # ... and every connection holding a copy, or a record not yet settled as removed (one
+    # waiting as "needs attention" must end "removed" when the listing leaves, not stay stuck).
     held = db.session.scalars(
         select(SyncRecord.connection_id).where(
-            SyncRecord.listing_id == listing_id, SyncRecord.remote_id.is_not(None)
+            SyncRecord.listing_id == listing_id,
+            SyncRecord.remote_id.is_not(None) | (SyncRecord.state != SyncState.REMOVED.value),
         )
     ).all()
     targets.update(held)

@@ -493,3 +493,25 @@ def test_a_token_about_to_expire_that_another_worker_refreshed_is_not_refreshed_
     assert fake_platform.methods() == []  # nothing refreshed: the stored token is fresh
     session.call(lambda a: a.recent_orders(utcnow().replace(tzinfo=UTC)))
     assert fake_platform.methods() == ["recent_orders"] and connection.state == "active"
+
+
+@pytest.mark.parametrize("how", ["archived", "channel_off"])
+def test_a_listing_that_leaves_before_it_was_ever_sent_clears_its_problem(
+    how, factory, opted_in, fake_platform, floor_connection
+):
+    """A listing waiting as "needs attention" (unmapped category) that is archived or taken off
+    the channel is no longer the producer's problem: its record ends "removed", not stuck."""
+    listing = opted_in(channels_on=("shopee",), category=factory.category("Đặc sản khác"))
+    drain()
+    assert record_of(listing, floor_connection).state == "needs_attention"
+    if how == "archived":
+        catalog_services.set_listing_status(listing, "archived", actor=owner_of(listing))
+    else:
+        from syndication import services
+
+        services.set_listing_channels(listing, {"shopee": False}, actor=owner_of(listing))
+    db.session.commit()
+    drain()
+    record = record_of(listing, floor_connection)
+    assert (record.state, record.last_error) == ("removed", None)
+    assert fake_platform.calls == []
