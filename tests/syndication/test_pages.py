@@ -193,3 +193,35 @@ def test_a_producer_cannot_reach_another_shops_listing_orders_or_connection(
     for url in (f"{other}/", f"{other}/don-hang", f"{other}/san-pham/{theirs.id}"):
         assert client.get(url).status_code in (403, 404)
     assert client.post(f"{other}/ket-noi/shopee").status_code in (403, 404)
+
+
+def test_an_authorisation_binds_to_the_browser_user_and_shop_that_started_it(
+    app, client, factory, fake_platform, csrf_off
+):
+    """The state is spent once; a state started for one shop never connects another (the shop
+    comes from the server's session, not from the URL); another user's browser cannot use it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from syndication.models import Connection
+
+    owner = factory.user(role="producer")
+    first, second = factory.shop(owner=owner), factory.shop(owner=owner)
+
+    def start(shop) -> str:
+        answer = client.post(f"/kenh-ban/{shop.slug}/kenh-ban-khac/ket-noi/shopee")
+        assert answer.status_code == 302
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
+
+    sign_in(client, owner)
+    stale = start(first)
+    state = start(second)  # a second start replaces the first
+    back = "/ket-noi-san/shopee/xong?code=c0de&shop_id={shop}&state={state}"
+    assert client.get(back.format(shop="77", state=stale)).status_code == 400
+    state = start(second)
+    other = app.test_client()
+    sign_in(other, factory.user(role="producer"))
+    assert other.get(back.format(shop="77", state=state)).status_code == 400  # not their browser
+    assert client.get(back.format(shop="77", state=state)).status_code == 302
+    assert client.get(back.format(shop="78", state=state)).status_code == 400  # spent: no replay
+    connections = db.session.scalars(select(Connection)).all()
+    assert [(c.shop_id, c.remote_shop_id) for c in connections] == [(second.id, "77")]
