@@ -650,7 +650,7 @@ def flush_batch(connection_id: int) -> int:
     connection = db.session.get(Connection, connection_id)
     if connection is None or connection.state != ConnectionState.ACTIVE.value:
         return 0
-    records = db.session.scalars(
+    query = (
         select(SyncRecord)
         .where(
             SyncRecord.connection_id == connection_id,
@@ -659,7 +659,12 @@ def flush_batch(connection_id: int) -> int:
         )
         .order_by(SyncRecord.id)
         .limit(5000)
-    ).all()
+    )
+    if db.engine.dialect.name == "postgresql":
+        # Records first, then the connection (a refresh locks it), as push() does: a record a
+        # push is working on is left to it (it schedules another batch if it needs one).
+        query = query.with_for_update(skip_locked=True)
+    records = db.session.scalars(query).all()
     if not records:
         return 0
     try:
