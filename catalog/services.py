@@ -371,6 +371,7 @@ def add_images(listing: Listing, blobs: list[bytes], *, actor: User) -> list[Lis
         )
         db.session.add(row)
         added.append(row)
+    listing.updated_at = utcnow()  # the photos are part of the listing (the feeds' validators)
     db.session.flush()
     db.session.refresh(listing)
     listing_event(listing)
@@ -386,6 +387,7 @@ def remove_image(listing: Listing, image_id: int, *, actor: User) -> None:
     listing.images.remove(image)
     for position, img in enumerate(listing.images):
         img.position = position
+    listing.updated_at = utcnow()  # the photos are part of the listing (the feeds' validators)
     db.session.flush()
     listing_event(listing)
 
@@ -396,6 +398,7 @@ def make_cover(listing: Listing, image_id: int, *, actor: User) -> None:
     ordered = sorted(listing.images, key=lambda img: (img.id != image_id, img.position))
     for position, img in enumerate(ordered):
         img.position = position
+    listing.updated_at = utcnow()  # a new cover changes the listing as the feeds show it
     db.session.flush()
     listing_event(listing)
 

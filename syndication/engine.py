@@ -207,17 +207,33 @@ class Session:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.adapter = adapter_for_connection(connection)
-        expires = connection.expires_at
-        if expires is not None and connection.refresh_token and expires - REFRESH_AHEAD <= utcnow():
+        self.held = connection.access_token  # the token this adapter signs with
+        if self._about_to_expire():
             self._refresh()
 
+    def _about_to_expire(self) -> bool:
+        expires = self.connection.expires_at
+        return bool(
+            expires is not None and self.connection.refresh_token and expires - REFRESH_AHEAD <= utcnow()
+        )
+
     def _refresh(self) -> None:
+        # The platforms rotate the refresh token: two workers must not both spend it. Re-read
+        # the connection (locked on PostgreSQL, so a worker refreshing it meanwhile finishes
+        # first): a token stored by someone else since this adapter was built is used as it is.
+        db.session.flush()
+        db.session.refresh(self.connection, with_for_update=db.engine.dialect.name == "postgresql")
+        if self.connection.access_token != self.held and not self._about_to_expire():
+            self.adapter = adapter_for_connection(self.connection)
+            self.held = self.connection.access_token
+            return
         try:
-            token = self.adapter.refresh()
+            token = adapter_for_connection(self.connection).refresh()
         except (P.TokenExpired, P.AuthRevoked) as exc:
             raise P.AuthRevoked(getattr(exc, "message", str(exc))) from exc
         store_token(self.connection, token)
         self.adapter = adapter_for_connection(self.connection)
+        self.held = self.connection.access_token
 
     def call(self, fn: Callable[[Any], T]) -> T:
         try:
@@ -361,7 +377,8 @@ def enqueue_push(
 
 
 def fan_out(listing_id: int) -> int:
-    """One push per connection that carries the listing now, or holds a copy of it."""
+    """One push per connection that carries the listing now, or holds a copy of it (or an
+    unsettled record)."""
     listing = db.session.get(Listing, listing_id)
     if listing is None:
         return 0
@@ -370,9 +387,12 @@ def fan_out(listing_id: int) -> int:
         connection = connection_for(listing, platform)
         if connection is not None and channels.carries(listing, platform):
             targets.add(connection.id)
+    # ... and every connection holding a copy, or a record not yet settled as removed (one
+    # waiting as "needs attention" must end "removed" when the listing leaves, not stay stuck).
     held = db.session.scalars(
         select(SyncRecord.connection_id).where(
-            SyncRecord.listing_id == listing_id, SyncRecord.remote_id.is_not(None)
+            SyncRecord.listing_id == listing_id,
+            SyncRecord.remote_id.is_not(None) | (SyncRecord.state != SyncState.REMOVED.value),
         )
     ).all()
     targets.update(held)
@@ -630,7 +650,7 @@ def flush_batch(connection_id: int) -> int:
     connection = db.session.get(Connection, connection_id)
     if connection is None or connection.state != ConnectionState.ACTIVE.value:
         return 0
-    records = db.session.scalars(
+    query = (
         select(SyncRecord)
         .where(
             SyncRecord.connection_id == connection_id,
@@ -639,7 +659,12 @@ def flush_batch(connection_id: int) -> int:
         )
         .order_by(SyncRecord.id)
         .limit(5000)
-    ).all()
+    )
+    if db.engine.dialect.name == "postgresql":
+        # Records first, then the connection (a refresh locks it), as push() does: a record a
+        # push is working on is left to it (it schedules another batch if it needs one).
+        query = query.with_for_update(skip_locked=True)
+    records = db.session.scalars(query).all()
     if not records:
         return 0
     try:
@@ -797,7 +822,9 @@ def reconcile_all() -> dict[str, int]:
                 db.session.commit()
             continue
         except (P.PlatformError, NotConfigured) as exc:
-            db.session.rollback()
+            # Keep what was repaired so far and, above all, a token refreshed on the way (the
+            # platforms rotate the refresh token: the old one is spent).
+            db.session.commit()
             log.warning("reconcile of connection %s failed: %s", connection_id, exc)
             continue
         total["connections"] += 1

@@ -149,13 +149,16 @@ def items(listing_url: str, media_url: str) -> Iterator[FeedItem]:
 
 def validator() -> tuple[str, datetime]:
     """(ETag, Last-Modified) of the feeds' current content: the included listings' count and
-    newest change, the newest change of any shop and of any channel choice (a listing leaving
-    the feed moves one of them)."""
+    newest change, the newest change of any listing, of any shop and of any channel choice (a
+    listing leaving the feed moves one of them)."""
     query = _base_query().with_only_columns(func.count(), func.max(Listing.updated_at))
     count, newest = db.session.execute(query).one()
+    # Any listing's latest change, included or not: a listing leaving the feed (archived,
+    # hidden, drafted) must move Last-Modified forward, never let it step back to the next newest.
+    touched = db.session.scalar(select(func.max(Listing.updated_at)))
     shops = db.session.scalar(select(func.max(Shop.updated_at)))
     images = db.session.scalar(select(func.max(ListingImage.id)))
-    moments = [m for m in (newest, shops, *choices_changed_at()) if m is not None]
+    moments = [m for m in (newest, touched, shops, *choices_changed_at()) if m is not None]
     modified = max(moments) if moments else datetime(2026, 1, 1)
     seed = f"{count}|{newest}|{shops}|{images}|{'|'.join(str(m) for m in moments)}"
     etag = hashlib.sha256(seed.encode()).hexdigest()[:32]
@@ -166,7 +169,9 @@ def validator() -> tuple[str, datetime]:
 
 
 def _x(text: str) -> str:
-    return escape(text)
+    """Escaped for XML, without the characters XML 1.0 cannot carry (one in a shop's or a
+    category's name, stored before the forms dropped them, would break the whole feed)."""
+    return escape(_NOT_XML.sub("", text))
 
 
 def google_rss(all_items: Iterator[FeedItem], *, title: str, link: str, description: str) -> Iterator[str]:

@@ -152,5 +152,7 @@ def on_pull(payload, event) -> None:
         if connection is not None:
             needs_reconnecting(connection, exc.message)
     except (P.RateLimited, P.Unavailable) as exc:
-        db.session.rollback()
+        # Only the platform call failed (no order was taken yet), but a token refreshed on the
+        # way must be kept: the platforms rotate the refresh token, the old one is spent.
+        db.session.commit()
         raise RetryLater(f"{exc}", exc.retry_after) from exc

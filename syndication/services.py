@@ -211,18 +211,18 @@ def resync(record_ids: list[int], *, actor: User) -> int:
     return len(records)
 
 
-def connection_summary(connection: Connection) -> dict[str, Any]:
-    """What a page may show of a connection: never the tokens in full."""
-    counts: dict[str, int] = dict(
-        db.session.execute(
-            select(SyncRecord.state, db.func.count())
-            .where(SyncRecord.connection_id == connection.id)
-            .group_by(SyncRecord.state)
-        ).all()
-    )
+def connection_summary(connection: Connection, *, shop_id: int | None = None) -> dict[str, Any]:
+    """What a page may show of a connection: never the tokens in full. For a shop's page
+    (`shop_id`), the floor's connection shows no token at all and counts only the shop's
+    listings."""
+    query = select(SyncRecord.state, db.func.count()).where(SyncRecord.connection_id == connection.id)
+    if shop_id is not None and connection.shop_id != shop_id:
+        query = query.join(Listing, Listing.id == SyncRecord.listing_id).where(Listing.shop_id == shop_id)
+    counts: dict[str, int] = dict(db.session.execute(query.group_by(SyncRecord.state)).all())
+    theirs = shop_id is None or connection.shop_id == shop_id
     return {
         "connection": connection,
-        "token": connection.masked_token,
+        "token": connection.masked_token if theirs else "—",
         "active": connection.state == ConnectionState.ACTIVE.value,
         "counts": {state.value: counts.get(state.value, 0) for state in SyncState},
     }

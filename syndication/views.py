@@ -155,7 +155,7 @@ def index(shop: Shop):
         shop=shop,
         form=form,
         choices=channels.shop_choices(shop.id),
-        connections=[services.connection_summary(c) for c in connections],
+        connections=[services.connection_summary(c, shop_id=shop.id) for c in connections],
         platforms=PUSH_PLATFORMS,
         configured={p: services_configured(p) for p in PUSH_PLATFORMS},
         can_connect=services.can_connect(current_user, shop),

@@ -137,3 +137,136 @@ def test_etag_and_last_modified_answer_304_until_something_changes(client, opted
     assert again.status_code == 200 and again.get_data()
     assert again.headers["ETag"] != etag
     assert google_items(client) == {}
+
+
+def test_a_listing_leaving_the_feed_is_never_answered_not_modified(client, factory, opted_in):
+    """A fetcher that sends only If-Modified-Since must see the feed change when its newest
+    listing leaves it (Last-Modified must not step back to the next newest)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from catalog.models import Listing
+    from marketplace.timeutil import utcnow
+    from sellers.models import Shop
+    from syndication.models import ListingChannel, ShopChannel
+
+    operator = factory.operator()
+    older = opted_in(title="Cam bù", stock=3)
+    newest = opted_in(title="Mật ong rừng", stock=2)
+    long_ago, recently = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)
+    for model in (Listing, Shop, ShopChannel, ListingChannel):
+        db.session.execute(update(model).values(updated_at=long_ago))
+    db.session.execute(update(Listing).where(Listing.id == newest.id).values(updated_at=recently))
+    db.session.commit()
+    db.session.expire_all()
+    for url in ("/feeds/google-merchant.xml", "/feeds/listings.csv", "/feeds/listings.json"):
+        first = client.get(url)
+        first.get_data()
+        assert first.status_code == 200
+
+    modified = first.headers["Last-Modified"]
+    catalog_services.hide_listing(db.session.get(Listing, newest.id), "Ảnh không đúng", actor=operator)
+    db.session.commit()
+    again = client.get("/feeds/google-merchant.xml", headers={"If-Modified-Since": modified})
+    assert again.status_code == 200
+    assert set(google_items(client)) == {f"HT-{older.id}"}
+
+
+def test_xml_special_and_control_characters_never_break_the_feed(client, factory, opted_in):
+    """& and < are escaped; a control character (stored before the forms dropped them) in any
+    field, the shop's and the category's names included, is left out, not the whole feed."""
+    from sqlalchemy import update
+
+    from catalog.models import Category, Listing
+    from sellers.models import Shop
+
+    listing = opted_in(title="Cam & bưởi <loại 1>", stock=3)
+    db.session.execute(update(Shop).where(Shop.id == listing.shop_id).values(name="HTX\x0b Cam & Co"))
+    db.session.execute(
+        update(Category).where(Category.id == listing.category_id).values(name="Trái\x01 cây <tươi>")
+    )
+    db.session.execute(update(Listing).where(Listing.id == listing.id).values(title="Cam\x08 & bưởi <1>"))
+    db.session.commit()
+    item = google_items(client)[f"HT-{listing.id}"]
+    check_item(item)
+    assert (item["title"], item["brand"], item["product_type"]) == (
+        "Cam & bưởi <1>",
+        "HTX Cam & Co",
+        "Trái cây <tươi>",
+    )
+
+
+def test_the_etag_moves_when_an_order_takes_stock(client, opted_in):
+    """Stock taken by the checkout's conditional UPDATE (a bulk UPDATE, not the ORM) still moves
+    the validator: the feed's availability depends on it."""
+    from orders.services import reserve_stock
+
+    listing = opted_in(title="Cam bù", stock=1)
+    first = client.get("/feeds/google-merchant.xml")
+    etag = first.headers["ETag"]
+    first.get_data()
+    reserve_stock({listing.id: listing}, {listing.id: 1})
+    db.session.commit()
+    again = client.get("/feeds/google-merchant.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert google_items(client)[f"HT-{listing.id}"]["availability"] == "out_of_stock"
+
+
+def test_a_new_cover_or_a_removed_one_is_never_answered_not_modified(client, factory, opted_in):
+    """The feed's g:image_link is the cover: making another photo the cover, or removing the
+    cover, changes the feed, so neither If-None-Match nor If-Modified-Since may answer 304."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from catalog.models import Listing
+    from marketplace.timeutil import utcnow
+    from sellers.models import Shop
+    from syndication.models import ListingChannel, ShopChannel
+    from tests.support import image_bytes
+
+    listing = opted_in(title="Cam bù", stock=3, images=[image_bytes(), image_bytes(color=(200, 30, 30))])
+    owner = next(m.user for m in listing.shop.members if m.role == "owner")
+
+    for change in ("cover", "remove"):
+        for model in (Listing, Shop, ShopChannel, ListingChannel):  # everything changed long ago
+            db.session.execute(update(model).values(updated_at=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+        db.session.expire_all()
+        first = client.get("/feeds/google-merchant.xml")
+        first.get_data()
+        etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+        before = google_items(client)[f"HT-{listing.id}"]["image_link"]
+        listing = db.session.get(Listing, listing.id)
+        cover, other = listing.images[0], listing.images[1]
+        if change == "cover":
+            catalog_services.make_cover(listing, other.id, actor=owner)
+        else:
+            catalog_services.remove_image(listing, cover.id, actor=owner)
+        db.session.commit()
+        assert google_items(client)[f"HT-{listing.id}"]["image_link"] != before
+        assert client.get("/feeds/google-merchant.xml", headers={"If-None-Match": etag}).status_code == 200
+        assert (
+            client.get("/feeds/google-merchant.xml", headers={"If-Modified-Since": modified}).status_code
+            == 200
+        )
+
+
+def test_an_unapproved_shop_an_archived_listing_and_the_push_channels_only_stay_out(
+    client, factory, opted_in
+):
+    shown = opted_in(title="Cam bù")
+    pending = opted_in(title="Chưa duyệt").shop
+    pending.status = "pending"  # a shop not (or no longer) approved by the operator
+    archived = opted_in(title="Đã lưu trữ")
+    catalog_services.set_listing_status(
+        archived, "archived", actor=next(m.user for m in archived.shop.members if m.role == "owner")
+    )
+    opted_in(channels_on=("shopee",), title="Chỉ Shopee")  # opted in to a platform, not the feeds
+    db.session.commit()
+    ids = {f"HT-{shown.id}"}
+    assert set(google_items(client)) == ids
+    rows = client.get("/feeds/listings.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]
+    assert {row.split(",")[0] for row in rows} == ids
+    assert {item["id"] for item in client.get("/feeds/listings.json").get_json()["items"]} == ids

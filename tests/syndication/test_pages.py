@@ -138,3 +138,90 @@ def test_operator_pages_are_the_operators_only(client, factory, url, floor_conne
 def test_callback_refuses_a_missing_or_wrong_state(client, factory, fake_platform):
     sign_in(client, factory.user(role="producer"))
     assert client.get("/ket-noi-san/shopee/xong?code=abc&shop_id=1&state=nope").status_code == 400
+
+
+def test_a_producer_sees_nothing_of_the_floors_token(client, factory, opted_in, floor_connection):
+    connection = db.session.get(type(floor_connection), floor_connection.id)
+    connection.access_token = "floor-secret-token-XY"
+    db.session.commit()
+    listing = opted_in(channels_on=("shopee",))
+    sign_in(client, owner_of(listing))
+    html = client.get(f"/kenh-ban/{listing.shop.slug}/kenh-ban-khac/").get_data(as_text=True)
+    assert "FLOOR1" in html  # the floor's store is listed (it may carry the shop's listings)
+    assert connection.masked_token not in html and "floo…" not in html
+
+
+def test_a_producer_cannot_reach_another_shops_listing_orders_or_connection(
+    app, client, factory, opted_in, fake_platform, csrf_off
+):
+    """URL tampering: another shop's listing through one's own shop slug is 404 and changes
+    nothing; another shop's slug is refused; its platform orders are not listed."""
+    from datetime import datetime
+
+    from syndication.models import Connection, RemoteOrder
+
+    mine, theirs = opted_in(channels_on=()), opted_in(channels_on=())
+    connection = Connection(
+        shop_id=theirs.shop_id, platform="shopee", remote_shop_id="THEIRS", access_token="their-token-123"
+    )
+    db.session.add(connection)
+    db.session.flush()
+    db.session.add(
+        RemoteOrder(
+            connection_id=connection.id,
+            shop_id=theirs.shop_id,
+            listing_id=theirs.id,
+            platform="shopee",
+            remote_order_id="THEIR-ORDER-1",
+            remote_item_id="1",
+            quantity=1,
+            title=theirs.title,
+            state="taken",
+            placed_at=datetime(2026, 1, 1),
+        )
+    )
+    db.session.commit()
+    sign_in(client, owner_of(mine))
+    base = f"/kenh-ban/{mine.shop.slug}/kenh-ban-khac"
+    assert client.get(f"{base}/san-pham/{theirs.id}").status_code == 404
+    assert client.post(f"{base}/san-pham/{theirs.id}", data={"channel_shopee": "on"}).status_code == 404
+    assert db.session.scalar(select(ListingChannel)) is None
+    for page in ("/", "/don-hang"):
+        html = client.get(base + page).get_data(as_text=True)
+        assert "THEIR-ORDER-1" not in html and "THEIRS" not in html and "their-t" not in html
+    other = f"/kenh-ban/{theirs.shop.slug}/kenh-ban-khac"
+    for url in (f"{other}/", f"{other}/don-hang", f"{other}/san-pham/{theirs.id}"):
+        assert client.get(url).status_code in (403, 404)
+    assert client.post(f"{other}/ket-noi/shopee").status_code in (403, 404)
+
+
+def test_an_authorisation_binds_to_the_browser_user_and_shop_that_started_it(
+    app, client, factory, fake_platform, csrf_off
+):
+    """The state is spent once; a state started for one shop never connects another (the shop
+    comes from the server's session, not from the URL); another user's browser cannot use it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from syndication.models import Connection
+
+    owner = factory.user(role="producer")
+    first, second = factory.shop(owner=owner), factory.shop(owner=owner)
+
+    def start(shop) -> str:
+        answer = client.post(f"/kenh-ban/{shop.slug}/kenh-ban-khac/ket-noi/shopee")
+        assert answer.status_code == 302
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
+
+    sign_in(client, owner)
+    stale = start(first)
+    state = start(second)  # a second start replaces the first
+    back = "/ket-noi-san/shopee/xong?code=c0de&shop_id={shop}&state={state}"
+    assert client.get(back.format(shop="77", state=stale)).status_code == 400
+    state = start(second)
+    other = app.test_client()
+    sign_in(other, factory.user(role="producer"))
+    assert other.get(back.format(shop="77", state=state)).status_code == 400  # not their browser
+    assert client.get(back.format(shop="77", state=state)).status_code == 302
+    assert client.get(back.format(shop="78", state=state)).status_code == 400  # spent: no replay
+    connections = db.session.scalars(select(Connection)).all()
+    assert [(c.shop_id, c.remote_shop_id) for c in connections] == [(second.id, "77")]

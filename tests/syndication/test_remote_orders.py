@@ -162,3 +162,46 @@ def test_two_channels_one_stock_exactly_ten_of_forty_succeed(
     assert db.session.scalar(select(func.sum(RemoteOrder.quantity)).where(RemoteOrder.state == "taken")) == (
         remote_won or None
     )
+
+
+def test_one_remote_order_pulled_by_eight_workers_at_once_takes_stock_once(
+    app, factory, opted_in, fake_platform, floor_connection
+):
+    """The same order read by concurrent pulls (overlapping slots, a reconcile): the line's
+    unique row is inserted before the stock is taken, so one worker takes it and the others
+    stop on the constraint and roll back."""
+    from sqlalchemy.exc import IntegrityError
+
+    listing = published(factory, opted_in, stock=10)
+    order = P.RemoteOrder(
+        "R-SAME",
+        datetime.now(UTC),
+        "READY_TO_SHIP",
+        (P.RemoteOrderLine(remote_id_of(listing), None, 3, 45000),),
+    )
+    connection_id = floor_connection.id
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            try:
+                rows = remote_orders.take(db.session.get(Connection, connection_id), order)
+                db.session.commit()
+                outcomes.append(rows[0].state if rows else "skipped")
+            except IntegrityError:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert outcomes.count("taken") == 1 and len(outcomes) == 8, outcomes
+    assert stock_of(listing.id) == 7
+    assert db.session.scalar(select(func.count()).select_from(RemoteOrder)) == 1

@@ -375,3 +375,143 @@ def test_price_and_stock_wait_for_the_batch_and_a_refused_batch_goes_sku_by_sku(
     # The refused batch is retried SKU by SKU, so each error would land on its own listing.
     assert fake_platform.methods() == ["update_price", "update_price"]
     assert {record_of(x, floor_connection).state for x in listings} == {"synced"}
+
+
+def _refresh_then(monkeypatch, failure: Exception) -> None:
+    """The platform answers the refresh (rotating the refresh token, as Shopee, Lazada and Tiki
+    do), then `failure` on the next call."""
+    from tests.syndication.doubles import RecordingAdapter
+
+    original = RecordingAdapter.refresh
+
+    def refresh(self):
+        token = original(self)
+        self.fake.failures.append(failure)
+        return token
+
+    monkeypatch.setattr(RecordingAdapter, "refresh", refresh)
+
+
+@pytest.mark.parametrize("failure", [P.RateLimited("slow down", "429", 30), P.Unavailable("502")])
+def test_a_token_refreshed_before_a_throttled_pull_is_kept(
+    monkeypatch, app, fake_platform, floor_connection, failure
+):
+    """The refresh token is single-use: a rotation the platform made must be stored even when
+    the call after it is throttled, or the connection is lost at the next refresh."""
+    from syndication import hooks
+
+    connection = db.session.get(Connection, floor_connection.id)
+    connection.expires_at = utcnow() + timedelta(minutes=5)  # refreshed before the pull
+    db.session.commit()
+    _refresh_then(monkeypatch, failure)
+    hooks.schedule_pulls()
+    drain()
+    db.session.expire_all()
+    connection = db.session.get(Connection, floor_connection.id)
+    assert connection.refresh_token in fake_platform.refresh_tokens
+    assert connection.access_token in fake_platform.valid_tokens
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "syndication.pull_orders"))
+    assert event.status == "pending" and event.attempts == 1  # retried later
+    event.next_attempt_at = utcnow()
+    db.session.commit()
+    drain()
+    assert db.session.get(Connection, floor_connection.id).state == "active"
+    assert fake_platform.methods()[-1] == "recent_orders"
+
+
+def test_a_token_refreshed_before_a_failed_reconcile_is_kept(
+    monkeypatch, runner, synced, fake_platform, floor_connection
+):
+    connection = db.session.get(Connection, floor_connection.id)
+    connection.expires_at = utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    _refresh_then(monkeypatch, P.Unavailable("502"))
+    result = runner.invoke(args=["syndication", "reconcile"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    connection = db.session.get(Connection, floor_connection.id)
+    assert connection.refresh_token in fake_platform.refresh_tokens
+
+
+def test_a_refresh_made_meanwhile_by_another_worker_is_used_not_repeated(fake_platform, floor_connection):
+    """Two workers pushing through one connection: the first refreshes (the platform rotates the
+    refresh token), the second must take the stored token instead of spending the old refresh
+    token, which the platform now refuses (the connection would wrongly need reconnecting)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from syndication import engine
+
+    connection = db.session.get(Connection, floor_connection.id)
+    session = engine.Session(connection)  # this worker holds tok-1 / ref-1
+    other = fake_platform.factory(None, engine.token_of(connection)).refresh()  # the other worker
+    db.session.execute(
+        update(Connection)
+        .where(Connection.id == connection.id)
+        .values(
+            access_token=other.access_token,
+            refresh_token=other.refresh_token,
+            expires_at=other.expires_at.astimezone(UTC).replace(tzinfo=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    fake_platform.calls.clear()
+    orders = session.call(lambda a: a.recent_orders(datetime.now(UTC)))  # tok-1 is refused now
+    assert orders == []
+    assert fake_platform.methods() == ["recent_orders"]  # no second refresh
+    assert connection.state == "active" and connection.access_token == other.access_token
+
+
+def test_a_token_about_to_expire_that_another_worker_refreshed_is_not_refreshed_again(
+    fake_platform, floor_connection
+):
+    from datetime import UTC
+
+    from sqlalchemy import update
+
+    from syndication import engine
+
+    connection = db.session.get(Connection, floor_connection.id)
+    connection.expires_at = utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    connection = db.session.get(Connection, floor_connection.id)
+    assert connection.expires_at is not None  # loaded: this worker read the old expiry
+    other = fake_platform.factory(None, engine.token_of(connection)).refresh()
+    db.session.execute(
+        update(Connection)
+        .where(Connection.id == connection.id)
+        .values(
+            access_token=other.access_token,
+            refresh_token=other.refresh_token,
+            expires_at=other.expires_at.astimezone(UTC).replace(tzinfo=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    fake_platform.calls.clear()
+    session = engine.Session(connection)
+    assert fake_platform.methods() == []  # nothing refreshed: the stored token is fresh
+    session.call(lambda a: a.recent_orders(utcnow().replace(tzinfo=UTC)))
+    assert fake_platform.methods() == ["recent_orders"] and connection.state == "active"
+
+
+@pytest.mark.parametrize("how", ["archived", "channel_off"])
+def test_a_listing_that_leaves_before_it_was_ever_sent_clears_its_problem(
+    how, factory, opted_in, fake_platform, floor_connection
+):
+    """A listing waiting as "needs attention" (unmapped category) that is archived or taken off
+    the channel is no longer the producer's problem: its record ends "removed", not stuck."""
+    listing = opted_in(channels_on=("shopee",), category=factory.category("Đặc sản khác"))
+    drain()
+    assert record_of(listing, floor_connection).state == "needs_attention"
+    if how == "archived":
+        catalog_services.set_listing_status(listing, "archived", actor=owner_of(listing))
+    else:
+        from syndication import services
+
+        services.set_listing_channels(listing, {"shopee": False}, actor=owner_of(listing))
+    db.session.commit()
+    drain()
+    record = record_of(listing, floor_connection)
+    assert (record.state, record.last_error) == ("removed", None)
+    assert fake_platform.calls == []
