@@ -105,10 +105,23 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     )
     if existing is not None:
         shipment = db.session.get(Shipment, existing.shipment_id)
-        order_status = (
-            db.session.scalar(select(Order.status).where(Order.id == shipment.order_id)) if shipment else ""
+        order_code = (
+            db.session.scalar(select(Order.code).where(Order.id == shipment.order_id)) if shipment else None
         )
-        return Outcome(existing, True, order_status or "", shipment.status if shipment else "")
+        if order_code != incoming.order_code or existing.carrier_status != incoming.status[:60]:
+            # Not a replay: the partner used this event id for another event. Answering "replay"
+            # would drop this one silently; say so instead, and change nothing.
+            raise Conflict(
+                _(
+                    "Mã sự kiện %(id)s đã được dùng cho một sự kiện khác (đơn %(code)s, trạng thái %(s)s).",
+                    id=incoming.event_id,
+                    code=order_code or "",
+                    s=existing.carrier_status,
+                )
+            )
+        assert shipment is not None
+        order_status = db.session.scalar(select(Order.status).where(Order.id == shipment.order_id))
+        return Outcome(existing, True, order_status or "", shipment.status)
     shipment = shipment_for(partner, incoming.order_code)
     order = db.session.scalar(select(Order).where(Order.id == shipment.order_id).with_for_update())
     assert order is not None

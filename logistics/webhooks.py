@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 from flask import current_app
@@ -41,6 +42,7 @@ from .services import active_secrets
 RETRYABLE_4XX = frozenset({408, 409, 429})
 # Waits after the 1st, 2nd… failed try (Standard Webhooks' example schedule), unless Retry-After.
 SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
+PAUSED_RECHECK_S = 600  # a paused partner's messages wait, looked at again this often
 
 
 def wait_after(failed_tries: int) -> float:
@@ -114,7 +116,17 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
         delivery.last_error = "endpoint disabled or removed"
         return
     if partner.state != "active":
-        raise outbox.RetryLater("partner paused", 600)
+        # Wait for the partner without spending a try: a failure (RetryLater) would count against
+        # the outbox's MAX_ATTEMPTS, so a pause of two hours would kill every queued message while
+        # its delivery row still says pending. This event is done; a fresh one checks again later.
+        delivery.last_error = "partner paused"
+        later = outbox.record(
+            WEBHOOK_TOPIC,
+            {"message_id": delivery.message_id},
+            key=f"{WEBHOOK_TOPIC}:{delivery.message_id}:paused:{uuid.uuid4().hex}",
+        )
+        later.next_attempt_at = utcnow() + timedelta(seconds=PAUSED_RECHECK_S)
+        return
     body = body_of(delivery)
     headers = headers_for(partner, delivery.message_id, body)
     config = current_app.config

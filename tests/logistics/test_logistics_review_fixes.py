@@ -1,0 +1,84 @@
+"""Regressions found in review: a paused partner's webhooks wait instead of dying, an event id
+reused for another event is refused instead of swallowed as a replay, query numbers that pass
+str.isdigit() but are no number are a 422, not a server error."""
+
+from __future__ import annotations
+
+import base64
+
+from logistics_testlib import event
+from sqlalchemy import select, update
+from standardwebhooks.webhooks import Webhook
+from webhook_receiver import Receiver
+
+from logistics.models import ShipmentEvent, WebhookDelivery
+from marketplace import outbox
+from marketplace.extensions import db
+from marketplace.models import OutboxEvent
+
+PLACEHOLDER = "whsec_" + base64.b64encode(b"p" * 32).decode()
+
+
+def _due_and_drain() -> None:
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.status == "pending")
+        .values(next_attempt_at=OutboxEvent.created_at)
+    )
+    db.session.commit()
+    outbox.drain()
+    db.session.expire_all()
+
+
+def test_a_paused_partners_webhooks_wait_and_arrive_after_the_pause(setup):
+    with Receiver(PLACEHOLDER) as receiver:
+        partner, key, secret = setup.new_partner("Tạm Dừng", webhook_url=receiver.url)
+        setup.partner, setup.key = partner, key
+        receiver.verifier = Webhook(secret)
+        setup.packed_order()
+        partner.state = "paused"
+        db.session.commit()
+        # a long pause: more rechecks than the outbox allows failed tries (MAX_ATTEMPTS)
+        for _ in range(outbox.MAX_ATTEMPTS + 2):
+            _due_and_drain()
+        assert receiver.received == []
+        row = db.session.scalar(select(WebhookDelivery))
+        assert row.status == "pending" and row.attempts == 0
+        topic = OutboxEvent.topic == "logistics.webhook"
+        assert db.session.scalar(select(OutboxEvent).where(topic, OutboxEvent.status == "dead")) is None
+        assert db.session.scalar(select(OutboxEvent).where(topic, OutboxEvent.status == "pending"))
+        partner.state = "active"
+        db.session.commit()
+        _due_and_drain()
+    row = db.session.scalar(select(WebhookDelivery))
+    assert row.status == "delivered" and row.attempts == 1
+    assert [r["id"] for r in receiver.received] == [row.message_id]
+    assert receiver.received[0]["verified"]
+
+
+def test_an_event_id_reused_for_another_event_is_refused_not_swallowed(setup, client):
+    first, second = setup.packed_order(), setup.packed_order()
+    url = "/api/v1/logistics/orders/{}/events"
+    ok = client.post(url.format(first.code), json=event("e-1", "picked_up"), headers=setup.auth())
+    assert ok.status_code == 201
+    # the same event again: a replay
+    again = client.post(url.format(first.code), json=event("e-1", "picked_up"), headers=setup.auth())
+    assert again.status_code == 200 and again.get_json()["replay"] is True
+    # the same id for another order, or another status: not a replay, and nothing changes
+    other_order = client.post(url.format(second.code), json=event("e-1", "picked_up"), headers=setup.auth())
+    assert other_order.status_code == 409
+    assert other_order.mimetype == "application/problem+json"
+    other_status = client.post(
+        url.format(first.code), json=event("e-1", "delivered", 5), headers=setup.auth()
+    )
+    assert other_status.status_code == 409
+    db.session.expire_all()
+    assert second.status == "packed" and first.status == "shipped"
+    assert db.session.query(ShipmentEvent).count() == 1
+
+
+def test_limit_that_only_looks_like_digits_is_a_422(setup, client):
+    for raw in ("%C2%B2", "%D9%A1", "1" * 5000):
+        response = client.get(f"/api/v1/logistics/orders?limit={raw}", headers=setup.auth())
+        assert response.status_code == 422, (raw[:10], response.status_code)
+        assert response.mimetype == "application/problem+json"
