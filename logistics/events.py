@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
@@ -96,6 +96,20 @@ def shipment_for(partner: Partner, order_code: str) -> Shipment:
     return shipment
 
 
+def _lock_order(order_id: int) -> Order:
+    """The order under its row lock until the transaction ends, read after the lock was taken.
+    PostgreSQL: FOR UPDATE. SQLite ignores FOR UPDATE and a plain read there sees only what was
+    committed before it: a no-op UPDATE takes the database's write lock first (as
+    orders.settlement.lock_shop does), so what is read after it is what the last writer left."""
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(text("UPDATE orders SET status = status WHERE id = :id"), {"id": order_id})
+    order = db.session.scalar(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert order is not None
+    return order
+
+
 def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     """Apply one event (the caller commits). Raises NotFound, Conflict (409)."""
     existing = db.session.scalar(
@@ -123,8 +137,10 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
         order_status = db.session.scalar(select(Order.status).where(Order.id == shipment.order_id))
         return Outcome(existing, True, order_status or "", shipment.status)
     shipment = shipment_for(partner, incoming.order_code)
-    order = db.session.scalar(select(Order).where(Order.id == shipment.order_id).with_for_update())
-    assert order is not None
+    order = _lock_order(shipment.order_id)
+    # Judge on the shipment as committed now, not as read before waiting for the lock: another
+    # event of this parcel may have moved it meanwhile (a newer one: this one is then late).
+    db.session.refresh(shipment)
     occurred = _naive_utc(incoming.occurred_at)
     mapping = partner.status_map or {}
     unknown = incoming.status not in mapping

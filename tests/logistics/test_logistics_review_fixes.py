@@ -82,3 +82,51 @@ def test_limit_that_only_looks_like_digits_is_a_422(setup, client):
         response = client.get(f"/api/v1/logistics/orders?limit={raw}", headers=setup.auth())
         assert response.status_code == 422, (raw[:10], response.status_code)
         assert response.mimetype == "application/problem+json"
+
+
+def test_an_older_event_racing_a_newer_one_does_not_move_the_order_back(setup, app, monkeypatch):
+    """`delivery_failed` (newer) is being applied when `out_for_delivery` (older) arrives: the
+    second waits at the order's row lock and must then judge on the shipment as it is committed
+    (late), not as it read it before waiting (which would move the order back to shipped)."""
+    import threading
+
+    from logistics import events
+
+    order = setup.packed_order()
+    client = app.test_client()
+    url = f"/api/v1/logistics/orders/{order.code}/events"
+    assert client.post(url, json=event("r-0", "in_transit", 0), headers=setup.auth()).status_code == 201
+    db.session.commit()
+
+    locked, real_notify = threading.Event(), events._notify
+
+    def slow_notify(order_, event_):
+        real_notify(order_, event_)
+        if event_.event_id == "r-2":
+            locked.set()  # the newer event holds the order's lock until it commits
+            locked_hold.wait(1.0)
+
+    locked_hold = threading.Event()
+    monkeypatch.setattr(events, "_notify", slow_notify)
+    codes: dict[str, int] = {}
+
+    def post(body):
+        with app.app_context():
+            codes[body["event_id"]] = app.test_client().post(url, json=body, headers=setup.auth()).status_code
+
+    newer = threading.Thread(target=post, args=(event("r-2", "delivery_failed", 120),))
+    newer.start()
+    assert locked.wait(10)
+    older = threading.Thread(target=post, args=(event("r-1", "out_for_delivery", 60),))
+    older.start()
+    older.join(0.5)  # it reads the shipment, then waits at the lock (PostgreSQL) or the writer lock
+    locked_hold.set()
+    newer.join(30)
+    older.join(30)
+    assert codes == {"r-2": 201, "r-1": 201}, codes
+    db.session.expire_all()
+    assert order.status == "delivery_failed"
+    outcomes = dict(db.session.execute(select(ShipmentEvent.event_id, ShipmentEvent.outcome)).all())
+    assert outcomes == {"r-0": "applied", "r-2": "applied", "r-1": "late"}, outcomes
+    shipment = setup.shipment(order)
+    assert shipment.status == "delivery_failed"
