@@ -130,3 +130,70 @@ def test_an_older_event_racing_a_newer_one_does_not_move_the_order_back(setup, a
     assert outcomes == {"r-0": "applied", "r-2": "applied", "r-1": "late"}, outcomes
     shipment = setup.shipment(order)
     assert shipment.status == "delivery_failed"
+
+
+def _remit_at_once(app, setup, bodies):
+    import threading
+
+    barrier = threading.Barrier(len(bodies))
+    answers: list[tuple[int, dict]] = []
+
+    def post(body):
+        with app.app_context():
+            client = app.test_client()
+            barrier.wait()
+            response = client.post("/api/v1/logistics/remittances", json=body, headers=setup.auth())
+            answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
+
+
+def _delivered_cod(setup, app, n):
+    order = setup.packed_order()
+    client = app.test_client()
+    url = f"/api/v1/logistics/orders/{order.code}/events"
+    body = event(f"rd{n}", "delivered", 60, cod_collected_vnd=order.total_vnd)
+    assert client.post(url, json=body, headers=setup.auth()).status_code == 201
+    db.session.commit()
+    return order
+
+
+def test_the_same_remittance_posted_twice_at_once_is_stored_once(setup, app):
+    from logistics.models import Remittance, RemittanceLine
+
+    order = _delivered_cod(setup, app, 1)
+    body = {
+        "reference": "CK-DOI",
+        "transfer_date": "2026-12-02",
+        "lines": [{"order_code": order.code, "amount_vnd": order.total_vnd}],
+    }
+    answers = _remit_at_once(app, setup, [body] * 4)
+    assert sorted(code for code, _ in answers) == [200, 200, 200, 201], answers
+    assert db.session.query(Remittance).count() == 1
+    assert db.session.query(RemittanceLine).count() == 1
+
+
+def test_one_order_in_two_remittances_at_once_is_flagged_remitted_twice(setup, app):
+    from logistics import remittances
+
+    order = _delivered_cod(setup, app, 2)
+    bodies = [
+        {
+            "reference": f"CK-{n}",
+            "transfer_date": "2026-12-02",
+            "lines": [{"order_code": order.code, "amount_vnd": order.total_vnd}],
+        }
+        for n in range(3)
+    ]
+    answers = _remit_at_once(app, setup, bodies)
+    assert sorted(code for code, _ in answers) == [201, 201, 201], answers
+    problems = sorted(str(body["lines"][0]["problem"]) for _, body in answers)
+    assert problems == ["None", "remitted_twice", "remitted_twice"], problems
+    db.session.expire_all()
+    [row] = remittances.ledger(setup.partner)
+    assert row.remitted_vnd == order.total_vnd and row.outstanding_vnd == 0
