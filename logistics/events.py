@@ -12,22 +12,25 @@ the shop (outbox mail)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail import queue_mail
+from marketplace.timeutil import utcnow
 from orders import states
 from orders.models import Order, OrderStatus, PaymentMethod
 
 from .models import Partner, Shipment, ShipmentEvent
 
 S = OrderStatus
+# How far ahead of our clock an event's occurred_at may be (carriers' clocks drift a little).
+MAX_CLOCK_AHEAD = timedelta(hours=1)
 
 # The floor's parcel words → the order status they mean.
 ORDER_STATUS_FOR = {
@@ -136,6 +139,11 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
         assert shipment is not None
         order_status = db.session.scalar(select(Order.status).where(Order.id == shipment.order_id))
         return Outcome(existing, True, order_status or "", shipment.status)
+    if _naive_utc(incoming.occurred_at) > utcnow() + MAX_CLOCK_AHEAD:
+        # An event "from the future" would make every real event after it late: the order
+        # could never move again.
+        message = _("Thời điểm của sự kiện ở tương lai.")
+        raise ValidationFailed({"occurred_at": [message]}, message)
     shipment = shipment_for(partner, incoming.order_code)
     order = _lock_order(shipment.order_id)
     # Judge on the shipment as committed now, not as read before waiting for the lock: another

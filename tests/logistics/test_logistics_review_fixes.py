@@ -197,3 +197,43 @@ def test_one_order_in_two_remittances_at_once_is_flagged_remitted_twice(setup, a
     db.session.expire_all()
     [row] = remittances.ledger(setup.partner)
     assert row.remitted_vnd == order.total_vnd and row.outstanding_vnd == 0
+
+
+def test_a_paid_parcel_returned_twice_is_refunded_and_restocked_once(setup, client):
+    from catalog.models import Listing
+    from orders.models import Order
+
+    order = setup.packed_order()
+    db.session.execute(update(Order).where(Order.id == order.id).values(payment_method="card", paid=True))
+    db.session.commit()
+    stock = db.session.scalar(select(Listing.stock).where(Listing.id == setup.listing.id))
+    url = f"/api/v1/logistics/orders/{order.code}/events"
+    for n, status in enumerate(("picked_up", "returning", "returned")):
+        assert client.post(url, json=event(f"ret{n}", status, n), headers=setup.auth()).status_code == 201
+    # the carrier reports the return again, under another event id
+    again = client.post(url, json=event("ret-again", "returned", 10), headers=setup.auth())
+    assert again.status_code in (201, 409), again.get_json()
+    db.session.expire_all()
+    assert order.status == "refunded" and order.refunded_vnd == order.total_vnd
+    assert db.session.scalar(select(Listing.stock).where(Listing.id == setup.listing.id)) == stock + 1
+    refunds = select(OutboxEvent).where(OutboxEvent.topic == "payment.stripe_refund")
+    assert len(db.session.scalars(refunds).all()) == 1
+
+
+def test_an_event_from_the_future_is_refused_and_changes_nothing(setup, client):
+    from datetime import UTC, datetime, timedelta
+
+    order = setup.packed_order()
+    url = f"/api/v1/logistics/orders/{order.code}/events"
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    response = client.post(
+        url, json={"event_id": "f-1", "status": "picked_up", "occurred_at": future}, headers=setup.auth()
+    )
+    assert response.status_code == 422 and "occurred_at" in response.get_json()["errors"]
+    assert db.session.query(ShipmentEvent).count() == 0
+    # the real events that follow still move the order
+    now = datetime.now(UTC).isoformat()
+    ok = client.post(
+        url, json={"event_id": "f-2", "status": "picked_up", "occurred_at": now}, headers=setup.auth()
+    )
+    assert ok.status_code == 201 and ok.get_json()["order_status"] == "shipped"
