@@ -232,6 +232,7 @@ def carrier_callback(slug: str, token: str):
             parsed.reason,
             None,
             parsed.cod_collected_vnd,
+            native=True,
         ),
     )
 

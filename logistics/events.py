@@ -45,6 +45,8 @@ ORDER_STATUS_FOR = {
     "damaged": S.DAMAGED.value,
 }
 
+FLOOR_IDENTITY: dict[str, str | None] = {status: status for status in ORDER_STATUS_FOR}
+
 FLOOR_LABELS = {
     "ready_for_pickup": _l("Chờ lấy hàng"),
     "picked_up": _l("Đã lấy hàng"),
@@ -74,6 +76,9 @@ class Incoming:
     reason: str | None = None
     note: str | None = None
     cod_collected_vnd: int | None = None
+    # A carrier's own status word (a native callback), turned into ours by the partner's mapping
+    # table; False: already the floor's word (the floor's API), taken as it is.
+    native: bool = False
 
 
 @dataclass
@@ -150,7 +155,7 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     # event of this parcel may have moved it meanwhile (a newer one: this one is then late).
     db.session.refresh(shipment)
     occurred = _naive_utc(incoming.occurred_at)
-    mapping = partner.status_map or {}
+    mapping = (partner.status_map or {}) if incoming.native else FLOOR_IDENTITY
     unknown = incoming.status not in mapping
     floor = None if unknown else mapping[incoming.status]
     if unknown:

@@ -237,3 +237,21 @@ def test_an_event_from_the_future_is_refused_and_changes_nothing(setup, client):
         url, json={"event_id": "f-2", "status": "picked_up", "occurred_at": now}, headers=setup.auth()
     )
     assert ok.status_code == 201 and ok.get_json()["order_status"] == "shipped"
+
+
+def test_a_carrier_partner_posting_floor_words_through_the_api_moves_the_order(setup, client):
+    """The floor's API takes the floor's own words for every partner; the mapping table is for the
+    carrier's native callback words. A GHN partner's `picked_up` was stored as unknown."""
+    from logistics import services
+
+    ghn, key, _secret, _token = services.create_partner("GHN Thử", actor=None, kind="ghn")
+    db.session.commit()
+    services.set_shop_partners(setup.shop, [ghn.id], ghn.id, actor=setup.owner)
+    db.session.commit()
+    order = setup.packed_order()
+    assert setup.shipment(order).partner_id == ghn.id
+    url = f"/api/v1/logistics/orders/{order.code}/events"
+    response = client.post(url, json=event("g-1", "picked_up"), headers=setup.auth(key))
+    assert response.status_code == 201 and response.get_json()["outcome"] == "applied", response.get_json()
+    db.session.expire_all()
+    assert order.status == "shipped"
