@@ -87,6 +87,17 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer, not an address to follow: urllib would repeat a redirected POST as a
+    GET without the body, and the page it lands on would count as delivered."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post(
     url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> tuple[int | None, str | None, str | None]:
@@ -95,7 +106,7 @@ def post(
         return None, None, "not an http(s) URL"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - operator-set URL
+        with _OPENER.open(request, timeout=timeout) as response:  # operator-set URL, http(s) only
             response.read(1024)
             return response.status, None, None
     except urllib.error.HTTPError as exc:

@@ -255,3 +255,38 @@ def test_a_carrier_partner_posting_floor_words_through_the_api_moves_the_order(s
     assert response.status_code == 201 and response.get_json()["outcome"] == "applied", response.get_json()
     db.session.expire_all()
     assert order.status == "shipped"
+
+
+def test_a_redirect_is_not_a_delivery(setup):
+    """An endpoint that moved answers 301: urllib followed it as a GET without the body, and the
+    page it landed on (200) marked the message delivered although the partner never got it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def _ok(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _ok
+
+        def log_message(self, *args) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    moved = {"Location": f"http://127.0.0.1:{other.server_address[1]}/login"}
+    try:
+        with Receiver(PLACEHOLDER, lambda _id, _n: (301, moved)) as receiver:
+            partner, key, secret = setup.new_partner("Đã Chuyển", webhook_url=receiver.url)
+            setup.partner, setup.key = partner, key
+            receiver.verifier = Webhook(secret)
+            setup.packed_order()
+            _due_and_drain()
+    finally:
+        other.shutdown()
+        other.server_close()
+    row = db.session.scalar(select(WebhookDelivery))
+    assert row.status == "pending" and row.response_code == 301, (row.status, row.response_code)
+    assert len(receiver.received) == 1
