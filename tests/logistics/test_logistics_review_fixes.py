@@ -290,3 +290,52 @@ def test_a_redirect_is_not_a_delivery(setup):
     row = db.session.scalar(select(WebhookDelivery))
     assert row.status == "pending" and row.response_code == 301, (row.status, row.response_code)
     assert len(receiver.received) == 1
+
+
+def test_an_order_cancelled_while_its_booking_is_in_flight_is_cancelled_with_the_carrier(
+    setup, app, monkeypatch
+):
+    """Two workers: one books the pickup (the carrier is slow to answer), the other handles the
+    cancellation meanwhile and finds the booking still pending. The booking that then comes back
+    must be cancelled with the carrier, not stored as booked for a cancelled order."""
+    import threading
+
+    from logistics import booking
+    from tests.logistics.carriers.standins import GHNStandin
+    from tests.logistics.test_logistics_carrier_wiring import _carrier_partner, _drain_all
+
+    with GHNStandin() as ghn:
+        _carrier_partner(setup, "ghn", ghn)
+        order = setup.packed_order()
+        db.session.commit()
+        real_adapter = booking.adapter
+
+        def second_worker():
+            with app.app_context():
+                assert setup.post(order, "reject", reason="Khách đổi ý").status_code == 302
+                cancel = db.session.scalar(
+                    select(OutboxEvent.id).where(OutboxEvent.topic == "logistics.cancel_booking")
+                )
+                assert cancel is not None
+                assert outbox.process_one(cancel)  # the booking is still pending here
+                db.session.remove()
+
+        class Slow:
+            def __init__(self, inner):
+                self.inner = inner
+
+            def create_shipment(self, parcel):
+                t = threading.Thread(target=second_worker)
+                t.start()
+                t.join(30)
+                return self.inner.create_shipment(parcel)
+
+            def __getattr__(self, name):
+                return getattr(self.inner, name)
+
+        monkeypatch.setattr(booking, "adapter", lambda partner: Slow(real_adapter(partner)))
+        _drain_all()
+        shipment = setup.shipment(order)
+        assert order.status == "cancelled"
+        assert shipment.booking == "cancelled", shipment.booking
+        assert ghn.shipments[order.code].status == "cancel"
