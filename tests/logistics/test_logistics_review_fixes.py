@@ -339,3 +339,39 @@ def test_an_order_cancelled_while_its_booking_is_in_flight_is_cancelled_with_the
         assert order.status == "cancelled"
         assert shipment.booking == "cancelled", shipment.booking
         assert ghn.shipments[order.code].status == "cancel"
+
+
+def test_a_nul_in_a_carriers_callback_is_a_422_not_a_server_error(setup, client):
+    """PostgreSQL text cannot hold NUL: a callback's reason or status carrying one was a 500."""
+    from tests.logistics.carriers.standins import GHNStandin
+    from tests.logistics.test_logistics_carrier_wiring import _carrier_partner, _drain_all
+
+    with GHNStandin() as ghn:
+        partner, token = _carrier_partner(setup, "ghn", ghn)
+        order = setup.packed_order()
+        _drain_all()  # booked: the stand-in knows the parcel
+        url = f"/api/v1/logistics/callbacks/{partner.slug}/{token}"
+        for field, value in (("Reason", "Khách\x00hẹn"), ("Status", "pick\x00ed")):
+            body = {**ghn.callback_body(order.code, "picked"), field: value}
+            response = client.post(url, json=body)
+            assert response.status_code == 422, (field, response.status_code)
+    assert db.session.query(ShipmentEvent).count() == 0
+
+
+def test_a_remittance_csv_with_a_nul_is_refused_with_a_message(setup, app, factory):
+    import io
+
+    from logistics.models import Remittance
+    from tests.support import sign_in
+
+    csv = "\ufeffreference,transfer_date,order_code,amount_vnd\nCK-\x00,01/12/2026,DH-1,12000\n".encode()
+    operator = sign_in(app.test_client(), factory.operator())
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = operator.post(
+        "/quan-tri/van-chuyen/doi-soat",
+        data={"partner": setup.partner.slug, "file": (io.BytesIO(csv), "doi-soat.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "NUL" in response.get_data(as_text=True)
+    assert db.session.query(Remittance).count() == 0
