@@ -42,6 +42,8 @@ from .services import active_secrets
 RETRYABLE_4XX = frozenset({408, 409, 429})
 # Waits after the 1st, 2nd… failed try (Standard Webhooks' example schedule), unless Retry-After.
 SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# A Retry-After is honoured up to a day: "come back in 3 years" would park the message for good.
+MAX_RETRY_AFTER_S = 86400.0
 PAUSED_RECHECK_S = 600  # a paused partner's messages wait, looked at again this often
 
 
@@ -168,7 +170,8 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
         raise outbox.PermanentFailure(error or "no answer")
     wait = _retry_after(retry_after)
     raise outbox.RetryLater(
-        error or "failed", wait_after(event.attempts + 1) if wait is None else max(wait, 1.0)
+        error or "failed",
+        wait_after(event.attempts + 1) if wait is None else min(max(wait, 1.0), MAX_RETRY_AFTER_S),
     )
 
 

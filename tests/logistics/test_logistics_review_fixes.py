@@ -375,3 +375,17 @@ def test_a_remittance_csv_with_a_nul_is_refused_with_a_message(setup, app, facto
     assert response.status_code == 200
     assert "NUL" in response.get_data(as_text=True)
     assert db.session.query(Remittance).count() == 0
+
+
+def test_a_retry_after_of_years_waits_a_day_at_most(setup):
+    with Receiver(PLACEHOLDER, lambda _id, _n: (503, {"Retry-After": "99999999"})) as receiver:
+        partner, key, secret = setup.new_partner("Chậm", webhook_url=receiver.url)
+        setup.partner, setup.key = partner, key
+        receiver.verifier = Webhook(secret)
+        setup.packed_order()
+        _due_and_drain()
+    [event_row] = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "logistics.webhook")
+    ).all()
+    wait = (event_row.next_attempt_at - event_row.created_at).total_seconds()
+    assert event_row.status == "pending" and wait <= 86400 + 120, wait
