@@ -389,3 +389,25 @@ def test_a_retry_after_of_years_waits_a_day_at_most(setup):
     ).all()
     wait = (event_row.next_attempt_at - event_row.created_at).total_seconds()
     assert event_row.status == "pending" and wait <= 86400 + 120, wait
+
+
+def test_the_csv_feed_neutralises_formulas_and_keeps_amounts_numbers(setup, client):
+    import csv
+    import io
+
+    from orders.models import Order
+
+    order = setup.packed_order()
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(receiver_name='=HYPERLINK("http://x.example","bấm")', note="@SUM(1+1)")
+    )
+    db.session.commit()
+    response = client.get("/api/v1/logistics/orders", headers={**setup.auth(), "Accept": "text/csv"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0]["receiver_name"].startswith("'=HYPERLINK")
+    assert rows[0]["cod_vnd"] == str(order.total_vnd)
+    assert not any(v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
