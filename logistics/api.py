@@ -72,7 +72,8 @@ def _limit() -> int:
     raw = request.args.get("limit", "")
     if raw == "":
         return feed.DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= feed.MAX_LIMIT:
+    # ASCII digits only, and few: "²" passes str.isdigit() but int() cannot read it, nor 5000 digits
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= feed.MAX_LIMIT:
         raise ValidationFailed({"limit": [f"limit must be a whole number from 1 to {feed.MAX_LIMIT}"]})
     return int(raw)
 
@@ -231,6 +232,7 @@ def carrier_callback(slug: str, token: str):
             parsed.reason,
             None,
             parsed.cod_collected_vnd,
+            native=True,
         ),
     )
 

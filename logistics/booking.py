@@ -8,15 +8,16 @@ is pending is simply never booked; one already booked is cancelled with the carr
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace import outbox
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.models import OutboxEvent
 from orders.models import Order, OrderStatus
 
 from . import feed
 from .models import Partner, Shipment
+from .services import CANCEL_BOOKING_TOPIC
 
 
 def parcel_for(shipment: Shipment):
@@ -104,10 +105,32 @@ def book_handler(payload: dict, event: OutboxEvent) -> None:
         booking = adapter(shipment.partner).create_shipment(parcel_for(shipment))
     except CarrierError as exc:
         raise _carrier_failure(exc, shipment) from exc
-    shipment.tracking_code = booking.tracking_code
-    shipment.fee_vnd = booking.fee_vnd
-    shipment.booking = "booked"
-    shipment.booking_error = None
+    # Another worker may have handled the order's cancellation while the carrier answered: it
+    # found the booking pending and marked it cancelled. The booking now exists at the carrier
+    # all the same: keep it as booked and cancel it there (the cancel handler, with its retries).
+    values = {"tracking_code": booking.tracking_code, "fee_vnd": booking.fee_vnd, "booking_error": None}
+    booked = rows_matched(
+        db.session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment.id, Shipment.booking == "pending")
+            .values(booking="booked", **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not booked:
+        db.session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment.id, Shipment.booking == "cancelled")
+            .values(booking="booked", **values)
+            .execution_options(synchronize_session=False)
+        )
+        outbox.record(
+            CANCEL_BOOKING_TOPIC,
+            {"shipment_id": shipment.id},
+            key=f"{CANCEL_BOOKING_TOPIC}:{shipment.order.code}:booked-after-cancel",
+        )
+        return
+    db.session.refresh(shipment)
     order = db.session.scalar(select(Order).where(Order.id == shipment.order_id))
     if order is not None and order.tracking_number is None:
         order.tracking_number = booking.tracking_code[:80]
@@ -122,8 +145,19 @@ def cancel_handler(payload: dict, event: OutboxEvent) -> None:
     if shipment is None:
         return
     if shipment.booking == "pending":
-        shipment.booking = "cancelled"  # the book handler will see it and do nothing
-        return
+        # the book handler will see it and do nothing; or, if its booking is in flight, cancel
+        # what the carrier answers. Conditional: a booking stored meanwhile is cancelled below.
+        cancelled = rows_matched(
+            db.session.execute(
+                update(Shipment)
+                .where(Shipment.id == shipment.id, Shipment.booking == "pending")
+                .values(booking="cancelled")
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if cancelled:
+            return
+        db.session.refresh(shipment)
     if shipment.booking != "booked" or not shipment.tracking_code:
         return
     try:

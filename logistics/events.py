@@ -12,22 +12,25 @@ the shop (outbox mail)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail import queue_mail
+from marketplace.timeutil import utcnow
 from orders import states
 from orders.models import Order, OrderStatus, PaymentMethod
 
 from .models import Partner, Shipment, ShipmentEvent
 
 S = OrderStatus
+# How far ahead of our clock an event's occurred_at may be (carriers' clocks drift a little).
+MAX_CLOCK_AHEAD = timedelta(hours=1)
 
 # The floor's parcel words → the order status they mean.
 ORDER_STATUS_FOR = {
@@ -41,6 +44,8 @@ ORDER_STATUS_FOR = {
     "lost": S.LOST.value,
     "damaged": S.DAMAGED.value,
 }
+
+FLOOR_IDENTITY: dict[str, str | None] = {status: status for status in ORDER_STATUS_FOR}
 
 FLOOR_LABELS = {
     "ready_for_pickup": _l("Chờ lấy hàng"),
@@ -71,6 +76,9 @@ class Incoming:
     reason: str | None = None
     note: str | None = None
     cod_collected_vnd: int | None = None
+    # A carrier's own status word (a native callback), turned into ours by the partner's mapping
+    # table; False: already the floor's word (the floor's API), taken as it is.
+    native: bool = False
 
 
 @dataclass
@@ -96,6 +104,20 @@ def shipment_for(partner: Partner, order_code: str) -> Shipment:
     return shipment
 
 
+def _lock_order(order_id: int) -> Order:
+    """The order under its row lock until the transaction ends, read after the lock was taken.
+    PostgreSQL: FOR UPDATE. SQLite ignores FOR UPDATE and a plain read there sees only what was
+    committed before it: a no-op UPDATE takes the database's write lock first (as
+    orders.settlement.lock_shop does), so what is read after it is what the last writer left."""
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(text("UPDATE orders SET status = status WHERE id = :id"), {"id": order_id})
+    order = db.session.scalar(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert order is not None
+    return order
+
+
 def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     """Apply one event (the caller commits). Raises NotFound, Conflict (409)."""
     existing = db.session.scalar(
@@ -105,15 +127,35 @@ def ingest(partner: Partner, incoming: Incoming) -> Outcome:
     )
     if existing is not None:
         shipment = db.session.get(Shipment, existing.shipment_id)
-        order_status = (
-            db.session.scalar(select(Order.status).where(Order.id == shipment.order_id)) if shipment else ""
+        order_code = (
+            db.session.scalar(select(Order.code).where(Order.id == shipment.order_id)) if shipment else None
         )
-        return Outcome(existing, True, order_status or "", shipment.status if shipment else "")
+        if order_code != incoming.order_code or existing.carrier_status != incoming.status[:60]:
+            # Not a replay: the partner used this event id for another event. Answering "replay"
+            # would drop this one silently; say so instead, and change nothing.
+            raise Conflict(
+                _(
+                    "Mã sự kiện %(id)s đã được dùng cho một sự kiện khác (đơn %(code)s, trạng thái %(s)s).",
+                    id=incoming.event_id,
+                    code=order_code or "",
+                    s=existing.carrier_status,
+                )
+            )
+        assert shipment is not None
+        order_status = db.session.scalar(select(Order.status).where(Order.id == shipment.order_id))
+        return Outcome(existing, True, order_status or "", shipment.status)
+    if _naive_utc(incoming.occurred_at) > utcnow() + MAX_CLOCK_AHEAD:
+        # An event "from the future" would make every real event after it late: the order
+        # could never move again.
+        message = _("Thời điểm của sự kiện ở tương lai.")
+        raise ValidationFailed({"occurred_at": [message]}, message)
     shipment = shipment_for(partner, incoming.order_code)
-    order = db.session.scalar(select(Order).where(Order.id == shipment.order_id).with_for_update())
-    assert order is not None
+    order = _lock_order(shipment.order_id)
+    # Judge on the shipment as committed now, not as read before waiting for the lock: another
+    # event of this parcel may have moved it meanwhile (a newer one: this one is then late).
+    db.session.refresh(shipment)
     occurred = _naive_utc(incoming.occurred_at)
-    mapping = partner.status_map or {}
+    mapping = (partner.status_map or {}) if incoming.native else FLOOR_IDENTITY
     unknown = incoming.status not in mapping
     floor = None if unknown else mapping[incoming.status]
     if unknown:

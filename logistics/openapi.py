@@ -262,7 +262,10 @@ OPENAPI_PATHS = {
                 "201": _json("ShipmentEventResult", "Stored (and applied unless late)"),
                 "401": _401,
                 "404": _404,
-                "409": problem_response("The order cannot make this move (the reason is in detail)"),
+                "409": problem_response(
+                    "The order cannot make this move, or this event_id was used for another event"
+                    " (the reason is in detail)"
+                ),
                 "415": problem_response("Not JSON"),
                 "422": problem_response("Malformed event"),
             },

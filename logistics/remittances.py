@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from marketplace.errors import Errors
 from marketplace.extensions import db
@@ -51,6 +51,19 @@ def collected_for(order: Order, shipment: Shipment) -> int:
     return 0
 
 
+def _lock_partner(partner_id: int) -> None:
+    """One remittance of a partner at a time, until the transaction ends: the same reference
+    posted twice at once is then found (not a UNIQUE error, a 500), and an order in two
+    remittances at once is flagged in the second. PostgreSQL: the partner's row FOR UPDATE;
+    SQLite: a no-op UPDATE takes the write lock first (as orders.settlement.lock_shop does)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Partner.id).where(Partner.id == partner_id).with_for_update())
+    else:
+        db.session.execute(
+            text("UPDATE logistics_partners SET state = state WHERE id = :id"), {"id": partner_id}
+        )
+
+
 def record(
     partner: Partner, reference: str, transfer_date: date, lines: list[tuple[str, int]]
 ) -> tuple[Remittance, bool]:
@@ -67,6 +80,7 @@ def record(
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or amount > MAX_TOTAL_VND:
             errors.add(f"lines[{n}].amount_vnd", "amount must be a whole number of đồng ≥ 0")
     errors.raise_if_any()
+    _lock_partner(partner.id)
     existing = db.session.scalar(
         select(Remittance).where(Remittance.partner_id == partner.id, Remittance.reference == reference)
     )

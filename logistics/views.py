@@ -332,9 +332,9 @@ def choose(shop: Shop):
     form = CsrfForm()
     serving = services.partners_serving(shop)
     if form.validate_on_submit():
-        ids = [int(v) for v in request.form.getlist("partner") if v.isdigit()]
+        ids = [int(v) for v in request.form.getlist("partner") if v.isascii() and v.isdigit() and len(v) <= 9]
         default = request.form.get("default", "")
-        default_id = int(default) if default.isdigit() else None
+        default_id = int(default) if default.isascii() and default.isdigit() and len(default) <= 9 else None
         if run_action(
             lambda: services.set_shop_partners(shop, ids, default_id, actor=current_user),
             _("Đã lưu đơn vị vận chuyển."),

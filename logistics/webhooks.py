@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 from flask import current_app
@@ -41,6 +42,9 @@ from .services import active_secrets
 RETRYABLE_4XX = frozenset({408, 409, 429})
 # Waits after the 1st, 2nd… failed try (Standard Webhooks' example schedule), unless Retry-After.
 SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# A Retry-After is honoured up to a day: "come back in 3 years" would park the message for good.
+MAX_RETRY_AFTER_S = 86400.0
+PAUSED_RECHECK_S = 600  # a paused partner's messages wait, looked at again this often
 
 
 def wait_after(failed_tries: int) -> float:
@@ -85,6 +89,17 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer, not an address to follow: urllib would repeat a redirected POST as a
+    GET without the body, and the page it lands on would count as delivered."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post(
     url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> tuple[int | None, str | None, str | None]:
@@ -93,7 +108,7 @@ def post(
         return None, None, "not an http(s) URL"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - operator-set URL
+        with _OPENER.open(request, timeout=timeout) as response:  # operator-set URL, http(s) only
             response.read(1024)
             return response.status, None, None
     except urllib.error.HTTPError as exc:
@@ -114,7 +129,17 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
         delivery.last_error = "endpoint disabled or removed"
         return
     if partner.state != "active":
-        raise outbox.RetryLater("partner paused", 600)
+        # Wait for the partner without spending a try: a failure (RetryLater) would count against
+        # the outbox's MAX_ATTEMPTS, so a pause of two hours would kill every queued message while
+        # its delivery row still says pending. This event is done; a fresh one checks again later.
+        delivery.last_error = "partner paused"
+        later = outbox.record(
+            WEBHOOK_TOPIC,
+            {"message_id": delivery.message_id},
+            key=f"{WEBHOOK_TOPIC}:{delivery.message_id}:paused:{uuid.uuid4().hex}",
+        )
+        later.next_attempt_at = utcnow() + timedelta(seconds=PAUSED_RECHECK_S)
+        return
     body = body_of(delivery)
     headers = headers_for(partner, delivery.message_id, body)
     config = current_app.config
@@ -145,7 +170,8 @@ def deliver_handler(payload: dict, event: OutboxEvent) -> None:
         raise outbox.PermanentFailure(error or "no answer")
     wait = _retry_after(retry_after)
     raise outbox.RetryLater(
-        error or "failed", wait_after(event.attempts + 1) if wait is None else max(wait, 1.0)
+        error or "failed",
+        wait_after(event.attempts + 1) if wait is None else min(max(wait, 1.0), MAX_RETRY_AFTER_S),
     )
 
 

@@ -172,6 +172,8 @@ def _text(body: Mapping[str, Any], name: str, *, required: bool, limit: int = MA
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise CallbackError(f"{name} must be text, not {type(value).__name__}")
     text = str(value).strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold it: a clear 422, not a failed INSERT
+        raise CallbackError(f"{name} contains a NUL character")
     if len(text) > limit:
         if required:
             raise CallbackError(f"{name} is longer than {limit} characters")

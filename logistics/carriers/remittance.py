@@ -99,6 +99,8 @@ def parse_remittance_csv(data: bytes, *, kind: str = "generic") -> Remittance:
         raise RemittanceFormatError(
             _("Tệp không phải mã UTF-8. Trong Excel hãy chọn “Lưu thành” → “CSV UTF-8 (Comma delimited)”.")
         ) from None
+    if "\x00" in text:  # not a text file; PostgreSQL text could not hold it either
+        raise RemittanceFormatError(_("Tệp có ký tự NUL: đây không phải tệp CSV văn bản."))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     first_line = next((line for line in text.split("\n") if line.strip()), "")
     if not first_line:
