@@ -466,34 +466,32 @@ def answer(question_id: int):
     )
 
 
-@official_bp.post("/<int:question_id>/chuyen")
-@login_required
-def transfer(question_id: int):
-    form = AgencyReasonForm(prefix="t")
+def _to_another_agency(question_id: int, prefix: str, service, done: str):
+    """Transfer and contribution requests: the same form (another agency, a reason)."""
+    form = AgencyReasonForm(prefix=prefix)
     form.agency_id.choices = _agency_choices()
 
     def step(q):
         target = db.session.get(Agency, form.agency_id.data or 0)
         if target is None:
             abort(400)
-        services.transfer_question(q, target, form.reason.data, actor=current_user)
+        service(q, target, form.reason.data, actor=current_user)
 
-    return _official_step(question_id, form, step, _("Đã chuyển câu hỏi."))
+    return _official_step(question_id, form, step, done)
+
+
+@official_bp.post("/<int:question_id>/chuyen")
+@login_required
+def transfer(question_id: int):
+    return _to_another_agency(question_id, "t", services.transfer_question, _("Đã chuyển câu hỏi."))
 
 
 @official_bp.post("/<int:question_id>/phoi-hop")
 @login_required
 def request_contribution(question_id: int):
-    form = AgencyReasonForm(prefix="c")
-    form.agency_id.choices = _agency_choices()
-
-    def step(q):
-        target = db.session.get(Agency, form.agency_id.data or 0)
-        if target is None:
-            abort(400)
-        services.request_contribution(q, target, form.reason.data, actor=current_user)
-
-    return _official_step(question_id, form, step, _("Đã đề nghị cơ quan phối hợp."))
+    return _to_another_agency(
+        question_id, "c", services.request_contribution, _("Đã đề nghị cơ quan phối hợp.")
+    )
 
 
 @official_bp.post("/<int:question_id>/gop-y")
