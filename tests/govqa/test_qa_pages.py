@@ -186,3 +186,29 @@ def test_operator_tools(app, people, csrf_off):
         == 302
     )
     assert "Hải quan" in operator.get("/quan-tri/hoi-dap/co-quan").get_data(as_text=True)
+
+
+def test_an_official_asks_a_colleague_agency_then_transfers_through_the_pages(app, people, csrf_off):
+    from govqa.models import Contribution
+
+    question = ask(people.asker)
+    services.accept_question(question, people.tax, actor=people.operator)
+    db.session.commit()
+    url = f"/co-quan/hoi-dap/{question.id}"
+    other = sign_in(app.test_client(), people.food_official)
+    refused = other.post(f"{url}/chuyen", data={"t-agency_id": people.tax.id, "t-reason": "Không đúng"})
+    assert refused.status_code == 302  # back with a message, as for answering (above)
+    db.session.refresh(question)
+    assert question.agency_id == people.tax.id and question.state == "awaiting_answer"
+    own = sign_in(app.test_client(), people.tax_official)
+    asked = own.post(
+        f"{url}/phoi-hop", data={"c-agency_id": people.food.id, "c-reason": "Về an toàn thực phẩm"}
+    )
+    assert asked.status_code == 302
+    assert db.session.scalar(
+        select(Contribution.agency_id).where(Contribution.question_id == question.id)
+    ) == (people.food.id)
+    moved = own.post(f"{url}/chuyen", data={"t-agency_id": people.food.id, "t-reason": "Thuộc Sở Y tế"})
+    assert moved.status_code == 302
+    db.session.refresh(question)
+    assert question.agency_id == people.food.id and question.state_reason == "Thuộc Sở Y tế"
