@@ -251,7 +251,9 @@ def _notify(order: Order, event: ShipmentEvent) -> None:
 
     subject = _("Đơn %(code)s: %(status)s", code=order.code, status=floor_label(event.floor_status))
     context = {"order": order, "event": event, "status_label": floor_label(event.floor_status)}
-    if order.email:
+    # `delivered` closes the order through orders.services.deliver_order, which sends the buyer
+    # its own "delivered" mail: one mail for one parcel arriving, not two.
+    if order.email and event.floor_status != S.DELIVERED.value:
         queue_mail(
             order.email,
             subject,

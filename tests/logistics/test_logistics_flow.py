@@ -119,7 +119,10 @@ def test_events_move_the_order_idempotently_and_never_backwards(setup, client, a
     mails = db.session.scalars(
         select(OutboxEvent.idempotency_key).where(OutboxEvent.topic == "mail.send")
     ).all()
-    assert any(k.endswith(":e4:buyer") for k in mails) and any(k.endswith(":e4:shop") for k in mails)
+    assert any(k.endswith(":e2:buyer") for k in mails) and any(k.endswith(":e4:shop") for k in mails)
+    # delivered: the buyer gets the order's own "delivered" mail, not a second one from the event
+    assert f"mail:order-delivered:{order.id}" in mails
+    assert not any(k.endswith(":e4:buyer") for k in mails)
     # the buyer's page shows the timeline with the tracking code
     page = setup.shopper.client.get(f"/don-hang/{order.code}")
     html = page.get_data(as_text=True)
