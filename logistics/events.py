@@ -234,15 +234,39 @@ def _move(
         extra = {"carrier": partner.name[:60], "tracking_number": tracking[:80]}
     states.transition(order, target, actor=None, actor_role="carrier", note=note, **extra)
     if target == S.RETURNED.value:
-        services.release_stock(order)  # the goods are back on the shop's shelf; no COD was collected
+        attention = []
+        if _reported_damaged(shipment):
+            # Damaged goods back on the shelf are not sellable stock: the shop checks them and
+            # corrects its stock by hand.
+            attention.append(_("Hàng bị hư hỏng đã hoàn về: cửa hàng kiểm tra trước khi nhập lại kho."))
+        else:
+            services.release_stock(order)  # the goods are back on the shop's shelf; no COD was collected
         if order.paid and order.payment_method == PaymentMethod.CARD.value:
             payments.refund_order(
                 order, actor=None, actor_role="system", note=_("Hoàn tiền tự động khi hàng bị hoàn.")
             )
         elif order.paid:
-            shipment.attention = _("Hàng đã hoàn về: cần hoàn tiền chuyển khoản cho người mua.")
+            attention.append(_("Hàng đã hoàn về: cần hoàn tiền chuyển khoản cho người mua."))
+        if attention:
+            shipment.attention = " ".join(attention)
     elif target in (S.LOST.value, S.DAMAGED.value):
         shipment.attention = _("Đơn vị vận chuyển báo: %(s)s.", s=floor_label(floor))
+
+
+def _reported_damaged(shipment: Shipment) -> bool:
+    """Whether the carrier reported this parcel damaged (an event that moved the order)."""
+    return (
+        db.session.scalar(
+            select(ShipmentEvent.id)
+            .where(
+                ShipmentEvent.shipment_id == shipment.id,
+                ShipmentEvent.floor_status == S.DAMAGED.value,
+                ShipmentEvent.outcome == "applied",
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _notify(order: Order, event: ShipmentEvent) -> None:

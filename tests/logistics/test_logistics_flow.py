@@ -142,6 +142,19 @@ def test_returned_parcel_puts_stock_back_and_collects_nothing(setup, client):
     assert db.session.scalar(select(Listing.stock).where(Listing.id == setup.listing.id)) == stock_before + 1
 
 
+def test_a_damaged_parcel_returned_is_not_put_back_as_sellable_stock(setup, client):
+    order = setup.packed_order()
+    stock_before = db.session.scalar(select(Listing.stock).where(Listing.id == setup.listing.id))
+    url = _events_url(order)
+    for n, status in enumerate(("picked_up", "damaged", "returning", "returned")):
+        response = client.post(url, json=event(f"d{n}", status, n * 10), headers=setup.auth())
+        assert response.status_code == 201, response.get_json()
+    db.session.expire_all()
+    assert order.status == "returned"
+    assert db.session.scalar(select(Listing.stock).where(Listing.id == setup.listing.id)) == stock_before
+    assert "hư hỏng" in (setup.shipment(order).attention or "")
+
+
 def test_lost_parcel_is_flagged_for_the_operator(setup, client):
     order = setup.packed_order()
     response = client.post(_events_url(order), json=event("l1", "lost", 5), headers=setup.auth())
