@@ -322,13 +322,13 @@ class Adapter:
     # -- orders ------------------------------------------------------------------------------
 
     def recent_orders(self, since: datetime) -> list[RemoteOrder]:
-        found = {order.remote_order_id: order for order in self._orders(since, "created_after")}
-        for order in self._orders(since, "update_after"):
-            found[order.remote_order_id] = order  # the later read wins
-        return list(found.values())
+        found = {str(order["order_id"]): order for order in self._headers(since, "created_after")}
+        for order in self._headers(since, "update_after"):
+            found[str(order["order_id"])] = order  # the later read wins
+        return [self._order(order) for order in found.values()]  # items read once per order
 
-    def _orders(self, since: datetime, after: str) -> list[RemoteOrder]:
-        orders: list[RemoteOrder] = []
+    def _headers(self, since: datetime, after: str) -> list[Mapping[str, Any]]:
+        orders: list[Mapping[str, Any]] = []
         offset = 0
         while True:
             params = {
@@ -340,8 +340,7 @@ class Adapter:
             }
             data = self._call("/orders/get", params, method="GET").get("data") or {}
             page = data.get("orders") or []
-            for order in page:
-                orders.append(self._order(order))
+            orders.extend(page)
             offset += len(page)
             if not page or offset >= int(data.get("countTotal") or 0):
                 return orders
