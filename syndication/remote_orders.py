@@ -56,6 +56,8 @@ def take(connection: Connection, order: P.RemoteOrder) -> list[RemoteOrder]:
     rows: list[RemoteOrder] = []
     if order.cancelled:  # never took stock here: nothing to take, nothing to give back
         return rows
+    if connection.created_at is not None and _utc(order) < connection.created_at - OVERLAP:
+        return rows  # placed before the connection (read now because it was updated): not ours
     for line in order.lines:
         exists = db.session.scalar(
             select(RemoteOrder.id).where(

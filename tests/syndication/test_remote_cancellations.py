@@ -184,3 +184,16 @@ def test_one_cancellation_seen_by_eight_workers_at_once_gives_the_stock_back_onc
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(RemoteOrder)) == 1
     assert db.session.scalar(select(RemoteOrder.state)) == "cancelled"
+
+
+def test_an_order_placed_before_the_connection_and_read_as_updated_takes_nothing(
+    app, factory, opted_in, fake_platform, floor_connection
+):
+    from datetime import timedelta
+
+    listing = published(factory, opted_in, stock=5)
+    line = P.RemoteOrderLine(remote_id_of(listing), None, 2, 45000)
+    old = P.RemoteOrder("R-OLD", datetime.now(UTC) - timedelta(days=2), "SHIPPED", (line,))
+    assert remote_orders.take(db.session.get(Connection, floor_connection.id), old) == []
+    db.session.commit()
+    assert stock_of(listing.id) == 5
