@@ -179,21 +179,28 @@ def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> N
 
 def release_stock(order: Order) -> None:
     """Give a cancelled order's units back (a plain increment cannot break the CHECK)."""
-    for line in sorted(order.lines, key=lambda ln: ln.listing_id or 0):
-        if line.listing_id is None:
-            continue
+    quantities: dict[int, int] = {}
+    for line in order.lines:
+        if line.listing_id is not None:
+            quantities[line.listing_id] = quantities.get(line.listing_id, 0) + line.quantity
+    release_units(quantities)
+
+
+def release_units(quantities: dict[int, int]) -> None:
+    """Give units back to listings (listing id -> units), in listing id order like
+    reserve_stock; every channel learns the new stock. Also used for cancelled platform orders."""
+    for listing_id in sorted(quantities):
+        n = quantities[listing_id]
         db.session.execute(
             update(Listing)
-            .where(Listing.id == line.listing_id)
+            .where(Listing.id == listing_id)
             .values(
-                stock=Listing.stock + line.quantity,
-                sales_count=case(
-                    (Listing.sales_count >= line.quantity, Listing.sales_count - line.quantity), else_=0
-                ),
+                stock=Listing.stock + n,
+                sales_count=case((Listing.sales_count >= n, Listing.sales_count - n), else_=0),
             )
             .execution_options(synchronize_session=False)
         )
-        listing_event(line.listing_id, "stock")
+        listing_event(listing_id, "stock")
 
 
 def payment_for_token(token: str) -> Payment | None:

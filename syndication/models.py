@@ -44,6 +44,7 @@ class RemoteOrderState(enum.StrEnum):
     TAKEN = "taken"  # the stock was taken on the floor
     NO_STOCK = "no_stock"  # the floor had no unit left: flagged for the shop
     UNMATCHED = "unmatched"  # no listing of ours behind the remote item
+    CANCELLED = "cancelled"  # cancelled (returned, failed) on the platform: a taken stock went back once
 
 
 class Connection(Model):
@@ -178,7 +179,7 @@ class RemoteOrder(Model):
     __tablename__ = "syndication_remote_orders"
     __table_args__ = (
         UniqueConstraint("connection_id", "remote_order_id", "remote_item_id"),
-        CheckConstraint("state IN ('taken','no_stock','unmatched')", name="state"),
+        CheckConstraint("state IN ('taken','no_stock','unmatched','cancelled')", name="state"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
     )
 

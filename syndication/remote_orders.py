@@ -1,7 +1,11 @@
 """Orders placed on a connected platform: pulled, and each line takes the floor's stock through
 the same conditional UPDATE the floor's checkout uses (orders.services.reserve_stock), so a unit
 is never sold twice across channels. A line that finds no stock is flagged for the shop at once
-(a mail, and the shop's channel order list). Fulfilment stays on the platform."""
+(a mail, and the shop's channel order list). Fulfilment stays on the platform.
+
+An order cancelled (returned, failed) on the platform after it took stock gives the stock back
+exactly once: the line's state moves 'taken' -> 'cancelled' by a conditional UPDATE, and only the
+pull whose UPDATE matched the row releases the units (orders.services.release_units)."""
 
 from __future__ import annotations
 
@@ -10,23 +14,22 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from catalog.models import Listing
 from catalog.services import listing_event
-from marketplace.extensions import db
+from marketplace.extensions import db, rows_matched
 from marketplace.mail import queue_mail
 from marketplace.outbox import RetryLater
 from marketplace.timeutil import utcnow
-from orders.services import SoldOut, reserve_stock
+from orders.services import SoldOut, release_units, reserve_stock
 from sellers.models import ShopMember
 
 from .models import Connection, RemoteOrder, RemoteOrderState, SyncRecord, platform_name
 from .platforms import base as P
 
 OVERLAP = timedelta(minutes=15)  # a pull reads a little before the last one: nothing slips between
-SKIPPED_STATUSES = {"cancelled", "canceled", "unpaid_cancelled", "returned"}
 _SKU = re.compile(r"HT-(\d{1,12})")
 
 
@@ -51,8 +54,10 @@ def take(connection: Connection, order: P.RemoteOrder) -> list[RemoteOrder]:
     stock. The caller commits. Raises IntegrityError if another worker recorded it meanwhile
     (its transaction then holds the stock; this one must roll back)."""
     rows: list[RemoteOrder] = []
-    if order.status.lower() in SKIPPED_STATUSES:
+    if order.cancelled:  # never took stock here: nothing to take, nothing to give back
         return rows
+    if connection.created_at is not None and _utc(order) < connection.created_at - OVERLAP:
+        return rows  # placed before the connection (read now because it was updated): not ours
     for line in order.lines:
         exists = db.session.scalar(
             select(RemoteOrder.id).where(
@@ -95,6 +100,47 @@ def take(connection: Connection, order: P.RemoteOrder) -> list[RemoteOrder]:
     return rows
 
 
+def cancel(connection: Connection, order: P.RemoteOrder) -> list[RemoteOrder]:
+    """The platform cancelled (returned, failed) an order pulled before: each of its lines turns
+    'cancelled'; a line that had taken stock gives it back, once however many pulls see the
+    cancellation at the same time (the UPDATE ... WHERE state='taken' matches for one of them).
+    A 'no_stock' or 'unmatched' line gives nothing back. The caller commits."""
+    rows = db.session.scalars(
+        select(RemoteOrder)
+        .where(
+            RemoteOrder.connection_id == connection.id,
+            RemoteOrder.remote_order_id == order.remote_order_id[:64],
+            RemoteOrder.state != RemoteOrderState.CANCELLED.value,
+        )
+        .order_by(RemoteOrder.id)
+    ).all()
+    cancelled: list[RemoteOrder] = []
+    for row in rows:
+        released = _move(row, RemoteOrderState.TAKEN, order.status)
+        if released and row.listing_id is not None:
+            release_units({row.listing_id: row.quantity})  # every channel learns the new stock
+        if (
+            released
+            or _move(row, RemoteOrderState.NO_STOCK, order.status)
+            or _move(row, RemoteOrderState.UNMATCHED, order.status)
+        ):
+            cancelled.append(row)
+    for row in cancelled:
+        db.session.refresh(row)
+    return cancelled
+
+
+def _move(row: RemoteOrder, state: RemoteOrderState, remote_status: str) -> bool:
+    """UPDATE the line to 'cancelled' if it is still in `state`: True when this call did it."""
+    result = db.session.execute(
+        update(RemoteOrder)
+        .where(RemoteOrder.id == row.id, RemoteOrder.state == state.value)
+        .values(state=RemoteOrderState.CANCELLED.value, remote_status=(remote_status or "")[:40])
+        .execution_options(synchronize_session=False)
+    )
+    return rows_matched(result) == 1
+
+
 def _utc(order: P.RemoteOrder) -> datetime:
     moment = order.created_at
     if moment.tzinfo is None:
@@ -121,7 +167,8 @@ def flag_no_stock(row: RemoteOrder, listing: Listing) -> None:
 
 
 def pull(connection: Connection) -> list[RemoteOrder]:
-    """Read the platform's recent orders and take them. The caller commits."""
+    """Read the orders the platform created or updated since the last pull: take the new ones,
+    give back what the cancelled ones took. The caller commits."""
     from .engine import Session
 
     since = (connection.orders_pulled_at or connection.created_at or utcnow()) - OVERLAP
@@ -130,7 +177,10 @@ def pull(connection: Connection) -> list[RemoteOrder]:
     orders = session.call(lambda a: a.recent_orders(since.replace(tzinfo=UTC)))
     rows: list[RemoteOrder] = []
     for order in orders:
-        rows.extend(take(connection, order))
+        if order.cancelled:
+            rows.extend(cancel(connection, order))
+        else:
+            rows.extend(take(connection, order))
     connection.orders_pulled_at = started
     return rows
 

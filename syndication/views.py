@@ -51,6 +51,7 @@ REMOTE_ORDER_LABELS = {
     "taken": _l("Đã trừ tồn kho"),
     "no_stock": _l("Hết hàng — cần xử lý trên sàn"),
     "unmatched": _l("Không khớp sản phẩm"),
+    "cancelled": _l("Đã huỷ trên sàn"),
 }
 STATE_KEY = "syndication_oauth"
 

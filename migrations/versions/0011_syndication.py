@@ -162,7 +162,7 @@ def upgrade():
         sa.Column("placed_at", sa.DateTime(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint(
-            "state IN ('taken','no_stock','unmatched')", name=op.f("ck_syndication_remote_orders_state")
+            "state IN ('taken','no_stock','unmatched','cancelled')", name=op.f("ck_syndication_remote_orders_state")
         ),
         sa.CheckConstraint("quantity >= 1", name=op.f("ck_syndication_remote_orders_quantity_positive")),
         sa.ForeignKeyConstraint(

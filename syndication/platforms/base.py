@@ -77,6 +77,13 @@ class RemoteOrder:
     created_at: datetime  # aware UTC
     status: str  # the platform's own word, as it sent it
     lines: tuple[RemoteOrderLine, ...]
+    cancelled: bool = False  # cancelled, returned or failed: from the adapter's CANCELLED_STATUSES
+
+
+def is_cancelled(status: str, table: dict[str, str]) -> bool:
+    """Whether a platform's order status (compared lowercased) is in the adapter's table of
+    cancelled statuses (status -> "confirmed" or "unconfirmed: why")."""
+    return status.strip().lower() in table
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,9 @@ class PlatformAdapter(Protocol):
     def unlist(self, remote_id: str) -> None: ...
     def delete(self, remote_id: str) -> None: ...
     def read_item(self, remote_id: str) -> RemoteItem: ...
-    def recent_orders(self, since: datetime) -> list[RemoteOrder]: ...
+    def recent_orders(self, since: datetime) -> list[RemoteOrder]:
+        """Orders created OR updated since `since` (a cancellation of an older order too)."""
+        ...
 
 
 @runtime_checkable

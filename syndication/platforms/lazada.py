@@ -30,6 +30,7 @@ from .base import (
     TokenExpired,
     Unavailable,
     ValidationFailed,
+    is_cancelled,
     require_listing,
 )
 from .signing import lazada_sign
@@ -48,7 +49,8 @@ UNCONFIRMED: dict[str, str] = {
     "unknown item": 'code "208" from /product/item/get -> status "deleted"',
     "item status words": "Active, InActive, Deleted, Pending, Rejected, Suspended (compared lowercased)",
     "attributes": "brand defaults to 'No Brand'; keys package_* go on the SKU, the others into Attributes",
-    "orders": "GET /orders/get (created_after ISO 8601, limit 100, offset) + GET /order/items/get per order; one item row per unit",
+    "orders": "GET /orders/get (created_after ISO 8601, limit 100, offset; then update_after for cancellations of older orders) + GET /order/items/get per order; one item row per unit",
+    "order statuses": "statuses[0] is the order's status; the cancelling words are CANCELLED_STATUSES",
     "image upload": "POST /image/upload multipart 'image' -> data.image.url, the url Images.Image carries",
 }
 
@@ -57,6 +59,13 @@ VIETNAM_GATEWAY = "https://api.lazada.vn/rest"
 AUTH_GATEWAYS = {VIETNAM_GATEWAY: "https://auth.lazada.com/rest"}
 AUTHORIZE_URL = "https://auth.lazada.com/oauth/authorize"
 ORDER_PAGE = 100
+# Order statuses (lowercased) that give a taken stock back: status -> confirmed / unconfirmed.
+CANCELLED_STATUSES: dict[str, str] = {
+    "canceled": "confirmed",
+    "returned": "unconfirmed: assumed the unit is back with the seller",
+    "failed": "unconfirmed: a failed delivery, assumed shipped back to the seller",
+    "shipped_back": "unconfirmed: assumed back with the seller",
+}
 STATUSES = {
     "active": "normal",
     "inactive": "unlisted",
@@ -313,11 +322,17 @@ class Adapter:
     # -- orders ------------------------------------------------------------------------------
 
     def recent_orders(self, since: datetime) -> list[RemoteOrder]:
-        orders: list[RemoteOrder] = []
+        found = {str(order["order_id"]): order for order in self._headers(since, "created_after")}
+        for order in self._headers(since, "update_after"):
+            found[str(order["order_id"])] = order  # the later read wins
+        return [self._order(order) for order in found.values()]  # items read once per order
+
+    def _headers(self, since: datetime, after: str) -> list[Mapping[str, Any]]:
+        orders: list[Mapping[str, Any]] = []
         offset = 0
         while True:
             params = {
-                "created_after": since.astimezone(UTC).isoformat(timespec="seconds"),
+                after: since.astimezone(UTC).isoformat(timespec="seconds"),
                 "offset": offset,
                 "limit": ORDER_PAGE,
                 "sort_by": "created_at",
@@ -325,8 +340,7 @@ class Adapter:
             }
             data = self._call("/orders/get", params, method="GET").get("data") or {}
             page = data.get("orders") or []
-            for order in page:
-                orders.append(self._order(order))
+            orders.extend(page)
             offset += len(page)
             if not page or offset >= int(data.get("countTotal") or 0):
                 return orders
@@ -344,6 +358,7 @@ class Adapter:
             remote_order_id=order_id,
             created_at=datetime.strptime(str(order["created_at"]), "%Y-%m-%d %H:%M:%S %z").astimezone(UTC),
             status=str(statuses[0]),
+            cancelled=is_cancelled(str(statuses[0]), CANCELLED_STATUSES),
             lines=tuple(
                 RemoteOrderLine(remote_item_id=item, sku=sku, quantity=len(prices), price_vnd=prices[0])
                 for (item, sku), prices in lines.items()

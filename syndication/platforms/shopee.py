@@ -30,6 +30,7 @@ from .base import (
     TokenExpired,
     Unavailable,
     ValidationFailed,
+    is_cancelled,
     require_listing,
 )
 from .signing import shopee_sign
@@ -45,7 +46,8 @@ UNCONFIRMED: dict[str, str] = {
     "media upload": "POST /api/v2/media_space/upload_image, multipart field 'image', partner-level sign (no token/shop) -> response.image_info.image_id",
     "model_id": "price_list / stock_list items carry model_id 0 for an item without variations",
     "attributes": "attribute keys: numeric -> attribute_list (original_value_name); logistic_id(s) (comma list) -> logistic_info; brand_id (default 0 = no brand) and brand / brand_name -> brand; any other key is refused (never guessed)",
-    "order endpoints": "GET /api/v2/order/get_order_list (time_range_field=create_time, ≤ 15 days a window, page_size 100, cursor) + get_order_detail (≤ 50 order_sn, response_optional_fields=item_list)",
+    "order endpoints": "GET /api/v2/order/get_order_list (time_range_field=create_time, then update_time for cancellations of older orders; ≤ 15 days a window, page_size 100, cursor) + get_order_detail (≤ 50 order_sn, response_optional_fields=item_list)",
+    "returns": "TO_RETURN / IN_CANCEL are not cancellations (a return or a cancel request may be refused): the stock stays taken",
     "order line price": "item_list[].model_discounted_price (else model_original_price), quantity model_quantity_purchased",
     "item status words": "NORMAL, UNLIST, DELETED/SHOPEE_DELETE, BANNED, REVIEWING",
     "HTTP status of errors": "the envelope decides, whatever the status (403/400/429 seen)",
@@ -60,6 +62,10 @@ PARTNER_LEVEL_PREFIXES = (
     "/api/v2/shop/auth_partner",
     "/api/v2/media_space/",
 )
+# Order statuses (lowercased) that give a taken stock back: status -> confirmed / unconfirmed.
+CANCELLED_STATUSES: dict[str, str] = {
+    "cancelled": "confirmed (order_status CANCELLED)",
+}
 STATUSES = {
     "NORMAL": "normal",
     "UNLIST": "unlisted",
@@ -338,7 +344,9 @@ class Adapter:
     # -- orders ------------------------------------------------------------------------------
 
     def recent_orders(self, since: datetime) -> list[RemoteOrder]:
-        order_sns = list(self._order_sns(since))
+        order_sns = list(
+            dict.fromkeys([*self._order_sns(since, "create_time"), *self._order_sns(since, "update_time")])
+        )
         orders: list[RemoteOrder] = []
         for start in range(0, len(order_sns), ORDER_DETAIL_BATCH):
             chunk = order_sns[start : start + ORDER_DETAIL_BATCH]
@@ -365,11 +373,12 @@ class Adapter:
                         created_at=datetime.fromtimestamp(int(order.get("create_time") or 0), UTC),
                         status=str(order.get("order_status", "")),
                         lines=lines,
+                        cancelled=is_cancelled(str(order.get("order_status", "")), CANCELLED_STATUSES),
                     )
                 )
         return orders
 
-    def _order_sns(self, since: datetime) -> Iterator[str]:
+    def _order_sns(self, since: datetime, field: str) -> Iterator[str]:
         end = int(time.time())
         start = int(since.timestamp())
         while start < end:
@@ -377,7 +386,7 @@ class Adapter:
             cursor = ""
             while True:
                 query = {
-                    "time_range_field": "create_time",
+                    "time_range_field": field,
                     "time_from": start,
                     "time_to": window_end,
                     "page_size": 100,

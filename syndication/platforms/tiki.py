@@ -32,6 +32,7 @@ from .base import (
     TokenExpired,
     Unavailable,
     ValidationFailed,
+    is_cancelled,
     require_listing,
 )
 
@@ -45,6 +46,8 @@ UNCONFIRMED: dict[str, str] = {
     "unlist / delete": "updateSku active 0 for both: no deletion through the API is known, so a deleted item reads 'unlisted'",
     "read item": "GET /integration/v2/products/<product_id> -> {product_id, original_sku, price, quantity, active}",
     "orders": "GET /integration/v2/orders?created_from_date=<Vietnam local time>&page&limit=50 -> {data, paging:{current_page, last_page}}",
+    "updated orders": "no update-time filter is known: a cancellation is seen only while the order is in the created window",
+    "order statuses": "the cancelling words (CANCELLED_STATUSES) are all unconfirmed",
     "image upload": "POST /integration/v2.1/media/images multipart 'image' -> {url}",
     "errors": "400/422 {errors:[{field, message}]} -> ValidationFailed; 401 -> TokenExpired; 429 Retry-After; 5xx",
     "scope": "the client credentials grant asks for SCOPE",
@@ -54,6 +57,12 @@ SCOPE = "product order inventory"
 RATE_LIMIT_BACKOFF_S = 2.0
 REVIEW_RETRY_S = 600.0  # how soon to ask again about a product under review
 ORDER_PAGE = 50
+# Order statuses (lowercased) that give a taken stock back: status -> confirmed / unconfirmed.
+CANCELLED_STATUSES: dict[str, str] = {
+    "canceled": "unconfirmed",
+    "seller_canceled": "unconfirmed",
+    "returned": "unconfirmed: assumed the unit is back with the seller",
+}
 TIKI_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELDS: dict[str, str] = {
     "category_id": "category_id",
@@ -340,7 +349,11 @@ class Adapter:
                 )
                 orders.append(
                     RemoteOrder(
-                        str(order["code"]), created.astimezone(UTC), str(order.get("status", "")), lines
+                        str(order["code"]),
+                        created.astimezone(UTC),
+                        str(order.get("status", "")),
+                        lines,
+                        cancelled=is_cancelled(str(order.get("status", "")), CANCELLED_STATUSES),
                     )
                 )
             paging = answer.get("paging") or {}

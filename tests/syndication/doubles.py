@@ -4,6 +4,7 @@ decisions (what is sent, when); the adapters themselves are tested against the s
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,15 @@ class FakePlatform:
             )
         )
         return order_id
+
+    def cancel_order(self, remote_order_id: str) -> None:
+        """Cancelled on the platform: the order reads CANCELLED (the adapters' flag set)."""
+        self.orders = [
+            dataclasses.replace(order, status="CANCELLED", cancelled=True)
+            if order.remote_order_id == remote_order_id
+            else order
+            for order in self.orders
+        ]
 
 
 class RecordingAdapter:

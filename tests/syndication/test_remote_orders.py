@@ -95,6 +95,7 @@ def test_cancelled_and_unmatched_orders_take_nothing(app, factory, opted_in, fak
             datetime.now(UTC),
             "CANCELLED",
             (P.RemoteOrderLine(remote_id_of(listing), None, 1, 45000),),
+            cancelled=True,
         )
     )
     fake_platform.add_order("not-ours", 1)

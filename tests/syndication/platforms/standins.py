@@ -240,11 +240,20 @@ class _Standin:
                 "quantity": quantity,
                 "price": item["price"],
                 "created": int(self.clock()),
+                "updated": int(self.clock()),
                 "status": self.new_order_status,
             }
             return order_id
 
+    def cancel_order(self, remote_order_id: str) -> None:
+        """The buyer (or the platform) cancelled the order: its status and update time change."""
+        with self.lock:
+            order = self.orders[str(remote_order_id)]
+            order["status"] = self.cancelled_status
+            order["updated"] = int(self.clock())
+
     new_order_status = "READY_TO_SHIP"
+    cancelled_status = "CANCELLED"
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -617,7 +626,8 @@ class ShopeeStandin(_Standin):
             offset = int(query.get("cursor") or 0)
         except (KeyError, ValueError):
             raise self._error(400, "error_param", "time_from, time_to and page_size are integers.") from None
-        if query.get("time_range_field") not in ("create_time", "update_time"):
+        field = {"create_time": "created", "update_time": "updated"}.get(query.get("time_range_field", ""))
+        if field is None:
             raise self._error(400, "error_param", "time_range_field must be create_time or update_time.")
         if end < start or end - start > 15 * 86400 or not 1 <= size <= 100:
             raise self._error(
@@ -625,8 +635,8 @@ class ShopeeStandin(_Standin):
             )
         with self.lock:
             matching = sorted(
-                (oid for oid, o in self.orders.items() if start <= o["created"] <= end),
-                key=lambda oid: self.orders[oid]["created"],
+                (oid for oid, o in self.orders.items() if start <= o[field] <= end),
+                key=lambda oid: self.orders[oid][field],
             )
         page = matching[offset : offset + size]
         more = offset + size < len(matching)
@@ -679,6 +689,7 @@ class LazadaStandin(_Standin):
     platform = "lazada"
     token_lifetime = timedelta(days=7)
     new_order_status = "pending"
+    cancelled_status = "canceled"
     ASSUMED: ClassVar[dict[str, str]] = {
         "timestamp tolerance": "± 7200 s (code InvalidTimestamp)",
         "gateway error codes": "MissingParameter, InvalidAppKey, IncompleteSignature (type ISV); ApiCallLimit (type ISP); InternalError (HTTP 500)",
@@ -1023,11 +1034,14 @@ class LazadaStandin(_Standin):
         return self._ok({"order_id": int(params["order_id"]), "statuses": [order["status"]]})
 
     def _r_orders_get(self, params: dict[str, str], request: Request) -> Answer:
+        field = "updated" if "update_after" in params else "created"  # one of the two is required
         try:
-            after = datetime.fromisoformat(params["created_after"]).timestamp()
+            after = datetime.fromisoformat(params.get("created_after") or params["update_after"]).timestamp()
             offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 10)
         except (KeyError, ValueError):
-            raise self._invalid("created_after", "an ISO 8601 time is required") from None
+            raise self._invalid(
+                "created_after", "created_after or update_after (ISO 8601) is required"
+            ) from None
         if not 1 <= limit <= 100:
             raise self._invalid("limit", "1-100")
         shop = self._shop_of(params)
@@ -1036,9 +1050,9 @@ class LazadaStandin(_Standin):
                 (
                     oid
                     for oid, o in self.orders.items()
-                    if o["created"] >= after and self.items[o["item"]]["shop"] == shop
+                    if o[field] >= after and self.items[o["item"]]["shop"] == shop
                 ),
-                key=lambda oid: self.orders[oid]["created"],
+                key=lambda oid: self.orders[oid][field],
             )
         page = matching[offset : offset + limit]
         tz = datetime.now(UTC).astimezone().tzinfo
@@ -1088,6 +1102,7 @@ class TikiStandin(_Standin):
     platform = "tiki"
     token_lifetime = timedelta(hours=1)
     new_order_status = "queueing"
+    cancelled_status = "canceled"
     ASSUMED: ClassVar[dict[str, str]] = {
         "payload schema": "everything past the endpoints (unconfirmed in domain.md)",
         "errors": "HTTP 400 {errors:[{field, message}]}, 401 {error:'invalid_token'}, 429 Retry-After, 5xx",

@@ -143,7 +143,8 @@ def test_recent_orders_with_their_unit_rows(adapter, lazada, published):
     assert [(line.remote_item_id, line.sku, line.quantity, line.price_vnd) for line in orders[2].lines] == [
         (published, "MAT-ONG-1", 3, 180000)
     ]
-    assert sum(1 for c in lazada.calls if c[1] == "/orders/get") == 2  # 100 + 5
+    assert sum(1 for c in lazada.calls if c[1] == "/orders/get") == 4  # 100 + 5 created, 100 + 5 updated
+    assert sum(1 for c in lazada.calls if c[1] == "/order/items/get") == 105  # once per order
 
 
 def test_authorisation_exchange_and_refresh(lazada):

@@ -164,6 +164,14 @@ def test_recent_orders_page_by_page(adapter, tiki, published):
     assert sum(1 for c in tiki.calls if c[1] == "/integration/v2/orders") == 2
 
 
+def test_a_cancelled_order_reads_cancelled(adapter, tiki, published):
+    kept, cancelled = tiki.add_order(published, 1), tiki.add_order(published, 1)
+    tiki.cancel_order(cancelled)
+    orders = {o.remote_order_id: o for o in adapter.recent_orders(datetime.now(UTC) - timedelta(hours=1))}
+    assert (orders[kept].cancelled, orders[cancelled].cancelled) == (False, True)
+    assert orders[cancelled].status == "canceled"
+
+
 def test_rate_limit_server_error_timeout(adapter, tiki, published):
     tiki.fail_next("rate_limit")
     with pytest.raises(RateLimited) as caught:
