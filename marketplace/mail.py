@@ -1,9 +1,16 @@
-"""Mail through the outbox: rendered when queued (in the user's language), sent by the worker.
+"""Mail through the outbox: queued with the change it announces, rendered and sent by the worker.
+
+A mail is rendered in the language of the person who caused it. Most templates are rendered when
+queued (their context holds model objects). A template whose package registered a context loader
+(`register_context`) is rendered by the worker instead: its row keeps the template name, a small
+JSON-safe context (ids, strings) and the language, and the worker's `send_mail_handler` asks the
+loader for the template's variables. A checkout then spends no time on mail bodies.
 
 Without MAIL_SERVER the worker writes each message as an .eml file into MAIL_DIR, named by the
 event's idempotency key, so a retry rewrites the same file instead of sending twice.
 
-A mail row holds its recipient and the whole text (names, addresses, links). When a person erases
+A mail row holds its recipient and the whole text (names, addresses, links), or what renders it.
+When a person erases
 their account, `forget_mails_to` empties the rows to their address (the row stays, so its key
 still stops a second sending) and a `mail.forget` event deletes their .eml files; the outbox's
 retention purge (`outbox.purge`) removes every done row, and its file, after
@@ -12,13 +19,14 @@ OUTBOX_RETENTION_DAYS."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_babel import force_locale, get_locale
 from sqlalchemy import func, select, update
 
 from . import outbox
@@ -32,11 +40,63 @@ FORGET_TOPIC = "mail.forget"
 REDACTED = {"redacted": "erased at the recipient's request"}
 
 
+# template name -> what turns a queued context (ids, strings) into the template's variables; it
+# runs in the worker and returns None when what the mail was about is gone.
+ContextLoader = Callable[[dict], dict | None]
+LOADERS = "mail_context_loaders"
+JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def register_context(app, template: str, loader: ContextLoader) -> None:
+    """Let the worker render `mail/<template>.txt`: queue_mail keeps the context as given (it must
+    be JSON-safe) and the worker calls `loader(context)` for the template's variables."""
+    app.extensions.setdefault(LOADERS, {})[template] = loader
+
+
+def _json_safe(value) -> bool:
+    if isinstance(value, JSON_SCALARS):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_json_safe(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
+    return False
+
+
 def queue_mail(to: str, subject: str, template: str, *, key: str | None = None, **context) -> None:
     if not to:  # nobody to write to: e.g. an order whose buyer had the account erased
         return
-    body = render_template(f"mail/{template}.txt", **context)
-    outbox.record(TOPIC, {"to": to, "subject": subject, "body": body}, key=key)
+    if template not in current_app.extensions.get(LOADERS, {}):
+        body = render_template(f"mail/{template}.txt", **context)
+        outbox.record(TOPIC, {"to": to, "subject": subject, "body": body}, key=key)
+        return
+    if not _json_safe(context):  # a model object would not survive the row (nor should it)
+        raise TypeError(f"mail {template!r} is rendered by the worker: its context must be JSON-safe")
+    payload = {
+        "to": to,
+        "subject": subject,
+        "template": template,
+        "context": context,
+        "locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+    }
+    outbox.record(TOPIC, payload, key=key)
+
+
+def render_body(payload: dict) -> str | None:
+    """A row's text: as queued, or rendered now (in the language it was queued in) from its
+    template and context; None when the loader finds nothing left to tell."""
+    if "body" in payload:
+        return str(payload["body"])
+    template = str(payload.get("template") or "")
+    loader = current_app.extensions.get(LOADERS, {}).get(template)
+    if loader is None:
+        raise outbox.PermanentFailure(f"no context loader for mail template {template!r}")
+    locale = str(payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"])
+    with force_locale(locale):
+        variables = loader(dict(payload.get("context") or {}))
+        if variables is None:
+            return None
+        return render_template(f"mail/{template}.txt", **variables)
 
 
 def forget_mails_to(address: str, *, keep: Collection[str] = ()) -> int:
@@ -94,7 +154,7 @@ def forget_mail_handler(payload: dict, event) -> None:
     remove_mail_files(str(key) for key in payload.get("keys", []))
 
 
-def build_message(payload: dict, event) -> EmailMessage:
+def build_message(payload: dict, event, body: str | None = None) -> EmailMessage:
     """The message of a `mail.send` row. Defence in depth: the subject and addresses are made single
     line and the body free of control characters here too, so a row written before the edge
     cleaned its text (a title with CR/LF) still makes a mail that can be sent; an address that is
@@ -114,7 +174,7 @@ def build_message(payload: dict, event) -> EmailMessage:
     msg["Message-ID"] = make_msgid(
         idstring=event.idempotency_key.replace(":", "-")[:60], domain="marketplace"
     )
-    msg.set_content(multi_line(str(payload["body"])))
+    msg.set_content(multi_line(str(payload["body"]) if body is None else body))
     return msg
 
 
@@ -122,7 +182,10 @@ def send_mail_handler(payload: dict, event) -> None:
     if "redacted" in payload:  # its recipient erased the account before it was sent
         return
     cfg = current_app.config
-    msg = build_message(payload, event)
+    body = render_body(payload)
+    if body is None:  # what the mail was about is gone (the loader says so): nothing to send
+        return
+    msg = build_message(payload, event, body)
     if cfg.get("MAIL_SERVER"):
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=15) as smtp:
             if cfg.get("MAIL_USE_TLS"):

@@ -193,5 +193,8 @@ def init_app(app: Flask) -> None:
     user_logged_in.connect(_on_login, app)
     access.init_app(app)  # guest grants end whenever someone signs in or out
     _register_handlers(app)
+    from . import notify
+
+    notify.init_app(app)  # the checkout's and payment's mails are rendered by the worker
     register_source(app, personal_data.SOURCE)  # orders, addresses, reviews in export and erasure
     register_handler(app, personal_data.PHOTOS_TOPIC, personal_data.forget_photos)  # erased photos' files

@@ -247,6 +247,9 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
 
     now = utcnow()
     email = address["email"] if member is None else member.email
+    # The consent given with this checkout, kept with its payment (recorded first: the payment's
+    # row is then written once, with its consent_id).
+    consent_id = legal.record_consent(context="checkout", user=member).id if consent_needed else None
     payment = Payment(
         code=new_code(),
         method=method,
@@ -257,6 +260,7 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         status=PaymentStatus.PENDING.value,
         created_at=now,
         checkout_token=token,
+        consent_id=consent_id,
     )
     expires_at = None
     if method != PaymentMethod.COD.value:
@@ -265,8 +269,6 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         ]
         expires_at = payment.expires_at = now + timedelta(minutes=int(minutes))
     db.session.add(payment)
-    if consent_needed:  # the consent given with this checkout, kept with its payment
-        payment.consent_id = legal.record_consent(context="checkout", user=member).id
     initial = S.PLACED.value if method == PaymentMethod.COD.value else S.PENDING_PAYMENT.value
     orders = []
     for n, shop_quote in enumerate(quote.shops, start=1):
@@ -319,10 +321,10 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
 
     for listing_id in sorted(merged):
         listing_event(listings[listing_id], "stock")
+    # The mails are rendered by the worker (orders.notify): here only their rows, with ids.
     notify.checkout_received(payment)
     if expires_at is None:  # COD: placed at once
-        for order in orders:
-            notify.shop_new_order(order)
+        notify.shop_new_orders(orders)
     else:
         # The worker releases the stock if nobody pays in time (the handler is idempotent).
         event = outbox.record("order.expire", {"payment_id": payment.id}, key=f"order.expire:{payment.code}")

@@ -5,6 +5,7 @@ about where they go. The arithmetic is orders/pricing.py's; this module reads an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -57,12 +58,23 @@ def rule_for(shop: Shop) -> pricing.ShopRule:
     return rules_for([shop.id])[shop.id]
 
 
+@lru_cache(maxsize=1)
+def _neighbours() -> dict[str, frozenset[str]]:
+    """The neighbour table (a data file read once), built once per process, not once per shop."""
+    return neighbour_table()
+
+
+@lru_cache(maxsize=256)
+def _province_key(name: str) -> str:
+    return province_key(name)
+
+
 def zone_for(shop: Shop, destination_province: str | None) -> Zone:
     """The zone an address in `destination_province` is in for `shop` (None: not chosen yet)."""
     return pricing.zone_of(
-        province_key(shop.province),
-        province_key(destination_province) if destination_province else None,
-        neighbour_table(),
+        _province_key(shop.province or ""),
+        _province_key(destination_province) if destination_province else None,
+        _neighbours(),
     )
 
 
