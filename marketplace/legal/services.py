@@ -58,6 +58,16 @@ def current_version(key: str, today: date | None = None) -> LegalPageVersion | N
     )
 
 
+def current_version_id(key: str, today: date | None = None) -> int | None:
+    """The id of the version in force (consents need no more: not the page's text)."""
+    return db.session.scalar(
+        select(LegalPageVersion.id)
+        .where(LegalPageVersion.page == key, LegalPageVersion.effective_from <= (today or local_today()))
+        .order_by(LegalPageVersion.number.desc())
+        .limit(1)
+    )
+
+
 def latest_version(key: str) -> LegalPageVersion | None:
     """The last one published, in force or waiting for its date."""
     return db.session.scalar(
@@ -163,10 +173,10 @@ def accepted(value: object) -> bool:
 
 def has_consented(user: User, document: str = PRIVACY) -> bool:
     """Has `user` agreed to the version of `document` in force (or, with none published, at all)?"""
-    current = current_version(document)
+    current_id = current_version_id(document)
     query = select(Consent.id).where(Consent.user_id == user.id, Consent.document == document)
-    if current is not None:
-        query = query.where(Consent.version_id == current.id)
+    if current_id is not None:
+        query = query.where(Consent.version_id == current_id)
     return db.session.scalar(query.limit(1)) is not None
 
 
@@ -191,11 +201,10 @@ def record_consent(*, context: str, user: User | None = None, document: str = PR
     if context not in CONSENT_CONTEXTS:
         raise ValueError(f"unknown consent context {context!r}")
     page_for(document)
-    current = current_version(document)
     consent = Consent(
         user_id=user.id if user is not None else None,
         document=document,
-        version_id=current.id if current is not None else None,
+        version_id=current_version_id(document),
         context=context,
     )
     db.session.add(consent)
