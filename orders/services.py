@@ -154,13 +154,13 @@ def refusals(quote: pricing.Quote, listings: dict[int, Listing], destination_pro
 def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> None:
     """One conditional UPDATE per listing, in listing id order (two checkouts never wait on each
     other in opposite orders). Too few units: SoldOut, and the caller rolls everything back."""
+    table = Listing.__table__  # the Core table: the same UPDATE, without the ORM's bulk-update work
     for listing_id in sorted(quantities):
         n = quantities[listing_id]
         result = db.session.execute(
-            update(Listing)
-            .where(Listing.id == listing_id, Listing.stock >= n)
-            .values(stock=Listing.stock - n, sales_count=Listing.sales_count + n)
-            .execution_options(synchronize_session=False)
+            update(table)
+            .where(table.c.id == listing_id, table.c.stock >= n)
+            .values(stock=table.c.stock - n, sales_count=table.c.sales_count + n)
         )
         if rows_matched(result) != 1:
             listing = listings[listing_id]
@@ -329,7 +329,9 @@ def place_checkout(items: list[tuple[int, int]], data: dict, *, buyer: User | No
         # The worker releases the stock if nobody pays in time (the handler is idempotent).
         event = outbox.record("order.expire", {"payment_id": payment.id}, key=f"order.expire:{payment.code}")
         event.next_attempt_at = expires_at
-    # Last, so the rows stay locked (PostgreSQL) for as short a time as possible.
+    # Last, so the rows stay locked (PostgreSQL) for as short a time as possible: everything else
+    # is written first.
+    db.session.flush()
     reserve_stock(listings, merged)
     db.session.flush()
     return payment
