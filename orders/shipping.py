@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace import money, numbers
 from marketplace.addresses import neighbour_table, neighbours_of, province_key, province_phrase
@@ -49,7 +50,9 @@ def _rule_of(row: ShippingRule | None) -> pricing.ShopRule:
 
 def rules_for(shop_ids: Iterable[int]) -> dict[int, pricing.ShopRule]:
     ids = list(shop_ids)
-    rows = list(db.session.scalars(select(ShippingRule).where(ShippingRule.shop_id.in_(ids)))) if ids else []
+    # The zones in the same query (one round trip, however many shops).
+    query = select(ShippingRule).where(ShippingRule.shop_id.in_(ids)).options(joinedload(ShippingRule.zones))
+    rows = list(db.session.scalars(query).unique()) if ids else []
     found = {row.shop_id: _rule_of(row) for row in rows}
     return {shop_id: found.get(shop_id, pricing.ShopRule()) for shop_id in ids}
 

@@ -261,10 +261,12 @@ def checkout():
         return _render_checkout(form, _checkout_view(form, entries), 409, buy_now=buy_now)
     store.remove([listing_id for listing_id, _q in items])  # "Mua ngay": the cart stays as it was
     # Out of the session before the commit: its code and buyer stay readable without reading the
-    # row back (the commit would expire them).
+    # row back (the commit would expire them); likewise who is buying is known from before.
     db.session.expunge(payment)
+    buyer = _user()
     db.session.commit()
-    access.grant_guest_access(_user(), payment)
+    if buyer is None:
+        access.grant_guest_access(None, payment)
     return redirect(url_for("orders.show_payment", code=payment.code))
 
 
