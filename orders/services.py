@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
 from catalog.models import Listing
@@ -154,7 +155,7 @@ def refusals(quote: pricing.Quote, listings: dict[int, Listing], destination_pro
 def reserve_stock(listings: dict[int, Listing], quantities: dict[int, int]) -> None:
     """One conditional UPDATE per listing, in listing id order (two checkouts never wait on each
     other in opposite orders). Too few units: SoldOut, and the caller rolls everything back."""
-    table = Listing.__table__  # the Core table: the same UPDATE, without the ORM's bulk-update work
+    table = cast(Table, Listing.__table__)  # Core: the same UPDATE, without the ORM's bulk-update work
     for listing_id in sorted(quantities):
         n = quantities[listing_id]
         result = db.session.execute(
