@@ -9,12 +9,11 @@ loader for the template's variables. A checkout then spends no time on mail bodi
 Without MAIL_SERVER the worker writes each message as an .eml file into MAIL_DIR, named by the
 event's idempotency key, so a retry rewrites the same file instead of sending twice.
 
-A mail row holds its recipient and the whole text (names, addresses, links), or what renders it.
-When a person erases
-their account, `forget_mails_to` empties the rows to their address (the row stays, so its key
-still stops a second sending) and a `mail.forget` event deletes their .eml files; the outbox's
-retention purge (`outbox.purge`) removes every done row, and its file, after
-OUTBOX_RETENTION_DAYS."""
+A mail row holds its recipient and the whole text (names, addresses, links), or what renders it
+(ids, a link). When a person erases their account, `forget_mails_to` empties the rows to their
+address (the row stays, so its key still stops a second sending, and an emptied row is never
+rendered) and a `mail.forget` event deletes their .eml files; the outbox's retention purge
+(`outbox.purge`) removes every done row, and its file, after OUTBOX_RETENTION_DAYS."""
 
 from __future__ import annotations
 
