@@ -284,6 +284,7 @@ MODERATION_PER_PAGE = 50
 def moderate_listings():
     q = (request.args.get("q") or "").strip()
     only_hidden = request.args.get("hidden") == "1"
+    only_shop_off = request.args.get("shop_off") == "1"
     query = (
         select(Listing)
         .options(selectinload(Listing.images))
@@ -293,8 +294,12 @@ def moderate_listings():
         query = query.where(Listing.title.ilike(f"%{q}%"))
     if only_hidden:
         query = query.where(Listing.hidden_at.is_not(None))
+    if only_shop_off:  # listings of shops not (or no longer) approved: off the floor whatever they say
+        query = query.where(Listing.shop.has(Shop.status != ShopStatus.APPROVED.value))
     pagination = db.paginate(query, page=page_arg(request.args), per_page=MODERATION_PER_PAGE, error_out=False)
-    args = {k: v for k, v in (("q", q), ("hidden", "1" if only_hidden else "")) if v}
+    args = {
+        k: v for k, v in (("q", q), ("hidden", only_hidden and "1"), ("shop_off", only_shop_off and "1")) if v
+    }
     return render_template(
         "catalog/operator_listings.html",
         listings=pagination.items,
@@ -302,6 +307,7 @@ def moderate_listings():
         args=args,
         q=q,
         only_hidden=only_hidden,
+        only_shop_off=only_shop_off,
         form=HideForm(),
     )
 

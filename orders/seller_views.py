@@ -182,7 +182,8 @@ def act(shop: Shop, code: str, action: str):
 def packing_slip(shop: Shop, code: str):
     order = _shop_order(shop, code)
     qr = vietqr.svg(order.code, scale=3, title=order.code)  # the carrier can scan the order code
-    return render_template("orders/packing_slip.html", shop=shop, order=order, qr=qr)
+    paper = "a5" if request.args.get("kho") == "a5" else "a6"  # A6 labels by default; A5 on request
+    return render_template("orders/packing_slip.html", shop=shop, order=order, qr=qr, paper=paper)
 
 
 @bp.route("/<shop_slug>/van-chuyen", methods=["GET", "POST"])

@@ -1,9 +1,11 @@
 """The shop's order pages on a phone: tracking numbers link to the carrier's page, "delivered" needs
-a tick the server checks, and no empty action card once there is nothing left to do."""
+a tick the server checks, no empty action card once there is nothing left to do, the pack form's
+weight opens the number pad, the packing slip prints on A6 or A5."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from orders_testlib import ShopOrder
@@ -12,6 +14,8 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from orders.models import Order
 from orders.tracking import tracking_url
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -38,6 +42,12 @@ def test_known_carriers_link_to_their_tracking_page(carrier, number, url):
 )
 def test_unknown_carriers_or_no_number_give_no_link(carrier, number):
     assert tracking_url(carrier, number) is None
+
+
+def _input(html: str, name: str) -> str:
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    assert found, name
+    return found.group(0)
 
 
 def _order_page(shop_order: ShopOrder) -> str:
@@ -86,3 +96,24 @@ def test_no_empty_action_card_after_delivery(app, factory, shopper):
     assert shop_order.post("deliver", confirm="y").status_code == 302
     html = _order_page(shop_order)
     assert "order-actions" not in html and "Xử lý đơn" not in html
+
+
+def test_the_pack_form_weight_opens_the_number_pad(app, factory, shopper):
+    shop_order = ShopOrder(app, factory, shopper)
+    shop_order.advance("confirmed")
+    html = shop_order.seller.get(shop_order.base).get_data(as_text=True)
+    assert 'inputmode="numeric"' in _input(html, "parcel_weight_grams")
+
+
+def test_the_packing_slip_prints_on_a6_or_a5_and_fits_a_phone(app, factory, shopper):
+    shop_order = ShopOrder(app, factory, shopper)
+    slip_url = f"{shop_order.base}/phieu-dong-goi"
+    a6 = shop_order.seller.get(slip_url).get_data(as_text=True)
+    assert '<body class="size-a6">' in a6 and 'name="viewport"' in a6
+    a5 = shop_order.seller.get(f"{slip_url}?kho=a5").get_data(as_text=True)
+    assert '<body class="size-a5">' in a5
+    assert (
+        shop_order.seller.get(f"{slip_url}?kho=letter").get_data(as_text=True).count('class="size-a6"') == 1
+    )
+    css = (ROOT / "static/css/packing-slip.css").read_text(encoding="utf-8")
+    assert "@page{size:A6" in css and "@page a5{size:A5" in css and "body.size-a5{page:a5" in css
