@@ -9,8 +9,7 @@ from marketplace.extensions import db
 from marketplace.outbox import declare_topics
 
 # The CSV upload (seller_bp) and the OCOP register (operator_bp) register their routes on import.
-from . import csv_views, ocop_views  # noqa: F401
-from . import certifications
+from . import certifications, csv_views, ocop_views  # noqa: F401
 from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
 from .ocop import LEVEL_LABELS as OCOP_LEVEL_LABELS
 from .ocop import STATUS_LABELS as OCOP_STATUS_LABELS

@@ -39,7 +39,9 @@ def seed_certifications() -> int:
 
 
 def all_certifications() -> list[Certification]:
-    return list(db.session.scalars(select(Certification).order_by(Certification.position, Certification.name)))
+    return list(
+        db.session.scalars(select(Certification).order_by(Certification.position, Certification.name))
+    )
 
 
 def names() -> list[str]:

@@ -133,4 +133,6 @@ def seed_categories_command() -> None:
     created_certifications = seed_certifications()
     db.session.commit()
     total = db.session.scalar(select(func.count()).select_from(Category))
-    click.echo(f"{created} categories created, {total} in total; {created_certifications} certifications created")
+    click.echo(
+        f"{created} categories created, {total} in total; {created_certifications} certifications created"
+    )

@@ -296,7 +296,9 @@ def moderate_listings():
         query = query.where(Listing.hidden_at.is_not(None))
     if only_shop_off:  # listings of shops not (or no longer) approved: off the floor whatever they say
         query = query.where(Listing.shop.has(Shop.status != ShopStatus.APPROVED.value))
-    pagination = db.paginate(query, page=page_arg(request.args), per_page=MODERATION_PER_PAGE, error_out=False)
+    pagination = db.paginate(
+        query, page=page_arg(request.args), per_page=MODERATION_PER_PAGE, error_out=False
+    )
     args = {
         k: v for k, v in (("q", q), ("hidden", only_hidden and "1"), ("shop_off", only_shop_off and "1")) if v
     }

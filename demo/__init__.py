@@ -113,16 +113,22 @@ def setup_lines() -> list[str]:
     if engine is None:
         search = f"Search:  {local}; set ELASTICSEARCH_URL or OPENSEARCH_URL for a search engine."
     else:
-        name = {"elasticsearch": "Elasticsearch", "opensearch": "OpenSearch"}.get(engine["kind"], engine["kind"])
+        name = {"elasticsearch": "Elasticsearch", "opensearch": "OpenSearch"}.get(
+            engine["kind"], engine["kind"]
+        )
         where = _without_credentials(cfg.get("ELASTICSEARCH_URL") or cfg.get("OPENSEARCH_URL") or "")
-        if engine["status"] == "ok":
+        if engine["status"] == "ok" and state.engine is not None:
             search = f"Search:  {name} at {where} ({state.engine.count()} listings); if it fails, {local}."
         else:
-            search = f"Search:  {name} at {where} is {engine['status']}: searches use {local} until it answers."
+            search = (
+                f"Search:  {name} at {where} is {engine['status']}: searches use {local} until it answers."
+            )
     if cfg.get("MAIL_SERVER"):
         mail = f"Mail:    sent through {cfg['MAIL_SERVER']}:{cfg.get('MAIL_PORT')} by the worker."
     else:
-        mail = f"Mail:    no MAIL_SERVER, so the worker writes each mail as a file: {cfg['MAIL_DIR']}/mail-*.eml"
+        mail = (
+            f"Mail:    no MAIL_SERVER, so the worker writes each mail as a file: {cfg['MAIL_DIR']}/mail-*.eml"
+        )
     return [search, mail]
 
 

@@ -17,9 +17,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from catalog.certifications import seed_certifications
 from catalog.models import Category, Listing, OcopStatus, add_months
 from catalog.ocop import check_certificate
-from catalog.certifications import seed_certifications
 from catalog.seed import seed_categories
 from catalog.services import create_listing
 from marketplace.accounts.services import create_user, get_user_by_email

@@ -99,7 +99,7 @@ class ShipForm(AppForm):
 
 
 class DeliverForm(AppForm):
-    """"Delivered" is final for the shop: a required tick, checked on the server too."""
+    """ "Delivered" is final for the shop: a required tick, checked on the server too."""
 
     confirm = BooleanField(
         _l("Tôi xác nhận người mua đã nhận hàng"),

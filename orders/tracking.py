@@ -16,9 +16,17 @@ from urllib.parse import quote
 CARRIERS: list[tuple[str, tuple[str, ...], str]] = [
     ("GHN", ("giao hang nhanh",), "https://donhang.ghn.vn/?order_code={code}"),
     ("GHTK", ("giao hang tiet kiem",), "https://i.ghtk.vn/{code}"),
-    ("VNPost", ("vietnam post", "buu dien", "buu dien viet nam", "vnp"), "https://vnpost.vn/tra-cuu-hanh-trinh/buu-pham?key={code}"),
+    (
+        "VNPost",
+        ("vietnam post", "buu dien", "buu dien viet nam", "vnp"),
+        "https://vnpost.vn/tra-cuu-hanh-trinh/buu-pham?key={code}",
+    ),
     ("Viettel Post", ("viettelpost", "vtp"), "https://viettelpost.com.vn/tra-cuu-hanh-trinh-don/?key={code}"),
-    ("J&T Express", ("j&t", "jt", "jnt", "jt express"), "https://jtexpress.vn/vi/tracking?type=track&billcode={code}"),
+    (
+        "J&T Express",
+        ("j&t", "jt", "jnt", "jt express"),
+        "https://jtexpress.vn/vi/tracking?type=track&billcode={code}",
+    ),
 ]
 
 # The names the ship form suggests, then "the shop delivers itself".

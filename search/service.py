@@ -378,7 +378,14 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
     categories = {
         c.id: c
         for c in db.session.execute(
-            select(Category.id, Category.parent_id, Category.slug, Category.name, Category.name_en, Category.position)
+            select(
+                Category.id,
+                Category.parent_id,
+                Category.slug,
+                Category.name,
+                Category.name_en,
+                Category.position,
+            )
         )
     }
     rolled = raw.get("category")
@@ -454,7 +461,12 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
         "shop": shops,
         "ocop": ocop,
         "cert": [
-            {"value": cert, "label": certification_label(cert), "count": count, "selected": query.cert == cert}
+            {
+                "value": cert,
+                "label": certification_label(cert),
+                "count": count,
+                "selected": query.cert == cert,
+            }
             for cert, count in raw["cert"]
         ],
         "price": prices,

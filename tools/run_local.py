@@ -225,7 +225,9 @@ def main() -> int:
             return 1
 
         setup = flask_output_process(env, "demo", "setup")
-        where = read_output(setup, "Search:  (could not read the search status: `flask --app wsgi search status`)")
+        where = read_output(
+            setup, "Search:  (could not read the search status: `flask --app wsgi search status`)"
+        )
         print(
             f"\n  The marketplace is running at {url}/\n"
             f"  Sign in: {url}/dang-nhap   Seller pages: {url}/kenh-ban/   Operator: {url}/quan-tri/\n"

@@ -116,4 +116,8 @@ def test_the_packing_slip_prints_on_a6_or_a5_and_fits_a_phone(app, factory, shop
         shop_order.seller.get(f"{slip_url}?kho=letter").get_data(as_text=True).count('class="size-a6"') == 1
     )
     css = (ROOT / "static/css/packing-slip.css").read_text(encoding="utf-8")
-    assert "@page{size:105mm 148mm" in css and "@page a5{size:148mm 210mm" in css and "body.size-a5{page:a5" in css
+    assert (
+        "@page{size:105mm 148mm" in css
+        and "@page a5{size:148mm 210mm" in css
+        and "body.size-a5{page:a5" in css
+    )
