@@ -125,9 +125,9 @@ def web_commands(host: str, port: int, workers: int, threads: int) -> list[tuple
 
 
 def flask_output_process(env: dict[str, str], *command: str) -> subprocess.Popen:
-    """A `flask` command whose output is printed later (`demo accounts` runs while the servers
-    start; `demo setup`, the search and mail lines, once they serve, when the worker has built the
-    search index)."""
+    """A `flask` command whose output is printed later: `demo accounts` runs while the servers
+    start; `demo setup` (the search and mail lines) once they serve, so that it sees what the
+    worker has indexed meanwhile."""
     return subprocess.Popen(
         [str(BIN / "flask"), "--app", "wsgi", *command],
         cwd=ROOT,
