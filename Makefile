@@ -38,7 +38,9 @@ migrate: venv translations
 demo: migrate
 	$(VENV)/bin/flask --app wsgi demo load
 
-run: demo
+# The demo accounts are printed once, by run_local.py when the server answers.
+run: migrate
+	$(VENV)/bin/flask --app wsgi demo load --no-accounts
 	$(PY) tools/run_local.py --port $(PORT)
 
 # The quality gate: lint, formatting and types (also the first step of `make test`).

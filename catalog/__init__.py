@@ -9,7 +9,7 @@ from marketplace.extensions import db
 from marketplace.outbox import declare_topics
 
 # The CSV upload (seller_bp) and the OCOP register (operator_bp) register their routes on import.
-from . import csv_views, ocop_views  # noqa: F401
+from . import certifications, csv_views, ocop_views  # noqa: F401
 from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
 from .ocop import LEVEL_LABELS as OCOP_LEVEL_LABELS
 from .ocop import STATUS_LABELS as OCOP_STATUS_LABELS
@@ -57,8 +57,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(operator_bp)
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
-    declare_topics(app, "listing.changed", "category.changed")
+    declare_topics(app, "listing.changed", "category.changed", certifications.TOPIC)
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
+    app.jinja_env.filters["cert_label"] = certifications.certification_label
     app.jinja_env.globals["listing_status_label"] = lambda code: LISTING_STATUS_LABELS.get(code, code)
     app.jinja_env.globals["ocop_status_label"] = lambda code: OCOP_STATUS_LABELS.get(code, code)
     app.jinja_env.globals["ocop_level_label"] = lambda code: OCOP_LEVEL_LABELS.get(code, code or "—")

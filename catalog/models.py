@@ -6,6 +6,7 @@ import calendar
 import enum
 from datetime import date, datetime, timedelta
 
+from flask_babel import get_locale
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -49,15 +50,18 @@ COMMON_UNITS = [
     "tạ",
 ]
 
-COMMON_CERTIFICATIONS = [
-    "VietGAP",
-    "GlobalGAP",
-    "Hữu cơ",
-    "HACCP",
-    "ISO 22000",
-    "Chỉ dẫn địa lý",
-    "Nhãn hiệu tập thể",
+# The floor's starting list of certifications (Vietnamese name, English name): seeded into the
+# `certifications` table (catalog/seed.py), where the operator edits them.
+COMMON_CERTIFICATIONS_EN = [
+    ("VietGAP", "VietGAP"),
+    ("GlobalGAP", "GlobalGAP"),
+    ("Hữu cơ", "Organic"),
+    ("HACCP", "HACCP"),
+    ("ISO 22000", "ISO 22000"),
+    ("Chỉ dẫn địa lý", "Geographical indication"),
+    ("Nhãn hiệu tập thể", "Collective trademark"),
 ]
+COMMON_CERTIFICATIONS = [name for name, _name_en in COMMON_CERTIFICATIONS_EN]
 
 OCOP_LEVELS = ["province", "national"]  # cấp tỉnh (3–4★), cấp trung ương (5★)
 
@@ -84,8 +88,40 @@ class Category(Model):
     parent: Mapped[Category | None] = relationship(remote_side="Category.id", back_populates="children")
     children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.position")
 
+    @property
+    def display_name(self) -> str:
+        """The name pages show: the English one under the English locale when the operator gave
+        one, else the Vietnamese."""
+        return localized_name(self.name, self.name_en)
+
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
+
+
+class Certification(Model):
+    """A certification the floor knows (VietGAP, Hữu cơ…): the names producers pick from, with the
+    English name the operator gives it. Listings keep the Vietnamese names they cite."""
+
+    __tablename__ = "certifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def display_name(self) -> str:
+        return localized_name(self.name, self.name_en)
+
+    def __repr__(self) -> str:
+        return f"<Certification {self.name}>"
+
+
+def localized_name(name: str, name_en: str | None) -> str:
+    """`name_en` under the English locale when set, else `name` (outside a request: `name`)."""
+    if name_en and str(get_locale() or "") == "en":
+        return name_en
+    return name
 
 
 def add_months(day: date, months: int) -> date:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from marketplace import outbox
 from marketplace.extensions import db
 
+from .certifications import seed_certifications
 from .cli import catalog_cli
 from .models import Category
 
@@ -126,8 +127,12 @@ def seed_categories() -> int:
 
 @catalog_cli.command("seed-categories")
 def seed_categories_command() -> None:
-    """Create the starting category tree (OCOP sectors and shop groups); existing ones are kept."""
+    """Create the starting category tree (OCOP sectors and shop groups) and the certification list,
+    with their English names; existing ones are kept."""
     created = seed_categories()
+    created_certifications = seed_certifications()
     db.session.commit()
     total = db.session.scalar(select(func.count()).select_from(Category))
-    click.echo(f"{created} categories created, {total} in total")
+    click.echo(
+        f"{created} categories created, {total} in total; {created_certifications} certifications created"
+    )

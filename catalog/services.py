@@ -66,8 +66,8 @@ def category_tree() -> list[Category]:
 def category_choices() -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for top in category_tree():
-        out.append((top.id, top.name))
-        out.extend((child.id, f"— {child.name}") for child in top.children)
+        out.append((top.id, top.display_name))
+        out.extend((child.id, f"— {child.display_name}") for child in top.children)
     return out
 
 

@@ -10,19 +10,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from marketplace.actions import run_action, run_form
 from marketplace.extensions import db
-from marketplace.numbers import page_arg
+from marketplace.numbers import coerce_id, page_arg
 from marketplace.permissions import operator_required
 from marketplace.redirects import back_target
 from marketplace.timeutil import local_today
 from sellers.models import Shop, ShopStatus
 from sellers.permissions import ShopPermission, shop_permission_required
 
-from . import services
+from . import certifications, services
 from .forms import CategoryForm, HideForm, ImagesForm, ListingForm
-from .models import COMMON_CERTIFICATIONS, COMMON_UNITS, Category, Listing, ListingStatus, OcopCertificate
+from .models import COMMON_UNITS, Category, Listing, ListingStatus, OcopCertificate
 
 bp = Blueprint("catalog", __name__)
 seller_bp = Blueprint("catalog_seller", __name__, url_prefix="/kenh-ban/<shop_slug>/san-pham")
@@ -208,7 +209,7 @@ def new_listing(shop: Shop):
         form=form,
         listing=None,
         units=COMMON_UNITS,
-        certs=COMMON_CERTIFICATIONS,
+        certs=certifications.names(),
     )
 
 
@@ -239,7 +240,7 @@ def edit_listing(shop: Shop, listing_id: int):
         form=form,
         listing=listing,
         units=COMMON_UNITS,
-        certs=COMMON_CERTIFICATIONS,
+        certs=certifications.names(),
         images_form=ImagesForm(),
     )
 
@@ -275,21 +276,40 @@ def change_status(shop: Shop, listing_id: int, status: str):
 # --- operator ---------------------------------------------------------------------------------
 
 
+MODERATION_PER_PAGE = 50
+
+
 @operator_bp.route("/san-pham")
 @operator_required
 def moderate_listings():
     q = (request.args.get("q") or "").strip()
     only_hidden = request.args.get("hidden") == "1"
-    query = select(Listing).order_by(Listing.updated_at.desc()).limit(200)
+    only_shop_off = request.args.get("shop_off") == "1"
+    query = (
+        select(Listing)
+        .options(selectinload(Listing.images))
+        .order_by(Listing.updated_at.desc(), Listing.id.desc())
+    )
     if q:
         query = query.where(Listing.title.ilike(f"%{q}%"))
     if only_hidden:
         query = query.where(Listing.hidden_at.is_not(None))
+    if only_shop_off:  # listings of shops not (or no longer) approved: off the floor whatever they say
+        query = query.where(Listing.shop.has(Shop.status != ShopStatus.APPROVED.value))
+    pagination = db.paginate(
+        query, page=page_arg(request.args), per_page=MODERATION_PER_PAGE, error_out=False
+    )
+    args = {
+        k: v for k, v in (("q", q), ("hidden", only_hidden and "1"), ("shop_off", only_shop_off and "1")) if v
+    }
     return render_template(
         "catalog/operator_listings.html",
-        listings=db.session.scalars(query).unique().all(),
+        listings=pagination.items,
+        pagination=pagination,
+        args=args,
         q=q,
         only_hidden=only_hidden,
+        only_shop_off=only_shop_off,
         form=HideForm(),
     )
 
@@ -345,7 +365,26 @@ def categories(category_id: int | None = None):
         category=category,
         tree=services.category_tree(),
         delete_form=HideForm(),
+        certifications=certifications.all_certifications(),
     )
+
+
+@operator_bp.post("/chung-nhan")
+@operator_required
+def save_certifications():
+    """The certification list under the category tree: English names, and one new row."""
+    if not HideForm().validate_on_submit():
+        abort(400)
+    rows = []
+    for key, value in request.form.items():
+        if key.startswith("name_en-") and (cert_id := coerce_id(key.removeprefix("name_en-"))):
+            rows.append((cert_id, value))
+    new = (request.form.get("new_name", ""), request.form.get("new_name_en", ""))
+    run_action(
+        lambda: certifications.save_certifications(rows, new, actor=current_user),
+        _("Đã lưu danh sách chứng nhận."),
+    )
+    return redirect(url_for("catalog_admin.categories") + "#chung-nhan")
 
 
 @operator_bp.post("/danh-muc/<int:category_id>/xoa")

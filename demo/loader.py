@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from catalog.certifications import seed_certifications
 from catalog.models import Category, Listing, OcopStatus, add_months
 from catalog.ocop import check_certificate
 from catalog.seed import seed_categories
@@ -203,6 +204,7 @@ def load_demo(today: date | None = None) -> Counter:
     caption = current_app.config["PROVINCE_NAME"]
 
     counts["categories"] += seed_categories()
+    counts["certifications"] += seed_certifications()
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
     communes = _load_communes(counts)
     accounts = read_json("accounts.json")["accounts"]

@@ -9,6 +9,7 @@ import hashlib
 from collections import Counter
 from datetime import UTC, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from catalog.models import Listing
@@ -56,8 +57,14 @@ def credentials_text() -> str:
         f"Demo carrier partner `{DEMO_SLUG}` (serves every shop):\n"
         f"  API key         {DEMO_KEY}\n"
         f"  webhook secret  {DEMO_SECRET}\n"
-        "  feed            curl -H 'Authorization: Bearer <key>' http://127.0.0.1:5000/api/v1/logistics/orders"
+        f"  feed            curl -H 'Authorization: Bearer <key>' {_base_url()}/api/v1/logistics/orders"
     )
+
+
+def _base_url() -> str:
+    """The public address BASE_URL gave (marketplace/config.py keeps it as SERVER_NAME + scheme)."""
+    cfg = current_app.config
+    return f"{cfg['PREFERRED_URL_SCHEME']}://{cfg['SERVER_NAME']}"
 
 
 def _ensure_partners(counts: Counter) -> Partner:

@@ -6,8 +6,9 @@ queued (their context holds model objects). A template whose package registered 
 JSON-safe context (ids, strings) and the language, and the worker's `send_mail_handler` asks the
 loader for the template's variables. A checkout then spends no time on mail bodies.
 
-Without MAIL_SERVER the worker writes each message as an .eml file into MAIL_DIR, named by the
-event's idempotency key, so a retry rewrites the same file instead of sending twice.
+Without MAIL_SERVER the worker writes each message as an .eml file into MAIL_DIR, named after the
+event's idempotency key (`mail_file`: mail-<kind>_<ids>.eml), so a retry rewrites the same file
+instead of sending twice.
 
 A mail row holds its recipient and the whole text (names, addresses, links), or what renders it
 (ids, a link). When a person erases their account, `forget_mails_to` empties the rows to their
@@ -17,6 +18,7 @@ rendered) and a `mail.forget` event deletes their .eml files; the outbox's reten
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Callable, Collection, Iterable
 from email.errors import HeaderParseError
@@ -133,9 +135,15 @@ def forget_mails_to(address: str, *, keep: Collection[str] = ()) -> int:
 
 
 def mail_file(key: str) -> Path:
-    """Where the worker writes the mail of the row keyed `key` when there is no MAIL_SERVER."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
-    return Path(current_app.config["MAIL_DIR"]) / f"{safe}.eml"
+    """Where the worker writes the mail of the row keyed `key` when there is no MAIL_SERVER. One
+    scheme for every mail, whatever shape its key has: `mail-`, then the key's parts joined by `_`
+    (other characters become `-`), the words saying "mail" left out: `mail:order-new-shop:12` ->
+    mail-order-new-shop_12.eml, `qa-mail:7:3` -> mail-qa_7_3.eml, a key the outbox made up
+    (`mail.send:<hex>`) -> mail-<hex>.eml."""
+    head, *rest = key.split(":")
+    kind = "-".join(w for w in re.split(r"[^0-9A-Za-z]+", head) if w and w.lower() not in ("mail", "send"))
+    parts = [re.sub(r"[^0-9A-Za-z-]+", "-", part).strip("-") for part in ([kind] if kind else []) + rest]
+    return Path(current_app.config["MAIL_DIR"]) / ("mail-" + "_".join(p for p in parts if p) + ".eml")
 
 
 def remove_mail_files(keys: Iterable[str]) -> int:

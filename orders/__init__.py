@@ -167,6 +167,7 @@ def init_app(app: Flask) -> None:
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .operator_views import bp as operator_bp
     from .seller_views import bp as seller_bp
+    from .tracking import SUGGESTED, tracking_url
     from .views import bp
     from .webhooks import bp as webhooks_bp
 
@@ -178,6 +179,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     app.context_processor(_template_helpers)
+    app.jinja_env.globals["carrier_tracking_url"] = tracking_url
+    app.jinja_env.globals["suggested_carriers"] = SUGGESTED
     # Sections later packages add under the shop's inbox (a callable: shop -> HTML).
     app.jinja_env.globals["order_inbox_sections"] = app.extensions.setdefault("order_inbox_sections", [])
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)

@@ -4,6 +4,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     RadioField,
@@ -95,6 +96,15 @@ class ShipForm(AppForm):
         description=_l("Ví dụ: VNPost, Viettel Post, GHN, GHTK, J&T, tự giao."),
     )
     tracking_number = StringField(_l("Mã vận đơn"), validators=[Optional(), Length(max=80)])
+
+
+class DeliverForm(AppForm):
+    """ "Delivered" is final for the shop: a required tick, checked on the server too."""
+
+    confirm = BooleanField(
+        _l("Tôi xác nhận người mua đã nhận hàng"),
+        validators=[DataRequired(_l("Hãy đánh dấu xác nhận người mua đã nhận hàng."))],
+    )
 
 
 class ShippingRuleForm(AppForm):

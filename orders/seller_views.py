@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +21,7 @@ from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import hooks, pricing, services, vietqr
 from . import shipping as shipping_rules
-from .forms import ActionForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
+from .forms import ActionForm, DeliverForm, PackForm, ReasonForm, ShipForm, ShippingRuleForm
 from .models import Order, OrderStatus, ShippingRule
 from .pricing import ZONES, Zone
 from .settlement import unresolved_complaint
@@ -133,6 +133,7 @@ def show_order(shop: Shop, code: str):
         reason_form=ReasonForm(),
         pack_form=pack,
         ship_form=ShipForm(),
+        deliver_form=DeliverForm(),
     )
 
 
@@ -145,12 +146,16 @@ def act(shop: Shop, code: str, action: str):
         "reject": ReasonForm,
         "pack": PackForm,
         "ship": ShipForm,
-        "deliver": ActionForm,
+        "deliver": DeliverForm,
     }
     if action not in forms:
         abort(404)
     form = forms[action]()
     if not form.validate_on_submit():
+        if isinstance(form, DeliverForm) and form.is_submitted() and not form.errors.get("csrf_token"):
+            # Not ticked (a browser without `required`, a hand-made request): ask again, change nothing.
+            flash(_("Hãy đánh dấu xác nhận người mua đã nhận hàng."), "error")
+            return redirect(url_for("orders_seller.show_order", shop_slug=shop.slug, code=order.code))
         abort(400)
     data = submitted_data(form)
     done = {
@@ -177,7 +182,8 @@ def act(shop: Shop, code: str, action: str):
 def packing_slip(shop: Shop, code: str):
     order = _shop_order(shop, code)
     qr = vietqr.svg(order.code, scale=3, title=order.code)  # the carrier can scan the order code
-    return render_template("orders/packing_slip.html", shop=shop, order=order, qr=qr)
+    paper = "a5" if request.args.get("kho") == "a5" else "a6"  # A6 labels by default; A5 on request
+    return render_template("orders/packing_slip.html", shop=shop, order=order, qr=qr, paper=paper)
 
 
 @bp.route("/<shop_slug>/van-chuyen", methods=["GET", "POST"])

@@ -22,7 +22,8 @@ from typing import TypeVar
 from flask import Flask, current_app, url_for
 from sqlalchemy import select
 
-from catalog.models import Category
+from catalog.certifications import certification_label
+from catalog.models import Category, localized_name
 from marketplace.config import env_bool, env_float, env_int, env_optional, env_str, set_defaults
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -377,7 +378,14 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
     categories = {
         c.id: c
         for c in db.session.execute(
-            select(Category.id, Category.parent_id, Category.slug, Category.name, Category.position)
+            select(
+                Category.id,
+                Category.parent_id,
+                Category.slug,
+                Category.name,
+                Category.name_en,
+                Category.position,
+            )
         )
     }
     rolled = raw.get("category")
@@ -398,7 +406,7 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
         category_items.append(
             {
                 "value": category.slug,
-                "label": category.name,
+                "label": localized_name(category.name, category.name_en),
                 "count": count,
                 "parent": parent.slug if parent else None,
                 "selected": query.category_id == cid,
@@ -453,7 +461,12 @@ def describe_facets(result: SearchResult, query: SearchQuery) -> dict:
         "shop": shops,
         "ocop": ocop,
         "cert": [
-            {"value": cert, "label": cert, "count": count, "selected": query.cert == cert}
+            {
+                "value": cert,
+                "label": certification_label(cert),
+                "count": count,
+                "selected": query.cert == cert,
+            }
             for cert, count in raw["cert"]
         ],
         "price": prices,

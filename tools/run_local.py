@@ -2,7 +2,8 @@
 
 Run after `flask db upgrade` and `flask demo load` (the Makefile does both). Starts gunicorn
 (`wsgi:app` on 127.0.0.1:PORT, two workers with threads; `flask run` when gunicorn cannot start)
-and `flask worker`, prints the address and the demo accounts, forwards Ctrl+C / SIGTERM to both
+and `flask worker`, prints the address, where search and mail go (`flask demo setup`) and the demo
+accounts (once: `make run` loads the demo with `--no-accounts`), forwards Ctrl+C / SIGTERM to both
 and waits. If either child dies, the other is stopped and the launcher exits non-zero.
 Run by the venv's Python: the programs come from its folder, and PORT is read by the app's own
 configuration loader (marketplace/config.py), so `PORT=abc` is refused here as it is by the app."""
@@ -123,10 +124,12 @@ def web_commands(host: str, port: int, workers: int, threads: int) -> list[tuple
     return commands
 
 
-def accounts_table_process(env: dict[str, str]) -> subprocess.Popen:
-    """`flask demo accounts`, run while the servers start: the table is printed once they serve."""
+def flask_output_process(env: dict[str, str], *command: str) -> subprocess.Popen:
+    """A `flask` command whose output is printed later: `demo accounts` runs while the servers
+    start; `demo setup` (the search and mail lines) once they serve, so that it sees what the
+    worker has indexed meanwhile."""
     return subprocess.Popen(
-        [str(BIN / "flask"), "--app", "wsgi", "demo", "accounts"],
+        [str(BIN / "flask"), "--app", "wsgi", *command],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -135,14 +138,14 @@ def accounts_table_process(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def read_table(proc: subprocess.Popen) -> str:
+def read_output(proc: subprocess.Popen, failed: str) -> str:
     try:
         out, _ = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        return "(could not list the demo accounts)"
-    return out.strip() if proc.returncode == 0 else "(no demo accounts: run `make demo`)"
+        return failed
+    return out.strip() if proc.returncode == 0 else failed
 
 
 def wait_until_serving(
@@ -195,7 +198,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    table = accounts_table_process(env)
+    table = flask_output_process(env, "demo", "accounts")
+    setup: subprocess.Popen | None = None
     processes: dict[str, subprocess.Popen] = {}
     try:
         # The worker needs no port and starts at once; the web server is the one that may fail.
@@ -220,12 +224,17 @@ def main() -> int:
             log("no web server could start")
             return 1
 
+        setup = flask_output_process(env, "demo", "setup")
+        where = read_output(
+            setup, "Search:  (could not read the search status: `flask --app wsgi search status`)"
+        )
         print(
             f"\n  The marketplace is running at {url}/\n"
-            f"  Sign in: {url}/dang-nhap   Seller pages: {url}/kenh-ban/   Operator: {url}/quan-tri/\n",
+            f"  Sign in: {url}/dang-nhap   Seller pages: {url}/kenh-ban/   Operator: {url}/quan-tri/\n"
+            + "".join(f"  {line}\n" for line in where.splitlines()),
             flush=True,
         )
-        print(read_table(table) + "\n", flush=True)
+        print(read_output(table, "(no demo accounts: run `make demo`)") + "\n", flush=True)
         log("Ctrl+C stops the web server and the worker.")
 
         while not stopping["signal"]:
@@ -238,9 +247,10 @@ def main() -> int:
         log("stopping")
         return 0
     finally:
-        if table.poll() is None:
-            table.kill()
-            table.wait()
+        for helper in (table, setup):
+            if helper is not None and helper.poll() is None:
+                helper.kill()
+                helper.wait()
         stop(processes)
 
 

@@ -115,7 +115,7 @@ class ShopOrder:
         ("confirmed", "confirm", {}),
         ("packed", "pack", {"parcel_weight_grams": "500"}),
         ("shipped", "ship", {"carrier": "GHN", "tracking_number": "G1"}),
-        ("delivered", "deliver", {}),
+        ("delivered", "deliver", {"confirm": "y"}),
     )
 
     def __init__(self, app, factory, shopper, *, stock: int = 5):

@@ -108,7 +108,11 @@ def test_shop_inbox_and_the_whole_journey(app, client, factory, shopper):
 
     buyer_page = client.get(f"/don-hang/{code}").get_data(as_text=True)
     assert "Đang giao hàng" in buyer_page and "VTP123456" in buyer_page and "Vui lòng chuẩn bị" in buyer_page
-    assert seller.post(f"{base}/deliver").status_code == 302
+    # "Delivered" needs its tick: without it nothing changes and the shop is asked again.
+    unticked = seller.post(f"{base}/deliver", follow_redirects=True).get_data(as_text=True)
+    assert "Hãy đánh dấu xác nhận người mua đã nhận hàng." in unticked
+    assert _fresh(Order, order.id).status == "shipped"
+    assert seller.post(f"{base}/deliver", data={"confirm": "y"}).status_code == 302
 
     order = _fresh(Order, order.id)
     assert order.status == "delivered" and order.paid  # COD collected at the door
