@@ -59,6 +59,7 @@ class SearchQuery:
     count_total: bool = True  # suggestions need no total
     highlight: bool = True
     match_any: bool = False  # any word instead of every word: the "nearest" results after zero hits
+    understand: bool = True  # read Telex/VNI, run-together words and slips (search/understand.py)
     synonyms: list[list[tuple[str, ...]]] = field(
         default_factory=list
     )  # folded groups, filled by the service
@@ -116,6 +117,7 @@ class SearchResult:
     fallback: bool = False
     did_you_mean: str | None = None
     nearest: list[Hit] = field(default_factory=list)
+    understood: str | None = None  # what was searched instead of the typed text ("gạo nếp")
 
 
 def hit_from_document(
@@ -261,6 +263,7 @@ def parse_args(
         price_min=price_min,
         price_max=price_max,
         in_stock=in_stock_raw in ("1", "true", "on", "yes"),
+        understand=(args.get("chinh_xac") or "").strip().lower() not in ("1", "true", "on", "yes"),
         sort=sort,
         page=page,
         per_page=per_page,
