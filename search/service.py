@@ -299,7 +299,8 @@ def _understood(query: SearchQuery) -> tuple[SearchQuery, str] | None:
     as alternatives beside the synonyms; None when every word is known."""
     if not query.folded:
         return None
-    understood = vocabulary.current().understand(query.text)
+    known = frozenset(word for group in query.synonyms for term in group for word in term)
+    understood = vocabulary.current().understand(query.text, known=known)
     if understood is None:
         return None
     groups = merge_groups(query.synonyms, [list(group) for group in understood.groups])

@@ -287,7 +287,7 @@ class Vocabulary:
                 for k in range(1, 4):
                     if term[k] in VOWELS:
                         self.dropped_vowel.setdefault(term[:k] + term[k + 1 :], []).append(term)
-        self._cache: OrderedDict[tuple[str, bool], Understood | None] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, bool, frozenset[str]], Understood | None] = OrderedDict()
         self._lock = Lock()
 
     @classmethod
@@ -384,13 +384,17 @@ class Vocabulary:
 
     # --- understanding, cached per vocabulary (it is rebuilt when the catalogue changes) ---
 
-    def understand(self, text: str, prefix_last: bool = True) -> Understood | None:
-        key = (text, prefix_last)
+    def understand(
+        self, text: str, prefix_last: bool = True, known: frozenset[str] = frozenset()
+    ) -> Understood | None:
+        """`known`: more words to leave alone, e.g. those of the synonym groups ("chả" is no
+        slip for "chua" when the operator made it a synonym of "giò")."""
+        key = (text, prefix_last, known)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        result = _understand(self, text, prefix_last)
+        result = _understand(self, text, prefix_last, known)
         with self._lock:
             self._cache[key] = result
             if len(self._cache) > CACHE_SIZE:
@@ -412,7 +416,7 @@ class Understood:
     kinds: tuple[str, ...]
 
 
-def _understand(vocabulary: Vocabulary, text: str, prefix_last: bool) -> Understood | None:
+def _understand(vocabulary: Vocabulary, text: str, prefix_last: bool, known: frozenset[str]) -> Understood | None:
     words = vi.exact_tokens(text)
     if not words:
         return None
@@ -422,14 +426,19 @@ def _understand(vocabulary: Vocabulary, text: str, prefix_last: bool) -> Underst
     for index, word in enumerate(words):
         folded = vi.fold(word)
         last = index == len(words) - 1
-        if vocabulary.knows(folded, prefix=prefix_last and last) or not folded.isalnum():
+        if (
+            folded != word  # typed with marks: meant as written
+            or not folded.isalnum()
+            or folded in known
+            or vocabulary.knows(folded, prefix=prefix_last and last)
+        ):
             out.append(word)
             continue
         understood: list[str] | None = None
         keyed = from_keys(word)
         if keyed is not None:
             understood, kind = [keyed[0]], keyed[1]
-        elif (pieces := vocabulary.split(folded)) is not None:
+        elif not is_syllable(word) and (pieces := vocabulary.split(folded)) is not None:
             understood, kind = [vocabulary.written(p) for p in pieces], "split"
         elif (close := vocabulary.correct(folded)) is not None:
             understood, kind = [vocabulary.written(close)], "typo"
