@@ -43,20 +43,204 @@ TONE_MARKS = frozenset((ACUTE, GRAVE, HOOK, TILDE, DOT))
 VOWELS = frozenset("aăâeêioôơuưy")
 MODIFIED = frozenset("ăâêôơư")
 ONSETS = sorted(
-    "ngh ng nh ch gh gi kh ph th tr qu b c d đ g h k l m n p r s t v x".split(), key=len, reverse=True
+    [
+        "ngh",
+        "ng",
+        "nh",
+        "ch",
+        "gh",
+        "gi",
+        "kh",
+        "ph",
+        "th",
+        "tr",
+        "qu",
+        "b",
+        "c",
+        "d",
+        "đ",
+        "g",
+        "h",
+        "k",
+        "l",
+        "m",
+        "n",
+        "p",
+        "r",
+        "s",
+        "t",
+        "v",
+        "x",
+    ],
+    key=len,
+    reverse=True,
 )
 # Rhymes without a glide, then with the glide o- and u- (qu- takes the u- rhymes without the u).
 # Loanword rhymes (oong, ooc) are left out: typed in Telex they read as ông, ôc.
 BASE_RHYMES = frozenset(
-    """a ac ach ai am an ang anh ao ap at au ay ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât âu ây
-    e ec em en eng eo ep et ê êch êm ên ênh êp êt êu i ia ich im in inh ip it iu
-    iêc iêm iên iêng iêp iêt iêu yêm yên yêt yêu o oc oi om on ong op ot ô ôc ôi ôm ôn ông ôp ôt
-    ơ ơi ơm ơn ơp ơt u ua uc ui um un ung up ut uôc uôi uôm uôn uông uôt
-    ư ưa ưc ưi ưm ưng ưt ưu ươc ươi ươm ươn ương ươp ươt ươu y""".split()
+    [
+        "a",
+        "ac",
+        "ach",
+        "ai",
+        "am",
+        "an",
+        "ang",
+        "anh",
+        "ao",
+        "ap",
+        "at",
+        "au",
+        "ay",
+        "ăc",
+        "ăm",
+        "ăn",
+        "ăng",
+        "ăp",
+        "ăt",
+        "âc",
+        "âm",
+        "ân",
+        "âng",
+        "âp",
+        "ât",
+        "âu",
+        "ây",
+        "e",
+        "ec",
+        "em",
+        "en",
+        "eng",
+        "eo",
+        "ep",
+        "et",
+        "ê",
+        "êch",
+        "êm",
+        "ên",
+        "ênh",
+        "êp",
+        "êt",
+        "êu",
+        "i",
+        "ia",
+        "ich",
+        "im",
+        "in",
+        "inh",
+        "ip",
+        "it",
+        "iu",
+        "iêc",
+        "iêm",
+        "iên",
+        "iêng",
+        "iêp",
+        "iêt",
+        "iêu",
+        "yêm",
+        "yên",
+        "yêt",
+        "yêu",
+        "o",
+        "oc",
+        "oi",
+        "om",
+        "on",
+        "ong",
+        "op",
+        "ot",
+        "ô",
+        "ôc",
+        "ôi",
+        "ôm",
+        "ôn",
+        "ông",
+        "ôp",
+        "ôt",
+        "ơ",
+        "ơi",
+        "ơm",
+        "ơn",
+        "ơp",
+        "ơt",
+        "u",
+        "ua",
+        "uc",
+        "ui",
+        "um",
+        "un",
+        "ung",
+        "up",
+        "ut",
+        "uôc",
+        "uôi",
+        "uôm",
+        "uôn",
+        "uông",
+        "uôt",
+        "ư",
+        "ưa",
+        "ưc",
+        "ưi",
+        "ưm",
+        "ưng",
+        "ưt",
+        "ưu",
+        "ươc",
+        "ươi",
+        "ươm",
+        "ươn",
+        "ương",
+        "ươp",
+        "ươt",
+        "ươu",
+        "y",
+    ]
 )
 GLIDE_RHYMES = frozenset(
-    """oa oac oach oai oam oan oang oanh oao oap oat oay oăc oăm oăn oăng oăt oe oem oen oeo oet
-    uy uya uych uyn uynh uyp uyt uyu uyên uyêt uê uêch uênh uân uâng uât uây uơ""".split()
+    [
+        "oa",
+        "oac",
+        "oach",
+        "oai",
+        "oam",
+        "oan",
+        "oang",
+        "oanh",
+        "oao",
+        "oap",
+        "oat",
+        "oay",
+        "oăc",
+        "oăm",
+        "oăn",
+        "oăng",
+        "oăt",
+        "oe",
+        "oem",
+        "oen",
+        "oeo",
+        "oet",
+        "uy",
+        "uya",
+        "uych",
+        "uyn",
+        "uynh",
+        "uyp",
+        "uyt",
+        "uyu",
+        "uyên",
+        "uyêt",
+        "uê",
+        "uêch",
+        "uênh",
+        "uân",
+        "uâng",
+        "uât",
+        "uây",
+        "uơ",
+    ]
 )
 RHYMES = BASE_RHYMES | GLIDE_RHYMES
 FRONT = ("i", "e", "ê", "y")  # k, gh, ngh only before these; c, g, ng never
@@ -75,7 +259,11 @@ def decompose(syllable: str) -> tuple[str, str | None] | None:
 
 def _rhyme_ok(onset: str, rhyme: str) -> bool:
     if onset == "qu":
-        return bool(rhyme) and not rhyme.startswith(("u", "ư")) and (rhyme in BASE_RHYMES or "u" + rhyme in RHYMES)
+        return (
+            bool(rhyme)
+            and not rhyme.startswith(("u", "ư"))
+            and (rhyme in BASE_RHYMES or "u" + rhyme in RHYMES)
+        )
     if onset == "gi":
         return rhyme == "" or (not rhyme.startswith("i") and (rhyme in RHYMES or "i" + rhyme in RHYMES))
     if rhyme not in RHYMES:
@@ -94,7 +282,7 @@ def is_syllable(word: str) -> bool:
     if parts is None or not parts[0]:
         return False
     base, tone = parts
-    if not all(c in VOWELS or c.isascii() and c.isalpha() or c == "đ" for c in base):
+    if not all(c in VOWELS or (c.isascii() and c.isalpha()) or c == "đ" for c in base):
         return False
     for onset in [*(o for o in ONSETS if base.startswith(o)), ""]:
         rhyme = base[len(onset) :]
@@ -112,7 +300,9 @@ def place_tone(base: str, tone: str | None) -> str:
     of three ("ngoài")."""
     if not tone:
         return base
-    start = 2 if base.startswith("qu") or (base.startswith("gi") and len(base) > 2 and base[2] in VOWELS) else 0
+    start = (
+        2 if base.startswith("qu") or (base.startswith("gi") and len(base) > 2 and base[2] in VOWELS) else 0
+    )
     i = start
     while i < len(base) and base[i] not in VOWELS:
         i += 1
@@ -294,22 +484,22 @@ class Vocabulary:
     def from_documents(cls, documents: Iterable[Iterable[str | None]]) -> Vocabulary:
         """Each document is the texts of one listing; a word counts once per listing."""
         frequency: Counter[str] = Counter()
-        written: dict[str, Counter[str]] = {}
+        written: Counter[str] = Counter()
+        folded: dict[str, str] = {}
         for texts in documents:
-            words = set()
-            for text in texts:
-                for word in vi.exact_tokens(text):
-                    words.add(word)
-            folded = set()
+            words = set(vi.exact_tokens(" ".join(t for t in texts if t)))
+            written.update(words)
             for word in words:
-                key = vi.fold(word)
-                folded.add(key)
-                written.setdefault(key, Counter())[word] += 1
-            frequency.update(folded)
-        spelling = {
-            key: max(forms.items(), key=lambda kv: (kv[1], kv[0] != key, kv[0]))[0] for key, forms in written.items()
-        }
-        return cls(dict(frequency), spelling)
+                if word not in folded:
+                    folded[word] = vi.fold(word)
+            frequency.update({folded[word] for word in words})
+        best: dict[str, tuple[int, bool, str]] = {}
+        for word, count in written.items():
+            key = folded[word]
+            rank = (count, word != key, word)  # the most frequent, then one with marks
+            if key not in best or rank > best[key]:
+                best[key] = rank
+        return cls(dict(frequency), {key: rank[2] for key, rank in best.items()})
 
     def __len__(self) -> int:
         return len(self.frequency)
@@ -416,7 +606,9 @@ class Understood:
     kinds: tuple[str, ...]
 
 
-def _understand(vocabulary: Vocabulary, text: str, prefix_last: bool, known: frozenset[str]) -> Understood | None:
+def _understand(
+    vocabulary: Vocabulary, text: str, prefix_last: bool, known: frozenset[str]
+) -> Understood | None:
     words = vi.exact_tokens(text)
     if not words:
         return None

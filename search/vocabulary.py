@@ -8,7 +8,8 @@ embedded index and the engine understand a query the same way, and a web process
 embedded index (an engine-only machine) has the vocabulary too. Each process keeps it in memory
 and rebuilds it in a background thread once it is SEARCH_VOCABULARY_TTL seconds old (the searches
 meanwhile use the previous one); a new word is understood within that delay. The first build of a
-process is synchronous (about 0.5 s at 100 000 listings)."""
+process runs in the background too: until it is done (a second or two at 100 000 listings), only
+Telex and VNI are read, which need no vocabulary. With a TTL of 0 (tests) every search rebuilds it."""
 
 from __future__ import annotations
 
@@ -34,7 +35,11 @@ EXTENSION = "search_vocabulary"
 def configure(app: Flask) -> None:
     set_defaults(
         app,
-        {"SEARCH_VOCABULARY_TTL": env_float("SEARCH_VOCABULARY_TTL", 0.0 if app.testing else 300.0, minimum=0)},
+        {
+            "SEARCH_VOCABULARY_TTL": env_float(
+                "SEARCH_VOCABULARY_TTL", 0.0 if app.testing else 600.0, minimum=0
+            )
+        },
     )
 
 
@@ -84,21 +89,27 @@ def _refresh_in_background(app: Flask, holder: _Holder) -> None:
     threading.Thread(target=run, name="search-vocabulary", daemon=True).start()
 
 
+EMPTY = Vocabulary({}, {})  # until the first build of a process is done: Telex/VNI still read
+
+
 def current() -> Vocabulary:
-    """This process's vocabulary, rebuilt when older than SEARCH_VOCABULARY_TTL (synchronously
-    when there is none yet or the TTL is 0, as in tests; else in the background)."""
+    """This process's vocabulary, rebuilt in the background when older than SEARCH_VOCABULARY_TTL
+    (the previous one, or at the start of a process an empty one, answers meanwhile); with a TTL
+    of 0 (tests) rebuilt at every call."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     holder = _holder(app)
-    ttl = float(app.config.get("SEARCH_VOCABULARY_TTL", 300.0))
+    ttl = float(app.config.get("SEARCH_VOCABULARY_TTL", 600.0))
     with holder.lock:
         vocabulary, age = holder.vocabulary, time.monotonic() - holder.built_at
         if vocabulary is not None and (age < ttl or holder.refreshing):
             return vocabulary
-        if vocabulary is not None and ttl > 0:
+        if ttl > 0 and holder.refreshing:
+            return EMPTY
+        if ttl > 0:
             holder.refreshing = True
-    if vocabulary is not None and ttl > 0:
+    if ttl > 0:
         _refresh_in_background(app, holder)
-        return vocabulary
+        return vocabulary or EMPTY
     vocabulary = build()
     with holder.lock:
         holder.vocabulary, holder.built_at = vocabulary, time.monotonic()
@@ -108,4 +119,3 @@ def current() -> Vocabulary:
 def reset(app: Flask) -> None:
     """Forget the vocabulary (the next search rebuilds it): after a reindex in this process."""
     app.extensions.pop(EXTENSION, None)
-

@@ -187,7 +187,11 @@ QUERIES: list[tuple[str, str, list[str]]] = [
     ("prefix", "keo cu d", KEO_CU_DO),
     ("prefix", "nhung hu", NHUNG_HUOU),
     ("prefix", "tinh dau s", ["Tinh dầu sả chanh Vũ Quang 50 ml"]),
-    ("prefix", "homest", ["Homestay vườn cam Sơn Kim (phòng đôi/đêm)", "Homestay làng Tiên Điền (phòng đôi/đêm)"]),
+    (
+        "prefix",
+        "homest",
+        ["Homestay vườn cam Sơn Kim (phòng đôi/đêm)", "Homestay làng Tiên Điền (phòng đôi/đêm)"],
+    ),
     ("prefix", "che bu", ["Chè búp khô Hương Khê túi 200 g"]),
     ("prefix", "gao kha", ["Gạo Khang Dân Đức Thọ bao 10 kg"]),
     ("prefix", "ca com kh", ["Cá cơm khô Thiên Cầm"]),

@@ -61,12 +61,18 @@ def _measure(client, exact: bool) -> tuple[dict[str, list[int]], dict[str, list[
         hit1[kind].append(int(bool(titles) and titles[0] in expected))
         hit3[kind].append(int(any(t in expected for t in titles)))
         if not hit3[kind][-1]:
-            misses.append(f"  {kind:<12} {q!r} -> {titles} (understood {response.json['query']['understood']!r})")
+            misses.append(
+                f"  {kind:<12} {q!r} -> {titles} (understood {response.json['query']['understood']!r})"
+            )
     return hit1, hit3, misses
 
 
 def _rate(values: list[int]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def _pick(results: dict[str, list[int]], kind: str) -> list[int]:
+    return [v for vs in results.values() for v in vs] if kind == "overall" else results[kind]
 
 
 def test_relevance_set(backend, factory, client):
@@ -77,11 +83,9 @@ def test_relevance_set(backend, factory, client):
     lines = [f"\nrelevance set on {backend}: {len(QUERIES)} queries, {listings} listings"]
     lines.append(f"  {'kind':<14}{'n':>4}{'hit@1':>8}{'hit@3':>8}   exact as typed: hit@1 / hit@3")
     for kind in (*KINDS, "overall"):
-        pick = (lambda d: [v for vs in d.values() for v in vs]) if kind == "overall" else (lambda d: d[kind])
-        n = len(pick(understood[1]))
+        u1, u3, t1, t3 = (_pick(d, kind) for d in (understood[0], understood[1], typed[0], typed[1]))
         lines.append(
-            f"  {kind:<14}{n:>4}{_rate(pick(understood[0])):>8.2f}{_rate(pick(understood[1])):>8.2f}"
-            f"   {_rate(pick(typed[0])):>14.2f} / {_rate(pick(typed[1])):.2f}"
+            f"  {kind:<14}{len(u3):>4}{_rate(u1):>8.2f}{_rate(u3):>8.2f}   {_rate(t1):>14.2f} / {_rate(t3):.2f}"
         )
     if understood[2]:
         lines.append("  not in the top three:")

@@ -56,7 +56,14 @@ def test_telex(typed, meant):
 
 @pytest.mark.parametrize(
     ("typed", "meant"),
-    [("gao5", "gạo"), ("ne61p", "nếp"), ("d9au65", "đậu"), ("nu7o7c1", "nước"), ("ma81m", "mắm"), ("che2", "chè")],
+    [
+        ("gao5", "gạo"),
+        ("ne61p", "nếp"),
+        ("d9au65", "đậu"),
+        ("nu7o7c1", "nước"),
+        ("ma81m", "mắm"),
+        ("che2", "chè"),
+    ],
 )
 def test_vni(typed, meant):
     assert from_vni(typed) == meant and from_keys(typed) == (meant, "vni")
@@ -65,14 +72,42 @@ def test_vni(typed, meant):
 @pytest.mark.parametrize(
     "word",
     # real words, codes and quantities are never read as keys
-    ["cam", "bo", "xoai", "st25", "500g", "10", "kg", "ocop", "vietgap", "nếp", "gạo", "ddd", "caas", "neepf"],
+    [
+        "cam",
+        "bo",
+        "xoai",
+        "st25",
+        "500g",
+        "10",
+        "kg",
+        "ocop",
+        "vietgap",
+        "nếp",
+        "gạo",
+        "ddd",
+        "caas",
+        "neepf",
+    ],
 )
 def test_no_keys_or_not_a_syllable_stays(word):
     assert from_keys(word) is None
 
 
 def test_syllable_validator():
-    for word in ("gạo", "nếp", "nghiêng", "quyển", "gì", "giếng", "khuya", "thuở", "hòa", "hoà", "đường", "kẹo"):
+    for word in (
+        "gạo",
+        "nếp",
+        "nghiêng",
+        "quyển",
+        "gì",
+        "giếng",
+        "khuya",
+        "thuở",
+        "hòa",
+        "hoà",
+        "đường",
+        "kẹo",
+    ):
         assert is_syllable(word), word
     # wrong onset before the vowel, a rhyme Vietnamese lacks, a huyền tone on a -p ending, two tones
     for word in ("ngi", "ke" + "o" * 2, "ca" + "e", "nềp", "cí", "ghá", "bxa", "ka", "qa", "áà"):
@@ -193,7 +228,9 @@ def test_understand_query():
     assert v.understand("cha", known=frozenset({"cha"})) is None
     assert v.understand("tương ớt") is None
     # a real syllable is never split into two
-    assert v.split("tuong") is None or v.understand("tuong") is None or v.understand("tuong").kinds != ("split",)
+    assert (
+        v.split("tuong") is None or v.understand("tuong") is None or v.understand("tuong").kinds != ("split",)
+    )
 
 
 def test_merge_with_synonyms():
@@ -241,7 +278,9 @@ def test_api_returns_the_understood_query(client, rice):
     exact = client.get("/api/v1/search", query_string={"q": "chexanh", "chinh_xac": "1"}).json
     assert exact["total"] == 0 and exact["query"]["understood"] is None
     schema = client.get("/api/v1/openapi.json").json
-    assert "understood" in schema["components"]["schemas"]["SearchResults"]["properties"]["query"]["properties"]
+    assert (
+        "understood" in schema["components"]["schemas"]["SearchResults"]["properties"]["query"]["properties"]
+    )
     path = next(value for key, value in schema["paths"].items() if key.endswith("/search"))
     names = [p["name"] for p in path["get"]["parameters"]]
     assert "chinh_xac" in names
@@ -251,7 +290,9 @@ def test_suggestions_understand_too(client, rice):
     body = client.get("/api/v1/search/suggest", query_string={"q": "boi phuc"}).json
     assert body["understood"] == "bưởi phuc" and [p["title"] for p in body["products"]] == ["Bưởi Phúc Trạch"]
     body = client.get("/api/v1/search/suggest", query_string={"q": "gaoj ne"}).json
-    assert body["understood"] == "gạo ne" and [p["title"] for p in body["products"]] == ["Gạo nếp cái hoa vàng"]
+    assert body["understood"] == "gạo ne" and [p["title"] for p in body["products"]] == [
+        "Gạo nếp cái hoa vàng"
+    ]
     body = client.get("/api/v1/search/suggest", query_string={"q": "cam"}).json
     assert body["understood"] is None
 
