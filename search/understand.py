@@ -640,9 +640,11 @@ def _understand(
         out.extend(understood)
         kinds.append(kind)
         form = tuple(vi.fold(w) for w in understood)
-        # The typed word stays an alternative, except the last one while it is a single word:
-        # alone, it is still matched as the beginning of a word.
-        if not (last and prefix_last and len(form) == 1) and form != (folded,):
+        # The typed word stays an alternative (a slip is a guess: the word may be in descriptions,
+        # which the vocabulary leaves out), except the last word read from Telex/VNI: alone, its
+        # reading is still matched as the beginning of a word, as it is being typed.
+        keep_prefix = last and prefix_last and len(form) == 1 and kind != "typo"
+        if not keep_prefix and form != (folded,):
             groups.append((form, (folded,)))
     if not kinds:
         return None

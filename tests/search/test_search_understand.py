@@ -221,6 +221,9 @@ def test_understand_query():
     assert u is not None and u.text == "gạo nếp" and u.kinds == ("split",)
     u = v.understand("boi phuc trach")
     assert u is not None and u.text == "bưởi phuc trach" and u.kinds == ("typo",)
+    # a slip is a guess: the typed word stays an alternative, the last one too
+    u = v.understand("mat ong rugn")
+    assert u is not None and u.text == "mat ong rừng" and u.groups == ((("rung",), ("rugn",)),)
     u = v.understand("gao5 ne61p")
     assert u is not None and u.text == "gạo nếp" and u.kinds == ("vni",)
     # typed with marks, or a word of the synonym groups: left as written
