@@ -280,6 +280,8 @@ def test_api_returns_the_understood_query(client, rice):
     assert body["query"]["understood"] is None and [hit["id"] for hit in body["hits"]] == [rice[0].id]
     exact = client.get("/api/v1/search", query_string={"q": "chexanh", "chinh_xac": "1"}).json
     assert exact["total"] == 0 and exact["query"]["understood"] is None
+    wrong = client.get("/api/v1/search", query_string={"q": "chexanh", "chinh_xac": "yes"})
+    assert wrong.status_code == 400 and "chinh_xac" in wrong.json["errors"]
     schema = client.get("/api/v1/openapi.json").json
     assert (
         "understood" in schema["components"]["schemas"]["SearchResults"]["properties"]["query"]["properties"]
