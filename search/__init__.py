@@ -12,12 +12,13 @@ from .service import get_backend  # noqa: F401 - the one entry point other packa
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
-    from . import indexer, service
+    from . import indexer, service, vocabulary
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .cli import search_cli
     from .views import admin_bp, bp
 
     service.configure(app)
+    vocabulary.configure(app)
     service.reset_state(app)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)

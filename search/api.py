@@ -69,7 +69,7 @@ def result_json(result: SearchResult, query: SearchQuery) -> dict:
         "page": query.page,
         "per_page": query.per_page,
         "next_cursor": result.next_cursor,
-        "query": {"q": query.text, "folded": query.folded},
+        "query": {"q": query.text, "folded": query.folded, "understood": result.understood},
         "backend": result.backend,
         "fallback": result.fallback,
     }
@@ -200,6 +200,12 @@ OPENAPI_SCHEMAS = {
                 "properties": {
                     "q": {"type": "string"},
                     "folded": {"type": "string", "description": "What was searched after folding diacritics"},
+                    "understood": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "What was searched together with the typed words, when some were read as "
+                        "Telex/VNI, run together or mistyped ('gaoj neeps' -> 'gạo nếp'); null otherwise",
+                    },
                 },
             },
             "backend": {"type": "string", "enum": ["elasticsearch", "opensearch", "embedded"]},
@@ -216,6 +222,11 @@ OPENAPI_SCHEMAS = {
         "type": "object",
         "properties": {
             "query": {"type": "string"},
+            "understood": {
+                "type": "string",
+                "nullable": True,
+                "description": "The typed text as understood (Telex/VNI, run-together words, slips), or null",
+            },
             "products": {
                 "type": "array",
                 "items": {
@@ -305,6 +316,11 @@ OPENAPI_PATHS = {
                 ),
                 _param(
                     "per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 24}, ""
+                ),
+                _param(
+                    "chinh_xac",
+                    {"type": "string", "enum": ["1", "0", "true", "false"]},
+                    "1: search exactly the words typed (no Telex/VNI, run-together or typo reading)",
                 ),
                 _param(
                     "cursor",

@@ -59,6 +59,7 @@ class SearchQuery:
     count_total: bool = True  # suggestions need no total
     highlight: bool = True
     match_any: bool = False  # any word instead of every word: the "nearest" results after zero hits
+    understand: bool = True  # read Telex/VNI, run-together words and slips (search/understand.py)
     synonyms: list[list[tuple[str, ...]]] = field(
         default_factory=list
     )  # folded groups, filled by the service
@@ -116,6 +117,7 @@ class SearchResult:
     fallback: bool = False
     did_you_mean: str | None = None
     nearest: list[Hit] = field(default_factory=list)
+    understood: str | None = None  # what was searched instead of the typed text ("gạo nếp")
 
 
 def hit_from_document(
@@ -244,6 +246,11 @@ def parse_args(
         in_stock_raw = in_stock_raw.strip().lower() or "0"
     if in_stock_raw not in IN_STOCK_VALUES or (in_stock_raw in ("on", "off", "yes", "no") and not from_form):
         errors["in_stock"] = [_("Tham số in_stock phải là 1 hoặc 0.")]
+    exact_raw = args.get("chinh_xac", "0")
+    if from_form:
+        exact_raw = exact_raw.strip().lower() or "0"
+    if exact_raw not in IN_STOCK_VALUES or (exact_raw in ("on", "off", "yes", "no") and not from_form):
+        errors["chinh_xac"] = [_("Tham số chinh_xac phải là 1 hoặc 0.")]
     cursor_raw = (args.get("cursor") or "").strip()
     if not cursor_raw and page * per_page > MAX_WINDOW:
         errors["page"] = [_("Trang quá sâu: hãy dùng tham số cursor (next_cursor của trang trước).")]
@@ -261,6 +268,7 @@ def parse_args(
         price_min=price_min,
         price_max=price_max,
         in_stock=in_stock_raw in ("1", "true", "on", "yes"),
+        understand=exact_raw not in ("1", "true", "on", "yes"),
         sort=sort,
         page=page,
         per_page=per_page,

@@ -30,11 +30,13 @@ from marketplace.extensions import db
 from sellers.models import Shop, ShopStatus
 
 from . import text as vi
+from . import vocabulary
 from .backend import BackendError, BackendUnavailable, SearchBackend, Status
 from .embedded import EmbeddedBackend
 from .engine import EngineBackend, make_transport
 from .query import PRICE_BUCKETS, SearchQuery, SearchResult, check_window, decode_cursor
 from .synonyms import synonym_groups
+from .understand import merge_groups
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -240,6 +242,8 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     request_stale_rebuilds()
     # Synonyms only ever rewrite words: browsing a category or a shop needs no query for them.
     query.synonyms = vi.folded_synonym_groups(synonym_groups()) if query.folded else []
+    understood = _understood(query) if query.understand else None
+    typed, query = query, understood[0] if understood else query
     backend = get_backend()
     fallback = s.engine is not None and backend is s.embedded
 
@@ -265,6 +269,8 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     check_window(query)
     result = attempt(lambda b, q: b.search(q), query)
     result.fallback = fallback
+    result.understood = understood[1] if understood else None
+    typed.cursor = query.cursor
     if nearest and result.total == 0 and query.folded and query.page == 1 and query.cursor is None:
         result.did_you_mean = attempt(lambda b, q: b.did_you_mean(q), query)
         relaxed = replace(
@@ -289,6 +295,19 @@ def run_search(query: SearchQuery, cursor: str = "", *, nearest: bool = True) ->
     return result
 
 
+def _understood(query: SearchQuery) -> tuple[SearchQuery, str] | None:
+    """The query as understood (search/understand.py): the understood text, the typed words kept
+    as alternatives beside the synonyms; None when every word is known."""
+    if not query.folded:
+        return None
+    known = frozenset(word for group in query.synonyms for term in group for word in term)
+    understood = vocabulary.current().understand(query.text, known=known)
+    if understood is None:
+        return None
+    groups = merge_groups(query.synonyms, [list(group) for group in understood.groups])
+    return replace(query, text=understood.text, synonyms=groups), understood.text
+
+
 def suggest(text: str, limit: int = 5) -> dict:
     """Products, categories and shops for the search box as the user types."""
     text = (text or "").strip()[:100]
@@ -311,6 +330,8 @@ def suggest(text: str, limit: int = 5) -> dict:
         sort="relevance",
         synonyms=vi.folded_synonym_groups(synonym_groups()),
     )
+    understood = _understood(query)
+    query = understood[0] if understood else query
     backend = get_backend()
     try:
         hits, shop_ids = backend.suggest(query)
@@ -331,6 +352,7 @@ def suggest(text: str, limit: int = 5) -> dict:
     )
     return {
         "query": text,
+        "understood": understood[1] if understood else None,
         "products": [
             {
                 "id": h.id,

@@ -35,6 +35,7 @@ FILTER_ARGS = (
     "in_stock",
     "sort",
     "per_page",
+    "chinh_xac",
 )
 
 

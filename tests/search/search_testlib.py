@@ -54,10 +54,10 @@ def drop_indices(state) -> None:
 def seed_default_synonyms() -> None:
     """The migration seeds them; the PostgreSQL test run empties every table between tests."""
     from marketplace.extensions import db
-    from search.models import DEFAULT_SYNONYMS, SearchSynonym
+    from search.models import DEFAULT_SYNONYMS, REGIONAL_SYNONYMS, SearchSynonym
 
     if not db.session.query(SearchSynonym).count():
-        db.session.add_all(SearchSynonym(terms=terms) for terms in DEFAULT_SYNONYMS)
+        db.session.add_all(SearchSynonym(terms=terms) for terms in DEFAULT_SYNONYMS + REGIONAL_SYNONYMS)
         db.session.commit()
 
 
