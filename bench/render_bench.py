@@ -80,7 +80,7 @@ def time_page(client, counter: StatementCounter, path: str, n: int) -> tuple[flo
 
 
 def pages(app) -> dict[str, str]:
-    from sqlalchemy import func, select
+    from sqlalchemy import func
 
     from catalog.models import Category, Listing
     from catalog.services import public_listings_query
@@ -149,15 +149,21 @@ def main() -> int:
         if args.listings:
             big = _big_catalogue(app, counter, paths["category"], args.listings, args.requests)
         print(f"\nUncached render, in process (Flask test client, SQLite), {args.requests} requests each")
-        print(f"{'page':<14}{'CPU ms':>8}{'p95':>7}{'wall ms':>9}{'SQL':>5}  {'target (CPU median)':<21} path")
+        print(
+            f"{'page':<14}{'CPU ms':>8}{'p95':>7}{'wall ms':>9}{'SQL':>5}  {'target (CPU median)':<21} path"
+        )
         for name, path, median, p95, wall, statements in rows:
             target = TARGET_MS.get(name)
-            verdict = "" if target is None else (f"≤ {target:.0f} ms " + ("ok" if median <= target else "MISSED"))
+            verdict = (
+                "" if target is None else (f"≤ {target:.0f} ms " + ("ok" if median <= target else "MISSED"))
+            )
             print(f"{name:<14}{median:>8.2f}{p95:>7.2f}{wall:>9.2f}{statements:>5}  {verdict:<21} {path}")
         if big is not None:
-            demo_median = next(r[2] for r in rows if r[0] == "category") if any(
-                r[0] == "category" for r in rows
-            ) else None
+            demo_median = (
+                next(r[2] for r in rows if r[0] == "category")
+                if any(r[0] == "category" for r in rows)
+                else None
+            )
             median, p95, wall, statements, total = big
             ratio = f"{median / demo_median:.2f}×" if demo_median else "—"
             ok = demo_median is not None and median <= 1.5 * demo_median
@@ -222,7 +228,13 @@ def _big_catalogue(app, counter, path: str, n: int, requests: int):
                 )
                 if rnd.random() < 0.5:
                     images.append(
-                        {"listing_id": base + i, "key": f"{base + i:064x}", "position": 0, "width": 1200, "height": 900}
+                        {
+                            "listing_id": base + i,
+                            "key": f"{base + i:064x}",
+                            "position": 0,
+                            "width": 1200,
+                            "height": 900,
+                        }
                     )
                 if len(rows) == 5000:
                     conn.execute(insert(Listing.__table__), rows)

@@ -9,7 +9,7 @@ alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -82,7 +82,9 @@ class CardMaker:
         """(src, JPEG srcset, WebP srcset) of a stored image's 320 and 1200 px variants."""
         media = self._media
         jpg320, jpg1200 = media + image_url_path(key, "320.jpg"), media + image_url_path(key, "1200.jpg")
-        webp = f"{media}{image_url_path(key, '320.webp')} 320w, {media}{image_url_path(key, '1200.webp')} 1200w"
+        webp = (
+            f"{media}{image_url_path(key, '320.webp')} 320w, {media}{image_url_path(key, '1200.webp')} 1200w"
+        )
         return jpg320, f"{jpg320} 320w, {jpg1200} 1200w", webp
 
     def from_listing(self, listing: Listing, today: date, cover: Cover | None) -> Card:
@@ -158,7 +160,7 @@ def covers(listing_ids: Iterable[int]) -> dict[int, Cover]:
     return out
 
 
-def listing_card_groups(groups: list[list[Listing]], today: date | None = None) -> list[list[Card]]:
+def listing_card_groups(groups: Sequence[Sequence[Listing]], today: date | None = None) -> list[list[Card]]:
     """Cards for several sections of one page (one query for all their pictures)."""
     maker, today = CardMaker(), today or local_today()
     pictures = covers(listing.id for group in groups for listing in group)
@@ -172,4 +174,3 @@ def listing_cards(listings: Iterable[Listing], today: date | None = None) -> lis
 def hit_cards(hits: Iterable) -> list[Card]:
     maker = CardMaker()
     return [maker.from_hit(hit) for hit in hits]
-

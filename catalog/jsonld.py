@@ -107,7 +107,8 @@ def structured_data(listing: Listing, today: date) -> list[dict[str, Any]]:
         properties.append({"@type": "PropertyValue", "name": "OCOP", "value": stars, "unitText": "★"})
     if listing.certifications:
         properties += [
-            {"@type": "PropertyValue", "name": _("Chứng nhận"), "value": cert} for cert in listing.certifications
+            {"@type": "PropertyValue", "name": _("Chứng nhận"), "value": cert}
+            for cert in listing.certifications
         ]
     if properties:
         product["additionalProperty"] = properties

@@ -152,14 +152,14 @@ def show_shop(slug: str):
     if shop is None or shop.status != ShopStatus.APPROVED.value:
         abort(404)
     sort = _sort()
-    query = (
-        card_listings_query()
-        .where(Listing.shop_id == shop.id)
-        .order_by(*services.SORTS[sort])
-    )
+    query = card_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
     pagination = _paginate(query)
     return render_template(
-        "catalog/shop.html", shop=shop, pagination=pagination, cards=listing_cards(pagination.items), sort=sort
+        "catalog/shop.html",
+        shop=shop,
+        pagination=pagination,
+        cards=listing_cards(pagination.items),
+        sort=sort,
     )
 
 

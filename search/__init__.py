@@ -12,10 +12,9 @@ from .service import get_backend  # noqa: F401 - the one entry point other packa
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
-    from . import indexer, service
+    from . import indexer, service, views
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .cli import search_cli
-    from . import views
     from .views import admin_bp, bp
 
     service.configure(app)

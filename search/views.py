@@ -9,12 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from catalog.cards import hit_cards
 from marketplace.actions import run_form
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.permissions import operator_required
-
-from catalog.cards import hit_cards
 
 from . import service
 from .forms import ActionForm, SynonymForm
@@ -64,7 +63,9 @@ def _search(args, query_extra: dict[str, Any] | None = None) -> tuple[SearchQuer
     A bad parameter, cursor or page gives the error and the plain search for the words."""
     error = None
     try:
-        query, slugs = parse_args(args, default_per_page=current_app.config.get("PER_PAGE", 24), from_form=True)
+        query, slugs = parse_args(
+            args, default_per_page=current_app.config.get("PER_PAGE", 24), from_form=True
+        )
         for key, value in (query_extra or {}).items():
             setattr(query, key, value)
         service.resolve_filters(query, slugs)
@@ -92,14 +93,16 @@ def results():
         sorts=SORTS,
         active_filters=_active_filters(query, facets, url_with),
         filter_action=url_for("search.results"),
-        clear_filters_url=url_for("search.results", q=query.text) if query.text else url_for("search.results"),
+        clear_filters_url=url_for("search.results", q=query.text)
+        if query.text
+        else url_for("search.results"),
     ), 400 if error else 200
 
 
 # The category page (catalog.views.show_category) is a search within the category: the same
 # filters, facets, sorting and paging as /tim-kiem, answered by the index. Only browsing: the
 # words of a search go to /tim-kiem (its box is on every page).
-CATEGORY_ARGS = tuple(key for key in FILTER_ARGS if key not in ("q", "category")) + ("page", "cursor")
+CATEGORY_ARGS = (*tuple(key for key in FILTER_ARGS if key not in ("q", "category")), "page", "cursor")
 CATEGORY_SORTS = ("newest", "price_asc", "price_desc")
 
 
@@ -150,7 +153,9 @@ def _active_filters(query: SearchQuery, facets: dict, url_with=url_with) -> list
     out = []
     args = request.args
     if query.category_id is not None:
-        label = next((f["label"] for f in facets.get("category", []) if f["selected"]), args.get("category", ""))
+        label = next(
+            (f["label"] for f in facets.get("category", []) if f["selected"]), args.get("category", "")
+        )
         out.append((_("Danh mục: %(v)s", v=label), url_with(category=None), "category"))
     if query.origin:
         out.append((_("Vùng: %(v)s", v=query.origin), url_with(origin=None), "origin"))

@@ -59,7 +59,11 @@ def add_listings(factory, front: Storefront, n: int) -> list[Listing]:
             for position in range(2):
                 db.session.add(
                     ListingImage(
-                        listing_id=listing.id, key=f"{i:030d}{position:034d}", position=position, width=1200, height=900
+                        listing_id=listing.id,
+                        key=f"{i:030d}{position:034d}",
+                        position=position,
+                        width=1200,
+                        height=900,
                     )
                 )
         front.listings.append(listing)

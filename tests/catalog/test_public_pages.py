@@ -3,6 +3,7 @@ breadcrumb, category pages with search's filters, decorative card pictures, head
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from html.parser import HTMLParser
@@ -73,7 +74,7 @@ def get(client, path: str) -> Page:
 def assert_headings_do_not_skip(page: Page, path: str) -> None:
     levels = [level for level, _ in page.headings]
     assert levels and levels[0] == 1 and levels.count(1) == 1, (path, page.headings)
-    for before, after in zip(levels, levels[1:], strict=False):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, (path, page.headings)
 
 
@@ -119,7 +120,9 @@ def test_listing_page_structured_data(client, factory):
     assert product["url"] == f"http://localhost/san-pham/{listing.slug}"
     assert product["brand"] == {"@type": "Brand", "name": front.shops[1].name}
     assert len(product["image"]) == 2 and all(url.endswith("/1200.jpg") for url in product["image"])
-    assert {"@type": "PropertyValue", "name": "Xuất xứ", "value": "Hương Sơn"} in product["additionalProperty"]
+    assert {"@type": "PropertyValue", "name": "Xuất xứ", "value": "Hương Sơn"} in product[
+        "additionalProperty"
+    ]
     offer = product["offers"]
     assert offer["@type"] == "Offer" and offer["priceCurrency"] == "VND"
     assert offer["price"] == str(listing.price_vnd) and offer["availability"] == "https://schema.org/InStock"
@@ -129,11 +132,18 @@ def test_listing_page_structured_data(client, factory):
     items = crumbs["itemListElement"]
     assert [item["position"] for item in items] == [1, 2, 3, 4]
     assert [item["name"] for item in items[1:]] == ["Trái cây", "Cam", listing.title]
-    assert items[-1]["item"] == product["url"] and items[1]["item"] == f"http://localhost/danh-muc/{front.top.slug}"
+    assert (
+        items[-1]["item"] == product["url"]
+        and items[1]["item"] == f"http://localhost/danh-muc/{front.top.slug}"
+    )
     # The visible breadcrumb: home, then the category path, as links.
     html = client.get(f"/san-pham/{listing.slug}").get_data(as_text=True)
     crumb_nav = re.search(r'<nav class="crumbs"[^>]*>(.*?)</nav>', html, re.S).group(1)
-    assert re.findall(r'href="([^"]+)"', crumb_nav) == ["/", f"/danh-muc/{front.top.slug}", f"/danh-muc/{front.child.slug}"]
+    assert re.findall(r'href="([^"]+)"', crumb_nav) == [
+        "/",
+        f"/danh-muc/{front.top.slug}",
+        f"/danh-muc/{front.child.slug}",
+    ]
 
 
 def test_structured_data_of_a_sold_out_ocop_listing(client, factory):
@@ -142,7 +152,9 @@ def test_structured_data_of_a_sold_out_ocop_listing(client, factory):
     listing = front.listings[14]  # 15: OCOP 5★ (checked), sold out
     product = json.loads(get(client, f"/san-pham/{listing.slug}").jsonld[0])
     assert product["offers"]["availability"] == "https://schema.org/OutOfStock"
-    assert {"@type": "PropertyValue", "name": "OCOP", "value": 5, "unitText": "★"} in product["additionalProperty"]
+    assert {"@type": "PropertyValue", "name": "OCOP", "value": 5, "unitText": "★"} in product[
+        "additionalProperty"
+    ]
     without_pictures = json.loads(get(client, f"/san-pham/{front.listings[1].slug}").jsonld[0])
     assert "image" not in without_pictures and "additionalProperty" in without_pictures
 
@@ -206,7 +218,9 @@ def test_category_page_has_the_search_filters(client, factory):
     search_html = client.get(f"/tim-kiem?category={front.top.slug}").get_data(as_text=True)
     facet_titles = re.compile(r'<section class="facet">\s*<h2>([^<]+)</h2>')
     assert facet_titles.findall(html) == facet_titles.findall(search_html)
-    assert {"Danh mục", "Vùng nguyên liệu", "Hạng OCOP", "Khoảng giá", "Cửa hàng"} <= set(facet_titles.findall(html))
+    assert {"Danh mục", "Vùng nguyên liệu", "Hạng OCOP", "Khoảng giá", "Cửa hàng"} <= set(
+        facet_titles.findall(html)
+    )
     # In a drawer that works without JavaScript, closed, before the results.
     assert re.search(r"<details class=\"filters-drawer\" data-open-wide>\s*<summary>Bộ lọc", html)
     assert html.index("filters-drawer") < html.index('class="search-results"')
@@ -243,7 +257,8 @@ def test_category_page_sorts_and_keeps_old_links(client, factory):
     prices = [
         int(re.sub(r"\D", "", p))
         for p in re.findall(
-            r'<p class="price">([^<]+)<', client.get(f"/danh-muc/{front.top.slug}?sort=price_asc").get_data(as_text=True)
+            r'<p class="price">([^<]+)<',
+            client.get(f"/danh-muc/{front.top.slug}?sort=price_asc").get_data(as_text=True),
         )
     ]
     assert prices == sorted(prices) and len(prices) == 6

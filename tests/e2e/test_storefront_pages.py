@@ -14,7 +14,12 @@ from marketplace import outbox
 from marketplace.extensions import db
 from tests.e2e.test_checkout_flow import seed
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def seeded(live_server) -> dict:
