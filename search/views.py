@@ -13,12 +13,13 @@ from catalog.cards import hit_cards
 from marketplace.actions import run_form
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.numbers import page_arg
 from marketplace.permissions import operator_required
 
 from . import service
 from .forms import ActionForm, SynonymForm
 from .models import SearchSynonym
-from .query import SORTS, SearchQuery, parse_args
+from .query import MAX_PER_PAGE, MAX_WINDOW, SORTS, SearchQuery, parse_args
 from .synonyms import add_synonym_group, remove_synonym_group, set_synonym_active
 
 bp = Blueprint("search", __name__)
@@ -111,10 +112,17 @@ def category_page(category) -> tuple[dict[str, Any], int]:
     args = {key: value for key, value in request.args.items() if key in CATEGORY_ARGS}
     if args.get("sort") not in SORTS:  # no sort, or an old link's (sort=name): the newest first
         args["sort"] = "newest"
+    # Like every HTML list of the catalog, a bad or huge page number shows page 1 or a page past
+    # the last, never an error (deeper than the window, the pager's links carry a cursor).
+    per_page = current_app.config.get("PER_PAGE", 24)
+    if (args.get("per_page") or "").isdigit() and 1 <= int(args["per_page"]) <= MAX_PER_PAGE:
+        per_page = int(args["per_page"])
+    deepest = MAX_WINDOW if args.get("cursor") else max(MAX_WINDOW // per_page, 1)
+    args["page"] = str(page_arg(request.args, maximum=deepest))
     query, result, error = _search(args, {"category_id": category.id})
     facets = service.describe_facets(result, query)
     pages = max((result.total + query.per_page - 1) // query.per_page, 1)
-    base = {"sort": args["sort"]} if args["sort"] != "newest" else {}
+    base = {"sort": args["sort"]}  # the sort shown (an old link's sort=name is not kept)
 
     def category_url_with(**changes) -> str:
         """Within the category page (a facet's subcategory is its own page); without a

@@ -228,6 +228,9 @@ def test_category_page_has_the_search_filters(client, factory):
     assert f'href="/danh-muc/{front.top.slug}?origin=H%C6%B0%C6%A1ng+S%C6%A1n"' in html
     assert f'href="/danh-muc/{front.child.slug}"' in html
     assert 'action="/danh-muc/' + front.top.slug + '"' in html
+    assert 'name="category"' not in html and 'name="q"' not in re.sub(
+        r'<form class="search".*?</form>', "", html, flags=re.S
+    )
 
 
 def test_category_filters_give_what_search_gives(client, factory):
@@ -262,7 +265,10 @@ def test_category_page_sorts_and_keeps_old_links(client, factory):
         )
     ]
     assert prices == sorted(prices) and len(prices) == 6
-    assert client.get(f"/danh-muc/{front.top.slug}?sort=name").status_code == 200  # an old link's sort
+    old_link = client.get(f"/danh-muc/{front.top.slug}?sort=name&in_stock=1")  # an old link's sort
+    links = re.findall(r'href="([^"]+)"', old_link.get_data(as_text=True))
+    assert old_link.status_code == 200 and not [link for link in links if "sort=name" in link]
+    assert [link for link in links if "in_stock=1" in link and "/danh-muc/" in link]
     assert client.get(f"/danh-muc/{front.top.slug}?price_min=abc").status_code == 400
 
 
