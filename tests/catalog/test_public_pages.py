@@ -298,3 +298,15 @@ def test_category_names_in_english(client, factory, app):
     assert ">Fruit</a>" in client.get("/").get_data(as_text=True)
     crumbs = json.loads(get(client, f"/san-pham/{front.listings[0].slug}").jsonld[1])["itemListElement"]
     assert crumbs[1]["name"] == "Fruit"
+
+
+def test_category_page_without_the_search_package_lists_the_category_itself(client, factory, app):
+    front = storefront(factory)
+    add_listings(factory, front, 5)
+    app.extensions.pop("category_search")
+    app.config["PER_PAGE"] = 4
+    page = get(client, f"/danh-muc/{front.top.slug}?sort=name")
+    assert len(page.card_links) == 4 and page.card_links == sorted(page.card_links)
+    assert all(img["alt"] == "" for img in page.card_images)
+    assert_headings_do_not_skip(page, "category without search")
+    assert "Trang 1 / 2" in client.get(f"/danh-muc/{front.top.slug}").get_data(as_text=True)
