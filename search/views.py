@@ -104,7 +104,6 @@ def results():
 # filters, facets, sorting and paging as /tim-kiem, answered by the index. Only browsing: the
 # words of a search go to /tim-kiem (its box is on every page).
 CATEGORY_ARGS = (*tuple(key for key in FILTER_ARGS if key not in ("q", "category")), "page", "cursor")
-CATEGORY_SORTS = ("newest", "price_asc", "price_desc")
 
 
 def category_page(category) -> tuple[dict[str, Any], int]:
@@ -145,7 +144,6 @@ def category_page(category) -> tuple[dict[str, Any], int]:
         "error": error,
         "pages": pages,
         "url_with": category_url_with,
-        "category_sorts": CATEGORY_SORTS,
         "active_filters": [
             item for item in _active_filters(query, facets, category_url_with) if item[2] != "category"
         ],
