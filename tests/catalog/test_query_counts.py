@@ -65,7 +65,6 @@ def test_statements_do_not_grow_with_the_cards(client, factory, app):
     assert many["search"][1].count('class="card"') == 30
     assert many["api"][1].count('"slug"') > 30
     # And stay few: fixed, small numbers per page.
-    print({name: n for name, (n, _) in many.items()})
     assert all(n <= 10 for n, _ in many.values()), {name: n for name, (n, _) in many.items()}
 
 
