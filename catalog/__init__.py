@@ -11,6 +11,7 @@ from marketplace.outbox import declare_topics
 # The CSV upload (seller_bp) and the OCOP register (operator_bp) register their routes on import.
 from . import certifications, csv_views, ocop_views  # noqa: F401
 from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
+from .jsonld import category_display_name, category_path
 from .ocop import LEVEL_LABELS as OCOP_LEVEL_LABELS
 from .ocop import STATUS_LABELS as OCOP_STATUS_LABELS
 from .views import bp, operator_bp, seller_bp
@@ -60,6 +61,9 @@ def init_app(app: Flask) -> None:
     declare_topics(app, "listing.changed", "category.changed", certifications.TOPIC)
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
     app.jinja_env.filters["cert_label"] = certifications.certification_label
+    # One way every page names a category in its language (`{{ category|category_name }}`).
+    app.jinja_env.filters["category_name"] = category_display_name
+    app.jinja_env.globals["category_path"] = category_path
     app.jinja_env.globals["listing_status_label"] = lambda code: LISTING_STATUS_LABELS.get(code, code)
     app.jinja_env.globals["ocop_status_label"] = lambda code: OCOP_STATUS_LABELS.get(code, code)
     app.jinja_env.globals["ocop_level_label"] = lambda code: OCOP_LEVEL_LABELS.get(code, code or "—")

@@ -450,9 +450,10 @@ SORTS: dict[str, tuple[UnaryExpression[Any], ...]] = {
 }
 
 
-def public_listings_query() -> Select:
-    """Listings anyone may see: active, not hidden, of an approved shop."""
-    return (
+def public_listings_query(*, images: bool = True) -> Select:
+    """Listings anyone may see: active, not hidden, of an approved shop (with their images
+    loaded, unless `images` is False: product cards read only covers, see catalog.cards)."""
+    query = (
         select(Listing)
         .join(Listing.shop)
         .where(
@@ -460,8 +461,8 @@ def public_listings_query() -> Select:
             Listing.hidden_at.is_(None),
             Shop.status == ShopStatus.APPROVED.value,
         )
-        .options(selectinload(Listing.images))
     )
+    return query.options(selectinload(Listing.images)) if images else query
 
 
 def get_public_listing(slug: str) -> Listing:

@@ -22,7 +22,9 @@ from sellers.models import Shop, ShopStatus
 from sellers.permissions import ShopPermission, shop_permission_required
 
 from . import certifications, services
+from .cards import card_listings_query, listing_card_groups, listing_cards
 from .forms import CategoryForm, HideForm, ImagesForm, ListingForm
+from .jsonld import structured_data
 from .models import COMMON_UNITS, Category, Listing, ListingStatus, OcopCertificate
 
 bp = Blueprint("catalog", __name__)
@@ -46,68 +48,103 @@ def _sort() -> str:
 # --- public -----------------------------------------------------------------------------------
 
 
+HOME_SECTION_SIZE = 8
+
+
 @bp.route("/")
 def home():
+    """Three sections (OCOP, featured, newest), each without what an earlier one already shows."""
     today = local_today()
-    base = services.public_listings_query()
+    base = card_listings_query()
     ocop = [
         item
         for item in db.session.scalars(
             base.join(OcopCertificate, Listing.ocop_certificate_id == OcopCertificate.id)
             .where(OcopCertificate.stars >= 3, OcopCertificate.shows_badge(today))
-            .order_by(OcopCertificate.stars.desc(), Listing.published_at.desc())
-            .limit(8)
+            .order_by(OcopCertificate.stars.desc(), Listing.published_at.desc(), Listing.id.desc())
+            .limit(HOME_SECTION_SIZE)
         ).unique()
         if item.ocop_badge(today)
     ]
+    shown = [item.id for item in ocop]
+    featured_query = base.where(Listing.featured.is_(True))
+    if shown:
+        featured_query = featured_query.where(Listing.id.not_in(shown))
     featured = (
         db.session.scalars(
-            base.where(Listing.featured.is_(True)).order_by(Listing.published_at.desc()).limit(8)
+            featured_query.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(HOME_SECTION_SIZE)
         )
         .unique()
         .all()
     )
+    shown += [item.id for item in featured]
+    newest_query = base.where(Listing.id.not_in(shown)) if shown else base
     newest = (
-        db.session.scalars(base.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(8))
+        db.session.scalars(
+            newest_query.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(HOME_SECTION_SIZE)
+        )
         .unique()
         .all()
     )
+    ocop_cards, featured_cards, newest_cards = listing_card_groups([ocop, featured, newest], today)
+    top_categories = db.session.scalars(
+        select(Category).where(Category.parent_id.is_(None)).order_by(Category.position, Category.name)
+    ).all()
     return render_template(
-        "catalog/home.html", ocop=ocop, featured=featured, newest=newest, categories=services.category_tree()
+        "catalog/home.html",
+        ocop=ocop_cards,
+        featured=featured_cards,
+        newest=newest_cards,
+        categories=top_categories,
     )
 
 
 @bp.route("/danh-muc/<slug>")
 def show_category(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
+    searcher = current_app.extensions.get("category_search")
+    if searcher is not None:
+        # A category page is a search within the category: the search package (when installed)
+        # answers it with the same filters, facets and sorting as /tim-kiem.
+        page, status = searcher(category)
+        return render_template("catalog/category.html", category=category, **page), status
     sort = _sort()
     query = (
-        services.public_listings_query()
+        card_listings_query()
         .where(Listing.category_id.in_(services.category_ids_below(category)))
         .order_by(*services.SORTS[sort])
     )
+    pagination = _paginate(query)
     return render_template(
         "catalog/category.html",
         category=category,
-        pagination=_paginate(query),
+        pagination=pagination,
+        cards=listing_cards(pagination.items),
         sort=sort,
-        categories=services.category_tree(),
     )
 
 
 @bp.route("/san-pham/<slug>")
 def show_listing(slug: str):
     listing = services.get_public_listing(slug)
+    today = local_today()
     more = (
         db.session.scalars(
-            services.public_listings_query()
+            card_listings_query()
             .where(Listing.shop_id == listing.shop_id, Listing.id != listing.id)
+            .order_by(Listing.published_at.desc(), Listing.id.desc())
             .limit(4)
         )
         .unique()
         .all()
     )
-    return render_template("catalog/listing.html", listing=listing, more=more, today=local_today())
+    return render_template(
+        "catalog/listing.html",
+        listing=listing,
+        more=listing_cards(more, today),
+        today=today,
+        structured_data=structured_data(listing, today),
+    )
 
 
 @bp.route("/cua-hang/<slug>")
@@ -116,8 +153,15 @@ def show_shop(slug: str):
     if shop is None or shop.status != ShopStatus.APPROVED.value:
         abort(404)
     sort = _sort()
-    query = services.public_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
-    return render_template("catalog/shop.html", shop=shop, pagination=_paginate(query), sort=sort)
+    query = card_listings_query().where(Listing.shop_id == shop.id).order_by(*services.SORTS[sort])
+    pagination = _paginate(query)
+    return render_template(
+        "catalog/shop.html",
+        shop=shop,
+        pagination=pagination,
+        cards=listing_cards(pagination.items),
+        sort=sort,
+    )
 
 
 @bp.route("/truy-xuat/<slug>")

@@ -12,7 +12,7 @@ from .service import get_backend  # noqa: F401 - the one entry point other packa
 
 def init_app(app: Flask) -> None:
     """Register blueprints, API paths, outbox handlers and health checks of this package."""
-    from . import indexer, service, vocabulary
+    from . import indexer, service, views, vocabulary
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
     from .cli import search_cli
     from .views import admin_bp, bp
@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
     register_handler(app, "category.changed", indexer.on_category_changed)
     register_handler(app, indexer.REBUILD_TOPIC, indexer.on_rebuild_requested)
     app.extensions.setdefault("health_checks", {})["search"] = service.health
+    # The catalog's category pages are searches within the category (catalog.views.show_category).
+    app.extensions["category_search"] = views.category_page
     app.extensions.setdefault("operator_links", []).append(
         (_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms")
     )

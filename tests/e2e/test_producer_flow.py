@@ -145,7 +145,10 @@ def test_producer_signs_up_gets_approved_and_sells(live_server, new_page, tmp_pa
     expect(producer.get_by_text(f"Đã lưu sản phẩm {TITLE}")).to_be_visible()
     expect(producer.get_by_role("link", name="Xem trên sàn")).to_be_visible()
 
-    # A visitor, not signed in, finds it in its category and opens it.
+    # A visitor, not signed in, finds it in its category (a search within the category: the
+    # worker has indexed it) and opens it.
+    with live_server.app.app_context():
+        outbox.drain()
     visitor = new_page()
     visitor.goto(f"/danh-muc/{seeded['category_slug']}")
     card = visitor.locator("article.card").filter(has_text=TITLE)
