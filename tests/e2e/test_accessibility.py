@@ -9,6 +9,8 @@ JavaScript for the cart's quantities and removals.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask_migrate import upgrade
 from playwright.sync_api import expect
@@ -151,6 +153,8 @@ def test_storefront_pages(walk, demo_site):
     walk.visit("category", f"/danh-muc/{site['category']}")
     walk.visit("listing", f"/san-pham/{site['listing']}")
     walk.visit("search", "/tim-kiem?q=cam")
+    walk.visit("shop", f"/cua-hang/{SHOP}")
+    walk.visit("trace", f"/truy-xuat/{site['listing']}")
     walk.finish()
 
 
@@ -211,7 +215,10 @@ def test_seller_pages(walk):
     sign_in_page(walk.page, SELLER, DEMO_PASSWORD)
     walk.visit("seller-home", "/kenh-ban/")
     walk.visit("listing-form", f"/kenh-ban/{SHOP}/san-pham/moi")
-    walk.visit("inbox", f"/kenh-ban/{SHOP}/don-hang")
+    walk.visit("inbox", f"/kenh-ban/{SHOP}/don-hang?tab=all")
+    walk.page.locator("table.inbox tbody tr a").first.click()
+    expect(walk.page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"DH[0-9A-Z]{8}-\d"))
+    walk.check("seller-order")
     walk.finish()
 
 
