@@ -44,7 +44,7 @@ def test_cart_is_a_card_per_line_with_picture_quantity_removal_and_weight(client
     assert page.count('class="cart-line"') == 2
     honey_card = re.search(r'<li class="cart-line">(?:(?!</li>).)*Mật ong rừng Vũ Quang.*?</li>', page, re.S)
     assert honey_card and re.search(r'<img src="/media/[^"]+" [^>]*alt=""', honey_card.group(0))
-    assert 'name="qty_%d"' % honey.id in honey_card.group(0)
+    assert f'name="qty_{honey.id}"' in honey_card.group(0)
     assert 'aria-label="Xóa Mật ong rừng Vũ Quang"' in honey_card.group(0)
     # 2 × 850 g + 300 g in one shop's parcel, the Vietnamese way.
     assert "(ước tính, 2,0\u00a0kg)" in page
