@@ -59,6 +59,12 @@ def test_cart_is_a_card_per_line_with_picture_quantity_removal_and_weight(client
     page = client.get("/gio-hang").get_data(as_text=True)
     assert page.count('class="cart-line"') == 1 and "(ước tính, 850\u00a0g)" in page
 
+    # In English: the same card, its words translated, the weight still written the Vietnamese way.
+    assert client.post("/ngon-ngu/en", data={"next": "/gio-hang"}).status_code == 302
+    page = client.get("/gio-hang").get_data(as_text=True)
+    assert 'aria-label="Remove Mật ong rừng Vũ Quang"' in page
+    assert "Shipping fee (estimated, 850\u00a0g)" in page
+
 
 def test_my_orders_names_products_with_pictures_in_fixed_queries(client, factory, shopper):
     sign_in(client, factory.user(email="mai@example.vn"))
