@@ -1,4 +1,4 @@
-"""Language choice, the template filters for money (from marketplace.money), numbers and dates (dd/mm/yyyy)."""
+"""Language choice, the template filters for money (from marketplace.money), numbers, weights (marketplace.numbers) and dates (dd/mm/yyyy)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from .money import format_vnd
+from .numbers import format_weight
 
 
 def select_locale() -> str:
@@ -49,5 +50,6 @@ def short_datetime(value: datetime | None) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["weight"] = format_weight  # grams -> '850 g', '2,0 kg' (marketplace.numbers)
     app.jinja_env.filters["date"] = short_date
     app.jinja_env.filters["datetime"] = short_datetime

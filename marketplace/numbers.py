@@ -14,6 +14,7 @@ and 64 on SQLite. A number outside that range must be refused where it enters, w
   deepest page allowed, not an error page.
 * `coerce_id` — an id posted by a form (a select, a hidden field): anything that cannot be a
   row id becomes 0, which matches no row, so the form says "please choose".
+* `format_weight` — the other way: grams shown to people, the Vietnamese way ("850 g", "2,0 kg").
 * `BoundedIntConverter` — replaces Flask's `int` URL converter app-wide: `<int:…>` matches only
   ASCII digits up to DB_INT_MAX; anything larger is a 404.
 """
@@ -24,8 +25,15 @@ import builtins
 import re
 import unicodedata
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_decimal,
+)
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
@@ -87,6 +95,20 @@ def digits_of(raw: str, *, zero_cents: bool = False) -> str:
     if DECIMAL in text or not value.is_finite() or value != value.to_integral_value():
         raise NumberError(not_whole_message())
     return text.replace(GROUP, "")
+
+
+def format_weight(grams: int | None) -> str:
+    """850 -> '850 g', 2000 -> '2,0 kg', 1250 -> '1,3 kg' (half up), 1250000 -> '1.250,0 kg': under a
+    kilogram in grams, from one kilogram in kilograms with one decimal, in Vietnamese notation in
+    both languages of the site (as amounts of money are); a no-break space keeps the number and
+    its unit on one line. None -> ''."""
+    if grams is None:
+        return ""
+    grams = int(grams)
+    if abs(grams) < 1000:
+        return f"{format_decimal(grams, format='#,##0', locale=LOCALE)}\u00a0g"
+    kilograms = (Decimal(grams) / 1000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{format_decimal(kilograms, format='#,##0.0', locale=LOCALE, decimal_quantization=False)}\u00a0kg"
 
 
 def check_range(value: int, minimum: int, maximum: int, *, show=grouped) -> int:

@@ -48,7 +48,7 @@ def _configure(app: Flask) -> None:
 def _template_helpers() -> dict:
     from marketplace.addresses import province_phrase
 
-    from . import cart, hooks, services, shipping, states
+    from . import cart, hooks, pictures, services, shipping, states
 
     class CartCount:
         """The header's cart badge, counted only if a template shows it (mails never do)."""
@@ -80,6 +80,7 @@ def _template_helpers() -> dict:
     return {
         "cart_count": CartCount(),
         "listing_rating": services.rating_of_listing,
+        "line_covers": pictures.covers_of,  # listing id -> cover, for orders' lines (orders/pictures.py)
         "shop_rating": services.rating_of_shop,
         "listing_reviews": services.recent_reviews,
         "order_status_label": states.label,

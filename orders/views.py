@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from catalog.models import Listing
@@ -515,6 +516,7 @@ def my_orders():
         .where(Order.buyer_id == current_user.id)
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(200)
+        .options(selectinload(Order.lines), selectinload(Order.shop))  # each card names its products
     ).all()
     return render_template("orders/my_orders.html", orders=orders)
 
