@@ -58,6 +58,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     declare_topics(app, "listing.changed", "category.changed")
+    from . import page_cache
+
+    page_cache.init_app(app)  # the anonymous page cache: catalog's pages and what they show
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
     app.jinja_env.globals["listing_status_label"] = lambda code: LISTING_STATUS_LABELS.get(code, code)
     app.jinja_env.globals["ocop_status_label"] = lambda code: OCOP_STATUS_LABELS.get(code, code)

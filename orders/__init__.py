@@ -162,6 +162,7 @@ def init_app(app: Flask) -> None:
     from marketplace.api import add_openapi
     from marketplace.legal.personal_data import register_source
     from marketplace.outbox import register_handler
+    from marketplace.pagecache import tokenless_post
 
     from . import access, complaint_views, models, personal_data  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
@@ -193,5 +194,7 @@ def init_app(app: Flask) -> None:
     user_logged_in.connect(_on_login, app)
     access.init_app(app)  # guest grants end whenever someone signs in or out
     _register_handlers(app)
+    # The listing page's buy box, on cached pages, posts without a CSRF token (marketplace/pagecache.py).
+    tokenless_post(app, "orders.add_to_cart", "orders.buy_now")
     register_source(app, personal_data.SOURCE)  # orders, addresses, reviews in export and erasure
     register_handler(app, personal_data.PHOTOS_TOPIC, personal_data.forget_photos)  # erased photos' files
