@@ -10,7 +10,7 @@ PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe 
 	--no-emit-index-url --no-emit-find-links
 
 .PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout \
-	bench-logistics bench-syndication bench-govqa
+	bench-logistics bench-syndication bench-govqa bench-pages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-syndication: venv-dev
 
 bench-govqa: venv-dev
 	$(PY) bench/govqa_bench.py
+
+# The storefront under `make run`'s gunicorn with wrk (Debian's package, installed when missing).
+bench-pages: venv-dev
+	$(PY) bench/pages_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
