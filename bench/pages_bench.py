@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
-BARE_APP = '''
+BARE_APP = """
 from flask import Flask
 
 app = Flask(__name__)
@@ -52,7 +52,7 @@ BODY = "<!doctype html><html><body>" + "<p>Cam bù Hương Sơn, mật ong rừn
 @app.get("/")
 def bare():
     return BODY
-'''
+"""
 
 
 def load_module(name: str, path: Path):
@@ -306,10 +306,17 @@ def main() -> int:
                 upgrade()
                 generated = time.monotonic()
                 search_bench.generate(big_app, args.listings)
-                print(f"generated {args.listings} listings in {time.monotonic() - generated:.0f} s", file=sys.stderr)
+                print(
+                    f"generated {args.listings} listings in {time.monotonic() - generated:.0f} s",
+                    file=sys.stderr,
+                )
                 from marketplace.extensions import db
 
-                big_slug = top[0] if db.session.scalar(select(Category.id).where(Category.slug == top[0])) else "trai-cay"
+                big_slug = (
+                    top[0]
+                    if db.session.scalar(select(Category.id).where(Category.slug == top[0]))
+                    else "trai-cay"
+                )
                 big_ms = app_time(big_app.test_client(), f"/danh-muc/{big_slug}")
                 db.session.remove()
             limit = 1.5 * demo_category_ms
@@ -330,7 +337,9 @@ def main() -> int:
     load_after = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
-    print(f"\nPages benchmark ({time.monotonic() - started_all:.0f} s; wrk -t2 -c8, {args.seconds:g} s per URL)")
+    print(
+        f"\nPages benchmark ({time.monotonic() - started_all:.0f} s; wrk -t2 -c8, {args.seconds:g} s per URL)"
+    )
     print(f"{'measure'.ljust(width)}  {'figure'.ljust(vwidth)}  target")
     for name, value, goal, ok in rows:
         mark = "" if ok is None else ("  ok" if ok else "  MISSED")
