@@ -64,6 +64,7 @@ import brotli  # type: ignore[import-untyped]
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from sqlalchemy import DateTime, Integer, String, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.datastructures import Headers
 
 from .config import env_float, env_int, env_str, set_defaults
 from .extensions import Base, Model, db
@@ -78,6 +79,20 @@ PUBLIC_CACHE_CONTROL = "public, no-cache"
 PRIVATE_CACHE_CONTROL = "private, no-store"
 STATIC_CACHE_CONTROL = "public, max-age=31536000, immutable"
 VARY = "Accept-Encoding, Cookie"
+# Headers the cache writes itself (or must never replay): not stored with a page.
+OWN_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "set-cookie",
+        "vary",
+        "cache-control",
+        "etag",
+        "last-modified",
+        "x-page-cache",
+    }
+)
 
 Resolver = Callable[[Mapping[str, Any]], Iterable[str]]
 Handler = Callable[[dict[str, Any], Any], None]
@@ -332,6 +347,7 @@ class Entry:
     stored_at: float  # epoch seconds
     etag: str
     bodies: dict[str, bytes] = field(default_factory=dict)  # "identity", "gzip", "br"
+    headers: list[tuple[str, str]] = field(default_factory=list)  # what the view added
 
     def encode(self) -> bytes:
         header = json.dumps(
@@ -341,6 +357,7 @@ class Entry:
                 "s": self.stored_at,
                 "e": self.etag,
                 "b": [[name, len(body)] for name, body in self.bodies.items()],
+                "h": self.headers,
             },
             separators=(",", ":"),
         ).encode()
@@ -355,7 +372,8 @@ class Entry:
         for name, size in header["b"]:
             bodies[name] = data[offset : offset + size]
             offset += size
-        return cls(header["t"], header["v"], header["s"], header["e"], bodies)
+        extra = [(str(name), str(value)) for name, value in header.get("h", [])]
+        return cls(header["t"], header["v"], header["s"], header["e"], bodies, extra)
 
     @classmethod
     def build(cls, content_type: str, body: bytes, versions: dict[str, int]) -> Entry:
@@ -452,7 +470,7 @@ def enabled() -> bool:
 def is_anonymous() -> bool:
     """Nothing in the request makes its page differ from any other anonymous visitor's."""
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    if remember in request.cookies:
+    if remember in request.cookies or "Authorization" in request.headers:
         return False
     if any(key not in SAFE_SESSION_KEYS for key in session):
         return False
@@ -533,35 +551,38 @@ def _store(recording: Recording, response: Response) -> Response | None:
         response.get_data(),
         {s: v for s, (v, _changed) in current.items()},
     )
+    entry.headers = [
+        (name, value) for name, value in response.headers.items() if name.lower() not in OWN_HEADERS
+    ]
     skew = timedelta(seconds=current_app.config["PAGE_CACHE_SKEW_S"])
     settling = any(
         changed is not None and changed >= recording.started - skew for _v, changed in current.values()
     )
     if not settling:
         state["store"].set(recording.key, entry.encode(), current_app.config["PAGE_CACHE_TTL_S"])
-    fresh = respond(entry, "miss" if not settling else "bypass")
-    for name, value in response.headers.items():  # what the view added (CSP exceptions, say)
-        if name.lower() not in ("content-type", "content-length") and name not in fresh.headers:
-            fresh.headers.add(name, value)
-    return fresh
+    return respond(entry, "miss" if not settling else "bypass")
 
 
 def respond(entry: Entry, how: str) -> Response:
     """The stored page for this request: 304 when the client's copy is current, else the body
     in the best encoding it accepts."""
     last_modified = datetime.fromtimestamp(int(entry.stored_at), tz=UTC)
-    headers = {
-        "Cache-Control": PUBLIC_CACHE_CONTROL,
-        "Vary": VARY,
-        "ETag": f'W/"{entry.etag}"',
-        "Last-Modified": last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-        "X-Page-Cache": how,
-    }
+    headers = Headers(
+        {
+            "Cache-Control": PUBLIC_CACHE_CONTROL,
+            "Vary": VARY,
+            "ETag": f'W/"{entry.etag}"',
+            "Last-Modified": last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "X-Page-Cache": how,
+        }
+    )
     if request.if_none_match:
         not_modified = request.if_none_match.contains_weak(entry.etag)
     else:
         since = request.if_modified_since
         not_modified = since is not None and last_modified <= since
+    for name, value in entry.headers:
+        headers.add(name, value)
     if not_modified:
         return Response(status=304, headers=headers)
     encoding = choose_encoding(entry.bodies)
@@ -620,7 +641,13 @@ def _same_origin() -> bool:
     if not claimed or claimed == "null":
         return False
     parts = urlsplit(claimed)
-    return f"{parts.scheme}://{parts.netloc}" == request.host_url.rstrip("/")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    # This host as the request reached us, or the public address (BASE_URL) when a proxy in front
+    # rewrote the host or the scheme.
+    public = (
+        f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{current_app.config.get('SERVER_NAME')}"
+    )
+    return origin in (request.host_url.rstrip("/"), public)
 
 
 def _install_csrf(app: Flask) -> None:

@@ -381,3 +381,19 @@ def test_the_cache_is_off_when_not_configured(tmp_path):
     assert pagecache.open_store("none") is None
     with pytest.raises(ValueError):
         pagecache.open_store("ftp://example")
+
+
+def test_headers_a_view_adds_are_replayed_and_api_clients_with_credentials_bypass(app, client):
+    from flask import Response
+
+    @app.get("/_test/linked")
+    def linked():
+        return Response("[]" * 600, mimetype="application/json", headers={"Link": '</p2>; rel="next"'})
+
+    pagecache.cache_endpoint(app, "linked", ["catalog"])
+    assert client.get("/_test/linked").headers["X-Page-Cache"] == "miss"
+    hit = client.get("/_test/linked")
+    assert hit.headers["X-Page-Cache"] == "hit" and hit.headers["Link"] == '</p2>; rel="next"'
+    with_credentials = client.get("/_test/linked", headers={"Authorization": "Bearer x"})
+    assert "X-Page-Cache" not in with_credentials.headers
+    assert with_credentials.headers["Cache-Control"] == "private, no-store"
