@@ -37,7 +37,8 @@ HTTP. Cached pages carry a weak `ETag` and `Last-Modified` and answer conditiona
 `Cache-Control: public, no-cache` (browsers and proxies may keep them but must revalidate: the
 same URL shows a different header once the visitor signs in or fills a cart, and a change must
 show at once) with `Vary: Accept-Encoding, Cookie`. Bodies of 1 KB or more are stored identity,
-gzip and Brotli, compressed once; other text responses are compressed per request. Static files
+gzip and Brotli, compressed once; other text responses are compressed per request, except those
+carrying a secret (a CSRF token, anything for a signed-in person: BREACH). Static files
 are fingerprinted (`?v=<content hash>` added by `url_for('static', ...)`) and served
 `public, max-age=31536000, immutable` when the hash matches.
 """
@@ -593,7 +594,11 @@ def respond(entry: Entry, how: str) -> Response:
 
 
 def compress(response: Response) -> Response:
-    """Compress a text response of 1 KB or more for this one request (pages nobody else sees)."""
+    """Compress a text response of 1 KB or more for this one request. Never one that carries a
+    secret next to what the request may have reflected (BREACH): a page with a CSRF token in it
+    (Flask-WTF keeps the one it rendered in g.csrf_token), or anything for a signed-in person."""
+    if "csrf_token" in g or session.get("_user_id"):
+        return response
     if (
         response.status_code < 200
         or response.status_code in (204, 206, 304)
@@ -769,7 +774,9 @@ def init_app(app: Flask) -> None:
             event.listen(cls, "refresh", _track_load)  # or re-read once expired
     _install_csrf(app)
     _install_static(app)
-    app.before_request(_before_request)
+    # First of the before_request hooks: a hit skips the rest (the rate limiter's count among
+    # them: a stored page costs nothing to serve); a miss goes through all of them as before.
+    app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
     app.after_request(_after_request)
 
 

@@ -8,7 +8,7 @@ import re
 
 import brotli
 import pytest
-from flask import url_for
+from flask import g, url_for
 
 from marketplace import outbox, pagecache
 from marketplace.extensions import db
@@ -397,3 +397,17 @@ def test_headers_a_view_adds_are_replayed_and_api_clients_with_credentials_bypas
     with_credentials = client.get("/_test/linked", headers={"Authorization": "Bearer x"})
     assert "X-Page-Cache" not in with_credentials.headers
     assert with_credentials.headers["Cache-Control"] == "private, no-store"
+
+
+def test_responses_carrying_a_secret_are_never_compressed(app, client, floor, factory):
+    accept = {"Accept-Encoding": "gzip, br"}
+    sign_in_page = client.get("/dang-nhap", headers=accept)  # a CSRF token in the form
+    assert re.search(r'name="csrf_token" value="[^"]+"', sign_in_page.get_data(as_text=True))
+    assert "Content-Encoding" not in sign_in_page.headers
+    member = sign_in(app.test_client(), factory.user())
+    own = member.get(f"/san-pham/{floor['a'].slug}", headers=accept)
+    assert own.status_code == 200 and "Content-Encoding" not in own.headers
+    g.pop("csrf_token", None)  # flask.g outlives a request in tests (one app context), not in a server
+    document = app.test_client().get("/api/v1/openapi.json", headers=accept)  # nothing secret
+    assert document.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(document.get_data()).startswith(b"{")
