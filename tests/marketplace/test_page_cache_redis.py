@@ -92,4 +92,5 @@ def test_two_machines_share_pages_and_both_see_a_change(app, factory, tmp_path):
     with other.app_context():
         assert other.test_client().get(url).status_code == 404
         db.session.remove()
+        db.engine.dispose()  # the second machine's connections, closed here and now
     assert app.test_client().get(url).status_code == 404
