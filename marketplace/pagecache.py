@@ -525,6 +525,8 @@ def _after_request(response: Response) -> Response:
         stored = _store(recording, response)
         if stored is not None:
             return stored
+        if session.modified or "Set-Cookie" in response.headers:  # became this visitor's own page
+            g.page_cache_private = True
     if g.pop("page_cache_private", False):
         response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
         response.vary.add("Cookie")
@@ -596,8 +598,9 @@ def respond(entry: Entry, how: str) -> Response:
 def compress(response: Response) -> Response:
     """Compress a text response of 1 KB or more for this one request. Never one that carries a
     secret next to what the request may have reflected (BREACH): a page with a CSRF token in it
-    (Flask-WTF keeps the one it rendered in g.csrf_token), or anything for a signed-in person."""
-    if "csrf_token" in g or session.get("_user_id"):
+    (Flask-WTF keeps the one it rendered in g.csrf_token), anything for a signed-in person or for
+    an API client that sent credentials."""
+    if "csrf_token" in g or session.get("_user_id") or "Authorization" in request.headers:
         return response
     if (
         response.status_code < 200
