@@ -10,7 +10,7 @@ PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe 
 	--no-emit-index-url --no-emit-find-links
 
 .PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout \
-	bench-logistics bench-syndication bench-govqa bench-understand
+	bench-logistics bench-syndication bench-govqa bench-understand bench-pages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,10 @@ bench-govqa: venv-dev
 
 bench-understand: venv-dev
 	$(PY) bench/understand_bench.py
+
+# The storefront under `make run`'s gunicorn with wrk (Debian's package, installed when missing).
+bench-pages: venv-dev
+	$(PY) bench/pages_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

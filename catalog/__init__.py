@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     add_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     declare_topics(app, "listing.changed", "category.changed", certifications.TOPIC)
+    from . import page_cache
+
+    page_cache.init_app(app)  # the anonymous page cache: catalog's pages and what they show
     app.extensions.setdefault("seller_dashboard", []).append(_dashboard_panel)
     app.jinja_env.filters["cert_label"] = certifications.certification_label
     # One way every page names a category in its language (`{{ category|category_name }}`).

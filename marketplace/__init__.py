@@ -32,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_outbox_handlers(app)
+    register_page_cache(app)
     return app
 
 
@@ -151,6 +152,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cli.communes_cli)
     app.cli.add_command(catalog.cli.catalog_cli)
     app.cli.add_command(demo.demo_cli)
+
+
+def register_page_cache(app: Flask) -> None:
+    from . import pagecache
+
+    pagecache.init_app(app)  # last: chains behind every package's outbox handlers and hooks
 
 
 def register_outbox_handlers(app: Flask) -> None:

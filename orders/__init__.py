@@ -163,6 +163,7 @@ def init_app(app: Flask) -> None:
     from marketplace.api import add_openapi
     from marketplace.legal.personal_data import register_source
     from marketplace.outbox import register_handler
+    from marketplace.pagecache import tokenless_post
 
     from . import access, complaint_views, models, personal_data  # noqa: F401 - the tables belong to the metadata
     from .api import OPENAPI_PATHS, OPENAPI_SCHEMAS, api_bp
@@ -200,5 +201,7 @@ def init_app(app: Flask) -> None:
     from . import notify
 
     notify.init_app(app)  # the checkout's and payment's mails are rendered by the worker
+    # The listing page's buy box, on cached pages, posts without a CSRF token (marketplace/pagecache.py).
+    tokenless_post(app, "orders.add_to_cart", "orders.buy_now")
     register_source(app, personal_data.SOURCE)  # orders, addresses, reviews in export and erasure
     register_handler(app, personal_data.PHOTOS_TOPIC, personal_data.forget_photos)  # erased photos' files

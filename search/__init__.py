@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.api import add_openapi
 from marketplace.outbox import register_handler
+from marketplace.pagecache import cache_endpoint
 
 from . import models  # noqa: F401 - registers the tables with the metadata
 from .service import get_backend  # noqa: F401 - the one entry point other packages need
@@ -36,3 +37,6 @@ def init_app(app: Flask) -> None:
         (_l("Từ đồng nghĩa tìm kiếm"), "search_admin.synonyms")
     )
     app.cli.add_command(search_cli)
+    # Results show any listing: the anonymous page cache keeps them under the `catalog` scope.
+    for endpoint in ("search.results", "search_api.search", "search_api.suggest"):
+        cache_endpoint(app, endpoint, ["catalog"])

@@ -2,7 +2,8 @@
 """`make test`: bring up the test services, run the whole suite on SQLite, then on PostgreSQL.
 
 Steps (stdlib only, Python 3.11):
-  1. system packages: Debian's PostgreSQL server and Chromium (apt-get as root when missing);
+  1. system packages: Debian's PostgreSQL server, Chromium and redis-server (apt-get as root when
+     missing);
   2. services on 127.0.0.1, free ports, temp dirs: a throwaway PostgreSQL, localstripe, and the
      search engine nodes of tools/search_node.py when that tool exists;
   3. pytest on SQLite (everything, e2e included), then on PostgreSQL (`-m "not e2e"`);
@@ -107,6 +108,8 @@ def ensure_system_packages(run_dir: Path) -> str:
         missing.append("default-jdk-headless")
     if shutil.which("mvn") is None:
         missing.append("maven")
+    if shutil.which("redis-server") is None:  # the page cache's shared store (test_page_cache_redis.py)
+        missing.append("redis-server")
     if not missing:
         return "present"
     if not FONT.exists():

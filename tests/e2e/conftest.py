@@ -63,6 +63,11 @@ def live_server(tmp_path):
             "PREFERRED_URL_SCHEME": "http",
             # Hashing cost is not what these tests are about (tests/conftest.py does the same).
             "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+            # The anonymous page cache as in production (marketplace/pagecache.py); versions read on
+            # every request, so a page shows a change as soon as the test drained the outbox.
+            "PAGE_CACHE_URL": "memory://",
+            "PAGE_CACHE_REFRESH_S": 0,
+            "PAGE_CACHE_SKEW_S": 0,
         }
     )
     with app.app_context():
