@@ -1,7 +1,7 @@
 """understand: regional synonym groups for farm products and food
 
 Revision ID: 0014_understand
-Revises: 0012_govqa
+Revises: 0013_english_names
 Create Date: 2026-12-03
 
 Adds the groups the operator does not have yet (same words, whatever their order or marks), so
@@ -17,7 +17,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0014_understand"
-down_revision = "0012_govqa"
+down_revision = "0013_english_names"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """page cache: the versions of what public pages show (marketplace/pagecache.py).
 
 Revision ID: 0015_page_cache
-Revises: 0012_govqa
+Revises: 0014_understand
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_page_cache"
-down_revision = "0012_govqa"
+down_revision = "0014_understand"
 branch_labels = None
 depends_on = None
 
