@@ -23,6 +23,7 @@ from operator import mul
 from .. import text as vi
 from ..query import PRICE_BUCKETS, Hit, SearchQuery, SearchResult, encode_cursor, hit_from_document
 from .columns import Columns, bitmap, byte_flags, pick
+from .vocabulary import Vocabulary
 
 KIND = "embedded"
 # bm25 weights of the FTS columns (store.COLUMNS), in order.
@@ -448,37 +449,38 @@ def suggest(
 _CORRECTABLE = "col IN ('t_fold','o_fold','s_fold')"
 
 
-def did_you_mean(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
-    """Replace each folded word absent from the index by the closest indexed word
-    (edit distance by word length, most frequent first)."""
+def did_you_mean(conn: sqlite3.Connection, query: SearchQuery, vocabulary: Vocabulary) -> str | None:
+    """Replace each folded word of four letters or more absent from the titles, origins, categories
+    and shop names by the closest word there (within vi.max_edits, same first letter, most
+    frequent first; see Vocabulary.closest). The last word counts as present when a word begins
+    with it. A word the in-memory vocabulary does not know is looked up in SQLite before being
+    corrected (it may have been added since the vocabulary was read)."""
     words = vi.folded_tokens(query.text)
     changed, out = False, []
     for index, word in enumerate(words):
-        exists = conn.execute(
-            f"SELECT 1 FROM vocab WHERE term = ? AND {_CORRECTABLE} LIMIT 1",
-            (word,),
-        ).fetchone()
-        if exists is None and index == len(words) - 1:
-            exists = conn.execute(
-                f"SELECT 1 FROM vocab WHERE term >= ? AND term < ? AND {_CORRECTABLE} LIMIT 1",
-                (word, word + "\U0010ffff"),
-            ).fetchone()
-        if exists is not None or vi.max_edits(word) == 0:
+        last = index == len(words) - 1
+        if (
+            vi.max_edits(word) == 0
+            or word in vocabulary
+            or (last and vocabulary.has_prefix(word))
+            or _indexed(conn, word, prefix=last)
+        ):
             out.append(word)
             continue
-        limit = vi.max_edits(word) + 1
-        best: tuple[int, int, str] | None = None
-        rows = conn.execute(
-            f"SELECT term, sum(doc) FROM vocab WHERE term >= ? AND term < ? AND {_CORRECTABLE} GROUP BY term",
-            (word[0], word[0] + "\U0010ffff"),
-        )
-        for term, docs in rows:
-            distance = vi.edit_distance(word, term, limit)
-            if distance < limit and (best is None or (distance, -docs) < (best[0], -best[1])):
-                best = (distance, docs, term)
-        if best is None:
-            out.append(word)
-        else:
-            out.append(best[2])
-            changed = True
+        best = vocabulary.closest(word)
+        out.append(best or word)
+        changed = changed or best is not None
     return " ".join(out) if changed else None
+
+
+def _indexed(conn: sqlite3.Connection, word: str, prefix: bool) -> bool:
+    """Whether the index holds the word (or, `prefix`, a word beginning with it) in a correctable
+    column: one word's entry in fts5vocab, cheap for a word the index does not hold at all."""
+    if conn.execute(f"SELECT 1 FROM vocab WHERE term = ? AND {_CORRECTABLE} LIMIT 1", (word,)).fetchone():
+        return True
+    return prefix and bool(
+        conn.execute(
+            f"SELECT 1 FROM vocab WHERE term >= ? AND term < ? AND {_CORRECTABLE} LIMIT 1",
+            (word, word + "\U0010ffff"),
+        ).fetchone()
+    )
