@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search_bench.py [--listings 100000] [--rounds 5] [--warmup 3]
                                            [--warmup-seconds 60] [--engines opensearch,elasticsearch]
-                                           [--no-engine] [--keep]
+                                           [--no-engine] [--no-embedded] [--keep]
 
 Generates a catalogue straight into a temporary SQLite database (SQLAlchemy core, bulk inserts),
 starts its own engine nodes through tools/search_node.py (OpenSearch and Elasticsearch), rebuilds
@@ -685,6 +685,9 @@ def main() -> int:
         help="comma-separated engines to start (default: tools/search_node.py SUPPORTED_ENGINES)",
     )
     ap.add_argument("--no-engine", action="store_true")
+    ap.add_argument(
+        "--no-embedded", action="store_true", help="time the engines only (the index is still built)"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated data and node files")
     args = ap.parse_args()
 
@@ -757,7 +760,7 @@ def main() -> int:
                     app.config[key] = nodes[engine][0] if engine == label and engine in nodes else None
                 return service.reset_state(app)
 
-            for label in ["embedded", *engines]:
+            for label in [*([] if args.no_embedded else ["embedded"]), *engines]:
                 for engine, (_, proc) in list(nodes.items()):  # the previous engine's node
                     node.stop_node(proc)
                     del nodes[engine]
