@@ -80,6 +80,7 @@ class Columns:
     def __init__(self, seq: int):
         self.seq = seq
         self.docs = 0  # as loaded; only decides when patching costs more than loading again
+        self.ids: list[int] = []  # every document id, ascending (browsing needs no SQL for them)
         self.price: list[int] = []
         self.shop: list[int] = []
         self.boost: list[float] = []
@@ -101,7 +102,8 @@ class Columns:
     def load(cls, conn: sqlite3.Connection, seq: int) -> Columns:
         columns = cls(seq)
         columns._grow(conn.execute("SELECT coalesce(max(id), 0) FROM facts").fetchone()[0])
-        columns.docs = columns._merge(conn.execute(FACTS), conn.execute("SELECT cert, doc_id FROM certs"), 0)
+        written = columns._merge(conn.execute(FACTS), conn.execute("SELECT cert, doc_id FROM certs"), 0)
+        columns.docs, columns.ids = len(written), sorted(written)
         return columns
 
     def patched(self, conn: sqlite3.Connection, seq: int, changed: list[int]) -> Columns:
@@ -132,7 +134,11 @@ class Columns:
             ).fetchall()
         if changed:
             new._grow(max(changed))
-        new._merge(rows, certs, bitmap(changed, len(new.price)))
+        written = new._merge(rows, certs, bitmap(changed, len(new.price)))
+        keep = byte_flags(changed, len(new.price)).translate(_INVERT)
+        new.ids = list(compress(self.ids, map(keep.__getitem__, self.ids)))
+        for i in written:
+            bisect.insort(new.ids, i)
         return new
 
     def _grow(self, top: int) -> None:
@@ -143,9 +149,9 @@ class Columns:
                 column.extend([None] * more)  # no document has these ids (yet)
             self.stock.extend(bytes(more))
 
-    def _merge(self, rows, cert_rows, replaced: int) -> int:
+    def _merge(self, rows, cert_rows, replaced: int) -> list[int]:
         """Write facts rows into the lists and their ids into the bitmaps, after clearing the
-        `replaced` ids from every bitmap. Returns the number of rows."""
+        `replaced` ids from every bitmap. Returns the ids of the rows."""
         price, shop, boost, published, starred, stock_flags = (
             self.price,
             self.shop,
@@ -161,9 +167,9 @@ class Columns:
         origin: dict[int, list[int]] = {}
         cert: dict[str, list[int]] = {}
         bounds = list(enumerate(PRICE_BUCKETS))
-        n = 0
+        written: list[int] = []
         for i, p, pub, s, cid, oid, in_stock, stars, expires, b in rows:
-            n += 1
+            written.append(i)
             price[i], shop[i], boost[i], published[i] = shared(p, p), shared(s, s), b, pub
             if stars and expires is not None:
                 starred[i] = (stars, expires)
@@ -186,7 +192,7 @@ class Columns:
         _merge_bitmaps(self.category, category, replaced, size)
         _merge_bitmaps(self.origin, origin, replaced, size)
         _merge_bitmaps(self.cert, cert, replaced, size)
-        return n
+        return written
 
     def dated(self, today: str) -> tuple[list[float], dict[int, int], dict[int, int]]:
         """For the query's date (ISO): the whole boost by id, {stars: bitmap} and {id: stars} of

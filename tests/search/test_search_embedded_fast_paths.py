@@ -162,6 +162,9 @@ def test_first_hits_read_off_the_orders_are_the_ranked_ones(embedded, monkeypatc
             ranked, ordered = both(**kw)
             assert ranked == ordered, (round_, kw)
             assert ranked or kw.get("price_max")
+        # Browsing everything lists the documents of this state (kept in memory, patched by writes).
+        everything = backend.search(SearchQuery(facets=False, per_page=2000, sort=sort))
+        assert everything.total == backend.count() and {h.id for h in everything.hits} == backend.doc_ids()
         # Writes patch the orders (the columns of the next sequence): changed prices, stock,
         # sales and dates, a deleted document and a new one.
         changed = rnd.sample(range(1, 601), 25)
