@@ -8,9 +8,16 @@ Generates a catalogue straight into a temporary SQLite database (SQLAlchemy core
 starts its own engine nodes through tools/search_node.py (OpenSearch and Elasticsearch), rebuilds
 every index with the real `reindex` code (peak RSS delta measured around each), warms each backend
 up with untimed passes for a minute (a fresh JVM goes on compiling its hot code for that long;
-a node in service is warm), then times 20 realistic queries with facets and the suggestions, end
-to end through the JSON API (Flask test client, no network hop), with the engine's own `took` and round trip beside them. The node's request cache
-is off (SEARCH_ENGINE_REQUEST_CACHE=0): the figures are for counting, not for remembering.
+a node in service is warm; the passes per minute tell how busy the machine was), then times a
+mix of queries by kind, with facets, and the suggestions, end to end through the JSON API (Flask
+test client, no network hop), with the engine's own `took` and round trip beside them: p50/p95
+per kind and overall. The kinds: the project's first 20 queries, words with and without marks,
+prefixes, synonyms, typos (long and short words), queries that find nothing (nonsense, products
+nobody sells here), Telex and VNI residue and words run together (issue 16), a few thousand
+matches, tens of thousands. The catalogue has brand names in titles, varied shop names and
+descriptions of 20 to 160 words over a vocabulary of thousands, so the "did you mean" path and
+scoring work on a vocabulary and on documents of a real catalogue's size. The node's request
+cache is off (SEARCH_ENGINE_REQUEST_CACHE=0): the figures are for counting, not for remembering.
 Not part of `make test`: run it by hand (`make bench-search`)."""
 
 from __future__ import annotations
