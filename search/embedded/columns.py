@@ -223,12 +223,12 @@ class Columns:
         got = self._orders.get(key)
         if got is not None:
             return got
-        value = (
+        value: list[Any] = (
             self.dated(today)[0] if sort == "relevance" else self.price if sort == "price" else self.published
         )
-        base = self._patch_from[0].get(key) if self._patch_from else None
-        if base is not None and len(self._patch_from[1]) <= 1000:
-            changed = self._patch_from[1]
+        orders, changed = self._patch_from or ({}, [])
+        base = orders.get(key)
+        if base is not None and len(changed) <= 1000:
             keep = byte_flags(changed, len(self.price)).translate(_INVERT)
             got = list(compress(base, map(keep.__getitem__, base)))
             for i in changed:
@@ -236,7 +236,8 @@ class Columns:
                     # theirs, as in every column: the ids a search matched decide what is walked)
                     bisect.insort(got, i, key=lambda j: (value[j], j))
         else:
-            got = sorted((i for i, p in enumerate(self.price) if p is not None), key=value.__getitem__)
+            present = (i for i, p in enumerate(self.price) if p is not None)
+            got = sorted(present, key=value.__getitem__)
         if len(self._orders) >= 8:
             self._orders.clear()
         self._orders[key] = got
