@@ -17,13 +17,27 @@ from search import text as vi
 from search.embedded import EmbeddedBackend, runner, vocabulary
 from search.query import SearchQuery
 
-SYLLABLES = (
+SYLLABLES = vi.folded_tokens(
     "cam bu buoi phuc trach mat ong rung nuoc mam keo cu do che xanh gao nep tam thom muc kho tom "
     "thit lon den bo gac bep nam huong meo khoai lang tim mit say chuoi tieu dau lac vung thanh long "
     "ruot dua hau nhan long vai thieu huong son khe vu quang nghi xuan can loc thach ha ky anh cam "
     "xuyen duc tho loc ha hop tui chai loai dac biet huu co sach qua bieu"
-).split()
-TITLE_WORDS = ["Cam", "Bưởi", "Mật", "ong", "Nấm", "hương", "Chè", "xanh", "Gạo", "nếp", "Khoai", "lang", "Tôm"]
+)
+TITLE_WORDS = [
+    "Cam",
+    "Bưởi",
+    "Mật",
+    "ong",
+    "Nấm",
+    "hương",
+    "Chè",
+    "xanh",
+    "Gạo",
+    "nếp",
+    "Khoai",
+    "lang",
+    "Tôm",
+]
 
 
 def document(i: int, rnd: random.Random, **overrides) -> dict:
@@ -47,7 +61,9 @@ def document(i: int, rnd: random.Random, **overrides) -> dict:
         "origin": rnd.choice(["Hương Sơn", "Huong Son", "Vũ Quang", None]),
         "origin_key": None,
         "ocop_stars": stars,
-        "ocop_expires_on": (date.today() + timedelta(days=rnd.choice([-30, 300]))).isoformat() if stars else None,
+        "ocop_expires_on": (date.today() + timedelta(days=rnd.choice([-30, 300]))).isoformat()
+        if stars
+        else None,
         "certifications": rnd.sample(["VietGAP", "Hữu cơ"], rnd.randint(0, 1)),
         "sales_count": rnd.choice([0, 0, 1, 3, 10, 40]),
         # Many equal dates and prices: ties must break by id exactly as ranking breaks them.
