@@ -11,6 +11,7 @@ from . import runner
 from .columns import ColumnCache
 from .runner import KIND, QueryRunner, empty_facets
 from .store import GenerationStore
+from .vocabulary import VocabularyCache
 
 
 class EmbeddedBackend:
@@ -19,6 +20,7 @@ class EmbeddedBackend:
     def __init__(self, path: str, bm25_limit: int = 5000):
         self.store = GenerationStore(path)
         self.columns = ColumnCache()
+        self.vocabulary = VocabularyCache()  # what "did you mean" may offer
         self.bm25_limit = bm25_limit  # above this many text matches, rank without bm25 (see QueryRunner)
 
     @property
@@ -32,6 +34,7 @@ class EmbeddedBackend:
     def close(self) -> None:
         self.store.close()
         self.columns.clear()
+        self.vocabulary.clear()
 
     # --- health -----------------------------------------------------------------------------------
 
@@ -83,8 +86,9 @@ class EmbeddedBackend:
         opened = self.store.open_current("BEGIN") if vi.folded_tokens(query.text) else None
         if opened is None:
             return None
-        with opened[1] as conn:
-            return runner.did_you_mean(conn, query)
+        g, transaction = opened
+        with transaction as conn:
+            return runner.did_you_mean(conn, query, self.vocabulary.of(conn, g))
 
     # --- writes -----------------------------------------------------------------------------------
 

@@ -9,12 +9,13 @@ columns of exactly that state, so counts, pages and cursors stay exact."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import sqlite3
 import threading
 from collections import deque
-from itertools import repeat
+from itertools import compress, repeat
 from operator import itemgetter, setitem
 from typing import Any, TypeVar
 
@@ -79,6 +80,7 @@ class Columns:
     def __init__(self, seq: int):
         self.seq = seq
         self.docs = 0  # as loaded; only decides when patching costs more than loading again
+        self.ids: list[int] = []  # every document id, ascending (browsing needs no SQL for them)
         self.price: list[int] = []
         self.shop: list[int] = []
         self.boost: list[float] = []
@@ -91,18 +93,24 @@ class Columns:
         self.origin: dict[int, int] = {}
         self.cert: dict[str, int] = {}
         self._dated: dict[str, tuple[list[float], dict[int, int], dict[int, int]]] = {}
+        # Every document id in the order of a sort (see order()), computed on first use; a patched
+        # copy patches its base's orders (the ids that changed) rather than sorting again.
+        self._orders: dict[tuple[str, str], list[int]] = {}
+        self._patch_from: tuple[dict[tuple[str, str], list[int]], list[int]] | None = None
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, seq: int) -> Columns:
         columns = cls(seq)
         columns._grow(conn.execute("SELECT coalesce(max(id), 0) FROM facts").fetchone()[0])
-        columns.docs = columns._merge(conn.execute(FACTS), conn.execute("SELECT cert, doc_id FROM certs"), 0)
+        written = columns._merge(conn.execute(FACTS), conn.execute("SELECT cert, doc_id FROM certs"), 0)
+        columns.docs, columns.ids = len(written), sorted(written)
         return columns
 
     def patched(self, conn: sqlite3.Connection, seq: int, changed: list[int]) -> Columns:
         """A copy with the documents in `changed` read again (those no longer in facts are gone)."""
         new = Columns(seq)
         new.docs, new.shared = self.docs, self.shared
+        new._patch_from = (self._orders, list(changed))  # the dict, not self: no chain of versions
         new.price, new.shop, new.boost, new.published = (
             self.price[:],
             self.shop[:],
@@ -126,7 +134,11 @@ class Columns:
             ).fetchall()
         if changed:
             new._grow(max(changed))
-        new._merge(rows, certs, bitmap(changed, len(new.price)))
+        written = new._merge(rows, certs, bitmap(changed, len(new.price)))
+        keep = byte_flags(changed, len(new.price)).translate(_INVERT)
+        new.ids = list(compress(self.ids, map(keep.__getitem__, self.ids)))
+        for i in written:
+            bisect.insort(new.ids, i)
         return new
 
     def _grow(self, top: int) -> None:
@@ -137,9 +149,9 @@ class Columns:
                 column.extend([None] * more)  # no document has these ids (yet)
             self.stock.extend(bytes(more))
 
-    def _merge(self, rows, cert_rows, replaced: int) -> int:
+    def _merge(self, rows, cert_rows, replaced: int) -> list[int]:
         """Write facts rows into the lists and their ids into the bitmaps, after clearing the
-        `replaced` ids from every bitmap. Returns the number of rows."""
+        `replaced` ids from every bitmap. Returns the ids of the rows."""
         price, shop, boost, published, starred, stock_flags = (
             self.price,
             self.shop,
@@ -155,9 +167,9 @@ class Columns:
         origin: dict[int, list[int]] = {}
         cert: dict[str, list[int]] = {}
         bounds = list(enumerate(PRICE_BUCKETS))
-        n = 0
+        written: list[int] = []
         for i, p, pub, s, cid, oid, in_stock, stars, expires, b in rows:
-            n += 1
+            written.append(i)
             price[i], shop[i], boost[i], published[i] = shared(p, p), shared(s, s), b, pub
             if stars and expires is not None:
                 starred[i] = (stars, expires)
@@ -180,7 +192,7 @@ class Columns:
         _merge_bitmaps(self.category, category, replaced, size)
         _merge_bitmaps(self.origin, origin, replaced, size)
         _merge_bitmaps(self.cert, cert, replaced, size)
-        return n
+        return written
 
     def dated(self, today: str) -> tuple[list[float], dict[int, int], dict[int, int]]:
         """For the query's date (ISO): the whole boost by id, {stars: bitmap} and {id: stars} of
@@ -201,6 +213,38 @@ class Columns:
                 self._dated.clear()
             self._dated[today] = got
         return got
+
+    def order(self, sort: str, today: str) -> list[int]:
+        """The ids of every document ascending by (value, id): by the day's whole boost for
+        "relevance", by price for "price", by publication for "newest". Read backwards it is
+        (value, id) descending. A search wanting the first k of many matches in that order walks
+        it, keeping the ids it matched (at C speed), instead of ranking every match."""
+        key = (sort, today if sort == "relevance" else "")
+        got = self._orders.get(key)
+        if got is not None:
+            return got
+        value: list[Any] = (
+            self.dated(today)[0] if sort == "relevance" else self.price if sort == "price" else self.published
+        )
+        orders, changed = self._patch_from or ({}, [])
+        base = orders.get(key)
+        if base is not None and len(changed) <= 1000:
+            keep = byte_flags(changed, len(self.price)).translate(_INVERT)
+            got = list(compress(base, map(keep.__getitem__, base)))
+            for i in changed:
+                if self.price[i] is not None:  # ids never written have no values (deleted ones keep
+                    # theirs, as in every column: the ids a search matched decide what is walked)
+                    bisect.insort(got, i, key=lambda j: (value[j], j))
+        else:
+            present = (i for i, p in enumerate(self.price) if p is not None)
+            got = sorted(present, key=value.__getitem__)
+        if len(self._orders) >= 8:
+            self._orders.clear()
+        self._orders[key] = got
+        return got
+
+
+_INVERT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 
 
 def _merge_bitmaps(family: dict[K, int], new: dict[K, list[int]], replaced: int, size: int) -> None:

@@ -17,12 +17,13 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import replace
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import mul
 
 from .. import text as vi
 from ..query import PRICE_BUCKETS, Hit, SearchQuery, SearchResult, encode_cursor, hit_from_document
 from .columns import Columns, bitmap, byte_flags, pick
+from .vocabulary import Vocabulary
 
 KIND = "embedded"
 # bm25 weights of the FTS columns (store.COLUMNS), in order.
@@ -113,12 +114,32 @@ def _sql_value(value, numeric: bool):
     return None
 
 
-def _first(ids: list[int], k: int, value, descending: bool, after, factor: int = 1) -> list[int]:
+# From this many ids on, the first k are read off the sort's order of every document (see
+# Columns.order) rather than ranked: walking the order until k of them are seen costs about
+# k x (documents / ids) steps at C speed, ranking the ids a Python-level step per id.
+ORDER_FROM = 2000
+
+
+def _first(
+    ids: list[int],
+    k: int,
+    value,
+    descending: bool,
+    after,
+    factor: int = 1,
+    order: list[int] | None = None,
+    size: int = 0,
+) -> list[int]:
     """The first k of `ids` (ascending) ordered by (factor * value(id), id), both descending or
     both ascending, among those `after` keeps (it is given the product). heapq keeps the input
     order among equal keys, so reversed input breaks ties by id descending. Multiplying by 1, 2
     or 4 keeps order and ties, so `value` itself (a C getter) orders; by 3, rounding can make two
-    values equal, so the products are computed (at C speed) and ordered."""
+    values equal, so the products are computed (at C speed) and ordered. `order`: every document
+    id ascending by (value, id) (Columns.order), `size` the id space, for many ids and no cursor."""
+    if order is not None and after is None and factor in (1, 2, 4) and len(ids) >= ORDER_FROM:
+        wanted = byte_flags(ids, size)
+        walk = (reversed(order), reversed(order)) if descending else (iter(order), iter(order))
+        return list(islice(compress(walk[0], map(wanted.__getitem__, walk[1])), k))
     if factor in (1, 2, 4):
         if after is not None:
             ids = (
@@ -206,7 +227,7 @@ class QueryRunner:
                 found = self._ids(sql, (value,))
                 ids = found if ids is None else list(filter(set(found).__contains__, ids))
         if ids is None:
-            ids = self._ids("SELECT group_concat(id) FROM facts", ())
+            ids = columns.ids  # every document of this state (never modified: filters make new lists)
         if q.ocop_min:
             stars = q.ocop_min
             ids = [i for i in ids if valid.get(i, 0) >= stars]
@@ -304,7 +325,16 @@ class QueryRunner:
         self, ids: list[int], scored: list | None, tiers: list | None, boost: list[float], k: int
     ) -> list[tuple]:
         """The first k (sort value, id) in the query's order, after its cursor."""
-        q, after = self.q, self._after()
+        q, after, columns = self.q, self._after(), self.columns
+        size = len(columns.price)
+
+        def order(sort: str) -> list[int] | None:  # computed only when it will be used
+            return (
+                columns.order(sort, self.params["today"])
+                if after is None and len(ids) >= ORDER_FROM
+                else None
+            )
+
         if q.sort == "relevance":
             if scored is not None:
                 if after is not None:
@@ -312,20 +342,22 @@ class QueryRunner:
                 return heapq.nlargest(k, scored)  # (score, id) descending: ties by id descending
             if tiers is not None:
                 out = []
+                by_boost = order("relevance")
                 for factor, members in tiers:
                     out += [
                         (factor * boost[i], i)
-                        for i in _first(members, k, boost.__getitem__, True, after, factor)
+                        for i in _first(members, k, boost.__getitem__, True, after, factor, by_boost, size)
                     ]
                 out.sort(reverse=True)  # each tier's first k hold the first k overall
                 return out[:k]
-            return [(boost[i], i) for i in _first(ids, k, boost.__getitem__, True, after)]
-        value = (
-            self.columns.price.__getitem__
-            if q.sort in ("price_asc", "price_desc")
-            else self.columns.published.__getitem__
-        )
-        return [(value(i), i) for i in _first(ids, k, value, q.sort != "price_asc", after)]
+            return [
+                (boost[i], i)
+                for i in _first(ids, k, boost.__getitem__, True, after, 1, order("relevance"), size)
+            ]
+        by_price = q.sort in ("price_asc", "price_desc")
+        value = columns.price.__getitem__ if by_price else columns.published.__getitem__
+        chosen = order("price" if by_price else "newest")
+        return [(value(i), i) for i in _first(ids, k, value, q.sort != "price_asc", after, 1, chosen, size)]
 
     def run(self) -> SearchResult:
         q = self.q
@@ -448,37 +480,38 @@ def suggest(
 _CORRECTABLE = "col IN ('t_fold','o_fold','s_fold')"
 
 
-def did_you_mean(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
-    """Replace each folded word absent from the index by the closest indexed word
-    (edit distance by word length, most frequent first)."""
+def did_you_mean(conn: sqlite3.Connection, query: SearchQuery, vocabulary: Vocabulary) -> str | None:
+    """Replace each folded word of four letters or more absent from the titles, origins, categories
+    and shop names by the closest word there (within vi.max_edits, same first letter, most
+    frequent first; see Vocabulary.closest). The last word counts as present when a word begins
+    with it. A word the in-memory vocabulary does not know is looked up in SQLite before being
+    corrected (it may have been added since the vocabulary was read)."""
     words = vi.folded_tokens(query.text)
     changed, out = False, []
     for index, word in enumerate(words):
-        exists = conn.execute(
-            f"SELECT 1 FROM vocab WHERE term = ? AND {_CORRECTABLE} LIMIT 1",
-            (word,),
-        ).fetchone()
-        if exists is None and index == len(words) - 1:
-            exists = conn.execute(
-                f"SELECT 1 FROM vocab WHERE term >= ? AND term < ? AND {_CORRECTABLE} LIMIT 1",
-                (word, word + "\U0010ffff"),
-            ).fetchone()
-        if exists is not None or vi.max_edits(word) == 0:
+        last = index == len(words) - 1
+        if (
+            vi.max_edits(word) == 0
+            or word in vocabulary
+            or (last and vocabulary.has_prefix(word))
+            or _indexed(conn, word, prefix=last)
+        ):
             out.append(word)
             continue
-        limit = vi.max_edits(word) + 1
-        best: tuple[int, int, str] | None = None
-        rows = conn.execute(
-            f"SELECT term, sum(doc) FROM vocab WHERE term >= ? AND term < ? AND {_CORRECTABLE} GROUP BY term",
-            (word[0], word[0] + "\U0010ffff"),
-        )
-        for term, docs in rows:
-            distance = vi.edit_distance(word, term, limit)
-            if distance < limit and (best is None or (distance, -docs) < (best[0], -best[1])):
-                best = (distance, docs, term)
-        if best is None:
-            out.append(word)
-        else:
-            out.append(best[2])
-            changed = True
+        best = vocabulary.closest(word)
+        out.append(best or word)
+        changed = changed or best is not None
     return " ".join(out) if changed else None
+
+
+def _indexed(conn: sqlite3.Connection, word: str, prefix: bool) -> bool:
+    """Whether the index holds the word (or, `prefix`, a word beginning with it) in a correctable
+    column: one word's entry in fts5vocab, cheap for a word the index does not hold at all."""
+    if conn.execute(f"SELECT 1 FROM vocab WHERE term = ? AND {_CORRECTABLE} LIMIT 1", (word,)).fetchone():
+        return True
+    return prefix and bool(
+        conn.execute(
+            f"SELECT 1 FROM vocab WHERE term >= ? AND term < ? AND {_CORRECTABLE} LIMIT 1",
+            (word, word + "\U0010ffff"),
+        ).fetchone()
+    )

@@ -48,8 +48,12 @@ FOLDED_FIELDS = ["f_title^3", "f_origin^1.5", "f_category^1.5", "f_shop", "f_des
 FUZZINESS = "AUTO:4,7"  # Vietnamese words are short: exact up to 3 letters, one edit up to 6, two beyond
 
 
-def _alternative(words: tuple[str, ...]) -> dict:
-    """One way of saying a span, anywhere in the folded fields ("cam bu" as a phrase)."""
+def _alternative(words: tuple[str, ...], scored: bool = True) -> dict:
+    """One way of saying a span, anywhere in the folded fields ("cam bu" as a phrase). Without
+    a score (the counting request) one field says the same: all_text holds every folded field,
+    each as a value of its own (a phrase never runs from one field into the next)."""
+    if not scored:
+        return {"match_phrase": {"all_text": " ".join(words)}}
     kind = "phrase" if len(words) > 1 else "best_fields"
     return {"multi_match": {"query": " ".join(words), "type": kind, "fields": FOLDED_FIELDS}}
 
@@ -116,10 +120,13 @@ def text_query(q: SearchQuery, typed_only: bool = False, scored: bool = True) ->
             every_word = {
                 "bool": {
                     "must": [
-                        _alternative(span[0])
+                        _alternative(span[0], scored)
                         if len(span) == 1
                         else {
-                            "bool": {"minimum_should_match": 1, "should": [_alternative(alt) for alt in span]}
+                            "bool": {
+                                "minimum_should_match": 1,
+                                "should": [_alternative(alt, scored) for alt in span],
+                            }
                         }
                         for span in spans
                     ]
