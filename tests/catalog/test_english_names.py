@@ -46,9 +46,9 @@ def test_category_pages_breadcrumbs_chips_and_titles_in_english(app, client, fac
     assert ">Oranges</a>" in page  # the subcategory chip
     assert ">Kẹo cu đơ</a>" in page  # no English name: the Vietnamese one, never an empty chip
     sub = client.get(f"/danh-muc/{child.slug}").get_data(as_text=True)
-    assert re.search(r'<nav class="crumbs">.*>Food</a>', sub, re.S) and "<h1>Oranges</h1>" in sub
+    assert re.search(r'<nav class="crumbs"[^>]*>.*>Food</a>', sub, re.S) and "<h1>Oranges</h1>" in sub
     product = client.get(f"/san-pham/{listing.slug}").get_data(as_text=True)
-    assert re.search(r'<nav class="crumbs">.*>Oranges</a>', product, re.S)
+    assert re.search(r'<nav class="crumbs"[^>]*>.*>Oranges</a>', product, re.S)
     home = client.get("/").get_data(as_text=True)
     assert ">Food</a>" in home
 
