@@ -19,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, lazyload
 
+from marketplace import pagecache
 from marketplace.extensions import db
 from marketplace.images import image_url_path
 from marketplace.money import format_vnd
@@ -149,6 +150,9 @@ def covers(listing_ids: Iterable[int]) -> dict[int, Cover]:
     ids = sorted(set(listing_ids))
     if not ids:
         return {}
+    # Every card's listing, also those built from column rows (no ORM row loaded): a cached page
+    # showing one is renewed when it changes, e.g. moves to another category.
+    pagecache.shows(*(f"listings:{i}" for i in ids))
     out: dict[int, Cover] = {}
     rows = db.session.execute(
         select(ListingImage.listing_id, ListingImage.key, ListingImage.width, ListingImage.height)
@@ -172,5 +176,7 @@ def listing_cards(listings: Iterable[Listing], today: date | None = None) -> lis
 
 
 def hit_cards(hits: Iterable) -> list[Card]:
-    maker = CardMaker()
-    return [maker.from_hit(hit) for hit in hits]
+    maker, hits = CardMaker(), list(hits)
+    cards = [maker.from_hit(hit) for hit in hits]
+    pagecache.shows(*(f"listings:{hit.id}" for hit in hits))
+    return cards

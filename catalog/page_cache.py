@@ -24,9 +24,12 @@ from marketplace import pagecache
 from marketplace.extensions import db
 from sellers.models import Shop
 
+from . import certifications
 from .models import Category, Listing
 
 CATALOG = "catalog"
+# The floor's certification names (badges, facet labels) as the operator last edited them.
+CERTIFICATIONS = "certifications"
 
 
 def _category_chain(category_id: int | None) -> list[int]:
@@ -67,16 +70,21 @@ def on_category_changed(payload: dict[str, Any], _event: Any) -> None:
     pagecache.bump(f"categories:{category_id}", CATALOG, *category_scopes([category_id]))
 
 
+def on_certification_changed(_payload: dict[str, Any], _event: Any) -> None:
+    """A certification's name or English name: every page that may show it as a badge or a facet."""
+    pagecache.bump(CERTIFICATIONS, CATALOG)
+
+
 def _category_page(args: Mapping[str, Any]) -> list[str]:
     category_id = db.session.scalar(select(Category.id).where(Category.slug == args.get("slug")))
-    return [f"category-listings:{category_id}"] if category_id else []
+    return [f"category-listings:{category_id}", CERTIFICATIONS] if category_id else []
 
 
 def _listing_page(args: Mapping[str, Any]) -> list[str]:
     row = db.session.execute(
         select(Listing.id, Listing.shop_id).where(Listing.slug == args.get("slug"))
     ).first()
-    return [f"listings:{row.id}", f"shop-listings:{row.shop_id}"] if row else []
+    return [f"listings:{row.id}", f"shop-listings:{row.shop_id}", CERTIFICATIONS] if row else []
 
 
 def _shop_page(args: Mapping[str, Any]) -> list[str]:
@@ -101,3 +109,4 @@ def init_app(app: Flask) -> None:
     pagecache.on_topic(app, "listing.changed", on_listing_changed)
     pagecache.on_topic(app, "shop.changed", on_shop_changed)
     pagecache.on_topic(app, "category.changed", on_category_changed)
+    pagecache.on_topic(app, certifications.TOPIC, on_certification_changed)

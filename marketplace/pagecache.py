@@ -630,6 +630,16 @@ def compress(response: Response) -> Response:
     return response
 
 
+def shows(*scopes: str) -> None:
+    """Add scopes to the page being recorded, for what a page shows without loading its ORM row
+    (cards built from search hits or column rows: `listings:12`), so a change to it renews the page."""
+    if not has_request_context():
+        return
+    recording: Recording | None = g.get("page_cache")
+    if recording is not None:
+        recording.scopes.update(scopes)
+
+
 def _track_load(target: Any, _context: Any, _attrs: Any = None) -> None:
     if not has_request_context():
         return

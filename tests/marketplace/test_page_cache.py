@@ -411,3 +411,35 @@ def test_responses_carrying_a_secret_are_never_compressed(app, client, floor, fa
     document = app.test_client().get("/api/v1/openapi.json", headers=accept)  # nothing secret
     assert document.headers["Content-Encoding"] == "br"
     assert brotli.decompress(document.get_data()).startswith(b"{")
+
+
+def test_a_certification_renamed_by_the_operator_renews_the_pages_showing_its_badge(app, floor, factory):
+    from flask import g
+
+    from catalog.certifications import all_certifications, save_certifications, seed_certifications
+
+    seed_certifications()
+    floor["a"].certifications = ["VietGAP"]
+    db.session.commit()
+    drain()
+    pagecache.reset(app)
+    english = app.test_client()
+    assert (
+        english.post("/ngon-ngu/en", data={"next": "/"}, headers={"Origin": "http://localhost"}).status_code
+        == 302
+    )
+    url = f"/san-pham/{floor['a'].slug}"
+    get(english, url)
+    assert get(english, url).headers["X-Page-Cache"] == "hit"
+    renamed = "VietGAP (Good Agricultural Practice)"
+    assert renamed not in get(english, url).get_data(as_text=True)
+    rows = [(c.id, renamed if c.name == "VietGAP" else c.name_en or "") for c in all_certifications()]
+    save_certifications(rows, None, actor=factory.operator())
+    db.session.commit()
+    drain()
+    # The test's app context outlives its requests (a server's does not): forget the names this
+    # context's `g` kept from the first render.
+    g.pop("certification_names_en", None)
+    page = get(english, url)
+    assert page.headers.get("X-Page-Cache") != "hit"
+    assert renamed in page.get_data(as_text=True)
