@@ -315,7 +315,11 @@ def suggest(text: str, limit: int = 5) -> dict:
     if not words:
         return {"query": text, "products": [], "categories": [], "shops": []}
     categories = [
-        {"slug": c.slug, "name": c.name, "url": url_for("catalog.show_category", slug=c.slug)}
+        {
+            "slug": c.slug,
+            "name": localized_name(c.name, c.name_en),
+            "url": url_for("catalog.show_category", slug=c.slug),
+        }
         for c in _matching_categories(words)[:3]
     ]
     if len("".join(words)) < 2:  # one letter says too little about products (the box asks from two)
@@ -382,9 +386,9 @@ def _matching_categories(words: list[str]) -> list:
     Rows with slug and name, not ORM objects (this runs on every keystroke)."""
     out = []
     for category in db.session.execute(
-        select(Category.slug, Category.name).order_by(Category.position, Category.name)
+        select(Category.slug, Category.name, Category.name_en).order_by(Category.position, Category.name)
     ):
-        name_words = vi.folded_tokens(category.name)
+        name_words = vi.folded_tokens(category.name) + vi.folded_tokens(category.name_en or "")
         if all(any(w.startswith(word) for w in name_words) for word in words):
             out.append(category)
     return out
