@@ -121,6 +121,8 @@ def test_seller_pages_on_a_phone(live_server, new_page, demo):
     shot(page, "seller-packing-slip")
     assert printed(page) == ({(298, 420)}, 1)  # A6 in points, on one sheet
     page.get_by_role("link", name="A5").click()
+    page.wait_for_url("**kho=a5**")  # print the A5 page once it has loaded, stylesheet and all
+    page.wait_for_load_state("load")
     assert printed(page) == ({(420, 595)}, 1)  # A5
 
 
