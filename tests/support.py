@@ -105,6 +105,25 @@ def wait_for_port(port: int, seconds: float) -> bool:
     return False
 
 
+def _closing(app: Any) -> Any:
+    """`app` whose response iterables are closed even when the browser drops the connection.
+
+    Werkzeug's development server skips `close()` when reading the rest of a reset connection
+    raises (a browser cancelling an image as it navigates away), which leaks the open media file
+    and fails the test with a ResourceWarning. A generator closes it when it is collected."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        iterable = app(environ, start_response)
+        try:
+            yield from iterable
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class LiveServer:
     """`app` served over HTTP on a free 127.0.0.1 port by a background thread, for what a test
     client cannot do: a real browser, or localstripe calling our webhook.
@@ -117,7 +136,7 @@ class LiveServer:
 
     def __init__(self, app: Flask, *, own_links: bool = False) -> None:
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
         self.host = f"127.0.0.1:{self.server.server_port}"
         self.url = f"http://{self.host}"
         if own_links:
