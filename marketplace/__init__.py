@@ -104,6 +104,7 @@ def register_url_rules(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import catalog
+    import dashboards
     import govqa
     import logistics
     import orders
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     logistics.init_app(app)  # after orders: joins its flow through orders.hooks
     syndication.init_app(app)
     govqa.init_app(app)
+    dashboards.init_app(app)  # last of the packages: reads all of them, none reads it
     shell.register_template_globals(app)
 
 
