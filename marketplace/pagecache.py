@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import brotli  # type: ignore[import-untyped]
 from flask import Flask, Response, current_app, g, has_request_context, request, session
@@ -488,8 +488,30 @@ def _locale() -> str:
     )
 
 
+# Added by the apps a shared link travels through (Facebook, Zalo, Google, newsletters); the page
+# never depends on them. Left in the key, every click from a Facebook post (its own `fbclid`)
+# would miss the cache — and most buyers arrive that way.
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "gbraid", "wbraid", "msclkid", "zarsrc", "igshid", "ttclid", "_gl"})
+
+
+def is_tracking(name: str) -> bool:
+    return name in TRACKING_PARAMS or name.startswith("utm_")
+
+
+def has_tracking() -> bool:
+    return any(is_tracking(name) for name in request.args)
+
+
 def page_key() -> str:
-    return f"{_locale()}|{local_today().isoformat()}|{request.full_path if request.query_string else request.path}"
+    """Locale, local date and the path with its query, less the tracking parameters."""
+    if not request.query_string:
+        where = request.path
+    elif has_tracking():
+        kept = [(name, value) for name, value in request.args.items(multi=True) if not is_tracking(name)]
+        where = f"{request.path}?{urlencode(kept)}" if kept else request.path
+    else:
+        where = request.full_path
+    return f"{_locale()}|{local_today().isoformat()}|{where}"
 
 
 def _before_request() -> Response | None:
@@ -541,6 +563,9 @@ def _store(recording: Recording, response: Response) -> Response | None:
         or "Set-Cookie" in response.headers
         or session.modified
         or "Content-Encoding" in response.headers
+        # A page rendered for a tracked link may carry its parameters (a pager's or the language
+        # switch's link): served from the plain page's entry, never stored as it.
+        or has_tracking()
     ):
         return None
     state = _state()

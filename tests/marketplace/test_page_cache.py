@@ -105,6 +105,26 @@ def test_a_hit_serves_the_same_bytes_without_touching_the_session(client, floor)
     assert "Content-Security-Policy" in second.headers  # the shell's headers still apply
 
 
+def test_links_shared_through_facebook_or_zalo_are_served_from_the_plain_page(client, floor):
+    url = f"/san-pham/{floor['a'].slug}"
+    tracked = client.get(url + "?fbclid=IwAR0abc&utm_source=zalo")
+    assert tracked.headers.get("X-Page-Cache") != "hit"
+    again = client.get(url + "?fbclid=IwAR0def")
+    assert again.headers.get("X-Page-Cache") != "hit"  # a tracked render is never stored
+    plain = client.get(url)
+    assert plain.headers["X-Page-Cache"] == "miss"
+    for query in ("?fbclid=IwAR0xyz", "?utm_source=facebook&utm_medium=social", "?zarsrc=30&gclid=1"):
+        shared = client.get(url + query)
+        assert shared.headers["X-Page-Cache"] == "hit", query
+        assert shared.get_data() == plain.get_data()
+        assert b"IwAR0" not in shared.get_data()
+    search = client.get("/tim-kiem?q=cam&utm_campaign=tet")
+    assert search.headers.get("X-Page-Cache") != "hit"
+    assert client.get("/tim-kiem?q=cam").headers["X-Page-Cache"] == "miss"
+    assert client.get("/tim-kiem?q=cam&utm_campaign=tet").headers["X-Page-Cache"] == "hit"
+    assert client.get("/tim-kiem?q=buoi&utm_campaign=tet").headers.get("X-Page-Cache") != "hit"
+
+
 def test_a_listing_edit_renews_what_shows_it_and_nothing_else(app, client, floor, factory):
     from catalog.services import update_listing
     from sellers.models import ShopMember
