@@ -57,6 +57,26 @@ def register_handler(app, topic: str, handler: Handler) -> None:
     app.extensions.setdefault("outbox_handlers", {})[topic] = handler
 
 
+def add_handler(app, topic: str, handler: Handler) -> None:
+    """Run `handler` for `topic` after the handler already registered (if any): several packages
+    listen to one topic (search indexes a listing change, syndication sends it, the page cache
+    renews what shows it), in the order their init_app ran. They run in the event's one
+    transaction, so either all of them took effect or the event is retried whole — a handler
+    after the first must therefore be idempotent, as every handler is."""
+    handlers = app.extensions.setdefault("outbox_handlers", {})
+    before = handlers.get(topic)
+    if before is None or before is _acknowledge:
+        handlers[topic] = handler
+        return
+
+    def both(payload: dict[str, Any], event: OutboxEvent) -> None:
+        before(payload, event)
+        handler(payload, event)
+
+    both.__name__ = f"{getattr(before, '__name__', 'handler')}_then_{getattr(handler, '__name__', 'handler')}"
+    handlers[topic] = both
+
+
 def declare_topics(app, *topics: str) -> None:
     """A package names the events it records. Until a later package registers a handler for one
     (search for listing changes, say), its rows are acknowledged instead of piling up as pending."""

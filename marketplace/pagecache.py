@@ -67,6 +67,7 @@ from sqlalchemy import DateTime, Integer, String, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import Headers
 
+from . import outbox
 from .config import env_float, env_int, env_str, set_defaults
 from .extensions import Base, Model, db
 from .timeutil import local_today, utcnow
@@ -491,7 +492,9 @@ def _locale() -> str:
 # Added by the apps a shared link travels through (Facebook, Zalo, Google, newsletters); the page
 # never depends on them. Left in the key, every click from a Facebook post (its own `fbclid`)
 # would miss the cache — and most buyers arrive that way.
-TRACKING_PARAMS = frozenset({"fbclid", "gclid", "gbraid", "wbraid", "msclkid", "zarsrc", "igshid", "ttclid", "_gl"})
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "gbraid", "wbraid", "msclkid", "zarsrc", "igshid", "ttclid", "_gl"}
+)
 
 
 def is_tracking(name: str) -> bool:
@@ -768,18 +771,6 @@ def _install_static(app: Flask) -> None:
 # --- wiring -------------------------------------------------------------------------------------
 
 
-def _chain(app: Flask, topic: str, ours: Handler) -> None:
-    handlers = app.extensions.setdefault("outbox_handlers", {})
-    before = handlers.get(topic)
-
-    def then_page_cache(payload: dict[str, Any], event_row: Any) -> None:
-        if before is not None:
-            before(payload, event_row)
-        ours(payload, event_row)
-
-    handlers[topic] = then_page_cache
-
-
 def configure(app: Flask) -> None:
     set_defaults(
         app,
@@ -803,7 +794,7 @@ def init_app(app: Flask) -> None:
     }
     tokenless_post(app, "shell.switch_language")
     for topic, handler in app.extensions.get("page_cache_topics", []):
-        _chain(app, topic, handler)
+        outbox.add_handler(app, topic, handler)
     tables = app.extensions.get("page_cache_tables", set())
     for mapper in Base.registry.mappers:
         cls = mapper.class_

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 from marketplace.config import env_int, env_optional, env_str, set_defaults
+from marketplace.outbox import add_handler
 
 BASE_URLS = {
     "shopee": "https://partner.shopeemobile.com",
@@ -53,8 +54,8 @@ def init_app(app: Flask) -> None:
     from .feed_views import bp as feeds_bp
 
     _configure(app)
-    hooks.chain(app, "listing.changed", hooks.on_listing_changed)  # after search's indexer
-    hooks.chain(app, "shop.changed", hooks.on_shop_changed)
+    add_handler(app, "listing.changed", hooks.on_listing_changed)  # after search's indexer
+    add_handler(app, "shop.changed", hooks.on_shop_changed)
     app.register_blueprint(feeds_bp)
     register_handler(app, topics.LISTING, _lazy("engine", "on_listing"))
     register_handler(app, topics.SHOP, _lazy("engine", "on_shop"))

@@ -12,11 +12,10 @@ reconcile once a day after SYNDICATION_RECONCILE_HOUR (floor time)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select
 
 from marketplace import outbox
@@ -26,22 +25,6 @@ from marketplace.timeutil import floor_timezone, utcnow
 
 from . import topics
 from .models import Connection, ConnectionState
-
-Handler = Callable[[dict[str, Any], Any], None]
-
-
-def chain(app: Flask, topic: str, ours: Handler) -> None:
-    """Run `ours` after the handler already registered for `topic` (if any)."""
-    handlers = app.extensions.setdefault("outbox_handlers", {})
-    before = handlers.get(topic)
-
-    def both(payload: dict[str, Any], event: Any) -> None:
-        if before is not None:
-            before(payload, event)
-        ours(payload, event)
-
-    both.__name__ = f"{getattr(before, '__name__', 'none')}_then_{getattr(ours, '__name__', 'syndication')}"
-    handlers[topic] = both
 
 
 def any_connection() -> bool:
