@@ -29,6 +29,26 @@ settings.register_profile("thorough", database=None, max_examples=2000, deadline
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
+def _uses_the_database(item: pytest.Item) -> bool:
+    """Whether a test reaches the database under test: through the app (any fixture named
+    `app` or `…_app`, which all build one on TEST_DATABASE_URL) or the migrated database itself."""
+    names = getattr(item, "fixturenames", ())
+    return any(name == "migrated_database" or "app" in name.split("_") for name in names)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """TEST_DATABASE_ONLY=1 (set by tools/run_tests.py for the PostgreSQL pass when the SQLite
+    pass runs the whole suite): leave out the tests that never touch a database — parsers, text,
+    charts, pure functions — which the SQLite pass has already run; a second run on another
+    database would test nothing new. They are reported as deselected, never as passed."""
+    if os.environ.get("TEST_DATABASE_ONLY") != "1":
+        return
+    keep = [item for item in items if _uses_the_database(item)]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not _uses_the_database(item)])
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch, request):
     """Fail any test that opens a connection beyond loopback (indico's disallow habit)."""

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""`make test`: bring up the test services, run the whole suite on SQLite, then on PostgreSQL.
+"""`make test`: bring up the test services, run the whole suite on SQLite and on PostgreSQL.
 
 Steps (stdlib only, Python 3.11):
   1. system packages: Debian's PostgreSQL server, Chromium and redis-server (apt-get as root when
      missing);
   2. services on 127.0.0.1, free ports, temp dirs: a throwaway PostgreSQL, localstripe, and the
      search engine nodes of tools/search_node.py when that tool exists;
-  3. pytest on SQLite (everything, e2e included), then on PostgreSQL (`-m "not e2e"`);
+  3. pytest on SQLite (everything, e2e included) and, at the same time, on PostgreSQL (`-m "not
+     e2e"`, and only the tests that touch a database: TEST_DATABASE_ONLY=1, see tests/conftest.py);
   4. a summary line per run; exit non-zero if any run or (under CI=true) any service failed.
 
 Usage
@@ -15,7 +16,7 @@ Usage
     PYTEST_ARGS="-k listing" python tools/run_tests.py
     python tools/run_tests.py --only sqlite         # one database only
     python tools/run_tests.py --no-engines          # do not start search engine nodes
-    python tools/run_tests.py --parallel            # both databases at once (or TEST_PARALLEL=1)
+    TEST_PARALLEL=0 python tools/run_tests.py       # one database after the other (or --no-parallel)
 
 Environment for the tests: TEST_DATABASE_URL (PostgreSQL pass only), STRIPE_API_BASE,
 STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, OPENSEARCH_TEST_URL, ELASTICSEARCH_TEST_URL; CI passes
@@ -394,12 +395,14 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="run on one database only")
     parser.add_argument("--no-engines", action="store_true", help="do not start search engine nodes")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs, pytest tmp dirs)")
+    # Two passes at once take ~60 % of the time of one after the other on two cores: each waits
+    # on its database, the browser or a search node much of the time.
     parser.add_argument(
         "--parallel",
-        action="store_true",
-        default=os.environ.get("TEST_PARALLEL") == "1",
-        help="run the SQLite and PostgreSQL passes at the same time (TEST_PARALLEL=1); "
-        "the PostgreSQL output is printed when it ends",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("TEST_PARALLEL", "1") != "0",
+        help="run the SQLite and PostgreSQL passes at the same time (the default; TEST_PARALLEL=0 "
+        "or --no-parallel for one after the other); the PostgreSQL output is printed when it ends",
     )
     args, unknown = parser.parse_known_args(ours)
     extra = shlex.split(os.environ.get("PYTEST_ARGS", "")) + unknown + extra
@@ -485,8 +488,11 @@ def main(argv: list[str] | None = None) -> int:
                     run.status = "FAIL"
                     continue
                 run_env["TEST_DATABASE_URL"] = pg_url
-                # The browser test drives the same views on SQLite; once is enough.
+                # The browser test drives the same views on SQLite; once is enough. So do the
+                # tests that never touch a database (tests/conftest.py), when SQLite runs too.
                 run_args = with_marker(run_args, "not e2e")
+                if any(r.name == "sqlite" for r in runs):
+                    run_env["TEST_DATABASE_ONLY"] = "1"
             to_log = args.parallel and run is not runs[0]
             running.append(PytestProcess(run, run_args, run_env, run_dir, to_log=to_log))
             if not args.parallel:
