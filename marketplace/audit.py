@@ -5,13 +5,15 @@ whoever runs an administrative `flask` command (users, communes, catalog…; not
 demo loader or the migrations). Shop owners acting on their own shop and buyers are not staff:
 their changes are their own business and make no entry (a checkout writes nothing here).
 
-Capture is generic, not per view: SQLAlchemy flush events read the attribute history of every
-new, changed and deleted object, and one row per changed entity is inserted on the flush's own
-connection, so it commits or rolls back with the change itself: a rolled-back action leaves no
-entry, a committed one always has one. `before_flush` decides once per flush whether the actor
-is staff (a buyer's flush stops there, at the cost of one dictionary look-up) and refuses any
-change to an entry; `after_flush` writes the rows, when the ids of new rows are known and
-cascaded deletes are part of the flush.
+Capture is generic, not per view: SQLAlchemy session events. `before_flush` decides once per
+flush whether the actor is staff (a buyer's flush stops there, at the cost of one dictionary
+look-up) and refuses any change to an entry; `after_flush` reads the attribute history of every
+new, changed and deleted object (the ids of new rows are known by then, cascaded deletes are part
+of the flush) and inserts one row per changed entity on the flush's own connection, so it commits
+or rolls back with the change itself: a rolled-back action leaves no entry, a committed one
+always has one. The state machines move rows with one conditional `UPDATE … WHERE state = :old`
+through the session, which no flush sees: `do_orm_execute` reads those rows before and after the
+statement (for staff only; up to MAX_BULK_ROWS rows a statement) and records them the same way.
 
 What is stored: the actor's id, name and role as they were, the time (naive UTC), the action
 (the endpoint, or the command's path), the table and the row's id, a short label, the changed
@@ -19,9 +21,8 @@ columns' values before and after as JSON (secrets never: any column whose name i
 deny-list is written as "***"), the client's IP (as sign-in attempts already keep it) and an id
 shared by every entry of one request.
 
-Not captured: bulk `UPDATE`/`DELETE` statements and raw SQL, which bypass the session's objects
-(none of the staff actions uses them for the objects it acts on today), and the machinery's
-own tables (the outbox, throttles, caches: MACHINERY_TABLES).
+Not captured: raw SQL text and Core statements run on a connection rather than the session, and
+the machinery's own tables (the outbox, throttles, caches: MACHINERY_TABLES).
 
 Append-only: nothing in the app updates or deletes an entry; the session refuses it, and the
 database refuses it too (triggers created by migration 0018).
@@ -40,8 +41,8 @@ from typing import Any
 
 import click
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import JSON, Index, String, event, insert, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Column, Index, Result, String, Table, event, insert, inspect, select, tuple_
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from .extensions import Model
 from .models import Role
@@ -78,6 +79,7 @@ REDACTED = "***"
 LABEL_ATTRIBUTES = ("code", "name", "title", "full_name", "slug")
 MAX_TEXT = 1000  # a long text (a description, a legal page) is cut in the entry
 MAX_LABEL = 200
+MAX_BULK_ROWS = 1000  # rows of one bulk UPDATE/DELETE recorded one by one
 
 
 class AuditEntry(Model):
@@ -116,6 +118,7 @@ def init_app(app: Flask) -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
 
 
 # ---------------------------------------------------------------- who is acting
@@ -209,6 +212,90 @@ def _after_flush(session: Session, _context: Any) -> None:
                 rows.append({**actor, **row, "created_at": now})
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
+
+
+def _do_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
+    """A conditional `UPDATE`/`DELETE` through the session (the state machines move a row with
+    one: `… SET state = :new WHERE id = :id AND state = :old`) bypasses the flush: for a staff
+    actor, read the rows it will touch, run it, read them again, and record each changed row."""
+    if not (state.is_update or state.is_delete):
+        return None
+    actor = current_actor()
+    mapper = state.bind_mapper
+    if actor is None or mapper is None:
+        return None
+    table = mapper.local_table
+    if not isinstance(table, Table) or table.name in MACHINERY_TABLES:
+        return None
+    statement = state.statement
+    keys = [c.key for c in table.primary_key.columns]
+    if state.is_update:
+        changed = [_column_of(table, key) for key in getattr(statement, "_values", None) or {}]
+        columns = [c for c in changed if c is not None and c.key not in keys]
+    else:
+        columns = [c for c in table.columns if c.key not in keys]
+    labels = [table.c[name] for name in LABEL_ATTRIBUTES if name in table.c][:1]
+    wanted = [*table.primary_key.columns, *dict.fromkeys([*columns, *labels])]
+    query = select(*wanted)
+    where = getattr(statement, "whereclause", None)
+    if where is not None:
+        query = query.where(where)
+    connection = state.session.connection()
+    before = {tuple(row[: len(keys)]): row._mapping for row in connection.execute(query.limit(MAX_BULK_ROWS))}
+    result = state.invoke_statement()
+    if not before:
+        return result
+    after: dict[tuple, Any] = {}
+    if state.is_update:
+        ids = list(before)
+        pk = table.primary_key.columns
+        if len(keys) == 1:
+            again = select(*wanted).where(next(iter(pk)).in_([i[0] for i in ids]))
+        else:
+            again = select(*wanted).where(tuple_(*pk).in_(ids))
+        after = {tuple(row[: len(keys)]): row._mapping for row in connection.execute(again)}
+    now = utcnow()
+    rows = []
+    for identity, old in before.items():
+        new = after.get(identity)
+        if state.is_update and new is None:
+            continue  # the WHERE no longer matched: nothing changed
+        changes: dict[str, list[Any]] = {}
+        for column in columns:
+            was, now_is = old[column.key], (new[column.key] if new is not None else None)
+            if state.is_update and was == now_is:
+                continue
+            if was is None and now_is is None:
+                continue
+            if SECRET_COLUMN.search(column.name):
+                changes[column.name] = [
+                    REDACTED if was is not None else None,
+                    REDACTED if now_is is not None else None,
+                ]
+            else:
+                changes[column.name] = [_plain(was), _plain(now_is)]
+        if not changes and state.is_update:
+            continue
+        label = (new or old)[labels[0].key] if labels else None
+        rows.append(
+            {
+                **actor,
+                "created_at": now,
+                "operation": "update" if state.is_update else "delete",
+                "entity_type": table.name[:80],
+                "entity_id": "/".join(str(part) for part in identity)[:80],
+                "label": str(label).strip()[:MAX_LABEL] if label else None,
+                "changes": changes,
+            }
+        )
+    if rows:
+        connection.execute(insert(AuditEntry), rows)
+    return result
+
+
+def _column_of(table: Table, key: Any) -> Column[Any] | None:
+    name = key if isinstance(key, str) else getattr(key, "key", None) or getattr(key, "name", None)
+    return table.c.get(name) if name else None
 
 
 def _entry(obj: Any, operation: str) -> dict[str, Any] | None:

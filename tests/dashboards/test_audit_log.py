@@ -287,3 +287,37 @@ def test_the_page_query_is_registered_for_the_benchmark(app, logged):
     assert queries["audit_log.page"].scope == "floor"
     assert queries["audit_log.page"].run(Period(date(2026, 11, 30), date(2026, 12, 1)), None) == 3
     assert queries["audit_log.page_filtered"].run(Period(date(2026, 11, 30), date(2026, 12, 1)), None) == 2
+
+
+def test_an_agency_officials_answer_is_recorded(app, factory, csrf_off):
+    from tests.govqa.qa_testlib import agency, ask, business_asker, official
+
+    tax = agency("Cục Thuế tỉnh")
+    answerer = official(factory, tax, name="Hoàng Văn Thuế")
+    question = ask(business_asker(factory), of=tax, topic="tax")
+    assert count() == 0  # set up through services, outside any staff request
+    operator = sign_in(app.test_client(), factory.operator(name="Lê Văn Vận"))
+    response = operator.post(f"/quan-tri/hoi-dap/{question.id}/chuyen", data={"agency_id": tax.id})
+    assert response.status_code == 302
+    (routed,) = entries(entity_type="qa_questions")
+    assert routed.actor_role == "operator" and routed.changes["state"] == ["submitted", "awaiting_answer"]
+    client = sign_in(app.test_client(), answerer)
+    response = client.post(f"/co-quan/hoi-dap/{question.id}/tra-loi", data={"body": "Kê khai theo mẫu 01."})
+    assert response.status_code == 302
+    answered = entries(entity_type="qa_questions", actor_role="agency")
+    assert len(answered) == 1
+    assert answered[0].actor_name == "Hoàng Văn Thuế" and answered[0].action.startswith("govqa")
+    assert answered[0].changes["state"] == ["awaiting_answer", "answered"]
+    assert "qa_messages" in {e.entity_type for e in entries(actor_role="agency")}
+
+
+def test_only_administrative_commands_are_staff_actions(app):
+    import click
+
+    from marketplace.audit import current_actor
+
+    root = click.Context(click.Group("flask"), info_name="flask")
+    for name, expected in (("worker", None), ("demo", None), ("db", None), ("users", "cli")):
+        with click.Context(click.Command(name), info_name=name, parent=root):
+            actor = current_actor()
+            assert (actor and actor["actor_role"]) == expected, name
