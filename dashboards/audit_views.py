@@ -8,8 +8,9 @@ UTC bounds on the indexed column), and the page's query is registered for the be
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, request
@@ -128,9 +129,16 @@ def diff_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:
     return [(column, _shown(pair[0]), _shown(pair[1])) for column, pair in (entry.changes or {}).items()]
 
 
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
+        # Times are stored as naive UTC: shown in the floor's time, as every page shows them.
+        moment = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(floor_timezone())
+        return moment.strftime("%d/%m/%Y %H:%M:%S")
     if isinstance(value, bool):
         return _("có") if value else _("không")
     if isinstance(value, dict | list):

@@ -21,8 +21,9 @@ columns' values before and after as JSON (secrets never: any column whose name i
 deny-list is written as "***"), the client's IP (as sign-in attempts already keep it) and an id
 shared by every entry of one request.
 
-Not captured: raw SQL text and Core statements run on a connection rather than the session, and
-the machinery's own tables (the outbox, throttles, caches: MACHINERY_TABLES).
+Not captured: raw SQL text, Core statements run on a connection rather than the session, ORM
+bulk UPDATEs by primary key (a list of parameter sets), and the machinery's own tables (the
+outbox, throttles, caches: MACHINERY_TABLES).
 
 Append-only: nothing in the app updates or deletes an entry; the session refuses it, and the
 database refuses it too (triggers created by migration 0018).
@@ -232,6 +233,10 @@ def _do_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
     if state.is_update:
         changed = [_column_of(table, key) for key in getattr(statement, "_values", None) or {}]
         columns = [c for c in changed if c is not None and c.key not in keys]
+        if not columns or isinstance(state.parameters, list):
+            # A bulk UPDATE by primary key (a list of parameter sets) changes no column we can
+            # read from the statement: left out, like raw SQL.
+            return None
     else:
         columns = [c for c in table.columns if c.key not in keys]
     labels = [table.c[name] for name in LABEL_ATTRIBUTES if name in table.c][:1]

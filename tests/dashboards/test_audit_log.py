@@ -321,3 +321,10 @@ def test_only_administrative_commands_are_staff_actions(app):
         with click.Context(click.Command(name), info_name=name, parent=root):
             actor = current_actor()
             assert (actor and actor["actor_role"]) == expected, name
+
+
+def test_times_in_a_diff_read_in_local_time(app):
+    from dashboards.audit_views import diff_rows
+
+    entry = _entry(datetime(2026, 12, 1), changes={"status_changed_at": [None, "2026-11-30T17:00:00.123456"]})
+    assert diff_rows(entry) == [("status_changed_at", "", "01/12/2026 00:00:00")]
