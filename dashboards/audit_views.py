@@ -53,6 +53,7 @@ class AuditFilter:
     entity_type: str = ""
     entity_id: str = ""
     action: str = ""
+    request_id: str = ""  # every entry of one request or command
 
     def args(self) -> dict[str, str]:
         """The query string that asks for this list again (pages, the CSV link)."""
@@ -62,6 +63,7 @@ class AuditFilter:
             "bang": self.entity_type,
             "ma": self.entity_id,
             "hanh-dong": self.action,
+            "yeu-cau": self.request_id,
         }
         return {**{k: v for k, v in pairs.items() if v}, **self.period.args()}
 
@@ -86,6 +88,7 @@ def filter_from_args(args: Any) -> tuple[AuditFilter, str | None]:
         entity_type=entity_type if entity_type in entity_types() else "",
         entity_id=text("ma"),
         action=text("hanh-dong"),
+        request_id=text("yeu-cau") if re.fullmatch(r"[0-9a-f]{1,32}", text("yeu-cau")) else "",
     ), error
 
 
@@ -106,6 +109,8 @@ def filtered(f: AuditFilter) -> Select:
         query = query.where(AuditEntry.entity_type == f.entity_type)
     if f.entity_id:
         query = query.where(AuditEntry.entity_id == f.entity_id)
+    if f.request_id:
+        query = query.where(AuditEntry.request_id == f.request_id)
     if f.action:
         query = query.where(AuditEntry.action.ilike(f"%{_escape_like(f.action)}%", escape="\\"))
     return query

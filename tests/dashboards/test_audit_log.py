@@ -328,3 +328,15 @@ def test_times_in_a_diff_read_in_local_time(app):
 
     entry = _entry(datetime(2026, 12, 1), changes={"status_changed_at": [None, "2026-11-30T17:00:00.123456"]})
     assert diff_rows(entry) == [("status_changed_at", "", "01/12/2026 00:00:00")]
+
+
+def test_the_entries_of_one_request_are_found_together(client, factory, logged):
+    db.session.add(_entry(datetime(2026, 12, 1, 5, 0), label="cùng lượt khác", request_id="a" * 32))
+    db.session.commit()
+    sign_in(client, factory.operator())
+    html = client.get("/quan-tri/nhat-ky?tu=2026-11-01&den=2026-12-31").get_data(as_text=True)
+    assert f"yeu-cau={'a' * 32}" in html
+    same = client.get(f"/quan-tri/nhat-ky?tu=2026-11-01&den=2026-12-31&yeu-cau={'a' * 32}")
+    assert _labels(same.get_data(as_text=True)) == ["cùng lượt khác"]
+    ignored = client.get("/quan-tri/nhat-ky?tu=2026-11-01&den=2026-12-31&yeu-cau=not-an-id")
+    assert len(_labels(ignored.get_data(as_text=True))) == 5
