@@ -14,7 +14,9 @@ down_revision = "0015_page_cache"
 branch_labels = None
 depends_on = None
 
-# The database refuses to change or delete an entry, whatever the application does.
+# The database refuses to change or delete an entry, whatever the application does. (On SQLite a
+# later batch_alter_table("audit_log") copies the table and drops the old one, and its triggers
+# with it: such a migration must create them again.)
 POSTGRES_FUNCTION = """
 CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$
 BEGIN
