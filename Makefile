@@ -10,7 +10,7 @@ PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe 
 	--no-emit-index-url --no-emit-find-links
 
 .PHONY: run test lint format lock venv venv-dev translations migrate demo clean bench-search bench-checkout \
-	bench-logistics bench-syndication bench-govqa bench-understand bench-pages
+	bench-logistics bench-syndication bench-govqa bench-understand bench-pages bench-dashboards
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ bench-understand: venv-dev
 # The storefront under `make run`'s gunicorn with wrk (Debian's package, installed when missing).
 bench-pages: venv-dev
 	$(PY) bench/pages_bench.py
+
+# Every registered dashboard query on PostgreSQL with 1 000 000 generated orders (dump cached in .cache/).
+bench-dashboards: venv-dev
+	$(PY) bench/dashboards_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -39,3 +39,6 @@ def register_query(
 
 def init_app(app: Flask) -> None:
     app.extensions.setdefault("dashboard_queries", {})
+    from . import audit_views
+
+    audit_views.init_app(app)  # the audit log's pages (/quan-tri/nhat-ky)

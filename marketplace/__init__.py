@@ -54,7 +54,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"  # "strong" logs phones out on every network change
     register_filters(app)
-    from . import security_headers
+    from . import audit, security_headers
+
+    audit.init_app(app)  # staff actions recorded in the flush that makes them
 
     security_headers.init_app(app)
     # Pillow's own bomb guard at the configured limit (our check runs first with a clear message).
