@@ -39,3 +39,6 @@ def register_query(
 
 def init_app(app: Flask) -> None:
     app.extensions.setdefault("dashboard_queries", {})
+    from . import operator_views
+
+    operator_views.init_app(app)  # the operator's console and the province report (/quan-tri/)
