@@ -269,7 +269,7 @@ def xlsx(report: Report) -> bytes:
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     money = book.add_format({"num_format": "#,##0"})
     for table in report.tables:
-        sheet = book.add_worksheet(table.title[:31])
+        sheet = book.add_worksheet(sheet_name(table.title))
         sheet.write_string(0, 0, title(report), bold)
         for col, name in enumerate(table.columns):
             sheet.write_string(2, col, name, bold)
@@ -278,12 +278,17 @@ def xlsx(report: Report) -> bytes:
             for col, value in enumerate(row):
                 _cell(sheet, r, col, value, money)
         sheet.freeze_panes(3, 1)
-    notes = book.add_worksheet(str(_l("Định nghĩa"))[:31])
+    notes = book.add_worksheet(sheet_name(str(_l("Định nghĩa"))))
     notes.set_column(0, 0, 100)
     for r, text in enumerate(DEFINITIONS):
         notes.write_string(r, 0, str(text), wrap)
     book.close()
     return buffer.getvalue()
+
+
+def sheet_name(text: str) -> str:
+    """Excel refuses []:*?/\\ in a sheet's name and more than 31 characters."""
+    return "".join("-" if ch in "[]:*?/\\" else ch for ch in text)[:31]
 
 
 def _cell(sheet: Any, row: int, col: int, value: Any, money: Any) -> None:
