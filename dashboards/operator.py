@@ -29,7 +29,7 @@ from orders.models import Order, OrderLine, OrderStatus
 from sellers.models import Shop, ShopStatus
 
 from . import register_query
-from .periods import Period, local_day, series, within
+from .periods import Period, as_date, local_day, series, within
 
 S = OrderStatus
 NOT_COUNTED = frozenset({S.PENDING_PAYMENT.value, S.CANCELLED.value, S.REFUNDED.value, S.RETURNED.value})
@@ -54,9 +54,14 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
 
 
+def during(column: Any, period: Period) -> ColumnElement[bool]:
+    """`periods.within` for a mapped attribute (an InstrumentedAttribute, as mypy sees it)."""
+    return within(column, period)
+
+
 def counted(period: Period) -> ColumnElement[bool]:
     """Orders that count as sales of the period (see the module docstring)."""
-    return and_(within(Order.created_at, period), Order.status.in_(COUNTED))
+    return and_(during(Order.created_at, period), Order.status.in_(COUNTED))
 
 
 def buyer_key() -> ColumnElement[str]:
@@ -109,7 +114,7 @@ def new_shops_per_day(period: Period) -> list[tuple[str, int]]:
     day = local_day(Shop.created_at)
     rows = db.session.execute(
         select(day, func.count())
-        .where(within(Shop.created_at, period), Shop.status != ShopStatus.REJECTED.value)
+        .where(during(Shop.created_at, period), Shop.status != ShopStatus.REJECTED.value)
         .group_by(day)
     )
     return [(str(d), int(n)) for d, n in rows]
@@ -119,7 +124,7 @@ def new_listings_per_day(period: Period) -> list[tuple[str, int]]:
     """Listings first published in the period (by local day)."""
     day = local_day(Listing.published_at)
     rows = db.session.execute(
-        select(day, func.count()).where(within(Listing.published_at, period)).group_by(day)
+        select(day, func.count()).where(during(Listing.published_at, period)).group_by(day)
     )
     return [(str(d), int(n)) for d, n in rows]
 
@@ -242,13 +247,13 @@ def ocop_sold(period: Period) -> dict[int, tuple[int, int, int]]:
 
 
 def _days(period: Period, per_day: list[tuple[str, int]]) -> list[list[Any]]:
-    return [[day, value] for day, value in series(period, per_day)]
+    return [[day, value] for day, value in series(period, [(as_date(d), n) for d, n in per_day])]
 
 
 def sales_table(period: Period) -> Table:
     per_day = sales_per_day(period)
-    gmv = dict(series(period, [(d, v) for d, v, _n in per_day]))
-    orders = dict(series(period, [(d, n) for d, _v, n in per_day]))
+    gmv = dict(series(period, [(as_date(d), v) for d, v, _n in per_day]))
+    orders = dict(series(period, [(as_date(d), n) for d, _v, n in per_day]))
     return Table(
         "ban-hang",
         str(_l("GMV và số đơn theo ngày")),
@@ -382,4 +387,13 @@ def init_app(app: Flask) -> None:
         "operator.ocop_sold": ocop_sold,
     }
     for name, run in floor.items():
-        register_query(app, name, "floor", lambda period, _shop, run=run: run(period))
+        register_query(app, name, "floor", floor_query(run))
+
+
+def floor_query(run: Callable[[Period], Any]) -> Callable[[Period, int | None], Any]:
+    """A floor-wide figure as `register_query` wants it: (period, shop_id=None) -> figure."""
+
+    def query(period: Period, _shop_id: int | None) -> Any:
+        return run(period)
+
+    return query

@@ -16,7 +16,15 @@ from . import operator, queues
 from . import report as province_report
 from .charts import Chart, bar_list, time_chart
 from .operator import Table
-from .periods import GRANULARITY_LABELS, PRESETS, Granularity, Period, granularity_from_args, period_from_args, series
+from .periods import (
+    GRANULARITY_LABELS,
+    PRESETS,
+    Granularity,
+    Period,
+    granularity_from_args,
+    period_from_args,
+    series,
+)
 
 bp = Blueprint("dashboards_admin", __name__, url_prefix="/quan-tri")
 

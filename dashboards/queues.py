@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -46,7 +47,7 @@ class QueueSpec:
     label: object  # a lazy string: translated when the page renders
     count: Callable[[datetime, date], ColumnElement[int]]  # a scalar subquery: now (UTC), today (local)
     endpoint: str
-    args: dict[str, str]
+    args: dict[str, Any]
 
 
 @dataclass(frozen=True)

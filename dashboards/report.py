@@ -34,8 +34,18 @@ from orders.models import Order, OrderLine
 from sellers.models import Shop, ShopKind, ShopStatus
 
 from . import register_query
-from .operator import DELIVERED, Table, counted, kind_label, ocop_valid, on_the_floor, totals
-from .periods import Period, within
+from .operator import (
+    DELIVERED,
+    Table,
+    counted,
+    during,
+    floor_query,
+    kind_label,
+    ocop_valid,
+    on_the_floor,
+    totals,
+)
+from .periods import Period
 
 DEFINITIONS = (
     _l(
@@ -114,7 +124,7 @@ def ocop_revenue_share(period: Period) -> Share:
 
 def _active(period: Period):
     sold = exists().where(Order.shop_id == Shop.id, counted(period))
-    changed = exists().where(Listing.shop_id == Shop.id, within(Listing.updated_at, period))
+    changed = exists().where(Listing.shop_id == Shop.id, during(Listing.updated_at, period))
     return and_(Shop.status == ShopStatus.APPROVED.value, or_(sold, changed))
 
 
@@ -133,7 +143,7 @@ def delivered_out_of_province(period: Period) -> Share:
     province = current_app.config["PROVINCE_NAME"]
     row = db.session.execute(
         select(func.count().filter(Order.province != province), func.count()).where(
-            within(Order.created_at, period), Order.status.in_(DELIVERED)
+            during(Order.created_at, period), Order.status.in_(DELIVERED)
         )
     ).one()
     return Share(int(row[0] or 0), int(row[1] or 0))
@@ -161,8 +171,7 @@ def by_shop_kind(period: Period) -> dict[str, tuple[int, int, int, int]]:
         )
     }
     return {
-        kind: (*shops.get(kind, (0, 0)), *sales.get(kind, (0, 0)))
-        for kind in sorted(set(shops) | set(sales))
+        kind: (*shops.get(kind, (0, 0)), *sales.get(kind, (0, 0))) for kind in sorted(set(shops) | set(sales))
     }
 
 
@@ -261,10 +270,12 @@ def title(report: Report) -> str:
 def xlsx(report: Report) -> bytes:
     """The workbook: a sheet per table, then the definitions. Text is written with write_string
     and numbers with write_number, so nothing a shop or commune is called can become a formula."""
-    import xlsxwriter
+    import xlsxwriter  # type: ignore[import-untyped]
 
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     bold = book.add_format({"bold": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     money = book.add_format({"num_format": "#,##0"})
@@ -309,4 +320,4 @@ def init_app(app: Flask) -> None:
         "report.by_shop_kind": by_shop_kind,
         "report.by_shop_commune": by_shop_commune,
     }.items():
-        register_query(app, name, "floor", lambda period, _shop, run=run: run(period))
+        register_query(app, name, "floor", floor_query(run))

@@ -120,7 +120,9 @@ def load_sales(province: str, counts: Counter, *, days: int = DAYS, per_day: flo
             counts["demo sales orders"] += 1
     # The past's units go back on the shelf: today's stock is the catalogue file's.
     for listing_id, quantity in sold.items():
-        db.session.execute(update(Listing).where(Listing.id == listing_id).values(stock=Listing.stock + quantity))
+        db.session.execute(
+            update(Listing).where(Listing.id == listing_id).values(stock=Listing.stock + quantity)
+        )
     db.session.flush()
 
 
@@ -159,7 +161,9 @@ def _advance(order: Order, owner: User, story: str) -> None:
     if story == "confirmed":
         return
     order_services.pack_order(order, {"parcel_weight_grams": "1200"}, actor=owner)
-    order_services.ship_order(order, {"carrier": "Giao Hàng Demo", "tracking_number": order.code}, actor=owner)
+    order_services.ship_order(
+        order, {"carrier": "Giao Hàng Demo", "tracking_number": order.code}, actor=owner
+    )
     if story == "shipped":
         return
     order_services.deliver_order(order, actor=owner)
@@ -178,7 +182,9 @@ def _backdate(order: Order, placed_at: datetime, now: datetime) -> None:
     if payment is not None:
         payment.created_at = placed_at
         payment.updated_at = payment.updated_at - shift
-    events = list(db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)))
+    events = list(
+        db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id))
+    )
     for step, row in enumerate(events):
         row.created_at = placed_at + timedelta(hours=5 * step, minutes=step)
     for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == order.id)):

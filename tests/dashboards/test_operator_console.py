@@ -95,7 +95,7 @@ def test_console_page_shows_figures_charts_and_links(client, factory, floor):
     for key in operator.TABLES:
         assert f"/quan-tri/so-lieu/{key}.csv?tu=2026-11-01&amp;den=2026-11-30" in html
     # The links the page always had are still there.
-    for href in ('/quan-tri/cua-hang?status=pending', "/quan-tri/san-pham", "/quan-tri/bao-cao"):
+    for href in ("/quan-tri/cua-hang?status=pending", "/quan-tri/san-pham", "/quan-tri/bao-cao"):
         assert href in html
     assert "Giá trị hàng hóa (GMV)" in html  # what counts is said on the page
 

@@ -48,4 +48,6 @@ def test_demo_history_is_alive_idempotent_and_fast(app, runner, client):
     assert totals.orders > 100 and totals.gmv_vnd > 0 and totals.buyers > 20
     sign_in(client, db.session.scalar(select(User).where(User.email == "operator@demo.vn")), "demo12345")
     page = client.get("/quan-tri/?ky=90")
-    assert page.status_code == 200 and "chưa có gì trong khoảng thời gian này" not in page.get_data(as_text=True)
+    assert page.status_code == 200 and "chưa có gì trong khoảng thời gian này" not in page.get_data(
+        as_text=True
+    )

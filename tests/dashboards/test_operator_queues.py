@@ -45,14 +45,14 @@ def make_queues(factory) -> None:
     ocop = {"ocop_certificate_no": "OCOP-1", "ocop_issued_on": "01/06/2025", "ocop_level": "province"}
     factory.listing(shop, "Cam", ocop_stars=3, **ocop)  # waiting
     factory.listing(shop, "Bưởi", ocop_stars=4, **{**ocop, "ocop_certificate_no": "OCOP-2"})  # waiting
-    factory.check_ocop(factory.listing(shop, "Chè", ocop_stars=4, **{**ocop, "ocop_certificate_no": "OCOP-3"}))
+    factory.check_ocop(
+        factory.listing(shop, "Chè", ocop_stars=4, **{**ocop, "ocop_certificate_no": "OCOP-3"})
+    )
     hidden = [factory.listing(shop, "Mực"), factory.listing(shop, "Gạo")]
     for listing in hidden:
         listing.hidden_at, listing.hidden_reason = utcnow(), "Sai thông tin"
     now = utcnow()
-    orders = [
-        add_order(shop, [(hidden[0], 1)], at="2026-11-01 08:00", status="delivered") for _ in range(4)
-    ]
+    orders = [add_order(shop, [(hidden[0], 1)], at="2026-11-01 08:00", status="delivered") for _ in range(4)]
     for order, status, due in zip(
         orders,
         ("escalated", "refund_due", "open", "open"),
@@ -83,7 +83,12 @@ def make_queues(factory) -> None:
     for n, status in enumerate(("failed", "dead", "delivered", "pending")):
         db.session.add(
             WebhookDelivery(
-                partner_id=partner.id, message_id=f"msg_{n}", event_type="order.updated", order_code="X", payload={}, status=status
+                partner_id=partner.id,
+                message_id=f"msg_{n}",
+                event_type="order.updated",
+                order_code="X",
+                payload={},
+                status=status,
             )
         )
     remittance = Remittance(partner_id=partner.id, reference="R1", transfer_date=local_today(), total_vnd=0)
@@ -97,7 +102,9 @@ def make_queues(factory) -> None:
     db.session.add(connection)
     db.session.flush()
     for listing, state in zip(
-        db.session.query(Listing).order_by(Listing.id).limit(4), ("failed", "needs_attention", "synced", "queued"), strict=True
+        db.session.query(Listing).order_by(Listing.id).limit(4),
+        ("failed", "needs_attention", "synced", "queued"),
+        strict=True,
     ):
         db.session.add(SyncRecord(listing_id=listing.id, connection_id=connection.id, state=state))
     for n, outcome in enumerate(("no_code", "amount_mismatch", "matched", "already_paid")):
