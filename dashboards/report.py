@@ -25,12 +25,12 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, distinct, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from catalog.models import Listing, OcopCertificate
 from marketplace.extensions import db
 from marketplace.models import Commune
-from orders.models import Order, OrderLine
+from orders.models import Order
 from sellers.models import Shop, ShopKind, ShopStatus
 
 from . import register_query
@@ -43,6 +43,7 @@ from .operator import (
     kind_label,
     ocop_valid,
     on_the_floor,
+    sold_per_listing,
     totals,
 )
 from .periods import Period
@@ -87,38 +88,31 @@ class Share:
 
 def ocop_listings_share(period: Period) -> Share:
     """OCOP listings on the floor with at least one sale in the period / all of them."""
-    sold = exists().where(
-        OrderLine.listing_id == Listing.id,
-        Order.id == OrderLine.order_id,
-        counted(period),
-    )
+    sold = sold_per_listing(period)
     row = db.session.execute(
-        select(func.count(), func.count(distinct(Listing.id)).filter(sold))
+        select(func.count(), func.count(sold.c.listing_id))
         .select_from(Listing)
         .join(OcopCertificate, OcopCertificate.id == Listing.ocop_certificate_id)
         .join(Shop, Shop.id == Listing.shop_id)
+        .outerjoin(sold, sold.c.listing_id == Listing.id)
         .where(on_the_floor(), ocop_valid(period))
     ).one()
     return Share(int(row[1] or 0), int(row[0] or 0))
 
 
 def ocop_revenue_share(period: Period) -> Share:
-    """Goods value of lines whose listing is OCOP-rated (valid on the last day) / all goods value."""
-    ocop_rated = (
-        select(OcopCertificate.id)
-        .where(OcopCertificate.id == Listing.ocop_certificate_id, ocop_valid(period))
-        .exists()
+    """Goods value of listings OCOP-rated (valid on the last day) / all goods value, of the
+    period's counted orders (lines whose listing was deleted count in the whole only)."""
+    sold = sold_per_listing(period)
+    whole = select(func.coalesce(func.sum(Order.subtotal_vnd), 0)).where(counted(period))
+    part = (
+        select(func.coalesce(func.sum(sold.c.value), 0))
+        .select_from(sold)
+        .join(Listing, Listing.id == sold.c.listing_id)
+        .join(OcopCertificate, OcopCertificate.id == Listing.ocop_certificate_id)
+        .where(ocop_valid(period))
     )
-    row = db.session.execute(
-        select(
-            func.coalesce(func.sum(OrderLine.line_total_vnd).filter(ocop_rated), 0),
-            func.coalesce(func.sum(OrderLine.line_total_vnd), 0),
-        )
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
-        .outerjoin(Listing, Listing.id == OrderLine.listing_id)
-        .where(counted(period))
-    ).one()
+    row = db.session.execute(select(part.scalar_subquery(), whole.scalar_subquery())).one()
     return Share(int(row[0] or 0), int(row[1] or 0))
 
 
