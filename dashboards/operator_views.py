@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +16,7 @@ from . import operator, queues
 from . import report as province_report
 from .charts import Chart, bar_list, time_chart
 from .operator import Table
+from .operator_map import province_map
 from .periods import (
     GRANULARITY_LABELS,
     PRESETS,
@@ -118,6 +119,7 @@ def _charts(period: Period, granularity: Granularity) -> list[tuple[Chart, str]]
             ),
             provinces.key,
         ),
+        (province_map(provinces.rows, current_app.config["PROVINCE_NAME"]), provinces.key),
         (
             bar_list(
                 "chart-communes",

@@ -151,3 +151,15 @@ def test_every_console_query_is_registered_for_the_benchmark(app, floor):
     for name in ("operator.totals", "operator.sales_per_day", "operator.ocop_sold", "report.active_shops"):
         assert queries[name].scope == "floor"
     assert queries["operator.totals"].run(NOV, None) == operator.totals(NOV)
+
+
+def test_province_map_shades_every_official_province(app, floor):
+    from dashboards.operator_map import GRID, official_provinces, province_map
+
+    assert {code for code, _name in official_provinces()} == set(GRID)  # all 34, each placed once
+    assert len({(col, row) for col, row, _label in GRID.values()}) == len(GRID)
+    chart = province_map(operator.provinces_table(NOV).rows, "Hà Tĩnh")
+    svg = str(chart.svg)
+    assert svg.count('class="map-tile') == 34 and "map-home" in svg
+    assert "Nghệ An: 160.000" in svg and "Người mua ở 3 trên 34 tỉnh/thành" in chart.summary
+    assert len(chart.rows) == 34 and ["Nghệ An", "160.000\xa0₫", "1"] in chart.rows

@@ -41,7 +41,7 @@ def test_console_and_report_with_data(live_server, new_page, demo, screenshot, s
     expect(page.locator(".queues li")).to_have_count(10)
     expect(page.locator('.queues a[data-queue="shops"] .count')).not_to_have_text("0")  # a demo shop waits
     charts = page.locator("figure.chart svg[role=img]")
-    assert charts.count() == 11
+    assert charts.count() == 12  # eleven charts and the province map
     gmv = page.locator("#chart-gmv")
     expect(gmv.locator("desc")).not_to_contain_text("chưa có gì")
     assert gmv.locator("circle.point").count() == 90  # a line beyond 62 days, a point per day
