@@ -407,6 +407,10 @@ def init_app(app: Flask) -> None:
     }
     for name, run in floor.items():
         register_query(app, name, "floor", floor_query(run))
+    from . import queues
+
+    # The queues do not depend on the period; they are timed with the rest of the console.
+    register_query(app, "operator.queues", "floor", lambda _period, _shop_id: queues.counts())
 
 
 def floor_query(run: Callable[[Period], Any]) -> Callable[[Period, int | None], Any]:

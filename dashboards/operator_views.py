@@ -179,6 +179,7 @@ def console(args: Any) -> dict[str, Any]:
         "granularities": GRANULARITY_LABELS,
         "presets": PRESETS,
         "totals": operator.totals(period),
+        "previous": operator.totals(period.previous()),
         "charts": _charts(period, granularity),
         "definition": str(operator.GMV_DEFINITION),
     }

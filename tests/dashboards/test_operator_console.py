@@ -92,6 +92,8 @@ def test_console_page_shows_figures_charts_and_links(client, factory, floor):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "400.000" in html and 'role="img"' in html and "<desc" in html
+    # compared with the 30 days before: only O2 (31 Oct 23:59), 100 000
+    assert "Kỳ trước: 100.000\xa0₫ (+300 %)" in html and "Kỳ trước: 1 (+200 %)" in html
     for key in operator.TABLES:
         assert f"/quan-tri/so-lieu/{key}.csv?tu=2026-11-01&amp;den=2026-11-30" in html
     # The links the page always had are still there.
@@ -148,7 +150,7 @@ def test_operator_only(client, factory, url):
 
 def test_every_console_query_is_registered_for_the_benchmark(app, floor):
     queries = app.extensions["dashboard_queries"]
-    for name in ("operator.totals", "operator.sales_per_day", "operator.ocop_sold", "report.active_shops"):
+    for name in ("operator.totals", "operator.sales_per_day", "operator.queues", "report.active_shops"):
         assert queries[name].scope == "floor"
     assert queries["operator.totals"].run(NOV, None) == operator.totals(NOV)
 
