@@ -165,3 +165,13 @@ def test_province_map_shades_every_official_province(app, floor):
     assert svg.count('class="map-tile') == 34 and "map-home" in svg
     assert "Nghệ An: 160.000" in svg and "Người mua ở 3 trên 34 tỉnh/thành" in chart.summary
     assert len(chart.rows) == 34 and ["Nghệ An", "160.000\xa0₫", "1"] in chart.rows
+
+
+def test_console_and_report_in_english(client, factory, floor, csrf_off):
+    sign_in(client, factory.operator())
+    assert client.post("/ngon-ngu/en", data={"next": "/"}).status_code == 302
+    html = client.get(f"/quan-tri/?{QUERY}").get_data(as_text=True)
+    assert "Work waiting" in html and "Previous period: 100.000\xa0₫ (+300 %)" in html
+    assert "Map of sales by the buyer&#39;s province" in html or "Map of sales by the buyer's province" in html
+    report = client.get(f"/quan-tri/bao-cao?{QUERY}").get_data(as_text=True)
+    assert "E-commerce report of Hà Tĩnh province" in report and "Active shops" in report
