@@ -172,6 +172,8 @@ def test_console_and_report_in_english(client, factory, floor, csrf_off):
     assert client.post("/ngon-ngu/en", data={"next": "/"}).status_code == 302
     html = client.get(f"/quan-tri/?{QUERY}").get_data(as_text=True)
     assert "Work waiting" in html and "Previous period: 100.000\xa0₫ (+300 %)" in html
-    assert "Map of sales by the buyer&#39;s province" in html or "Map of sales by the buyer's province" in html
+    assert (
+        "Map of sales by the buyer&#39;s province" in html or "Map of sales by the buyer's province" in html
+    )
     report = client.get(f"/quan-tri/bao-cao?{QUERY}").get_data(as_text=True)
     assert "E-commerce report of Hà Tĩnh province" in report and "Active shops" in report
