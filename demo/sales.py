@@ -95,12 +95,14 @@ def load_sales(province: str, counts: Counter, *, days: int = DAYS, per_day: flo
     sold: Counter = Counter()
     now, zone = utcnow(), floor_timezone()
     today = local_today()
+    joined = _joining_days(shelves, days)
     for days_ago in range(days, 0, -1):
         day = today - timedelta(days=days_ago)
+        open_shops = [shelf for shelf in shelves if joined[shelf[0].id] > days_ago]
         # busier towards the end (the floor is growing) and at weekends
         expected = per_day * (1.5 - 0.5 * days_ago / days) * (1.4 if day.weekday() >= 5 else 1)
         for _n in range(max(0, round(rng.gauss(expected, 1)))):
-            shop, owner, listings = shelves[rng.randrange(len(shelves))]
+            shop, owner, listings = open_shops[rng.randrange(len(open_shops))]
             listing = listings[rng.randrange(len(listings))]
             quantity = max(listing.min_order_qty, 1) * rng.choice((1, 1, 1, 2, 3))
             if listing.stock < quantity:
@@ -118,12 +120,38 @@ def load_sales(province: str, counts: Counter, *, days: int = DAYS, per_day: flo
             if order.status != "cancelled":
                 sold[listing.id] += quantity
             counts["demo sales orders"] += 1
+    _backdate_shops(shelves, joined, now)
     # The past's units go back on the shelf: today's stock is the catalogue file's.
     for listing_id, quantity in sold.items():
         db.session.execute(
             update(Listing).where(Listing.id == listing_id).values(stock=Listing.stock + quantity)
         )
     db.session.flush()
+
+
+def _joining_days(shelves: list[tuple[Shop, User, list[Listing]]], days: int) -> dict[int, int]:
+    """shop id -> how many days ago it joined the floor: two shops in three before the history
+    starts, the others during it (so the "new shops" and "new listings" charts have a story)."""
+    joined = {}
+    late = shelves[::3][1:]  # every third shop from the fourth on joined during the history
+    for n, (shop, _owner, _listings) in enumerate(shelves):
+        joined[shop.id] = days + 30 + 3 * n
+    for n, (shop, _owner, _listings) in enumerate(late):
+        joined[shop.id] = max(3, days - 10 - n * (days - 20) // max(len(late), 1))
+    return joined
+
+
+def _backdate_shops(
+    shelves: list[tuple[Shop, User, list[Listing]]], joined: dict[int, int], now: datetime
+) -> None:
+    """Each shop and its listings appear on the day it joined (before its first sale)."""
+    for shop, _owner, listings in shelves:
+        when = now - timedelta(days=joined[shop.id], hours=2)
+        shop.created_at = when
+        for n, listing in enumerate(listings):
+            listing.created_at = when + timedelta(hours=1 + n)
+            if listing.published_at is not None:
+                listing.published_at = when + timedelta(hours=1 + n)
 
 
 def _place(listing: Listing, quantity: int, commune: Commune, buyer: int) -> Order | None:
