@@ -22,8 +22,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Flask, current_app
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -80,7 +81,9 @@ class Share:
         return None if not self.whole else round(100 * self.part / self.whole, 1)
 
     def text(self) -> str:
-        return "—" if self.percent is None else f"{self.percent:.1f} %".replace(".", ",")
+        if self.percent is None:
+            return "—"
+        return format_decimal(self.percent, format="0.0", locale=str(get_locale() or "vi")) + " %"
 
 
 # --- the queries -----------------------------------------------------------------------------------
