@@ -42,3 +42,6 @@ def init_app(app: Flask) -> None:
     from . import audit_views
 
     audit_views.init_app(app)  # the audit log's pages (/quan-tri/nhat-ky)
+    from . import operator_views
+
+    operator_views.init_app(app)  # the operator's console and the province report (/quan-tri/)

@@ -38,6 +38,7 @@ from sellers.services import accept_invitation, approve_shop, invite_staff, regi
 from .govqa import load_govqa
 from .logistics import load_logistics_demo
 from .pictures import cached_product_picture, shop_logo
+from .sales import load_sales
 from .syndication import load_syndication
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -283,5 +284,6 @@ def load_demo(today: date | None = None) -> Counter:
         load_syndication(shops.values())
     )  # feeds and the floor's Shopee store (demo/syndication.py)
     load_govqa(operator, today, counts)
+    load_sales(DEMO_PROVINCE, counts)  # ~90 days of orders for the dashboards (demo/sales.py)
     db.session.flush()
     return counts

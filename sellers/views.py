@@ -160,7 +160,12 @@ def operator_home():
     pending = db.session.scalar(
         select(func.count()).select_from(Shop).where(Shop.status == ShopStatus.PENDING.value)
     )
-    return render_template("sellers/operator_home.html", pending=pending)
+    # The console (queues, floor-wide figures) is the dashboards package's, plugged in through
+    # app.extensions like the other packages' links; without it the page is the list of links.
+    console = current_app.extensions.get("operator_console")
+    return render_template(
+        "sellers/operator_home.html", pending=pending, console=console(request.args) if console else None
+    )
 
 
 @operator_bp.route("/cua-hang")
