@@ -39,3 +39,6 @@ def register_query(
 
 def init_app(app: Flask) -> None:
     app.extensions.setdefault("dashboard_queries", {})
+    from . import producer_views
+
+    producer_views.init_app(app)  # the producer dashboard on /kenh-ban/<shop>/

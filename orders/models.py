@@ -350,6 +350,10 @@ class Review(Model):
     stars: Mapped[int]
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The shop's one public reply, shown under the review (editable; dashboards.producer_reviews).
+    reply_body: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ComplaintReason(enum.StrEnum):

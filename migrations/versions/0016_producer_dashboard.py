@@ -1,0 +1,40 @@
+"""producer dashboard: a low-stock threshold per listing, the shop's public reply to a review.
+
+Revision ID: 0016_producer_dashboard
+Revises: 0015_page_cache
+Create Date: 2026-12-03
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016_producer_dashboard"
+down_revision = "0015_page_cache"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("listings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("low_stock_threshold", sa.Integer(), nullable=True))
+        batch_op.create_check_constraint(
+            op.f("ck_listings_low_stock_threshold_nonnegative"), "low_stock_threshold IS NULL OR low_stock_threshold >= 0"
+        )
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reply_body", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("replied_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("replied_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_reviews_replied_by_id_users"), "users", ["replied_by_id"], ["id"], ondelete="SET NULL"
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_reviews_replied_by_id_users"), type_="foreignkey")
+        batch_op.drop_column("replied_by_id")
+        batch_op.drop_column("replied_at")
+        batch_op.drop_column("reply_body")
+    with op.batch_alter_table("listings", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_listings_low_stock_threshold_nonnegative"), type_="check")
+        batch_op.drop_column("low_stock_threshold")
