@@ -22,17 +22,27 @@ from flask import Flask
 from sqlalchemy import and_, case, func, or_, select
 
 from catalog.models import Listing, ListingStatus
-from logistics.models import Partner, Remittance, RemittanceLine, Shipment, ShipmentEvent
+from logistics.models import Partner, RemittanceLine, Shipment, ShipmentEvent
 from logistics.remittances import COLLECTED_STATUSES
 from marketplace.extensions import db
 from orders import settlement
 from orders.complaint_states import UNRESOLVED
-from orders.models import Complaint, LedgerEntry, LedgerKind, Order, OrderLine, OrderStatus, PaymentMethod, Review
+from orders.models import (
+    Complaint,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    Review,
+)
 from orders.seller_views import tab_filters
 from syndication.models import RemoteOrder, RemoteOrderState, SyncRecord, platform_name
 
 from . import register_query
-from .periods import Period, local_day, within
+from .periods import Period, local_day
+from .periods import within as _within
 
 S = OrderStatus
 NOT_SALES = (S.PENDING_PAYMENT.value, S.CANCELLED.value, S.REFUNDED.value, S.RETURNED.value)
@@ -42,6 +52,11 @@ DELIVERY_PROBLEMS = (S.DELIVERY_FAILED.value, S.RETURNING.value, S.LOST.value, S
 SYNC_PROBLEMS = ("failed", "needs_attention")
 FLOOR_CHANNEL = "floor"
 TOP_LIMIT = 50
+
+
+def within(column: Any, period: Period) -> Any:
+    """periods.within for a mapped attribute (typed as a column there)."""
+    return _within(column, period)
 
 
 def _sale(shop_id: int, period: Period) -> Any:
@@ -92,7 +107,9 @@ def today_work(_period: Period | None, shop_id: int | None) -> dict[str, int]:
             .where(Listing.shop_id == shop_id, SyncRecord.state.in_(SYNC_PROBLEMS))
         ),
         "unanswered_reviews": count(
-            select(func.count()).select_from(Review).where(Review.shop_id == shop_id, Review.reply_body.is_(None))
+            select(func.count())
+            .select_from(Review)
+            .where(Review.shop_id == shop_id, Review.reply_body.is_(None))
         ),
     }
 
@@ -176,7 +193,11 @@ def revenue_by_channel(period: Period, shop_id: int | None) -> list[ChannelReven
     (syndication_remote_orders in state 'taken', by the local day placed on the platform)."""
     assert shop_id is not None
     floor = db.session.execute(
-        select(func.count(func.distinct(Order.id)), func.sum(OrderLine.quantity), func.sum(OrderLine.line_total_vnd))
+        select(
+            func.count(func.distinct(Order.id)),
+            func.sum(OrderLine.quantity),
+            func.sum(OrderLine.line_total_vnd),
+        )
         .select_from(Order)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(_sale(shop_id, period))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +24,7 @@ from wtforms.validators import Length
 
 from catalog.models import Listing
 from marketplace.actions import run_form
-from marketplace.csv_writer import csv_response
+from marketplace.csv_writer import csv_text
 from marketplace.extensions import db
 from marketplace.forms import AppForm
 from marketplace.i18n import short_datetime
@@ -34,7 +34,16 @@ from sellers.permissions import ShopPermission, has_shop_permission, shop_permis
 
 from . import producer, producer_reviews
 from .charts import Chart, bar_list, time_chart
-from .periods import GRANULARITY_LABELS, PRESETS, Granularity, Period, granularity_from_args, period_from_args, series
+from .periods import (
+    GRANULARITY_LABELS,
+    PRESETS,
+    Granularity,
+    Period,
+    as_date,
+    granularity_from_args,
+    period_from_args,
+    series,
+)
 
 bp = Blueprint("dashboards_producer", __name__, url_prefix="/kenh-ban")
 P = ShopPermission
@@ -50,6 +59,17 @@ FIGURE_TABLES = ("ban-hang", "san-pham", "kenh-ban")
 
 class ReplyForm(AppForm):
     reply_body = TextAreaField(_l("Trả lời công khai"), validators=[Length(max=producer_reviews.MAX_REPLY)])
+
+
+def _csv(filename: str, header: list[str], rows: Any) -> Response:
+    """A dashboard's table as CSV (marketplace.csv_writer: formulas neutralised). These tables are
+    small (a shop's days, listings, carriers, a period's ledger entries), so the document is built
+    whole rather than streamed."""
+    return Response(
+        csv_text(header, rows() if callable(rows) else rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _may(shop: Shop, permission: ShopPermission) -> bool:
@@ -85,7 +105,11 @@ def today_section(shop: Shop) -> Markup:
         ]
     if _may(shop, P.MANAGE_LISTINGS):
         items += [
-            (_("Sản phẩm sắp hết hàng"), counts["low_stock"], url_for("dashboards_producer.low_stock", shop_slug=slug)),
+            (
+                _("Sản phẩm sắp hết hàng"),
+                counts["low_stock"],
+                url_for("dashboards_producer.low_stock", shop_slug=slug),
+            ),
             (
                 _("Lỗi đồng bộ kênh bán khác"),
                 counts["sync_errors"],
@@ -102,15 +126,15 @@ def today_section(shop: Shop) -> Markup:
 
 def sales_chart(period: Period, granularity: Granularity, shop_id: int) -> tuple[Chart, Chart]:
     per_day = producer.sales_per_day(period, shop_id)
-    revenue = series(period, {day: v[1] for day, v in per_day.items()}, granularity)
-    orders = series(period, {day: v[0] for day, v in per_day.items()}, granularity)
+    revenue = series(period, {as_date(day): v[1] for day, v in per_day.items()}, granularity)
+    orders = series(period, {as_date(day): v[0] for day, v in per_day.items()}, granularity)
     return (
         time_chart(
             "doanh-thu",
             _("Doanh thu"),
             revenue,
             granularity=granularity,
-            value_label=_("Doanh thu (đồng)"),
+            value_label=_("Doanh thu"),
             money=True,
         ),
         time_chart("so-don", _("Số đơn"), orders, granularity=granularity, value_label=_("Số đơn")),
@@ -125,7 +149,7 @@ def figures_section(shop: Shop) -> Markup:
         "san-pham-ban-chay",
         _("Sản phẩm bán chạy"),
         [(row.title, row.revenue_vnd) for row in top],
-        value_label=_("Doanh thu (đồng)"),
+        value_label=_("Doanh thu"),
         label_heading=_("Sản phẩm"),
         money=True,
     )
@@ -134,7 +158,7 @@ def figures_section(shop: Shop) -> Markup:
         "doanh-thu-theo-kenh",
         _("Doanh thu theo kênh bán"),
         [(_channel_label(row), row.revenue_vnd) for row in channels],
-        value_label=_("Doanh thu (đồng)"),
+        value_label=_("Doanh thu"),
         label_heading=_("Kênh bán"),
         money=True,
     )
@@ -145,7 +169,7 @@ def figures_section(shop: Shop) -> Markup:
             "thu-ho-chua-doi-soat",
             _("Tiền thu hộ (COD) đơn vị vận chuyển còn giữ"),
             producer.cod_by_partner(cod),
-            value_label=_("Chưa chuyển về sàn (đồng)"),
+            value_label=_("Chưa chuyển về sàn"),
             label_heading=_("Đơn vị vận chuyển"),
             money=True,
         )
@@ -204,7 +228,7 @@ def low_stock(shop: Shop):
 @shop_permission_required(P.MANAGE_LISTINGS)
 def low_stock_csv(shop: Shop):
     listings = producer.low_stock_listings(shop.id)
-    return csv_response(
+    return _csv(
         f"sap-het-hang-{shop.slug}.csv",
         [_("Sản phẩm"), _("Mã SKU"), _("Tồn kho"), _("Ngưỡng báo sắp hết")],
         _low_stock_rows(listings),
@@ -251,12 +275,18 @@ def reply(shop: Shop, review_id: int):
     form = ReplyForm(prefix=f"r{review.id}", reply_body=review.reply_body or "")
     if run_form(
         form,
-        lambda: producer_reviews.reply_to_review(review, shop, form.reply_body.data or "", actor=current_user),
+        lambda: producer_reviews.reply_to_review(
+            review, shop, form.reply_body.data or "", actor=current_user
+        ),
         _("Đã lưu câu trả lời. Người mua sẽ thấy nó dưới đánh giá."),
     ):
-        return redirect(url_for("dashboards_producer.reviews", shop_slug=shop.slug) + f"#danh-gia-{review.id}")
+        return redirect(
+            url_for("dashboards_producer.reviews", shop_slug=shop.slug) + f"#danh-gia-{review.id}"
+        )
     listing = db.session.get(Listing, review.listing_id)
-    return render_template("dashboards/producer_reply.html", shop=shop, review=review, listing=listing, form=form)
+    return render_template(
+        "dashboards/producer_reply.html", shop=shop, review=review, listing=listing, form=form
+    )
 
 
 # --- exports of the figures -------------------------------------------------------------------
@@ -271,20 +301,20 @@ def figures_csv(shop: Shop, table: str):
     name = f"{table}-{shop.slug}-{period.slug()}.csv"
     if table == "ban-hang":
         per_day = producer.sales_per_day(period, shop.id)
-        orders = series(period, {day: v[0] for day, v in per_day.items()}, granularity)
-        revenue = series(period, {day: v[1] for day, v in per_day.items()}, granularity)
-        return csv_response(
+        orders = series(period, {as_date(day): v[0] for day, v in per_day.items()}, granularity)
+        revenue = series(period, {as_date(day): v[1] for day, v in per_day.items()}, granularity)
+        return _csv(
             name,
             [_("Từ ngày"), _("Số đơn"), _("Doanh thu (đồng)")],
             [[day.isoformat(), n, vnd] for (day, n), (_d, vnd) in zip(orders, revenue, strict=True)],
         )
     if table == "san-pham":
-        return csv_response(
+        return _csv(
             name,
             [_("Sản phẩm"), _("Số lượng"), _("Doanh thu (đồng)")],
             [[row.title, row.quantity, row.revenue_vnd] for row in producer.top_listings(period, shop.id)],
         )
-    return csv_response(
+    return _csv(
         name,
         [_("Kênh bán"), _("Số đơn"), _("Số lượng"), _("Doanh thu (đồng)")],
         [
@@ -297,11 +327,25 @@ def figures_csv(shop: Shop, table: str):
 @bp.get("/<shop_slug>/thu-ho.csv")
 @shop_permission_required(P.SEE_ACCOUNTS)
 def cod_csv(shop: Shop):
-    return csv_response(
+    return _csv(
         f"thu-ho-chua-doi-soat-{shop.slug}.csv",
-        [_("Mã đơn"), _("Đơn vị vận chuyển"), _("Giao lúc"), _("Đã thu (đồng)"), _("Đã chuyển về sàn (đồng)"), _("Còn giữ (đồng)")],
         [
-            [row.order_code, row.partner, short_datetime(row.delivered_at), row.collected_vnd, row.remitted_vnd, row.outstanding_vnd]
+            _("Mã đơn"),
+            _("Đơn vị vận chuyển"),
+            _("Giao lúc"),
+            _("Đã thu (đồng)"),
+            _("Đã chuyển về sàn (đồng)"),
+            _("Còn giữ (đồng)"),
+        ],
+        [
+            [
+                row.order_code,
+                row.partner,
+                short_datetime(row.delivered_at),
+                row.collected_vnd,
+                row.remitted_vnd,
+                row.outstanding_vnd,
+            ]
             for row in producer.cod_outstanding(None, shop.id)
         ],
     )
@@ -347,9 +391,17 @@ def statement_csv(shop: Shop):
             ]
         yield [period.end.isoformat(), "", _("Số dư cuối kỳ"), "", "", "", result.closing_vnd]
 
-    return csv_response(
+    return _csv(
         f"doi-soat-{shop.slug}-{period.slug()}.csv",
-        [_("Thời gian"), _("Mã đơn"), _("Loại"), _("Tham chiếu"), _("Ghi chú"), _("Số tiền (đồng)"), _("Số dư (đồng)")],
+        [
+            _("Thời gian"),
+            _("Mã đơn"),
+            _("Loại"),
+            _("Tham chiếu"),
+            _("Ghi chú"),
+            _("Số tiền (đồng)"),
+            _("Số dư (đồng)"),
+        ],
         rows,
     )
 

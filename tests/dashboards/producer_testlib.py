@@ -126,18 +126,41 @@ def build_world(factory, *, title_a: str = "Cam bù Hương Sơn") -> World:
     other_shop = factory.shop(owner=other_owner, name="HTX Khác")
     a = factory.listing(shop=shop, title=title_a, price=50_000, stock=10, low_stock_threshold="10")
     b = factory.listing(shop=shop, title="Mật ong Vũ Quang", price=45_000, stock=30)
-    factory.listing(shop=shop, title="Nhút Thanh Chương", price=30_000, stock=2, status="archived", low_stock_threshold="5")
-    other = factory.listing(shop=other_shop, title="Kẹo cu đơ", price=40_000, stock=2, low_stock_threshold="5")
+    factory.listing(
+        shop=shop,
+        title="Nhút Thanh Chương",
+        price=30_000,
+        stock=2,
+        status="archived",
+        low_stock_threshold="5",
+    )
+    other = factory.listing(
+        shop=other_shop, title="Kẹo cu đơ", price=40_000, stock=2, low_stock_threshold="5"
+    )
     commune_id = factory.commune().id
     w = World(shop, owner, staff, other_shop, other_owner, a, b)
     o = w.orders
-    o["o0"] = make_order(shop, [(a, 2)], utc("2026-10-10 09:00"), status="completed", method="card", commune_id=commune_id)
+    o["o0"] = make_order(
+        shop, [(a, 2)], utc("2026-10-10 09:00"), status="completed", method="card", commune_id=commune_id
+    )
     o["o4"] = make_order(shop, [(a, 3)], utc("2026-10-31 23:59"), commune_id=commune_id)
-    o["o3"] = make_order(shop, [(a, 1), (b, 1)], utc("2026-11-01 00:00"), status="completed", method="card", commune_id=commune_id)
+    o["o3"] = make_order(
+        shop,
+        [(a, 1), (b, 1)],
+        utc("2026-11-01 00:00"),
+        status="completed",
+        method="card",
+        commune_id=commune_id,
+    )
     o["o5"] = make_order(shop, [(a, 5)], utc("2026-11-15 10:00"), status="cancelled", commune_id=commune_id)
     o["o1"] = make_order(shop, [(a, 2)], utc("2026-11-30 23:59"), commune_id=commune_id)
     o["o2"] = make_order(
-        shop, [(b, 1)], utc("2026-12-01 00:00"), status="confirmed", method="bank_transfer", commune_id=commune_id
+        shop,
+        [(b, 1)],
+        utc("2026-12-01 00:00"),
+        status="confirmed",
+        method="bank_transfer",
+        commune_id=commune_id,
     )
     o["o6"] = make_order(other_shop, [(other, 1)], utc("2026-11-10 10:00"), commune_id=commune_id)
     db.session.commit()
@@ -151,7 +174,7 @@ def add_ledger(w: World) -> None:
         (None, "payout", -100_000, "2026-10-31 23:59", "UNC-0"),
         (o["o3"], "collected", 115_000, "2026-11-01 00:00", None),
         (o["o3"], "partial_refund", -15_000, "2026-11-20 08:00", None),
-        (None, "payout", -50_000, "2026-11-30 23:59", "=HYPERLINK(\"http://x\")"),
+        (None, "payout", -50_000, "2026-11-30 23:59", '=HYPERLINK("http://x")'),
         (None, "payout", -10_000, "2026-12-01 00:00", "UNC-2"),
     ]
     for order, kind, amount, at, reference in entries:
@@ -168,7 +191,9 @@ def add_ledger(w: World) -> None:
         )
     # Another shop's money never shows in this shop's statement.
     db.session.add(
-        LedgerEntry(shop_id=w.other_shop.id, kind="payout", amount_vnd=-7_000, created_at=utc("2026-11-10 10:00"))
+        LedgerEntry(
+            shop_id=w.other_shop.id, kind="payout", amount_vnd=-7_000, created_at=utc("2026-11-10 10:00")
+        )
     )
     db.session.commit()
 
@@ -180,11 +205,23 @@ def add_cod(w: World) -> None:
     db.session.add(partner)
     db.session.flush()
     for key in ("o1", "o4"):
-        db.session.add(Shipment(order_id=w.orders[key].id, partner_id=partner.id, weight_g=1000, status="delivered"))
-    remittance = Remittance(partner_id=partner.id, reference="CK-1", transfer_date=date(2026, 12, 2), total_vnd=220_000)
+        db.session.add(
+            Shipment(order_id=w.orders[key].id, partner_id=partner.id, weight_g=1000, status="delivered")
+        )
+    remittance = Remittance(
+        partner_id=partner.id, reference="CK-1", transfer_date=date(2026, 12, 2), total_vnd=220_000
+    )
     remittance.lines = [
-        RemittanceLine(order_code=w.orders["o1"].code, order_id=w.orders["o1"].id, shop_id=w.shop.id, amount_vnd=50_000, problem="amount_differs"),
-        RemittanceLine(order_code=w.orders["o4"].code, order_id=w.orders["o4"].id, shop_id=w.shop.id, amount_vnd=170_000),
+        RemittanceLine(
+            order_code=w.orders["o1"].code,
+            order_id=w.orders["o1"].id,
+            shop_id=w.shop.id,
+            amount_vnd=50_000,
+            problem="amount_differs",
+        ),
+        RemittanceLine(
+            order_code=w.orders["o4"].code, order_id=w.orders["o4"].id, shop_id=w.shop.id, amount_vnd=170_000
+        ),
     ]
     db.session.add(remittance)
     db.session.commit()
@@ -193,7 +230,9 @@ def add_cod(w: World) -> None:
 def add_remote_orders(w: World) -> None:
     from syndication.models import Connection, RemoteOrder, SyncRecord
 
-    connection = Connection(shop_id=w.shop.id, platform="shopee", remote_shop_id="s-1", access_token="tok-123456789")
+    connection = Connection(
+        shop_id=w.shop.id, platform="shopee", remote_shop_id="s-1", access_token="tok-123456789"
+    )
     db.session.add(connection)
     db.session.flush()
     rows = [
@@ -217,7 +256,9 @@ def add_remote_orders(w: World) -> None:
                 placed_at=utc(at),
             )
         )
-    db.session.add(SyncRecord(listing_id=w.a.id, connection_id=connection.id, state="failed", last_error="Thiếu ảnh"))
+    db.session.add(
+        SyncRecord(listing_id=w.a.id, connection_id=connection.id, state="failed", last_error="Thiếu ảnh")
+    )
     db.session.add(SyncRecord(listing_id=w.b.id, connection_id=connection.id, state="synced"))
     db.session.commit()
 
@@ -239,7 +280,10 @@ def add_today_work(w: World, factory) -> None:
             answer_due_at=now + timedelta(days=2),
         )
     )
-    for line, stars, body in ((w.orders["o1"].lines[0], 2, "Cam hơi dập"), (w.orders["o3"].lines[1], 5, "Mật ong thơm")):
+    for line, stars, body in (
+        (w.orders["o1"].lines[0], 2, "Cam hơi dập"),
+        (w.orders["o3"].lines[1], 5, "Mật ong thơm"),
+    ):
         review = Review(
             order_line_id=line.id,
             listing_id=line.listing_id,

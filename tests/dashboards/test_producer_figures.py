@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from marketplace.timeutil import local_today
-
 from dashboards import producer
 from dashboards.periods import Granularity, Period, series
+from marketplace.timeutil import local_today
 from orders import settlement
-from tests.dashboards.producer_testlib import NOVEMBER, add_cod, add_ledger, add_remote_orders, add_today_work, build_world
+from tests.dashboards.producer_testlib import (
+    NOVEMBER,
+    add_cod,
+    add_ledger,
+    add_remote_orders,
+    add_today_work,
+    build_world,
+)
 
 
 def test_sales_per_day_puts_midnight_orders_on_their_local_days(app, factory):
