@@ -30,7 +30,6 @@ from orders.complaint_states import UNRESOLVED
 from orders.models import (
     Complaint,
     LedgerEntry,
-    LedgerKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -184,30 +183,22 @@ class ChannelRevenue:
     channel: str  # "floor" or a platform code
     label: str
     orders: int
-    quantity: int
     revenue_vnd: int
 
 
 def revenue_by_channel(period: Period, shop_id: int | None) -> list[ChannelRevenue]:
     """The floor's own sales (as above), and each platform's lines that took the floor's stock
-    (syndication_remote_orders in state 'taken', by the local day placed on the platform)."""
+    (syndication_remote_orders in state 'taken', by the local day placed on the platform, at the
+    platform's unit price); a platform's order counts once however many lines it has."""
     assert shop_id is not None
     floor = db.session.execute(
-        select(
-            func.count(func.distinct(Order.id)),
-            func.sum(OrderLine.quantity),
-            func.sum(OrderLine.line_total_vnd),
-        )
-        .select_from(Order)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(_sale(shop_id, period))
+        select(func.count(), func.sum(Order.subtotal_vnd)).where(_sale(shop_id, period))
     ).one()
-    out = [ChannelRevenue(FLOOR_CHANNEL, "", int(floor[0] or 0), int(floor[1] or 0), int(floor[2] or 0))]
+    out = [ChannelRevenue(FLOOR_CHANNEL, "", int(floor[0] or 0), int(floor[1] or 0))]
     rows = db.session.execute(
         select(
             RemoteOrder.platform,
             func.count(func.distinct(RemoteOrder.remote_order_id)),
-            func.sum(RemoteOrder.quantity),
             func.sum(RemoteOrder.price_vnd * RemoteOrder.quantity),
         )
         .where(
@@ -219,8 +210,8 @@ def revenue_by_channel(period: Period, shop_id: int | None) -> list[ChannelReven
         .order_by(RemoteOrder.platform)
     ).all()
     out += [
-        ChannelRevenue(platform, platform_name(platform), int(n), int(qty or 0), int(total or 0))
-        for platform, n, qty, total in rows
+        ChannelRevenue(platform, platform_name(platform), int(n), int(total or 0))
+        for platform, n, total in rows
     ]
     return out
 
@@ -296,19 +287,36 @@ def cod_by_partner(rows: list[CodOutstanding]) -> list[tuple[str, int]]:
 # --- the settlement statement -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StatementLine:
+    created_at: datetime
+    kind: str
+    amount_vnd: int
+    order_code: str  # "" for a payout
+    reference: str
+    note: str
+
+
 @dataclass
 class Statement:
     period: Period
     opening_vnd: int
-    entries: list[tuple[LedgerEntry, str]]  # each entry with its order's code ("" for a payout)
-    held_vnd: int  # now: part of what is owed the floor still holds (orders.settlement)
+    lines: list[StatementLine]
 
     @property
     def closing_vnd(self) -> int:
-        return self.opening_vnd + sum(entry.amount_vnd for entry, _code in self.entries)
+        return self.opening_vnd + sum(line.amount_vnd for line in self.lines)
 
     def total(self, *kinds: str) -> int:
-        return sum(entry.amount_vnd for entry, _code in self.entries if entry.kind in kinds)
+        return sum(line.amount_vnd for line in self.lines if line.kind in kinds)
+
+    def with_balances(self) -> list[tuple[StatementLine, int]]:
+        """Each line with the balance after it."""
+        balance, out = self.opening_vnd, []
+        for line in self.lines:
+            balance += line.amount_vnd
+            out.append((line, balance))
+        return out
 
 
 def settlement_statement(period: Period, shop_id: int | None) -> Statement:
@@ -323,16 +331,23 @@ def settlement_statement(period: Period, shop_id: int | None) -> Statement:
         )
     )
     rows = db.session.execute(
-        select(LedgerEntry, Order.code)
+        select(
+            LedgerEntry.created_at,
+            LedgerEntry.kind,
+            LedgerEntry.amount_vnd,
+            Order.code,
+            LedgerEntry.reference,
+            LedgerEntry.note,
+        )
         .outerjoin(Order, Order.id == LedgerEntry.order_id)
         .where(LedgerEntry.shop_id == shop_id, within(LedgerEntry.created_at, period))
         .order_by(LedgerEntry.created_at, LedgerEntry.id)
     ).all()
-    held = settlement.held_by_shop([shop_id]).get(shop_id, 0)
-    return Statement(period, int(opening or 0), [(e, code or "") for e, code in rows], held)
-
-
-LEDGER_KINDS = tuple(kind.value for kind in LedgerKind)
+    lines = [
+        StatementLine(at, kind, int(amount), code or "", reference or "", note or "")
+        for at, kind, amount, code, reference, note in rows
+    ]
+    return Statement(period, int(opening or 0), lines)
 
 
 # --- registration -------------------------------------------------------------------------------

@@ -316,9 +316,9 @@ def figures_csv(shop: Shop, table: str):
         )
     return _csv(
         name,
-        [_("Kênh bán"), _("Số đơn"), _("Số lượng"), _("Doanh thu (đồng)")],
+        [_("Kênh bán"), _("Số đơn"), _("Doanh thu (đồng)")],
         [
-            [_channel_label(row), row.orders, row.quantity, row.revenue_vnd]
+            [_channel_label(row), row.orders, row.revenue_vnd]
             for row in producer.revenue_by_channel(period, shop.id)
         ],
     )
@@ -376,17 +376,15 @@ def statement_csv(shop: Shop):
     result = producer.settlement_statement(period, shop.id)
 
     def rows():
-        balance = result.opening_vnd
-        yield [period.start.isoformat(), "", _("Số dư đầu kỳ"), "", "", "", balance]
-        for entry, code in result.entries:
-            balance += entry.amount_vnd
+        yield [period.start.isoformat(), "", _("Số dư đầu kỳ"), "", "", "", result.opening_vnd]
+        for line, balance in result.with_balances():
             yield [
-                short_datetime(entry.created_at),
-                code,
-                str(KIND_LABELS.get(entry.kind, entry.kind)),
-                entry.reference or "",
-                entry.note or "",
-                entry.amount_vnd,
+                short_datetime(line.created_at),
+                line.order_code,
+                str(KIND_LABELS.get(line.kind, line.kind)),
+                line.reference,
+                line.note,
+                line.amount_vnd,
                 balance,
             ]
         yield [period.end.isoformat(), "", _("Số dư cuối kỳ"), "", "", "", result.closing_vnd]

@@ -1,4 +1,5 @@
-"""producer dashboard: a low-stock threshold per listing, the shop's public reply to a review.
+"""producer dashboard: a low-stock threshold per listing, the shop's public reply to a review, and
+an index on a shop's orders by time (on PostgreSQL carrying what the sales figures sum).
 
 Revision ID: 0016_producer_dashboard
 Revises: 0015_page_cache
@@ -15,6 +16,13 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_orders_shop_created",
+            ["shop_id", "created_at"],
+            unique=False,
+            postgresql_include=["status", "subtotal_vnd"],
+        )
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("low_stock_threshold", sa.Integer(), nullable=True))
         batch_op.create_check_constraint(
@@ -38,3 +46,5 @@ def downgrade():
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_listings_low_stock_threshold_nonnegative"), type_="check")
         batch_op.drop_column("low_stock_threshold")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_shop_created")

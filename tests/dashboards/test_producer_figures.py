@@ -59,9 +59,9 @@ def test_revenue_by_channel(app, factory):
     with app.test_request_context():
         rows = producer.revenue_by_channel(NOVEMBER, w.shop.id)
         other = producer.revenue_by_channel(NOVEMBER, w.other_shop.id)
-    assert [(r.channel, r.orders, r.quantity, r.revenue_vnd) for r in rows] == [
-        ("floor", 2, 4, 195_000),
-        ("shopee", 1, 2, 110_000),
+    assert [(r.channel, r.orders, r.revenue_vnd) for r in rows] == [
+        ("floor", 2, 195_000),
+        ("shopee", 1, 110_000),
     ]
     assert rows[1].label == "Shopee"
     assert [(r.channel, r.orders, r.revenue_vnd) for r in other] == [("floor", 1, 40_000)]
@@ -96,12 +96,13 @@ def test_settlement_statement_balances(app, factory):
     with app.test_request_context():
         statement = producer.settlement_statement(NOVEMBER, w.shop.id)
         assert statement.opening_vnd == 20_000
-        assert [(e.kind, e.amount_vnd, code) for e, code in statement.entries] == [
+        assert [(line.kind, line.amount_vnd, line.order_code) for line in statement.lines] == [
             ("collected", 115_000, w.orders["o3"].code),
             ("partial_refund", -15_000, w.orders["o3"].code),
             ("payout", -50_000, ""),
         ]
         assert statement.closing_vnd == 70_000
+        assert [balance for _line, balance in statement.with_balances()] == [135_000, 120_000, 70_000]
         assert statement.total("collected") == 115_000
         assert statement.total("refunded", "partial_refund") == -15_000
         # Up to today the closing balance is what orders.settlement says the floor owes.
