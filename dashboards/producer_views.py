@@ -212,6 +212,39 @@ def problems(shop: Shop):
     )
 
 
+@bp.get("/<shop_slug>/can-xu-ly.csv")
+@shop_permission_required(P.HANDLE_ORDERS)
+def problems_csv(shop: Shop):
+    from orders.complaint_states import label as complaint_label
+    from orders.states import label as order_label
+
+    deliveries, complaints = producer.problem_orders(shop.id)
+    rows = [
+        [
+            _("Giao hàng có vấn đề"),
+            o.code,
+            str(order_label(o.status)),
+            o.receiver_name,
+            short_datetime(o.updated_at),
+        ]
+        for o in deliveries
+    ] + [
+        [
+            _("Khiếu nại chưa xong"),
+            o.code,
+            str(complaint_label(c.status)),
+            o.receiver_name,
+            short_datetime(c.answer_due_at),
+        ]
+        for c, o in complaints
+    ]
+    return _csv(
+        f"can-xu-ly-{shop.slug}.csv",
+        [_("Loại"), _("Mã đơn"), _("Trạng thái"), _("Người nhận"), _("Thời gian")],
+        rows,
+    )
+
+
 def _low_stock_rows(listings: list[Listing]) -> list[list[Any]]:
     return [[row.title, row.sku or "", row.stock, row.low_stock_threshold] for row in listings]
 

@@ -70,6 +70,7 @@ def test_another_shops_owner_sees_nothing_of_this_shop(app, world):
     for path in (
         "/",
         "/can-xu-ly",
+        "/can-xu-ly.csv",
         "/sap-het-hang",
         "/sap-het-hang.csv",
         "/danh-gia",
@@ -148,6 +149,12 @@ def test_problems_and_low_stock_pages(app, world):
     html = client.get(f"/kenh-ban/{world.shop.slug}/can-xu-ly").get_data(as_text=True)
     assert world.orders["o1"].code in html  # its open complaint
     assert "Giao không thành công" in html
+    rows = _rows(client.get(f"/kenh-ban/{world.shop.slug}/can-xu-ly.csv"))
+    assert [(r[0], r[2]) for r in rows[1:]] == [
+        ("Giao hàng có vấn đề", "Giao không thành công, sẽ giao lại"),
+        ("Khiếu nại chưa xong", rows[2][2]),
+    ]
+    assert rows[2][1] == world.orders["o1"].code
     html = client.get(f"/kenh-ban/{world.shop.slug}/sap-het-hang").get_data(as_text=True)
     assert "HYPERLINK" in html and "Mật ong" not in html and "Nhút" not in html
 

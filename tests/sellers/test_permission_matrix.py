@@ -112,6 +112,7 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "syndication_seller.listing_channels": (MEMBERS, _listing),
     "syndication_seller.remote_orders": (MEMBERS, _shop),
     "dashboards_producer.problems": (MEMBERS, _shop),
+    "dashboards_producer.problems_csv": (MEMBERS, _shop),
     "dashboards_producer.low_stock": (MEMBERS, _shop),
     "dashboards_producer.low_stock_csv": (MEMBERS, _shop),
     "dashboards_producer.reviews": (MEMBERS, _shop),
