@@ -158,24 +158,32 @@ def sales_per_day(period: Period, shop_id: int | None) -> dict[str, tuple[int, i
 @dataclass
 class TopListing:
     listing_id: int | None
-    title: str
+    title: str | None  # the listing's title now; None once the listing left the floor
     quantity: int
     revenue_vnd: int
 
 
 def top_listings(period: Period, shop_id: int | None) -> list[TopListing]:
-    """The shop's listings by revenue in the period (quantity and goods' value of their lines)."""
+    """The shop's listings by revenue in the period (quantity and goods' value of their lines),
+    named by their titles now."""
     assert shop_id is not None
     revenue = func.sum(OrderLine.line_total_vnd)
     rows = db.session.execute(
-        select(OrderLine.listing_id, func.max(OrderLine.title), func.sum(OrderLine.quantity), revenue)
+        select(OrderLine.listing_id, func.sum(OrderLine.quantity), revenue)
         .join(Order, Order.id == OrderLine.order_id)
         .where(_sale(shop_id, period))
         .group_by(OrderLine.listing_id)
         .order_by(revenue.desc(), OrderLine.listing_id)
         .limit(TOP_LIMIT)
     ).all()
-    return [TopListing(lid, title, int(qty or 0), int(total or 0)) for lid, title, qty, total in rows]
+    ids = [lid for lid, _qty, _total in rows if lid is not None]
+    titles: dict[int | None, str] = {}
+    if ids:
+        for listing_id, title in db.session.execute(
+            select(Listing.id, Listing.title).where(Listing.id.in_(ids))
+        ):
+            titles[listing_id] = title
+    return [TopListing(lid, titles.get(lid), int(qty or 0), int(total or 0)) for lid, qty, total in rows]
 
 
 @dataclass

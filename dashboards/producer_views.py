@@ -81,6 +81,10 @@ def _period() -> tuple[Period, str | None, Granularity]:
     return period, error, granularity_from_args(request.args, period)
 
 
+def _listing_label(row: producer.TopListing) -> str:
+    return row.title or _("Sản phẩm đã xoá khỏi sàn")
+
+
 def _channel_label(row: producer.ChannelRevenue) -> str:
     return row.label or _("Trên sàn")
 
@@ -148,7 +152,7 @@ def figures_section(shop: Shop) -> Markup:
     top_chart = bar_list(
         "san-pham-ban-chay",
         _("Sản phẩm bán chạy"),
-        [(row.title, row.revenue_vnd) for row in top],
+        [(_listing_label(row), row.revenue_vnd) for row in top],
         value_label=_("Doanh thu"),
         label_heading=_("Sản phẩm"),
         money=True,
@@ -188,6 +192,7 @@ def figures_section(shop: Shop) -> Markup:
             revenue_chart=revenue_chart,
             orders_chart=orders_chart,
             top=top,
+            listing_label=_listing_label,
             top_chart=top_chart,
             channels=channels,
             channel_label=_channel_label,
@@ -345,7 +350,10 @@ def figures_csv(shop: Shop, table: str):
         return _csv(
             name,
             [_("Sản phẩm"), _("Số lượng"), _("Doanh thu (đồng)")],
-            [[row.title, row.quantity, row.revenue_vnd] for row in producer.top_listings(period, shop.id)],
+            [
+                [_listing_label(row), row.quantity, row.revenue_vnd]
+                for row in producer.top_listings(period, shop.id)
+            ],
         )
     return _csv(
         name,

@@ -169,7 +169,10 @@ class Order(Model):
         Index("ix_orders_created_at", "created_at"),
         # A shop's orders of a period (the producer dashboard); on PostgreSQL an index-only scan.
         Index(
-            "ix_orders_shop_created", "shop_id", "created_at", postgresql_include=["status", "subtotal_vnd"]
+            "ix_orders_shop_created",
+            "shop_id",
+            "created_at",
+            postgresql_include=["id", "status", "subtotal_vnd"],
         ),
     )
 
@@ -231,6 +234,8 @@ class OrderLine(Model):
 
     __tablename__ = "order_lines"
     __table_args__ = (
+        # What a shop sold of each listing, read from the index alone (the producer dashboard).
+        Index("ix_order_lines_order_sold", "order_id", "listing_id", "quantity", "line_total_vnd"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price_vnd >= 0", name="price_nonnegative"),
         CheckConstraint("line_total_vnd = unit_price_vnd * quantity", name="line_total"),

@@ -1,5 +1,6 @@
 """producer dashboard: a low-stock threshold per listing, the shop's public reply to a review, and
-an index on a shop's orders by time (on PostgreSQL carrying what the sales figures sum).
+indexes the sales figures read alone: a shop's orders by time (on PostgreSQL carrying what the
+figures sum) and what each order line sold.
 
 Revision ID: 0016_producer_dashboard
 Revises: 0015_page_cache
@@ -21,7 +22,11 @@ def upgrade():
             "ix_orders_shop_created",
             ["shop_id", "created_at"],
             unique=False,
-            postgresql_include=["status", "subtotal_vnd"],
+            postgresql_include=["id", "status", "subtotal_vnd"],
+        )
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_order_lines_order_sold", ["order_id", "listing_id", "quantity", "line_total_vnd"], unique=False
         )
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("low_stock_threshold", sa.Integer(), nullable=True))
@@ -46,5 +51,7 @@ def downgrade():
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_listings_low_stock_threshold_nonnegative"), type_="check")
         batch_op.drop_column("low_stock_threshold")
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.drop_index("ix_order_lines_order_sold")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_shop_created")
