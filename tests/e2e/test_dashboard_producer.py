@@ -68,6 +68,7 @@ def test_the_producer_dashboard_in_a_browser(new_page, shop, screenshot, size):
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     assert_accessible(page, f"statement ({size})")
     screenshot(page, f"statement-{size}")
+    expect(page.get_by_role("button", name="In bảng đối soát")).to_be_visible()  # static/js/app.js prints
     page.emulate_media(media="print")
     assert not page.locator(".period-form").is_visible()  # the printout is the statement alone
     screenshot(page, f"statement-print-{size}")
