@@ -219,3 +219,17 @@ def test_period_form_and_presets_on_the_home_page(app, world):
     assert 'value="2026-11-01"' in html and 'value="2026-11-30"' in html
     assert "11/2026" in html  # one monthly bucket
     assert NOVEMBER.days == 30
+
+
+def test_a_new_shop_sees_empty_figures_not_an_error(app, factory):
+    owner = factory.user(role="producer")
+    shop = factory.shop(owner=owner, name="HTX Mới")
+    client = sign_in(app.test_client(), owner)
+    response = client.get(f"/kenh-ban/{shop.slug}/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Doanh thu: chưa có gì trong khoảng thời gian này." in html
+    assert "Không còn tiền thu hộ nào chưa về sàn." in html
+    statement = client.get(f"/kenh-ban/{shop.slug}/doi-soat").get_data(as_text=True)
+    assert "Không có khoản nào trong kỳ." in statement
+    assert client.get(f"/kenh-ban/{shop.slug}/danh-gia?trang=x").status_code == 200

@@ -58,7 +58,8 @@ def test_the_producer_dashboard_in_a_browser(new_page, shop, screenshot, size):
     expect(page.locator(".review-replies")).to_contain_text("Cam hơi dập")
     page.locator(".review-replies textarea").first.fill("Shop xin lỗi chị, đã gửi bù.")
     page.get_by_role("button", name="Gửi câu trả lời").first.click()
-    expect(page.locator(".flash, .notice, [role=status]").first).to_be_visible()
+    expect(page.locator(".flash-success")).to_contain_text("Đã lưu câu trả lời")
+    expect(page.locator(".review-replies")).to_contain_text("Đã trả lời lúc")
     assert_accessible(page, f"reviews ({size})")
     screenshot(page, f"reviews-{size}")
 
