@@ -195,6 +195,9 @@ def test_a_reply_shows_under_the_review_once_and_is_editable(app, world, csrf_of
     assert public.status_code == 200
     assert "Cửa hàng trả lời" in public.get_data(as_text=True)
     assert "Xin lỗi chị, shop gửi bù ạ." in public.get_data(as_text=True)
+    api = app.test_client().get(f"/api/v1/listings/{world.a.id}/reviews").get_json()
+    replies = {r["body"]: r["shop_reply"] for r in api["reviews"]}
+    assert replies["Cam hơi dập"]["body"] == "Xin lỗi chị, shop gửi bù ạ."
     # Editing it keeps one reply; an empty one is refused.
     client.post(
         f"/kenh-ban/{world.shop.slug}/danh-gia/{review.id}/tra-loi",
