@@ -142,3 +142,18 @@ def test_every_producer_query_is_registered_for_the_benchmark(app, factory):
         for name in names:
             queries[name].run(NOVEMBER, w.shop.id)  # each runs with (period, shop_id)
         assert queries["producer.sales_per_day"].run(NOVEMBER, w.shop.id)["2026-11-30"] == (1, 100_000)
+
+
+def test_a_chart_of_few_orders_has_whole_number_gridlines(app):
+    import re
+
+    from dashboards.charts import time_chart
+
+    with app.test_request_context():
+        chart = time_chart(
+            "so-don", "Số đơn", [(date(2026, 11, 1), 1), (date(2026, 11, 2), 0)], value_label="Số đơn"
+        )
+    labels = re.findall(
+        r'<text class="axis" x="50" y="[\d.]+" text-anchor="end">([^<]*)</text>', str(chart.svg)
+    )
+    assert labels == ["0", "1", "2", "3", "4"]
