@@ -241,8 +241,9 @@ class CodOutstanding:
 
 
 def cod_outstanding(_period: Period | None, shop_id: int | None) -> list[CodOutstanding]:
-    """COD orders of the shop a carrier delivered (so collected the money at the door) whose money
-    has not all reached the floor in a remittance: as of now, whatever the period.
+    """COD orders of the shop a carrier delivered (so collected the money at the door: delivered,
+    completed, or refunded afterwards) whose money has not all reached the floor in a remittance:
+    as of now, whatever the period.
 
     Collected and remitted are counted exactly as the operator's COD reconciliation counts them
     (logistics.remittances: `collected_for` and `ledger`): what the carrier's delivered event
@@ -278,7 +279,11 @@ def cod_outstanding(_period: Period | None, shop_id: int | None) -> list[CodOuts
         .select_from(Shipment)
         .join(Order, Order.id == Shipment.order_id)
         .join(Partner, Partner.id == Shipment.partner_id)
-        .where(Order.shop_id == shop_id, Order.payment_method == PaymentMethod.COD.value)
+        .where(
+            Order.shop_id == shop_id,
+            Order.status.in_(COLLECTED_STATUSES),
+            Order.payment_method == PaymentMethod.COD.value,
+        )
         .where(collected > remitted)
         .order_by(Partner.name, Order.code)
     ).all()
