@@ -28,6 +28,7 @@ from marketplace.csv_writer import csv_text
 from marketplace.extensions import db
 from marketplace.forms import AppForm
 from marketplace.i18n import short_datetime
+from marketplace.money import format_vnd
 from orders.models import LedgerKind, Review
 from sellers.models import Shop
 from sellers.permissions import ShopPermission, has_shop_permission, shop_permission_required
@@ -145,6 +146,30 @@ def sales_chart(period: Period, granularity: Granularity, shop_id: int) -> tuple
     )
 
 
+def _change(now: int, before: int) -> str | None:
+    """'+12 %' against the period before; None when there was nothing to compare with."""
+    if not before:
+        return None
+    percent = round((now - before) * 100 / before)
+    return f"{percent:+d} %"
+
+
+def headline(period: Period, shop_id: int) -> list[tuple[str, str, str | None]]:
+    """Revenue, orders and the average order of the period, each with its change against the
+    period of the same length just before (the same query, run for that period)."""
+    now = producer.sales_per_day(period, shop_id).values()
+    before = producer.sales_per_day(period.previous(), shop_id).values()
+    orders, revenue = sum(n for n, _v in now), sum(v for _n, v in now)
+    orders_before, revenue_before = sum(n for n, _v in before), sum(v for _n, v in before)
+    average = revenue // orders if orders else 0
+    average_before = revenue_before // orders_before if orders_before else 0
+    return [
+        (_("Doanh thu"), format_vnd(revenue), _change(revenue, revenue_before)),
+        (_("Số đơn"), str(orders), _change(orders, orders_before)),
+        (_("Giá trị trung bình một đơn"), format_vnd(average), _change(average, average_before)),
+    ]
+
+
 def figures_section(shop: Shop) -> Markup:
     period, error, granularity = _period()
     revenue_chart, orders_chart = sales_chart(period, granularity, shop.id)
@@ -186,6 +211,7 @@ def figures_section(shop: Shop) -> Markup:
             shop=shop,
             period=period,
             error=error,
+            headline=headline(period, shop.id),
             granularity=granularity,
             granularities=GRANULARITY_LABELS,
             presets=PRESETS,

@@ -46,6 +46,10 @@ def test_the_home_page_shows_todays_work_first_then_the_figures(app, world):
     )  # then the panels, then figures
     assert "Doanh thu: tổng 195.000" in html  # the chart's text alternative
     assert "Số đơn: tổng 2 " in html
+    # October had 2 orders (o0, o4) worth 250 000 đ: November's 195 000 đ is 22 % less, its
+    # average order 97 500 đ against 125 000 đ.
+    assert "+0 % so với 30 ngày trước đó" in html
+    assert "97.500" in html and "-22 % so với 30 ngày trước đó" in html
     assert "Shopee" in html and "110.000" in html
     assert "GHN Thử" in html and "70.000" in html  # the owner sees the COD the carrier holds
     assert f"/kenh-ban/{world.shop.slug}/danh-gia?chua_tra_loi=1" in html
