@@ -23,6 +23,11 @@ class ListingForm(AppForm):
     unit = StringField(_l("Đơn vị bán"), validators=[Length(max=30)])
     price_vnd = StringField(_l("Giá (đồng)"), render_kw={"inputmode": "numeric"})
     stock = StringField(_l("Tồn kho"), default="0", render_kw={"inputmode": "numeric"})
+    low_stock_threshold = StringField(
+        _l("Báo sắp hết hàng khi còn"),
+        render_kw={"inputmode": "numeric"},
+        description=_l("Số đơn vị; để trống nếu không cần báo."),
+    )
     min_order_qty = StringField(_l("Mua tối thiểu"), default="1", render_kw={"inputmode": "numeric"})
     weight_grams = StringField(_l("Khối lượng đóng gói (gam)"), render_kw={"inputmode": "numeric"})
     sku = StringField(_l("Mã SKU"), validators=[Optional(), Length(max=60)])

@@ -249,6 +249,9 @@ class Listing(Model):
     __table_args__ = (
         CheckConstraint("price_vnd >= 0", name="price_nonnegative"),
         CheckConstraint("stock >= 0", name="stock_nonnegative"),
+        CheckConstraint(
+            "low_stock_threshold IS NULL OR low_stock_threshold >= 0", name="low_stock_threshold_nonnegative"
+        ),
         CheckConstraint("min_order_qty >= 1", name="min_order_positive"),
         CheckConstraint("ocop_stars IS NULL OR (ocop_stars BETWEEN 1 AND 5)", name="ocop_stars_range"),
         CheckConstraint("status IN ('draft','active','archived')", name="status"),
@@ -264,6 +267,8 @@ class Listing(Model):
     unit: Mapped[str] = mapped_column(String(30))
     price_vnd: Mapped[int]
     stock: Mapped[int] = mapped_column(default=0)
+    # At or below this many units the listing shows under the shop's "low stock" (None: no warning).
+    low_stock_threshold: Mapped[int | None]
     min_order_qty: Mapped[int] = mapped_column(default=1)
     weight_grams: Mapped[int | None]
     sku: Mapped[str | None] = mapped_column(String(60))

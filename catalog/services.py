@@ -216,6 +216,8 @@ def validate_listing_data(data: dict, errors: Errors) -> dict:
         if clean["price_vnd"] is None:
             errors.add("price_vnd", _("Vui lòng nhập giá bán (đồng)."))
     clean["stock"] = _number(errors, data, "stock", maximum=MAX_STOCK, default=0)
+    if "low_stock_threshold" in data:  # the listing form's; imports and the API leave it as it is
+        clean["low_stock_threshold"] = _number(errors, data, "low_stock_threshold", maximum=MAX_STOCK)
     clean["min_order_qty"] = _number(
         errors, data, "min_order_qty", minimum=1, maximum=MAX_QUANTITY, default=1
     )

@@ -45,3 +45,6 @@ def init_app(app: Flask) -> None:
     from . import operator_views
 
     operator_views.init_app(app)  # the operator's console and the province report (/quan-tri/)
+    from . import producer_views
+
+    producer_views.init_app(app)  # the producer dashboard on /kenh-ban/<shop>/

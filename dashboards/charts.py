@@ -123,6 +123,8 @@ def time_chart(
     else:
         summary = _("%(label)s: chưa có gì trong khoảng thời gian này.", label=value_label)
     top = nice_ceiling(max((value for _day, value in points), default=0))
+    if not money:
+        top = max(top, 4)  # counts: gridlines at whole numbers (not 0, 0, 0, 0, 1 for a top of 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = _svg_open(chart_id, title, summary, HEIGHT)
     for tick in range(5):  # gridlines at 0, ¼, ½, ¾ and the top

@@ -26,7 +26,7 @@ bulk UPDATEs by primary key (a list of parameter sets), and the machinery's own 
 outbox, throttles, caches: MACHINERY_TABLES).
 
 Append-only: nothing in the app updates or deletes an entry; the session refuses it, and the
-database refuses it too (triggers created by migration 0018).
+database refuses it too (triggers created by migration 0017).
 """
 
 from __future__ import annotations

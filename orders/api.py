@@ -33,6 +33,11 @@ def listing_reviews(listing_id: int):
                     "author": r.author_name,
                     "verified_buyer": True,
                     "created_at": r.created_at.isoformat() + "Z",
+                    "shop_reply": (
+                        {"body": r.reply_body, "replied_at": r.replied_at.isoformat() + "Z"}
+                        if r.reply_body and r.replied_at
+                        else None
+                    ),
                 }
                 for r in services.recent_reviews(listing_id, 50)
             ],
@@ -76,6 +81,15 @@ OPENAPI_SCHEMAS = {
                         "author": {"type": "string"},
                         "verified_buyer": {"type": "boolean"},
                         "created_at": {"type": "string", "format": "date-time"},
+                        "shop_reply": {
+                            "type": "object",
+                            "nullable": True,
+                            "description": "The shop's public reply, once per review (editable)",
+                            "properties": {
+                                "body": {"type": "string"},
+                                "replied_at": {"type": "string", "format": "date-time"},
+                            },
+                        },
                     },
                 },
             },

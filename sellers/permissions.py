@@ -36,6 +36,7 @@ class ShopPermission(enum.StrEnum):
     EDIT_PROFILE = "shop.edit_profile"  # name, contact, address, registration number, logo
     MANAGE_STAFF = "shop.manage_staff"  # invite and remove staff
     EDIT_SHIPPING = "shop.edit_shipping"  # the shipping fee rule buyers pay
+    SEE_ACCOUNTS = "shop.see_accounts"  # the settlement statement, COD the carriers still hold
 
 
 P = ShopPermission

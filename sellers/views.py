@@ -63,7 +63,10 @@ def register_shop():
 def dashboard(shop: Shop):
     # Later packages (catalog, orders…) contribute panels; sellers does not import them.
     panels = [provider(shop) for provider in current_app.extensions.get("seller_dashboard", [])]
-    return render_template("sellers/dashboard.html", shop=shop, panels=panels)
+    # Whole sections (HTML) above the panels (today's work) and below them (figures): dashboards'.
+    top = [provider(shop) for provider in current_app.extensions.get("seller_dashboard_top", [])]
+    bottom = [provider(shop) for provider in current_app.extensions.get("seller_dashboard_bottom", [])]
+    return render_template("sellers/dashboard.html", shop=shop, panels=panels, top=top, bottom=bottom)
 
 
 @bp.route("/<shop_slug>/thong-tin", methods=["GET", "POST"])

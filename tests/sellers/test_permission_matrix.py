@@ -76,6 +76,12 @@ def _order(w: World) -> dict:
     return {"shop_slug": w.shop.slug, "code": w.order.code}
 
 
+def _review_id(w: World) -> int:
+    from orders.models import Review
+
+    return db.session.scalar(select(Review.id).where(Review.shop_id == w.shop.id))
+
+
 # endpoint -> (expected outcomes for GET and POST alike, the URL's values)
 EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "sellers.index": (SIGNED_IN, lambda w: {}),
@@ -105,6 +111,16 @@ EXPECTED: dict[str, tuple[Row, Callable[[World], dict]]] = {
     "syndication_seller.connect": (OWNER_ONLY, lambda w: {**_shop(w), "platform": "shopee"}),
     "syndication_seller.listing_channels": (MEMBERS, _listing),
     "syndication_seller.remote_orders": (MEMBERS, _shop),
+    "dashboards_producer.problems": (MEMBERS, _shop),
+    "dashboards_producer.problems_csv": (MEMBERS, _shop),
+    "dashboards_producer.low_stock": (MEMBERS, _shop),
+    "dashboards_producer.low_stock_csv": (MEMBERS, _shop),
+    "dashboards_producer.reviews": (MEMBERS, _shop),
+    "dashboards_producer.reply": (MEMBERS, lambda w: {**_shop(w), "review_id": _review_id(w)}),
+    "dashboards_producer.figures_csv": (MEMBERS, lambda w: {**_shop(w), "table": "ban-hang"}),
+    "dashboards_producer.cod_csv": (OWNER_ONLY, _shop),
+    "dashboards_producer.statement": (OWNER_ONLY, _shop),
+    "dashboards_producer.statement_csv": (OWNER_ONLY, _shop),
 }
 
 # Seller routes that are not about one shop's work, with where they are tested; here only for
@@ -166,6 +182,7 @@ def _complain(order: Order, owner, buyer) -> None:
     order_services.ship_order(order, {"carrier": "GHN", "tracking_number": "G1"}, actor=owner)
     order_services.deliver_order(order, actor=owner)
     complaints.open_complaint(order, {"reason": "damaged", "description": "Hàng dập"}, [], actor=buyer)
+    order_services.review_line(order.lines[0], {"stars": "4"}, author=buyer)  # the shop may reply
     db.session.commit()
 
 

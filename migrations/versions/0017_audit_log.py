@@ -1,16 +1,15 @@
-"""audit log: every staff action, before and after (marketplace/audit.py); append-only. And the
-orders index of a shop's figures over a period (dashboards).
+"""audit log: every staff action, before and after (marketplace/audit.py); append-only.
 
-Revision ID: 0018_audit_log
-Revises: 0015_page_cache
+Revision ID: 0017_audit_log
+Revises: 0016_producer_dashboard
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_audit_log"
-down_revision = "0015_page_cache"
+revision = "0017_audit_log"
+down_revision = "0016_producer_dashboard"
 branch_labels = None
 depends_on = None
 
@@ -51,13 +50,6 @@ def upgrade():
         batch_op.create_index("ix_audit_log_entity", ["entity_type", "entity_id", "created_at"], unique=False)
     # A shop's figures over a period (the producer dashboard's sales, top listings, statement):
     # on 1 000 000 orders the biggest shop's year went from 290 ms to 19 ms (bench/dashboards_bench.py).
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_orders_shop_created",
-            ["shop_id", "created_at"],
-            unique=False,
-            postgresql_include=["status", "total_vnd"],
-        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRES_FUNCTION)
         op.execute(
@@ -85,5 +77,3 @@ def downgrade():
         batch_op.drop_index("ix_audit_log_actor_created")
         batch_op.drop_index("ix_audit_log_created_at")
     op.drop_table("audit_log")
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_shop_created")
