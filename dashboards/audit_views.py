@@ -97,7 +97,7 @@ def _escape_like(value: str) -> str:
 
 
 def filtered(f: AuditFilter) -> Select:
-    query = select(AuditEntry).where(within(AuditEntry.created_at.expression, f.period))
+    query = select(AuditEntry).where(within(AuditEntry.created_at, f.period))
     if f.who:
         if f.who.isdigit() and len(f.who) < 10:
             query = query.where(AuditEntry.actor_id == int(f.who))

@@ -54,14 +54,9 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
 
 
-def during(column: Any, period: Period) -> ColumnElement[bool]:
-    """`periods.within` for a mapped attribute (an InstrumentedAttribute, as mypy sees it)."""
-    return within(column, period)
-
-
 def counted(period: Period) -> ColumnElement[bool]:
     """Orders that count as sales of the period (see the module docstring)."""
-    return and_(during(Order.created_at, period), Order.status.in_(COUNTED))
+    return and_(within(Order.created_at, period), Order.status.in_(COUNTED))
 
 
 def buyer_key() -> ColumnElement[str]:
@@ -114,7 +109,7 @@ def new_shops_per_day(period: Period) -> list[tuple[str, int]]:
     day = local_day(Shop.created_at)
     rows = db.session.execute(
         select(day, func.count())
-        .where(during(Shop.created_at, period), Shop.status != ShopStatus.REJECTED.value)
+        .where(within(Shop.created_at, period), Shop.status != ShopStatus.REJECTED.value)
         .group_by(day)
     )
     return [(str(d), int(n)) for d, n in rows]
@@ -124,7 +119,7 @@ def new_listings_per_day(period: Period) -> list[tuple[str, int]]:
     """Listings first published in the period (by local day)."""
     day = local_day(Listing.published_at)
     rows = db.session.execute(
-        select(day, func.count()).where(during(Listing.published_at, period)).group_by(day)
+        select(day, func.count()).where(within(Listing.published_at, period)).group_by(day)
     )
     return [(str(d), int(n)) for d, n in rows]
 
@@ -137,7 +132,7 @@ def sold_per_listing(period: Period):
     The lines are also bounded by the lowest and highest id of the period's orders (two index
     probes): implied by the join, so always true, and since ids grow with time it lets the
     database read just that stretch of the order_lines index instead of the whole table."""
-    in_period = during(Order.created_at, period)
+    in_period = within(Order.created_at, period)
     # `id + 0`: min/max over the period's rows found through the created_at index, not a walk of
     # the primary key that PostgreSQL would otherwise choose for min(id)/max(id) with a filter.
     lowest = select(func.min(Order.id + 0)).where(in_period).scalar_subquery()

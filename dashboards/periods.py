@@ -240,7 +240,8 @@ def _local_day_postgresql(element: local_day, compiler: Any, **kw: Any) -> str:
     return f"to_char({compiler.process(column, **kw)} + interval '{offset_hours()} hours', 'YYYY-MM-DD')"
 
 
-def within(column: ColumnElement[Any], period: Period) -> ColumnElement[bool]:
-    """`column` (naive UTC) falls on one of the period's local days."""
+def within(column: Any, period: Period) -> ColumnElement[bool]:
+    """`column` (naive UTC; a mapped attribute or any column expression) falls on one of the
+    period's local days."""
     start, end = period.utc_bounds()
     return (column >= start) & (column < end)

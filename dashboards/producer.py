@@ -40,8 +40,7 @@ from orders.seller_views import tab_filters
 from syndication.models import RemoteOrder, RemoteOrderState, SyncRecord, platform_name
 
 from . import register_query
-from .periods import Period, local_day
-from .periods import within as _within
+from .periods import Period, local_day, within
 
 S = OrderStatus
 NOT_SALES = (S.PENDING_PAYMENT.value, S.CANCELLED.value, S.REFUNDED.value, S.RETURNED.value)
@@ -51,11 +50,6 @@ DELIVERY_PROBLEMS = (S.DELIVERY_FAILED.value, S.RETURNING.value, S.LOST.value, S
 SYNC_PROBLEMS = ("failed", "needs_attention")
 FLOOR_CHANNEL = "floor"
 TOP_LIMIT = 50
-
-
-def within(column: Any, period: Period) -> Any:
-    """periods.within for a mapped attribute (typed as a column there)."""
-    return _within(column, period)
 
 
 def _sale(shop_id: int, period: Period) -> Any:

@@ -39,7 +39,6 @@ from .operator import (
     DELIVERED,
     Table,
     counted,
-    during,
     floor_query,
     kind_label,
     ocop_valid,
@@ -47,7 +46,7 @@ from .operator import (
     sold_per_listing,
     totals,
 )
-from .periods import Period
+from .periods import Period, within
 
 DEFINITIONS = (
     _l(
@@ -121,7 +120,7 @@ def ocop_revenue_share(period: Period) -> Share:
 
 def _active(period: Period):
     sold = exists().where(Order.shop_id == Shop.id, counted(period))
-    changed = exists().where(Listing.shop_id == Shop.id, during(Listing.updated_at, period))
+    changed = exists().where(Listing.shop_id == Shop.id, within(Listing.updated_at, period))
     return and_(Shop.status == ShopStatus.APPROVED.value, or_(sold, changed))
 
 
@@ -140,7 +139,7 @@ def delivered_out_of_province(period: Period) -> Share:
     province = current_app.config["PROVINCE_NAME"]
     row = db.session.execute(
         select(func.count().filter(Order.province != province), func.count()).where(
-            during(Order.created_at, period), Order.status.in_(DELIVERED)
+            within(Order.created_at, period), Order.status.in_(DELIVERED)
         )
     ).one()
     return Share(int(row[0] or 0), int(row[1] or 0))
