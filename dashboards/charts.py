@@ -11,7 +11,8 @@ styles); geometry is plain SVG attributes. Two shapes cover the dashboards:
 
 * `time_chart` — a value per day, week or month: columns up to 62 buckets, a line beyond.
 * `bar_list` — labelled values (top products, categories, provinces, shop kinds, OCOP stars),
-  largest first, as horizontal bars with the value written at the end of each.
+  largest first, as rows of HTML text (label, a bar drawn as a small SVG, the value), so the
+  words stay readable on a phone.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from marketplace.money import format_vnd
 from .periods import Granularity
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 72, 12, 12, 34
 COLUMNS_UP_TO = 62
 
 
@@ -124,7 +125,9 @@ def time_chart(
         summary = _("%(label)s: chưa có gì trong khoảng thời gian này.", label=value_label)
     top = nice_ceiling(max((value for _day, value in points), default=0))
     if not money:
-        top = max(top, 4)  # counts: gridlines at whole numbers (not 0, 0, 0, 0, 1 for a top of 1)
+        # Counts: gridlines at whole numbers — a top divisible by four (not 0, 0, 0, 0, 1 for a
+        # top of 1, nor 0, 2, 5, 7, 10 for ten).
+        top = max(4, -(-top // 4) * 4)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = _svg_open(chart_id, title, summary, HEIGHT)
     for tick in range(5):  # gridlines at 0, ¼, ½, ¾ and the top
@@ -137,7 +140,7 @@ def time_chart(
     under_data = len(parts)  # a line goes above the gridlines and below the points
     count = max(len(points), 1)
     step = plot_w / count
-    label_every = max(1, math.ceil(count / 8))  # at most about eight dates under the axis
+    label_every = max(1, math.ceil(count / 6))  # at most six dates under the axis: room on a phone
     coords: list[tuple[float, float]] = []
     for index, (day, value) in enumerate(points):
         x = LEFT + step * index
@@ -197,26 +200,23 @@ def bar_list(
         summary = _("%(label)s, đứng đầu: %(leaders)s.", label=value_label, leaders=leaders)
     else:
         summary = _("%(label)s: chưa có gì trong khoảng thời gian này.", label=value_label)
-    row_h, label_w = 26, 200
-    height = TOP + row_h * max(len(shown), 1) + 8
+    # HTML rows, not one SVG: the labels and values are text at the page's own size on a phone
+    # (an SVG drawing 640 wide shrinks its text to 6 px at 390); each bar is a tiny SVG.
     top = max((value for _label, value in shown), default=0) or 1
-    bar_space = WIDTH - label_w - RIGHT - 110  # room for the value written after the bar
-    parts = _svg_open(chart_id, title, summary, height)
-    for index, (label, value) in enumerate(shown):
-        y = TOP + row_h * index
-        width = bar_space * value / top
-        text = label if len(label) <= 30 else label[:29] + "…"
+    parts = [
+        f'<div class="bar-list" role="img" aria-labelledby="{chart_id}-t {chart_id}-d">',
+        f'<span class="visually-hidden" id="{chart_id}-t">{escape(title)}</span>',
+        f'<span class="visually-hidden" id="{chart_id}-d">{escape(summary)}</span>',
+    ]
+    for label, value in shown:
         parts.append(
-            f'<text class="label" x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(text)}</text>'
+            f'<div class="bar-row"><span class="bar-label">{escape(label)}</span>'
+            f'<svg class="bar-track" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
+            f'<rect class="bar" width="{max(100 * value / top, 0.5):.1f}" height="10">'
+            f"<title>{escape(label)}: {escape(show(value))}</title></rect></svg>"
+            f'<span class="bar-value">{escape(show(value))}</span></div>'
         )
-        parts.append(
-            f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{max(width, 1):.1f}" height="{row_h - 8}">'
-            f"<title>{escape(label)}: {escape(show(value))}</title></rect>"
-        )
-        parts.append(
-            f'<text class="value" x="{label_w + width + 6:.1f}" y="{y + 17}">{escape(show(value))}</text>'
-        )
-    parts.append("</svg>")
+    parts.append("</div>")
     return Chart(
         id=chart_id,
         title=title,

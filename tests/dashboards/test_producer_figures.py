@@ -154,6 +154,6 @@ def test_a_chart_of_few_orders_has_whole_number_gridlines(app):
             "so-don", "Số đơn", [(date(2026, 11, 1), 1), (date(2026, 11, 2), 0)], value_label="Số đơn"
         )
     labels = re.findall(
-        r'<text class="axis" x="50" y="[\d.]+" text-anchor="end">([^<]*)</text>', str(chart.svg)
+        r'<text class="axis" x="66" y="[\d.]+" text-anchor="end">([^<]*)</text>', str(chart.svg)
     )
     assert labels == ["0", "1", "2", "3", "4"]
