@@ -191,7 +191,8 @@ def generation_sql(s: dict[str, int]) -> list[tuple[str, str]]:
             SELECT g AS id,
                 least({shops}, floor(power(1 - (1 - power({shops}, -0.2)) * random(), -5))::int) AS shop_id,
                 CASE WHEN random() < 0.9 THEN 1 + floor(random() * {buyers})::int END AS buyer_id,
-                {now} - random() * {span} AS created_at,
+                -- ids grow with time, as a serial key does on a real floor
+                {now} - {span} * (1.0 - g::float8 / {orders}) AS created_at,
                 random() AS r, random() AS r2,
                 CASE WHEN random() < 0.6 THEN 1 + floor(random() * {hatinh})::int
                      ELSE {hatinh + 1} + floor(random() * {communes - hatinh})::int END AS commune_id,
