@@ -24,6 +24,8 @@ from orders import services as order_services
 from orders.models import Order, OrderEvent
 from sellers.models import Shop, ShopMember
 
+from .checkout import place_cod_order
+
 DEMO_SLUG = "giao-hang-demo"
 # Demo values, public on purpose (like the demo passwords): never use them outside the demo.
 DEMO_KEY = "lgk_de000001.demo-key-giao-hang-demo-not-a-secret-0000000000"
@@ -105,24 +107,16 @@ def _owner(shop: Shop) -> User | None:
 
 
 def _place(listing: Listing, commune: Commune, n: int) -> Order:
-    quantity = max(listing.min_order_qty, 1)
-    quote, _listings = order_services.quote_items([(listing.id, quantity)], commune.province)
-    payment = order_services.place_checkout(
-        [(listing.id, quantity)],
-        {
-            "receiver_name": ("Nguyễn Thị Hoa", "Trần Văn Nam", "Lê Thị Mai", "Phạm Văn Hùng")[n % 4],
-            "receiver_phone": f"09123450{n:02d}",
-            "address_line": f"Thôn {n + 1}",
-            "commune_id": str(commune.id),
-            "province": commune.province,
-            "payment_method": "cod",
-            "quote": quote.fingerprint(),
-            "privacy_consent": "y",
-            "email": "",
-        },
-        buyer=None,
+    order = place_cod_order(
+        listing,
+        max(listing.min_order_qty, 1),
+        commune,
+        name=("Nguyễn Thị Hoa", "Trần Văn Nam", "Lê Thị Mai", "Phạm Văn Hùng")[n % 4],
+        phone=f"09123450{n:02d}",
+        address_line=f"Thôn {n + 1}",
     )
-    return payment.orders[0]
+    assert order is not None, "a shop always ships within its own commune"
+    return order
 
 
 def load_logistics_demo(counts: Counter) -> None:

@@ -28,6 +28,8 @@ from orders import services as order_services
 from orders.models import LedgerEntry, Order, OrderEvent, Payment
 from sellers.models import Shop, ShopMember
 
+from .checkout import place_cod_order
+
 DAYS = 90
 PHONE_PREFIX = "0968"
 BUYERS = 48  # distinct guest phone numbers; many buy more than once
@@ -112,7 +114,14 @@ def load_sales(province: str, counts: Counter, *, days: int = DAYS, per_day: flo
             communes = home if buyer % 3 or not away else away
             commune = communes[buyer * 7 % len(communes)]
             moment = datetime.combine(day, time(rng.randrange(6, 23), rng.randrange(60)), tzinfo=zone)
-            order = _place(listing, quantity, commune, buyer)
+            order = place_cod_order(
+                listing,
+                quantity,
+                commune,
+                name=NAMES[buyer % len(NAMES)],
+                phone=f"{PHONE_PREFIX}{buyer:06d}",
+                address_line=f"Thôn {buyer % 12 + 1}",
+            )
             if order is None:
                 continue
             _advance(order, owner, _story(rng, days_ago))
@@ -152,28 +161,6 @@ def _backdate_shops(
             listing.created_at = when + timedelta(hours=1 + n)
             if listing.published_at is not None:
                 listing.published_at = when + timedelta(hours=1 + n)
-
-
-def _place(listing: Listing, quantity: int, commune: Commune, buyer: int) -> Order | None:
-    quote, _listings = order_services.quote_items([(listing.id, quantity)], commune.province)
-    if order_services.refusals(quote, _listings, commune.province):
-        return None  # the shop does not ship there
-    payment = order_services.place_checkout(
-        [(listing.id, quantity)],
-        {
-            "receiver_name": NAMES[buyer % len(NAMES)],
-            "receiver_phone": f"{PHONE_PREFIX}{buyer:06d}",
-            "address_line": f"Thôn {buyer % 12 + 1}",
-            "commune_id": str(commune.id),
-            "province": commune.province,
-            "payment_method": "cod",
-            "quote": quote.fingerprint(),
-            "privacy_consent": "y",
-            "email": "",
-        },
-        buyer=None,
-    )
-    return payment.orders[0]
 
 
 def _advance(order: Order, owner: User, story: str) -> None:
