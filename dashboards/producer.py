@@ -22,8 +22,8 @@ from flask import Flask
 from sqlalchemy import and_, case, func, or_, select
 
 from catalog.models import Listing, ListingStatus
-from logistics.models import Partner, RemittanceLine, Shipment, ShipmentEvent
-from logistics.remittances import COLLECTED_STATUSES
+from logistics.models import Partner, RemittanceLine, Shipment
+from logistics.remittances import COLLECTED_STATUSES, reported_cod
 from marketplace.extensions import db
 from orders import settlement
 from orders.complaint_states import UNRESOLVED
@@ -244,18 +244,7 @@ def cod_outstanding(_period: Period | None, shop_id: int | None) -> list[CodOuts
     reported, else the order's total once delivered; remittance lines matched to the order,
     except those flagged as an unknown order or as remitted twice."""
     assert shop_id is not None
-    reported = (
-        select(ShipmentEvent.cod_collected_vnd)
-        .where(
-            ShipmentEvent.shipment_id == Shipment.id,
-            ShipmentEvent.floor_status == "delivered",
-            ShipmentEvent.cod_collected_vnd.is_not(None),
-        )
-        .order_by(ShipmentEvent.occurred_at.desc())
-        .limit(1)
-        .correlate(Shipment)
-        .scalar_subquery()
-    )
+    reported = reported_cod(Shipment.id).correlate(Shipment).scalar_subquery()
     collected = func.coalesce(
         reported, case((Order.status.in_(COLLECTED_STATUSES), Order.total_vnd), else_=0)
     )

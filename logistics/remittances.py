@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 
 from marketplace.errors import Errors
 from marketplace.extensions import db
@@ -31,19 +32,25 @@ PROBLEM_LABELS = {
 COLLECTED_STATUSES = (OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value)
 
 
-def collected_for(order: Order, shipment: Shipment) -> int:
-    """The COD the partner collected for an order: what its delivered event says, else the total
-    of a delivered COD order, else 0."""
-    reported = db.session.scalar(
+def reported_cod(shipment_id: Any) -> Select[int | None]:
+    """What the partner's latest delivered event says it collected for a shipment: `shipment_id`
+    is a value, or a column to correlate (the producer dashboard's COD outstanding)."""
+    return (
         select(ShipmentEvent.cod_collected_vnd)
         .where(
-            ShipmentEvent.shipment_id == shipment.id,
+            ShipmentEvent.shipment_id == shipment_id,
             ShipmentEvent.floor_status == "delivered",
             ShipmentEvent.cod_collected_vnd.is_not(None),
         )
         .order_by(ShipmentEvent.occurred_at.desc())
         .limit(1)
     )
+
+
+def collected_for(order: Order, shipment: Shipment) -> int:
+    """The COD the partner collected for an order: what its delivered event says, else the total
+    of a delivered COD order, else 0."""
+    reported = db.session.scalar(reported_cod(shipment.id))
     if reported is not None:
         return int(reported)
     if order.payment_method == PaymentMethod.COD.value and order.status in COLLECTED_STATUSES:
