@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -158,7 +160,10 @@ def process_one(event_id: int) -> bool:
                 else backoff_seconds(event.attempts)
             )
             event.next_attempt_at = utcnow() + timedelta(seconds=delay)
-            log.warning("outbox event %s (%s) failed, retry in %ss: %s", event_id, event_topic, delay, exc)
+            if _first_of_its_kind(event_topic, exc):
+                log.warning(
+                    "outbox event %s (%s) failed, retry in %ss: %s", event_id, event_topic, delay, exc
+                )
         db.session.commit()
         return False
     event.status = "done"
@@ -170,17 +175,46 @@ def process_one(event_id: int) -> bool:
     return True
 
 
+# One log line per failing event, when a receiver is down, buries everything else: a drain logs the
+# first few failures of each (topic, error) and then one line saying how many more failed the same
+# way (every event keeps its own last_error and retry time; the operator's pages show them).
+SAME_FAILURE_LOGGED = 3
+_failures: ContextVar[Counter[tuple[str, str]] | None] = ContextVar("outbox_failures", default=None)
+
+
+def _first_of_its_kind(topic: str, exc: Exception) -> bool:
+    seen = _failures.get()
+    if seen is None:
+        return True
+    key = (topic, type(exc).__name__)
+    seen[key] += 1
+    return seen[key] <= SAME_FAILURE_LOGGED
+
+
 def drain(batch: int = 50, max_batches: int | None = None) -> int:
     """Process due events until none are left (or max_batches). Returns how many succeeded."""
     done = 0
     batches = 0
-    while max_batches is None or batches < max_batches:
-        ids = _claim(batch)
-        if not ids:
-            break
-        batches += 1
-        for event_id in ids:
-            done += process_one(event_id)
+    seen: Counter[tuple[str, str]] = Counter()
+    token = _failures.set(seen)
+    try:
+        while max_batches is None or batches < max_batches:
+            ids = _claim(batch)
+            if not ids:
+                break
+            batches += 1
+            for event_id in ids:
+                done += process_one(event_id)
+    finally:
+        _failures.reset(token)
+    for (topic, error), count in sorted(seen.items()):
+        if count > SAME_FAILURE_LOGGED:
+            log.warning(
+                "outbox: %s more event(s) of %s failed with %s, each to be retried",
+                count - SAME_FAILURE_LOGGED,
+                topic,
+                error,
+            )
     return done
 
 

@@ -121,3 +121,31 @@ def test_declared_topic_without_listener_is_acknowledged_and_a_listener_takes_ov
     outbox.record("test.declared", {"n": 3})
     db.session.commit()
     assert outbox.drain() == 1 and seen == [3]
+
+
+def test_a_receiver_down_logs_a_few_failures_and_a_count_not_one_line_each(app, caplog):
+    def down(payload, event):
+        raise ConnectionRefusedError("nobody listens")
+
+    outbox.register_handler(app, "test.down", down)
+    outbox.register_handler(app, "test.other", lambda payload, event: 1 / 0)
+    with app.app_context():
+        for n in range(10):
+            outbox.record("test.down", {"n": n})
+        outbox.record("test.other", {})
+        db.session.commit()
+        with caplog.at_level("WARNING", logger="marketplace.outbox"):
+            assert outbox.drain() == 0
+        lines = [r.getMessage() for r in caplog.records]
+        assert sum("(test.down) failed" in line for line in lines) == outbox.SAME_FAILURE_LOGGED
+        assert (
+            "outbox: 7 more event(s) of test.down failed with ConnectionRefusedError, each to be retried"
+            in lines
+        )
+        assert sum("(test.other) failed" in line for line in lines) == 1
+        # Every event keeps its own failure and retry, logged or not.
+        events = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.topic == "test.down")).all()
+        assert len(events) == 10
+        assert all(
+            e.attempts == 1 and e.status == "pending" and "nobody listens" in e.last_error for e in events
+        )
