@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
+from checkout_bench import make_app  # noqa: E402 - the benches' one app for a database URL
+
 GENERATOR_VERSION = 2  # the cached dump is keyed by it and by the SQL itself
 TARGET_MS = 200.0
 CACHE_DIR = ROOT / ".cache" / "dashboards_bench"
@@ -74,24 +76,6 @@ def sizes(scale: float) -> dict[str, int]:
         "listings_per_shop": 10,
         "staff": 50,
     }
-
-
-def make_app(url: str):
-    os.environ.setdefault("MARKETPLACE_ENV", "local")
-    from marketplace import create_app
-
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "TESTING": False,
-            "SECRET_KEY": "bench",
-            "MAIL_SERVER": None,
-            "ELASTICSEARCH_URL": None,
-            "OPENSEARCH_URL": None,
-            "STRIPE_SECRET_KEY": None,
-            "STRIPE_PUBLISHABLE_KEY": None,
-        }
-    )
 
 
 def generation_sql(s: dict[str, int]) -> list[tuple[str, str]]:
